@@ -1,0 +1,549 @@
+/* mailroom-cli: the engine from the command line, for scripts, schedulers and tests
+ *
+ * Every command calls the same engine functions as the GUI. Exit statuses follow sysexits(3) and
+ * come from mr_error_get_exit_status(); docs/cli.md has the one table for all commands.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "mr-error.h"
+#include "mr-secrets.h"
+#include "mr-settings.h"
+
+typedef struct {
+  gboolean    json;
+  gboolean    use_stdin;
+  gboolean    clear;
+  char       *app;
+  GPtrArray  *args;      /* positional arguments after the command words */
+  MrSettings *settings;
+} Invocation;
+
+static void
+print_json (JsonNode *node)
+{
+  g_autofree char *text = json_to_string (node, TRUE);
+
+  g_print ("%s\n", text);
+}
+
+static int
+fail (Invocation   *inv,
+      const GError *error)
+{
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "kind");
+      json_builder_add_string_value (builder, mr_error_get_kind (error));
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, error->message);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_printerr ("mailroom-cli: %s\n", error->message);
+  return mr_error_get_exit_status (error);
+}
+
+static int
+usage_error (Invocation *inv,
+             const char *message)
+{
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "kind");
+      json_builder_add_string_value (builder, "usage");
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, message);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_printerr ("mailroom-cli: %s\n%s\n", message, _("Try “mailroom-cli --help”."));
+  return MR_EXIT_USAGE;
+}
+
+static void
+print_warnings (GPtrArray *warnings)
+{
+  for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+    g_printerr (_("mailroom-cli: warning: %s\n"), (const char *) g_ptr_array_index (warnings, i));
+}
+
+static const char help_text[] =
+  N_("Usage:\n"
+     "  mailroom-cli company show [--json]\n"
+     "  mailroom-cli company get KEY\n"
+     "  mailroom-cli company set KEY VALUE\n"
+     "  mailroom-cli company unset KEY\n"
+     "  mailroom-cli company password [--app NAME] [--stdin]\n"
+     "  mailroom-cli company password --clear [--app NAME]\n"
+     "  mailroom-cli user show [--json]\n"
+     "  mailroom-cli user get KEY\n"
+     "  mailroom-cli user set KEY VALUE\n"
+     "  mailroom-cli user unset KEY\n"
+     "  mailroom-cli user password [--stdin]\n"
+     "  mailroom-cli user password --clear\n"
+     "  mailroom-cli settings effective [--app NAME] [--json]\n"
+     "\n"
+     "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
+     "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
+     "Passwords are read from the terminal, or from standard input with --stdin, and are\n"
+     "kept only in the system keyring.\n");
+
+/* ---- show / get / set / unset ----------------------------------------------------------------- */
+
+static int
+cmd_show (Invocation *inv,
+          MrScope     scope)
+{
+  MrSettingsFile *file = mr_settings_get_layer (inv->settings, scope);
+  g_autoptr(JsonNode) values = mr_settings_file_to_json (file);
+
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_auto(GStrv) apps = mr_settings_file_list_apps (file);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, mr_settings_file_get_path (file));
+      json_builder_set_member_name (builder, "writable");
+      json_builder_add_boolean_value (builder, mr_settings_file_can_write (file));
+      json_builder_set_member_name (builder, "settings");
+      json_builder_add_value (builder, json_node_copy (values));
+      if (scope == MR_SCOPE_COMPANY)
+        {
+          json_builder_set_member_name (builder, "apps");
+          json_builder_begin_array (builder);
+          for (guint i = 0; apps[i] != NULL; i++)
+            json_builder_add_string_value (builder, apps[i]);
+          json_builder_end_array (builder);
+        }
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      g_auto(GStrv) keys = mr_settings_file_list_keys (file);
+
+      for (guint i = 0; keys[i] != NULL; i++)
+        {
+          const MrKeyInfo *info = mr_settings_file_resolve_key (file, keys[i], NULL);
+          g_autofree char *text = mr_key_format (info, mr_settings_file_get (file, keys[i]));
+
+          g_print ("%s = %s\n", keys[i], text);
+        }
+    }
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_get (Invocation *inv,
+         MrScope     scope)
+{
+  MrSettingsFile *file = mr_settings_get_layer (inv->settings, scope);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) fallback = NULL;
+  const MrKeyInfo *info;
+  const char *key;
+  JsonNode *value;
+  g_autofree char *text = NULL;
+
+  if (inv->args->len != 1)
+    return usage_error (inv, _("“get” takes one key"));
+  key = g_ptr_array_index (inv->args, 0);
+
+  info = mr_settings_file_resolve_key (file, key, &error);
+  if (info == NULL)
+    return fail (inv, error);
+
+  value = mr_settings_file_get (file, key);
+  if (value == NULL)
+    value = fallback = mr_key_get_default (info);
+
+  if (inv->json)
+    print_json (value);
+  else
+    {
+      text = mr_key_format (info, value);
+      g_print ("%s\n", text);
+    }
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_set (Invocation *inv,
+         MrScope     scope)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  if (inv->args->len != 2)
+    return usage_error (inv, _("“set” takes a key and a value"));
+
+  if (!mr_settings_set_and_commit (inv->settings, scope, g_ptr_array_index (inv->args, 0),
+                                   g_ptr_array_index (inv->args, 1), &warnings, &error))
+    return fail (inv, error);
+  print_warnings (warnings);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_unset (Invocation *inv,
+           MrScope     scope)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  if (inv->args->len != 1)
+    return usage_error (inv, _("“unset” takes one key"));
+
+  if (!mr_settings_unset_and_commit (inv->settings, scope, g_ptr_array_index (inv->args, 0), &warnings, &error))
+    return fail (inv, error);
+  print_warnings (warnings);
+  return MR_EXIT_OK;
+}
+
+/* ---- password --------------------------------------------------------------------------------- */
+
+static char *
+strip_line_end (char *text)
+{
+  gsize len = strlen (text);
+
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+    text[--len] = '\0';
+  return text;
+}
+
+static MrSecret *
+read_password_from_stdin (void)
+{
+  GString *buffer = g_string_new (NULL);
+  int c;
+
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (buffer, (char) c);
+  {
+    MrSecret *password = g_strdup (strip_line_end (buffer->str));
+    explicit_bzero (buffer->str, buffer->len);
+    g_string_free (buffer, TRUE);
+    return password;
+  }
+}
+
+/* Asks on the terminal with echo off; NULL when there is no terminal. */
+static MrSecret *
+read_password_from_tty (const char *prompt)
+{
+  struct termios saved, quiet;
+  char line[1024];
+  FILE *tty = fopen ("/dev/tty", "r+");
+  MrSecret *password = NULL;
+
+  if (tty == NULL)
+    return NULL;
+
+  fputs (prompt, tty);
+  fflush (tty);
+  if (tcgetattr (fileno (tty), &saved) == 0)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+    }
+  if (fgets (line, sizeof line, tty) != NULL)
+    password = g_strdup (strip_line_end (line));
+  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+  fputs ("\n", tty);
+  fclose (tty);
+  explicit_bzero (line, sizeof line);
+  return password;
+}
+
+static int
+cmd_password (Invocation *inv,
+              MrScope     scope)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSecretAccount) account = NULL;
+  g_autoptr(MrSecret) password = NULL;
+  g_autofree char *who = NULL;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“password” takes no value: it reads the password from the terminal or, with --stdin, from standard input"));
+  if (scope == MR_SCOPE_USER && inv->app != NULL)
+    return usage_error (inv, _("--app belongs to “company password”"));
+
+  account = mr_settings_get_account (inv->settings, scope, inv->app, &error);
+  if (account == NULL)
+    return fail (inv, error);
+  who = mr_secret_account_describe (account);
+
+  if (inv->clear)
+    {
+      if (!mr_secrets_clear_sync (account, NULL, &error))
+        return fail (inv, error);
+      if (!inv->json)
+        g_printerr (_("Removed the password for %s from the keyring.\n"), who);
+      return MR_EXIT_OK;
+    }
+
+  if (inv->use_stdin)
+    password = read_password_from_stdin ();
+  else
+    {
+      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), who);
+
+      password = read_password_from_tty (prompt);
+      if (password == NULL)
+        return usage_error (inv, _("There is no terminal to ask for the password: give it on standard input with --stdin"));
+    }
+
+  if (*password == '\0')
+    {
+      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("The password is empty: nothing was stored"));
+      return fail (inv, error);
+    }
+
+  if (!mr_secrets_store_sync (account, password, NULL, &error))
+    return fail (inv, error);
+  if (!inv->json)
+    g_printerr (_("Stored the password for %s in the keyring.\n"), who);
+  return MR_EXIT_OK;
+}
+
+/* ---- settings effective ----------------------------------------------------------------------- */
+
+static const char *
+password_state (MrSettings *settings,
+                const char *app)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *credentials = mr_settings_dup_effective_string (settings, app, "smtp.credentials");
+  g_autofree char *auth = mr_settings_dup_effective_string (settings, app, "smtp.auth");
+  MrScope scope = g_strcmp0 (credentials, "per-user") == 0 ? MR_SCOPE_USER : MR_SCOPE_COMPANY;
+  g_autoptr(MrSecretAccount) account = NULL;
+  g_autoptr(MrSecret) password = NULL;
+
+  if (g_strcmp0 (auth, "password") != 0 && g_strcmp0 (auth, "ntlm") != 0)
+    return "not-needed";
+  account = mr_settings_get_account (settings, scope, app, NULL);
+  if (account == NULL)
+    return "no-account";
+  password = mr_secrets_lookup_sync (account, NULL, &error);
+  if (error != NULL)
+    return mr_error_get_kind (error);
+  return password != NULL ? "stored" : "missing";
+}
+
+static int
+cmd_effective (Invocation *inv)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  const MrKeyInfo *keys;
+  guint n_keys;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“settings effective” takes no arguments"));
+  if (inv->app != NULL && !mr_settings_file_has_app (mr_settings_get_company (inv->settings), inv->app))
+    {
+      g_autoptr(GError) error = g_error_new (MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_UNKNOWN_KEY,
+                                             _("There is no application profile “%s”"), inv->app);
+      return fail (inv, error);
+    }
+
+  keys = mr_key_get_all (&n_keys);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "app");
+  if (inv->app)
+    json_builder_add_string_value (builder, inv->app);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "settings");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      MrOrigin origin;
+      JsonNode *value = mr_settings_get_effective (inv->settings, inv->app, keys[i].name, &origin);
+      g_autofree char *lock = mr_settings_get_lock_reason (inv->settings, inv->app, keys[i].name);
+
+      if (!inv->json)
+        {
+          g_autofree char *text = mr_key_format (&keys[i], value);
+
+          g_print ("%s = %s  (%s%s%s)\n", keys[i].name, text, mr_origin_to_string (origin),
+                   lock ? ", locked: " : "", lock ? lock : "");
+          continue;
+        }
+      json_builder_set_member_name (builder, keys[i].name);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "value");
+      json_builder_add_value (builder, json_node_copy (value));
+      json_builder_set_member_name (builder, "origin");
+      json_builder_add_string_value (builder, mr_origin_to_string (origin));
+      if (lock != NULL)
+        {
+          json_builder_set_member_name (builder, "locked");
+          json_builder_add_string_value (builder, lock);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "password");
+  json_builder_add_string_value (builder, password_state (inv->settings, inv->app));
+  json_builder_end_object (builder);
+
+  if (inv->json)
+    {
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_print ("password: %s\n", password_state (inv->settings, inv->app));
+  return MR_EXIT_OK;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
+static int
+run (Invocation *inv,
+     int         argc,
+     char      **argv)
+{
+  g_autoptr(GError) error = NULL;
+  const char *group = NULL, *command = NULL;
+
+  for (int i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--json"))
+        inv->json = TRUE;
+      else if (g_str_equal (arg, "--stdin"))
+        inv->use_stdin = TRUE;
+      else if (g_str_equal (arg, "--clear"))
+        inv->clear = TRUE;
+      else if (g_str_equal (arg, "--app") || g_str_has_prefix (arg, "--app="))
+        {
+          const char *name = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
+
+          if (name == NULL || !mr_app_name_is_valid (name))
+            return usage_error (inv, _("--app needs an application name (lower-case letters, digits, “-” and “_”)"));
+          g_free (inv->app);
+          inv->app = g_strdup (name);
+        }
+      else if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
+        {
+          g_print ("%s", _(help_text));
+          return MR_EXIT_OK;
+        }
+      else if (g_str_equal (arg, "--version"))
+        {
+          g_print ("mailroom-cli %s\n", MAILROOM_VERSION);
+          return MR_EXIT_OK;
+        }
+      else if (g_str_equal (arg, "--"))
+        {
+          for (i++; i < argc; i++)
+            g_ptr_array_add (inv->args, argv[i]);
+        }
+      else if (arg[0] == '-' && arg[1] == '-')
+        {
+          g_autofree char *message = g_strdup_printf (_("Unknown option “%s”"), arg);
+          return usage_error (inv, message);
+        }
+      else if (group == NULL)
+        group = arg;
+      else if (command == NULL)
+        command = arg;
+      else
+        g_ptr_array_add (inv->args, (gpointer) arg);
+    }
+
+  if (group == NULL)
+    return usage_error (inv, _("No command given"));
+  if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0)
+    return usage_error (inv, _("--stdin and --clear belong to “password”"));
+  if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0)
+    return usage_error (inv, _("--app belongs to “company password” and “settings effective”"));
+
+  inv->settings = mr_settings_new (NULL, NULL);
+  if (!mr_settings_load (inv->settings, &error))
+    return fail (inv, error);
+
+  if (g_str_equal (group, "company") || g_str_equal (group, "user"))
+    {
+      MrScope scope = g_str_equal (group, "company") ? MR_SCOPE_COMPANY : MR_SCOPE_USER;
+
+      if (g_strcmp0 (command, "show") == 0 && inv->args->len == 0)
+        return cmd_show (inv, scope);
+      if (g_strcmp0 (command, "get") == 0)
+        return cmd_get (inv, scope);
+      if (g_strcmp0 (command, "set") == 0)
+        return cmd_set (inv, scope);
+      if (g_strcmp0 (command, "unset") == 0)
+        return cmd_unset (inv, scope);
+      if (g_strcmp0 (command, "password") == 0)
+        return cmd_password (inv, scope);
+    }
+  else if (g_str_equal (group, "settings") && g_strcmp0 (command, "effective") == 0)
+    return cmd_effective (inv);
+
+  {
+    g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
+                                                command ? " " : "", command ? command : "");
+    return usage_error (inv, message);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  Invocation inv = { 0 };
+  int status;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  inv.args = g_ptr_array_new ();
+  status = run (&inv, argc, argv);
+
+  g_ptr_array_unref (inv.args);
+  g_clear_object (&inv.settings);
+  g_free (inv.app);
+  return status;
+}

@@ -1,0 +1,270 @@
+/* mr-presets.c: provider presets, read from the engine's GResource */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "mr-presets.h"
+
+struct _MrPreset
+{
+  char    *id;
+  char    *name;
+  char    *host;
+  char    *host_from_domain;
+  guint16  port;
+  char    *security;
+  GStrv    auth;
+  char    *delivery;
+  GStrv    locked;
+  guint16  starttls_port;
+  guint16  tls_port;
+};
+
+/* Names in presets.json, listed here so that xgettext finds them. */
+static const char *translatable_names[] G_GNUC_UNUSED = {
+  N_("Office 365"), N_("Office 365 relay"), N_("Gmail"), N_("Zoho Mail"), N_("Other"), N_("This computer"),
+};
+
+static GPtrArray *presets;
+
+static GStrv
+dup_string_array (JsonObject *object,
+                  const char *member)
+{
+  GStrvBuilder *builder;
+  JsonArray *array;
+  GStrv result;
+
+  if (!json_object_has_member (object, member))
+    return NULL;
+  array = json_object_get_array_member (object, member);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_strv_builder_add (builder, json_array_get_string_element (array, i));
+  result = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return result;
+}
+
+static GPtrArray *
+load_presets (void)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  GPtrArray *result = g_ptr_array_new ();
+  JsonArray *providers;
+
+  bytes = g_resources_lookup_data ("/io/github/mailroom/Mailroom/engine/presets.json", 0, &error);
+  /* The file is compiled into the library: failing to read it is a build error. */
+  if (bytes == NULL || !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
+    g_error ("The built-in provider presets are broken: %s", error->message);
+
+  providers = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "providers");
+  for (guint i = 0; i < json_array_get_length (providers); i++)
+    {
+      JsonObject *object = json_array_get_object_element (providers, i);
+      MrPreset *preset = g_new0 (MrPreset, 1);
+
+      preset->id = g_strdup (json_object_get_string_member (object, "id"));
+      preset->name = g_strdup (json_object_get_string_member (object, "name"));
+      preset->host = g_strdup (json_object_get_string_member_with_default (object, "host", NULL));
+      preset->host_from_domain = g_strdup (json_object_get_string_member_with_default (object, "host_from_domain", NULL));
+      preset->port = (guint16) json_object_get_int_member_with_default (object, "port", 0);
+      preset->security = g_strdup (json_object_get_string_member_with_default (object, "security", NULL));
+      preset->auth = dup_string_array (object, "auth");
+      preset->delivery = g_strdup (json_object_get_string_member_with_default (object, "delivery", "remote"));
+      preset->locked = dup_string_array (object, "locked");
+      if (json_object_has_member (object, "ports"))
+        {
+          JsonObject *ports = json_object_get_object_member (object, "ports");
+
+          preset->starttls_port = (guint16) json_object_get_int_member_with_default (ports, "starttls", 0);
+          preset->tls_port = (guint16) json_object_get_int_member_with_default (ports, "tls", 0);
+        }
+      g_ptr_array_add (result, preset);
+    }
+  return result;
+}
+
+const MrPreset * const *
+mr_presets_get_all (guint *n_presets)
+{
+  if (g_once_init_enter (&presets))
+    g_once_init_leave (&presets, load_presets ());
+  *n_presets = presets->len;
+  return (const MrPreset * const *) presets->pdata;
+}
+
+const MrPreset *
+mr_preset_lookup (const char *id)
+{
+  guint n;
+  const MrPreset * const *all = mr_presets_get_all (&n);
+
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (all[i]->id, id) == 0)
+      return all[i];
+  return NULL;
+}
+
+const char *
+mr_preset_get_id (const MrPreset *preset)
+{
+  return preset->id;
+}
+
+const char *
+mr_preset_get_name (const MrPreset *preset)
+{
+  return _(preset->name);
+}
+
+const char *
+mr_preset_get_host (const MrPreset *preset)
+{
+  return preset->host;
+}
+
+gboolean
+mr_preset_derives_host (const MrPreset *preset)
+{
+  return preset->host_from_domain != NULL;
+}
+
+guint16
+mr_preset_get_port (const MrPreset *preset)
+{
+  return preset->port;
+}
+
+const char *
+mr_preset_get_security (const MrPreset *preset)
+{
+  return preset->security;
+}
+
+const char * const *
+mr_preset_get_auth_methods (const MrPreset *preset)
+{
+  return (const char * const *) preset->auth;
+}
+
+const char *
+mr_preset_get_delivery_mode (const MrPreset *preset)
+{
+  return preset->delivery;
+}
+
+gboolean
+mr_preset_locks_key (const MrPreset *preset,
+                     const char     *base_key)
+{
+  return preset->locked != NULL && g_strv_contains ((const char * const *) preset->locked, base_key);
+}
+
+guint16
+mr_preset_get_port_for_security (const MrPreset *preset,
+                                 const char     *security)
+{
+  if (g_strcmp0 (security, "tls") == 0 && preset->tls_port != 0)
+    return preset->tls_port;
+  if (g_strcmp0 (security, "starttls") == 0 && preset->starttls_port != 0)
+    return preset->starttls_port;
+  return 0;
+}
+
+/* example.co.uk → example-co-uk.mail.protection.outlook.com */
+char *
+mr_preset_derive_host (const MrPreset *preset,
+                       const char     *sender_domain)
+{
+  g_autofree char *dashed = NULL;
+  g_autofree char *ascii = NULL;
+
+  if (preset->host_from_domain == NULL || sender_domain == NULL || *sender_domain == '\0')
+    return NULL;
+
+  ascii = g_hostname_to_ascii (sender_domain);
+  if (ascii == NULL)
+    return NULL;
+  dashed = g_ascii_strdown (ascii, -1);
+  g_strdelimit (dashed, ".", '-');
+  return g_strdup_printf ("%s.mail.protection.outlook.com", dashed);
+}
+
+static char *
+app_key (const char *app,
+         const char *base)
+{
+  return app ? g_strdup_printf ("apps.%s.%s", app, base) : g_strdup (base);
+}
+
+static gboolean
+set_string (MrSettingsFile  *file,
+            const char      *app,
+            const char      *base,
+            const char      *value,
+            GError         **error)
+{
+  g_autofree char *key = app_key (app, base);
+  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), value);
+
+  return mr_settings_file_set (file, key, node, error);
+}
+
+gboolean
+mr_preset_apply (const MrPreset  *preset,
+                 MrSettingsFile  *file,
+                 const char      *app,
+                 GError         **error)
+{
+  g_autoptr(MrSettingsFile) edited = mr_settings_file_copy (file);
+  g_autofree char *from_key = app_key (app, "sender.from_address");
+  g_autofree char *auth_key = app_key (app, "smtp.auth");
+  const char *from = mr_settings_file_get_string (edited, from_key);
+  const char *auth = mr_settings_file_get_string (edited, auth_key);
+  g_autofree char *derived = NULL;
+
+  if (from == NULL && app != NULL)
+    from = mr_settings_file_get_string (edited, "sender.from_address");
+
+  if (!set_string (edited, app, "smtp.provider", preset->id, error))
+    return FALSE;
+
+  if (preset->host != NULL && !set_string (edited, app, "smtp.host", preset->host, error))
+    return FALSE;
+  derived = mr_preset_derive_host (preset, mr_address_get_domain (from));
+  if (derived != NULL && !set_string (edited, app, "smtp.host", derived, error))
+    return FALSE;
+
+  if (preset->port != 0)
+    {
+      g_autofree char *key = app_key (app, "smtp.port");
+      g_autoptr(JsonNode) node = json_node_init_int (json_node_alloc (), preset->port);
+
+      if (!mr_settings_file_set (edited, key, node, error))
+        return FALSE;
+    }
+  if (preset->security != NULL && !set_string (edited, app, "smtp.security", preset->security, error))
+    return FALSE;
+  /* Keep the chosen method when the provider supports it (Gmail: password or OAuth2). */
+  if (preset->auth != NULL && (auth == NULL || !g_strv_contains ((const char * const *) preset->auth, auth)) &&
+      !set_string (edited, app, "smtp.auth", preset->auth[0], error))
+    return FALSE;
+  if (!set_string (edited, app, "delivery.mode", preset->delivery, error))
+    return FALSE;
+
+  /* Commit to @file only when every value was accepted. */
+  {
+    g_auto(GStrv) keys = mr_settings_file_list_keys (edited);
+
+    for (guint i = 0; keys[i] != NULL; i++)
+      mr_settings_file_set (file, keys[i], mr_settings_file_get (edited, keys[i]), NULL);
+  }
+  return TRUE;
+}

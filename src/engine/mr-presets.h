@@ -1,0 +1,41 @@
+/* mr-presets.h: provider presets (Office 365, Gmail, …)
+ *
+ * The data lives in presets.json in the engine's GResource, not in code. Choosing a provider fills
+ * host, port, security, authentication and delivery mode; a preset may lock keys (the Office 365
+ * relay accepts mail by IP address and offers no login, so its security and authentication are fixed).
+ */
+#pragma once
+
+#include "mr-settings-file.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MrPreset MrPreset;
+
+const MrPreset * const *mr_presets_get_all          (guint           *n_presets);
+const MrPreset         *mr_preset_lookup            (const char      *id);
+
+const char             *mr_preset_get_id            (const MrPreset  *preset);
+const char             *mr_preset_get_name          (const MrPreset  *preset);   /* translated */
+const char             *mr_preset_get_host          (const MrPreset  *preset);   /* NULL: none, or derived */
+gboolean                mr_preset_derives_host      (const MrPreset  *preset);
+guint16                 mr_preset_get_port          (const MrPreset  *preset);   /* 0: none */
+const char             *mr_preset_get_security      (const MrPreset  *preset);
+const char * const     *mr_preset_get_auth_methods  (const MrPreset  *preset);   /* NULL: any */
+const char             *mr_preset_get_delivery_mode (const MrPreset  *preset);
+gboolean                mr_preset_locks_key         (const MrPreset  *preset,
+                                                     const char      *base_key);
+guint16                 mr_preset_get_port_for_security (const MrPreset *preset,
+                                                     const char      *security);
+char                   *mr_preset_derive_host       (const MrPreset  *preset,
+                                                     const char      *sender_domain);
+
+/* Sets smtp.provider and what the preset fills in @file (under apps.@app. when @app is not NULL).
+ * The relay's host is derived from the From address's domain; without one it is left empty.
+ * Errors: those of mr_settings_file_set(). */
+gboolean                mr_preset_apply             (const MrPreset  *preset,
+                                                     MrSettingsFile  *file,
+                                                     const char      *app,
+                                                     GError         **error);
+
+G_END_DECLS
