@@ -401,9 +401,7 @@ check_string (const MrKeyInfo  *key,
   switch (key->check)
     {
     case MR_CHECK_HOST:
-      /* An unset host is allowed in a file (the page says it is required before sending). */
-      if (*text == '\0')
-        return TRUE;
+      /* Required: to clear it, unset the key. */
       if (!mr_validate_host (text, error))
         return FALSE;
       *normalized = g_ascii_strdown (text, -1);

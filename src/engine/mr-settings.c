@@ -112,7 +112,12 @@ mr_settings_get_default_company_path (void)
 char *
 mr_settings_get_default_user_path (void)
 {
-  return g_build_filename (g_get_user_config_dir (), "mailroom", "user.json", NULL);
+  /* Read the variable each time: GLib caches g_get_user_config_dir() for the process's life. */
+  const char *config_home = g_getenv ("XDG_CONFIG_HOME");
+
+  if (config_home == NULL || !g_path_is_absolute (config_home))
+    config_home = g_get_user_config_dir ();
+  return g_build_filename (config_home, "mailroom", "user.json", NULL);
 }
 
 MrSettings *

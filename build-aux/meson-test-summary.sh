@@ -1,0 +1,14 @@
+#!/bin/sh
+# Runs the whole suite in an isolated session and ends with one plain line: "N passed, N failed".
+set -u
+build=$1
+log=$(mktemp)
+tests/isolated.sh meson test -C "$build" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+count() { sed -n "s/^$1:[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p" "$log" | tail -n 1; }
+ok=$(count "Ok"); fail=$(count "Fail"); skipped=$(count "Skipped")
+timeout=$(count "Timeout"); unexpected=$(count "Unexpected Pass")
+rm -f "$log"
+ok=${ok:-0}; skipped=${skipped:-0}
+fail=$(( ${fail:-0} + ${timeout:-0} + ${unexpected:-0} ))
+echo "$ok passed, $fail failed, $skipped skipped"
+[ "$ok" -gt 0 ] && [ "$fail" -eq 0 ]

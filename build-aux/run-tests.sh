@@ -1,0 +1,31 @@
+#!/bin/sh
+# `make test`: runs the suite as an unprivileged user, because root ignores file modes and the
+# permission tests could not fail. As root it uses (and creates once) the user mailroom-test.
+set -eu
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+suite="build-aux/meson-test-summary.sh $build"
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec $suite
+fi
+
+user=mailroom-test
+id -u "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+
+if runuser -u "$user" -- test -r "$top/meson.build" -a -x "$top"; then
+  chown -R "$user" "$build"
+  exec runuser -u "$user" -- $suite
+fi
+
+# The checkout is not readable by the test user (a private home, say): test a copy.
+copy=$(mktemp -d /tmp/mailroom-suite.XXXXXX)
+trap 'rm -rf "$copy"' EXIT
+tar -C "$top" --exclude="./$build" -cf - . | tar -C "$copy" -xf -
+chown -R "$user" "$copy"
+chmod 755 "$copy"
+cd "$copy"
+runuser -u "$user" -- meson setup "$build" >/dev/null
+runuser -u "$user" -- meson compile -C "$build"
+runuser -u "$user" -- $suite

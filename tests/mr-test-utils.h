@@ -1,0 +1,56 @@
+/* mr-test-utils.h: shared set-up for Mailroom's tests, after libsoup's test-utils
+ *
+ * mr_test_init() isolates the environment of the whole program; MrTestDirs is a fixture that gives
+ * each test case fresh company and user files, with MAILROOM_COMPANY_CONFIG and XDG_CONFIG_HOME
+ * pointing at them.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+void      mr_test_init              (int          *argc,
+                                     char       ***argv);
+
+typedef struct {
+  char *root;
+  char *etc;           /* folder of the company file */
+  char *company_path;
+  char *config_home;
+  char *user_path;
+} MrTestDirs;
+
+void      mr_test_dirs_setup        (MrTestDirs    *dirs,
+                                     gconstpointer  data);
+void      mr_test_dirs_teardown     (MrTestDirs    *dirs,
+                                     gconstpointer  data);
+
+/* Fails (under `make test`) or skips (elsewhere) when no Secret Service runs. */
+gboolean  mr_test_require_keyring   (void);
+
+void      mr_test_write_file        (const char    *path,
+                                     const char    *contents);
+char     *mr_test_read_file         (const char    *path);
+/* Whether any regular file below @dir contains @needle. */
+gboolean  mr_test_tree_contains     (const char    *dir,
+                                     const char    *needle);
+char     *mr_test_unique_host       (const char    *stem);
+
+#define mr_assert_file_contents(path, expected) G_STMT_START {                         \
+    g_autofree char *mr__actual = mr_test_read_file (path);                            \
+    if (g_strcmp0 (mr__actual, (expected)) != 0)                                       \
+      g_error ("%s:%d: %s changed:\n--- expected\n%s\n--- actual\n%s", __FILE__, __LINE__, \
+               (path), (expected) ? (expected) : "(no file)", mr__actual ? mr__actual : "(no file)"); \
+  } G_STMT_END
+
+#define mr_assert_error_kind(error, kind) G_STMT_START {                               \
+    const GError *mr__e = (error);                                                     \
+    if (mr__e == NULL)                                                                 \
+      g_error ("%s:%d: expected an error of kind %s, got none", __FILE__, __LINE__, (kind)); \
+    if (g_strcmp0 (mr_error_get_kind (mr__e), (kind)) != 0)                            \
+      g_error ("%s:%d: expected an error of kind %s, got %s: %s", __FILE__, __LINE__,  \
+               (kind), mr_error_get_kind (mr__e), mr__e->message);                     \
+  } G_STMT_END
+
+G_END_DECLS
