@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "mr-engine-resources.h"
 #include "mr-presets.h"
 
 struct _MrPreset
@@ -59,7 +60,8 @@ load_presets (void)
   GPtrArray *result = g_ptr_array_new ();
   JsonArray *providers;
 
-  bytes = g_resources_lookup_data ("/io/github/mailroom/Mailroom/engine/presets.json", 0, &error);
+  /* Through the library's own resource: this also keeps it from being dropped at link time. */
+  bytes = g_resource_lookup_data (mr_engine_get_resource (), "/io/github/mailroom/Mailroom/engine/presets.json", 0, &error);
   /* The file is compiled into the library: failing to read it is a build error. */
   if (bytes == NULL || !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
     g_error ("The built-in provider presets are broken: %s", error->message);

@@ -1,0 +1,40 @@
+/* mr-key-labels.c: what each settings key is called on screen */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mr-key-labels.h"
+
+static const struct { const char *key; const char *label; } labels[] = {
+  { "smtp.provider", N_("Provider") },
+  { "smtp.host", N_("Server") },
+  { "smtp.port", N_("Port") },
+  { "smtp.security", N_("Security") },
+  { "smtp.auth", N_("Authentication") },
+  { "smtp.username", N_("Login") },
+  { "smtp.credentials", N_("Whose login") },
+  { "smtp.allow_plaintext_auth", N_("Allow password without encryption") },
+  { "smtp.tls_trust_file", N_("Trusted certificate authority file") },
+  { "smtp.tls_fingerprint", N_("Pinned certificate fingerprint") },
+  { "delivery.mode", N_("Delivery") },
+  { "delivery.sendmail_path", N_("Sendmail program") },
+  { "sender.from_name", N_("From name") },
+  { "sender.from_address", N_("From address") },
+  { "sender.reply_to", N_("Reply-To") },
+  { "sender.copy_to", N_("Send a copy of all emails to") },
+  { "sender.send_as_user", N_("Send as the user’s own address") },
+  { "domains.verified", N_("Verified domains") },
+  { "locks", N_("Locked settings") },
+  { "user.name", N_("Your name") },
+  { "user.email", N_("Your email address") },
+};
+
+const char *
+mr_key_get_label (const char *base_key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (labels[i].key, base_key) == 0)
+      return _(labels[i].label);
+  return base_key;
+}

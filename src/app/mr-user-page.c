@@ -1,0 +1,297 @@
+/* mr-user-page.c: the My settings page */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mr-keyring-status.h"
+#include "mr-user-page.h"
+
+struct _MrUserPage
+{
+  AdwBin               parent_instance;
+
+  MrSettings          *settings;
+  MrSettingsForm      *form;
+  GCancellable        *cancellable;
+
+  AdwEntryRow         *name_row;
+  AdwEntryRow         *email_row;
+  AdwActionRow        *email_warning_row;
+  AdwEntryRow         *from_name_row;
+  AdwEntryRow         *reply_to_row;
+  AdwPreferencesGroup *login_group;
+  AdwEntryRow         *username_row;
+  AdwPasswordEntryRow *password_row;
+  AdwActionRow        *keyring_row;
+  GtkWidget           *forget_button;
+};
+
+G_DEFINE_FINAL_TYPE (MrUserPage, mr_user_page, ADW_TYPE_BIN)
+
+enum {
+  PROP_0,
+  PROP_HAS_CHANGES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* The keys this page edits; each shows its lock when the company has one. */
+static const char * const page_keys[] = { "sender.from_name", "sender.reply_to", "smtp.username", NULL };
+
+static gboolean
+uses_own_login (MrUserPage *self)
+{
+  g_autofree char *credentials = mr_settings_dup_effective_string (self->settings, NULL, "smtp.credentials");
+  g_autofree char *auth = mr_settings_dup_effective_string (self->settings, NULL, "smtp.auth");
+
+  return g_strcmp0 (credentials, "per-user") == 0 && g_strcmp0 (auth, "none") != 0;
+}
+
+static void
+refresh_keyring_status (MrUserPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSecretAccount) account = NULL;
+
+  if (!uses_own_login (self))
+    return;
+  account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, &error);
+  mr_keyring_status_update (self->keyring_row, self->forget_button, account,
+                            error ? _("Enter your login and save, then your password") : NULL,
+                            self->cancellable);
+}
+
+static void
+on_forget_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(MrUserPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_secrets_clear_finish (result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        adw_action_row_set_subtitle (self->keyring_row, error->message);
+      return;
+    }
+  refresh_keyring_status (self);
+}
+
+static void
+on_forget_clicked (MrUserPage *self)
+{
+  g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, NULL);
+
+  if (account != NULL)
+    mr_secrets_clear_async (account, self->cancellable, on_forget_done, g_object_ref (self));
+}
+
+static void
+update_state (MrUserPage *self)
+{
+  const char * const *warnings = mr_settings_form_get_warnings (self->form);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->email_warning_row), warnings != NULL && warnings[0] != NULL);
+  if (warnings != NULL && warnings[0] != NULL)
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->email_warning_row), warnings[0]);
+  gtk_widget_set_visible (GTK_WIDGET (self->login_group), uses_own_login (self));
+}
+
+void
+mr_user_page_revert (MrUserPage *self)
+{
+  g_return_if_fail (MR_IS_USER_PAGE (self));
+
+  for (guint i = 0; page_keys[i] != NULL; i++)
+    {
+      g_autofree char *reason = mr_settings_get_lock_reason (self->settings, NULL, page_keys[i]);
+      mr_settings_form_set_locked (self->form, page_keys[i], reason);
+    }
+  mr_settings_form_reload (self->form);
+  update_state (self);
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  refresh_keyring_status (self);
+}
+
+gboolean
+mr_user_page_get_has_changes (MrUserPage *self)
+{
+  return mr_settings_form_get_dirty (self->form) ||
+         *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0';
+}
+
+static void
+on_changes (MrUserPage *self)
+{
+  update_state (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CHANGES]);
+}
+
+static void
+on_password_stored (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MrUserPage *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!mr_secrets_store_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  refresh_keyring_status (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+mr_user_page_save_async (MrUserPage          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(MrSecretAccount) account = NULL;
+  GError *error = NULL;
+  const char *password;
+
+  g_return_if_fail (MR_IS_USER_PAGE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mr_user_page_save_async);
+
+  if (mr_settings_form_get_dirty (self->form) && !mr_settings_form_commit (self->form, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  update_state (self);
+
+  password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
+  if (*password == '\0' || !uses_own_login (self))
+    {
+      refresh_keyring_status (self);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, &error);
+  if (account == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  mr_secrets_store_async (account, password, cancellable, on_password_stored, g_steal_pointer (&task));
+}
+
+gboolean
+mr_user_page_save_finish (MrUserPage    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_user_page_save_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+MrSettingsForm *
+mr_user_page_get_form (MrUserPage *self)
+{
+  return self->form;
+}
+
+static void
+mr_user_page_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  MrUserPage *self = MR_USER_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_HAS_CHANGES:
+      g_value_set_boolean (value, self->form != NULL && mr_user_page_get_has_changes (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mr_user_page_dispose (GObject *object)
+{
+  MrUserPage *self = MR_USER_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->form != NULL)
+    g_signal_handlers_disconnect_by_data (self->form, self);
+  g_clear_object (&self->form);
+  g_clear_object (&self->settings);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_USER_PAGE);
+
+  G_OBJECT_CLASS (mr_user_page_parent_class)->dispose (object);
+}
+
+static void
+mr_user_page_class_init (MrUserPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_user_page_dispose;
+  object_class->get_property = mr_user_page_get_property;
+
+  properties[PROP_HAS_CHANGES] =
+    g_param_spec_boolean ("has-changes", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-user-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, name_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, email_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, email_warning_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, from_name_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, reply_to_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, login_group);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, username_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, password_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, keyring_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, forget_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_forget_clicked);
+}
+
+static void
+mr_user_page_init (MrUserPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect_swapped (self->password_row, "changed", G_CALLBACK (on_changes), self);
+}
+
+MrUserPage *
+mr_user_page_new (MrSettings *settings)
+{
+  MrUserPage *self = g_object_new (MR_TYPE_USER_PAGE, NULL);
+
+  self->settings = g_object_ref (settings);
+  self->form = mr_settings_form_new (settings, MR_SCOPE_USER);
+  mr_settings_form_add_entry (self->form, "user.name", self->name_row, FALSE);
+  mr_settings_form_add_entry (self->form, "user.email", self->email_row, FALSE);
+  mr_settings_form_add_entry (self->form, "sender.from_name", self->from_name_row, FALSE);
+  mr_settings_form_add_entry (self->form, "sender.reply_to", self->reply_to_row, FALSE);
+  mr_settings_form_add_entry (self->form, "smtp.username", self->username_row, FALSE);
+  g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_changes), self);
+  g_signal_connect_swapped (self->form, "notify::warnings", G_CALLBACK (update_state), self);
+
+  mr_user_page_revert (self);
+  return self;
+}

@@ -1,0 +1,378 @@
+/* mr-window.c: the main window */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mr-app-resources.h"
+#include "mr-window.h"
+
+struct _MrWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  MrSettings           *settings;
+  GSettings            *state;          /* window state only; NULL without the schema */
+  GCancellable         *cancellable;
+  MrCompanyPage        *company_page;
+  MrUserPage           *user_page;
+  gboolean              busy;
+
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkListBox           *sidebar;
+  GtkWidget            *company_place;
+  GtkWidget            *user_place;
+  GtkWidget            *content_box;
+  AdwWindowTitle       *content_title;
+  GtkWidget            *save_button;
+  GtkWidget            *revert_button;
+  GtkStack             *stack;
+  AdwStatusPage        *error_page;
+};
+
+G_DEFINE_FINAL_TYPE (MrWindow, mr_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+MrCompanyPage *
+mr_window_get_company_page (MrWindow *self)
+{
+  return self->company_page;
+}
+
+MrUserPage *
+mr_window_get_user_page (MrWindow *self)
+{
+  return self->user_page;
+}
+
+gboolean
+mr_window_get_busy (MrWindow *self)
+{
+  return self->busy;
+}
+
+static void
+set_busy (MrWindow *self,
+          gboolean  busy)
+{
+  self->busy = busy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  _mr_window_update_actions (self);
+}
+
+void
+mr_window_toast (MrWindow   *self,
+                 const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 6);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+const char *
+mr_window_get_page_name (MrWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  /* With the settings unreadable both settings places show the error page. */
+  if (g_strcmp0 (name, "error") == 0)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_selected_row (self->sidebar);
+      return row ? gtk_widget_get_name (GTK_WIDGET (row)) : "company";
+    }
+  return name;
+}
+
+static gboolean
+current_has_changes (MrWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_strcmp0 (name, "company") == 0 && self->company_page != NULL)
+    return mr_company_page_get_has_changes (self->company_page);
+  if (g_strcmp0 (name, "user") == 0 && self->user_page != NULL)
+    return mr_user_page_get_has_changes (self->user_page);
+  return FALSE;
+}
+
+void
+_mr_window_update_actions (MrWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+  gboolean settings_page = g_strcmp0 (name, "company") == 0 || g_strcmp0 (name, "user") == 0;
+  gboolean changes = !self->busy && current_has_changes (self);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save", changes);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.revert", changes);
+  /* Save and Revert belong to the settings pages only. */
+  gtk_widget_set_visible (self->save_button, settings_page);
+  gtk_widget_set_visible (self->revert_button, settings_page);
+}
+
+void
+mr_window_show_page (MrWindow   *self,
+                     const char *name)
+{
+  GtkWidget *child;
+  GtkStackPage *page;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (g_strcmp0 (gtk_widget_get_name (row), name) == 0)
+      gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
+
+  if ((g_str_equal (name, "company") && self->company_page == NULL) ||
+      (g_str_equal (name, "user") && self->user_page == NULL))
+    gtk_stack_set_visible_child_name (self->stack, "error");
+  else
+    gtk_stack_set_visible_child_name (self->stack, name);
+
+  child = gtk_stack_get_visible_child (self->stack);
+  page = gtk_stack_get_page (self->stack, child);
+  adw_window_title_set_title (self->content_title, gtk_stack_page_get_title (page));
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+
+  if (self->state != NULL)
+    g_settings_set_string (self->state, "last-page", name);
+  _mr_window_update_actions (self);
+}
+
+static void
+on_sidebar_row_activated (MrWindow      *self,
+                          GtkListBoxRow *row)
+{
+  mr_window_show_page (self, gtk_widget_get_name (GTK_WIDGET (row)));
+}
+
+static void
+on_page_changes (MrWindow *self)
+{
+  _mr_window_update_actions (self);
+}
+
+static void
+remove_settings_pages (MrWindow *self)
+{
+  if (self->company_page != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->company_page, self);
+      gtk_stack_remove (self->stack, GTK_WIDGET (self->company_page));
+      self->company_page = NULL;
+    }
+  if (self->user_page != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->user_page, self);
+      gtk_stack_remove (self->stack, GTK_WIDGET (self->user_page));
+      self->user_page = NULL;
+    }
+}
+
+void
+mr_window_reload (MrWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *page = g_strdup (mr_window_get_page_name (self));
+  GtkStackPage *stack_page;
+
+  remove_settings_pages (self);
+  g_clear_object (&self->settings);
+  self->settings = mr_settings_new (NULL, NULL);
+
+  if (!mr_settings_load (self->settings, &error))
+    {
+      adw_status_page_set_description (self->error_page, error->message);
+      mr_window_show_page (self, page ? page : "company");
+      return;
+    }
+
+  self->company_page = mr_company_page_new (self->settings);
+  stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->company_page), "company");
+  gtk_stack_page_set_title (stack_page, _("Company settings"));
+  g_signal_connect_swapped (self->company_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
+
+  self->user_page = mr_user_page_new (self->settings);
+  stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->user_page), "user");
+  gtk_stack_page_set_title (stack_page, _("My settings"));
+  g_signal_connect_swapped (self->user_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
+
+  mr_window_show_page (self, page ? page : "company");
+}
+
+/* ---- Save and revert -------------------------------------------------------------------------- */
+
+static void
+on_saved (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(MrWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (MR_IS_COMPANY_PAGE (source))
+    ok = mr_company_page_save_finish (MR_COMPANY_PAGE (source), result, &error);
+  else
+    ok = mr_user_page_save_finish (MR_USER_PAGE (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  set_busy (self, FALSE);
+  if (ok)
+    {
+      /* What the company locks or requires may have changed what My settings shows. */
+      if (MR_IS_COMPANY_PAGE (source) && self->user_page != NULL && !mr_user_page_get_has_changes (self->user_page))
+        mr_user_page_revert (self->user_page);
+      mr_window_toast (self, _("Settings saved"));
+    }
+  else
+    mr_window_toast (self, error->message);
+}
+
+void
+mr_window_save (MrWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  if (self->busy || !current_has_changes (self))
+    return;
+
+  set_busy (self, TRUE);
+  if (g_strcmp0 (name, "company") == 0)
+    mr_company_page_save_async (self->company_page, self->cancellable, on_saved, g_object_ref (self));
+  else if (g_strcmp0 (name, "user") == 0)
+    mr_user_page_save_async (self->user_page, self->cancellable, on_saved, g_object_ref (self));
+  else
+    set_busy (self, FALSE);
+}
+
+void
+mr_window_revert (MrWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_strcmp0 (name, "company") == 0)
+    mr_company_page_revert (self->company_page);
+  else if (g_strcmp0 (name, "user") == 0)
+    mr_user_page_revert (self->user_page);
+  _mr_window_update_actions (self);
+}
+
+void
+mr_window_go_back (MrWindow *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/* ---- GObject ---------------------------------------------------------------------------------- */
+
+static void
+mr_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  MrWindow *self = MR_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mr_window_dispose (GObject *object)
+{
+  MrWindow *self = MR_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->state);
+  self->company_page = NULL;
+  self->user_page = NULL;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_WINDOW);
+
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (mr_window_parent_class)->dispose (object);
+}
+
+static void
+mr_window_class_init (MrWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_window_dispose;
+  object_class->get_property = mr_window_get_property;
+
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* Referencing the resource keeps its registering object in the link. */
+  g_assert (mr_app_get_resource () != NULL);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, company_place);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, user_place);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, content_box);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, content_title);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, save_button);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, revert_button);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, MrWindow, error_page);
+  gtk_widget_class_bind_template_callback (widget_class, on_sidebar_row_activated);
+
+  _mr_window_class_actions_init (widget_class);
+}
+
+static void
+mr_window_init (MrWindow *self)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, MAILROOM_APP_ID, TRUE);
+  if (schema != NULL)
+    {
+      self->state = g_settings_new (MAILROOM_APP_ID);
+      g_settings_bind (self->state, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->state, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->state, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+    }
+  else
+    g_message ("The GSettings schema %s is not installed: the window size is not remembered", MAILROOM_APP_ID);
+}
+
+MrWindow *
+mr_window_new (GtkApplication *application)
+{
+  MrWindow *self = g_object_new (MR_TYPE_WINDOW, "application", application, NULL);
+  g_autofree char *page = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
+
+  mr_window_reload (self);
+  mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
+  return self;
+}
