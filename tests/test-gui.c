@@ -1,0 +1,545 @@
+/* test-gui.c: the real window under Xvfb, driven through its widgets
+ *
+ * Fills the Company settings page as an admin would, saves, and checks the file and the keyring;
+ * types bad values and checks what the page says; reopens the window; checks the read-only page
+ * and My settings. With MAILROOM_SCREENSHOT_DIR set, it also writes a PNG of each page.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "mr-error.h"
+#include "mr-test-utils.h"
+#include "mr-window.h"
+
+/* ---- Helpers ---------------------------------------------------------------------------------- */
+
+static void
+spin (guint milliseconds)
+{
+  gint64 end = g_get_monotonic_time () + milliseconds * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+static void
+wait_for (Condition   condition,
+          gpointer    data,
+          const char *what)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  return !mr_window_get_busy (MR_WINDOW (data));
+}
+
+static gboolean
+subtitle_settled (gpointer data)
+{
+  const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (data));
+  return subtitle != NULL && !g_str_has_prefix (subtitle, "Checking");
+}
+
+static GtkWidget *
+child (gpointer    widget,
+       GType       type,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  if (object == NULL)
+    g_error ("No template child %s", name);
+  return GTK_WIDGET (object);
+}
+
+static void
+type_text (GtkWidget  *row,
+           const char *text)
+{
+  /* As typing does: focus, then change the text, which emits "changed". */
+  gtk_widget_grab_focus (row);
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  spin (20);
+}
+
+static void
+save_and_wait (MrWindow *window)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.save", NULL));
+  wait_for (window_idle, window, "the save to finish");
+  spin (50);
+}
+
+static MrWindow *
+open_window (void)
+{
+  MrWindow *window = mr_window_new (NULL);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 2200);
+  /* The last page is remembered across windows; each test starts from the first. */
+  mr_window_show_page (window, "company");
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+  return window;
+}
+
+static void
+close_window (MrWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
+static void
+screenshot (MrWindow   *window,
+            const char *name)
+{
+  const char *dir = g_getenv ("MAILROOM_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+
+  spin (400);
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Wrote %s", path);
+}
+
+static gboolean
+message_under_row_says (GtkWidget  *row,
+                        const char *fragment)
+{
+  GtkWidget *message = gtk_widget_get_next_sibling (row);
+  GtkWidget *label;
+
+  if (message == NULL || !gtk_widget_get_visible (message))
+    return FALSE;
+  label = gtk_widget_get_first_child (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (message)));
+  return GTK_IS_LABEL (label) && strstr (gtk_label_get_text (GTK_LABEL (label)), fragment) != NULL;
+}
+
+static char *
+lookup_password (MrSecretScope scope,
+                 const char   *host,
+                 const char   *user)
+{
+  g_autoptr(MrSecretAccount) account = mr_secret_account_new (scope, host, user, NULL);
+  g_autoptr(GError) error = NULL;
+  char *password = mr_secrets_lookup_sync (account, NULL, &error);
+
+  g_assert_no_error (error);
+  return password;
+}
+
+static guint
+preset_index (const char *id)
+{
+  guint n;
+  const MrPreset * const *presets = mr_presets_get_all (&n);
+
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (mr_preset_get_id (presets[i]), id))
+      return i;
+  g_assert_not_reached ();
+}
+
+/* ---- Tests ------------------------------------------------------------------------------------ */
+
+static void
+test_company_page_fill_and_save (MrTestDirs    *dirs,
+                                 gconstpointer  data)
+{
+  g_autofree char *password = g_strdup_printf ("app-pw-%08x", g_random_int ());
+  g_autofree char *saved = NULL;
+  g_autofree char *stored = NULL;
+  MrWindow *window;
+  MrCompanyPage *page;
+  GtkWidget *provider, *host, *port, *security, *username, *password_row, *from_name, *from_address, *keyring;
+
+  if (!mr_test_require_keyring ())
+    return;
+
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  g_assert_nonnull (page);
+  g_assert_true (mr_company_page_get_editable (page));
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
+
+  provider = child (page, MR_TYPE_COMPANY_PAGE, "provider_row");
+  host = child (page, MR_TYPE_COMPANY_PAGE, "host_row");
+  port = child (page, MR_TYPE_COMPANY_PAGE, "port_row");
+  security = child (page, MR_TYPE_COMPANY_PAGE, "security_row");
+  username = child (page, MR_TYPE_COMPANY_PAGE, "username_row");
+  password_row = child (page, MR_TYPE_COMPANY_PAGE, "password_row");
+  from_name = child (page, MR_TYPE_COMPANY_PAGE, "from_name_row");
+  from_address = child (page, MR_TYPE_COMPANY_PAGE, "from_address_row");
+  keyring = child (page, MR_TYPE_COMPANY_PAGE, "keyring_row");
+
+  /* Nothing to save yet. */
+  g_assert_false (gtk_widget_is_sensitive (child (window, MR_TYPE_WINDOW, "save_button")));
+
+  /* Picking Gmail fills the server. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("gmail"));
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "smtp.gmail.com");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (port)), ==, "587");
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (security)), ==, 1);
+
+  /* Choosing TLS moves Gmail to its TLS port. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (security), 2);
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (port)), ==, "465");
+
+  type_text (username, "office@example.com");
+  type_text (password_row, password);
+  type_text (from_name, "Example Ltd");
+  type_text (from_address, "office@example.com");
+  g_assert_true (gtk_widget_is_sensitive (child (window, MR_TYPE_WINDOW, "save_button")));
+  screenshot (window, "company.png");
+
+  save_and_wait (window);
+
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (saved);
+  g_assert_nonnull (strstr (saved, "\"smtp.provider\" : \"gmail\""));
+  g_assert_nonnull (strstr (saved, "\"smtp.host\" : \"smtp.gmail.com\""));
+  g_assert_nonnull (strstr (saved, "\"smtp.port\" : 465"));
+  g_assert_nonnull (strstr (saved, "\"smtp.security\" : \"tls\""));
+  g_assert_nonnull (strstr (saved, "\"smtp.username\" : \"office@example.com\""));
+  g_assert_nonnull (strstr (saved, "\"sender.from_name\" : \"Example Ltd\""));
+  g_assert_null (strstr (saved, password));
+
+  stored = lookup_password (MR_SECRET_SCOPE_COMPANY, "smtp.gmail.com", "office@example.com");
+  g_assert_cmpstr (stored, ==, password);
+  g_assert_false (mr_test_tree_contains (dirs->root, password));
+  g_assert_false (mr_test_tree_contains (g_get_home_dir (), password));
+
+  /* The password row empties and the keyring row says where the password is. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (password_row)), ==, "");
+  wait_for (subtitle_settled, keyring, "the keyring status");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (keyring)), ==, "Stored in your keyring");
+  g_assert_false (gtk_widget_is_sensitive (child (window, MR_TYPE_WINDOW, "save_button")));
+
+  /* Close and reopen: everything is there. */
+  close_window (window);
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (child (page, MR_TYPE_COMPANY_PAGE, "provider_row"))), ==,
+                    preset_index ("gmail"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, MR_TYPE_COMPANY_PAGE, "username_row"))), ==,
+                   "office@example.com");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, MR_TYPE_COMPANY_PAGE, "port_row"))), ==, "465");
+  keyring = child (page, MR_TYPE_COMPANY_PAGE, "keyring_row");
+  wait_for (subtitle_settled, keyring, "the keyring status");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (keyring)), ==, "Stored in your keyring");
+  close_window (window);
+  mr_secrets_clear_sync (mr_secret_account_new (MR_SECRET_SCOPE_COMPANY, "smtp.gmail.com", "office@example.com", NULL), NULL, NULL);
+}
+
+static void
+test_company_page_validation (MrTestDirs    *dirs,
+                              gconstpointer  data)
+{
+  static const struct { const char *row, *text, *says; } bad[] = {
+    { "port_row", "0", "out of range" },
+    { "port_row", "70000", "65535" },
+    { "port_row", "abc", "not a number" },
+    { "host_row", "", "Enter the server" },
+    { "host_row", "smtp example.com", "spaces" },
+    { "from_address_row", "a@@b", "more than one" },
+    { "from_address_row", "\"x\" <>", "angle brackets" },
+    { "from_address_row", "no-at-sign", "has no" },
+    { "from_name_row", "Eve\r\nBcc: all@example.com", "Line breaks" },
+  };
+  g_autofree char *before = NULL;
+  MrWindow *window;
+  MrCompanyPage *page;
+
+  mr_test_write_file (dirs->company_path,
+                      "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"smtp.example.com\", "
+                      "\"domains.verified\": [\"example.com\"]}}");
+  before = mr_test_read_file (dirs->company_path);
+
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      GtkWidget *row = child (page, MR_TYPE_COMPANY_PAGE, bad[i].row);
+      g_autofree char *good = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
+
+      type_text (row, bad[i].text);
+      if (!gtk_widget_has_css_class (row, "error"))
+        g_error ("%s does not show “%s” as an error", bad[i].row, g_strescape (bad[i].text, NULL));
+      if (!message_under_row_says (row, bad[i].says))
+        g_error ("No message saying “%s” under %s", bad[i].says, bad[i].row);
+      g_assert_false (mr_settings_form_get_valid (mr_company_page_get_form (page)));
+      if (i == 1)
+        screenshot (window, "company-invalid.png");
+
+      /* Saving now changes nothing on disk. */
+      save_and_wait (window);
+      mr_assert_file_contents (dirs->company_path, before);
+
+      type_text (row, good);
+      g_assert_false (gtk_widget_has_css_class (row, "error"));
+    }
+
+  /* A From address outside the verified domains: the admin is offered to add the domain. */
+  {
+    GtkWidget *from = child (page, MR_TYPE_COMPANY_PAGE, "from_address_row");
+    GtkWidget *offer = child (page, MR_TYPE_COMPANY_PAGE, "verify_domain_row");
+    GtkWidget *button = child (page, MR_TYPE_COMPANY_PAGE, "verify_domain_button");
+    g_autofree char *saved = NULL;
+
+    type_text (from, "bob@example.org");
+    g_assert_true (gtk_widget_has_css_class (from, "error"));
+    g_assert_true (message_under_row_says (from, "verified"));
+    g_assert_true (gtk_widget_get_visible (offer));
+    g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Add example.org to Verified Domains");
+    /* gtk_widget_activate() would only click after its press animation. */
+    g_signal_emit_by_name (button, "clicked");
+    spin (20);
+    if (gtk_widget_has_css_class (from, "error"))
+      g_error ("still an error: %s", mr_settings_form_get_problem (mr_company_page_get_form (page)));
+    g_assert_false (gtk_widget_get_visible (offer));
+    save_and_wait (window);
+    saved = mr_test_read_file (dirs->company_path);
+    g_assert_nonnull (strstr (saved, "\"example.org\""));
+    g_assert_nonnull (strstr (saved, "\"sender.from_address\" : \"bob@example.org\""));
+  }
+
+  /* Revert forgets what was typed. */
+  {
+    GtkWidget *host = child (page, MR_TYPE_COMPANY_PAGE, "host_row");
+
+    type_text (host, "other.example.com");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.revert", NULL));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "smtp.example.com");
+  }
+
+  close_window (window);
+}
+
+static void
+test_relay_and_plaintext (MrTestDirs    *dirs,
+                          gconstpointer  data)
+{
+  MrWindow *window = open_window ();
+  MrCompanyPage *page = mr_window_get_company_page (window);
+  GtkWidget *provider = child (page, MR_TYPE_COMPANY_PAGE, "provider_row");
+  GtkWidget *security = child (page, MR_TYPE_COMPANY_PAGE, "security_row");
+  GtkWidget *auth = child (page, MR_TYPE_COMPANY_PAGE, "auth_row");
+  GtkWidget *warning = child (page, MR_TYPE_COMPANY_PAGE, "plaintext_warning_row");
+
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "from_address_row"), "office@example.co.uk");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("office365-relay"));
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, MR_TYPE_COMPANY_PAGE, "host_row"))), ==,
+                   "example-co-uk.mail.protection.outlook.com");
+  g_assert_false (gtk_widget_is_sensitive (security));
+  g_assert_false (gtk_widget_is_sensitive (auth));
+  g_assert_true (message_under_row_says (auth, "Office 365 relay"));
+  g_assert_false (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "password_row")));
+
+  /* Other, with a password over an unencrypted connection: a warning row. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("other"));
+  spin (20);
+  g_assert_true (gtk_widget_is_sensitive (security));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (auth), 1);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (security), 0);
+  spin (20);
+  g_assert_true (gtk_widget_get_visible (warning));
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (warning)), "unencrypted"));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (security), 1);
+  spin (20);
+  g_assert_false (gtk_widget_get_visible (warning));
+  close_window (window);
+}
+
+static void
+test_read_only_company (MrTestDirs    *dirs,
+                        gconstpointer  data)
+{
+  MrWindow *window;
+  MrCompanyPage *page;
+
+  if (getuid () == 0)
+    {
+      g_test_skip ("root writes any file: run as an unprivileged user (make test does)");
+      return;
+    }
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"smtp.example.com\"}}");
+  g_chmod (dirs->company_path, 0644);
+  g_chmod (dirs->etc, 0555);
+
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  g_assert_false (mr_company_page_get_editable (page));
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "managed_group")));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child (page, MR_TYPE_COMPANY_PAGE, "managed_row"))),
+                   ==, "Managed by your administrator");
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "host_row")));
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "add_app_button")));
+  screenshot (window, "company-read-only.png");
+  close_window (window);
+  g_chmod (dirs->etc, 0755);
+}
+
+static void
+test_corrupt_company_file (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+  const char *truncated = "{\"schema_version\": 1, \"settings\": {\"smtp.ho";
+  MrWindow *window;
+  GtkWidget *error_page;
+
+  mr_test_write_file (dirs->company_path, truncated);
+  window = open_window ();
+  g_assert_null (mr_window_get_company_page (window));
+  error_page = child (window, MR_TYPE_WINDOW, "error_page");
+  g_assert_true (gtk_widget_get_mapped (error_page));
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (error_page)), dirs->company_path));
+  mr_assert_file_contents (dirs->company_path, truncated);
+
+  /* Fixed on disk, "Try Again" brings the pages back. */
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {}}");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reload", NULL));
+  g_assert_nonnull (mr_window_get_company_page (window));
+  close_window (window);
+}
+
+static void
+test_user_page (MrTestDirs    *dirs,
+                gconstpointer  data)
+{
+  g_autofree char *host = mr_test_unique_host ("gui-user");
+  g_autofree char *company = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *saved = NULL;
+  MrWindow *window;
+  MrUserPage *page;
+  GtkWidget *from_name, *username, *password_row;
+  struct stat st;
+
+  if (!mr_test_require_keyring ())
+    return;
+
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"%s\", "
+                             "\"smtp.credentials\": \"per-user\", \"locks\": [\"sender.from_name\"], "
+                             "\"domains.verified\": [\"example.com\"]}}", host);
+  mr_test_write_file (dirs->company_path, company);
+
+  window = open_window ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));
+  spin (50);
+  page = mr_window_get_user_page (window);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "user");
+
+  /* Locked: insensitive, with the reason under it. */
+  from_name = child (page, MR_TYPE_USER_PAGE, "from_name_row");
+  g_assert_false (gtk_widget_is_sensitive (from_name));
+  g_assert_true (message_under_row_says (from_name, "Locked by your administrator"));
+
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_USER_PAGE, "login_group")));
+  type_text (child (page, MR_TYPE_USER_PAGE, "name_row"), "Ann Example");
+  type_text (child (page, MR_TYPE_USER_PAGE, "email_row"), "ann@private.example");
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_USER_PAGE, "email_warning_row")));
+  type_text (child (page, MR_TYPE_USER_PAGE, "email_row"), "ann@example.com");
+  g_assert_false (gtk_widget_get_visible (child (page, MR_TYPE_USER_PAGE, "email_warning_row")));
+
+  username = child (page, MR_TYPE_USER_PAGE, "username_row");
+  password_row = child (page, MR_TYPE_USER_PAGE, "password_row");
+  type_text (username, "ann@example.com");
+  type_text (password_row, "ann's-own-password");
+  screenshot (window, "user.png");
+  save_and_wait (window);
+
+  saved = mr_test_read_file (dirs->user_path);
+  g_assert_nonnull (strstr (saved, "\"user.name\" : \"Ann Example\""));
+  g_assert_nonnull (strstr (saved, "\"smtp.username\" : \"ann@example.com\""));
+  g_assert_null (strstr (saved, "ann's-own-password"));
+  g_assert_cmpint (g_stat (dirs->user_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  stored = lookup_password (MR_SECRET_SCOPE_USER, host, "ann@example.com");
+  g_assert_cmpstr (stored, ==, "ann's-own-password");
+  g_assert_false (mr_test_tree_contains (g_get_home_dir (), "ann's-own-password"));
+  close_window (window);
+}
+
+static void
+test_placeholders_do_not_pretend (MrTestDirs    *dirs,
+                                  gconstpointer  data)
+{
+  static const char *pages[] = { "compose", "mailshots", "sent" };
+  MrWindow *window = open_window ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      GtkWidget *visible;
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", pages[i]));
+      spin (20);
+      visible = gtk_stack_get_visible_child (GTK_STACK (child (window, MR_TYPE_WINDOW, "stack")));
+      g_assert_true (ADW_IS_STATUS_PAGE (visible));
+      g_assert_nonnull (strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "Not") ?
+                        adw_status_page_get_title (ADW_STATUS_PAGE (visible)) :
+                        strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "No"));
+      g_assert_false (gtk_widget_get_visible (child (window, MR_TYPE_WINDOW, "save_button")));
+    }
+  close_window (window);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mr_test_init (&argc, &argv);
+  gtk_init ();
+  adw_init ();
+
+#define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
+  ADD ("/gui/company/fill-and-save", test_company_page_fill_and_save);
+  ADD ("/gui/company/validation", test_company_page_validation);
+  ADD ("/gui/company/relay-and-plaintext", test_relay_and_plaintext);
+  ADD ("/gui/company/read-only", test_read_only_company);
+  ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
+  ADD ("/gui/user", test_user_page);
+  ADD ("/gui/placeholders", test_placeholders_do_not_pretend);
+#undef ADD
+
+  return g_test_run ();
+}
