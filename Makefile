@@ -15,7 +15,7 @@ build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: build
-	GSETTINGS_SCHEMA_DIR=$(BUILD)/data $(BUILD)/src/app/mailroom
+	GSETTINGS_SCHEMA_DIR=$(BUILD)/data MAILROOM_LOCALEDIR=$(BUILD)/po $(BUILD)/src/app/mailroom
 
 test: build
 	build-aux/run-tests.sh $(BUILD)

@@ -522,8 +522,9 @@ mr_key_normalize (const MrKeyInfo  *key,
         number = json_node_get_int (value);
         if (number < key->min || number > key->max)
           {
-            invalid (error, _("%" G_GINT64_FORMAT " is out of range: enter a number from %d to %d"),
-                     number, key->min, key->max);
+            g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, number);
+
+            invalid (error, _("%s is out of range: enter a number from %d to %d"), text, key->min, key->max);
             return NULL;
           }
         return json_node_copy (value);

@@ -494,9 +494,8 @@ mr_settings_file_load (MrSettingsFile  *self,
     return corrupt (error, self->path, _("“schema_version” is missing"));
   if (json_node_get_int (version) > MR_SETTINGS_SCHEMA_VERSION)
     {
-      g_autofree char *reason =
-        g_strdup_printf (_("it was written by a newer Mailroom (schema version %" G_GINT64_FORMAT ")"),
-                         json_node_get_int (version));
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (version));
+      g_autofree char *reason = g_strdup_printf (_("it was written by a newer Mailroom (schema version %s)"), number);
       return corrupt (error, self->path, reason);
     }
   if (json_node_get_int (version) < 1)
