@@ -15,7 +15,7 @@ build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: build
-	GSETTINGS_SCHEMA_DIR=$(BUILD)/data MAILROOM_LOCALEDIR=$(BUILD)/po $(BUILD)/src/app/mailroom
+	build-aux/run.sh $(BUILD)
 
 test: build
 	build-aux/run-tests.sh $(BUILD)

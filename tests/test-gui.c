@@ -175,6 +175,52 @@ preset_index (const char *id)
   g_assert_not_reached ();
 }
 
+
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             gboolean  (*match) (GtkWidget *widget, gconstpointer data),
+             gconstpointer data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_row_with_subtitle (GtkWidget     *widget,
+                      gconstpointer  subtitle)
+{
+  return ADW_IS_ACTION_ROW (widget) &&
+         g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), subtitle) == 0;
+}
+
+static gboolean
+is_button_with_tooltip (GtkWidget     *widget,
+                        gconstpointer  tooltip)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
 /* ---- Tests ------------------------------------------------------------------------------------ */
 
 static void
@@ -393,6 +439,8 @@ static void
 test_read_only_company (MrTestDirs    *dirs,
                         gconstpointer  data)
 {
+  g_autofree char *host = NULL;
+  g_autofree char *contents = NULL;
   MrWindow *window;
   MrCompanyPage *page;
 
@@ -402,7 +450,10 @@ test_read_only_company (MrTestDirs    *dirs,
       return;
     }
 
-  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"smtp.example.com\"}}");
+  host = mr_test_unique_host ("read-only");
+  contents = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"%s\", "
+                              "\"smtp.username\": \"office@example.com\"}}", host);
+  mr_test_write_file (dirs->company_path, contents);
   g_chmod (dirs->company_path, 0644);
   g_chmod (dirs->etc, 0555);
 
@@ -414,7 +465,21 @@ test_read_only_company (MrTestDirs    *dirs,
                    ==, "Managed by your administrator");
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "host_row")));
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "add_app_button")));
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "add_domain_row")));
   screenshot (window, "company-read-only.png");
+
+  /* Anyone who sends with the company's login keeps its password in their own keyring. */
+  if (mr_test_require_keyring ())
+    {
+      GtkWidget *password_row = child (page, MR_TYPE_COMPANY_PAGE, "password_row");
+      g_autofree char *stored = NULL;
+
+      g_assert_true (gtk_widget_is_sensitive (password_row));
+      type_text (password_row, "read-only-users-copy");
+      save_and_wait (window);
+      stored = lookup_password (MR_SECRET_SCOPE_COMPANY, host, "office@example.com");
+      g_assert_cmpstr (stored, ==, "read-only-users-copy");
+    }
   close_window (window);
   g_chmod (dirs->etc, 0755);
 }
@@ -523,10 +588,194 @@ test_placeholders_do_not_pretend (MrTestDirs    *dirs,
   close_window (window);
 }
 
+static void
+test_company_lists (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  MrWindow *window;
+  MrCompanyPage *page;
+  MrSettingsForm *form;
+  AdwMessageDialog *dialog;
+  GtkWidget *entry, *app_host, *add_domain, *lock_row, *remove;
+  g_autofree char *saved = NULL;
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"smtp.example.com\"}}");
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  form = mr_company_page_get_form (page);
+
+  /* Add an application profile through its dialog. */
+  g_signal_emit_by_name (child (page, MR_TYPE_COMPANY_PAGE, "add_app_button"), "clicked");
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  entry = adw_message_dialog_get_extra_child (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Bad Name");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "add"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "marketing");
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "add"));
+  adw_message_dialog_response (dialog, "add");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+
+  app_host = mr_settings_form_get_widget (form, "apps.marketing.smtp.host");
+  g_assert_nonnull (app_host);
+  type_text (app_host, "bulk example");
+  g_assert_true (gtk_widget_has_css_class (app_host, "error"));
+  type_text (app_host, "bulk.example.com");
+  g_assert_false (gtk_widget_has_css_class (app_host, "error"));
+
+  /* A verified domain, refused while it is not a domain. */
+  add_domain = child (page, MR_TYPE_COMPANY_PAGE, "add_domain_row");
+  type_text (add_domain, "not a domain");
+  g_assert_true (gtk_widget_has_css_class (add_domain, "error"));
+  g_signal_emit_by_name (add_domain, "apply");
+  type_text (add_domain, "Example.com");
+  g_assert_false (gtk_widget_has_css_class (add_domain, "error"));
+  g_signal_emit_by_name (add_domain, "apply");
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (add_domain)), ==, "");
+
+  /* Lock the server for users. */
+  lock_row = find_widget (child (page, MR_TYPE_COMPANY_PAGE, "locks_row"), is_row_with_subtitle, "smtp.host");
+  g_assert_nonnull (lock_row);
+  gtk_switch_set_active (GTK_SWITCH (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (lock_row))), TRUE);
+  spin (20);
+  screenshot (window, "company-lists.png");
+
+  save_and_wait (window);
+  saved = mr_test_read_file (dirs->company_path);
+  if (strstr (saved, "\"marketing\" : {") == NULL)
+    g_error ("saved: %s", saved);
+  g_assert_nonnull (strstr (saved, "\"smtp.host\" : \"bulk.example.com\""));
+  g_assert_nonnull (strstr (saved, "\"example.com\""));
+  g_assert_null (strstr (saved, "not a domain"));
+  g_assert_nonnull (strstr (saved, "\"locks\" : [\n      \"smtp.host\""));
+
+  /* Remove the profile. */
+  remove = find_widget (GTK_WIDGET (page), is_button_with_tooltip, "Remove the profile “marketing”");
+  g_assert_nonnull (remove);
+  g_signal_emit_by_name (remove, "clicked");
+  spin (20);
+  g_assert_null (mr_settings_form_get_widget (form, "apps.marketing.smtp.host"));
+  save_and_wait (window);
+  g_clear_pointer (&saved, g_free);
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_null (strstr (saved, "marketing"));
+  close_window (window);
+}
+
+static void
+test_keyboard_reaches_rows (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  MrWindow *window = open_window ();
+  MrCompanyPage *page = mr_window_get_company_page (window);
+  const char *wanted[] = { "provider_row", "host_row", "port_row", "security_row", "auth_row", "from_address_row" };
+  gboolean reached[G_N_ELEMENTS (wanted)] = { FALSE };
+  guint n_reached = 0;
+
+  gtk_widget_grab_focus (child (window, MR_TYPE_WINDOW, "sidebar"));
+  for (guint step = 0; step < 300 && n_reached < G_N_ELEMENTS (wanted); step++)
+    {
+      GtkWidget *focus;
+
+      if (!gtk_widget_child_focus (GTK_WIDGET (window), GTK_DIR_TAB_FORWARD))
+        gtk_widget_child_focus (GTK_WIDGET (window), GTK_DIR_TAB_FORWARD);  /* wrapped around */
+      focus = gtk_root_get_focus (GTK_ROOT (window));
+      for (guint i = 0; i < G_N_ELEMENTS (wanted); i++)
+        if (!reached[i] && focus != NULL &&
+            (focus == child (page, MR_TYPE_COMPANY_PAGE, wanted[i]) ||
+             gtk_widget_is_ancestor (focus, child (page, MR_TYPE_COMPANY_PAGE, wanted[i]))))
+          {
+            reached[i] = TRUE;
+            n_reached++;
+          }
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (wanted); i++)
+    if (!reached[i])
+      g_error ("Tab never reaches %s", wanted[i]);
+  close_window (window);
+}
+
+static void
+test_required_host (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  MrWindow *window = open_window ();
+  MrCompanyPage *page = mr_window_get_company_page (window);
+  GtkWidget *host = child (page, MR_TYPE_COMPANY_PAGE, "host_row");
+
+  /* A new company: the server is required, the port has its default. */
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "from_name_row"), "Example Ltd");
+  save_and_wait (window);
+  g_assert_false (g_file_test (dirs->company_path, G_FILE_TEST_EXISTS));
+  g_assert_true (gtk_widget_has_css_class (host, "error"));
+  g_assert_true (message_under_row_says (host, "Enter the server"));
+
+  type_text (host, "smtp.example.com");
+  save_and_wait (window);
+  g_assert_true (g_file_test (dirs->company_path, G_FILE_TEST_EXISTS));
+  close_window (window);
+}
+
+static const char *self_path;
+
+static void
+test_no_keyring (MrTestDirs    *dirs,
+                 gconstpointer  data)
+{
+  if (g_getenv ("MAILROOM_TEST_NO_KEYRING_CHILD") == NULL)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                           G_SUBPROCESS_FLAGS_STDERR_MERGE);
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+
+      /* A process whose session bus has no keyring from its very start. */
+      g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mailroom-bus", TRUE);
+      g_subprocess_launcher_setenv (launcher, "MAILROOM_TEST_NO_KEYRING_CHILD", "1", TRUE);
+      process = g_subprocess_launcher_spawn (launcher, &error, self_path, "-p", "/gui/no-keyring", NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      if (!g_subprocess_get_successful (process))
+        g_error ("The window without a keyring failed:\n%s", out);
+      g_assert_nonnull (strstr (out, "ok 1 /gui/no-keyring"));
+      return;
+    }
+
+  {
+    MrWindow *window;
+    MrCompanyPage *page;
+    GtkWidget *keyring, *password_row;
+
+    mr_test_write_file (dirs->company_path,
+                        "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"smtp.example.com\", "
+                        "\"smtp.username\": \"office@example.com\"}}");
+    window = open_window ();
+    page = mr_window_get_company_page (window);
+    keyring = child (page, MR_TYPE_COMPANY_PAGE, "keyring_row");
+    wait_for (subtitle_settled, keyring, "the keyring status");
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (keyring)), "No keyring is available"));
+
+    password_row = child (page, MR_TYPE_COMPANY_PAGE, "password_row");
+    type_text (password_row, "no-keyring-password");
+    save_and_wait (window);
+    /* Nothing stored anywhere, and the password stays where the user typed it. */
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (password_row)), ==, "no-keyring-password");
+    g_assert_false (mr_test_tree_contains (dirs->root, "no-keyring-password"));
+    g_assert_false (mr_test_tree_contains (g_get_home_dir (), "no-keyring-password"));
+    close_window (window);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  self_path = argv[0];
   mr_test_init (&argc, &argv);
   gtk_init ();
   adw_init ();
@@ -539,6 +788,10 @@ main (int    argc,
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/placeholders", test_placeholders_do_not_pretend);
+  ADD ("/gui/company/lists", test_company_lists);
+  ADD ("/gui/company/required-host", test_required_host);
+  ADD ("/gui/keyboard", test_keyboard_reaches_rows);
+  ADD ("/gui/no-keyring", test_no_keyring);
 #undef ADD
 
   return g_test_run ();

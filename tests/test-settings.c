@@ -85,6 +85,38 @@ test_round_trip_and_modes (MrTestDirs    *dirs,
 }
 
 static void
+test_company_folder_created (MrTestDirs    *dirs,
+                             gconstpointer  data)
+{
+  g_autofree char *nested = g_build_filename (dirs->root, "etc2", "xdg", "mailroom", "company.json", NULL);
+  g_autoptr(MrSettings) settings = mr_settings_new (nested, dirs->user_path);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (nested);
+  struct stat st;
+
+  g_assert_true (mr_settings_load (settings, &error));
+  g_assert_true (mr_settings_can_edit_company (settings));
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0755);
+  g_assert_true (g_file_test (nested, G_FILE_TEST_IS_REGULAR));
+
+  if (getuid () != 0)
+    {
+      /* Under a parent this user may not write, nobody but the admin can create it. */
+      g_autoptr(MrSettings) other = NULL;
+      g_autofree char *locked_parent = g_build_filename (dirs->root, "ro", NULL);
+      g_autofree char *under = g_build_filename (locked_parent, "xdg", "mailroom", "company.json", NULL);
+
+      g_mkdir (locked_parent, 0555);
+      other = mr_settings_new (under, dirs->user_path);
+      g_assert_true (mr_settings_load (other, NULL));
+      g_assert_false (mr_settings_can_edit_company (other));
+      g_chmod (locked_parent, 0755);
+    }
+}
+
+static void
 test_company_mode_is_kept (MrTestDirs    *dirs,
                            gconstpointer  data)
 {
@@ -453,6 +485,7 @@ main (int    argc,
   ADD ("/settings/missing-files", test_missing_files_are_empty);
   ADD ("/settings/round-trip", test_round_trip_and_modes);
   ADD ("/settings/company-mode-kept", test_company_mode_is_kept);
+  ADD ("/settings/company-folder-created", test_company_folder_created);
   ADD ("/settings/corrupt", test_corrupt_file);
   ADD ("/settings/unreadable", test_unreadable_file);
   ADD ("/settings/company-not-writable", test_company_not_writable);

@@ -450,6 +450,7 @@ rebuild_lists (MrCompanyPage *self)
       gtk_widget_set_sensitive (toggle, self->editable);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_RELATION_LABELLED_BY, row, NULL, -1);
       g_object_set_data (G_OBJECT (row), "key", (gpointer) keys[i].name);
       g_object_set_data (G_OBJECT (row), "switch", toggle);
       g_signal_connect (toggle, "notify::active", G_CALLBACK (on_lock_toggled), self);

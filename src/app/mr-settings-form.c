@@ -682,9 +682,16 @@ mr_settings_form_commit (MrSettingsForm  *self,
       Field *field = g_ptr_array_index (self->fields, i);
       g_autoptr(GError) missing = NULL;
 
-      if (field->required && field->error == NULL && field->lock_reason == NULL &&
-          mr_settings_file_get (self->edited, field->key) == NULL &&
-          mr_key_parse (field->info, "", &missing) == NULL)
+      g_autoptr(JsonNode) fallback = NULL;
+      g_autofree char *shown = NULL;
+
+      if (!field->required || field->error != NULL || field->lock_reason != NULL ||
+          mr_settings_file_get (self->edited, field->key) != NULL)
+        continue;
+      /* Unset but with a default to show (the port's 587) is fine; an empty one is not. */
+      fallback = mr_key_get_default (field->info);
+      shown = mr_key_format (field->info, fallback);
+      if (*shown == '\0' && mr_key_parse (field->info, "", &missing) == NULL)
         field->error = g_strdup (missing->message);
     }
   update_messages (self);

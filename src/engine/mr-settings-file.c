@@ -648,8 +648,20 @@ mr_settings_file_can_write (MrSettingsFile *self)
   /* Replacing the file atomically needs the folder too. */
   if (g_access (self->path, F_OK) == 0 && g_access (self->path, W_OK) != 0)
     return FALSE;
-  if (g_access (dir, F_OK) != 0)
-    return self->scope == MR_SCOPE_USER;
+
+  /* A folder that does not exist yet is created by whoever may write its nearest existing parent. */
+  while (g_access (dir, F_OK) != 0)
+    {
+      char *parent = g_path_get_dirname (dir);
+
+      if (g_str_equal (parent, dir))
+        {
+          g_free (parent);
+          return FALSE;
+        }
+      g_free (dir);
+      dir = parent;
+    }
   return g_access (dir, W_OK) == 0;
 }
 
@@ -667,7 +679,8 @@ mr_settings_file_save (MrSettingsFile  *self,
   gsize written = 0;
   int fd;
 
-  if (self->scope == MR_SCOPE_USER && g_mkdir_with_parents (dir, 0700) != 0)
+  /* The user's folder is private; the company's is readable by everyone. */
+  if (g_mkdir_with_parents (dir, self->scope == MR_SCOPE_USER ? 0700 : 0755) != 0)
     return write_failed (error, dir, errno);
 
   have_existing = g_stat (self->path, &existing) == 0;
