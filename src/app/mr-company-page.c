@@ -84,7 +84,7 @@ refresh_keyring_status (MrCompanyPage *self)
   g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, MR_SCOPE_COMPANY, NULL, &error);
 
   mr_keyring_status_update (self->keyring_row, self->forget_button, account,
-                            error ? _("Enter the server and the login, then the password") : NULL,
+                            error ? _("Not stored yet: type it above and save") : NULL,
                             self->cancellable);
 }
 

@@ -59,7 +59,7 @@ refresh_keyring_status (MrUserPage *self)
     return;
   account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, &error);
   mr_keyring_status_update (self->keyring_row, self->forget_button, account,
-                            error ? _("Enter your login and save, then your password") : NULL,
+                            error ? _("Not stored yet: type it above and save") : NULL,
                             self->cancellable);
 }
 
