@@ -6,7 +6,7 @@
 
 #include "mr-company-page.h"
 #include "mr-key-labels.h"
-#include "mr-keyring-status.h"
+#include "mr-password-field.h"
 
 struct _MrCompanyPage
 {
@@ -14,7 +14,7 @@ struct _MrCompanyPage
 
   MrSettings          *settings;
   MrSettingsForm      *form;
-  GCancellable        *cancellable;
+  MrPasswordField     *password;
   gboolean             editable;
   GPtrArray           *app_rows;     /* AdwExpanderRow */
   GPtrArray           *domain_rows;  /* AdwActionRow */
@@ -74,45 +74,6 @@ static const char * const delivery_values[] = { "remote", "local-smtp", "sendmai
 
 static void update_state (MrCompanyPage *self);
 static void rebuild_lists (MrCompanyPage *self);
-
-/* ---- Keyring ---------------------------------------------------------------------------------- */
-
-static void
-refresh_keyring_status (MrCompanyPage *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, MR_SCOPE_COMPANY, NULL, &error);
-
-  mr_keyring_status_update (self->keyring_row, self->forget_button, account,
-                            error ? _("Not stored yet: type it above and save") : NULL,
-                            self->cancellable);
-}
-
-static void
-on_forget_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(MrCompanyPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_secrets_clear_finish (result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        adw_action_row_set_subtitle (self->keyring_row, error->message);
-      return;
-    }
-  refresh_keyring_status (self);
-}
-
-static void
-on_forget_clicked (MrCompanyPage *self)
-{
-  g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, MR_SCOPE_COMPANY, NULL, NULL);
-
-  if (account != NULL)
-    mr_secrets_clear_async (account, self->cancellable, on_forget_done, g_object_ref (self));
-}
 
 /* ---- Verified domains ------------------------------------------------------------------------- */
 
@@ -596,8 +557,8 @@ reload (MrCompanyPage *self)
   mr_settings_form_reload (self->form);
   rebuild_lists (self);
   update_state (self);
-  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  refresh_keyring_status (self);
+  mr_password_field_clear (self->password);
+  mr_password_field_refresh (self->password);
 }
 
 void
@@ -614,17 +575,12 @@ on_password_stored (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  MrCompanyPage *self = g_task_get_source_object (task);
   GError *error = NULL;
 
-  if (!mr_secrets_store_finish (result, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  refresh_keyring_status (self);
-  g_task_return_boolean (task, TRUE);
+  if (mr_password_field_store_finish (MR_PASSWORD_FIELD (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 void
@@ -634,9 +590,7 @@ mr_company_page_save_async (MrCompanyPage       *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(MrSecretAccount) account = NULL;
   GError *error = NULL;
-  const char *password;
 
   g_return_if_fail (MR_IS_COMPANY_PAGE (self));
 
@@ -656,21 +610,7 @@ mr_company_page_save_async (MrCompanyPage       *self,
       update_state (self);
     }
 
-  password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
-  if (*password == '\0' || !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
-    {
-      refresh_keyring_status (self);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  account = mr_settings_get_account (self->settings, MR_SCOPE_COMPANY, NULL, &error);
-  if (account == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  mr_secrets_store_async (account, password, cancellable, on_password_stored, g_steal_pointer (&task));
+  mr_password_field_store_async (self->password, cancellable, on_password_stored, g_steal_pointer (&task));
 }
 
 gboolean
@@ -700,8 +640,7 @@ mr_company_page_get_editable (MrCompanyPage *self)
 gboolean
 mr_company_page_get_has_changes (MrCompanyPage *self)
 {
-  return mr_settings_form_get_dirty (self->form) ||
-         *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0';
+  return mr_settings_form_get_dirty (self->form) || mr_password_field_get_pending (self->password);
 }
 
 static void
@@ -735,11 +674,13 @@ mr_company_page_dispose (GObject *object)
 {
   MrCompanyPage *self = MR_COMPANY_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
   if (self->form != NULL)
     g_signal_handlers_disconnect_by_data (self->form, self);
   g_clear_object (&self->form);
+  /* Cancels a keyring call in flight even while its callback holds a reference. */
+  if (self->password != NULL)
+    g_object_run_dispose (G_OBJECT (self->password));
+  g_clear_object (&self->password);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->app_rows, g_ptr_array_unref);
   g_clear_pointer (&self->domain_rows, g_ptr_array_unref);
@@ -798,7 +739,6 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, domains_group);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, add_domain_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, locks_row);
-  gtk_widget_class_bind_template_callback (widget_class, on_forget_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_verify_domain_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_add_app_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_add_domain_apply);
@@ -814,7 +754,6 @@ mr_company_page_init (MrCompanyPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->cancellable = g_cancellable_new ();
   self->app_rows = g_ptr_array_new ();
   self->domain_rows = g_ptr_array_new ();
   self->lock_rows = g_ptr_array_new ();
@@ -844,6 +783,8 @@ mr_company_page_new (MrSettings *settings)
 
   self->settings = g_object_ref (settings);
   self->form = mr_settings_form_new (settings, MR_SCOPE_COMPANY);
+  self->password = mr_password_field_new (settings, MR_SCOPE_COMPANY, self->password_row, self->keyring_row,
+                                          self->forget_button);
 
   for (guint i = 0; i < n_presets; i++)
     g_ptr_array_add (provider_ids, (gpointer) mr_preset_get_id (presets[i]));

@@ -534,14 +534,13 @@ mr_settings_form_reload (MrSettingsForm *self)
   mr_settings_form_refresh (self);
 }
 
-void
-mr_settings_form_set_value (MrSettingsForm *self,
-                            const char     *key,
-                            JsonNode       *value)
+/* After code changed a value in the working copy: show it in its row, if it has one. */
+static void
+show_changed_value (MrSettingsForm *self,
+                    const char     *key)
 {
   Field *field = find_field (self, key);
 
-  mr_settings_file_set (self->edited, key, value, NULL);
   if (field != NULL)
     {
       g_clear_pointer (&field->error, g_free);
@@ -553,20 +552,20 @@ mr_settings_form_set_value (MrSettingsForm *self,
 }
 
 void
+mr_settings_form_set_value (MrSettingsForm *self,
+                            const char     *key,
+                            JsonNode       *value)
+{
+  mr_settings_file_set (self->edited, key, value, NULL);
+  show_changed_value (self, key);
+}
+
+void
 mr_settings_form_unset_value (MrSettingsForm *self,
                               const char     *key)
 {
-  Field *field = find_field (self, key);
-
   mr_settings_file_unset (self->edited, key, NULL);
-  if (field != NULL)
-    {
-      g_clear_pointer (&field->error, g_free);
-      self->loading = TRUE;
-      show_field (self, field);
-      self->loading = FALSE;
-    }
-  recheck (self);
+  show_changed_value (self, key);
 }
 
 void

@@ -4,7 +4,7 @@
 
 #include <glib/gi18n.h>
 
-#include "mr-keyring-status.h"
+#include "mr-password-field.h"
 #include "mr-user-page.h"
 
 struct _MrUserPage
@@ -13,7 +13,7 @@ struct _MrUserPage
 
   MrSettings          *settings;
   MrSettingsForm      *form;
-  GCancellable        *cancellable;
+  MrPasswordField     *password;
 
   AdwEntryRow         *name_row;
   AdwEntryRow         *email_row;
@@ -50,46 +50,6 @@ uses_own_login (MrUserPage *self)
 }
 
 static void
-refresh_keyring_status (MrUserPage *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MrSecretAccount) account = NULL;
-
-  if (!uses_own_login (self))
-    return;
-  account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, &error);
-  mr_keyring_status_update (self->keyring_row, self->forget_button, account,
-                            error ? _("Not stored yet: type it above and save") : NULL,
-                            self->cancellable);
-}
-
-static void
-on_forget_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(MrUserPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_secrets_clear_finish (result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        adw_action_row_set_subtitle (self->keyring_row, error->message);
-      return;
-    }
-  refresh_keyring_status (self);
-}
-
-static void
-on_forget_clicked (MrUserPage *self)
-{
-  g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, NULL);
-
-  if (account != NULL)
-    mr_secrets_clear_async (account, self->cancellable, on_forget_done, g_object_ref (self));
-}
-
-static void
 update_state (MrUserPage *self)
 {
   const char * const *warnings = mr_settings_form_get_warnings (self->form);
@@ -112,15 +72,15 @@ mr_user_page_revert (MrUserPage *self)
     }
   mr_settings_form_reload (self->form);
   update_state (self);
-  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  refresh_keyring_status (self);
+  mr_password_field_clear (self->password);
+  if (uses_own_login (self))
+    mr_password_field_refresh (self->password);
 }
 
 gboolean
 mr_user_page_get_has_changes (MrUserPage *self)
 {
-  return mr_settings_form_get_dirty (self->form) ||
-         *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0';
+  return mr_settings_form_get_dirty (self->form) || mr_password_field_get_pending (self->password);
 }
 
 static void
@@ -136,17 +96,12 @@ on_password_stored (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  MrUserPage *self = g_task_get_source_object (task);
   GError *error = NULL;
 
-  if (!mr_secrets_store_finish (result, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  refresh_keyring_status (self);
-  g_task_return_boolean (task, TRUE);
+  if (mr_password_field_store_finish (MR_PASSWORD_FIELD (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 void
@@ -156,9 +111,7 @@ mr_user_page_save_async (MrUserPage          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(MrSecretAccount) account = NULL;
   GError *error = NULL;
-  const char *password;
 
   g_return_if_fail (MR_IS_USER_PAGE (self));
 
@@ -172,21 +125,13 @@ mr_user_page_save_async (MrUserPage          *self,
     }
   update_state (self);
 
-  password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
-  if (*password == '\0' || !uses_own_login (self))
+  if (!uses_own_login (self))
     {
-      refresh_keyring_status (self);
+      mr_password_field_clear (self->password);
       g_task_return_boolean (task, TRUE);
       return;
     }
-
-  account = mr_settings_get_account (self->settings, MR_SCOPE_USER, NULL, &error);
-  if (account == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  mr_secrets_store_async (account, password, cancellable, on_password_stored, g_steal_pointer (&task));
+  mr_password_field_store_async (self->password, cancellable, on_password_stored, g_steal_pointer (&task));
 }
 
 gboolean
@@ -229,11 +174,13 @@ mr_user_page_dispose (GObject *object)
 {
   MrUserPage *self = MR_USER_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
   if (self->form != NULL)
     g_signal_handlers_disconnect_by_data (self->form, self);
   g_clear_object (&self->form);
+  /* Cancels a keyring call in flight even while its callback holds a reference. */
+  if (self->password != NULL)
+    g_object_run_dispose (G_OBJECT (self->password));
+  g_clear_object (&self->password);
   g_clear_object (&self->settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_USER_PAGE);
@@ -266,14 +213,12 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, password_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, keyring_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, forget_button);
-  gtk_widget_class_bind_template_callback (widget_class, on_forget_clicked);
 }
 
 static void
 mr_user_page_init (MrUserPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->cancellable = g_cancellable_new ();
   g_signal_connect_swapped (self->password_row, "changed", G_CALLBACK (on_changes), self);
 }
 
@@ -284,6 +229,8 @@ mr_user_page_new (MrSettings *settings)
 
   self->settings = g_object_ref (settings);
   self->form = mr_settings_form_new (settings, MR_SCOPE_USER);
+  self->password = mr_password_field_new (settings, MR_SCOPE_USER, self->password_row, self->keyring_row,
+                                          self->forget_button);
   mr_settings_form_add_entry (self->form, "user.name", self->name_row, FALSE);
   mr_settings_form_add_entry (self->form, "user.email", self->email_row, FALSE);
   mr_settings_form_add_entry (self->form, "sender.from_name", self->from_name_row, FALSE);

@@ -36,27 +36,32 @@ print_json (JsonNode *node)
   g_print ("%s\n", text);
 }
 
+static void
+print_json_error (const char *kind,
+                  const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "kind");
+  json_builder_add_string_value (builder, kind);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  print_json (root);
+}
+
 static int
 fail (Invocation   *inv,
       const GError *error)
 {
   if (inv->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "error");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, mr_error_get_kind (error));
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, error->message);
-      json_builder_end_object (builder);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      print_json (root);
-    }
+    print_json_error (mr_error_get_kind (error), error->message);
   else
     g_printerr ("mailroom-cli: %s\n", error->message);
   return mr_error_get_exit_status (error);
@@ -67,22 +72,7 @@ usage_error (Invocation *inv,
              const char *message)
 {
   if (inv->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "error");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, "usage");
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, message);
-      json_builder_end_object (builder);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      print_json (root);
-    }
+    print_json_error ("usage", message);
   else
     g_printerr ("mailroom-cli: %s\n%s\n", message, _("Try “mailroom-cli --help”."));
   return MR_EXIT_USAGE;

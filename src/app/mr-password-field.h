@@ -1,0 +1,40 @@
+/* mr-password-field.h: a password row and its keyring row, shared by the settings pages
+ *
+ * The password typed in @password_row goes to the keyring when the page saves, for the account
+ * mr_settings_get_account() names for @scope; @keyring_row says whether one is stored (looked up
+ * without blocking) and @forget_button removes it. The password itself is never kept anywhere else.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_PASSWORD_FIELD (mr_password_field_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrPasswordField, mr_password_field, MR, PASSWORD_FIELD, GObject)
+
+MrPasswordField *mr_password_field_new          (MrSettings          *settings,
+                                                 MrScope              scope,
+                                                 AdwPasswordEntryRow *password_row,
+                                                 AdwActionRow        *keyring_row,
+                                                 GtkWidget           *forget_button);
+/* Whether a password was typed and waits to be saved. */
+gboolean         mr_password_field_get_pending  (MrPasswordField     *self);
+void             mr_password_field_clear        (MrPasswordField     *self);
+void             mr_password_field_refresh      (MrPasswordField     *self);
+
+/* Stores the typed password, if any, then empties the row. Returns TRUE at once when nothing was
+ * typed. Errors: those of mr_settings_get_account() and mr_secrets_store_finish(); the password
+ * then stays in its row. */
+void             mr_password_field_store_async  (MrPasswordField     *self,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean         mr_password_field_store_finish (MrPasswordField     *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+
+G_END_DECLS
