@@ -309,6 +309,26 @@ test_passwords (MrTestDirs    *dirs,
   assert_status (r6, 64);
   g_assert_nonnull (strstr (r6->err, "--stdin"));
 
+  /* An application profile with its own login keeps its own password, marked with its name. */
+  {
+    g_autoptr(CliResult) a1 = run_cli (NULL, "company", "set", "apps.marketing.smtp.username", "news@example.com");
+    g_autoptr(CliResult) a2 = run_cli ("marketing-pw\n", "company", "password", "--app", "marketing", "--stdin");
+    g_autoptr(CliResult) a3 = run_cli (NULL, "settings", "effective", "--app", "marketing", "--json");
+    g_autoptr(CliResult) a4 = run_cli ("x\n", "--json", "company", "password", "--app", "nosuch", "--stdin");
+    g_autofree char *command = g_strdup_printf ("secret-tool search --all service smtp host %s user news@example.com", host);
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+
+    assert_status (a1, 0);
+    assert_status (a2, 0);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (a3->json), "password"), ==, "stored");
+    assert_status (a4, 65);
+    g_assert_cmpstr (error_kind (a4), ==, "unknown-key");
+    g_spawn_command_line_sync (command, NULL, &err, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (err, "attribute.app = marketing"));
+  }
+
   r7 = run_cli (NULL, "company", "password", "--clear");
   assert_status (r7, 0);
   r8 = run_cli (NULL, "settings", "effective", "--json");
