@@ -38,9 +38,20 @@ test_store_lookup_clear (void)
     g_autoptr(MrSecretAccount) from_app = mr_secret_account_new (MR_SECRET_SCOPE_COMPANY, host, "office@example.com", "marketing");
     g_autoptr(MrSecret) replaced = NULL;
 
+    g_autofree char *command = g_strdup_printf ("secret-tool search --all service smtp host %s", host);
+    g_autofree char *listing = NULL;
+    guint n_items = 0;
+
     g_assert_true (mr_secrets_store_sync (from_app, "new pass", NULL, &error));
     replaced = mr_secrets_lookup_sync (account, NULL, &error);
     g_assert_cmpstr (replaced, ==, "new pass");
+
+    /* Exactly one item is left for the account. */
+    g_spawn_command_line_sync (command, &listing, NULL, NULL, &error);
+    g_assert_no_error (error);
+    for (const char *p = listing; (p = strstr (p, "label = ")) != NULL; p++)
+      n_items++;
+    g_assert_cmpuint (n_items, ==, 1);
   }
 
   g_assert_true (mr_secrets_clear_sync (account, NULL, &error));

@@ -122,8 +122,11 @@ void
 mr_window_show_page (MrWindow   *self,
                      const char *name)
 {
+  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", NULL };
   GtkWidget *child;
   GtkStackPage *page;
+
+  g_return_if_fail (g_strv_contains (places, name));
 
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar)); row != NULL;
        row = gtk_widget_get_next_sibling (row))

@@ -127,18 +127,33 @@ mr_secrets_store_sync (const MrSecretAccount  *account,
   g_autoptr(GHashTable) attributes = account_attributes (account, TRUE);
   g_autofree char *label = NULL;
   GError *local_error = NULL;
+  GList *earlier;
 
   g_return_val_if_fail (password != NULL, FALSE);
 
-  /* One account has one password, whichever application profile stored it last. */
-  secret_password_clearv_sync (&password_schema, match, cancellable, &local_error);
+  earlier = secret_password_searchv_sync (&password_schema, match, SECRET_SEARCH_ALL, cancellable, &local_error);
   if (local_error != NULL)
     return translate_error (local_error, error);
 
+  /* Store first, so that a failure leaves the old password in place. An item with the same
+   * attributes is replaced by the service itself. */
   label = g_strdup_printf (_("Mailroom: SMTP password for %s on %s"), account->user, account->host);
   if (!secret_password_storev_sync (&password_schema, attributes, SECRET_COLLECTION_DEFAULT, label,
                                     password, cancellable, &local_error))
-    return translate_error (local_error, error);
+    {
+      g_list_free_full (earlier, g_object_unref);
+      return translate_error (local_error, error);
+    }
+
+  /* One account has one password, whichever application profile stored it last. */
+  for (GList *l = earlier; l != NULL; l = l->next)
+    {
+      g_autoptr(GHashTable) item_attributes = secret_retrievable_get_attributes (l->data);
+
+      if (g_strcmp0 (g_hash_table_lookup (item_attributes, "app"), account->app) != 0 && SECRET_IS_ITEM (l->data))
+        secret_item_delete_sync (l->data, cancellable, NULL);
+    }
+  g_list_free_full (earlier, g_object_unref);
   return TRUE;
 }
 
