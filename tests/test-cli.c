@@ -33,6 +33,13 @@ detach_from_terminal (gpointer user_data)
   setsid ();
 }
 
+static void
+unlink_and_free (char *path)
+{
+  g_unlink (path);
+  g_free (path);
+}
+
 static CliResult *
 run_cli_env (const char         *stdin_text,
              const char * const *extra_env,
@@ -55,15 +62,25 @@ run_cli_env (const char         *stdin_text,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* Standard input from a file: a command that fails before reading it must not break a pipe. */
+  {
+    g_autofree char *input_path = NULL;
+    int fd = g_file_open_tmp ("mailroom-cli-stdin-XXXXXX", &input_path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_set_contents (input_path, stdin_text ? stdin_text : "", -1, NULL));
+    close (fd);
+    g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
+    g_object_set_data_full (G_OBJECT (launcher), "stdin-path", g_strdup (input_path), (GDestroyNotify) unlink_and_free);
+  }
   g_subprocess_launcher_set_child_setup (launcher, detach_from_terminal, NULL, NULL);
   for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
     g_subprocess_launcher_setenv (launcher, extra_env[i], extra_env[i + 1], TRUE);
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, stdin_text ? stdin_text : "", NULL, &result->out, &result->err, &error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
   g_assert_no_error (error);
   result->status = g_subprocess_get_exit_status (process);
   result->json = json_from_string (result->out, NULL);
