@@ -569,20 +569,6 @@ mr_company_page_revert (MrCompanyPage *self)
   reload (self);
 }
 
-static void
-on_password_stored (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (mr_password_field_store_finish (MR_PASSWORD_FIELD (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 void
 mr_company_page_save_async (MrCompanyPage       *self,
                             GCancellable        *cancellable,
@@ -610,7 +596,7 @@ mr_company_page_save_async (MrCompanyPage       *self,
       update_state (self);
     }
 
-  mr_password_field_store_async (self->password, cancellable, on_password_stored, g_steal_pointer (&task));
+  mr_password_field_store_for_task (self->password, task);
 }
 
 gboolean

@@ -206,3 +206,24 @@ mr_password_field_store_finish (MrPasswordField  *self,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+static void
+on_stored_for_task (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (mr_password_field_store_finish (MR_PASSWORD_FIELD (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+mr_password_field_store_for_task (MrPasswordField *self,
+                                  GTask           *task)
+{
+  mr_password_field_store_async (self, g_task_get_cancellable (task), on_stored_for_task, g_object_ref (task));
+}

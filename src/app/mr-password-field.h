@@ -37,4 +37,8 @@ gboolean         mr_password_field_store_finish (MrPasswordField     *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
 
+/* Stores the typed password and completes @task (a page's save) with the outcome. */
+void             mr_password_field_store_for_task (MrPasswordField   *self,
+                                                 GTask               *task);
+
 G_END_DECLS

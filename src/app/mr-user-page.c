@@ -90,20 +90,6 @@ on_changes (MrUserPage *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CHANGES]);
 }
 
-static void
-on_password_stored (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (mr_password_field_store_finish (MR_PASSWORD_FIELD (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 void
 mr_user_page_save_async (MrUserPage          *self,
                          GCancellable        *cancellable,
@@ -131,7 +117,7 @@ mr_user_page_save_async (MrUserPage          *self,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  mr_password_field_store_async (self->password, cancellable, on_password_stored, g_steal_pointer (&task));
+  mr_password_field_store_for_task (self->password, task);
 }
 
 gboolean
