@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "mr-delivery.h"
 #include "mr-error.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
@@ -23,7 +24,9 @@ typedef struct {
   gboolean    json;
   gboolean    use_stdin;
   gboolean    clear;
+  gboolean    verbose;
   char       *app;
+  char       *to;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -100,6 +103,8 @@ static const char help_text[] =
      "  mailroom-cli user password [--stdin]\n"
      "  mailroom-cli user password --clear\n"
      "  mailroom-cli settings effective [--app NAME] [--json]\n"
+     "  mailroom-cli check [--app NAME] [--json] [--verbose]\n"
+     "  mailroom-cli test-email --to ADDRESS [--app NAME] [--json] [--verbose]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
      "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
@@ -424,6 +429,289 @@ cmd_effective (Invocation *inv)
   return MR_EXIT_OK;
 }
 
+
+/* ---- check and test-email --------------------------------------------------------------------- */
+
+static void
+add_strv (JsonBuilder        *builder,
+          const char         *name,
+          const char * const *items)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; items != NULL && items[i] != NULL; i++)
+    json_builder_add_string_value (builder, items[i]);
+  json_builder_end_array (builder);
+}
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_date (JsonBuilder *builder,
+          const char  *name,
+          GDateTime   *date)
+{
+  g_autofree char *text = date ? g_date_time_format_iso8601 (date) : NULL;
+  add_string (builder, name, text);
+}
+
+static void
+add_certificate (JsonBuilder             *builder,
+                 const MrCertificateInfo *certificate)
+{
+  json_builder_set_member_name (builder, "certificate");
+  if (certificate == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  json_builder_begin_object (builder);
+  add_string (builder, "subject", certificate->subject);
+  add_string (builder, "issuer", certificate->issuer);
+  add_date (builder, "not_before", certificate->not_before);
+  add_date (builder, "not_after", certificate->not_after);
+  add_string (builder, "sha256", certificate->sha256);
+  add_string (builder, "problems", certificate->problems);
+  json_builder_end_object (builder);
+}
+
+static void
+print_server_info (MrDelivery *delivery)
+{
+  MrSmtpClient *client = mr_delivery_get_client (delivery);
+  const MrSmtpServerInfo *info = client ? mr_smtp_client_get_server_info (client) : NULL;
+  const MrCertificateInfo *certificate = client ? mr_smtp_client_get_certificate (client) : NULL;
+
+  g_print (_("Server: %s\n"), mr_delivery_get_route (delivery));
+  if (info == NULL)
+    return;
+  if (info->greeting != NULL)
+    g_print (_("Greeting: %s\n"), info->greeting);
+  if (info->tls)
+    g_print (_("Encryption: %s, %s\n"), info->tls_version, info->tls_cipher ? info->tls_cipher : "?");
+  else
+    g_print (_("Encryption: none\n"));
+  if (certificate != NULL)
+    {
+      g_autofree char *until = certificate->not_after ? g_date_time_format (certificate->not_after, "%Y-%m-%d") : NULL;
+      g_print (_("Certificate: %s, issued by %s, valid until %s\n"), certificate->subject, certificate->issuer,
+               until ? until : "?");
+      g_print (_("Fingerprint (SHA-256): %s\n"), certificate->sha256);
+    }
+  if (info->extensions != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (", ", info->extensions);
+      g_print (_("Capabilities: %s\n"), joined);
+    }
+  if (info->auth_mechanisms != NULL && info->auth_mechanisms[0] != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (" ", info->auth_mechanisms);
+      g_print (_("Login methods: %s\n"), joined);
+    }
+  if (info->size_limit > 0)
+    g_print (_("Largest message: %" G_GUINT64_FORMAT " bytes\n"), info->size_limit);
+  if (info->auth_mechanism != NULL)
+    g_print (_("Login: accepted for %s (%s)\n"), info->authenticated_as, info->auth_mechanism);
+  else
+    g_print (_("Login: none (this server is used without one)\n"));
+}
+
+static void
+print_server_json (MrDelivery *delivery)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  MrSmtpClient *client = mr_delivery_get_client (delivery);
+  const MrSmtpServerInfo *info = client ? mr_smtp_client_get_server_info (client) : NULL;
+  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "route", mr_delivery_get_route (delivery));
+  if (!mr_delivery_uses_sendmail (delivery))
+    {
+      add_string (builder, "host", config->host);
+      json_builder_set_member_name (builder, "port");
+      json_builder_add_int_value (builder, config->port);
+    }
+  if (info != NULL)
+    {
+      add_string (builder, "greeting", info->greeting);
+      json_builder_set_member_name (builder, "tls");
+      if (info->tls)
+        {
+          json_builder_begin_object (builder);
+          add_string (builder, "version", info->tls_version);
+          add_string (builder, "cipher", info->tls_cipher);
+          json_builder_end_object (builder);
+        }
+      else
+        json_builder_add_null_value (builder);
+      add_certificate (builder, mr_smtp_client_get_certificate (client));
+      add_strv (builder, "extensions", (const char * const *) info->extensions);
+      add_strv (builder, "auth_mechanisms", (const char * const *) info->auth_mechanisms);
+      json_builder_set_member_name (builder, "size_limit");
+      json_builder_add_int_value (builder, (gint64) info->size_limit);
+      json_builder_set_member_name (builder, "pipelining");
+      json_builder_add_boolean_value (builder, info->pipelining);
+      json_builder_set_member_name (builder, "login");
+      if (info->auth_mechanism != NULL)
+        {
+          json_builder_begin_object (builder);
+          add_string (builder, "user", info->authenticated_as);
+          add_string (builder, "mechanism", info->auth_mechanism);
+          json_builder_end_object (builder);
+        }
+      else
+        json_builder_add_null_value (builder);
+    }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  print_json (root);
+}
+
+static void
+print_transcript (Invocation *inv,
+                  MrDelivery *delivery)
+{
+  g_autofree char *transcript = NULL;
+
+  if (!inv->verbose)
+    return;
+  transcript = mr_delivery_dup_transcript (delivery);
+  g_printerr ("%s", transcript);
+}
+
+/* The keyring has no password, or there is no keyring: ask on the terminal, and store nothing. */
+static gboolean
+ask_password_instead (Invocation   *inv,
+                      MrDelivery   *delivery,
+                      const GError *error)
+{
+  g_autoptr(MrSecret) password = NULL;
+  g_autofree char *prompt = NULL;
+  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
+
+  if (inv->json || !(g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
+                     g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
+                     g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)))
+    return FALSE;
+  prompt = g_strdup_printf (_("%s\nPassword for %s on %s (used once, not stored): "), error->message,
+                            config->username, config->host);
+  password = read_password_from_tty (prompt);
+  if (password == NULL || *password == '\0')
+    return FALSE;
+  mr_delivery_set_password (delivery, password);
+  return TRUE;
+}
+
+static int
+cmd_check (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrDelivery) delivery = NULL;
+  gboolean ok;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“check” takes no arguments"));
+
+  delivery = mr_delivery_new (inv->settings, inv->app, &error);
+  if (delivery == NULL)
+    return fail (inv, error);
+
+  ok = mr_delivery_check_sync (delivery, NULL, &error);
+  if (!ok && ask_password_instead (inv, delivery, error))
+    {
+      g_clear_error (&error);
+      ok = mr_delivery_check_sync (delivery, NULL, &error);
+    }
+  print_transcript (inv, delivery);
+  if (!ok)
+    return fail (inv, error);
+
+  if (inv->json)
+    print_server_json (delivery);
+  else
+    print_server_info (delivery);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_test_email (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrDelivery) delivery = NULL;
+  const MrSmtpSendResult *result;
+  gboolean ok;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“test-email” takes no arguments besides --to ADDRESS"));
+  if (inv->to == NULL)
+    return usage_error (inv, _("“test-email” needs --to ADDRESS"));
+  if (!mr_validate_address (inv->to, &error))
+    {
+      g_prefix_error (&error, "--to: ");
+      return fail (inv, error);
+    }
+
+  delivery = mr_delivery_new (inv->settings, inv->app, &error);
+  if (delivery == NULL)
+    return fail (inv, error);
+
+  ok = mr_delivery_send_test_sync (delivery, inv->to, NULL, &error);
+  if (!ok && ask_password_instead (inv, delivery, error))
+    {
+      g_clear_error (&error);
+      ok = mr_delivery_send_test_sync (delivery, inv->to, NULL, &error);
+    }
+  print_transcript (inv, delivery);
+  if (!ok)
+    return fail (inv, error);
+
+  result = mr_delivery_get_result (delivery);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "route", mr_delivery_get_route (delivery));
+      add_string (builder, "message_id", mr_delivery_get_message_id (delivery));
+      json_builder_set_member_name (builder, "accepted");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < result->accepted->len; i++)
+        json_builder_add_string_value (builder, g_ptr_array_index (result->accepted, i));
+      json_builder_end_array (builder);
+      add_string (builder, "reply", result->final_reply);
+      json_builder_set_member_name (builder, "refused");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < result->refused->len; i++)
+        json_builder_add_string_value (builder, g_ptr_array_index (result->refused, i));
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      g_print (_("Sent a test message to %s through %s.\n"), inv->to, mr_delivery_get_route (delivery));
+      if (result->final_reply != NULL)
+        g_print (_("The server said: %s\n"), result->final_reply);
+      for (guint i = 0; i < result->refused->len; i++)
+        g_print (_("Refused: %s\n"), (const char *) g_ptr_array_index (result->refused, i));
+    }
+  return MR_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -444,6 +732,17 @@ run (Invocation *inv,
         inv->use_stdin = TRUE;
       else if (g_str_equal (arg, "--clear"))
         inv->clear = TRUE;
+      else if (g_str_equal (arg, "--verbose") || g_str_equal (arg, "-v"))
+        inv->verbose = TRUE;
+      else if (g_str_equal (arg, "--to") || g_str_has_prefix (arg, "--to="))
+        {
+          const char *address = arg[4] == '=' ? arg + 5 : (i + 1 < argc ? argv[++i] : NULL);
+
+          if (address == NULL)
+            return usage_error (inv, _("--to needs an address"));
+          g_free (inv->to);
+          inv->to = g_strdup (address);
+        }
       else if (g_str_equal (arg, "--app") || g_str_has_prefix (arg, "--app="))
         {
           const char *name = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
@@ -485,8 +784,11 @@ run (Invocation *inv,
     return usage_error (inv, _("No command given"));
   if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0)
     return usage_error (inv, _("--stdin and --clear belong to “password”"));
-  if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0)
-    return usage_error (inv, _("--app belongs to “company password” and “settings effective”"));
+  if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
+      g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0)
+    return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
+  if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0)
+    return usage_error (inv, _("--to belongs to “test-email”"));
 
   inv->settings = mr_settings_new (NULL, NULL);
   if (!mr_settings_load (inv->settings, &error))
@@ -509,6 +811,10 @@ run (Invocation *inv,
     }
   else if (g_str_equal (group, "settings") && g_strcmp0 (command, "effective") == 0)
     return cmd_effective (inv);
+  else if (g_str_equal (group, "check") && command == NULL)
+    return cmd_check (inv);
+  else if (g_str_equal (group, "test-email") && command == NULL)
+    return cmd_test_email (inv);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -536,5 +842,6 @@ main (int    argc,
   g_ptr_array_unref (inv.args);
   g_clear_object (&inv.settings);
   g_free (inv.app);
+  g_free (inv.to);
   return status;
 }

@@ -7,6 +7,7 @@
 #include "mr-error.h"
 #include "mr-secrets.h"
 #include "mr-settings-error.h"
+#include "mr-smtp-error.h"
 
 typedef struct {
   GQuark       (*domain) (void);
@@ -26,6 +27,23 @@ static const ErrorRow rows[] = {
   { mr_secrets_error_quark,  MR_SECRETS_ERROR_UNAVAILABLE,      "keyring-unavailable", MR_EXIT_UNAVAILABLE },
   { mr_secrets_error_quark,  MR_SECRETS_ERROR_LOCKED,           "keyring-locked",      MR_EXIT_UNAVAILABLE },
   { mr_secrets_error_quark,  MR_SECRETS_ERROR_FAILED,           "keyring-failed",      MR_EXIT_SOFTWARE },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_RESOLVE,             "resolve-failed",      MR_EXIT_UNAVAILABLE },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_CONNECT,             "connect-failed",      MR_EXIT_UNAVAILABLE },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_TIMEOUT,             "timeout",             MR_EXIT_TEMPFAIL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_CONNECTION_LOST,     "connection-lost",     MR_EXIT_TEMPFAIL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_TLS_UNTRUSTED,       "tls-untrusted",       MR_EXIT_CONFIG },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_TLS_FAILED,          "tls-failed",          MR_EXIT_PROTOCOL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_STARTTLS_MISSING,    "starttls-missing",    MR_EXIT_CONFIG },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_AUTH_UNAVAILABLE,    "auth-unavailable",    MR_EXIT_CONFIG },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_AUTH_INSECURE,       "auth-insecure",       MR_EXIT_CONFIG },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_AUTH_FAILED,         "auth-failed",         MR_EXIT_NOT_PERMITTED },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_PASSWORD_MISSING,    "password-missing",    MR_EXIT_CONFIG },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_TOO_BIG,             "too-big",             MR_EXIT_PROTOCOL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_TEMPORARY,           "temporary",           MR_EXIT_TEMPFAIL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_REJECTED,            "rejected",            MR_EXIT_PROTOCOL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_PROTOCOL,            "protocol",            MR_EXIT_PROTOCOL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_SENDMAIL,            "sendmail-failed",     MR_EXIT_PROTOCOL },
+  { mr_smtp_error_quark,     MR_SMTP_ERROR_INVALID_MESSAGE,     "invalid-message",     MR_EXIT_DATA },
 };
 
 static const ErrorRow *

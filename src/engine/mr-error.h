@@ -21,7 +21,10 @@ typedef enum {
   MR_EXIT_UNAVAILABLE = 69,
   MR_EXIT_SOFTWARE = 70,
   MR_EXIT_CANT_CREATE = 73,
+  MR_EXIT_TEMPFAIL = 75,
+  MR_EXIT_PROTOCOL = 76,
   MR_EXIT_NOT_PERMITTED = 77,
+  MR_EXIT_CONFIG = 78,
 } MrExitStatus;
 
 const char   *mr_error_get_kind      (const GError *error);

@@ -1,0 +1,517 @@
+/* mr-delivery.c: sending for a person and an application, from the effective settings */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "mr-delivery.h"
+
+struct _MrDelivery
+{
+  GObject           parent_instance;
+
+  MrSmtpConfig     *config;
+  MrSecretAccount  *account;          /* where the password lives; NULL without a login */
+  char             *password;         /* given by the caller when the keyring has none */
+  char             *route;
+  gboolean          sendmail;
+  char             *sendmail_path;
+  char             *from_name;
+  char             *from_address;
+  char             *reply_to;
+  char             *copy_to;
+
+  GMutex            lock;
+  MrSmtpClient     *client;
+  GString          *sendmail_log;
+  MrSmtpSendResult *result;
+  char             *message_id;
+};
+
+G_DEFINE_FINAL_TYPE (MrDelivery, mr_delivery, G_TYPE_OBJECT)
+
+static void
+mr_delivery_finalize (GObject *object)
+{
+  MrDelivery *self = MR_DELIVERY (object);
+
+  mr_smtp_config_free (self->config);
+  mr_secret_account_free (self->account);
+  mr_secret_free (self->password);
+  g_free (self->route);
+  g_free (self->sendmail_path);
+  g_free (self->from_name);
+  g_free (self->from_address);
+  g_free (self->reply_to);
+  g_free (self->copy_to);
+  g_clear_object (&self->client);
+  g_string_free (self->sendmail_log, TRUE);
+  mr_smtp_send_result_free (self->result);
+  g_free (self->message_id);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (mr_delivery_parent_class)->finalize (object);
+}
+
+static void
+mr_delivery_class_init (MrDeliveryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mr_delivery_finalize;
+}
+
+static void
+mr_delivery_init (MrDelivery *self)
+{
+  g_mutex_init (&self->lock);
+  self->sendmail_log = g_string_new (NULL);
+}
+
+static int
+choice_index (const char  *value,
+              const char **choices)
+{
+  for (int i = 0; choices[i] != NULL; i++)
+    if (g_strcmp0 (value, choices[i]) == 0)
+      return i;
+  return 0;
+}
+
+MrDelivery *
+mr_delivery_new (MrSettings  *settings,
+                 const char  *app,
+                 GError     **error)
+{
+  static const char *securities[] = { "none", "starttls", "tls", NULL };
+  static const char *auths[] = { "none", "password", "ntlm", "oauth2", NULL };
+  g_autoptr(MrDelivery) self = g_object_new (MR_TYPE_DELIVERY, NULL);
+  g_autofree char *mode = mr_settings_dup_effective_string (settings, app, "delivery.mode");
+  g_autofree char *credentials = mr_settings_dup_effective_string (settings, app, "smtp.credentials");
+  g_autofree char *trust = mr_settings_dup_effective_string (settings, app, "smtp.tls_trust_file");
+  g_autofree char *pin = mr_settings_dup_effective_string (settings, app, "smtp.tls_fingerprint");
+  g_autofree char *security = mr_settings_dup_effective_string (settings, app, "smtp.security");
+  g_autofree char *auth = mr_settings_dup_effective_string (settings, app, "smtp.auth");
+  MrSmtpConfig *config = mr_smtp_config_new ();
+
+  self->config = config;
+  config->host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  config->port = (guint16) mr_settings_get_effective_int (settings, app, "smtp.port");
+  config->security = choice_index (security, securities);
+  config->auth = choice_index (auth, auths);
+  config->username = mr_settings_dup_effective_string (settings, app, "smtp.username");
+  config->allow_plaintext_auth = mr_settings_get_effective_boolean (settings, app, "smtp.allow_plaintext_auth");
+  config->trust_file = *trust ? g_steal_pointer (&trust) : NULL;
+  config->fingerprint = *pin ? g_steal_pointer (&pin) : NULL;
+  config->timeout_connect_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_connect_ms");
+  config->timeout_command_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_command_ms");
+  config->timeout_data_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_data_ms");
+
+  self->sendmail = g_strcmp0 (mode, "sendmail") == 0;
+  self->sendmail_path = mr_settings_dup_effective_string (settings, app, "delivery.sendmail_path");
+  if (g_strcmp0 (mode, "local-smtp") == 0)
+    {
+      g_free (config->host);
+      config->host = g_strdup ("localhost");
+    }
+
+  /* The sender: the company's, or the person's own with send_as_user. */
+  if (mr_settings_get_effective_boolean (settings, app, "sender.send_as_user"))
+    {
+      self->from_address = mr_settings_dup_effective_string (settings, app, "user.email");
+      self->from_name = mr_settings_dup_effective_string (settings, app, "user.name");
+      if (*self->from_address == '\0')
+        {
+          g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                               _("user.email: the company sends as each person’s own address, and yours is not set: "
+                                 "enter it in My settings"));
+          return NULL;
+        }
+    }
+  else
+    {
+      self->from_address = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+      self->from_name = mr_settings_dup_effective_string (settings, app, "sender.from_name");
+    }
+  if (*self->from_address == '\0')
+    {
+      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("sender.from_address: there is no From address to send with"));
+      return NULL;
+    }
+  if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (self->from_address)))
+    {
+      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                   _("sender.from_address: %s is not one of the company’s verified domains, so Mailroom does not send "
+                     "from %s"), mr_address_get_domain (self->from_address), self->from_address);
+      return NULL;
+    }
+  self->reply_to = mr_settings_dup_effective_string (settings, app, "sender.reply_to");
+  self->copy_to = mr_settings_dup_effective_string (settings, app, "sender.copy_to");
+
+  if (self->sendmail)
+    self->route = g_strdup_printf (_("the sendmail program %s"), self->sendmail_path);
+  else
+    {
+      if (*config->host == '\0')
+        {
+          g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                               _("smtp.host: no server is set"));
+          return NULL;
+        }
+      self->route = g_strdup_printf ("%s port %u (%s)", config->host, config->port,
+                                     config->security == MR_SMTP_SECURITY_TLS ? "TLS"
+                                     : config->security == MR_SMTP_SECURITY_STARTTLS ? "STARTTLS" : _("unencrypted"));
+      if (config->auth != MR_SMTP_AUTH_NONE)
+        {
+          MrScope scope = g_strcmp0 (credentials, "per-user") == 0 ? MR_SCOPE_USER : MR_SCOPE_COMPANY;
+
+          self->account = mr_settings_get_account (settings, scope, app, error);
+          if (self->account == NULL)
+            return NULL;
+          g_free (config->username);
+          config->username = g_strdup (self->account->user);
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+mr_delivery_set_password (MrDelivery *self,
+                          const char *password)
+{
+  mr_secret_free (self->password);
+  self->password = g_strdup (password);
+}
+
+const char *
+mr_delivery_get_route (MrDelivery *self)
+{
+  return self->route;
+}
+
+MrSmtpClient *
+mr_delivery_get_client (MrDelivery *self)
+{
+  return self->client;
+}
+
+const MrSmtpSendResult *
+mr_delivery_get_result (MrDelivery *self)
+{
+  return self->result;
+}
+
+const char *
+mr_delivery_get_message_id (MrDelivery *self)
+{
+  return self->message_id;
+}
+
+const MrSmtpConfig *
+mr_delivery_get_config (MrDelivery *self)
+{
+  return self->config;
+}
+
+gboolean
+mr_delivery_uses_sendmail (MrDelivery *self)
+{
+  return self->sendmail;
+}
+
+char *
+mr_delivery_dup_transcript (MrDelivery *self)
+{
+  g_autoptr(MrSmtpClient) client = NULL;
+  char *transcript;
+
+  g_mutex_lock (&self->lock);
+  client = self->client ? g_object_ref (self->client) : NULL;
+  transcript = client ? NULL : g_strdup (self->sendmail_log->str);
+  g_mutex_unlock (&self->lock);
+  return client ? mr_smtp_client_dup_transcript (client) : transcript;
+}
+
+/* ---- The work, in a worker thread ------------------------------------------------------------- */
+
+static gboolean
+find_secret (MrDelivery    *self,
+             MrSmtpConfig  *config,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GError) keyring_error = NULL;
+  g_autoptr(MrSecret) password = NULL;
+
+  if (self->account == NULL)
+    return TRUE;
+  if (self->password != NULL)
+    {
+      config->secret = g_strdup (self->password);
+      return TRUE;
+    }
+
+  password = mr_secrets_lookup_sync (self->account, cancellable, &keyring_error);
+  if (keyring_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&keyring_error));
+      return FALSE;
+    }
+  if (password == NULL)
+    {
+      g_autofree char *who = mr_secret_account_describe (self->account);
+      g_autofree char *detail = g_strdup_printf (_("Login: %s"), who);
+
+      mr_smtp_set_error (error, MR_SMTP_ERROR_PASSWORD_MISSING, 0, NULL, NULL, detail);
+      return FALSE;
+    }
+  config->secret = g_steal_pointer (&password);
+  return TRUE;
+}
+
+static MrSmtpClient *
+connect_client (MrDelivery    *self,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autoptr(MrSmtpConfig) config = mr_smtp_config_copy (self->config);
+  g_autoptr(MrSmtpClient) client = NULL;
+
+  if (!find_secret (self, config, cancellable, error))
+    return NULL;
+  client = mr_smtp_client_new (config);
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->client, client);
+  g_mutex_unlock (&self->lock);
+  if (!mr_smtp_client_connect_sync (client, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&client);
+}
+
+gboolean
+mr_delivery_check_sync (MrDelivery    *self,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autoptr(MrSmtpClient) client = NULL;
+
+  if (self->sendmail)
+    {
+      if (!g_file_test (self->sendmail_path, G_FILE_TEST_IS_EXECUTABLE))
+        {
+          g_autofree char *detail = g_strdup_printf (_("%s is not an executable program."), self->sendmail_path);
+          mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, detail);
+          return FALSE;
+        }
+      g_string_append_printf (self->sendmail_log, "* %s is an executable program\n", self->sendmail_path);
+      return TRUE;
+    }
+
+  client = connect_client (self, cancellable, error);
+  if (client == NULL)
+    return FALSE;
+  return mr_smtp_client_quit_sync (client, cancellable, error);
+}
+
+static GBytes *
+build_test_message (MrDelivery      *self,
+                    const char      *to,
+                    MrSmtpEnvelope **envelope,
+                    GError         **error)
+{
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = g_date_time_format (now, "%c");
+  GBytes *bytes;
+
+  outgoing->from_name = g_strdup (self->from_name);
+  outgoing->from_address = g_strdup (self->from_address);
+  outgoing->reply_to = *self->reply_to ? g_strdup (self->reply_to) : NULL;
+  g_ptr_array_add (outgoing->to, g_strdup (to));
+  if (*self->copy_to != '\0')
+    g_ptr_array_add (outgoing->copy_to, g_strdup (self->copy_to));
+  outgoing->subject = g_strdup (_("Mailroom test message"));
+  outgoing->text_body = g_strdup_printf (_("This is a test message from Mailroom, sent on %s through %s.\n\n"
+                                           "If you can read it, sending mail with these settings works.\n"),
+                                         when, self->route);
+
+  bytes = mr_outgoing_build (outgoing, &self->message_id, error);
+  if (bytes != NULL)
+    *envelope = mr_outgoing_get_envelope (outgoing);
+  return bytes;
+}
+
+/* sendmail -i -f FROM -- RCPT…: the envelope on the command line, never -t (which would lose Bcc). */
+static gboolean
+run_sendmail (MrDelivery            *self,
+              const MrSmtpEnvelope  *envelope,
+              GBytes                *message,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  GError *local_error = NULL;
+  int status;
+
+  g_ptr_array_add (argv, self->sendmail_path);
+  g_ptr_array_add (argv, "-i");
+  g_ptr_array_add (argv, "-f");
+  g_ptr_array_add (argv, envelope->from);
+  g_ptr_array_add (argv, "--");
+  for (guint i = 0; i < envelope->recipients->len; i++)
+    g_ptr_array_add (argv, g_ptr_array_index (envelope->recipients, i));
+  g_ptr_array_add (argv, NULL);
+
+  {
+    g_autofree char *shown = g_strjoinv (" ", (char **) argv->pdata);
+    g_string_append_printf (self->sendmail_log, "* %s\n", shown);
+  }
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &local_error);
+  if (process == NULL)
+    {
+      mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, local_error->message);
+      g_error_free (local_error);
+      return FALSE;
+    }
+  if (!g_subprocess_communicate (process, message, cancellable, &out, &err, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, local_error);
+      else
+        {
+          mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, local_error->message);
+          g_error_free (local_error);
+        }
+      return FALSE;
+    }
+
+  status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+  g_string_append_printf (self->sendmail_log, "* exit status %d\n", status);
+  if (status != 0)
+    {
+      gsize len = 0;
+      const char *text = err ? g_bytes_get_data (err, &len) : NULL;
+      g_autofree char *stderr_text = g_strndup (text ? text : "", len);
+      g_autofree char *detail = g_strdup_printf (_("%s exited with status %d: %s"), self->sendmail_path, status,
+                                                 g_strstrip (stderr_text));
+
+      g_string_append_printf (self->sendmail_log, "* %s\n", stderr_text);
+      /* EX_TEMPFAIL: the local MTA will take it later. */
+      mr_smtp_set_error (error, status == 75 ? MR_SMTP_ERROR_TEMPORARY : MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, detail);
+      return FALSE;
+    }
+
+  self->result = g_new0 (MrSmtpSendResult, 1);
+  self->result->accepted = g_ptr_array_new_with_free_func (g_free);
+  self->result->refused = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < envelope->recipients->len; i++)
+    g_ptr_array_add (self->result->accepted, g_strdup (g_ptr_array_index (envelope->recipients, i)));
+  return TRUE;
+}
+
+gboolean
+mr_delivery_send_test_sync (MrDelivery    *self,
+                            const char    *to,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(GBytes) message = build_test_message (self, to, &envelope, error);
+  g_autoptr(MrSmtpClient) client = NULL;
+
+  if (message == NULL)
+    return FALSE;
+  if (self->sendmail)
+    return run_sendmail (self, envelope, message, cancellable, error);
+
+  client = connect_client (self, cancellable, error);
+  if (client == NULL)
+    return FALSE;
+  self->result = mr_smtp_client_send_sync (client, envelope, message, cancellable, error);
+  mr_smtp_client_quit_sync (client, cancellable, NULL);
+  return self->result != NULL;
+}
+
+/* ---- Asynchronous versions -------------------------------------------------------------------- */
+
+static void
+check_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (mr_delivery_check_sync (source_object, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+send_test_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (mr_delivery_send_test_sync (source_object, task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+mr_delivery_check_async (MrDelivery          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mr_delivery_check_async);
+  g_task_run_in_thread (task, check_thread);
+}
+
+gboolean
+mr_delivery_check_finish (MrDelivery    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_delivery_check_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+mr_delivery_send_test_async (MrDelivery          *self,
+                             const char          *to,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mr_delivery_send_test_async);
+  g_task_set_task_data (task, g_strdup (to), g_free);
+  g_task_run_in_thread (task, send_test_thread);
+}
+
+gboolean
+mr_delivery_send_test_finish (MrDelivery    *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_delivery_send_test_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

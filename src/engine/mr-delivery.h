@@ -1,0 +1,68 @@
+/* mr-delivery.h: sending for a person and an application, from the effective settings
+ *
+ * This is what "Send test email", "Check server", `mailroom-cli test-email` and `check` call. It
+ * turns the settings into an SMTP configuration (or the sendmail program), finds the password in the
+ * keyring, and reports what happened with a redacted transcript, also when it failed.
+ *
+ * Call order: mr_delivery_new() on the calling thread (it reads the settings there) →
+ * mr_delivery_check_async() or mr_delivery_send_test_async() → _finish() → mr_delivery_get_*().
+ */
+#pragma once
+
+#include "mr-message.h"
+#include "mr-settings.h"
+#include "mr-smtp-client.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_DELIVERY (mr_delivery_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrDelivery, mr_delivery, MR, DELIVERY, GObject)
+
+/* Errors: MR_SETTINGS_ERROR_INVALID_VALUE when the settings cannot send (no server, no From). */
+MrDelivery             *mr_delivery_new               (MrSettings          *settings,
+                                                       const char          *app,
+                                                       GError             **error);
+
+/* A password to use when the keyring has none (asked for by the caller); not stored. */
+void                    mr_delivery_set_password      (MrDelivery          *self,
+                                                       const char          *password);
+
+/* Connects, sets up TLS and logs in without sending anything, then says goodbye. */
+void                    mr_delivery_check_async       (MrDelivery          *self,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean                mr_delivery_check_finish      (MrDelivery          *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+gboolean                mr_delivery_check_sync        (MrDelivery          *self,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+
+/* Sends a short test message to @to. Errors: those of MrSmtpClient, the keyring's, and
+ * MR_SMTP_ERROR_SENDMAIL in sendmail mode. */
+void                    mr_delivery_send_test_async   (MrDelivery          *self,
+                                                       const char          *to,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean                mr_delivery_send_test_finish  (MrDelivery          *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+gboolean                mr_delivery_send_test_sync    (MrDelivery          *self,
+                                                       const char          *to,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+
+/* "smtp.example.com port 587 (STARTTLS)", or "the sendmail program /usr/sbin/sendmail". */
+const char             *mr_delivery_get_route         (MrDelivery          *self);
+char                   *mr_delivery_dup_transcript    (MrDelivery          *self);
+/* NULL in sendmail mode. */
+MrSmtpClient           *mr_delivery_get_client        (MrDelivery          *self);
+const MrSmtpSendResult *mr_delivery_get_result        (MrDelivery          *self);
+const char             *mr_delivery_get_message_id    (MrDelivery          *self);
+const MrSmtpConfig     *mr_delivery_get_config        (MrDelivery          *self);
+gboolean                mr_delivery_uses_sendmail     (MrDelivery          *self);
+
+G_END_DECLS
