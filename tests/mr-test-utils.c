@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdarg.h>
 #include <locale.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,4 +152,182 @@ char *
 mr_test_unique_host (const char *stem)
 {
   return g_strdup_printf ("%s-%d-%u.test.example", stem, (int) getpid (), g_random_int ());
+}
+
+/* ---- Test servers ----------------------------------------------------------------------------- */
+
+static char *
+servers_dir (void)
+{
+  const char *top = g_getenv ("MAILROOM_TOP_SRCDIR");
+
+  g_assert_nonnull (top);
+  return g_build_filename (top, "tests", "servers", NULL);
+}
+
+MrTestServer *
+mr_test_server_start (const char *script,
+                      ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *dir = servers_dir ();
+  g_autofree char *line = NULL;
+  MrTestServer *server = g_new0 (MrTestServer, 1);
+  gboolean fault = g_str_equal (script, "fault-server.py");
+  va_list args;
+
+  server->dir = g_dir_make_tmp ("mailroom-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  server->maildir = g_build_filename (server->dir, "mail", NULL);
+  server->log = g_build_filename (server->dir, "log", NULL);
+  g_mkdir (server->maildir, 0700);
+
+  g_ptr_array_add (argv, g_strdup ("/usr/bin/python3"));
+  g_ptr_array_add (argv, g_build_filename (dir, script, NULL));
+  g_ptr_array_add (argv, g_strdup (fault ? "--log" : "--maildir"));
+  g_ptr_array_add (argv, g_strdup (fault ? server->log : server->maildir));
+  va_start (args, script);
+  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "PORT "))
+    g_error ("%s did not start (it said: %s)", script, line ? line : "nothing");
+  server->port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
+  g_assert_cmpuint (server->port, >, 0);
+  return server;
+}
+
+void
+mr_test_server_stop (MrTestServer *server)
+{
+  if (server == NULL)
+    return;
+  /* The servers stop when their standard input closes. */
+  g_output_stream_close (g_subprocess_get_stdin_pipe (server->process), NULL, NULL);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_object_unref (server->process);
+  g_free (server->maildir);
+  g_free (server->log);
+  g_free (server->dir);
+  g_free (server);
+}
+
+guint
+mr_test_server_count_messages (MrTestServer *server)
+{
+  guint n = 0;
+
+  while (TRUE)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.eml", n + 1);
+      g_autofree char *path = g_build_filename (server->maildir, name, NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return n;
+      n++;
+    }
+}
+
+JsonNode *
+mr_test_server_parse_message (MrTestServer *server,
+                              guint         n)
+{
+  g_autofree char *dir = servers_dir ();
+  g_autofree char *checker = g_build_filename (dir, "check-message.py", NULL);
+  g_autofree char *name = g_strdup_printf ("%u.eml", n);
+  g_autofree char *path = g_build_filename (server->maildir, name, NULL);
+  const char *argv[] = { "/usr/bin/python3", checker, path, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  JsonNode *report;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (status != 0)
+    g_error ("check-message.py failed: %s", err);
+  report = json_from_string (out, &error);
+  g_assert_no_error (error);
+  return report;
+}
+
+JsonNode *
+mr_test_server_read_envelope (MrTestServer *server,
+                              guint         n)
+{
+  g_autofree char *name = g_strdup_printf ("%u.json", n);
+  g_autofree char *path = g_build_filename (server->maildir, name, NULL);
+  g_autofree char *text = mr_test_read_file (path);
+  g_autoptr(GError) error = NULL;
+  JsonNode *node;
+
+  g_assert_nonnull (text);
+  node = json_from_string (text, &error);
+  g_assert_no_error (error);
+  return node;
+}
+
+char *
+mr_test_server_read_log (MrTestServer *server)
+{
+  char *text = mr_test_read_file (server->log);
+  return text ? text : g_strdup ("");
+}
+
+const char *
+mr_test_certs_dir (void)
+{
+  static char *certs;
+
+  if (certs == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *dir = servers_dir ();
+      g_autofree char *maker = g_build_filename (dir, "make-certs.py", NULL);
+      int status = 0;
+
+      certs = g_dir_make_tmp ("mailroom-certs-XXXXXX", &error);
+      g_assert_no_error (error);
+      {
+        const char *argv[] = { "/usr/bin/python3", maker, certs, NULL };
+        g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+      }
+      g_assert_no_error (error);
+      g_assert_cmpint (status, ==, 0);
+    }
+  return certs;
+}
+
+char *
+mr_test_cert_path (const char *name)
+{
+  return g_build_filename (mr_test_certs_dir (), name, NULL);
+}
+
+guint16
+mr_test_closed_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+  return port;
 }

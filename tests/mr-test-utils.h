@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -52,5 +53,33 @@ char     *mr_test_unique_host       (const char    *stem);
       g_error ("%s:%d: expected an error of kind %s, got %s: %s", __FILE__, __LINE__,  \
                (kind), mr_error_get_kind (mr__e), mr__e->message);                     \
   } G_STMT_END
+
+/* A test server from tests/servers/, listening on 127.0.0.1 at a port it chose. */
+typedef struct {
+  GSubprocess *process;
+  guint16      port;
+  char        *dir;       /* its own folder: maildir/ and log */
+  char        *maildir;
+  char        *log;
+} MrTestServer;
+
+/* @script: "smtp-server.py" or "fault-server.py"; @args end with NULL. --maildir or --log are added. */
+MrTestServer *mr_test_server_start         (const char    *script,
+                                            ...) G_GNUC_NULL_TERMINATED;
+void          mr_test_server_stop          (MrTestServer  *server);
+guint         mr_test_server_count_messages (MrTestServer *server);
+/* What Python's email package makes of message N (check-message.py's report). */
+JsonNode     *mr_test_server_parse_message (MrTestServer  *server,
+                                            guint          n);
+JsonNode     *mr_test_server_read_envelope (MrTestServer  *server,
+                                            guint          n);
+char         *mr_test_server_read_log      (MrTestServer  *server);
+/* The throwaway CA and certificates (make-certs.py), made once per test program. */
+const char   *mr_test_certs_dir            (void);
+char         *mr_test_cert_path            (const char    *name);
+/* A port nothing listens on. */
+guint16       mr_test_closed_port          (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTestServer, mr_test_server_stop)
 
 G_END_DECLS

@@ -519,7 +519,10 @@ print_server_info (MrDelivery *delivery)
       g_print (_("Login methods: %s\n"), joined);
     }
   if (info->size_limit > 0)
-    g_print (_("Largest message: %" G_GUINT64_FORMAT " bytes\n"), info->size_limit);
+    {
+      g_autofree char *bytes = g_strdup_printf ("%" G_GUINT64_FORMAT, info->size_limit);
+      g_print (_("Largest message: %s bytes\n"), bytes);
+    }
   if (info->auth_mechanism != NULL)
     g_print (_("Login: accepted for %s (%s)\n"), info->authenticated_as, info->auth_mechanism);
   else

@@ -1208,8 +1208,9 @@ prepare_data (GBytes  *message,
       line_end = (!end && i > line_start && data[i - 1] == '\r') ? i - 1 : i;
       if (line_end - line_start > MAX_DATA_LINE)
         {
-          g_autofree char *detail = g_strdup_printf (_("A line of the message is %" G_GSIZE_FORMAT " octets long; "
-                                                       "mail allows at most 998."), line_end - line_start);
+          g_autofree char *length = g_strdup_printf ("%" G_GSIZE_FORMAT, line_end - line_start);
+          g_autofree char *detail = g_strdup_printf (_("A line of the message is %s octets long; mail allows at most 998."),
+                                                     length);
           mr_smtp_set_error (error, MR_SMTP_ERROR_INVALID_MESSAGE, 0, NULL, NULL, detail);
           g_byte_array_unref (out);
           return NULL;
@@ -1303,8 +1304,9 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
   message_size = g_bytes_get_size (message);
   if (self->info.size_limit > 0 && message_size > self->info.size_limit)
     {
-      g_autofree char *detail = g_strdup_printf (_("The message is %" G_GSIZE_FORMAT " bytes; the server takes at most %"
-                                                   G_GUINT64_FORMAT "."), message_size, self->info.size_limit);
+      g_autofree char *size = g_strdup_printf ("%" G_GSIZE_FORMAT, message_size);
+      g_autofree char *limit = g_strdup_printf ("%" G_GUINT64_FORMAT, self->info.size_limit);
+      g_autofree char *detail = g_strdup_printf (_("The message is %s bytes; the server takes at most %s."), size, limit);
       mr_smtp_set_error (error, MR_SMTP_ERROR_TOO_BIG, 0, NULL, NULL, detail);
       return NULL;
     }

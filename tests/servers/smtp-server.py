@@ -114,8 +114,9 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     if isinstance(auth_data, LoginPassword):
         login, password = auth_data.login.decode(), auth_data.password.decode()
         good = login in users and users[login] == password
-        return AuthResult(success=good, auth_data=login if good else None)
-    return AuthResult(success=False)
+        # handled=False: aiosmtpd itself answers 535 to a failure.
+        return AuthResult(success=good, handled=False, auth_data=login if good else None)
+    return AuthResult(success=False, handled=False)
 
 
 context = None
