@@ -24,7 +24,7 @@ screenshots: build
 	build-aux/screenshots.sh $(BUILD)
 
 bench: build
-	@echo "No benchmarks yet: the SMTP engine (issue 3) brings the first."
+	bench/run-bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
