@@ -194,8 +194,15 @@ mr_test_server_start (const char *script,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  {
+    /* The server's own complaints (a client that aborted a handshake, say) go to a file, not the test log. */
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autofree char *stderr_path = g_build_filename (server->dir, "stderr", NULL);
+
+    g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
+    server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  }
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);

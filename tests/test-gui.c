@@ -12,6 +12,7 @@
 
 #include "mr-error.h"
 #include "mr-test-utils.h"
+#include "mr-test-dialog.h"
 #include "mr-window.h"
 
 /* ---- Helpers ---------------------------------------------------------------------------------- */
@@ -107,8 +108,8 @@ close_window (MrWindow *window)
 }
 
 static void
-screenshot (MrWindow   *window,
-            const char *name)
+screenshot_window (GtkWindow  *window,
+                   const char *name)
 {
   const char *dir = g_getenv ("MAILROOM_SCREENSHOT_DIR");
   g_autoptr(GdkPaintable) paintable = NULL;
@@ -135,6 +136,13 @@ screenshot (MrWindow   *window,
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("Wrote %s", path);
+}
+
+static void
+screenshot (MrWindow   *window,
+            const char *name)
+{
+  screenshot_window (GTK_WINDOW (window), name);
 }
 
 static gboolean
@@ -771,6 +779,194 @@ test_no_keyring (MrTestDirs    *dirs,
   }
 }
 
+static MrTestDialog *
+find_test_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+      if (MR_IS_TEST_DIALOG (window))
+        return MR_TEST_DIALOG (window);
+    }
+  return NULL;
+}
+
+static gboolean
+dialog_has_result (gpointer data)
+{
+  return g_str_equal (mr_test_dialog_get_state (data), "result");
+}
+
+static MrTestDialog *
+run_test_dialog (MrCompanyPage *page,
+                 const char    *button,
+                 const char    *recipient)
+{
+  MrTestDialog *dialog;
+
+  g_assert_true (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, button)));
+  g_signal_emit_by_name (child (page, MR_TYPE_COMPANY_PAGE, button), "clicked");
+  spin (50);
+  dialog = find_test_dialog ();
+  g_assert_nonnull (dialog);
+  if (recipient != NULL)
+    {
+      g_assert_cmpstr (mr_test_dialog_get_state (dialog), ==, "ask");
+      gtk_editable_set_text (GTK_EDITABLE (child (dialog, MR_TYPE_TEST_DIALOG, "recipient_row")), recipient);
+      g_signal_emit_by_name (child (dialog, MR_TYPE_TEST_DIALOG, "start_button"), "clicked");
+    }
+  wait_for (dialog_has_result, dialog, "the test to finish");
+  spin (100);
+  return dialog;
+}
+
+/* A login no other test uses: the suite shares one keyring. */
+static const char *
+test_login (void)
+{
+  static char *login;
+
+  if (login == NULL)
+    login = g_strdup_printf ("gui-%d-%u", (int) getpid (), g_random_int ());
+  return login;
+}
+
+static void
+store_company_password (const char *host,
+                        const char *password)
+{
+  g_autoptr(MrSecretAccount) account = mr_secret_account_new (MR_SECRET_SCOPE_COMPANY, host, test_login (), NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mr_secrets_store_sync (account, password, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+write_company_for (MrTestDirs *dirs,
+                   guint16     port,
+                   gboolean    trust_test_ca)
+{
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autofree char *contents = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"localhost\", "
+                                               "\"smtp.port\": %u, \"smtp.username\": \"%s\", %s%s%s"
+                                               "\"sender.from_address\": \"office@example.com\", "
+                                               "\"smtp.timeout_command_ms\": 5000}}",
+                                               port, test_login (), trust_test_ca ? "\"smtp.tls_trust_file\": \"" : "",
+                                               trust_test_ca ? ca : "", trust_test_ca ? "\", " : "");
+  mr_test_write_file (dirs->company_path, contents);
+}
+
+static void
+test_send_test_email (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autofree char *pem = mr_test_cert_path ("good.pem");
+  g_autofree char *key = mr_test_cert_path ("good.key");
+  g_autofree char *user_arg = g_strdup_printf ("%s:gui-secret", test_login ());
+  g_autoptr(MrTestServer) server = NULL;
+  MrWindow *window;
+  MrCompanyPage *page;
+  MrTestDialog *dialog;
+  GtkWidget *result;
+  GtkTextBuffer *buffer;
+  g_autofree char *transcript = NULL;
+  GtkTextIter start, end;
+
+  if (!mr_test_require_keyring ())
+    return;
+
+  server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem, "--key", key,
+                                 "--user", user_arg, "--auth-required", NULL);
+  write_company_for (dirs, server->port, TRUE);
+  store_company_password ("localhost", "gui-secret");
+
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+
+  /* The mail arrives. */
+  dialog = run_test_dialog (page, "test_button", "ann@example.org");
+  g_assert_true (mr_test_dialog_get_succeeded (dialog));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  result = child (dialog, MR_TYPE_TEST_DIALOG, "result_description");
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (result)), "ann@example.org"));
+  screenshot_window (GTK_WINDOW (dialog), "test-email-sent.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* A wrong password: the advice, and the transcript under Details without the password. */
+  store_company_password ("localhost", "not-the-password");
+  dialog = run_test_dialog (page, "test_button", "ann@example.org");
+  g_assert_false (mr_test_dialog_get_succeeded (dialog));
+  result = child (dialog, MR_TYPE_TEST_DIALOG, "result_description");
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (result)), "password is wrong"));
+  g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")));
+  buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (dialog, MR_TYPE_TEST_DIALOG, "transcript_view")));
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  transcript = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_assert_nonnull (strstr (transcript, "S: 535"));
+  g_assert_null (strstr (transcript, "not-the-password"));
+  gtk_expander_set_expanded (GTK_EXPANDER (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")), TRUE);
+  screenshot_window (GTK_WINDOW (dialog), "test-email-failed.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+
+  /* Unsaved changes: the buttons wait for Save. */
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "from_name_row"), "Changed");
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "test_button")));
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "check_button")));
+  close_window (window);
+}
+
+static void
+test_check_server_and_pin (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+  g_autofree char *pem = mr_test_cert_path ("selfsigned.pem");
+  g_autofree char *key = mr_test_cert_path ("selfsigned.key");
+  g_autofree char *user_arg = g_strdup_printf ("%s:gui-secret", test_login ());
+  g_autoptr(MrTestServer) server = NULL;
+  g_autofree char *saved = NULL;
+  MrWindow *window;
+  MrCompanyPage *page;
+  MrTestDialog *dialog;
+
+  if (!mr_test_require_keyring ())
+    return;
+
+  server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem, "--key", key,
+                                 "--user", user_arg, "--auth-required", NULL);
+  write_company_for (dirs, server->port, FALSE);
+  store_company_password ("localhost", "gui-secret");
+
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+
+  /* Not trusted: the certificate is shown, and the admin may trust it. */
+  dialog = run_test_dialog (page, "check_button", NULL);
+  g_assert_false (mr_test_dialog_get_succeeded (dialog));
+  g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "certificate_group")));
+  g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "pin_button")));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (child (dialog, MR_TYPE_TEST_DIALOG, "result_description"))),
+                            "cannot be trusted"));
+  screenshot_window (GTK_WINDOW (dialog), "check-untrusted.png");
+
+  g_signal_emit_by_name (child (dialog, MR_TYPE_TEST_DIALOG, "pin_button"), "clicked");
+  wait_for (dialog_has_result, dialog, "the check after pinning");
+  spin (100);
+  g_assert_true (mr_test_dialog_get_succeeded (dialog));
+  g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "server_group")));
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (saved, "\"smtp.tls_fingerprint\""));
+  screenshot_window (GTK_WINDOW (dialog), "check-server.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* The page shows the pinned fingerprint after the dialog changed the settings. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, MR_TYPE_COMPANY_PAGE, "fingerprint_row"))), !=, "");
+  close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -792,6 +988,8 @@ main (int    argc,
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);
   ADD ("/gui/no-keyring", test_no_keyring);
+  ADD ("/gui/send-test-email", test_send_test_email);
+  ADD ("/gui/check-server-and-pin", test_check_server_and_pin);
 #undef ADD
 
   return g_test_run ();

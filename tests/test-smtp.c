@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mr-delivery.h"
 #include "mr-error.h"
@@ -975,7 +976,13 @@ static void
 test_cli_check_and_test_email (MrTestDirs    *dirs,
                                gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = starttls_server ("good", NULL);
+  /* A login no other test uses: the suite shares one keyring. */
+  g_autofree char *login = g_strdup_printf ("cli-%d-%u", (int) getpid (), g_random_int ());
+  g_autofree char *user_arg = g_strdup_printf ("%s:%s", login, SERVER_PASSWORD);
+  g_autofree char *pem = mr_test_cert_path ("good.pem");
+  g_autofree char *key = mr_test_cert_path ("good.key");
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem,
+                                                         "--key", key, "--user", user_arg, "--auth-required", NULL);
   g_autoptr(MrTestServer) stripped = mr_test_server_start ("fault-server.py", "--scenario", "no-starttls", NULL);
   g_autofree char *port = g_strdup_printf ("%u", server->port);
   g_autofree char *stripped_port = g_strdup_printf ("%u", stripped->port);
@@ -991,7 +998,7 @@ test_cli_check_and_test_email (MrTestDirs    *dirs,
 
   c1 = run_cli ("company", "set", "smtp.host", "localhost", NULL);
   c2 = run_cli ("company", "set", "smtp.port", port, NULL);
-  c3 = run_cli ("company", "set", "smtp.username", "tim", NULL);
+  c3 = run_cli ("company", "set", "smtp.username", login, NULL);
   c4 = run_cli ("company", "set", "smtp.tls_trust_file", ca, NULL);
   c5 = run_cli ("company", "set", "sender.from_address", "office@example.com", NULL);
   g_assert_cmpint (c5->status, ==, 0);
@@ -1015,7 +1022,7 @@ test_cli_check_and_test_email (MrTestDirs    *dirs,
   info = json_node_get_object (check->json);
   g_assert_nonnull (json_object_get_string_member (json_object_get_object_member (info, "tls"), "version"));
   g_assert_cmpuint (strlen (json_object_get_string_member (json_object_get_object_member (info, "certificate"), "sha256")), ==, 95);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (info, "login"), "user"), ==, "tim");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (info, "login"), "user"), ==, login);
   g_assert_cmpint (json_object_get_int_member (info, "size_limit"), >, 0);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (info, "auth_mechanisms")), >=, 2);
 

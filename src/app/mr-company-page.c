@@ -7,6 +7,7 @@
 #include "mr-company-page.h"
 #include "mr-key-labels.h"
 #include "mr-password-field.h"
+#include "mr-test-dialog.h"
 
 struct _MrCompanyPage
 {
@@ -55,6 +56,9 @@ struct _MrCompanyPage
   AdwPreferencesGroup *domains_group;
   AdwEntryRow         *add_domain_row;
   AdwExpanderRow      *locks_row;
+  AdwActionRow        *try_row;
+  GtkWidget           *check_button;
+  GtkWidget           *test_button;
 };
 
 G_DEFINE_FINAL_TYPE (MrCompanyPage, mr_company_page, ADW_TYPE_BIN)
@@ -74,6 +78,46 @@ static const char * const delivery_values[] = { "remote", "local-smtp", "sendmai
 
 static void update_state (MrCompanyPage *self);
 static void rebuild_lists (MrCompanyPage *self);
+static void reload (MrCompanyPage *self);
+
+/* ---- Trying the settings ---------------------------------------------------------------------- */
+
+static void
+on_test_settings_changed (MrCompanyPage *self)
+{
+  reload (self);
+}
+
+static void
+open_test (MrCompanyPage *self,
+           const char    *app,
+           MrTestKind     kind)
+{
+  MrTestDialog *dialog = mr_test_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), self->settings,
+                                             app, kind, self->editable);
+
+  g_signal_connect_object (dialog, "settings-changed", G_CALLBACK (on_test_settings_changed), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_check_clicked (MrCompanyPage *self)
+{
+  open_test (self, NULL, MR_TEST_CHECK_SERVER);
+}
+
+static void
+on_test_clicked (MrCompanyPage *self)
+{
+  open_test (self, NULL, MR_TEST_SEND_EMAIL);
+}
+
+static void
+on_app_test_clicked (GtkButton     *button,
+                     MrCompanyPage *self)
+{
+  open_test (self, g_object_get_data (G_OBJECT (button), "app"), MR_TEST_SEND_EMAIL);
+}
 
 /* ---- Verified domains ------------------------------------------------------------------------- */
 
@@ -269,6 +313,19 @@ build_app_row (MrCompanyPage *self,
   app_entry (self, ADW_EXPANDER_ROW (expander), app, "sender.from_name", _("From name"));
   app_entry (self, ADW_EXPANDER_ROW (expander), app, "sender.from_address", _("From address"));
   app_entry (self, ADW_EXPANDER_ROW (expander), app, "sender.reply_to", _("Reply-To"));
+
+  {
+    GtkWidget *row = adw_action_row_new ();
+    GtkWidget *button = gtk_button_new_with_mnemonic (_("Send _Test Email"));
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Try this profile"));
+    gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+    g_object_set_data_full (G_OBJECT (button), "app", g_strdup (app), g_free);
+    g_signal_connect (button, "clicked", G_CALLBACK (on_app_test_clicked), self);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+    adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
+    g_object_set_data (G_OBJECT (expander), "test-button", button);
+  }
   return expander;
 }
 
@@ -483,6 +540,18 @@ update_state (MrCompanyPage *self)
   if (warnings != NULL && warnings[0] != NULL)
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->plaintext_warning_row), warnings[0]);
 
+  /* Trying needs the settings as saved: the test uses what is on disk, not what is typed. */
+  {
+    gboolean saved = !mr_settings_form_get_dirty (self->form) && mr_settings_form_get_valid (self->form);
+
+    gtk_widget_set_sensitive (self->check_button, saved);
+    gtk_widget_set_sensitive (self->test_button, saved);
+    adw_action_row_set_subtitle (self->try_row, saved ? _("Uses the settings as saved")
+                                                      : _("Save the changes first"));
+    for (guint i = 0; i < self->app_rows->len; i++)
+      gtk_widget_set_sensitive (g_object_get_data (g_ptr_array_index (self->app_rows, i), "test-button"), saved);
+  }
+
   /* Offer to verify the From address's domain, to the admin only. */
   if (self->editable && check_error != NULL && g_str_has_prefix (check_error->message, "sender.from_address: "))
     {
@@ -636,6 +705,13 @@ on_password_changed (MrCompanyPage *self)
 }
 
 static void
+on_dirty_changed (MrCompanyPage *self)
+{
+  update_state (self);
+  on_password_changed (self);
+}
+
+static void
 mr_company_page_get_property (GObject    *object,
                               guint       prop_id,
                               GValue     *value,
@@ -725,6 +801,11 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, domains_group);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, add_domain_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, locks_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, try_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, check_button);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, test_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_test_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_verify_domain_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_add_app_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_add_domain_apply);
@@ -795,7 +876,7 @@ mr_company_page_new (MrSettings *settings)
   mr_settings_form_add_entry (self->form, "delivery.sendmail_path", self->sendmail_path_row, FALSE);
 
   g_signal_connect (self->form, "value-changed", G_CALLBACK (on_value_changed), self);
-  g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_password_changed), self);
+  g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_dirty_changed), self);
   reload (self);
   return self;
 }

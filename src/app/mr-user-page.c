@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "mr-password-field.h"
+#include "mr-test-dialog.h"
 #include "mr-user-page.h"
 
 struct _MrUserPage
@@ -25,6 +26,9 @@ struct _MrUserPage
   AdwPasswordEntryRow *password_row;
   AdwActionRow        *keyring_row;
   GtkWidget           *forget_button;
+  AdwActionRow        *try_row;
+  GtkWidget           *check_button;
+  GtkWidget           *test_button;
 };
 
 G_DEFINE_FINAL_TYPE (MrUserPage, mr_user_page, ADW_TYPE_BIN)
@@ -50,9 +54,37 @@ uses_own_login (MrUserPage *self)
 }
 
 static void
+open_test (MrUserPage *self,
+           MrTestKind  kind)
+{
+  MrTestDialog *dialog = mr_test_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), self->settings,
+                                             NULL, kind, mr_settings_can_edit_company (self->settings));
+
+  g_signal_connect_object (dialog, "settings-changed", G_CALLBACK (mr_user_page_revert), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_check_clicked (MrUserPage *self)
+{
+  open_test (self, MR_TEST_CHECK_SERVER);
+}
+
+static void
+on_test_clicked (MrUserPage *self)
+{
+  open_test (self, MR_TEST_SEND_EMAIL);
+}
+
+static void
 update_state (MrUserPage *self)
 {
   const char * const *warnings = mr_settings_form_get_warnings (self->form);
+  gboolean saved = !mr_settings_form_get_dirty (self->form) && mr_settings_form_get_valid (self->form);
+
+  gtk_widget_set_sensitive (self->check_button, saved);
+  gtk_widget_set_sensitive (self->test_button, saved);
+  adw_action_row_set_subtitle (self->try_row, saved ? _("Uses the settings as saved") : _("Save the changes first"));
 
   gtk_widget_set_visible (GTK_WIDGET (self->email_warning_row), warnings != NULL && warnings[0] != NULL);
   if (warnings != NULL && warnings[0] != NULL)
@@ -199,6 +231,11 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, password_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, keyring_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, forget_button);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, try_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, check_button);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, test_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_test_clicked);
 }
 
 static void

@@ -1,0 +1,464 @@
+/* mr-test-dialog.c: "Send Test Email" and "Check Server" */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mr-delivery.h"
+#include "mr-test-dialog.h"
+
+struct _MrTestDialog
+{
+  AdwWindow            parent_instance;
+
+  MrSettings          *settings;
+  char                *app;
+  MrTestKind           kind;
+  gboolean             can_pin;
+  MrDelivery          *delivery;
+  GCancellable        *cancellable;
+  gboolean             succeeded;
+  char                *pin_candidate;
+  GPtrArray           *result_rows;
+
+  AdwWindowTitle      *window_title;
+  GtkWidget           *cancel_button;
+  GtkWidget           *start_button;
+  GtkStack            *stack;
+  AdwPreferencesGroup *ask_group;
+  AdwEntryRow         *recipient_row;
+  AdwPasswordEntryRow *password_row;
+  AdwStatusPage       *busy_page;
+  GtkSpinner          *spinner;
+  GtkImage            *result_icon;
+  GtkLabel            *result_title;
+  GtkLabel            *result_description;
+  AdwPreferencesGroup *certificate_group;
+  GtkWidget           *pin_button;
+  AdwPreferencesGroup *server_group;
+  GtkExpander         *details_expander;
+  GtkTextView         *transcript_view;
+};
+
+G_DEFINE_FINAL_TYPE (MrTestDialog, mr_test_dialog, ADW_TYPE_WINDOW)
+
+enum {
+  SETTINGS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void start (MrTestDialog *self);
+
+const char *
+mr_test_dialog_get_state (MrTestDialog *self)
+{
+  return gtk_stack_get_visible_child_name (self->stack);
+}
+
+gboolean
+mr_test_dialog_get_succeeded (MrTestDialog *self)
+{
+  return self->succeeded;
+}
+
+static void
+add_row (MrTestDialog        *self,
+         AdwPreferencesGroup *group,
+         const char          *title,
+         const char          *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value ? value : "");
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+  adw_preferences_group_add (group, row);
+  g_ptr_array_add (self->result_rows, row);
+}
+
+static void
+clear_result (MrTestDialog *self)
+{
+  for (guint i = 0; i < self->result_rows->len; i++)
+    {
+      GtkWidget *row = g_ptr_array_index (self->result_rows, i);
+      adw_preferences_group_remove (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (row, ADW_TYPE_PREFERENCES_GROUP)), row);
+    }
+  g_ptr_array_set_size (self->result_rows, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->certificate_group), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->server_group), FALSE);
+  gtk_widget_set_visible (self->pin_button, FALSE);
+  g_clear_pointer (&self->pin_candidate, g_free);
+}
+
+static void
+show_certificate (MrTestDialog            *self,
+                  const MrCertificateInfo *certificate)
+{
+  g_autofree char *from = NULL;
+  g_autofree char *until = NULL;
+  g_autofree char *validity = NULL;
+
+  if (certificate == NULL)
+    return;
+  from = certificate->not_before ? g_date_time_format (certificate->not_before, "%x") : g_strdup ("?");
+  until = certificate->not_after ? g_date_time_format (certificate->not_after, "%x") : g_strdup ("?");
+  validity = g_strdup_printf (_("%s to %s"), from, until);
+  add_row (self, self->certificate_group, _("Issued to"), certificate->subject);
+  add_row (self, self->certificate_group, _("Issued by"), certificate->issuer);
+  add_row (self, self->certificate_group, _("Valid"), validity);
+  add_row (self, self->certificate_group, _("SHA-256 fingerprint"), certificate->sha256);
+  if (certificate->problems != NULL)
+    add_row (self, self->certificate_group, _("Problem"), certificate->problems);
+  gtk_widget_set_visible (GTK_WIDGET (self->certificate_group), TRUE);
+}
+
+static void
+show_server (MrTestDialog           *self,
+             const MrSmtpServerInfo *info)
+{
+  g_autofree char *encryption = info->tls ? g_strdup_printf ("%s, %s", info->tls_version, info->tls_cipher ? info->tls_cipher : "?")
+                                          : g_strdup (_("None"));
+  g_autofree char *extensions = info->extensions ? g_strjoinv (", ", info->extensions) : g_strdup ("");
+  g_autofree char *mechanisms = info->auth_mechanisms ? g_strjoinv (" ", info->auth_mechanisms) : g_strdup ("");
+  g_autofree char *size = info->size_limit ? g_format_size (info->size_limit) : g_strdup (_("Not announced"));
+  g_autofree char *login = info->auth_mechanism ? g_strdup_printf (_("Accepted for %s (%s)"), info->authenticated_as,
+                                                                   info->auth_mechanism)
+                                                : g_strdup (_("None used"));
+
+  add_row (self, self->server_group, _("Greeting"), info->greeting);
+  add_row (self, self->server_group, _("Encryption"), encryption);
+  add_row (self, self->server_group, _("Capabilities"), extensions);
+  add_row (self, self->server_group, _("Login methods"), mechanisms);
+  add_row (self, self->server_group, _("Largest message"), size);
+  add_row (self, self->server_group, _("Login"), login);
+  gtk_widget_set_visible (GTK_WIDGET (self->server_group), TRUE);
+}
+
+static void
+show_transcript (MrTestDialog *self)
+{
+  g_autofree char *transcript = self->delivery ? mr_delivery_dup_transcript (self->delivery) : g_strdup ("");
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), transcript, -1);
+  gtk_widget_set_visible (GTK_WIDGET (self->details_expander), *transcript != '\0');
+}
+
+static void
+set_state (MrTestDialog *self,
+           const char   *state)
+{
+  gboolean busy = g_str_equal (state, "busy");
+
+  gtk_stack_set_visible_child_name (self->stack, state);
+  gtk_button_set_label (GTK_BUTTON (self->cancel_button), g_str_equal (state, "result") ? _("_Close") : _("_Cancel"));
+  gtk_widget_set_visible (self->start_button, !busy);
+  if (g_str_equal (state, "result"))
+    gtk_button_set_label (GTK_BUTTON (self->start_button), _("_Try Again"));
+  else
+    gtk_button_set_label (GTK_BUTTON (self->start_button), self->kind == MR_TEST_SEND_EMAIL ? _("_Send") : _("_Check"));
+  if (busy)
+    gtk_spinner_start (self->spinner);
+  else
+    gtk_spinner_stop (self->spinner);
+}
+
+static void
+show_failure (MrTestDialog *self,
+              const GError *error)
+{
+  MrSmtpClient *client = self->delivery ? mr_delivery_get_client (self->delivery) : NULL;
+
+  clear_result (self);
+  gtk_image_set_from_icon_name (self->result_icon, "dialog-error-symbolic");
+  gtk_label_set_text (self->result_title, self->kind == MR_TEST_SEND_EMAIL ? _("The Test Email Was Not Sent")
+                                                                                  : _("The Server Check Failed"));
+  gtk_label_set_text (self->result_description, error->message);
+  /* The certificate matters when it was the problem. */
+  if (client != NULL && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) ||
+                         g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_FAILED)))
+    show_certificate (self, mr_smtp_client_get_certificate (client));
+  if (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) && client != NULL &&
+      mr_smtp_client_get_certificate (client) != NULL)
+    {
+      self->pin_candidate = g_strdup (mr_smtp_client_get_certificate (client)->sha256);
+      gtk_widget_set_visible (self->pin_button, self->can_pin);
+    }
+  show_transcript (self);
+  set_state (self, "result");
+}
+
+static void
+on_finished (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(MrTestDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (self->kind == MR_TEST_SEND_EMAIL)
+    ok = mr_delivery_send_test_finish (MR_DELIVERY (source), result, &error);
+  else
+    ok = mr_delivery_check_finish (MR_DELIVERY (source), result, &error);
+
+  if (self->stack == NULL)  /* closed meanwhile */
+    return;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      clear_result (self);
+      gtk_image_set_from_icon_name (self->result_icon, "process-stop-symbolic");
+      gtk_label_set_text (self->result_title, _("Cancelled"));
+      gtk_label_set_text (self->result_description, "");
+      show_transcript (self);
+      set_state (self, "result");
+      return;
+    }
+
+  /* No password to be had from the keyring: ask for it, once, and keep it nowhere. */
+  if (!ok && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
+              g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
+              g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)) &&
+      !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
+    {
+      adw_preferences_group_set_description (self->ask_group, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->password_row), TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->recipient_row), self->kind == MR_TEST_SEND_EMAIL);
+      set_state (self, "ask");
+      gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+      return;
+    }
+
+  if (!ok)
+    {
+      show_failure (self, error);
+      return;
+    }
+
+  self->succeeded = TRUE;
+  clear_result (self);
+  gtk_image_set_from_icon_name (self->result_icon, "emblem-ok-symbolic");
+  if (self->kind == MR_TEST_SEND_EMAIL)
+    {
+      const MrSmtpSendResult *sent = mr_delivery_get_result (self->delivery);
+      g_autofree char *description = g_strdup_printf (_("Sent to %s through %s.%s%s"),
+                                                      gtk_editable_get_text (GTK_EDITABLE (self->recipient_row)),
+                                                      mr_delivery_get_route (self->delivery),
+                                                      sent && sent->final_reply ? _("\nThe server said: ") : "",
+                                                      sent && sent->final_reply ? sent->final_reply : "");
+      gtk_label_set_text (self->result_title, _("Test Email Sent"));
+      gtk_label_set_text (self->result_description, description);
+    }
+  else
+    {
+      g_autofree char *description = g_strdup_printf (_("Mailroom connected to %s and logged in. Nothing was sent."),
+                                                      mr_delivery_get_route (self->delivery));
+      gtk_label_set_text (self->result_title, _("The Server Works"));
+      gtk_label_set_text (self->result_description, description);
+      if (mr_delivery_get_client (self->delivery) != NULL)
+        {
+          show_server (self, mr_smtp_client_get_server_info (mr_delivery_get_client (self->delivery)));
+          show_certificate (self, mr_smtp_client_get_certificate (mr_delivery_get_client (self->delivery)));
+        }
+    }
+  show_transcript (self);
+  set_state (self, "result");
+}
+
+static void
+start (MrTestDialog *self)
+{
+  g_autoptr(GError) error = NULL;
+  const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
+  g_autofree char *description = NULL;
+
+  g_clear_object (&self->delivery);
+  self->delivery = mr_delivery_new (self->settings, self->app, &error);
+  if (self->delivery == NULL)
+    {
+      show_failure (self, error);
+      return;
+    }
+  if (gtk_widget_get_visible (GTK_WIDGET (self->password_row)) && *password != '\0')
+    mr_delivery_set_password (self->delivery, password);
+
+  description = g_strdup_printf (self->kind == MR_TEST_SEND_EMAIL ? _("Sending through %s…") : _("Connecting to %s…"),
+                                 mr_delivery_get_route (self->delivery));
+  adw_status_page_set_title (self->busy_page, self->kind == MR_TEST_SEND_EMAIL ? _("Sending") : _("Checking the Server"));
+  adw_status_page_set_description (self->busy_page, description);
+  set_state (self, "busy");
+
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  if (self->kind == MR_TEST_SEND_EMAIL)
+    mr_delivery_send_test_async (self->delivery, gtk_editable_get_text (GTK_EDITABLE (self->recipient_row)),
+                                 self->cancellable, on_finished, g_object_ref (self));
+  else
+    mr_delivery_check_async (self->delivery, self->cancellable, on_finished, g_object_ref (self));
+}
+
+static void
+on_start_clicked (MrTestDialog *self)
+{
+  if (g_str_equal (mr_test_dialog_get_state (self), "result") && self->kind == MR_TEST_SEND_EMAIL &&
+      !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
+    {
+      /* "Try Again" after a send: the recipient may want a change first. */
+      set_state (self, "ask");
+      return;
+    }
+  start (self);
+}
+
+static void
+on_cancel_clicked (MrTestDialog *self)
+{
+  if (g_str_equal (mr_test_dialog_get_state (self), "busy"))
+    g_cancellable_cancel (self->cancellable);
+  else
+    gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+on_recipient_changed (MrTestDialog *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->recipient_row));
+  gboolean valid = mr_validate_address (text, NULL);
+
+  gtk_widget_set_sensitive (self->start_button, valid);
+  if (valid || *text == '\0')
+    gtk_widget_remove_css_class (GTK_WIDGET (self->recipient_row), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->recipient_row), "error");
+}
+
+/* The admin accepts this certificate from now on: its fingerprint goes into the settings. */
+static void
+on_pin_clicked (MrTestDialog *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+
+  if (self->pin_candidate == NULL)
+    return;
+  if (self->app != NULL)
+    {
+      g_autofree char *host_key = g_strdup_printf ("apps.%s.smtp.host", self->app);
+      gboolean own_server = mr_settings_file_get (mr_settings_get_company (self->settings), host_key) != NULL;
+
+      key = own_server ? g_strdup_printf ("apps.%s.smtp.tls_fingerprint", self->app) : g_strdup ("smtp.tls_fingerprint");
+    }
+  else
+    key = g_strdup ("smtp.tls_fingerprint");
+
+  if (!mr_settings_set_and_commit (self->settings, MR_SCOPE_COMPANY, key, self->pin_candidate, NULL, &error))
+    {
+      gtk_label_set_text (self->result_description, error->message);
+      return;
+    }
+  g_signal_emit (self, signals[SETTINGS_CHANGED], 0);
+  start (self);
+}
+
+static void
+mr_test_dialog_dispose (GObject *object)
+{
+  MrTestDialog *self = MR_TEST_DIALOG (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->delivery);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->app, g_free);
+  g_clear_pointer (&self->pin_candidate, g_free);
+  g_clear_pointer (&self->result_rows, g_ptr_array_unref);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_TEST_DIALOG);
+  self->stack = NULL;
+
+  G_OBJECT_CLASS (mr_test_dialog_parent_class)->dispose (object);
+}
+
+static void
+mr_test_dialog_class_init (MrTestDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_test_dialog_dispose;
+
+  /* The company settings changed here (a pinned certificate): pages should read them again. */
+  signals[SETTINGS_CHANGED] =
+    g_signal_new ("settings-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-test-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, start_button);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, ask_group);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, recipient_row);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, busy_page);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, spinner);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, result_icon);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, result_title);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, result_description);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, certificate_group);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, pin_button);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, server_group);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, details_expander);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, transcript_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_recipient_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_pin_clicked);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+mr_test_dialog_init (MrTestDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->result_rows = g_ptr_array_new ();
+}
+
+MrTestDialog *
+mr_test_dialog_new (GtkWindow  *parent,
+                    MrSettings *settings,
+                    const char *app,
+                    MrTestKind  kind,
+                    gboolean    can_pin)
+{
+  MrTestDialog *self = g_object_new (MR_TYPE_TEST_DIALOG, "transient-for", parent, NULL);
+  g_autofree char *subtitle = app ? g_strdup_printf (_("Application “%s”"), app) : NULL;
+
+  self->settings = g_object_ref (settings);
+  self->app = g_strdup (app);
+  self->kind = kind;
+  self->can_pin = can_pin;
+
+  adw_window_title_set_title (self->window_title, kind == MR_TEST_SEND_EMAIL ? _("Send Test Email") : _("Check Server"));
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_window_set_default_widget (GTK_WINDOW (self), self->start_button);
+
+  if (kind == MR_TEST_SEND_EMAIL)
+    {
+      /* By default to the person's own address, else back to the sender. */
+      g_autofree char *own = mr_settings_dup_effective_string (settings, app, "user.email");
+      g_autofree char *from = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+
+      gtk_editable_set_text (GTK_EDITABLE (self->recipient_row), *own ? own : from);
+      on_recipient_changed (self);
+      set_state (self, "ask");
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->recipient_row), FALSE);
+      start (self);
+    }
+  return self;
+}

@@ -1,0 +1,35 @@
+/* mr-test-dialog.h: "Send Test Email" and "Check Server", with the advice when they fail
+ *
+ * The dialog runs the engine's MrDelivery, never the protocol itself. It shows what is happening
+ * ("Sending via SMTP to smtp.example.com…"), can be cancelled, and ends with the result: success,
+ * or the advice with the redacted transcript under Details. A certificate that failed verification
+ * is shown, and an admin may pin it (smtp.tls_fingerprint) from here.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MR_TEST_CHECK_SERVER,
+  MR_TEST_SEND_EMAIL,
+} MrTestKind;
+
+#define MR_TYPE_TEST_DIALOG (mr_test_dialog_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrTestDialog, mr_test_dialog, MR, TEST_DIALOG, AdwWindow)
+
+/* @app: the application profile, or NULL. @can_pin: the user may change the company settings. */
+MrTestDialog *mr_test_dialog_new         (GtkWindow  *parent,
+                                          MrSettings *settings,
+                                          const char *app,
+                                          MrTestKind  kind,
+                                          gboolean    can_pin);
+/* "ask", "busy" or "result" */
+const char   *mr_test_dialog_get_state   (MrTestDialog *self);
+gboolean      mr_test_dialog_get_succeeded (MrTestDialog *self);
+
+G_END_DECLS
