@@ -238,7 +238,7 @@ expect_untrusted (const char *cert,
 
   /* Nothing after the failed handshake. */
   transcript = mr_smtp_client_dup_transcript (client);
-  g_assert_null (strstr (transcript, "AUTH"));
+  g_assert_null (strstr (transcript, "C: AUTH"));
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
 }
 
@@ -1075,6 +1075,30 @@ test_cli_check_and_test_email (MrTestDirs    *dirs,
   (void) password_file;
 }
 
+static void
+test_plain_without_login (void)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSmtpConfig) config = plain_config (server->port);
+  g_autoptr(MrSmtpClient) client = mr_smtp_client_new (config);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_to ("ann@example.org", NULL);
+  g_autoptr(GBytes) message = simple_message (NULL);
+  g_autoptr(MrSmtpSendResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *transcript = NULL;
+
+  /* auth = none: no AUTH at all, on an unencrypted connection to a relay that takes it. */
+  g_assert_true (mr_smtp_client_connect_sync (client, NULL, &error));
+  g_assert_no_error (error);
+  result = mr_smtp_client_send_sync (client, envelope, message, NULL, &error);
+  g_assert_no_error (error);
+  mr_smtp_client_quit_sync (client, NULL, NULL);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  transcript = mr_smtp_client_dup_transcript (client);
+  g_assert_null (strstr (transcript, "C: AUTH"));
+  g_assert_false (mr_smtp_client_get_server_info (client)->tls);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1083,6 +1107,7 @@ main (int    argc,
 
   g_test_add_func ("/smtp/starttls-each-mechanism", test_starttls_each_mechanism);
   g_test_add_func ("/smtp/implicit-tls", test_implicit_tls_and_transcript);
+  g_test_add_func ("/smtp/plain-without-login", test_plain_without_login);
   g_test_add_func ("/smtp/untrusted-certificates", test_untrusted_certificates);
   g_test_add_func ("/smtp/pinned-self-signed", test_pinned_self_signed);
   g_test_add_func ("/smtp/starttls-stripped", test_starttls_stripped);
