@@ -33,6 +33,18 @@ plain_config (guint16 port)
   return config;
 }
 
+/* A login with a password, on the connection plain_config() describes. */
+static MrSmtpConfig *
+plain_login_config (guint16 port)
+{
+  MrSmtpConfig *config = plain_config (port);
+
+  config->auth = MR_SMTP_AUTH_PASSWORD;
+  config->username = g_strdup ("tim");
+  config->secret = g_strdup (SERVER_PASSWORD);
+  return config;
+}
+
 static MrSmtpConfig *
 tls_config (guint16         port,
             MrSmtpSecurity  security,
@@ -288,14 +300,11 @@ static void
 test_starttls_stripped (void)
 {
   g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "no-starttls", NULL);
-  g_autoptr(MrSmtpConfig) config = plain_config (server->port);
+  g_autoptr(MrSmtpConfig) config = plain_login_config (server->port);
   g_autoptr(MrSmtpClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
   config->security = MR_SMTP_SECURITY_STARTTLS;
-  config->auth = MR_SMTP_AUTH_PASSWORD;
-  config->username = g_strdup ("tim");
-  config->secret = g_strdup (SERVER_PASSWORD);
   client = mr_smtp_client_new (config);
   g_assert_false (mr_smtp_client_connect_sync (client, NULL, &error));
   assert_smtp_error (error, MR_SMTP_ERROR_STARTTLS_MISSING, "does not offer STARTTLS");
@@ -308,13 +317,10 @@ static void
 test_plaintext_auth_refused (void)
 {
   g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal", NULL);
-  g_autoptr(MrSmtpConfig) config = plain_config (server->port);
+  g_autoptr(MrSmtpConfig) config = plain_login_config (server->port);
   g_autoptr(MrSmtpClient) client = NULL, allowed = NULL;
   g_autoptr(GError) error = NULL;
 
-  config->auth = MR_SMTP_AUTH_PASSWORD;
-  config->username = g_strdup ("tim");
-  config->secret = g_strdup (SERVER_PASSWORD);
   client = mr_smtp_client_new (config);
   g_assert_false (mr_smtp_client_connect_sync (client, NULL, &error));
   assert_smtp_error (error, MR_SMTP_ERROR_AUTH_INSECURE, "unencrypted");
@@ -616,7 +622,7 @@ test_reply_advice (void)
     {
       g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
                                                              cases[i].option, cases[i].reply, NULL);
-      g_autoptr(MrSmtpConfig) config = plain_config (server->port);
+      g_autoptr(MrSmtpConfig) config = plain_login_config (server->port);
       g_autoptr(MrSmtpClient) client = NULL;
       g_autoptr(MrSmtpEnvelope) envelope = envelope_to ("ann@example.org", NULL);
       g_autoptr(GBytes) message = simple_message (NULL);
@@ -625,10 +631,7 @@ test_reply_advice (void)
       g_autofree char *code = g_strndup (cases[i].reply, 3);
       g_autofree char *enhanced = g_strndup (cases[i].reply + 4, strchr (cases[i].reply + 4, ' ') - (cases[i].reply + 4));
 
-      config->auth = MR_SMTP_AUTH_PASSWORD;
       config->allow_plaintext_auth = TRUE;
-      config->username = g_strdup ("tim");
-      config->secret = g_strdup (SERVER_PASSWORD);
       client = mr_smtp_client_new (config);
       if (mr_smtp_client_connect_sync (client, NULL, &error))
         result = mr_smtp_client_send_sync (client, envelope, message, NULL, &error);
