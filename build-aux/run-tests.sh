@@ -23,6 +23,10 @@ fi
 copy=$(mktemp -d /tmp/mailroom-suite.XXXXXX)
 trap 'rm -rf "$copy"' EXIT
 tar -C "$top" --exclude="./$build" -cf - . | tar -C "$copy" -xf -
+if [ -d "$top/../shared" ]; then
+  cp -a "$top/../shared" "$copy/.shared"
+  export MAILROOM_SHARED_DIR="$copy/.shared"
+fi
 chown -R "$user" "$copy"
 chmod 755 "$copy"
 cd "$copy"
