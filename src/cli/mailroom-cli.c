@@ -19,6 +19,7 @@
 #include "mr-error.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
+#include "mr-template.h"
 
 typedef struct {
   gboolean    json;
@@ -27,6 +28,9 @@ typedef struct {
   gboolean    verbose;
   char       *app;
   char       *to;
+  char       *data_file;
+  GPtrArray  *vars;      /* "KEY=VALUE" */
+  gboolean    mime;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -105,6 +109,11 @@ static const char help_text[] =
      "  mailroom-cli settings effective [--app NAME] [--json]\n"
      "  mailroom-cli check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli test-email --to ADDRESS [--app NAME] [--json] [--verbose]\n"
+     "  mailroom-cli templates list [--json]\n"
+     "  mailroom-cli templates show NAME [--json]\n"
+     "  mailroom-cli templates import FILE\n"
+     "  mailroom-cli templates export NAME FILE\n"
+     "  mailroom-cli render TEMPLATE [--data FILE.json] [--var KEY=VALUE]... [--mime] [--to ADDRESS]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
      "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
@@ -715,6 +724,280 @@ cmd_test_email (Invocation *inv)
   return MR_EXIT_OK;
 }
 
+
+/* ---- templates and render --------------------------------------------------------------------- */
+
+static const char *
+scope_name (MrTemplateScope scope)
+{
+  switch (scope)
+    {
+    case MR_TEMPLATE_SCOPE_COMPANY: return "company";
+    case MR_TEMPLATE_SCOPE_PERSONAL: return "personal";
+    case MR_TEMPLATE_SCOPE_FILE:
+    default: return "file";
+    }
+}
+
+static void
+add_template_json (JsonBuilder *builder,
+                   MrTemplate  *template_,
+                   gboolean     full)
+{
+  json_builder_begin_object (builder);
+  add_string (builder, "name", template_->name);
+  add_string (builder, "scope", scope_name (template_->scope));
+  add_string (builder, "path", template_->path);
+  add_string (builder, "description", template_->description);
+  if (full)
+    {
+      g_autoptr(GPtrArray) variables = mr_template_list_variables (template_, NULL);
+
+      add_string (builder, "subject", template_->subject);
+      add_string (builder, "text", template_->text);
+      add_string (builder, "html", template_->html);
+      add_string (builder, "route", template_->route);
+      add_string (builder, "app", template_->app);
+      add_string (builder, "log", template_->log);
+      json_builder_set_member_name (builder, "strict");
+      json_builder_add_boolean_value (builder, template_->strict);
+      json_builder_set_member_name (builder, "variables");
+      json_builder_begin_array (builder);
+      for (guint i = 0; variables != NULL && i < variables->len; i++)
+        json_builder_add_string_value (builder, g_ptr_array_index (variables, i));
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "attachments");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < template_->attachments->len; i++)
+        json_builder_add_string_value (builder, ((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+}
+
+static int
+cmd_templates (Invocation *inv,
+               const char *command)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (command, "list") && inv->args->len == 0)
+    {
+      g_autoptr(GPtrArray) all = mr_template_list (&error);
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < all->len; i++)
+        {
+          MrTemplate *template_ = g_ptr_array_index (all, i);
+
+          if (inv->json)
+            add_template_json (builder, template_, FALSE);
+          else
+            g_print ("%s\t%s\t%s\n", template_->name, scope_name (template_->scope),
+                     template_->description ? template_->description : "");
+        }
+      json_builder_end_array (builder);
+      if (inv->json)
+        {
+          root = json_builder_get_root (builder);
+          print_json (root);
+        }
+      return MR_EXIT_OK;
+    }
+
+  if (g_str_equal (command, "show") && inv->args->len == 1)
+    {
+      g_autoptr(MrTemplate) template_ = mr_template_find (g_ptr_array_index (inv->args, 0), &error);
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autoptr(GPtrArray) variables = NULL;
+
+      if (template_ == NULL)
+        return fail (inv, error);
+      variables = mr_template_list_variables (template_, &error);
+      if (variables == NULL)
+        return fail (inv, error);
+      if (inv->json)
+        {
+          add_template_json (builder, template_, TRUE);
+          root = json_builder_get_root (builder);
+          print_json (root);
+          return MR_EXIT_OK;
+        }
+      g_print (_("Name: %s (%s)\nFile: %s\nSubject: %s\n"), template_->name, scope_name (template_->scope),
+               template_->path, template_->subject);
+      g_print (_("Bodies: %s%s%s\n"), template_->text ? "text" : "", template_->text && template_->html ? ", " : "",
+               template_->html ? "HTML" : "");
+      g_ptr_array_add (variables, NULL);
+      {
+        g_autofree char *joined = g_strjoinv (", ", (char **) variables->pdata);
+        g_print (_("Variables: %s\n"), joined);
+      }
+      for (guint i = 0; i < template_->attachments->len; i++)
+        g_print (_("Attachment: %s\n"), ((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path);
+      g_print (_("Sent via: %s; log: %s%s\n"), template_->route, template_->log, template_->strict ? _("; strict") : "");
+      return MR_EXIT_OK;
+    }
+
+  if (g_str_equal (command, "import") && inv->args->len == 1)
+    {
+      g_autoptr(MrTemplate) template_ = mr_template_import (g_ptr_array_index (inv->args, 0), &error);
+
+      if (template_ == NULL)
+        return fail (inv, error);
+      g_printerr (_("Imported “%s” into %s\n"), template_->name, template_->path);
+      return MR_EXIT_OK;
+    }
+
+  if (g_str_equal (command, "export") && inv->args->len == 2)
+    {
+      g_autoptr(MrTemplate) template_ = mr_template_find (g_ptr_array_index (inv->args, 0), &error);
+
+      if (template_ == NULL)
+        return fail (inv, error);
+      if (!mr_template_export (template_, g_ptr_array_index (inv->args, 1), &error))
+        return fail (inv, error);
+      return MR_EXIT_OK;
+    }
+
+  {
+    g_autofree char *message = g_strdup_printf (_("Unknown command “templates %s” or wrong arguments"), command);
+    return usage_error (inv, message);
+  }
+}
+
+/* --data FILE.json, then each --var KEY=VALUE on top (dotted keys make nested objects). */
+static JsonNode *
+load_render_data (Invocation  *inv,
+                  GError     **error)
+{
+  g_autoptr(JsonNode) data = NULL;
+  JsonObject *root;
+
+  if (inv->data_file != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      if (!json_parser_load_from_file (parser, inv->data_file, error))
+        {
+          g_prefix_error (error, "%s: ", inv->data_file);
+          if ((*error)->domain != G_FILE_ERROR)
+            {
+              g_autofree char *message = g_strdup ((*error)->message);
+              g_clear_error (error);
+              g_set_error_literal (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, message);
+            }
+          else
+            {
+              g_autofree char *message = g_strdup ((*error)->message);
+              g_clear_error (error);
+              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, message);
+            }
+          return NULL;
+        }
+      data = json_node_copy (json_parser_get_root (parser));
+      if (!JSON_NODE_HOLDS_OBJECT (data))
+        {
+          g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, _("%s: the data must be a JSON object"),
+                       inv->data_file);
+          return NULL;
+        }
+    }
+  else
+    data = json_node_init_object (json_node_alloc (), json_object_new ());
+
+  root = json_node_get_object (data);
+  for (guint i = 0; i < inv->vars->len; i++)
+    {
+      const char *assignment = g_ptr_array_index (inv->vars, i);
+      g_autofree char *key = g_strndup (assignment, strchr (assignment, '=') - assignment);
+      g_auto(GStrv) parts = g_strsplit (key, ".", -1);
+      JsonObject *object = root;
+
+      for (guint p = 0; parts[p + 1] != NULL; p++)
+        {
+          if (!json_object_has_member (object, parts[p]) ||
+              !JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, parts[p])))
+            json_object_set_object_member (object, parts[p], json_object_new ());
+          object = json_object_get_object_member (object, parts[p]);
+        }
+      json_object_set_string_member (object, parts[g_strv_length (parts) - 1], strchr (assignment, '=') + 1);
+    }
+  return g_steal_pointer (&data);
+}
+
+static int
+cmd_render (Invocation *inv,
+            const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(MrRendered) rendered = NULL;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“render” takes one template"));
+  template_ = mr_template_find (name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  data = load_render_data (inv, &error);
+  if (data == NULL)
+    return fail (inv, error);
+  rendered = mr_template_render (template_, data, &error);
+  if (rendered == NULL)
+    return fail (inv, error);
+
+  for (guint i = 0; i < rendered->missing->len; i++)
+    g_printerr (_("mailroom-cli: warning: the variable “%s” has no value\n"), (const char *) g_ptr_array_index (rendered->missing, i));
+
+  if (inv->mime)
+    {
+      g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+      g_autoptr(GBytes) message = NULL;
+      g_autofree char *from = mr_settings_dup_effective_string (inv->settings, template_->app, "sender.from_address");
+      g_autofree char *from_name = mr_settings_dup_effective_string (inv->settings, template_->app, "sender.from_name");
+
+      outgoing->from_address = g_strdup (*from ? from : "sender@example.invalid");
+      outgoing->from_name = *from_name ? g_strdup (from_name) : NULL;
+      g_ptr_array_add (outgoing->to, g_strdup (inv->to ? inv->to : "recipient@example.invalid"));
+      mr_template_fill_outgoing (template_, rendered, outgoing);
+      message = mr_outgoing_build (outgoing, NULL, &error);
+      if (message == NULL)
+        return fail (inv, error);
+      fwrite (g_bytes_get_data (message, NULL), 1, g_bytes_get_size (message), stdout);
+      return MR_EXIT_OK;
+    }
+
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "subject", rendered->subject);
+      add_string (builder, "text", rendered->text);
+      add_string (builder, "html", rendered->html);
+      json_builder_set_member_name (builder, "missing");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < rendered->missing->len; i++)
+        json_builder_add_string_value (builder, g_ptr_array_index (rendered->missing, i));
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return MR_EXIT_OK;
+    }
+
+  g_print ("Subject: %s\n", rendered->subject);
+  if (rendered->text != NULL)
+    g_print ("\n-- text --\n%s", rendered->text);
+  if (rendered->html != NULL)
+    g_print ("\n-- HTML --\n%s", rendered->html);
+  return MR_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -737,6 +1020,25 @@ run (Invocation *inv,
         inv->clear = TRUE;
       else if (g_str_equal (arg, "--verbose") || g_str_equal (arg, "-v"))
         inv->verbose = TRUE;
+      else if (g_str_equal (arg, "--mime"))
+        inv->mime = TRUE;
+      else if (g_str_equal (arg, "--data") || g_str_has_prefix (arg, "--data="))
+        {
+          const char *file = arg[6] == '=' ? arg + 7 : (i + 1 < argc ? argv[++i] : NULL);
+
+          if (file == NULL)
+            return usage_error (inv, _("--data needs a JSON file"));
+          g_free (inv->data_file);
+          inv->data_file = g_strdup (file);
+        }
+      else if (g_str_equal (arg, "--var") || g_str_has_prefix (arg, "--var="))
+        {
+          const char *assignment = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
+
+          if (assignment == NULL || strchr (assignment, '=') == NULL || assignment[0] == '=')
+            return usage_error (inv, _("--var needs KEY=VALUE"));
+          g_ptr_array_add (inv->vars, (gpointer) assignment);
+        }
       else if (g_str_equal (arg, "--to") || g_str_has_prefix (arg, "--to="))
         {
           const char *address = arg[4] == '=' ? arg + 5 : (i + 1 < argc ? argv[++i] : NULL);
@@ -790,8 +1092,10 @@ run (Invocation *inv,
   if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
       g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0)
     return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
-  if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0)
-    return usage_error (inv, _("--to belongs to “test-email”"));
+  if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0)
+    return usage_error (inv, _("--to belongs to “test-email” and “render”"));
+  if ((inv->data_file != NULL || inv->vars->len > 0 || inv->mime) && g_strcmp0 (group, "render") != 0)
+    return usage_error (inv, _("--data, --var and --mime belong to “render”"));
 
   inv->settings = mr_settings_new (NULL, NULL);
   if (!mr_settings_load (inv->settings, &error))
@@ -818,6 +1122,10 @@ run (Invocation *inv,
     return cmd_check (inv);
   else if (g_str_equal (group, "test-email") && command == NULL)
     return cmd_test_email (inv);
+  else if (g_str_equal (group, "templates") && command != NULL)
+    return cmd_templates (inv, command);
+  else if (g_str_equal (group, "render") && command != NULL)
+    return cmd_render (inv, command);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -840,9 +1148,12 @@ main (int    argc,
   textdomain (GETTEXT_PACKAGE);
 
   inv.args = g_ptr_array_new ();
+  inv.vars = g_ptr_array_new ();
   status = run (&inv, argc, argv);
 
   g_ptr_array_unref (inv.args);
+  g_ptr_array_unref (inv.vars);
+  g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);
   g_free (inv.to);

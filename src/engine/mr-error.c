@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "mr-error.h"
+#include "mr-mustache.h"
 #include "mr-secrets.h"
 #include "mr-settings-error.h"
 #include "mr-smtp-error.h"
@@ -44,6 +45,13 @@ static const ErrorRow rows[] = {
   { mr_smtp_error_quark,     MR_SMTP_ERROR_PROTOCOL,            "protocol",            MR_EXIT_PROTOCOL },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_SENDMAIL,            "sendmail-failed",     MR_EXIT_PROTOCOL },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_INVALID_MESSAGE,     "invalid-message",     MR_EXIT_DATA },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_SYNTAX,          "template-syntax",     MR_EXIT_DATA },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_MISSING_VARIABLE, "missing-variable",   MR_EXIT_DATA },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_TOO_DEEP,        "template-too-deep",   MR_EXIT_DATA },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_INVALID,         "template-invalid",    MR_EXIT_DATA },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_NOT_FOUND,       "template-not-found",  MR_EXIT_NO_INPUT },
+  { g_io_error_quark,        G_IO_ERROR_NOT_FOUND,              "file-not-found",      MR_EXIT_NO_INPUT },
+  { g_io_error_quark,        G_IO_ERROR_PERMISSION_DENIED,      "file-unreadable",     MR_EXIT_NO_INPUT },
 };
 
 static const ErrorRow *

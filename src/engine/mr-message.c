@@ -2,8 +2,14 @@
 
 #include "config.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <gmime/gmime.h>
+#include <libxml/HTMLparser.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
 
 #include "mr-keys.h"
 #include "mr-message.h"
@@ -12,6 +18,12 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFormatOptions, g_mime_format_options_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMultipart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimePart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
 
 static void
 ensure_gmime (void)
@@ -25,6 +37,15 @@ ensure_gmime (void)
     }
 }
 
+static void
+attachment_free (MrAttachment *attachment)
+{
+  g_free (attachment->path);
+  g_free (attachment->filename);
+  g_free (attachment->content_id);
+  g_free (attachment);
+}
+
 MrOutgoing *
 mr_outgoing_new (void)
 {
@@ -34,7 +55,22 @@ mr_outgoing_new (void)
   outgoing->cc = g_ptr_array_new_with_free_func (g_free);
   outgoing->bcc = g_ptr_array_new_with_free_func (g_free);
   outgoing->copy_to = g_ptr_array_new_with_free_func (g_free);
+  outgoing->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) attachment_free);
   return outgoing;
+}
+
+void
+mr_outgoing_add_attachment (MrOutgoing *outgoing,
+                            const char *path,
+                            const char *filename,
+                            const char *content_id)
+{
+  MrAttachment *attachment = g_new0 (MrAttachment, 1);
+
+  attachment->path = g_strdup (path);
+  attachment->filename = g_strdup (filename);
+  attachment->content_id = g_strdup (content_id);
+  g_ptr_array_add (outgoing->attachments, attachment);
 }
 
 void
@@ -51,6 +87,8 @@ mr_outgoing_free (MrOutgoing *outgoing)
   g_ptr_array_unref (outgoing->copy_to);
   g_free (outgoing->subject);
   g_free (outgoing->text_body);
+  g_free (outgoing->html_body);
+  g_ptr_array_unref (outgoing->attachments);
   g_free (outgoing);
 }
 
@@ -80,13 +118,262 @@ add_mailboxes (InternetAddressList *list,
     }
 }
 
+
+/* ---- HTML to text ----------------------------------------------------------------------------- */
+
+static gboolean
+is_block (const char *name)
+{
+  static const char *blocks[] = { "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr",
+                                  "blockquote", "pre", "section", "article", "header", "footer", "hr", NULL };
+  return g_strv_contains (blocks, name);
+}
+
+static void
+end_line (GString *out,
+          guint    wanted_newlines)
+{
+  guint have = 0;
+
+  for (gsize i = out->len; i > 0 && out->str[i - 1] == '\n'; i--)
+    have++;
+  if (out->len == 0)
+    return;
+  for (; have < wanted_newlines; have++)
+    g_string_append_c (out, '\n');
+}
+
+static void
+append_collapsed (GString    *out,
+                  const char *text)
+{
+  for (const char *p = text; *p; p++)
+    {
+      gboolean space = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+
+      if (space)
+        {
+          if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
+            g_string_append_c (out, ' ');
+        }
+      else
+        g_string_append_c (out, *p);
+    }
+}
+
+static void
+walk_html (xmlNode *node,
+           GString *out)
+{
+  for (; node != NULL; node = node->next)
+    {
+      const char *name = (const char *) node->name;
+
+      if (node->type == XML_TEXT_NODE)
+        append_collapsed (out, (const char *) node->content);
+      else if (node->type == XML_ELEMENT_NODE)
+        {
+          if (g_str_equal (name, "script") || g_str_equal (name, "style") || g_str_equal (name, "head"))
+            continue;
+          if (g_str_equal (name, "br"))
+            {
+              g_string_append_c (out, '\n');
+              continue;
+            }
+          if (is_block (name))
+            end_line (out, g_str_equal (name, "p") || name[0] == 'h' ? 2 : 1);
+          if (g_str_equal (name, "li"))
+            {
+              end_line (out, 1);
+              g_string_append (out, "• ");
+            }
+          walk_html (node->children, out);
+          if (g_str_equal (name, "a"))
+            {
+              xmlChar *href = xmlGetProp (node, (const xmlChar *) "href");
+
+              /* Links stay usable in text: the address after the words. */
+              if (href != NULL && !g_str_has_prefix ((const char *) href, "#") &&
+                  !g_str_has_prefix ((const char *) href, "cid:"))
+                g_string_append_printf (out, " <%s>", (const char *) href);
+              xmlFree (href);
+            }
+          if (is_block (name) || g_str_equal (name, "li"))
+            end_line (out, g_str_equal (name, "p") || name[0] == 'h' ? 2 : 1);
+        }
+    }
+}
+
+char *
+mr_html_to_text (const char *html)
+{
+  htmlDocPtr doc = htmlReadMemory (html, strlen (html), NULL, "UTF-8",
+                                   HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+  GString *out = g_string_new (NULL);
+
+  if (doc != NULL)
+    {
+      walk_html (xmlDocGetRootElement (doc), out);
+      xmlFreeDoc (doc);
+    }
+  /* Trim trailing white space and end with one newline. */
+  while (out->len > 0 && (out->str[out->len - 1] == '\n' || out->str[out->len - 1] == ' '))
+    g_string_truncate (out, out->len - 1);
+  g_string_append_c (out, '\n');
+  return g_string_free (out, FALSE);
+}
+
+/* ---- MIME parts ------------------------------------------------------------------------------- */
+
+static GMimeObject *
+text_part (const char *subtype,
+           const char *text)
+{
+  GMimeTextPart *part = g_mime_text_part_new_with_subtype (subtype);
+
+  g_mime_text_part_set_text (part, text);
+  /* Quoted-printable or base64 as the text needs: 7-bit on the wire, short lines. */
+  g_mime_part_set_content_encoding (GMIME_PART (part),
+                                    g_mime_part_get_best_content_encoding (GMIME_PART (part), GMIME_ENCODING_CONSTRAINT_7BIT));
+  return GMIME_OBJECT (part);
+}
+
+static GMimeObject *
+file_part (const MrAttachment  *attachment,
+           GError             **error)
+{
+  g_autofree char *content_type = NULL;
+  g_autofree char *mime_type = NULL;
+  g_autofree char *basename = g_path_get_basename (attachment->path);
+  g_autoptr(GMimeContentType) type = NULL;
+  g_autoptr(GMimeDataWrapper) wrapper = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  GMimePart *part;
+  int fd;
+
+  fd = g_open (attachment->path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _("The attachment %s cannot be read: %s"),
+                   attachment->path, g_strerror (saved_errno));
+      return NULL;
+    }
+  stream = g_mime_stream_fs_new (fd);
+
+  content_type = g_content_type_guess (attachment->path, NULL, 0, NULL);
+  mime_type = g_content_type_get_mime_type (content_type);
+  type = g_mime_content_type_parse (NULL, mime_type ? mime_type : "application/octet-stream");
+  part = g_mime_part_new_with_type (g_mime_content_type_get_media_type (type), g_mime_content_type_get_media_subtype (type));
+  wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_mime_part_set_content (part, wrapper);
+  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
+  /* GMime encodes a non-ASCII file name as RFC 2231 asks. */
+  g_mime_part_set_filename (part, attachment->filename ? attachment->filename : basename);
+  if (attachment->content_id != NULL)
+    {
+      g_mime_object_set_disposition (GMIME_OBJECT (part), GMIME_DISPOSITION_INLINE);
+      g_mime_part_set_content_id (part, attachment->content_id);
+    }
+  else
+    g_mime_object_set_disposition (GMIME_OBJECT (part), GMIME_DISPOSITION_ATTACHMENT);
+  return GMIME_OBJECT (part);
+}
+
+/* mixed › alternative › (text, related › (html, inline images)), each level only when needed. */
+static GMimeObject *
+build_body (const MrOutgoing  *outgoing,
+            GError           **error)
+{
+  g_autoptr(GMimeObject) text = NULL;
+  g_autoptr(GMimeObject) html = NULL;
+  g_autoptr(GMimeObject) body = NULL;
+  g_autofree char *derived = NULL;
+  gboolean has_inline = FALSE, has_attached = FALSE;
+
+  for (guint i = 0; i < outgoing->attachments->len; i++)
+    {
+      MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
+
+      if (attachment->content_id != NULL && outgoing->html_body != NULL)
+        has_inline = TRUE;
+      else
+        has_attached = TRUE;
+    }
+
+  if (outgoing->text_body == NULL && outgoing->html_body != NULL)
+    derived = mr_html_to_text (outgoing->html_body);
+  text = text_part ("plain", outgoing->text_body ? outgoing->text_body : derived ? derived : "");
+
+  if (outgoing->html_body != NULL)
+    {
+      GMimeMultipart *alternative = g_mime_multipart_new_with_subtype ("alternative");
+
+      html = text_part ("html", outgoing->html_body);
+      if (has_inline)
+        {
+          GMimeMultipart *related = g_mime_multipart_new_with_subtype ("related");
+
+          g_mime_multipart_add (related, html);
+          for (guint i = 0; i < outgoing->attachments->len; i++)
+            {
+              MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
+              g_autoptr(GMimeObject) image = NULL;
+
+              if (attachment->content_id == NULL)
+                continue;
+              image = file_part (attachment, error);
+              if (image == NULL)
+                {
+                  g_object_unref (related);
+                  g_object_unref (alternative);
+                  return NULL;
+                }
+              g_mime_multipart_add (related, image);
+            }
+          g_set_object (&html, GMIME_OBJECT (related));
+          g_object_unref (related);
+        }
+      g_mime_multipart_add (alternative, text);
+      g_mime_multipart_add (alternative, html);
+      body = GMIME_OBJECT (alternative);
+    }
+  else
+    body = g_object_ref (text);
+
+  if (has_attached)
+    {
+      GMimeMultipart *mixed = g_mime_multipart_new_with_subtype ("mixed");
+
+      g_mime_multipart_add (mixed, body);
+      for (guint i = 0; i < outgoing->attachments->len; i++)
+        {
+          MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
+          g_autoptr(GMimeObject) file = NULL;
+
+          if (attachment->content_id != NULL && outgoing->html_body != NULL)
+            continue;
+          file = file_part (attachment, error);
+          if (file == NULL)
+            {
+              g_object_unref (mixed);
+              return NULL;
+            }
+          g_mime_multipart_add (mixed, file);
+        }
+      g_set_object (&body, GMIME_OBJECT (mixed));
+      g_object_unref (mixed);
+    }
+  return g_steal_pointer (&body);
+}
+
 GBytes *
 mr_outgoing_build (const MrOutgoing  *outgoing,
                    char             **message_id,
                    GError           **error)
 {
   g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GMimeTextPart) body = NULL;
+  g_autoptr(GMimeObject) body = NULL;
   g_autoptr(GMimeFormatOptions) options = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *id = NULL;
@@ -135,12 +422,10 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
   g_mime_message_set_message_id (message, id);
   g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
 
-  body = g_mime_text_part_new_with_subtype ("plain");
-  g_mime_text_part_set_text (body, outgoing->text_body ? outgoing->text_body : "");
-  /* Quoted-printable or base64 as the text needs: 7-bit on the wire, short lines. */
-  g_mime_part_set_content_encoding (GMIME_PART (body),
-                                    g_mime_part_get_best_content_encoding (GMIME_PART (body), GMIME_ENCODING_CONSTRAINT_7BIT));
-  g_mime_message_set_mime_part (message, GMIME_OBJECT (body));
+  body = build_body (outgoing, error);
+  if (body == NULL)
+    return NULL;
+  g_mime_message_set_mime_part (message, body);
 
   options = g_mime_format_options_new ();
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);

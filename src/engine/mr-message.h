@@ -4,6 +4,9 @@
  * message from Mailroom contains: Date, a Message-ID in the sender's domain, From, Reply-To, To and
  * Cc. Bcc recipients and the company's copy address are envelope recipients only: they never appear
  * in a header. Lines end in CRLF, none longer than 998 octets.
+ *
+ * Structure: multipart/mixed › multipart/alternative › (text/plain, multipart/related › (text/html,
+ * inline images)), each level only when it is needed.
  */
 #pragma once
 
@@ -14,6 +17,12 @@
 G_BEGIN_DECLS
 
 typedef struct {
+  char      *path;
+  char      *filename;      /* NULL: the file's own name */
+  char      *content_id;    /* inline (cid:) images; NULL for an ordinary attachment */
+} MrAttachment;
+
+typedef struct {
   char      *from_name;
   char      *from_address;
   char      *reply_to;
@@ -22,14 +31,22 @@ typedef struct {
   GPtrArray *bcc;
   GPtrArray *copy_to;     /* envelope only: sender.copy_to */
   char      *subject;
-  char      *text_body;
+  char      *text_body;     /* NULL with an HTML body: derived from it */
+  char      *html_body;
+  GPtrArray *attachments;   /* MrAttachment */
 } MrOutgoing;
 
 MrOutgoing     *mr_outgoing_new          (void);
+void            mr_outgoing_add_attachment (MrOutgoing      *outgoing,
+                                          const char      *path,
+                                          const char      *filename,
+                                          const char      *content_id);
+/* Readable text from HTML (libxml2's parser): paragraphs and lists kept, links as "text <url>". */
+char           *mr_html_to_text          (const char      *html);
 void            mr_outgoing_free         (MrOutgoing        *outgoing);
 
 /* Errors: MR_SETTINGS_ERROR_INVALID_VALUE when an address is not valid or a header value has a
- * line break (nothing may add a header or a recipient). */
+ * line break (nothing may add a header or a recipient); G_IO_ERROR when an attachment cannot be read. */
 GBytes         *mr_outgoing_build        (const MrOutgoing  *outgoing,
                                           char             **message_id,
                                           GError           **error);

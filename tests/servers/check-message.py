@@ -19,6 +19,21 @@ for part in message.walk():
     if not part.is_multipart():
         parts.append({"type": part.get_content_type(), "text": part.get_content() if part.get_content_maintype() == "text" else None})
 
+def structure(part):
+    if part.is_multipart():
+        return part.get_content_type() + "[" + ",".join(structure(p) for p in part.iter_parts()) + "]"
+    return part.get_content_type()
+
+
+attachments = []
+for part in message.walk():
+    if part.is_multipart() or part.get_content_maintype() == "text" and not part.get_filename():
+        continue
+    payload = part.get_payload(decode=True) or b""
+    attachments.append({"filename": part.get_filename(), "content_id": part["Content-ID"],
+                        "disposition": part.get_content_disposition(), "type": part.get_content_type(),
+                        "size": len(payload)})
+
 lines = raw.split(b"\r\n")
 print(json.dumps({
     "defects": defects,
@@ -34,4 +49,6 @@ print(json.dumps({
     "message_id": str(message["Message-ID"]) if message["Message-ID"] else None,
     "date": str(message["Date"]) if message["Date"] else None,
     "parts": parts,
+    "structure": structure(message),
+    "attachments": attachments,
 }))

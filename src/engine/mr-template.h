@@ -1,0 +1,98 @@
+/* mr-template.h: mail templates, stored as JSON (docs/templates.md)
+ *
+ * Company templates live in a shared, admin-managed folder (/etc/xdg/mailroom/templates/, or
+ * $MAILROOM_COMPANY_TEMPLATES), personal ones under $XDG_DATA_HOME/mailroom/templates/. Each folder
+ * may hold shared blocks in partials/NAME.mustache (the company signature, a footer), used as
+ * {{> NAME}}; a template's own "partials" come first, then the personal ones, then the company's.
+ *
+ * Call order: mr_template_find() or mr_template_load() → mr_template_render() → the caller builds the
+ * message (mr_template_fill_outgoing()). Errors: MR_TEMPLATE_ERROR (mr-mustache.h).
+ */
+#pragma once
+
+#include "mr-message.h"
+#include "mr-mustache.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MR_TEMPLATE_SCOPE_COMPANY,
+  MR_TEMPLATE_SCOPE_PERSONAL,
+  MR_TEMPLATE_SCOPE_FILE,      /* loaded from a path given by the user */
+} MrTemplateScope;
+
+typedef struct {
+  char     *path;         /* absolute */
+  char     *filename;     /* as the recipient sees it; NULL: the file's own name */
+  char     *content_id;   /* inline images: referenced as cid:CONTENT_ID from the HTML */
+} MrTemplateAttachment;
+
+typedef struct {
+  char            *name;
+  char            *description;
+  char            *subject;
+  char            *text;
+  char            *html;
+  GPtrArray       *attachments;  /* MrTemplateAttachment */
+  char            *route;        /* "smtp", "exchange" or "auto" */
+  char            *app;          /* default application profile, or NULL */
+  char            *log;          /* "full" (keep a copy of each mail) or "headers" */
+  gboolean         strict;       /* a variable with no value stops the mail */
+  GHashTable      *partials;     /* name → source */
+  char            *path;
+  MrTemplateScope  scope;
+} MrTemplate;
+
+typedef struct {
+  char      *subject;
+  char      *text;               /* NULL when the template has only HTML */
+  char      *html;
+  GPtrArray *missing;            /* variables that had no value */
+} MrRendered;
+
+char        *mr_template_get_company_dir   (void);
+char        *mr_template_get_personal_dir  (void);
+
+MrTemplate  *mr_template_new               (void);
+void         mr_template_free              (MrTemplate   *template_);
+MrTemplate  *mr_template_load              (const char   *path,
+                                            GError      **error);
+/* A name (personal first, then company) or a path to a template file. */
+MrTemplate  *mr_template_find              (const char   *name_or_path,
+                                            GError      **error);
+/* Every template, personal and company, sorted by name. */
+GPtrArray   *mr_template_list              (GError      **error);
+/* Writes atomically; attachments are written as paths relative to the file when inside its folder. */
+gboolean     mr_template_save              (MrTemplate   *template_,
+                                            const char   *path,
+                                            GError      **error);
+
+/* One self-contained file: attachments embedded in base64, for moving a template elsewhere. */
+gboolean     mr_template_export            (MrTemplate   *template_,
+                                            const char   *path,
+                                            GError      **error);
+/* Reads an exported (or plain) template file into the personal folder; returns the stored one.
+ * Errors: MR_TEMPLATE_ERROR_INVALID, also when a template of that name exists already. */
+MrTemplate  *mr_template_import            (const char   *path,
+                                            GError      **error);
+
+/* The names the template's subject and bodies use, once each. */
+GPtrArray   *mr_template_list_variables    (MrTemplate   *template_,
+                                            GError      **error);
+
+/* Errors: MR_TEMPLATE_ERROR_SYNTAX (which part, line, column), _MISSING_VARIABLE for a strict
+ * template, MR_SETTINGS_ERROR_INVALID_VALUE when the subject would break its header. */
+MrRendered  *mr_template_render            (MrTemplate   *template_,
+                                            JsonNode     *data,
+                                            GError      **error);
+void         mr_rendered_free              (MrRendered   *rendered);
+
+/* Puts the rendered subject and bodies and the template's attachments into @outgoing. */
+void         mr_template_fill_outgoing     (MrTemplate   *template_,
+                                            MrRendered   *rendered,
+                                            MrOutgoing   *outgoing);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTemplate, mr_template_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrRendered, mr_rendered_free)
+
+G_END_DECLS
