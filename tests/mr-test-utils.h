@@ -20,6 +20,8 @@ typedef struct {
   char *company_path;
   char *config_home;
   char *user_path;
+  char *data_home;           /* XDG_DATA_HOME: personal templates, the sent log */
+  char *company_templates;   /* MAILROOM_COMPANY_TEMPLATES */
 } MrTestDirs;
 
 void      mr_test_dirs_setup        (MrTestDirs    *dirs,

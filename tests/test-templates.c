@@ -1,0 +1,450 @@
+/* test-templates.c: template files, rendering, and the MIME messages they become */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mr-error.h"
+#include "mr-settings-error.h"
+#include "mr-template.h"
+#include "mr-test-utils.h"
+
+static char *
+write_template (const char *dir,
+                const char *file,
+                const char *json)
+{
+  char *path = g_build_filename (dir, file, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  mr_test_write_file (path, json);
+  return path;
+}
+
+static JsonNode *
+data_of (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (json, &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+/* Parses a built message with Python's email package and returns its report. */
+static JsonNode *
+parse_message (MrTestDirs *dirs,
+               GBytes     *message)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "message.eml", NULL);
+  g_autofree char *checker = g_build_filename (g_getenv ("MAILROOM_TOP_SRCDIR"), "tests", "servers", "check-message.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", checker, path, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  JsonNode *report;
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (message, NULL), g_bytes_get_size (message), NULL));
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (status != 0)
+    g_error ("check-message.py: %s", err);
+  report = json_from_string (out, &error);
+  g_assert_no_error (error);
+  return report;
+}
+
+static void
+assert_clean (JsonNode *report)
+{
+  JsonObject *r = json_node_get_object (report);
+
+  if (json_array_get_length (json_object_get_array_member (r, "defects")) != 0)
+    g_error ("defects: %s", json_to_string (report, TRUE));
+  g_assert_cmpint (json_object_get_int_member (r, "longest_line"), <=, 998);
+  g_assert_false (json_object_get_boolean_member (r, "bare_lf"));
+}
+
+static void
+test_render (MrTestDirs    *dirs,
+             gconstpointer  data)
+{
+  g_autofree char *personal = g_build_filename (dirs->data_home, "mailroom", "templates", NULL);
+  g_autofree char *shared_partials = g_build_filename (dirs->company_templates, "partials", NULL);
+  g_autofree char *signature = g_build_filename (shared_partials, "signature.mustache", NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(JsonNode) values = data_of ("{\"number\": 42, \"customer\": {\"name\": \"Müller & Söhne <GmbH>\"}, "
+                                        "\"items\": [{\"what\": \"Desk\"}, {\"what\": \"Chair\"}]}");
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(GPtrArray) variables = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (shared_partials, 0755);
+  mr_test_write_file (signature, "-- \nExample Ltd");
+  path = write_template (personal, "quote.json",
+                         "{\"schema_version\": 1, \"name\": \"Quote\", \"subject\": \"Quote {{number}} for {{customer.name}}\","
+                         " \"text\": \"Dear {{customer.name}},\\n{{#items}}- {{what}}\\n{{/items}}{{missing}}\\n{{> signature}}\","
+                         " \"html\": \"<p>Dear {{customer.name}}</p><p>{{> thanks}}</p>\","
+                         " \"partials\": {\"thanks\": \"Thank you, {{customer.name}}!\"}}");
+
+  template_ = mr_template_find ("Quote", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (template_->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+  g_assert_cmpstr (template_->route, ==, "auto");
+
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  /* The subject and the text verbatim, the HTML escaped; partials from the template and the company. */
+  g_assert_cmpstr (rendered->subject, ==, "Quote 42 for Müller & Söhne <GmbH>");
+  g_assert_cmpstr (rendered->text, ==, "Dear Müller & Söhne <GmbH>,\n- Desk\n- Chair\n\n-- \nExample Ltd");
+  g_assert_cmpstr (rendered->html, ==, "<p>Dear Müller &amp; Söhne &lt;GmbH&gt;</p><p>Thank you, Müller &amp; Söhne &lt;GmbH&gt;!</p>");
+  g_assert_cmpuint (rendered->missing->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (rendered->missing, 0), ==, "missing");
+
+  variables = mr_template_list_variables (template_, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (variables->len, ==, 5);
+
+  /* Strict: the same data is refused. */
+  template_->strict = TRUE;
+  g_clear_pointer (&rendered, mr_rendered_free);
+  g_assert_null (mr_template_render (template_, values, &error));
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_MISSING_VARIABLE);
+  g_assert_nonnull (strstr (error->message, "missing"));
+}
+
+static void
+test_errors (MrTestDirs    *dirs,
+             gconstpointer  data)
+{
+  static const struct { const char *json; const char *says; int code; } cases[] = {
+    { "{\"schema_version\": 1, \"name\": \"Broken\", \"subject\": \"x\", \"html\": \"<p>\\n<ul>\\n  {{#items}}<li>\\n</ul>\"}",
+      "Broken, HTML: Line 3, column 3: the section “items” is never closed", MR_TEMPLATE_ERROR_SYNTAX },
+    { "{\"schema_version\": 1, \"name\": \"Bad subject\", \"subject\": \"{{#a}}\", \"text\": \"x\"}",
+      "Bad subject, subject: Line 1, column 1", MR_TEMPLATE_ERROR_SYNTAX },
+  };
+  static const struct { const char *json; const char *says; } invalid[] = {
+    { "{\"schema_version\": 1, \"subject\": \"x\", \"text\": \"x\"}", "needs a “name”" },
+    { "{\"schema_version\": 1, \"name\": \"No body\"}", "“text” or an “html” body" },
+    { "{\"schema_version\": 1, \"name\": \"x\", \"text\": \"x\", \"route\": \"pigeon\"}", "smtp, exchange or auto" },
+    { "{\"schema_version\": 7, \"name\": \"x\", \"text\": \"x\"}", "schema_version" },
+    { "{\"schema_version\": 1, \"name\": \"x\", \"text\": \"x\", \"attachments\": [{\"name\": \"a\\nb\", \"path\": \"f\"}]}", "line break" },
+    { "{\"schema_version\": 1, \"name\": \"x\", ", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = write_template (dirs->root, "t.json", cases[i].json);
+      g_autoptr(MrTemplate) template_ = mr_template_load (path, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (template_);
+      g_assert_null (mr_template_render (template_, NULL, &error));
+      g_assert_error (error, MR_TEMPLATE_ERROR, cases[i].code);
+      if (strstr (error->message, cases[i].says) == NULL)
+        g_error ("The message does not say “%s”: %s", cases[i].says, error->message);
+      g_assert_cmpint (mr_error_get_exit_status (error), ==, 65);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autofree char *path = write_template (dirs->root, "t.json", invalid[i].json);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (mr_template_load (path, &error));
+      g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, path));
+      if (strstr (error->message, invalid[i].says) == NULL)
+        g_error ("The message does not say “%s”: %s", invalid[i].says, error->message);
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_null (mr_template_find ("No such template", &error));
+    g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_NOT_FOUND);
+    g_assert_cmpint (mr_error_get_exit_status (error), ==, 66);
+  }
+}
+
+static void
+test_header_injection (MrTestDirs    *dirs,
+                       gconstpointer  data)
+{
+  g_autofree char *path = write_template (dirs->root, "t.json",
+                                          "{\"schema_version\": 1, \"name\": \"Inject\", \"subject\": \"Hello {{name}}\", \"text\": \"x\"}");
+  g_autoptr(MrTemplate) template_ = mr_template_load (path, NULL);
+  g_autoptr(JsonNode) values = data_of ("{\"name\": \"Bob\\r\\nBcc: everyone@example.org\"}");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (mr_template_render (template_, values, &error));
+  g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
+}
+
+static MrOutgoing *
+outgoing_for (MrTemplate *template_,
+              JsonNode   *values)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrRendered) rendered = mr_template_render (template_, values, &error);
+  MrOutgoing *outgoing = mr_outgoing_new ();
+
+  g_assert_no_error (error);
+  outgoing->from_name = g_strdup ("Büro Müller");
+  outgoing->from_address = g_strdup ("office@example.com");
+  g_ptr_array_add (outgoing->to, g_strdup ("ann@example.org"));
+  mr_template_fill_outgoing (template_, rendered, outgoing);
+  return outgoing;
+}
+
+static void
+test_mime_structures (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  static const struct { const char *body; const char *attachments; const char *structure; } cases[] = {
+    { "\"text\": \"Hello\"", "[]", "text/plain" },
+    { "\"html\": \"<p>Hello <a href=\\\"https://example.com\\\">there</a></p><ul><li>one</li></ul>\"", "[]",
+      "multipart/alternative[text/plain,text/html]" },
+    { "\"text\": \"Hello\", \"html\": \"<p>Hello <img src=\\\"cid:logo\\\"></p>\"",
+      "[{\"path\": \"logo.png\", \"content_id\": \"logo\"}]",
+      "multipart/alternative[text/plain,multipart/related[text/html,image/png]]" },
+    { "\"text\": \"Hello\", \"html\": \"<p>Hi <img src=\\\"cid:logo\\\"></p>\"",
+      "[{\"path\": \"logo.png\", \"content_id\": \"logo\"}, {\"path\": \"Prüfbericht März.pdf\"}]",
+      "multipart/mixed[multipart/alternative[text/plain,multipart/related[text/html,image/png]],application/pdf]" },
+    { "\"text\": \"Hello\"", "[{\"path\": \"Prüfbericht März.pdf\", \"name\": \"Bericht für Sie.pdf\"}]",
+      "multipart/mixed[text/plain,application/pdf]" },
+  };
+  g_autofree char *logo = g_build_filename (dirs->root, "logo.png", NULL);
+  g_autofree char *pdf = g_build_filename (dirs->root, "Prüfbericht März.pdf", NULL);
+
+  mr_test_write_file (logo, "\x89PNG\r\n\x1a\nnot really a picture");
+  mr_test_write_file (pdf, "%PDF-1.4\n% a test document\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"schema_version\": 1, \"name\": \"Case %u\", \"subject\": \"Grüße, {{who}}\", %s, "
+                                               "\"attachments\": %s}", i, cases[i].body, cases[i].attachments);
+      g_autofree char *path = write_template (dirs->root, "t.json", json);
+      g_autoptr(MrTemplate) template_ = mr_template_load (path, NULL);
+      g_autoptr(JsonNode) values = data_of ("{\"who\": \"Jürgen\"}");
+      g_autoptr(MrOutgoing) outgoing = outgoing_for (template_, values);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) message = mr_outgoing_build (outgoing, NULL, &error);
+      g_autoptr(JsonNode) report = NULL;
+      JsonObject *r;
+
+      g_assert_no_error (error);
+      report = parse_message (dirs, message);
+      assert_clean (report);
+      r = json_node_get_object (report);
+      g_assert_cmpstr (json_object_get_string_member (r, "structure"), ==, cases[i].structure);
+      g_assert_cmpstr (json_object_get_string_member (r, "subject"), ==, "Grüße, Jürgen");
+      g_assert_cmpstr (json_object_get_string_member (r, "from_display"), ==, "Büro Müller");
+
+      if (i == 1)
+        {
+          /* The text part derived from the HTML keeps the link and the list. */
+          const char *text = json_object_get_string_member (json_array_get_object_element (json_object_get_array_member (r, "parts"), 0), "text");
+          g_assert_nonnull (strstr (text, "Hello there <https://example.com>"));
+          g_assert_nonnull (strstr (text, "• one"));
+        }
+      if (i == 3 || i == 4)
+        {
+          JsonArray *attached = json_object_get_array_member (r, "attachments");
+          JsonObject *last = json_array_get_object_element (attached, json_array_get_length (attached) - 1);
+
+          g_assert_cmpstr (json_object_get_string_member (last, "filename"), ==, i == 3 ? "Prüfbericht März.pdf" : "Bericht für Sie.pdf");
+          g_assert_cmpstr (json_object_get_string_member (last, "disposition"), ==, "attachment");
+          g_assert_cmpint (json_object_get_int_member (last, "size"), ==, 27);
+        }
+      if (i == 2)
+        {
+          JsonObject *image = json_array_get_object_element (json_object_get_array_member (r, "attachments"), 0);
+          g_assert_cmpstr (json_object_get_string_member (image, "content_id"), ==, "<logo>");
+          g_assert_cmpstr (json_object_get_string_member (image, "disposition"), ==, "inline");
+        }
+    }
+}
+
+static void
+test_big_attachment (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autofree char *big = g_build_filename (dirs->root, "big.bin", NULL);
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autofree guint8 *content = g_malloc (10 * 1024 * 1024);
+  JsonObject *attachment;
+
+  for (gsize i = 0; i < 10 * 1024 * 1024; i++)
+    content[i] = (guint8) (i * 2654435761u >> 13);
+  g_assert_true (g_file_set_contents (big, (const char *) content, 10 * 1024 * 1024, NULL));
+
+  outgoing->from_address = g_strdup ("office@example.com");
+  g_ptr_array_add (outgoing->to, g_strdup ("ann@example.org"));
+  outgoing->subject = g_strdup ("Ten megabytes");
+  outgoing->text_body = g_strdup ("See the attachment.\n");
+  mr_outgoing_add_attachment (outgoing, big, NULL, NULL);
+  message = mr_outgoing_build (outgoing, NULL, &error);
+  g_assert_no_error (error);
+  /* base64: a third more than the file, which is what SIZE compares. */
+  g_assert_cmpuint (g_bytes_get_size (message), >, 13 * 1024 * 1024);
+
+  report = parse_message (dirs, message);
+  assert_clean (report);
+  attachment = json_array_get_object_element (json_object_get_array_member (json_node_get_object (report), "attachments"), 0);
+  g_assert_cmpint (json_object_get_int_member (attachment, "size"), ==, 10 * 1024 * 1024);
+}
+
+static void
+test_missing_attachment (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(GError) error = NULL;
+
+  outgoing->from_address = g_strdup ("office@example.com");
+  g_ptr_array_add (outgoing->to, g_strdup ("ann@example.org"));
+  outgoing->text_body = g_strdup ("x");
+  mr_outgoing_add_attachment (outgoing, "/nonexistent/invoice.pdf", NULL, NULL);
+  g_assert_null (mr_outgoing_build (outgoing, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/invoice.pdf"));
+}
+
+static void
+test_import_export_and_scopes (MrTestDirs    *dirs,
+                               gconstpointer  data)
+{
+  g_autofree char *source_dir = g_build_filename (dirs->root, "source", NULL);
+  g_autofree char *pdf = g_build_filename (source_dir, "terms.pdf", NULL);
+  g_autofree char *exported = g_build_filename (dirs->root, "exported.json", NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(MrTemplate) original = NULL;
+  g_autoptr(MrTemplate) imported = NULL;
+  g_autoptr(MrTemplate) again = NULL;
+  g_autoptr(MrTemplate) found = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *copied = NULL;
+
+  g_mkdir_with_parents (source_dir, 0755);
+  mr_test_write_file (pdf, "%PDF-1.4 terms");
+  path = write_template (source_dir, "offer.json",
+                         "{\"schema_version\": 1, \"name\": \"Offer\", \"subject\": \"Offer\", \"text\": \"See the terms.\","
+                         " \"attachments\": [{\"path\": \"terms.pdf\", \"name\": \"Terms.pdf\"}]}");
+  original = mr_template_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_template_export (original, exported, &error));
+  g_assert_no_error (error);
+
+  /* The export stands alone: the source folder can go. */
+  g_unlink (pdf);
+  g_unlink (path);
+  g_rmdir (source_dir);
+
+  imported = mr_template_import (exported, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (imported->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+  copied = mr_test_read_file (((MrTemplateAttachment *) g_ptr_array_index (imported->attachments, 0))->path);
+  g_assert_cmpstr (copied, ==, "%PDF-1.4 terms");
+
+  g_assert_null (mr_template_import (exported, &error));
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A company template of the same name: the person's own wins for them, both are listed. */
+  write_template (dirs->company_templates, "offer.json",
+                  "{\"schema_version\": 1, \"name\": \"Offer\", \"subject\": \"Company offer\", \"text\": \"x\"}");
+  write_template (dirs->company_templates, "agenda.json",
+                  "{\"schema_version\": 1, \"name\": \"Agenda\", \"subject\": \"Agenda\", \"text\": \"x\"}");
+  found = mr_template_find ("Offer", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (found->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+  all = mr_template_list (&error);
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpstr (((MrTemplate *) g_ptr_array_index (all, 0))->name, ==, "Agenda");
+
+  /* Found again by its file, too. */
+  again = mr_template_find (imported->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->name, ==, "Offer");
+}
+
+static void
+test_cli (MrTestDirs    *dirs,
+          gconstpointer  data)
+{
+  g_autofree char *path = write_template (dirs->company_templates, "invite.json",
+                                          "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"Invitation for {{name}}\","
+                                          " \"html\": \"<p>Dear {{name}}, see you on {{date}}.</p>\", \"strict\": true}");
+  g_autofree char *data_file = g_build_filename (dirs->root, "data.json", NULL);
+  const char *cli = g_getenv ("MAILROOM_CLI");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  mr_test_write_file (data_file, "{\"name\": \"Ann\"}");
+
+  {
+    const char *argv[] = { cli, "templates", "list", NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (out, "Invite\tcompany"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    /* Strict, and "date" is missing: 65, naming it. */
+    const char *argv[] = { cli, "--json", "render", "Invite", "--data", data_file, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 65);
+    g_assert_nonnull (strstr (out, "missing-variable"));
+    g_assert_nonnull (strstr (out, "date"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "render", "Invite", "--data", data_file, "--var", "date=Friday", "--mime", "--to", "ann@example.org", NULL };
+    g_autoptr(GBytes) message = NULL;
+    g_autoptr(JsonNode) report = NULL;
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    message = g_bytes_new (out, strlen (out));
+    report = parse_message (dirs, message);
+    assert_clean (report);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "subject"), ==, "Invitation for Ann");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "structure"), ==,
+                     "multipart/alternative[text/plain,text/html]");
+  }
+  {
+    const char *argv[] = { cli, "render", "Nope", NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 66);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mr_test_init (&argc, &argv);
+
+#define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
+  ADD ("/templates/render", test_render);
+  ADD ("/templates/errors", test_errors);
+  ADD ("/templates/header-injection", test_header_injection);
+  ADD ("/templates/mime-structures", test_mime_structures);
+  ADD ("/templates/big-attachment", test_big_attachment);
+  ADD ("/templates/missing-attachment", test_missing_attachment);
+  ADD ("/templates/import-export-scopes", test_import_export_and_scopes);
+  ADD ("/templates/cli", test_cli);
+#undef ADD
+
+  return g_test_run ();
+}
