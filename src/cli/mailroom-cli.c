@@ -19,6 +19,7 @@
 #include "mr-error.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
+#include "mr-outbox.h"
 #include "mr-template.h"
 
 typedef struct {
@@ -31,6 +32,14 @@ typedef struct {
   char       *data_file;
   GPtrArray  *vars;      /* "KEY=VALUE" */
   gboolean    mime;
+  GPtrArray  *to_list;
+  GPtrArray  *cc_list;
+  GPtrArray  *bcc_list;
+  GPtrArray  *attach_list;
+  char       *template_name;
+  char       *via;
+  char       *since;
+  char       *status;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -114,6 +123,10 @@ static const char help_text[] =
      "  mailroom-cli templates import FILE\n"
      "  mailroom-cli templates export NAME FILE\n"
      "  mailroom-cli render TEMPLATE [--data FILE.json] [--var KEY=VALUE]... [--mime] [--to ADDRESS]\n"
+     "  mailroom-cli send --template TEMPLATE --to ADDRESS [--cc ADDRESS] [--bcc ADDRESS] [--data FILE.json]\n"
+     "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
+     "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
+     "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
      "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
@@ -998,6 +1011,347 @@ cmd_render (Invocation *inv,
   return MR_EXIT_OK;
 }
 
+
+/* ---- send, outbox and log --------------------------------------------------------------------- */
+
+static void
+add_report_json (JsonBuilder  *builder,
+                 MrSendReport *report)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, report->id);
+  add_string (builder, "state", mr_sent_state_to_string (report->state));
+  add_string (builder, "message_id", report->message_id);
+  add_string (builder, "route", report->route);
+  add_string (builder, "reply", report->reply);
+  add_strv (builder, "refused", (const char * const *) report->refused);
+  add_string (builder, "error", report->failure ? report->failure->message : NULL);
+  json_builder_end_object (builder);
+}
+
+static int
+print_report (Invocation   *inv,
+              MrSendReport *report)
+{
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      add_report_json (builder, report);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else if (report->state == MR_SENT_STATE_ACCEPTED)
+    {
+      g_autofree char *entry = g_strdup_printf ("%" G_GINT64_FORMAT, report->id);
+
+      g_print (_("Accepted by the server (%s, log entry %s)\n"), report->message_id, entry);
+      for (guint i = 0; report->refused != NULL && report->refused[i] != NULL; i++)
+        g_print (_("Refused: %s\n"), report->refused[i]);
+    }
+  else if (report->state == MR_SENT_STATE_QUEUED)
+    {
+      g_autofree char *entry = g_strdup_printf ("%" G_GINT64_FORMAT, report->id);
+
+      g_printerr (_("mailroom-cli: %s\nThe mail waits in the outbox (entry %s) and will be tried again.\n"),
+                  report->failure ? report->failure->message : "", entry);
+    }
+  else
+    g_printerr ("mailroom-cli: %s\n", report->failure ? report->failure->message : "");
+
+  if (report->state == MR_SENT_STATE_ACCEPTED)
+    return MR_EXIT_OK;
+  if (report->state == MR_SENT_STATE_QUEUED)
+    return MR_EXIT_TEMPFAIL;
+  return report->failure ? (int) mr_error_get_exit_status (report->failure) : MR_EXIT_PROTOCOL;
+}
+
+static gboolean
+add_addresses (GPtrArray   *into,
+               GPtrArray   *from,
+               const char  *option,
+               GError     **error)
+{
+  for (guint i = 0; i < from->len; i++)
+    {
+      if (!mr_validate_address (g_ptr_array_index (from, i), error))
+        {
+          g_prefix_error (error, "%s: ", option);
+          return FALSE;
+        }
+      g_ptr_array_add (into, g_strdup (g_ptr_array_index (from, i)));
+    }
+  return TRUE;
+}
+
+/* The log, with what is older than log.retention_days removed: it holds personal data. */
+static MrSentLog *
+open_log (Invocation  *inv,
+          GError     **error)
+{
+  MrSentLog *log = mr_sent_log_open (NULL, error);
+  gint64 days = mr_settings_get_effective_int (inv->settings, NULL, "log.retention_days");
+
+  if (log != NULL && days > 0 && mr_sent_log_purge (log, (guint) days, error) < 0)
+    g_clear_object (&log);
+  return log;
+}
+
+static int
+cmd_send (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrSendReport) report = NULL;
+  const char *route;
+  const char *app;
+
+  if (inv->template_name == NULL)
+    return usage_error (inv, _("“send” needs --template TEMPLATE"));
+  if (inv->to_list->len == 0)
+    return usage_error (inv, _("“send” needs at least one --to ADDRESS"));
+  if (inv->via != NULL && !g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, inv->via))
+    return usage_error (inv, _("--via takes smtp, exchange or auto"));
+
+  template_ = mr_template_find (inv->template_name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  data = load_render_data (inv, &error);
+  if (data == NULL)
+    return fail (inv, error);
+  rendered = mr_template_render (template_, data, &error);
+  if (rendered == NULL)
+    return fail (inv, error);
+  for (guint i = 0; i < rendered->missing->len; i++)
+    g_printerr (_("mailroom-cli: warning: the variable “%s” has no value\n"), (const char *) g_ptr_array_index (rendered->missing, i));
+
+  if (!add_addresses (outgoing->to, inv->to_list, "--to", &error) ||
+      !add_addresses (outgoing->cc, inv->cc_list, "--cc", &error) ||
+      !add_addresses (outgoing->bcc, inv->bcc_list, "--bcc", &error))
+    return fail (inv, error);
+  mr_template_fill_outgoing (template_, rendered, outgoing);
+  for (guint i = 0; i < inv->attach_list->len; i++)
+    {
+      const char *file = g_ptr_array_index (inv->attach_list, i);
+
+      if (!g_file_test (file, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("--attach: %s is not a file"), file);
+          return fail (inv, error);
+        }
+      mr_outgoing_add_attachment (outgoing, file, NULL, NULL);
+    }
+
+  log = open_log (inv, &error);
+  if (log == NULL)
+    return fail (inv, error);
+  route = inv->via ? inv->via : template_->route;
+  app = inv->app ? inv->app : template_->app;
+  report = mr_outbox_send_sync (inv->settings, log, app, route, outgoing, template_->name, template_->log, NULL, NULL, &error);
+  if (report == NULL)
+    return fail (inv, error);
+  return print_report (inv, report);
+}
+
+static char *
+format_time (gint64 unix_time)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (unix_time);
+  return g_date_time_format (time, "%Y-%m-%d %H:%M");
+}
+
+static void
+add_entry_json (JsonBuilder *builder,
+                MrSentEntry *entry)
+{
+  g_autofree char *created = format_time (entry->created);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, entry->id);
+  add_string (builder, "message_id", entry->message_id);
+  add_string (builder, "created", created);
+  add_string (builder, "state", mr_sent_state_to_string (entry->state));
+  add_string (builder, "from", entry->from_address);
+  add_strv (builder, "recipients", (const char * const *) entry->recipients);
+  add_string (builder, "subject", entry->subject);
+  add_string (builder, "template", entry->template_name);
+  add_string (builder, "app", entry->app);
+  add_string (builder, "route", entry->route);
+  json_builder_set_member_name (builder, "attempts");
+  json_builder_add_int_value (builder, entry->attempts);
+  add_string (builder, "last_error", entry->last_error);
+  json_builder_set_member_name (builder, "copy");
+  json_builder_add_boolean_value (builder, entry->has_copy);
+  if (entry->state == MR_SENT_STATE_QUEUED)
+    {
+      g_autofree char *next = format_time (entry->next_attempt);
+      add_string (builder, "next_attempt", next);
+    }
+  json_builder_end_object (builder);
+}
+
+static int
+print_entries (Invocation *inv,
+               GPtrArray  *entries)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      MrSentEntry *entry = g_ptr_array_index (entries, i);
+
+      if (inv->json)
+        add_entry_json (builder, entry);
+      else
+        {
+          g_autofree char *created = format_time (entry->created);
+          g_autofree char *to = g_strjoinv (", ", entry->recipients);
+
+          g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s\t%s\n", entry->id, created, mr_sent_state_to_string (entry->state),
+                   to, entry->subject);
+        }
+    }
+  json_builder_end_array (builder);
+  if (inv->json)
+    {
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_log (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  MrSentQuery query = { NULL, inv->to, 0, 0, -1, 0 };
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“log” takes no arguments"));
+  if (inv->since != NULL)
+    {
+      g_autofree char *iso = g_strdup_printf ("%sT00:00:00", inv->since);
+      g_autoptr(GTimeZone) zone = g_time_zone_new_local ();
+      g_autoptr(GDateTime) since = g_date_time_new_from_iso8601 (iso, zone);
+
+      if (since == NULL)
+        return usage_error (inv, _("--since takes a date as YYYY-MM-DD"));
+      query.since = g_date_time_to_unix (since);
+    }
+  if (inv->status != NULL)
+    {
+      MrSentState state;
+
+      if (!mr_sent_state_from_string (inv->status, &state))
+        return usage_error (inv, _("--status takes accepted, failed, queued, sending or cancelled"));
+      query.state = state;
+    }
+
+  log = open_log (inv, &error);
+  if (log == NULL)
+    return fail (inv, error);
+  entries = mr_sent_log_search (log, &query, &error);
+  if (entries == NULL)
+    return fail (inv, error);
+  return print_entries (inv, entries);
+}
+
+static int
+cmd_outbox (Invocation *inv,
+            const char *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, &error);
+  gint64 id = 0;
+
+  if (log == NULL)
+    return fail (inv, error);
+
+  if (command == NULL)
+    {
+      MrSentQuery query = { NULL, NULL, 0, 0, MR_SENT_STATE_QUEUED, 0 };
+      g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, &error);
+
+      if (entries == NULL)
+        return fail (inv, error);
+      return print_entries (inv, entries);
+    }
+
+  if ((g_str_equal (command, "retry") || g_str_equal (command, "cancel")) &&
+      (inv->args->len != 1 || !g_ascii_string_to_signed (g_ptr_array_index (inv->args, 0), 10, 1, G_MAXINT64, &id, NULL)))
+    return usage_error (inv, _("“outbox retry” and “outbox cancel” take an entry number"));
+
+  if (g_str_equal (command, "cancel"))
+    {
+      g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, &error);
+
+      if (entry == NULL)
+        return fail (inv, error);
+      if (entry->state != MR_SENT_STATE_QUEUED)
+        {
+          g_set_error (&error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
+                       _("Entry %s is not in the outbox (it is %s)"), (const char *) g_ptr_array_index (inv->args, 0),
+                       mr_sent_state_to_string (entry->state));
+          return fail (inv, error);
+        }
+      if (!mr_sent_log_set_state (log, id, MR_SENT_STATE_CANCELLED, 0, &error))
+        return fail (inv, error);
+      return MR_EXIT_OK;
+    }
+
+  if (g_str_equal (command, "retry") || g_str_equal (command, "run"))
+    {
+      g_autoptr(GPtrArray) reports = NULL;
+      int status = MR_EXIT_OK;
+
+      if (g_str_equal (command, "retry"))
+        {
+          g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, &error);
+
+          if (entry == NULL)
+            return fail (inv, error);
+          if (entry->state != MR_SENT_STATE_QUEUED)
+            {
+              g_set_error (&error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
+                           _("Entry %s is not in the outbox (it is %s)"), (const char *) g_ptr_array_index (inv->args, 0),
+                           mr_sent_state_to_string (entry->state));
+              return fail (inv, error);
+            }
+          /* Its time is now. */
+          if (!mr_sent_log_set_state (log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, &error))
+            return fail (inv, error);
+        }
+      reports = mr_outbox_process_sync (inv->settings, log, g_get_real_time () / G_USEC_PER_SEC, NULL, &error);
+      if (reports == NULL)
+        return fail (inv, error);
+      for (guint i = 0; i < reports->len; i++)
+        {
+          MrSendReport *report = g_ptr_array_index (reports, i);
+          int one = print_report (inv, report);
+
+          if (one != MR_EXIT_OK && status == MR_EXIT_OK)
+            status = one;
+        }
+      return status;
+    }
+
+  {
+    g_autofree char *message = g_strdup_printf (_("Unknown command “outbox %s”"), command);
+    return usage_error (inv, message);
+  }
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -1045,8 +1399,35 @@ run (Invocation *inv,
 
           if (address == NULL)
             return usage_error (inv, _("--to needs an address"));
-          g_free (inv->to);
-          inv->to = g_strdup (address);
+          if (inv->to == NULL)
+            inv->to = g_strdup (address);
+          g_ptr_array_add (inv->to_list, (gpointer) address);
+        }
+      else if (g_str_equal (arg, "--cc") || g_str_equal (arg, "--bcc") || g_str_equal (arg, "--attach") ||
+               g_str_equal (arg, "--template") || g_str_equal (arg, "--via") || g_str_equal (arg, "--since") ||
+               g_str_equal (arg, "--status"))
+        {
+          const char *value = i + 1 < argc ? argv[++i] : NULL;
+
+          if (value == NULL)
+            {
+              g_autofree char *message = g_strdup_printf (_("%s needs a value"), arg);
+              return usage_error (inv, message);
+            }
+          if (g_str_equal (arg, "--cc"))
+            g_ptr_array_add (inv->cc_list, (gpointer) value);
+          else if (g_str_equal (arg, "--bcc"))
+            g_ptr_array_add (inv->bcc_list, (gpointer) value);
+          else if (g_str_equal (arg, "--attach"))
+            g_ptr_array_add (inv->attach_list, (gpointer) value);
+          else if (g_str_equal (arg, "--template"))
+            inv->template_name = g_strdup (value);
+          else if (g_str_equal (arg, "--via"))
+            inv->via = g_strdup (value);
+          else if (g_str_equal (arg, "--since"))
+            inv->since = g_strdup (value);
+          else
+            inv->status = g_strdup (value);
         }
       else if (g_str_equal (arg, "--app") || g_str_has_prefix (arg, "--app="))
         {
@@ -1090,12 +1471,13 @@ run (Invocation *inv,
   if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0)
     return usage_error (inv, _("--stdin and --clear belong to “password”"));
   if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
-      g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0)
+      g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "send") != 0)
     return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
-  if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0)
-    return usage_error (inv, _("--to belongs to “test-email” and “render”"));
-  if ((inv->data_file != NULL || inv->vars->len > 0 || inv->mime) && g_strcmp0 (group, "render") != 0)
-    return usage_error (inv, _("--data, --var and --mime belong to “render”"));
+  if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0 &&
+      g_strcmp0 (group, "send") != 0 && g_strcmp0 (group, "log") != 0)
+    return usage_error (inv, _("--to belongs to “test-email”, “render”, “send” and “log”"));
+  if ((inv->data_file != NULL || inv->vars->len > 0) && g_strcmp0 (group, "render") != 0 && g_strcmp0 (group, "send") != 0)
+    return usage_error (inv, _("--data and --var belong to “render” and “send”"));
 
   inv->settings = mr_settings_new (NULL, NULL);
   if (!mr_settings_load (inv->settings, &error))
@@ -1126,6 +1508,12 @@ run (Invocation *inv,
     return cmd_templates (inv, command);
   else if (g_str_equal (group, "render") && command != NULL)
     return cmd_render (inv, command);
+  else if (g_str_equal (group, "send") && command == NULL)
+    return cmd_send (inv);
+  else if (g_str_equal (group, "outbox"))
+    return cmd_outbox (inv, command);
+  else if (g_str_equal (group, "log") && command == NULL)
+    return cmd_log (inv);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -1149,10 +1537,22 @@ main (int    argc,
 
   inv.args = g_ptr_array_new ();
   inv.vars = g_ptr_array_new ();
+  inv.to_list = g_ptr_array_new ();
+  inv.cc_list = g_ptr_array_new ();
+  inv.bcc_list = g_ptr_array_new ();
+  inv.attach_list = g_ptr_array_new ();
   status = run (&inv, argc, argv);
 
   g_ptr_array_unref (inv.args);
   g_ptr_array_unref (inv.vars);
+  g_ptr_array_unref (inv.to_list);
+  g_ptr_array_unref (inv.cc_list);
+  g_ptr_array_unref (inv.bcc_list);
+  g_ptr_array_unref (inv.attach_list);
+  g_free (inv.template_name);
+  g_free (inv.via);
+  g_free (inv.since);
+  g_free (inv.status);
   g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);

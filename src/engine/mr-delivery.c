@@ -415,18 +415,30 @@ run_sendmail (MrDelivery            *self,
   return TRUE;
 }
 
-gboolean
-mr_delivery_send_test_sync (MrDelivery    *self,
-                            const char    *to,
-                            GCancellable  *cancellable,
-                            GError       **error)
+void
+mr_delivery_fill_sender (MrDelivery *self,
+                         MrOutgoing *outgoing)
 {
-  g_autoptr(MrSmtpEnvelope) envelope = NULL;
-  g_autoptr(GBytes) message = build_test_message (self, to, &envelope, error);
+  g_free (outgoing->from_name);
+  outgoing->from_name = *self->from_name ? g_strdup (self->from_name) : NULL;
+  g_free (outgoing->from_address);
+  outgoing->from_address = g_strdup (self->from_address);
+  g_free (outgoing->reply_to);
+  outgoing->reply_to = *self->reply_to ? g_strdup (self->reply_to) : NULL;
+  if (*self->copy_to != '\0')
+    g_ptr_array_add (outgoing->copy_to, g_strdup (self->copy_to));
+}
+
+gboolean
+mr_delivery_send_sync (MrDelivery            *self,
+                       const MrSmtpEnvelope  *envelope,
+                       GBytes                *message,
+                       GCancellable          *cancellable,
+                       GError               **error)
+{
   g_autoptr(MrSmtpClient) client = NULL;
 
-  if (message == NULL)
-    return FALSE;
+  g_clear_pointer (&self->result, mr_smtp_send_result_free);
   if (self->sendmail)
     return run_sendmail (self, envelope, message, cancellable, error);
 
@@ -436,6 +448,20 @@ mr_delivery_send_test_sync (MrDelivery    *self,
   self->result = mr_smtp_client_send_sync (client, envelope, message, cancellable, error);
   mr_smtp_client_quit_sync (client, cancellable, NULL);
   return self->result != NULL;
+}
+
+gboolean
+mr_delivery_send_test_sync (MrDelivery    *self,
+                            const char    *to,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(GBytes) message = build_test_message (self, to, &envelope, error);
+
+  if (message == NULL)
+    return FALSE;
+  return mr_delivery_send_sync (self, envelope, message, cancellable, error);
 }
 
 /* ---- Asynchronous versions -------------------------------------------------------------------- */

@@ -55,6 +55,17 @@ gboolean                mr_delivery_send_test_sync    (MrDelivery          *self
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
+/* Sets From, Reply-To and the copy address of @outgoing from the effective settings. */
+void                    mr_delivery_fill_sender       (MrDelivery          *self,
+                                                       MrOutgoing          *outgoing);
+
+/* Sends a built message to @envelope (SMTP or sendmail, as the settings say). */
+gboolean                mr_delivery_send_sync         (MrDelivery          *self,
+                                                       const MrSmtpEnvelope *envelope,
+                                                       GBytes              *message,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+
 /* "smtp.example.com port 587 (STARTTLS)", or "the sendmail program /usr/sbin/sendmail". */
 const char             *mr_delivery_get_route         (MrDelivery          *self);
 char                   *mr_delivery_dup_transcript    (MrDelivery          *self);

@@ -6,7 +6,9 @@
 
 #include "mr-error.h"
 #include "mr-mustache.h"
+#include "mr-outbox.h"
 #include "mr-secrets.h"
+#include "mr-sent-log.h"
 #include "mr-settings-error.h"
 #include "mr-smtp-error.h"
 
@@ -50,6 +52,10 @@ static const ErrorRow rows[] = {
   { mr_template_error_quark, MR_TEMPLATE_ERROR_TOO_DEEP,        "template-too-deep",   MR_EXIT_DATA },
   { mr_template_error_quark, MR_TEMPLATE_ERROR_INVALID,         "template-invalid",    MR_EXIT_DATA },
   { mr_template_error_quark, MR_TEMPLATE_ERROR_NOT_FOUND,       "template-not-found",  MR_EXIT_NO_INPUT },
+  { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_OPEN,            "log-unavailable",     MR_EXIT_CANT_CREATE },
+  { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
+  { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },
+  { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_UNAVAILABLE },
   { g_io_error_quark,        G_IO_ERROR_NOT_FOUND,              "file-not-found",      MR_EXIT_NO_INPUT },
   { g_io_error_quark,        G_IO_ERROR_PERMISSION_DENIED,      "file-unreadable",     MR_EXIT_NO_INPUT },
 };

@@ -40,6 +40,7 @@ static const MrKeyInfo keys[] = {
   { "sender.reply_to",           MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_ADDRESS },
   { "sender.copy_to",            MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_ADDRESS },
   { "sender.send_as_user",       MR_KEY_TYPE_BOOLEAN, "false",       COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT },
+  { "log.retention_days",        MR_KEY_TYPE_INT,     "365",         COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT, NULL, 0, 36500 },
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },

@@ -28,6 +28,7 @@ parser.add_argument("--auth-required", action="store_true")
 parser.add_argument("--exclude", action="append", default=[], help="an AUTH mechanism not to offer")
 parser.add_argument("--maildir", required=True)
 parser.add_argument("--size", type=int, default=0)
+parser.add_argument("--port", type=int, default=0, help="0: any free port")
 args = parser.parse_args()
 
 users = dict(u.split(":", 1) for u in args.user)
@@ -144,7 +145,7 @@ def factory():
 
 async def main():
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(factory, host="127.0.0.1", port=0,
+    server = await loop.create_server(factory, host="127.0.0.1", port=args.port,
                                       ssl=context if args.mode == "tls" else None)
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()

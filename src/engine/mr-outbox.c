@@ -1,0 +1,231 @@
+/* mr-outbox.c: sending with a record of it, and the outbox */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "mr-outbox.h"
+#include "mr-smtp-error.h"
+
+G_DEFINE_QUARK (mr-delivery-error-quark, mr_delivery_error)
+
+#define GIVE_UP_AFTER (2 * 86400)
+
+void
+mr_send_report_free (MrSendReport *report)
+{
+  if (report == NULL)
+    return;
+  g_free (report->message_id);
+  g_free (report->route);
+  g_free (report->reply);
+  g_strfreev (report->refused);
+  g_clear_error (&report->failure);
+  g_free (report);
+}
+
+gint64
+mr_outbox_next_attempt (gint64 created,
+                        guint  attempts,
+                        gint64 now)
+{
+  static const gint64 delays[] = { 60, 300, 900, 3600 };
+  gint64 delay = attempts > 0 && attempts <= G_N_ELEMENTS (delays) ? delays[attempts - 1] : 4 * 3600;
+
+  if (now + delay - created > GIVE_UP_AFTER)
+    return 0;
+  return now + delay;
+}
+
+/* Failures worth another try: the server said "later", or could not be reached at all. */
+static gboolean
+is_worth_retrying (const GError *error)
+{
+  if (error->domain == MR_SECRETS_ERROR)
+    return FALSE;
+  if (error->domain != MR_SMTP_ERROR)
+    return FALSE;
+  return mr_smtp_error_get_class (error) == MR_SMTP_FAILURE_TRANSIENT ||
+         error->code == MR_SMTP_ERROR_CONNECT || error->code == MR_SMTP_ERROR_RESOLVE;
+}
+
+static char *
+describe_failure (const GError *error)
+{
+  if (error->domain == MR_SMTP_ERROR && mr_smtp_error_get_reply_code (error) != 0)
+    return g_strdup_printf ("%u %s%s%s", mr_smtp_error_get_reply_code (error),
+                            mr_smtp_error_get_enhanced_code (error) ? mr_smtp_error_get_enhanced_code (error) : "",
+                            mr_smtp_error_get_enhanced_code (error) ? " " : "", mr_smtp_error_get_server_text (error));
+  return g_strdup (error->message);
+}
+
+/* One attempt on a recorded message, and what it leaves it as. */
+static MrSendReport *
+attempt (MrSentLog            *log,
+         MrDelivery           *delivery,
+         gint64                id,
+         gint64                created,
+         guint                 attempts_before,
+         const char           *message_id,
+         const MrSmtpEnvelope *envelope,
+         GBytes               *message,
+         GCancellable         *cancellable,
+         GError              **error)
+{
+  g_autoptr(MrSendReport) report = g_new0 (MrSendReport, 1);
+  g_autoptr(GError) send_error = NULL;
+  g_autoptr(GError) log_error = NULL;
+  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
+  g_autofree char *server = mr_delivery_uses_sendmail (delivery) ? g_strdup ("sendmail")
+                                                                  : g_strdup_printf ("%s:%u", config->host, config->port);
+  const char *route = mr_delivery_uses_sendmail (delivery) ? "sendmail" : "smtp";
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 next = 0;
+  const char *outcome;
+
+  report->id = id;
+  report->message_id = g_strdup (message_id);
+  report->route = g_strdup (route);
+
+  if (mr_delivery_send_sync (delivery, envelope, message, cancellable, &send_error))
+    {
+      const MrSmtpSendResult *result = mr_delivery_get_result (delivery);
+      GStrvBuilder *refused = g_strv_builder_new ();
+
+      for (guint i = 0; i < result->refused->len; i++)
+        g_strv_builder_add (refused, g_ptr_array_index (result->refused, i));
+      report->refused = g_strv_builder_end (refused);
+      g_strv_builder_unref (refused);
+      report->reply = g_strdup (result->final_reply);
+      report->state = MR_SENT_STATE_ACCEPTED;
+      outcome = result->refused->len > 0 ? "partly-refused" : "accepted";
+    }
+  else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Cancelled by the person: it may go later, from the outbox. */
+      report->state = MR_SENT_STATE_QUEUED;
+      next = now;
+      outcome = "cancelled";
+      report->reply = g_strdup (send_error->message);
+    }
+  else
+    {
+      report->reply = describe_failure (send_error);
+      next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
+      report->state = next != 0 ? MR_SENT_STATE_QUEUED : MR_SENT_STATE_FAILED;
+      outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
+    }
+  report->failure = g_steal_pointer (&send_error);
+
+  if (!mr_sent_log_record_attempt (log, id, route, server, outcome, report->reply, report->state, next, &log_error))
+    {
+      /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
+      if (report->state == MR_SENT_STATE_ACCEPTED)
+        g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
+                     _("The server accepted the mail, but the sent log could not record it: %s"), log_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&log_error));
+      return NULL;
+    }
+  return g_steal_pointer (&report);
+}
+
+MrSendReport *
+mr_outbox_send_sync (MrSettings     *settings,
+                     MrSentLog      *log,
+                     const char     *app,
+                     const char     *route,
+                     MrOutgoing     *outgoing,
+                     const char     *template_name,
+                     const char     *log_option,
+                     const char     *password,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autofree char *message_id = NULL;
+  g_autofree char *user = mr_settings_dup_effective_string (settings, NULL, "user.email");
+  gint64 id;
+
+  if (g_strcmp0 (route, "exchange") == 0)
+    {
+      /* Said plainly, and nothing pretends to send. */
+      g_set_error_literal (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE,
+                           _("Sending through Exchange is not set up in this version of Mailroom. Choose SMTP."));
+      return NULL;
+    }
+
+  delivery = mr_delivery_new (settings, app, error);
+  if (delivery == NULL)
+    return NULL;
+  if (password != NULL)
+    mr_delivery_set_password (delivery, password);
+  mr_delivery_fill_sender (delivery, outgoing);
+
+  message = mr_outgoing_build (outgoing, &message_id, error);
+  if (message == NULL)
+    return NULL;
+  envelope = mr_outgoing_get_envelope (outgoing);
+
+  /* Nothing goes out that the log does not know about. */
+  {
+    g_autoptr(GPtrArray) recipients = g_ptr_array_copy (envelope->recipients, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+
+    g_ptr_array_set_free_func (recipients, g_free);
+    g_ptr_array_add (recipients, NULL);
+    id = mr_sent_log_add (log, message_id, *user ? user : NULL, app, template_name, outgoing->from_address,
+                          outgoing->subject, (const char * const *) recipients->pdata, log_option, message, error);
+  }
+  if (id == 0)
+    return NULL;
+  return attempt (log, delivery, id, g_get_real_time () / G_USEC_PER_SEC, 0, message_id, envelope, message,
+                  cancellable, error);
+}
+
+GPtrArray *
+mr_outbox_process_sync (MrSettings    *settings,
+                        MrSentLog     *log,
+                        gint64         now,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autoptr(GPtrArray) due = mr_sent_log_due (log, now, error);
+  g_autoptr(GPtrArray) reports = NULL;
+
+  if (due == NULL)
+    return NULL;
+  reports = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_send_report_free);
+  for (guint i = 0; i < due->len; i++)
+    {
+      MrSentEntry *entry = g_ptr_array_index (due, i);
+      g_autoptr(MrDelivery) delivery = NULL;
+      g_autoptr(GBytes) message = NULL;
+      g_autoptr(MrSmtpEnvelope) envelope = mr_smtp_envelope_new (entry->from_address);
+      g_autoptr(GError) local_error = NULL;
+      MrSendReport *report;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      for (guint r = 0; entry->recipients[r] != NULL; r++)
+        mr_smtp_envelope_add_recipient (envelope, entry->recipients[r]);
+      message = mr_sent_log_get_copy (log, entry->id, &local_error);
+      delivery = mr_delivery_new (settings, entry->app, &local_error);
+      if (message == NULL || delivery == NULL)
+        {
+          /* The settings no longer send this (or the copy is gone): final, with the reason. */
+          mr_sent_log_record_attempt (log, entry->id, "smtp", NULL, "failed",
+                                      local_error ? local_error->message : _("The message itself is no longer kept"),
+                                      MR_SENT_STATE_FAILED, 0, NULL);
+          continue;
+        }
+      report = attempt (log, delivery, entry->id, entry->created, entry->attempts, entry->message_id, envelope, message,
+                        cancellable, error);
+      if (report == NULL)
+        return NULL;
+      g_ptr_array_add (reports, report);
+    }
+  return g_steal_pointer (&reports);
+}

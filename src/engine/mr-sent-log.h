@@ -1,0 +1,144 @@
+/* mr-sent-log.h: the record of every mail sent ("records"), and the outbox, in SQLite
+ *
+ * One row per message (its Message-ID) with its final state, and one row per attempt under it: time,
+ * route, server, and the server's reply. States say what is known: "accepted" means accepted by the
+ * server, not delivered. A message that failed for now is "queued": the outbox retries it with
+ * back-off. The full message is kept while it may still be sent, and afterwards only with the
+ * template's "full" log option.
+ *
+ * The database is $XDG_DATA_HOME/mailroom/sent.db, written in transactions (WAL), so a crash in the
+ * middle of a write leaves the last complete state. Errors: MR_SENT_LOG_ERROR.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define MR_SENT_LOG_ERROR (mr_sent_log_error_quark ())
+
+typedef enum {
+  MR_SENT_LOG_ERROR_OPEN,       /* the database cannot be opened or is damaged */
+  MR_SENT_LOG_ERROR_WRITE,      /* a write failed (a full disk, say): nothing was recorded */
+  MR_SENT_LOG_ERROR_NOT_FOUND,  /* no entry with that number */
+} MrSentLogError;
+
+GQuark mr_sent_log_error_quark (void);
+
+typedef enum {
+  MR_SENT_STATE_SENDING,
+  MR_SENT_STATE_ACCEPTED,
+  MR_SENT_STATE_QUEUED,
+  MR_SENT_STATE_FAILED,
+  MR_SENT_STATE_CANCELLED,
+} MrSentState;
+
+typedef struct {
+  gint64      id;
+  char       *message_id;
+  gint64      created;        /* unix time */
+  gint64      updated;
+  char       *user;
+  char       *app;
+  char       *template_name;
+  char       *from_address;
+  char       *subject;
+  GStrv       recipients;     /* every envelope recipient: To, Cc, Bcc and the copy address */
+  MrSentState state;
+  char       *route;
+  char       *log_option;     /* "full" or "headers" */
+  gboolean    has_copy;
+  gint64      next_attempt;   /* queued: when the outbox tries again */
+  guint       attempts;
+  char       *last_error;
+} MrSentEntry;
+
+typedef struct {
+  gint64  time;
+  char   *route;
+  char   *server;
+  char   *outcome;            /* "accepted", "refused", "temporary", "failed" */
+  char   *reply;
+} MrSentAttempt;
+
+typedef struct {
+  const char *text;           /* in a recipient, the subject or the template name; NULL: any */
+  const char *recipient;      /* exactly this recipient; NULL: any */
+  gint64      since;          /* unix time; 0: any */
+  gint64      until;
+  int         state;          /* an MrSentState, or -1 for any */
+  guint       limit;          /* 0: no limit */
+} MrSentQuery;
+
+#define MR_TYPE_SENT_LOG (mr_sent_log_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrSentLog, mr_sent_log, MR, SENT_LOG, GObject)
+
+char          *mr_sent_log_get_default_path (void);
+/* NULL @path: the default. Errors: MR_SENT_LOG_ERROR_OPEN. */
+MrSentLog     *mr_sent_log_open             (const char         *path,
+                                             GError            **error);
+
+/* Records a message before its first attempt. Returns its entry number, 0 on error. */
+gint64         mr_sent_log_add              (MrSentLog          *self,
+                                             const char         *message_id,
+                                             const char         *user,
+                                             const char         *app,
+                                             const char         *template_name,
+                                             const char         *from_address,
+                                             const char         *subject,
+                                             const char * const *recipients,
+                                             const char         *log_option,
+                                             GBytes             *message,
+                                             GError            **error);
+/* One attempt and the state it leaves the message in, in one transaction. The copy of the message
+ * is dropped once it is final and the log option is "headers". */
+gboolean       mr_sent_log_record_attempt   (MrSentLog          *self,
+                                             gint64              id,
+                                             const char         *route,
+                                             const char         *server,
+                                             const char         *outcome,
+                                             const char         *reply,
+                                             MrSentState         state,
+                                             gint64              next_attempt,
+                                             GError            **error);
+gboolean       mr_sent_log_set_state        (MrSentLog          *self,
+                                             gint64              id,
+                                             MrSentState         state,
+                                             gint64              next_attempt,
+                                             GError            **error);
+
+MrSentEntry   *mr_sent_log_get              (MrSentLog          *self,
+                                             gint64              id,
+                                             GError            **error);
+GPtrArray     *mr_sent_log_search           (MrSentLog          *self,
+                                             const MrSentQuery  *query,
+                                             GError            **error);
+GPtrArray     *mr_sent_log_get_attempts     (MrSentLog          *self,
+                                             gint64              id,
+                                             GError            **error);
+/* The message as sent (or as it will be), when a copy is kept; NULL otherwise. */
+GBytes        *mr_sent_log_get_copy         (MrSentLog          *self,
+                                             gint64              id,
+                                             GError            **error);
+/* Queued entries whose time has come (all queued ones with @now = G_MAXINT64). */
+GPtrArray     *mr_sent_log_due              (MrSentLog          *self,
+                                             gint64              now,
+                                             GError            **error);
+gboolean       mr_sent_log_delete           (MrSentLog          *self,
+                                             gint64              id,
+                                             GError            **error);
+/* Removes entries (and copies) older than @days; returns how many. */
+gint64         mr_sent_log_purge            (MrSentLog          *self,
+                                             guint               days,
+                                             GError            **error);
+
+const char    *mr_sent_state_to_string      (MrSentState         state);
+gboolean       mr_sent_state_from_string    (const char         *text,
+                                             MrSentState        *state);
+void           mr_sent_entry_free           (MrSentEntry        *entry);
+void           mr_sent_attempt_free         (MrSentAttempt      *attempt);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrSentEntry, mr_sent_entry_free)
+
+G_END_DECLS

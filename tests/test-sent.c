@@ -1,0 +1,390 @@
+/* test-sent.c: the sent log, the outbox, and `mailroom-cli send`, `outbox` and `log` */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mr-error.h"
+#include "mr-outbox.h"
+#include "mr-test-utils.h"
+
+static void
+set_ok (MrSettings *settings,
+        MrScope     scope,
+        const char *key,
+        const char *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
+    g_error ("%s = %s: %s", key, value, error->message);
+}
+
+static MrSettings *
+settings_for_port (guint16 port)
+{
+  MrSettings *settings = mr_settings_new (NULL, NULL);
+  g_autofree char *text = g_strdup_printf ("%u", port);
+
+  g_assert_true (mr_settings_load (settings, NULL));
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "127.0.0.1");
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", text);
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.auth", "none");
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.security", "none");
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "3000");
+  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
+  set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
+  return settings;
+}
+
+static MrOutgoing *
+simple_outgoing (const char *to)
+{
+  MrOutgoing *outgoing = mr_outgoing_new ();
+
+  g_ptr_array_add (outgoing->to, g_strdup (to));
+  g_ptr_array_add (outgoing->bcc, g_strdup ("boss@example.com"));
+  outgoing->subject = g_strdup ("Invoice 7");
+  outgoing->text_body = g_strdup ("Please find the invoice.\n");
+  return outgoing;
+}
+
+static void
+test_log_basics (MrTestDirs    *dirs,
+                 gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->data_home, "mailroom", "sent.db", NULL);
+  g_autoptr(MrSentLog) log = mr_sent_log_open (path, NULL);
+  g_autoptr(MrSentLog) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: x\r\n\r\nbody\r\n", 21);
+  const char *recipients[] = { "ann@example.org", "hidden@example.org", NULL };
+  MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
+  MrSentQuery by_text = { "Invoice", NULL, 0, 0, -1, 0 };
+  MrSentQuery by_recipient = { NULL, "hidden@example.org", 0, 0, -1, 0 };
+  MrSentQuery failed_only = { NULL, NULL, 0, 0, MR_SENT_STATE_FAILED, 0 };
+  gint64 full, headers;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GBytes) copy = NULL;
+  struct stat st;
+
+  g_assert_nonnull (log);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  full = mr_sent_log_add (log, "a@example.com", "ann", NULL, "Invoice", "office@example.com", "Invoice 7", recipients,
+                          "full", message, &error);
+  g_assert_no_error (error);
+  headers = mr_sent_log_add (log, "b@example.com", "ann", "reports", NULL, "office@example.com", "Report", recipients,
+                             "headers", message, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (mr_sent_log_record_attempt (log, full, "smtp", "mx:25", "accepted", "250 2.0.0 queued as 7",
+                                             MR_SENT_STATE_ACCEPTED, 0, &error));
+  g_assert_true (mr_sent_log_record_attempt (log, headers, "smtp", "mx:25", "temporary", "451 4.3.0 later",
+                                             MR_SENT_STATE_QUEUED, 100, &error));
+  /* Queued: the copy stays, whatever the log option, so that the outbox can send it. */
+  copy = mr_sent_log_get_copy (log, headers, NULL);
+  g_assert_nonnull (copy);
+  g_clear_pointer (&copy, g_bytes_unref);
+  g_assert_true (mr_sent_log_record_attempt (log, headers, "smtp", "mx:25", "failed", "550 5.1.1 no such user",
+                                             MR_SENT_STATE_FAILED, 0, &error));
+  /* Final with "headers": the copy goes; with "full" it stays. */
+  g_assert_null (mr_sent_log_get_copy (log, headers, NULL));
+  copy = mr_sent_log_get_copy (log, full, NULL);
+  g_assert_cmpuint (g_bytes_get_size (copy), ==, 21);
+
+  attempts = mr_sent_log_get_attempts (log, headers, &error);
+  g_assert_cmpuint (attempts->len, ==, 2);
+  g_assert_cmpstr (((MrSentAttempt *) g_ptr_array_index (attempts, 1))->reply, ==, "550 5.1.1 no such user");
+
+  /* It survives closing and reopening. */
+  g_clear_object (&log);
+  again = mr_sent_log_open (path, &error);
+  g_assert_no_error (error);
+  found = mr_sent_log_search (again, &everything, &error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = mr_sent_log_search (again, &by_text, &error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((MrSentEntry *) g_ptr_array_index (found, 0))->message_id, ==, "a@example.com");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = mr_sent_log_search (again, &by_recipient, &error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = mr_sent_log_search (again, &failed_only, &error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((MrSentEntry *) g_ptr_array_index (found, 0))->last_error, ==, "550 5.1.1 no such user");
+  g_assert_cmpuint (((MrSentEntry *) g_ptr_array_index (found, 0))->attempts, ==, 2);
+
+  g_assert_true (mr_sent_log_delete (again, full, &error));
+  g_assert_false (mr_sent_log_delete (again, full, &error));
+  g_assert_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND);
+}
+
+static void
+test_log_unwritable (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (dirs->data_home, "mailroom", NULL);
+  g_autofree char *path = g_build_filename (dir, "sent.db", NULL);
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (getuid () == 0)
+    {
+      g_test_skip ("root writes any file: run as an unprivileged user (make test does)");
+      return;
+    }
+
+  /* A log that cannot be written: nothing is sent that could not be recorded. */
+  log = mr_sent_log_open (path, &error);
+  g_assert_no_error (error);
+  g_clear_object (&log);
+  g_chmod (path, 0400);
+  g_chmod (dir, 0500);
+  log = mr_sent_log_open (path, &error);
+  if (log != NULL)
+    {
+      report = mr_outbox_send_sync (settings, log, NULL, "smtp", outgoing, NULL, "full", NULL, NULL, &error);
+      g_assert_null (report);
+    }
+  g_assert_error (error, MR_SENT_LOG_ERROR, (log != NULL ? MR_SENT_LOG_ERROR_WRITE : MR_SENT_LOG_ERROR_OPEN));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+  g_chmod (dir, 0700);
+  g_chmod (path, 0600);
+}
+
+static void
+test_send_and_log (MrTestDirs    *dirs,
+                   gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(MrSentEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+
+  report = mr_outbox_send_sync (settings, log, NULL, "auto", outgoing, "Invoice", "full", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+
+  /* The log has everything: the Bcc and the copy address, the template, the reply, a copy. */
+  entry = mr_sent_log_get (log, report->id, &error);
+  g_assert_cmpint (entry->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpstr (entry->template_name, ==, "Invoice");
+  g_assert_true (g_strv_contains ((const char * const *) entry->recipients, "boss@example.com"));
+  g_assert_true (g_strv_contains ((const char * const *) entry->recipients, "archive@example.com"));
+  g_assert_true (entry->has_copy);
+  g_assert_cmpuint (entry->attempts, ==, 1);
+  g_assert_cmpstr (entry->message_id, ==, report->message_id);
+
+  /* Exchange: said plainly, nothing sent, nothing logged. */
+  {
+    g_autoptr(MrOutgoing) other = simple_outgoing ("bob@example.org");
+    MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) all = NULL;
+
+    g_assert_null (mr_outbox_send_sync (settings, log, NULL, "exchange", other, NULL, "full", NULL, NULL, &error));
+    g_assert_error (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE);
+    g_assert_cmpint (mr_error_get_exit_status (error), ==, 69);
+    all = mr_sent_log_search (log, &everything, NULL);
+    g_assert_cmpuint (all->len, ==, 1);
+    g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  }
+}
+
+static void
+test_permanent_failure (MrTestDirs    *dirs,
+                        gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--mail-reply", "550 5.7.60 Not allowed to send as this sender", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  report = mr_outbox_send_sync (settings, log, NULL, "smtp", outgoing, NULL, "headers", NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* Final, with the advice; not queued, and no copy kept with "headers". */
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_FAILED);
+  g_assert_nonnull (strstr (report->failure->message, "Send As"));
+  g_assert_null (mr_sent_log_get_copy (log, report->id, NULL));
+  attempts = mr_sent_log_get_attempts (log, report->id, NULL);
+  g_assert_cmpuint (attempts->len, ==, 1);
+  g_assert_cmpstr (((MrSentAttempt *) g_ptr_array_index (attempts, 0))->reply, ==, "550 5.7.60 Not allowed to send as this sender");
+}
+
+static void
+test_outbox_retries_when_server_returns (MrTestDirs    *dirs,
+                                         gconstpointer  data)
+{
+  guint16 port = mr_test_closed_port ();
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autoptr(MrSettings) settings = settings_for_port (port);
+  g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(MrTestServer) server = NULL;
+  g_autoptr(GPtrArray) nothing_due = NULL;
+  g_autoptr(GPtrArray) reports = NULL;
+  g_autoptr(MrSentEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  /* Nobody listening: the mail waits in the outbox. */
+  report = mr_outbox_send_sync (settings, log, NULL, "smtp", outgoing, NULL, "full", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_QUEUED);
+  entry = mr_sent_log_get (log, report->id, NULL);
+  g_assert_cmpint (entry->next_attempt, >=, now + 59);
+
+  /* Not due yet. */
+  nothing_due = mr_outbox_process_sync (settings, log, now, NULL, &error);
+  g_assert_cmpuint (nothing_due->len, ==, 0);
+
+  /* The server comes back on the same port; when the time comes, the mail goes. */
+  server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--port", port_text, NULL);
+  reports = mr_outbox_process_sync (settings, log, now + 3600, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reports->len, ==, 1);
+  g_assert_cmpint (((MrSendReport *) g_ptr_array_index (reports, 0))->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_clear_pointer (&entry, mr_sent_entry_free);
+  entry = mr_sent_log_get (log, report->id, NULL);
+  g_assert_cmpint (entry->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpuint (entry->attempts, ==, 2);
+
+  /* The same Message-ID both times: a retry is the same mail. */
+  {
+    g_autoptr(JsonNode) parsed = mr_test_server_parse_message (server, 1);
+    g_autofree char *id = g_strdup_printf ("<%s>", report->message_id);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "message_id"), ==, id);
+  }
+}
+
+static void
+test_back_off (void)
+{
+  gint64 created = 1000000;
+
+  g_assert_cmpint (mr_outbox_next_attempt (created, 1, created), ==, created + 60);
+  g_assert_cmpint (mr_outbox_next_attempt (created, 2, created + 60), ==, created + 360);
+  g_assert_cmpint (mr_outbox_next_attempt (created, 5, created + 7200), ==, created + 7200 + 4 * 3600);
+  /* After two days it gives up. */
+  g_assert_cmpint (mr_outbox_next_attempt (created, 12, created + 2 * 86400), ==, 0);
+}
+
+static int
+run (char       **out,
+     char       **err,
+     const char  *first,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, out, err, &status, NULL);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli_send (MrTestDirs    *dirs,
+               gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autofree char *pdf = g_build_filename (dirs->root, "Rechnung März.pdf", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invoice.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) log = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  JsonObject *first;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
+                                     " \"html\": \"<p>Dear {{name}}, invoice {{number}} is attached.</p>\"}");
+  mr_test_write_file (pdf, "%PDF-1.4 invoice");
+
+  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--cc", "bob@example.org",
+                        "--bcc", "boss@example.com", "--var", "name=Ann", "--var", "number=7", "--attach", pdf, "--json", NULL),
+                   ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  parsed = mr_test_server_parse_message (server, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (parsed), "defects")), ==, 0);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (parsed), "has_bcc"));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "structure"), ==,
+                   "multipart/mixed[multipart/alternative[text/plain,text/html],application/pdf]");
+  envelope = mr_test_server_read_envelope (server, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (envelope), "rcpt_tos")), ==, 4);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* What was sent, to whom, found again. */
+  g_assert_cmpint (run (&out, &err, "log", "--json", "--to", "boss@example.com", NULL), ==, 0);
+  log = json_from_string (out, NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (log)), ==, 1);
+  first = json_array_get_object_element (json_node_get_array (log), 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "state"), ==, "accepted");
+  g_assert_cmpstr (json_object_get_string_member (first, "template"), ==, "Invoice");
+  g_assert_cmpstr (json_object_get_string_member (first, "subject"), ==, "Invoice 7");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run (&out, &err, "log", "--status", "failed", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Bad input: named, and nothing sent. */
+  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "not an address", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "--to"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--attach", "/nonexistent.pdf", NULL), ==, 66);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "send", "--to", "ann@example.org", NULL), ==, 64);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mr_test_init (&argc, &argv);
+
+  g_test_add_func ("/sent/back-off", test_back_off);
+#define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
+  ADD ("/sent/log-basics", test_log_basics);
+  ADD ("/sent/log-unwritable", test_log_unwritable);
+  ADD ("/sent/send-and-log", test_send_and_log);
+  ADD ("/sent/permanent-failure", test_permanent_failure);
+  ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);
+  ADD ("/sent/cli-send", test_cli_send);
+#undef ADD
+
+  return g_test_run ();
+}
