@@ -577,22 +577,148 @@ static void
 test_placeholders_do_not_pretend (MrTestDirs    *dirs,
                                   gconstpointer  data)
 {
-  static const char *pages[] = { "compose", "mailshots", "sent" };
   MrWindow *window = open_window ();
+  GtkWidget *visible;
 
-  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
-    {
-      GtkWidget *visible;
+  /* Mailshots are not there yet and say so; they offer nothing to press. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "mailshots"));
+  spin (20);
+  visible = gtk_stack_get_visible_child (GTK_STACK (child (window, MR_TYPE_WINDOW, "stack")));
+  g_assert_true (ADW_IS_STATUS_PAGE (visible));
+  g_assert_nonnull (strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "Not Available"));
+  g_assert_false (gtk_widget_get_visible (child (window, MR_TYPE_WINDOW, "save_button")));
+  close_window (window);
+}
 
-      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", pages[i]));
-      spin (20);
-      visible = gtk_stack_get_visible_child (GTK_STACK (child (window, MR_TYPE_WINDOW, "stack")));
-      g_assert_true (ADW_IS_STATUS_PAGE (visible));
-      g_assert_nonnull (strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "Not") ?
-                        adw_status_page_get_title (ADW_STATUS_PAGE (visible)) :
-                        strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "No"));
-      g_assert_false (gtk_widget_get_visible (child (window, MR_TYPE_WINDOW, "save_button")));
-    }
+static gboolean
+compose_idle (gpointer data)
+{
+  return !mr_compose_page_get_busy (data);
+}
+
+static void
+test_compose_and_sent (MrTestDirs    *dirs,
+                       gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *pdf = g_build_filename (dirs->company_templates, "Preisliste.pdf", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invoice.json", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autoptr(JsonNode) report = NULL;
+  MrWindow *window;
+  MrComposePage *compose;
+  MrSentPage *sent;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (pdf, "%PDF-1.4 prices");
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
+                                     " \"html\": \"<p>Dear {{name}}, invoice {{number}} is attached.</p>\","
+                                     " \"attachments\": [{\"path\": \"Preisliste.pdf\"}]}");
+  mr_test_write_file (dirs->company_path, company);
+
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  sent = mr_window_get_sent_page (window);
+  g_assert_nonnull (compose);
+  mr_window_show_page (window, "compose");
+
+  /* A template: its variables appear, to be filled in. */
+  g_assert_true (mr_compose_page_select_template (compose, "Invoice"));
+  spin (50);
+  mr_compose_page_set_variable (compose, "name", "Ann");
+  mr_compose_page_set_variable (compose, "number", "7");
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org, not an address");
+  g_assert_true (gtk_widget_has_css_class (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "error"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  g_assert_false (gtk_widget_has_css_class (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "error"));
+  screenshot (window, "compose.png");
+
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  g_assert_true (mr_compose_page_get_busy (compose));
+  wait_for (compose_idle, compose, "the send");
+  spin (100);
+  if (strstr (mr_compose_page_get_status (compose), "Accepted") == NULL)
+    g_error ("Not accepted: %s", mr_compose_page_get_status (compose));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  report = mr_test_server_parse_message (server, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "subject"), ==, "Invoice 7");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "structure"), ==,
+                   "multipart/mixed[multipart/alternative[text/plain,text/html],application/pdf]");
+
+  /* The Sent page shows what went, and finds it by recipient. */
+  mr_window_show_page (window, "sent");
+  spin (100);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 1);
+  g_assert_cmpstr (mr_sent_page_get_subject (sent, 0), ==, "Invoice 7");
+  gtk_editable_set_text (GTK_EDITABLE (child (sent, MR_TYPE_SENT_PAGE, "search_entry")), "nobody@");
+  spin (400);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 0);
+  gtk_editable_set_text (GTK_EDITABLE (child (sent, MR_TYPE_SENT_PAGE, "search_entry")), "ann@example");
+  spin (400);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 1);
+  screenshot (window, "sent.png");
+
+  /* Exchange is not set up: it says so, and nothing pretends to send. */
+  mr_window_show_page (window, "compose");
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "bob@example.org");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (compose, MR_TYPE_COMPOSE_PAGE, "via_row")), 1);
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (compose_idle, compose, "the Exchange attempt");
+  spin (50);
+  g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "Exchange is not set up"));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  close_window (window);
+}
+
+static void
+test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
+                                  gconstpointer  data)
+{
+  guint16 closed = mr_test_closed_port ();
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", closed);
+  MrWindow *window;
+  MrComposePage *compose;
+  GtkTextBuffer *buffer;
+  GtkTextIter start, end;
+  g_autofree char *body = NULL;
+
+  mr_test_write_file (dirs->company_path, company);
+
+  /* A mailto: link fills the pane; its header values cannot carry line breaks. */
+  window = open_window ();
+  mr_window_open_mailto (window, "mailto:bob@example.org?subject=Hello%20there%0D%0ABcc:%20x@evil.example&cc=carol@example.org&body=Line%201%0ALine%202");
+  compose = mr_window_get_compose_page (window);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "compose");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"))), ==, "bob@example.org");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (compose, MR_TYPE_COMPOSE_PAGE, "cc_row"))), ==, "carol@example.org");
+  g_assert_null (strchr (gtk_editable_get_text (GTK_EDITABLE (child (compose, MR_TYPE_COMPOSE_PAGE, "subject_row"))), '\n'));
+  buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view")));
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  body = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_assert_cmpstr (body, ==, "Line 1\nLine 2");
+
+  /* The draft survives a closed window. */
+  spin (700);
+  close_window (window);
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"))), ==, "bob@example.org");
+
+  /* Nobody listening: the mail waits in the outbox, and the Sent page offers to retry or cancel it. */
+  mr_window_show_page (window, "compose");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (compose_idle, compose, "the send");
+  spin (100);
+  g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "outbox"));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (child (mr_window_get_sent_page (window), MR_TYPE_SENT_PAGE, "state_filter")), 2);
+  spin (100);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 1);
+  mr_window_show_page (window, "sent");
+  screenshot (window, "outbox.png");
   close_window (window);
 }
 
@@ -988,6 +1114,8 @@ main (int    argc,
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);
   ADD ("/gui/no-keyring", test_no_keyring);
+  ADD ("/gui/compose-and-sent", test_compose_and_sent);
+  ADD ("/gui/compose-draft-mailto-outbox", test_compose_draft_mailto_outbox);
   ADD ("/gui/send-test-email", test_send_test_email);
   ADD ("/gui/check-server-and-pin", test_check_server_and_pin);
 #undef ADD

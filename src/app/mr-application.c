@@ -56,6 +56,26 @@ mr_application_activate (GApplication *application)
   gtk_window_present (window);
 }
 
+/* mailto: links open the compose pane. */
+static void
+mr_application_open (GApplication  *application,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  GtkWindow *window;
+
+  mr_application_activate (application);
+  window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (g_ascii_strncasecmp (uri, "mailto:", 7) == 0)
+        mr_window_open_mailto (MR_WINDOW (window), uri);
+    }
+}
+
 static void
 mr_application_startup (GApplication *application)
 {
@@ -73,6 +93,7 @@ mr_application_class_init (MrApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   app_class->activate = mr_application_activate;
+  app_class->open = mr_application_open;
   app_class->startup = mr_application_startup;
 }
 
@@ -86,7 +107,7 @@ mr_application_new (void)
 {
   return g_object_new (MR_TYPE_APPLICATION,
                        "application-id", MAILROOM_APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/io/github/mailroom/Mailroom",
                        NULL);
 }

@@ -16,6 +16,10 @@ struct _MrWindow
   GCancellable         *cancellable;
   MrCompanyPage        *company_page;
   MrUserPage           *user_page;
+  MrComposePage        *compose_page;
+  MrSentPage           *sent_page;
+  MrSentLog            *log;
+  guint                 outbox_timer;
   gboolean              busy;
 
   AdwToastOverlay      *toast_overlay;
@@ -51,6 +55,18 @@ MrUserPage *
 mr_window_get_user_page (MrWindow *self)
 {
   return self->user_page;
+}
+
+MrComposePage *
+mr_window_get_compose_page (MrWindow *self)
+{
+  return self->compose_page;
+}
+
+MrSentPage *
+mr_window_get_sent_page (MrWindow *self)
+{
+  return self->sent_page;
 }
 
 gboolean
@@ -134,7 +150,9 @@ mr_window_show_page (MrWindow   *self,
       gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
 
   if ((g_str_equal (name, "company") && self->company_page == NULL) ||
-      (g_str_equal (name, "user") && self->user_page == NULL))
+      (g_str_equal (name, "user") && self->user_page == NULL) ||
+      (g_str_equal (name, "compose") && self->compose_page == NULL) ||
+      (g_str_equal (name, "sent") && self->sent_page == NULL))
     gtk_stack_set_visible_child_name (self->stack, "error");
   else
     gtk_stack_set_visible_child_name (self->stack, name);
@@ -163,8 +181,26 @@ on_page_changes (MrWindow *self)
 }
 
 static void
+on_compose_sent (MrWindow *self)
+{
+  if (self->sent_page != NULL)
+    mr_sent_page_refresh (self->sent_page);
+}
+
+static void
 remove_settings_pages (MrWindow *self)
 {
+  if (self->compose_page != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->compose_page, self);
+      gtk_stack_remove (self->stack, GTK_WIDGET (self->compose_page));
+      self->compose_page = NULL;
+    }
+  if (self->sent_page != NULL)
+    {
+      gtk_stack_remove (self->stack, GTK_WIDGET (self->sent_page));
+      self->sent_page = NULL;
+    }
   if (self->company_page != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->company_page, self);
@@ -206,6 +242,23 @@ mr_window_reload (MrWindow *self)
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->user_page), "user");
   gtk_stack_page_set_title (stack_page, _("My settings"));
   g_signal_connect_swapped (self->user_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
+
+  /* The sent log: Compose records into it, Sent shows it. */
+  g_clear_object (&self->log);
+  self->log = mr_sent_log_open (NULL, &error);
+  if (self->log == NULL)
+    {
+      adw_status_page_set_description (self->error_page, error->message);
+      mr_window_show_page (self, page ? page : "company");
+      return;
+    }
+  self->compose_page = mr_compose_page_new (self->settings, self->log);
+  stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->compose_page), "compose");
+  gtk_stack_page_set_title (stack_page, _("Compose"));
+  self->sent_page = mr_sent_page_new (self->settings, self->log);
+  stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->sent_page), "sent");
+  gtk_stack_page_set_title (stack_page, _("Sent"));
+  g_signal_connect_swapped (self->compose_page, "sent", G_CALLBACK (on_compose_sent), self);
 
   mr_window_show_page (self, page ? page : "company");
 }
@@ -304,12 +357,16 @@ mr_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->state);
+  g_clear_handle_id (&self->outbox_timer, g_source_remove);
   self->company_page = NULL;
   self->user_page = NULL;
+  self->compose_page = NULL;
+  self->sent_page = NULL;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_WINDOW);
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->log);
 
   G_OBJECT_CLASS (mr_window_parent_class)->dispose (object);
 }
@@ -369,6 +426,27 @@ mr_window_init (MrWindow *self)
     g_message ("The GSettings schema %s is not installed: the window size is not remembered", MAILROOM_APP_ID);
 }
 
+/* The outbox is tried every minute while the window is open. */
+static gboolean
+on_outbox_timer (gpointer user_data)
+{
+  MrWindow *self = user_data;
+
+  if (self->sent_page != NULL)
+    mr_sent_page_process_outbox (self->sent_page);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+mr_window_open_mailto (MrWindow   *self,
+                       const char *uri)
+{
+  if (self->compose_page == NULL)
+    return;
+  mr_compose_page_open_mailto (self->compose_page, uri);
+  mr_window_show_page (self, "compose");
+}
+
 MrWindow *
 mr_window_new (GtkApplication *application)
 {
@@ -377,5 +455,6 @@ mr_window_new (GtkApplication *application)
 
   mr_window_reload (self);
   mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
+  self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);
   return self;
 }

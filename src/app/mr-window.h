@@ -4,6 +4,8 @@
 #include <adwaita.h>
 
 #include "mr-company-page.h"
+#include "mr-compose-page.h"
+#include "mr-sent-page.h"
 #include "mr-user-page.h"
 
 G_BEGIN_DECLS
@@ -17,6 +19,11 @@ MrWindow       *mr_window_new              (GtkApplication *application);
 /* NULL while the settings cannot be read (the window then shows why). */
 MrCompanyPage  *mr_window_get_company_page (MrWindow       *self);
 MrUserPage     *mr_window_get_user_page    (MrWindow       *self);
+MrComposePage  *mr_window_get_compose_page (MrWindow       *self);
+MrSentPage     *mr_window_get_sent_page    (MrWindow       *self);
+/* Shows the compose pane filled from a mailto: link. */
+void            mr_window_open_mailto      (MrWindow       *self,
+                                            const char     *uri);
 
 /* "company", "user", "compose", "mailshots" or "sent". */
 void            mr_window_show_page        (MrWindow       *self,

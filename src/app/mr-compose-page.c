@@ -1,0 +1,1019 @@
+/* mr-compose-page.c: the compose pane */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mr-compose-page.h"
+#include "mr-outbox.h"
+#include "mr-template.h"
+
+struct _MrComposePage
+{
+  AdwBin               parent_instance;
+
+  MrSettings          *settings;
+  MrSentLog           *log;
+  GPtrArray           *templates;      /* MrTemplate, in the combo's order after "Blank" */
+  GHashTable          *variable_rows;  /* name → AdwEntryRow */
+  GPtrArray           *attachments;    /* char* paths added here */
+  GPtrArray           *attachment_rows;
+  GCancellable        *cancellable;
+  guint                draft_timeout;
+  gboolean             loading;
+  gboolean             busy;
+
+  AdwComboRow         *template_row;
+  AdwComboRow         *via_row;
+  AdwEntryRow         *to_row;
+  AdwEntryRow         *cc_row;
+  AdwEntryRow         *bcc_row;
+  AdwPreferencesGroup *variables_group;
+  AdwEntryRow         *subject_row;
+  GtkTextView         *text_view;
+  GtkTextView         *html_view;
+  AdwPreferencesGroup *attachments_group;
+  AdwActionRow        *size_row;
+  GtkSpinner          *spinner;
+  GtkLabel            *status_label;
+  GtkWidget           *send_button;
+  GtkWidget           *cancel_button;
+  GtkWidget           *preview_button;
+};
+
+G_DEFINE_FINAL_TYPE (MrComposePage, mr_compose_page, ADW_TYPE_BIN)
+
+enum {
+  SENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void schedule_draft (MrComposePage *self);
+static void refresh_variables (MrComposePage *self);
+
+/* ---- Small helpers ---------------------------------------------------------------------------- */
+
+static char *
+buffer_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+set_buffer_text (GtkTextView *view,
+                 const char  *text)
+{
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), text ? text : "", -1);
+}
+
+/* "a@x, b@y" → addresses; FALSE with the first bad one named. */
+static gboolean
+parse_addresses (const char  *text,
+                 GPtrArray   *into,
+                 GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit_set (text, ",;", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_autofree char *address = g_strstrip (g_strdup (parts[i]));
+
+      if (*address == '\0')
+        continue;
+      if (!mr_validate_address (address, error))
+        return FALSE;
+      if (into != NULL)
+        g_ptr_array_add (into, g_steal_pointer (&address));
+    }
+  return TRUE;
+}
+
+static void
+check_address_row (AdwEntryRow *row)
+{
+  g_autoptr(GError) error = NULL;
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+
+  if (parse_addresses (text, NULL, &error))
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (row), NULL);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+    }
+  else
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (row), error->message);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, error->message, -1);
+    }
+}
+
+static void
+set_status (MrComposePage *self,
+            const char    *text)
+{
+  gtk_label_set_text (self->status_label, text ? text : "");
+}
+
+const char *
+mr_compose_page_get_status (MrComposePage *self)
+{
+  return gtk_label_get_text (self->status_label);
+}
+
+gboolean
+mr_compose_page_get_busy (MrComposePage *self)
+{
+  return self->busy;
+}
+
+static MrTemplate *
+selected_template (MrComposePage *self)
+{
+  guint selected = adw_combo_row_get_selected (self->template_row);
+
+  if (selected == 0 || selected == GTK_INVALID_LIST_POSITION || selected > self->templates->len)
+    return NULL;
+  return g_ptr_array_index (self->templates, selected - 1);
+}
+
+/* ---- Attachments ------------------------------------------------------------------------------ */
+
+static void rebuild_attachments (MrComposePage *self);
+
+static void
+on_remove_attachment (GtkButton     *button,
+                      MrComposePage *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (button), "path");
+
+  for (guint i = 0; i < self->attachments->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->attachments, i), path))
+      {
+        g_ptr_array_remove_index (self->attachments, i);
+        break;
+      }
+  rebuild_attachments (self);
+  schedule_draft (self);
+}
+
+static void
+rebuild_attachments (MrComposePage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  guint64 total = 0;
+  guint count = 0;
+  g_autofree char *encoded = NULL;
+  g_autofree char *title = NULL;
+
+  for (guint i = 0; i < self->attachment_rows->len; i++)
+    adw_preferences_group_remove (self->attachments_group, g_ptr_array_index (self->attachment_rows, i));
+  g_ptr_array_set_size (self->attachment_rows, 0);
+
+  for (guint source = 0; source < 2; source++)
+    {
+      guint n = source == 0 ? (template_ ? template_->attachments->len : 0) : self->attachments->len;
+
+      for (guint i = 0; i < n; i++)
+        {
+          const char *path = source == 0 ? ((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path
+                                         : g_ptr_array_index (self->attachments, i);
+          g_autoptr(GFile) file = g_file_new_for_path (path);
+          g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+          g_autofree char *basename = g_path_get_basename (path);
+          g_autofree char *size = info ? g_format_size (g_file_info_get_size (info)) : g_strdup (_("missing"));
+          GtkWidget *row = adw_action_row_new ();
+
+          g_autofree char *subtitle = source == 0 ? g_strdup_printf (_("%s, from the template"), size) : g_strdup (size);
+
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), basename);
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+          if (source == 1)
+            {
+              GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
+              g_autofree char *label = g_strdup_printf (_("Remove %s"), basename);
+
+              gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+              gtk_widget_add_css_class (remove, "flat");
+              gtk_widget_set_tooltip_text (remove, label);
+              gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+              g_object_set_data_full (G_OBJECT (remove), "path", g_strdup (path), g_free);
+              g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_attachment), self);
+              adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+            }
+          adw_preferences_group_add (self->attachments_group, row);
+          g_ptr_array_add (self->attachment_rows, row);
+          if (info != NULL)
+            total += g_file_info_get_size (info);
+          count++;
+        }
+    }
+
+  /* What counts against a server's limit is the encoded size: base64 adds a third. */
+  encoded = g_format_size (total * 4 / 3);
+  title = count == 0 ? g_strdup (_("No attachments"))
+                     : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u attachment, about %s encoded",
+                                                     "%u attachments, about %s encoded", count), count, encoded);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->size_row), title);
+}
+
+static void
+on_file_chosen (GtkNativeDialog *dialog,
+                int              response,
+                MrComposePage   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        {
+          g_autoptr(GFile) file = g_list_model_get_item (files, i);
+          char *path = g_file_get_path (file);
+
+          if (path != NULL)
+            g_ptr_array_add (self->attachments, path);
+        }
+      rebuild_attachments (self);
+      schedule_draft (self);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_attach_clicked (MrComposePage *self)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Attach Files"),
+                                                               GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Attach"), _("_Cancel"));
+
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_file_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Files dropped on the pane are attached. */
+static gboolean
+on_drop (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         MrComposePage *self)
+{
+  GSList *files = g_value_get_boxed (value);
+
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      char *path = g_file_get_path (l->data);
+      if (path != NULL)
+        g_ptr_array_add (self->attachments, path);
+    }
+  rebuild_attachments (self);
+  schedule_draft (self);
+  return TRUE;
+}
+
+/* ---- Variables -------------------------------------------------------------------------------- */
+
+static MrTemplate *
+template_from_fields (MrComposePage *self)
+{
+  MrTemplate *current = selected_template (self);
+  MrTemplate *template_ = mr_template_new ();
+  g_autofree char *text = buffer_text (self->text_view);
+  g_autofree char *html = buffer_text (self->html_view);
+
+  template_->name = g_strdup (current ? current->name : _("Blank message"));
+  g_free (template_->subject);
+  template_->subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_row)));
+  template_->text = *text || !*html ? g_steal_pointer (&text) : NULL;
+  template_->html = *html ? g_steal_pointer (&html) : NULL;
+  if (current != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_free (template_->route);
+      template_->route = g_strdup (current->route);
+      template_->app = g_strdup (current->app);
+      g_free (template_->log);
+      template_->log = g_strdup (current->log);
+      template_->strict = current->strict;
+      g_hash_table_iter_init (&iter, current->partials);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (template_->partials, g_strdup (key), g_strdup (value));
+      for (guint i = 0; i < current->attachments->len; i++)
+        {
+          MrTemplateAttachment *from = g_ptr_array_index (current->attachments, i);
+          MrTemplateAttachment *copy = g_new0 (MrTemplateAttachment, 1);
+
+          copy->path = g_strdup (from->path);
+          copy->filename = g_strdup (from->filename);
+          copy->content_id = g_strdup (from->content_id);
+          g_ptr_array_add (template_->attachments, copy);
+        }
+    }
+  return template_;
+}
+
+static void
+on_variable_changed (MrComposePage *self)
+{
+  schedule_draft (self);
+}
+
+static void
+refresh_variables (MrComposePage *self)
+{
+  g_autoptr(MrTemplate) template_ = template_from_fields (self);
+  g_autoptr(GPtrArray) names = mr_template_list_variables (template_, NULL);
+  GHashTableIter iter;
+  gpointer key, row;
+
+  if (names == NULL)  /* a syntax error while typing: keep what is there */
+    return;
+
+  /* Rows for names no longer used go; new names get rows; typed values stay. */
+  g_hash_table_iter_init (&iter, self->variable_rows);
+  while (g_hash_table_iter_next (&iter, &key, &row))
+    {
+      gboolean used = FALSE;
+
+      for (guint i = 0; i < names->len; i++)
+        used = used || g_str_equal (g_ptr_array_index (names, i), key);
+      if (!used)
+        {
+          adw_preferences_group_remove (self->variables_group, row);
+          g_hash_table_iter_remove (&iter);
+        }
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      GtkWidget *entry;
+
+      if (g_hash_table_contains (self->variable_rows, name))
+        continue;
+      entry = adw_entry_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (entry), name);
+      g_signal_connect_swapped (entry, "changed", G_CALLBACK (on_variable_changed), self);
+      adw_preferences_group_add (self->variables_group, entry);
+      g_hash_table_insert (self->variable_rows, g_strdup (name), entry);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->variables_group), g_hash_table_size (self->variable_rows) > 0);
+}
+
+void
+mr_compose_page_set_variable (MrComposePage *self,
+                              const char    *name,
+                              const char    *value)
+{
+  GtkWidget *row = g_hash_table_lookup (self->variable_rows, name);
+
+  if (row != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (row), value);
+}
+
+/* The typed values as data; dotted names make nested objects. */
+static JsonNode *
+variables_data (MrComposePage *self)
+{
+  JsonObject *root = json_object_new ();
+  GHashTableIter iter;
+  gpointer key, row;
+
+  g_hash_table_iter_init (&iter, self->variable_rows);
+  while (g_hash_table_iter_next (&iter, &key, &row))
+    {
+      const char *value = gtk_editable_get_text (GTK_EDITABLE (row));
+      g_auto(GStrv) parts = g_strsplit (key, ".", -1);
+      JsonObject *object = root;
+
+      if (*value == '\0')
+        continue;
+      for (guint p = 0; parts[p + 1] != NULL; p++)
+        {
+          if (!json_object_has_member (object, parts[p]) || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, parts[p])))
+            json_object_set_object_member (object, parts[p], json_object_new ());
+          object = json_object_get_object_member (object, parts[p]);
+        }
+      json_object_set_string_member (object, parts[g_strv_length (parts) - 1], value);
+    }
+  return json_node_init_object (json_node_alloc (), root);
+}
+
+/* ---- Drafts ----------------------------------------------------------------------------------- */
+
+static char *
+draft_path (void)
+{
+  const char *data_home = g_getenv ("XDG_DATA_HOME");
+
+  if (data_home == NULL || !g_path_is_absolute (data_home))
+    data_home = g_get_user_data_dir ();
+  return g_build_filename (data_home, "mailroom", "draft.json", NULL);
+}
+
+static gboolean
+save_draft (gpointer user_data)
+{
+  MrComposePage *self = user_data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = buffer_text (self->text_view);
+  g_autofree char *html = buffer_text (self->html_view);
+  g_autofree char *path = draft_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *json = NULL;
+  MrTemplate *template_ = selected_template (self);
+  GHashTableIter iter;
+  gpointer key, row;
+
+  self->draft_timeout = 0;
+  json_builder_begin_object (builder);
+#define MEMBER(name, value) json_builder_set_member_name (builder, name); json_builder_add_string_value (builder, value)
+  MEMBER ("template", template_ ? template_->name : "");
+  MEMBER ("to", gtk_editable_get_text (GTK_EDITABLE (self->to_row)));
+  MEMBER ("cc", gtk_editable_get_text (GTK_EDITABLE (self->cc_row)));
+  MEMBER ("bcc", gtk_editable_get_text (GTK_EDITABLE (self->bcc_row)));
+  MEMBER ("subject", gtk_editable_get_text (GTK_EDITABLE (self->subject_row)));
+  MEMBER ("text", text);
+  MEMBER ("html", html);
+#undef MEMBER
+  json_builder_set_member_name (builder, "variables");
+  json_builder_begin_object (builder);
+  g_hash_table_iter_init (&iter, self->variable_rows);
+  while (g_hash_table_iter_next (&iter, &key, &row))
+    {
+      json_builder_set_member_name (builder, key);
+      json_builder_add_string_value (builder, gtk_editable_get_text (GTK_EDITABLE (row)));
+    }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "attachments");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->attachments->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (self->attachments, i));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, TRUE);
+
+  /* Written atomically: a crash leaves the previous draft, never half of one. */
+  g_mkdir_with_parents (dir, 0700);
+  g_file_set_contents_full (path, json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_draft (MrComposePage *self)
+{
+  if (self->loading)
+    return;
+  if (self->draft_timeout != 0)
+    g_source_remove (self->draft_timeout);
+  self->draft_timeout = g_timeout_add (500, save_draft, self);
+}
+
+static void
+forget_draft (void)
+{
+  g_autofree char *path = draft_path ();
+  g_unlink (path);
+}
+
+static void
+restore_draft (MrComposePage *self)
+{
+  g_autofree char *path = draft_path ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *draft;
+  const char *template_name;
+
+  if (!json_parser_load_from_file (parser, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  draft = json_node_get_object (json_parser_get_root (parser));
+
+  self->loading = TRUE;
+  template_name = json_object_get_string_member_with_default (draft, "template", "");
+  if (*template_name != '\0')
+    mr_compose_page_select_template (self, template_name);
+  gtk_editable_set_text (GTK_EDITABLE (self->to_row), json_object_get_string_member_with_default (draft, "to", ""));
+  gtk_editable_set_text (GTK_EDITABLE (self->cc_row), json_object_get_string_member_with_default (draft, "cc", ""));
+  gtk_editable_set_text (GTK_EDITABLE (self->bcc_row), json_object_get_string_member_with_default (draft, "bcc", ""));
+  gtk_editable_set_text (GTK_EDITABLE (self->subject_row), json_object_get_string_member_with_default (draft, "subject", ""));
+  set_buffer_text (self->text_view, json_object_get_string_member_with_default (draft, "text", ""));
+  set_buffer_text (self->html_view, json_object_get_string_member_with_default (draft, "html", ""));
+  if (json_object_has_member (draft, "attachments"))
+    {
+      JsonArray *files = json_object_get_array_member (draft, "attachments");
+      for (guint i = 0; i < json_array_get_length (files); i++)
+        g_ptr_array_add (self->attachments, g_strdup (json_array_get_string_element (files, i)));
+    }
+  refresh_variables (self);
+  if (json_object_has_member (draft, "variables"))
+    {
+      JsonObject *values = json_object_get_object_member (draft, "variables");
+      GList *names = json_object_get_members (values);
+
+      for (GList *l = names; l != NULL; l = l->next)
+        mr_compose_page_set_variable (self, l->data, json_object_get_string_member (values, l->data));
+      g_list_free (names);
+    }
+  rebuild_attachments (self);
+  self->loading = FALSE;
+}
+
+/* ---- Templates -------------------------------------------------------------------------------- */
+
+static void
+on_template_selected (MrComposePage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  gboolean was_loading = self->loading;
+
+  self->loading = TRUE;
+  if (template_ != NULL)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->subject_row), template_->subject ? template_->subject : "");
+      set_buffer_text (self->text_view, template_->text);
+      set_buffer_text (self->html_view, template_->html);
+      /* The template's route: Exchange when it asks for it, SMTP otherwise ("auto" sends by SMTP for now). */
+      adw_combo_row_set_selected (self->via_row, g_strcmp0 (template_->route, "exchange") == 0 ? 1 : 0);
+    }
+  refresh_variables (self);
+  rebuild_attachments (self);
+  self->loading = was_loading;
+  schedule_draft (self);
+}
+
+gboolean
+mr_compose_page_select_template (MrComposePage *self,
+                                 const char    *name)
+{
+  for (guint i = 0; i < self->templates->len; i++)
+    if (g_strcmp0 (((MrTemplate *) g_ptr_array_index (self->templates, i))->name, name) == 0)
+      {
+        adw_combo_row_set_selected (self->template_row, i + 1);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+load_templates (MrComposePage *self)
+{
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+
+  g_clear_pointer (&self->templates, g_ptr_array_unref);
+  self->templates = mr_template_list (NULL);
+  gtk_string_list_append (names, _("Blank message"));
+  for (guint i = 0; i < self->templates->len; i++)
+    {
+      MrTemplate *template_ = g_ptr_array_index (self->templates, i);
+      g_autofree char *label = template_->scope == MR_TEMPLATE_SCOPE_COMPANY
+                                 ? g_strdup_printf (_("%s (company)"), template_->name) : g_strdup (template_->name);
+      gtk_string_list_append (names, label);
+    }
+  adw_combo_row_set_model (self->template_row, G_LIST_MODEL (names));
+}
+
+/* ---- Building and sending --------------------------------------------------------------------- */
+
+typedef struct {
+  MrSettings   *settings;
+  MrSentLog    *log;
+  MrOutgoing   *outgoing;
+  char         *route;
+  char         *app;
+  char         *template_name;
+  char         *log_option;
+} SendJob;
+
+static void
+send_job_free (SendJob *job)
+{
+  g_clear_object (&job->settings);
+  g_clear_object (&job->log);
+  mr_outgoing_free (job->outgoing);
+  g_free (job->route);
+  g_free (job->app);
+  g_free (job->template_name);
+  g_free (job->log_option);
+  g_free (job);
+}
+
+/* Renders the fields into a message; NULL with the reason shown when something is missing. */
+static MrOutgoing *
+build_outgoing (MrComposePage  *self,
+                MrTemplate    **used,
+                GPtrArray     **missing,
+                GError        **error)
+{
+  g_autoptr(MrTemplate) template_ = template_from_fields (self);
+  g_autoptr(JsonNode) data = variables_data (self);
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+
+  if (!parse_addresses (gtk_editable_get_text (GTK_EDITABLE (self->to_row)), outgoing->to, error))
+    {
+      g_prefix_error (error, _("To: "));
+      return NULL;
+    }
+  if (!parse_addresses (gtk_editable_get_text (GTK_EDITABLE (self->cc_row)), outgoing->cc, error))
+    {
+      g_prefix_error (error, _("Cc: "));
+      return NULL;
+    }
+  if (!parse_addresses (gtk_editable_get_text (GTK_EDITABLE (self->bcc_row)), outgoing->bcc, error))
+    {
+      g_prefix_error (error, _("Bcc: "));
+      return NULL;
+    }
+
+  rendered = mr_template_render (template_, data, error);
+  if (rendered == NULL)
+    return NULL;
+  if (missing != NULL)
+    *missing = g_ptr_array_ref (rendered->missing);
+  mr_template_fill_outgoing (template_, rendered, outgoing);
+  for (guint i = 0; i < self->attachments->len; i++)
+    mr_outgoing_add_attachment (outgoing, g_ptr_array_index (self->attachments, i), NULL, NULL);
+  if (used != NULL)
+    *used = g_steal_pointer (&template_);
+  return g_steal_pointer (&outgoing);
+}
+
+static void
+send_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SendJob *job = task_data;
+  GError *error = NULL;
+  MrSendReport *report = mr_outbox_send_sync (job->settings, job->log, job->app, job->route, job->outgoing,
+                                              job->template_name, job->log_option, NULL, cancellable, &error);
+
+  if (report != NULL)
+    g_task_return_pointer (task, report, (GDestroyNotify) mr_send_report_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+set_busy (MrComposePage *self,
+          gboolean       busy)
+{
+  self->busy = busy;
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_set_sensitive (self->send_button, !busy);
+  if (busy)
+    gtk_spinner_start (self->spinner);
+  else
+    gtk_spinner_stop (self->spinner);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(MrComposePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSendReport) report = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (self->status_label == NULL)  /* disposed */
+    return;
+  set_busy (self, FALSE);
+  if (report == NULL)
+    {
+      set_status (self, error->message);
+      return;
+    }
+
+  if (report->state == MR_SENT_STATE_ACCEPTED)
+    {
+      g_autofree char *status = g_strdup_printf (_("Accepted by the server. The Sent page has it (%s)."), report->message_id);
+
+      set_status (self, status);
+      /* Sent: the draft has done its work. */
+      self->loading = TRUE;
+      gtk_editable_set_text (GTK_EDITABLE (self->to_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->cc_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->bcc_row), "");
+      g_ptr_array_set_size (self->attachments, 0);
+      rebuild_attachments (self);
+      self->loading = FALSE;
+      forget_draft ();
+    }
+  else if (report->state == MR_SENT_STATE_QUEUED)
+    {
+      g_autofree char *status = g_strdup_printf (_("Not sent yet: %s\nIt waits in the outbox and will be tried again."),
+                                                 report->failure ? report->failure->message : "");
+      set_status (self, status);
+      forget_draft ();
+    }
+  else
+    set_status (self, report->failure ? report->failure->message : _("Sending failed."));
+  g_signal_emit (self, signals[SENT], 0);
+}
+
+static void
+on_send_clicked (MrComposePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) used = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(MrSettings) snapshot = NULL;
+  g_autoptr(MrDelivery) delivery = NULL;
+  MrTemplate *current = selected_template (self);
+  MrOutgoing *outgoing;
+  SendJob *job;
+  g_autofree char *status = NULL;
+  gboolean exchange = adw_combo_row_get_selected (self->via_row) == 1;
+
+  if (self->busy)
+    return;
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_row)) == '\0')
+    {
+      set_status (self, _("Enter at least one recipient in To."));
+      gtk_widget_grab_focus (GTK_WIDGET (self->to_row));
+      return;
+    }
+  outgoing = build_outgoing (self, &used, NULL, &error);
+  if (outgoing == NULL)
+    {
+      set_status (self, error->message);
+      return;
+    }
+
+  /* The worker reads its own copy of the settings: the window may change them meanwhile. */
+  snapshot = mr_settings_new (NULL, NULL);
+  if (!mr_settings_load (snapshot, &error))
+    {
+      mr_outgoing_free (outgoing);
+      set_status (self, error->message);
+      return;
+    }
+  delivery = mr_delivery_new (snapshot, current ? current->app : NULL, NULL);
+
+  job = g_new0 (SendJob, 1);
+  job->settings = g_steal_pointer (&snapshot);
+  job->log = g_object_ref (self->log);
+  job->outgoing = outgoing;
+  job->route = g_strdup (exchange ? "exchange" : "smtp");
+  job->app = g_strdup (current ? current->app : NULL);
+  job->template_name = current ? g_strdup (current->name) : NULL;
+  job->log_option = g_strdup (used->log);
+
+  status = exchange ? g_strdup (_("Sending via Exchange…"))
+                    : g_strdup_printf (_("Sending via SMTP to %s…"),
+                                       delivery ? mr_delivery_get_route (delivery) : _("the server"));
+  set_status (self, status);
+  set_busy (self, TRUE);
+
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->cancellable, on_sent, g_object_ref (self));
+  g_task_set_source_tag (task, on_send_clicked);
+  g_task_set_task_data (task, job, (GDestroyNotify) send_job_free);
+  g_task_run_in_thread (task, send_thread);
+}
+
+static void
+on_cancel_clicked (MrComposePage *self)
+{
+  g_cancellable_cancel (self->cancellable);
+}
+
+static void
+on_preview_clicked (MrComposePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) missing = NULL;
+  g_autoptr(MrOutgoing) outgoing = build_outgoing (self, NULL, &missing, &error);
+  GString *preview = g_string_new (NULL);
+  GtkWidget *dialog, *scrolled, *view;
+  g_autofree char *derived = NULL;
+
+  if (outgoing == NULL)
+    g_string_append (preview, error->message);
+  else
+    {
+      g_string_append_printf (preview, _("Subject: %s\n\n"), outgoing->subject);
+      if (outgoing->text_body == NULL && outgoing->html_body != NULL)
+        derived = mr_html_to_text (outgoing->html_body);
+      g_string_append (preview, outgoing->text_body ? outgoing->text_body : derived ? derived : "");
+      for (guint i = 0; missing != NULL && i < missing->len; i++)
+        g_string_append_printf (preview, _("\n⚠ The variable “%s” has no value."), (const char *) g_ptr_array_index (missing, i));
+    }
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Preview"),
+                                   _("As the recipients will read the text part"));
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
+  gtk_scrolled_window_set_min_content_width (GTK_SCROLLED_WINDOW (scrolled), 420);
+  view = gtk_text_view_new ();
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), preview->str, -1);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scrolled);
+  g_string_free (preview, TRUE);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- mailto: ---------------------------------------------------------------------------------- */
+
+gboolean
+mr_compose_page_open_mailto (MrComposePage *self,
+                             const char    *uri)
+{
+  g_autofree char *rest = NULL;
+  g_autofree char *to = NULL;
+  char *query;
+
+  if (g_ascii_strncasecmp (uri, "mailto:", 7) != 0)
+    return FALSE;
+  rest = g_strdup (uri + 7);
+  query = strchr (rest, '?');
+  if (query != NULL)
+    *query++ = '\0';
+  to = g_uri_unescape_string (rest, NULL);
+
+  self->loading = TRUE;
+  adw_combo_row_set_selected (self->template_row, 0);
+  gtk_editable_set_text (GTK_EDITABLE (self->to_row), to ? to : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->cc_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->bcc_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->subject_row), "");
+  set_buffer_text (self->text_view, "");
+  set_buffer_text (self->html_view, "");
+  if (query != NULL)
+    {
+      g_auto(GStrv) pairs = g_strsplit (query, "&", -1);
+
+      for (guint i = 0; pairs[i] != NULL; i++)
+        {
+          char *equals = strchr (pairs[i], '=');
+          g_autofree char *value = NULL;
+
+          if (equals == NULL)
+            continue;
+          *equals = '\0';
+          value = g_uri_unescape_string (equals + 1, NULL);
+          if (value == NULL)
+            continue;
+          /* A link can never add a header: line breaks go, except in the body. */
+          if (g_ascii_strcasecmp (pairs[i], "body") == 0)
+            set_buffer_text (self->text_view, value);
+          else
+            {
+              g_strdelimit (value, "\r\n", ' ');
+              if (g_ascii_strcasecmp (pairs[i], "subject") == 0)
+                gtk_editable_set_text (GTK_EDITABLE (self->subject_row), value);
+              else if (g_ascii_strcasecmp (pairs[i], "cc") == 0)
+                gtk_editable_set_text (GTK_EDITABLE (self->cc_row), value);
+              else if (g_ascii_strcasecmp (pairs[i], "bcc") == 0)
+                gtk_editable_set_text (GTK_EDITABLE (self->bcc_row), value);
+              else if (g_ascii_strcasecmp (pairs[i], "to") == 0)
+                {
+                  const char *current = gtk_editable_get_text (GTK_EDITABLE (self->to_row));
+                  g_autofree char *joined = *current ? g_strdup_printf ("%s, %s", current, value) : g_strdup (value);
+                  gtk_editable_set_text (GTK_EDITABLE (self->to_row), joined);
+                }
+            }
+        }
+    }
+  self->loading = FALSE;
+  check_address_row (self->to_row);
+  check_address_row (self->cc_row);
+  check_address_row (self->bcc_row);
+  refresh_variables (self);
+  schedule_draft (self);
+  return TRUE;
+}
+
+/* ---- GObject ---------------------------------------------------------------------------------- */
+
+static void
+on_address_changed (GtkEditable   *editable,
+                    MrComposePage *self)
+{
+  check_address_row (ADW_ENTRY_ROW (editable));
+  schedule_draft (self);
+}
+
+static void
+on_content_changed (MrComposePage *self)
+{
+  if (!self->loading)
+    refresh_variables (self);
+  schedule_draft (self);
+}
+
+static void
+mr_compose_page_dispose (GObject *object)
+{
+  MrComposePage *self = MR_COMPOSE_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  /* Whatever was typed last is kept. */
+  if (self->draft_timeout != 0)
+    {
+      g_source_remove (self->draft_timeout);
+      save_draft (self);
+    }
+  g_clear_object (&self->settings);
+  g_clear_object (&self->log);
+  g_clear_pointer (&self->templates, g_ptr_array_unref);
+  g_clear_pointer (&self->variable_rows, g_hash_table_unref);
+  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_pointer (&self->attachment_rows, g_ptr_array_unref);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_COMPOSE_PAGE);
+  self->status_label = NULL;
+
+  G_OBJECT_CLASS (mr_compose_page_parent_class)->dispose (object);
+}
+
+static void
+mr_compose_page_class_init (MrComposePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_compose_page_dispose;
+
+  /* A send finished (accepted, queued or failed): the Sent page has something new. */
+  signals[SENT] = g_signal_new ("sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-compose-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, template_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, via_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, to_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, cc_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, bcc_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, variables_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, subject_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, text_view);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_view);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, attachments_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, size_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, send_button);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, preview_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_send_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_preview_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_attach_clicked);
+}
+
+static void
+mr_compose_page_init (MrComposePage *self)
+{
+  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->variable_rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->attachments = g_ptr_array_new_with_free_func (g_free);
+  self->attachment_rows = g_ptr_array_new ();
+  self->templates = g_ptr_array_new ();
+
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  g_signal_connect (self->to_row, "changed", G_CALLBACK (on_address_changed), self);
+  g_signal_connect (self->cc_row, "changed", G_CALLBACK (on_address_changed), self);
+  g_signal_connect (self->bcc_row, "changed", G_CALLBACK (on_address_changed), self);
+  g_signal_connect_swapped (self->subject_row, "changed", G_CALLBACK (on_content_changed), self);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->text_view), "changed", G_CALLBACK (on_content_changed), self);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_content_changed), self);
+}
+
+MrComposePage *
+mr_compose_page_new (MrSettings *settings,
+                     MrSentLog  *log)
+{
+  MrComposePage *self = g_object_new (MR_TYPE_COMPOSE_PAGE, NULL);
+
+  self->settings = g_object_ref (settings);
+  self->log = g_object_ref (log);
+  self->loading = TRUE;
+  load_templates (self);
+  g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_selected), self);
+  self->loading = FALSE;
+  restore_draft (self);
+  return self;
+}

@@ -1,0 +1,29 @@
+/* mr-compose-page.h: the compose pane: a template or a blank mail, recipients, variables, attachments */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-sent-log.h"
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_COMPOSE_PAGE (mr_compose_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrComposePage, mr_compose_page, MR, COMPOSE_PAGE, AdwBin)
+
+MrComposePage *mr_compose_page_new            (MrSettings    *settings,
+                                               MrSentLog     *log);
+/* Fills the pane from a mailto: link (RFC 6068): addresses, subject, body, cc, bcc. */
+gboolean       mr_compose_page_open_mailto    (MrComposePage *self,
+                                               const char    *uri);
+/* Selects a template by name; FALSE when there is none. */
+gboolean       mr_compose_page_select_template (MrComposePage *self,
+                                               const char    *name);
+void           mr_compose_page_set_variable   (MrComposePage *self,
+                                               const char    *name,
+                                               const char    *value);
+gboolean       mr_compose_page_get_busy       (MrComposePage *self);
+const char    *mr_compose_page_get_status     (MrComposePage *self);
+
+G_END_DECLS

@@ -1,0 +1,348 @@
+/* mr-sent-page.c: the Sent page */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "mr-outbox.h"
+#include "mr-sent-page.h"
+
+struct _MrSentPage
+{
+  AdwBin        parent_instance;
+
+  MrSettings   *settings;
+  MrSentLog    *log;
+  GPtrArray    *entries;     /* MrSentEntry, as shown */
+  GCancellable *cancellable;
+
+  GtkSearchEntry *search_entry;
+  GtkDropDown    *state_filter;
+  GtkDropDown    *date_filter;
+  GtkStack       *stack;
+  GtkListBox     *list;
+};
+
+G_DEFINE_FINAL_TYPE (MrSentPage, mr_sent_page, ADW_TYPE_BIN)
+
+static const char *
+state_label (MrSentState state)
+{
+  switch (state)
+    {
+    case MR_SENT_STATE_ACCEPTED: return _("Accepted by the server");
+    case MR_SENT_STATE_QUEUED: return _("Waiting in the outbox");
+    case MR_SENT_STATE_FAILED: return _("Failed");
+    case MR_SENT_STATE_CANCELLED: return _("Cancelled");
+    case MR_SENT_STATE_SENDING:
+    default: return _("Sending");
+    }
+}
+
+guint
+mr_sent_page_get_n_shown (MrSentPage *self)
+{
+  return self->entries ? self->entries->len : 0;
+}
+
+const char *
+mr_sent_page_get_subject (MrSentPage *self,
+                          guint       n)
+{
+  return ((MrSentEntry *) g_ptr_array_index (self->entries, n))->subject;
+}
+
+/* ---- Actions on one entry --------------------------------------------------------------------- */
+
+static void
+process_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(MrSentPage) self = user_data;
+  g_autoptr(GPtrArray) reports = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (self->list != NULL)
+    mr_sent_page_refresh (self);
+}
+
+static void
+process_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  MrSentLog *log = task_data;
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  GPtrArray *reports = NULL;
+
+  if (mr_settings_load (settings, NULL))
+    reports = mr_outbox_process_sync (settings, log, g_get_real_time () / G_USEC_PER_SEC, cancellable, NULL);
+  g_task_return_pointer (task, reports, reports ? (GDestroyNotify) g_ptr_array_unref : NULL);
+}
+
+static void
+run_outbox (MrSentPage *self)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, self->cancellable, process_done, g_object_ref (self));
+
+  g_task_set_source_tag (task, run_outbox);
+  g_task_set_task_data (task, g_object_ref (self->log), g_object_unref);
+  g_task_run_in_thread (task, process_thread);
+}
+
+void
+mr_sent_page_process_outbox (MrSentPage *self)
+{
+  run_outbox (self);
+}
+
+static void
+on_retry_clicked (GtkButton  *button,
+                  MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+
+  /* Its time is now; failed mail with a copy goes back to the outbox to be sent again. */
+  mr_sent_log_set_state (self->log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  run_outbox (self);
+}
+
+static void
+on_cancel_clicked (GtkButton  *button,
+                   MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+
+  mr_sent_log_set_state (self->log, id, MR_SENT_STATE_CANCELLED, 0, NULL);
+  mr_sent_page_refresh (self);
+}
+
+static void
+on_delete_clicked (GtkButton  *button,
+                   MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+
+  mr_sent_log_delete (self->log, id, NULL);
+  mr_sent_page_refresh (self);
+}
+
+static void
+on_details_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     MrSentPage       *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "id"));
+  g_autoptr(GBytes) copy = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *name = NULL;
+
+  if (!g_str_equal (response, "open"))
+    return;
+  copy = mr_sent_log_get_copy (self->log, id, NULL);
+  if (copy == NULL)
+    return;
+  /* A copy in the user's cache, opened with their mail reader. */
+  name = g_strdup_printf ("mailroom-%" G_GINT64_FORMAT ".eml", id);
+  path = g_build_filename (g_get_user_cache_dir (), name, NULL);
+  if (g_file_set_contents_full (path, g_bytes_get_data (copy, NULL), g_bytes_get_size (copy),
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
+    {
+      file = g_file_new_for_path (path);
+      g_app_info_launch_default_for_uri_async (g_file_get_uri (file), NULL, NULL, NULL, NULL);
+    }
+}
+
+static void
+on_row_activated (MrSentPage    *self,
+                  GtkListBoxRow *row)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (row), "id"));
+  g_autoptr(MrSentEntry) entry = mr_sent_log_get (self->log, id, NULL);
+  g_autoptr(GPtrArray) attempts = mr_sent_log_get_attempts (self->log, id, NULL);
+  GString *body = g_string_new (NULL);
+  g_autofree char *recipients = NULL;
+  GtkWidget *dialog;
+
+  if (entry == NULL)
+    return;
+  recipients = g_strjoinv (", ", entry->recipients);
+  g_string_append_printf (body, _("From: %s\nTo (all envelope recipients): %s\nMessage-ID: %s\nTemplate: %s\nState: %s\n"),
+                          entry->from_address, recipients, entry->message_id,
+                          entry->template_name ? entry->template_name : _("none"), state_label (entry->state));
+  for (guint i = 0; attempts != NULL && i < attempts->len; i++)
+    {
+      MrSentAttempt *attempt = g_ptr_array_index (attempts, i);
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (attempt->time);
+      g_autofree char *when = g_date_time_format (time, "%x %X");
+
+      g_string_append_printf (body, _("\n%s, %s through %s: %s\n%s\n"), when, attempt->outcome, attempt->route,
+                              attempt->server ? attempt->server : "", attempt->reply ? attempt->reply : "");
+    }
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), entry->subject, body->str);
+  g_string_free (body, TRUE);
+  adw_message_dialog_set_body_use_markup (ADW_MESSAGE_DIALOG (dialog), FALSE);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  if (entry->has_copy)
+    adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "open", _("_Open Copy"));
+  g_object_set_data (G_OBJECT (dialog), "id", GSIZE_TO_POINTER ((gsize) id));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_details_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- The list --------------------------------------------------------------------------------- */
+
+static GtkWidget *
+entry_button (MrSentPage  *self,
+              MrSentEntry *entry,
+              const char  *label,
+              GCallback    callback)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_object_set_data (G_OBJECT (button), "id", GSIZE_TO_POINTER ((gsize) entry->id));
+  g_signal_connect (button, "clicked", callback, self);
+  return button;
+}
+
+void
+mr_sent_page_refresh (MrSentPage *self)
+{
+  g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  MrSentQuery query = { *text ? text : NULL, NULL, 0, 0, -1, 500 };
+  GtkWidget *child;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  switch (gtk_drop_down_get_selected (self->state_filter))
+    {
+    case 1: query.state = MR_SENT_STATE_ACCEPTED; break;
+    case 2: query.state = MR_SENT_STATE_QUEUED; break;
+    case 3: query.state = MR_SENT_STATE_FAILED; break;
+    default: break;
+    }
+  switch (gtk_drop_down_get_selected (self->date_filter))
+    {
+    case 1:
+      {
+        g_autoptr(GDateTime) today = g_date_time_new_now_local ();
+        g_autoptr(GDateTime) midnight = g_date_time_new_local (g_date_time_get_year (today), g_date_time_get_month (today),
+                                                               g_date_time_get_day_of_month (today), 0, 0, 0);
+        query.since = g_date_time_to_unix (midnight);
+        break;
+      }
+    case 2: query.since = now - 7 * 86400; break;
+    case 3: query.since = now - 30 * 86400; break;
+    default: break;
+    }
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))) != NULL)
+    gtk_list_box_remove (self->list, child);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  self->entries = mr_sent_log_search (self->log, &query, NULL);
+  if (self->entries == NULL)
+    self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_entry_free);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      MrSentEntry *entry = g_ptr_array_index (self->entries, i);
+      GtkWidget *row = adw_action_row_new ();
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (entry->created);
+      g_autofree char *when = g_date_time_format (time, "%x %H:%M");
+      g_autofree char *to = g_strjoinv (", ", entry->recipients);
+      g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", to, when, state_label (entry->state));
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), *entry->subject ? entry->subject : _("(no subject)"));
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      g_object_set_data (G_OBJECT (row), "id", GSIZE_TO_POINTER ((gsize) entry->id));
+      if (entry->state == MR_SENT_STATE_QUEUED)
+        {
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), entry_button (self, entry, _("_Retry Now"), G_CALLBACK (on_retry_clicked)));
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), entry_button (self, entry, _("_Cancel"), G_CALLBACK (on_cancel_clicked)));
+        }
+      else if ((entry->state == MR_SENT_STATE_FAILED || entry->state == MR_SENT_STATE_CANCELLED) && entry->has_copy)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), entry_button (self, entry, _("Send _Again"), G_CALLBACK (on_retry_clicked)));
+      if (entry->state != MR_SENT_STATE_QUEUED && entry->state != MR_SENT_STATE_SENDING)
+        {
+          GtkWidget *remove = entry_button (self, entry, NULL, G_CALLBACK (on_delete_clicked));
+
+          gtk_button_set_icon_name (GTK_BUTTON (remove), "user-trash-symbolic");
+          gtk_widget_add_css_class (remove, "flat");
+          gtk_widget_set_tooltip_text (remove, _("Delete this entry and its copy"));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          _("Delete this entry and its copy"), -1);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+        }
+      gtk_list_box_append (self->list, row);
+    }
+  gtk_stack_set_visible_child_name (self->stack, self->entries->len > 0 ? "list" : "empty");
+}
+
+static void
+on_filter_changed (MrSentPage *self)
+{
+  if (self->log != NULL)
+    mr_sent_page_refresh (self);
+}
+
+static void
+mr_sent_page_dispose (GObject *object)
+{
+  MrSentPage *self = MR_SENT_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->log);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_SENT_PAGE);
+  self->list = NULL;
+
+  G_OBJECT_CLASS (mr_sent_page_parent_class)->dispose (object);
+}
+
+static void
+mr_sent_page_class_init (MrSentPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_sent_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-sent-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, state_filter);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, date_filter);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, list);
+  gtk_widget_class_bind_template_callback (widget_class, on_filter_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_activated);
+}
+
+static void
+mr_sent_page_init (MrSentPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+}
+
+MrSentPage *
+mr_sent_page_new (MrSettings *settings,
+                  MrSentLog  *log)
+{
+  MrSentPage *self = g_object_new (MR_TYPE_SENT_PAGE, NULL);
+
+  self->settings = g_object_ref (settings);
+  self->log = g_object_ref (log);
+  mr_sent_page_refresh (self);
+  /* Mail that waited while the app was closed goes now. */
+  run_outbox (self);
+  return self;
+}

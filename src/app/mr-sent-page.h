@@ -1,0 +1,25 @@
+/* mr-sent-page.h: the Sent page: the sent log, searchable, with the outbox in it */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-sent-log.h"
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_SENT_PAGE (mr_sent_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrSentPage, mr_sent_page, MR, SENT_PAGE, AdwBin)
+
+MrSentPage *mr_sent_page_new          (MrSettings  *settings,
+                                       MrSentLog   *log);
+void        mr_sent_page_refresh      (MrSentPage  *self);
+/* Sends, in the background, what waits in the outbox and is due. */
+void        mr_sent_page_process_outbox (MrSentPage *self);
+guint       mr_sent_page_get_n_shown  (MrSentPage  *self);
+/* The subject of shown row @n, for tests. */
+const char *mr_sent_page_get_subject  (MrSentPage  *self,
+                                       guint        n);
+
+G_END_DECLS
