@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -370,6 +371,92 @@ test_cli_send (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
 }
 
+/* Makes entry @id look @days old, as if the clock had moved on. */
+static void
+age_entry (const char *path,
+           gint64      id,
+           int         days)
+{
+  sqlite3 *db = NULL;
+  g_autofree char *sql = g_strdup_printf ("UPDATE messages SET created = created - %d WHERE id = %" G_GINT64_FORMAT,
+                                          days * 86400, id);
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_close (db);
+}
+
+static gint64
+add_final (MrSentLog   *log,
+           const char  *message_id,
+           MrSentState  state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: x\r\n\r\nbody\r\n", 21);
+  const char *recipients[] = { "ann@example.org", NULL };
+  gint64 id = mr_sent_log_add (log, message_id, "ann", NULL, NULL, "office@example.com", message_id, recipients,
+                               "full", message, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mr_sent_log_record_attempt (log, id, "smtp", "mx:25",
+                                             state == MR_SENT_STATE_QUEUED ? "temporary" : "accepted",
+                                             "250 ok", state, state == MR_SENT_STATE_QUEUED ? 100 : 0, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+/* log.retention_days removes old final entries, their attempts and copies; queued mail stays. */
+static void
+test_log_retention (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->data_home, "mailroom", "sent.db", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (25);
+  g_autoptr(MrSentLog) log = mr_sent_log_open (path, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GBytes) copy = NULL;
+  MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
+  g_autoptr(GPtrArray) found = NULL;
+  gint64 old_accepted, old_failed, old_queued, recent;
+
+  g_assert_nonnull (log);
+  old_accepted = add_final (log, "old-accepted@example.com", MR_SENT_STATE_ACCEPTED);
+  old_failed = add_final (log, "old-failed@example.com", MR_SENT_STATE_FAILED);
+  old_queued = add_final (log, "old-queued@example.com", MR_SENT_STATE_QUEUED);
+  recent = add_final (log, "recent@example.com", MR_SENT_STATE_ACCEPTED);
+  g_clear_object (&log);
+  age_entry (path, old_accepted, 40);
+  age_entry (path, old_failed, 31);
+  age_entry (path, old_queued, 40);
+  age_entry (path, recent, 29);
+
+  /* 0 keeps everything. */
+  set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "0");
+  log = mr_outbox_open_log (settings, path, &error);
+  g_assert_no_error (error);
+  found = mr_sent_log_search (log, &everything, &error);
+  g_assert_cmpuint (found->len, ==, 4);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  g_clear_object (&log);
+
+  set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "30");
+  log = mr_outbox_open_log (settings, path, &error);
+  g_assert_no_error (error);
+  found = mr_sent_log_search (log, &everything, &error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_null (mr_sent_log_get (log, old_accepted, NULL));
+  g_assert_null (mr_sent_log_get (log, old_failed, NULL));
+  g_assert_null (mr_sent_log_get_copy (log, old_accepted, NULL));
+  attempts = mr_sent_log_get_attempts (log, old_accepted, NULL);
+  g_assert_true (attempts == NULL || attempts->len == 0);
+  copy = mr_sent_log_get_copy (log, old_queued, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (copy);
+  g_assert_nonnull (mr_sent_log_get (log, recent, NULL));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -380,6 +467,7 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
   ADD ("/sent/log-basics", test_log_basics);
   ADD ("/sent/log-unwritable", test_log_unwritable);
+  ADD ("/sent/log-retention", test_log_retention);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "mr-app-resources.h"
+#include "mr-outbox.h"
 #include "mr-window.h"
 
 struct _MrWindow
@@ -245,7 +246,7 @@ mr_window_reload (MrWindow *self)
 
   /* The sent log: Compose records into it, Sent shows it. */
   g_clear_object (&self->log);
-  self->log = mr_sent_log_open (NULL, &error);
+  self->log = mr_outbox_open_log (self->settings, NULL, &error);
   if (self->log == NULL)
     {
       adw_status_page_set_description (self->error_page, error->message);

@@ -1091,12 +1091,7 @@ static MrSentLog *
 open_log (Invocation  *inv,
           GError     **error)
 {
-  MrSentLog *log = mr_sent_log_open (NULL, error);
-  gint64 days = mr_settings_get_effective_int (inv->settings, NULL, "log.retention_days");
-
-  if (log != NULL && days > 0 && mr_sent_log_purge (log, (guint) days, error) < 0)
-    g_clear_object (&log);
-  return log;
+  return mr_outbox_open_log (inv->settings, NULL, error);
 }
 
 static int

@@ -131,6 +131,22 @@ attempt (MrSentLog            *log,
   return g_steal_pointer (&report);
 }
 
+MrSentLog *
+mr_outbox_open_log (MrSettings  *settings,
+                    const char  *path,
+                    GError     **error)
+{
+  g_autoptr(MrSentLog) log = mr_sent_log_open (path, error);
+  gint64 days;
+
+  if (log == NULL)
+    return NULL;
+  days = mr_settings_get_effective_int (settings, NULL, "log.retention_days");
+  if (days > 0 && mr_sent_log_purge (log, (guint) MIN (days, G_MAXUINT), error) < 0)
+    return NULL;
+  return g_steal_pointer (&log);
+}
+
 MrSendReport *
 mr_outbox_send_sync (MrSettings     *settings,
                      MrSentLog      *log,

@@ -58,6 +58,13 @@ GPtrArray    *mr_outbox_process_sync     (MrSettings     *settings,
                                           GCancellable   *cancellable,
                                           GError        **error);
 
+/* Opens the sent log (NULL @path: the default) and removes the final entries, with their copies,
+ * older than log.retention_days (0: keep them): the log holds personal data. Queued mail stays.
+ * Errors: MR_SENT_LOG_ERROR_OPEN, MR_SENT_LOG_ERROR_WRITE. */
+MrSentLog    *mr_outbox_open_log         (MrSettings     *settings,
+                                          const char     *path,
+                                          GError        **error);
+
 /* When the next attempt is due after @attempts attempts, or 0 to give up. */
 gint64        mr_outbox_next_attempt     (gint64          created,
                                           guint           attempts,
