@@ -12,6 +12,7 @@
 
 #include "mr-error.h"
 #include "mr-test-utils.h"
+#include "mr-template.h"
 #include "mr-test-dialog.h"
 #include "mr-window.h"
 
@@ -672,6 +673,85 @@ test_compose_and_sent (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* A new user's way in: a blank message with two variables, HTML and a PDF becomes their template,
+ * which then sends like any other. */
+static void
+test_compose_save_template (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *pdf = g_build_filename (dirs->root, "Angebot.pdf", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autoptr(MrTemplate) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  AdwMessageDialog *dialog;
+  GtkWidget *entry;
+  MrWindow *window;
+  MrComposePage *compose;
+
+  mr_test_write_file (pdf, "%PDF-1.4 offer");
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  mr_window_show_page (window, "compose");
+
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "subject_row"), "Quote {{number}}");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "html_view"))),
+                            "<p>Dear {{name}}, here is quote {{number}}.</p>", -1);
+  mr_compose_page_attach_file (compose, pdf);
+  spin (50);
+
+  /* The dialog wants a name, and saves. */
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "save_template_button"), "clicked");
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  entry = adw_message_dialog_get_extra_child (dialog);
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "save"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Quote");
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "save"));
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "save"), ==, "_Save");
+  adw_message_dialog_response (dialog, "save");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+  g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "Quote"));
+
+  saved = mr_template_find ("Quote", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+  g_assert_cmpstr (saved->subject, ==, "Quote {{number}}");
+  g_assert_cmpuint (saved->attachments->len, ==, 1);
+  g_assert_false (g_str_equal (((MrTemplateAttachment *) g_ptr_array_index (saved->attachments, 0))->path, pdf));
+
+  /* Saving again offers to replace it. */
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "save_template_button"), "clicked");
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog))), ==, "Quote");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "save"), ==, "_Replace");
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+
+  /* It is selected, its two variables are asked for, and it sends with its PDF. */
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Bob"));
+  g_assert_true (mr_compose_page_set_variable (compose, "number", "12"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "bob@example.org");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (compose_idle, compose, "the send");
+  spin (100);
+  if (strstr (mr_compose_page_get_status (compose), "Accepted") == NULL)
+    g_error ("Not accepted: %s", mr_compose_page_get_status (compose));
+  report = mr_test_server_parse_message (server, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "subject"), ==, "Quote 12");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "structure"), ==,
+                   "multipart/mixed[multipart/alternative[text/plain,text/html],application/pdf]");
+  close_window (window);
+}
+
 static void
 test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
                                   gconstpointer  data)
@@ -1116,6 +1196,7 @@ main (int    argc,
   ADD ("/gui/no-keyring", test_no_keyring);
   ADD ("/gui/compose-and-sent", test_compose_and_sent);
   ADD ("/gui/compose-draft-mailto-outbox", test_compose_draft_mailto_outbox);
+  ADD ("/gui/compose-save-template", test_compose_save_template);
   ADD ("/gui/send-test-email", test_send_test_email);
   ADD ("/gui/check-server-and-pin", test_check_server_and_pin);
 #undef ADD

@@ -375,6 +375,95 @@ test_import_export_and_scopes (MrTestDirs    *dirs,
   g_assert_cmpstr (again->name, ==, "Offer");
 }
 
+static MrTemplateAttachment *
+attachment_at (MrTemplate *template_,
+               guint       index)
+{
+  g_assert_cmpuint (index, <, template_->attachments->len);
+  return g_ptr_array_index (template_->attachments, index);
+}
+
+/* What "Save as Template" in the compose pane does: a personal template with copies of its files. */
+static void
+test_save_personal (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autofree char *pdf = g_build_filename (dirs->root, "Preisliste.pdf", NULL);
+  g_autofree char *other = g_build_filename (dirs->root, "agb.pdf", NULL);
+  g_autofree char *personal = mr_template_get_personal_dir ();
+  g_autofree char *copied = NULL;
+  g_autoptr(MrTemplate) template_ = mr_template_new ();
+  g_autoptr(MrTemplate) twin = mr_template_new ();
+  g_autoptr(MrTemplate) found = NULL;
+  g_autoptr(MrTemplate) nameless = mr_template_new ();
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(JsonNode) values = data_of ("{\"name\": \"Ann\", \"number\": 7}");
+  g_autoptr(GPtrArray) variables = NULL;
+  g_autoptr(GError) error = NULL;
+  MrTemplateAttachment *attachment = g_new0 (MrTemplateAttachment, 1);
+  g_autofree char *first_path = NULL;
+
+  mr_test_write_file (pdf, "%PDF-1.4 prices");
+  mr_test_write_file (other, "%PDF-1.4 terms");
+  template_->name = g_strdup ("  Invoice 7  ");
+  template_->subject = g_strdup ("Invoice {{number}}");
+  template_->html = g_strdup ("<p>Dear {{name}}, invoice {{number}} is attached.</p>");
+  attachment->path = g_strdup (pdf);
+  g_ptr_array_add (template_->attachments, attachment);
+
+  g_assert_true (mr_template_save_personal (template_, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (template_->name, ==, "Invoice 7");
+  g_assert_cmpint (template_->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+  g_assert_true (g_str_has_prefix (template_->path, personal));
+  first_path = g_strdup (template_->path);
+
+  /* The template keeps working when the file it was made from goes. */
+  g_unlink (pdf);
+  found = mr_template_find ("Invoice 7", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found->html, ==, "<p>Dear {{name}}, invoice {{number}} is attached.</p>");
+  copied = mr_test_read_file (attachment_at (found, 0)->path);
+  g_assert_cmpstr (copied, ==, "%PDF-1.4 prices");
+  variables = mr_template_list_variables (found, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (variables->len, ==, 2);
+  rendered = mr_template_render (found, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->subject, ==, "Invoice 7");
+
+  /* Saving over it needs consent; replacing swaps the attachments and drops the old copy. */
+  g_assert_false (mr_template_save_personal (found, FALSE, &error));
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "Invoice 7"));
+  g_clear_error (&error);
+  g_clear_pointer (&copied, g_free);
+  copied = g_strdup (attachment_at (found, 0)->path);
+  g_free (attachment_at (found, 0)->path);
+  attachment_at (found, 0)->path = g_strdup (other);
+  g_assert_true (mr_template_save_personal (found, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (found->path, ==, first_path);
+  g_assert_false (g_file_test (copied, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (attachment_at (found, 0)->path, G_FILE_TEST_EXISTS));
+
+  /* A name that differs only in punctuation gets its own file, not the other's. */
+  twin->name = g_strdup ("invoice-7");
+  twin->text = g_strdup ("x");
+  g_assert_true (mr_template_save_personal (twin, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (twin->path, !=, first_path);
+  g_clear_pointer (&found, mr_template_free);
+  found = mr_template_find ("Invoice 7", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (found->html);
+
+  /* No name, no template. */
+  nameless->name = g_strdup ("   ");
+  g_assert_false (mr_template_save_personal (nameless, FALSE, &error));
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID);
+}
+
 static void
 test_cli (MrTestDirs    *dirs,
           gconstpointer  data)
@@ -443,6 +532,7 @@ main (int    argc,
   ADD ("/templates/big-attachment", test_big_attachment);
   ADD ("/templates/missing-attachment", test_missing_attachment);
   ADD ("/templates/import-export-scopes", test_import_export_and_scopes);
+  ADD ("/templates/save-personal", test_save_personal);
   ADD ("/templates/cli", test_cli);
 #undef ADD
 

@@ -41,6 +41,7 @@ struct _MrComposePage
   GtkWidget           *send_button;
   GtkWidget           *cancel_button;
   GtkWidget           *preview_button;
+  GtkWidget           *save_template_button;
 };
 
 G_DEFINE_FINAL_TYPE (MrComposePage, mr_compose_page, ADW_TYPE_BIN)
@@ -54,6 +55,7 @@ static guint signals[N_SIGNALS];
 
 static void schedule_draft (MrComposePage *self);
 static void refresh_variables (MrComposePage *self);
+static void load_templates (MrComposePage *self);
 
 /* ---- Small helpers ---------------------------------------------------------------------------- */
 
@@ -225,6 +227,15 @@ rebuild_attachments (MrComposePage *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->size_row), title);
 }
 
+void
+mr_compose_page_attach_file (MrComposePage *self,
+                             const char    *path)
+{
+  g_ptr_array_add (self->attachments, g_strdup (path));
+  rebuild_attachments (self);
+  schedule_draft (self);
+}
+
 static void
 on_file_chosen (GtkNativeDialog *dialog,
                 int              response,
@@ -371,15 +382,17 @@ refresh_variables (MrComposePage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->variables_group), g_hash_table_size (self->variable_rows) > 0);
 }
 
-void
+gboolean
 mr_compose_page_set_variable (MrComposePage *self,
                               const char    *name,
                               const char    *value)
 {
   GtkWidget *row = g_hash_table_lookup (self->variable_rows, name);
 
-  if (row != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (row), value);
+  if (row == NULL)
+    return FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (row), value);
+  return TRUE;
 }
 
 /* The typed values as data; dotted names make nested objects. */
@@ -554,17 +567,129 @@ on_template_selected (MrComposePage *self)
   schedule_draft (self);
 }
 
+/* A person's own template comes before the company's of the same name, as in the engine. */
 gboolean
 mr_compose_page_select_template (MrComposePage *self,
                                  const char    *name)
 {
+  guint found = 0;
+
   for (guint i = 0; i < self->templates->len; i++)
-    if (g_strcmp0 (((MrTemplate *) g_ptr_array_index (self->templates, i))->name, name) == 0)
-      {
-        adw_combo_row_set_selected (self->template_row, i + 1);
+    {
+      MrTemplate *template_ = g_ptr_array_index (self->templates, i);
+
+      if (g_strcmp0 (template_->name, name) != 0)
+        continue;
+      if (found == 0 || template_->scope == MR_TEMPLATE_SCOPE_PERSONAL)
+        found = i + 1;
+    }
+  if (found == 0)
+    return FALSE;
+  adw_combo_row_set_selected (self->template_row, found);
+  return TRUE;
+}
+
+/* ---- Save as template ------------------------------------------------------------------------- */
+
+static gboolean
+has_personal_template (MrComposePage *self,
+                       const char    *name)
+{
+  for (guint i = 0; i < self->templates->len; i++)
+    {
+      MrTemplate *template_ = g_ptr_array_index (self->templates, i);
+
+      if (template_->scope == MR_TEMPLATE_SCOPE_PERSONAL && g_utf8_collate (template_->name, name) == 0)
         return TRUE;
-      }
+    }
   return FALSE;
+}
+
+static void
+on_template_name_changed (GtkEditable      *entry,
+                          AdwMessageDialog *dialog)
+{
+  MrComposePage *self = g_object_get_data (G_OBJECT (dialog), "page");
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  gboolean exists = *name != '\0' && has_personal_template (self, name);
+  g_autofree char *body = exists ? g_strdup_printf (_("You have a template named “%s”: saving replaces it."), name)
+                                 : g_strdup (_("It is saved among your own templates, with copies of its attachments."));
+
+  adw_message_dialog_set_body (dialog, body);
+  adw_message_dialog_set_response_label (dialog, "save", exists ? _("_Replace") : _("_Save"));
+  adw_message_dialog_set_response_appearance (dialog, "save", exists ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (dialog, "save", *name != '\0');
+}
+
+gboolean
+mr_compose_page_save_as_template (MrComposePage  *self,
+                                  const char     *name,
+                                  GError        **error)
+{
+  g_autoptr(MrTemplate) template_ = template_from_fields (self);
+  g_autofree char *status = NULL;
+  gboolean replace;
+
+  g_free (template_->name);
+  template_->name = g_strstrip (g_strdup (name));
+  replace = has_personal_template (self, template_->name);
+  /* What was attached here becomes part of the template. */
+  for (guint i = 0; i < self->attachments->len; i++)
+    {
+      MrTemplateAttachment *attachment = g_new0 (MrTemplateAttachment, 1);
+
+      attachment->path = g_strdup (g_ptr_array_index (self->attachments, i));
+      g_ptr_array_add (template_->attachments, attachment);
+    }
+  if (!mr_template_save_personal (template_, replace, error))
+    return FALSE;
+
+  g_ptr_array_set_size (self->attachments, 0);
+  self->loading = TRUE;
+  load_templates (self);
+  self->loading = FALSE;
+  mr_compose_page_select_template (self, template_->name);
+  status = g_strdup_printf (_("Saved as your template “%s”."), template_->name);
+  set_status (self, status);
+  return TRUE;
+}
+
+static void
+on_save_template_response (AdwMessageDialog *dialog,
+                           const char       *response,
+                           MrComposePage    *self)
+{
+  g_autoptr(GError) error = NULL;
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_str_equal (response, "save") && !mr_compose_page_save_as_template (self, gtk_editable_get_text (entry), &error))
+    set_status (self, error->message);
+}
+
+static void
+on_save_template_clicked (MrComposePage *self)
+{
+  MrTemplate *current = selected_template (self);
+  GtkWidget *dialog, *entry;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Save as Template"), NULL);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "save", _("_Save"), NULL);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  entry = gtk_entry_new ();
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Template name"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Template name"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  g_object_set_data (G_OBJECT (dialog), "page", self);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_template_name_changed), dialog);
+  /* A personal template is offered under its own name, to update it; anything else starts empty. */
+  gtk_editable_set_text (GTK_EDITABLE (entry),
+                         current != NULL && current->scope == MR_TEMPLATE_SCOPE_PERSONAL ? current->name : "");
+  on_template_name_changed (GTK_EDITABLE (entry), ADW_MESSAGE_DIALOG (dialog));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_save_template_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -975,10 +1100,12 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, send_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, preview_button);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, save_template_button);
   gtk_widget_class_bind_template_callback (widget_class, on_send_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_preview_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_attach_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_save_template_clicked);
 }
 
 static void

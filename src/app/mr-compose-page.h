@@ -20,9 +20,17 @@ gboolean       mr_compose_page_open_mailto    (MrComposePage *self,
 /* Selects a template by name; FALSE when there is none. */
 gboolean       mr_compose_page_select_template (MrComposePage *self,
                                                const char    *name);
-void           mr_compose_page_set_variable   (MrComposePage *self,
+gboolean       mr_compose_page_set_variable   (MrComposePage *self,
                                                const char    *name,
                                                const char    *value);
+/* Stores what the pane holds (bodies, subject, attachments) as the person's own template @name,
+ * replacing theirs of that name, and selects it. Errors: those of mr_template_save_personal(). */
+gboolean       mr_compose_page_save_as_template (MrComposePage *self,
+                                                 const char    *name,
+                                                 GError       **error);
+/* What the file chooser and a drop do. */
+void           mr_compose_page_attach_file    (MrComposePage *self,
+                                               const char    *path);
 gboolean       mr_compose_page_get_busy       (MrComposePage *self);
 const char    *mr_compose_page_get_status     (MrComposePage *self);
 

@@ -521,40 +521,59 @@ file_name_for (const char *name)
   return g_string_free (out, FALSE);
 }
 
-MrTemplate *
-mr_template_import (const char  *path,
-                    GError     **error)
+/* Stores @template_ in the personal folder, its attachments copied next to it (so that it keeps
+ * working when the source goes); @embedded holds the data of attachments that have no path. */
+static MrTemplate *
+store_personal (MrTemplate  *template_,
+                GPtrArray   *embedded,
+                gboolean     replace,
+                GError     **error)
 {
-  g_autoptr(GPtrArray) embedded = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  g_autoptr(MrTemplate) template_ = load_with_embedded (path, embedded, error);
   g_autofree char *dir = mr_template_get_personal_dir ();
   g_autofree char *stem = NULL;
   g_autofree char *target = NULL;
   g_autofree char *files_dir = NULL;
-  g_autoptr(GPtrArray) existing = NULL;
+  g_autoptr(GPtrArray) existing = mr_template_list (NULL);
+  g_autoptr(GHashTable) kept = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) listing = NULL;
   guint next_embedded = 0;
+  const char *entry;
 
-  if (template_ == NULL)
-    return NULL;
-
-  existing = mr_template_list (NULL);
   for (guint i = 0; i < existing->len; i++)
     {
       MrTemplate *other = g_ptr_array_index (existing, i);
 
-      if (other->scope == MR_TEMPLATE_SCOPE_PERSONAL && g_utf8_collate (other->name, template_->name) == 0)
+      if (other->scope != MR_TEMPLATE_SCOPE_PERSONAL || g_utf8_collate (other->name, template_->name) != 0)
+        continue;
+      if (!replace)
         {
           g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID,
                        _("You already have a template named “%s”; rename or delete it first"), template_->name);
           return NULL;
         }
+      target = g_strdup (other->path);
     }
 
-  stem = file_name_for (template_->name);
-  target = g_strdup_printf ("%s/%s.json", dir, stem);
+  if (target != NULL)
+    {
+      g_autofree char *basename = g_path_get_basename (target);
+      stem = g_strndup (basename, strlen (basename) - (g_str_has_suffix (basename, ".json") ? 5 : 0));
+    }
+  else
+    {
+      /* Names that differ only in punctuation share a stem: the second gets a number. */
+      g_autofree char *base = file_name_for (template_->name);
+
+      for (guint n = 1; target == NULL || g_file_test (target, G_FILE_TEST_EXISTS); n++)
+        {
+          g_free (stem);
+          g_free (target);
+          stem = n == 1 ? g_strdup (base) : g_strdup_printf ("%s-%u", base, n);
+          target = g_strdup_printf ("%s/%s.json", dir, stem);
+        }
+    }
   files_dir = g_strdup_printf ("%s/%s.files", dir, stem);
 
-  /* Attachments: copied next to the template, so that it keeps working when the source goes. */
   for (guint i = 0; i < template_->attachments->len; i++)
     {
       MrTemplateAttachment *attachment = g_ptr_array_index (template_->attachments, i);
@@ -563,10 +582,15 @@ mr_template_import (const char  *path,
       g_autofree char *copy = NULL;
       gsize length = 0;
 
-      if (attachment->path == NULL)
+      if (attachment->path == NULL && embedded != NULL && next_embedded < embedded->len)
         {
           JsonObject *object = json_node_get_object (g_ptr_array_index (embedded, next_embedded++));
           contents = (char *) g_base64_decode (json_object_get_string_member_with_default (object, "data", ""), &length);
+        }
+      else if (attachment->path == NULL)
+        {
+          g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, _("An attachment has no file"));
+          return NULL;
         }
       else if (!g_file_get_contents (attachment->path, &contents, &length, error))
         return NULL;
@@ -578,20 +602,72 @@ mr_template_import (const char  *path,
           g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, _("An attachment has an unusable name"));
           return NULL;
         }
-      g_mkdir_with_parents (files_dir, 0700);
+      if (g_hash_table_contains (kept, basename))
+        {
+          g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID,
+                       _("Two attachments are named “%s”; rename one of them"), basename);
+          return NULL;
+        }
+      if (g_mkdir_with_parents (files_dir, 0700) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno), _("Cannot create %s: %s"),
+                       files_dir, g_strerror (saved_errno));
+          return NULL;
+        }
       copy = g_build_filename (files_dir, basename, NULL);
       if (!g_file_set_contents_full (copy, contents ? contents : "", length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         return NULL;
+      g_hash_table_add (kept, g_strdup (basename));
       g_free (attachment->path);
       attachment->path = g_steal_pointer (&copy);
     }
 
   if (!mr_template_save (template_, target, error))
     return NULL;
+
+  /* A replaced template's old attachments go once the new file is in place. */
+  listing = g_dir_open (files_dir, 0, NULL);
+  while (listing != NULL && (entry = g_dir_read_name (listing)) != NULL)
+    if (!g_hash_table_contains (kept, entry))
+      {
+        g_autofree char *old = g_build_filename (files_dir, entry, NULL);
+        g_remove (old);
+      }
+
   g_free (template_->path);
   template_->path = g_steal_pointer (&target);
   template_->scope = MR_TEMPLATE_SCOPE_PERSONAL;
+  return template_;
+}
+
+MrTemplate *
+mr_template_import (const char  *path,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) embedded = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(MrTemplate) template_ = load_with_embedded (path, embedded, error);
+
+  if (template_ == NULL || store_personal (template_, embedded, FALSE, error) == NULL)
+    return NULL;
   return g_steal_pointer (&template_);
+}
+
+gboolean
+mr_template_save_personal (MrTemplate  *template_,
+                           gboolean     replace,
+                           GError     **error)
+{
+  g_autofree char *name = g_strstrip (g_strdup (template_->name ? template_->name : ""));
+
+  if (*name == '\0')
+    {
+      g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, _("A template needs a name"));
+      return FALSE;
+    }
+  g_free (template_->name);
+  template_->name = g_steal_pointer (&name);
+  return store_personal (template_, NULL, replace, error) != NULL;
 }
 
 /* ---- Rendering -------------------------------------------------------------------------------- */

@@ -76,6 +76,13 @@ gboolean     mr_template_export            (MrTemplate   *template_,
 MrTemplate  *mr_template_import            (const char   *path,
                                             GError      **error);
 
+/* Stores @template_ (its name trimmed) in the personal folder, with copies of its attachments next to
+ * it; sets its path and scope. Errors: MR_TEMPLATE_ERROR_INVALID (no name, a personal template of
+ * that name exists and @replace is FALSE, two attachments of one name), G_FILE_ERROR. */
+gboolean     mr_template_save_personal     (MrTemplate   *template_,
+                                            gboolean      replace,
+                                            GError      **error);
+
 /* The names the template's subject and bodies use, once each. */
 GPtrArray   *mr_template_list_variables    (MrTemplate   *template_,
                                             GError      **error);
