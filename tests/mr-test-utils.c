@@ -38,11 +38,13 @@ mr_test_dirs_setup (MrTestDirs    *dirs,
   dirs->user_path = g_build_filename (dirs->config_home, "mailroom", "user.json", NULL);
 
   dirs->data_home = g_build_filename (dirs->root, "data", NULL);
+  dirs->cache_home = g_build_filename (dirs->root, "cache", NULL);
   dirs->company_templates = g_build_filename (dirs->etc, "templates", NULL);
 
   g_setenv ("MAILROOM_COMPANY_CONFIG", dirs->company_path, TRUE);
   g_setenv ("XDG_CONFIG_HOME", dirs->config_home, TRUE);
   g_setenv ("XDG_DATA_HOME", dirs->data_home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", dirs->cache_home, TRUE);
   g_setenv ("MAILROOM_COMPANY_TEMPLATES", dirs->company_templates, TRUE);
 }
 
@@ -78,6 +80,7 @@ mr_test_dirs_teardown (MrTestDirs    *dirs,
   g_free (dirs->config_home);
   g_free (dirs->user_path);
   g_free (dirs->data_home);
+  g_free (dirs->cache_home);
   g_free (dirs->company_templates);
   g_unsetenv ("MAILROOM_COMPANY_CONFIG");
   g_unsetenv ("MAILROOM_COMPANY_TEMPLATES");

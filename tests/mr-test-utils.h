@@ -21,6 +21,7 @@ typedef struct {
   char *config_home;
   char *user_path;
   char *data_home;           /* XDG_DATA_HOME: personal templates, the sent log */
+  char *cache_home;          /* XDG_CACHE_HOME: what servers announced */
   char *company_templates;   /* MAILROOM_COMPANY_TEMPLATES */
 } MrTestDirs;
 

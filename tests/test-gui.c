@@ -679,8 +679,11 @@ static void
 test_compose_save_template (MrTestDirs    *dirs,
                             gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--size", "4000", NULL);
   g_autofree char *pdf = g_build_filename (dirs->root, "Angebot.pdf", NULL);
+  g_autofree char *big = g_build_filename (dirs->root, "Katalog.pdf", NULL);
+  g_autofree char *filler = g_strnfill (5000, 'x');
+  GtkWidget *size_row;
   g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
                                               "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
                                               "\"sender.from_address\": \"office@example.com\"}}", server->port);
@@ -749,6 +752,15 @@ test_compose_save_template (MrTestDirs    *dirs,
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "subject"), ==, "Quote 12");
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "structure"), ==,
                    "multipart/mixed[multipart/alternative[text/plain,text/html],application/pdf]");
+
+  /* The connection taught the pane the server's limit: attachments are measured against it. */
+  size_row = child (compose, MR_TYPE_COMPOSE_PAGE, "size_row");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (size_row)), "up to 4.0"));
+  g_assert_false (gtk_widget_has_css_class (size_row, "error"));
+  mr_test_write_file (big, filler);
+  mr_compose_page_attach_file (compose, big);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (size_row)), "Too big"));
+  g_assert_true (gtk_widget_has_css_class (size_row, "error"));
   close_window (window);
 }
 

@@ -457,6 +457,39 @@ test_log_retention (MrTestDirs    *dirs,
   g_assert_nonnull (mr_sent_log_get (log, recent, NULL));
 }
 
+/* The SIZE a server announced is remembered for the compose pane, per server. */
+static void
+test_known_size_limit (MrTestDirs    *dirs,
+                       gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--size", "5000000", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other_port = g_strdup_printf ("%u", mr_test_closed_port ());
+  g_autofree char *server_port = g_strdup_printf ("%u", server->port);
+  g_autofree char *cache = g_build_filename (dirs->cache_home, "mailroom", "servers.json", NULL);
+
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
+  delivery = mr_delivery_new (settings, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
+
+  /* Another server is not this one. */
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", other_port);
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
+
+  /* A damaged cache is only a lost hint, and the next connection mends it. */
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", server_port);
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
+  mr_test_write_file (cache, "{ not json");
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
+  g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+  g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -468,6 +501,7 @@ main (int    argc,
   ADD ("/sent/log-basics", test_log_basics);
   ADD ("/sent/log-unwritable", test_log_unwritable);
   ADD ("/sent/log-retention", test_log_retention);
+  ADD ("/sent/known-size-limit", test_known_size_limit);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

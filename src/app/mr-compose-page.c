@@ -22,6 +22,7 @@ struct _MrComposePage
   GPtrArray           *attachment_rows;
   GCancellable        *cancellable;
   guint                draft_timeout;
+  guint64              size_limit;     /* what the server last announced; 0: not known */
   gboolean             loading;
   gboolean             busy;
 
@@ -225,6 +226,34 @@ rebuild_attachments (MrComposePage *self)
                      : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u attachment, about %s encoded",
                                                      "%u attachments, about %s encoded", count), count, encoded);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->size_row), title);
+
+  if (self->size_limit > 0)
+    {
+      g_autofree char *limit = g_format_size (self->size_limit);
+      gboolean too_big = total * 4 / 3 > self->size_limit;
+      g_autofree char *subtitle = too_big ? g_strdup_printf (_("Too big: the server takes messages up to %s"), limit)
+                                          : g_strdup_printf (_("The server takes messages up to %s"), limit);
+
+      adw_action_row_set_subtitle (self->size_row, subtitle);
+      if (too_big)
+        gtk_widget_add_css_class (GTK_WIDGET (self->size_row), "error");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->size_row), "error");
+    }
+  else
+    {
+      adw_action_row_set_subtitle (self->size_row, NULL);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->size_row), "error");
+    }
+}
+
+/* The limit of the server the selected template's profile sends through, from the last connection. */
+static void
+refresh_size_limit (MrComposePage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+
+  self->size_limit = mr_delivery_get_known_size_limit (self->settings, template_ ? template_->app : NULL);
 }
 
 void
@@ -562,6 +591,7 @@ on_template_selected (MrComposePage *self)
       adw_combo_row_set_selected (self->via_row, g_strcmp0 (template_->route, "exchange") == 0 ? 1 : 0);
     }
   refresh_variables (self);
+  refresh_size_limit (self);
   rebuild_attachments (self);
   self->loading = was_loading;
   schedule_draft (self);
@@ -818,6 +848,9 @@ on_sent (GObject      *source,
   if (self->status_label == NULL)  /* disposed */
     return;
   set_busy (self, FALSE);
+  /* The connection may have taught us the server's limit. */
+  refresh_size_limit (self);
+  rebuild_attachments (self);
   if (report == NULL)
     {
       set_status (self, error->message);
@@ -1140,6 +1173,7 @@ mr_compose_page_new (MrSettings *settings,
   self->loading = TRUE;
   load_templates (self);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_selected), self);
+  refresh_size_limit (self);
   self->loading = FALSE;
   restore_draft (self);
   return self;

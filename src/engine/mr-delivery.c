@@ -269,6 +269,96 @@ find_secret (MrDelivery    *self,
   return TRUE;
 }
 
+/* ---- What servers announced ------------------------------------------------------------------- */
+
+/* The compose pane shows attachments against the server's limit before anything is sent, so the
+ * SIZE each server announced is remembered (a cache: losing it only loses the hint). */
+static char *
+servers_cache_path (void)
+{
+  const char *cache_home = g_getenv ("XDG_CACHE_HOME");
+
+  if (cache_home == NULL || !g_path_is_absolute (cache_home))
+    cache_home = g_get_user_cache_dir ();
+  return g_build_filename (cache_home, "mailroom", "servers.json", NULL);
+}
+
+static char *
+server_key (const char *host,
+            guint       port)
+{
+  g_autofree char *lower = g_ascii_strdown (host, -1);
+  return g_strdup_printf ("%s:%u", lower, port);
+}
+
+static JsonObject *
+read_servers_cache (const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return json_object_new ();
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return json_object_new ();
+  return json_object_ref (json_node_get_object (root));
+}
+
+static void
+remember_server (const char             *host,
+                 guint                   port,
+                 const MrSmtpServerInfo *info)
+{
+  static GMutex lock;
+  g_autofree char *path = servers_cache_path ();
+  g_autofree char *key = server_key (host, port);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(JsonObject) servers = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *entry;
+
+  g_mutex_lock (&lock);
+  servers = read_servers_cache (path);
+  entry = json_object_has_member (servers, key) && JSON_NODE_HOLDS_OBJECT (json_object_get_member (servers, key))
+            ? json_object_get_object_member (servers, key) : NULL;
+  if (entry != NULL && json_object_get_int_member_with_default (entry, "size_limit", -1) == (gint64) info->size_limit)
+    {
+      g_mutex_unlock (&lock);
+      return;
+    }
+  entry = json_object_new ();
+  json_object_set_int_member (entry, "size_limit", (gint64) info->size_limit);
+  json_object_set_int_member (entry, "seen", g_get_real_time () / G_USEC_PER_SEC);
+  json_object_set_object_member (servers, key, entry);
+  root = json_node_init_object (json_node_alloc (), servers);
+  text = json_to_string (root, TRUE);
+  if (g_mkdir_with_parents (dir, 0700) == 0)
+    g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+  g_mutex_unlock (&lock);
+}
+
+guint64
+mr_delivery_get_known_size_limit (MrSettings *settings,
+                                  const char *app)
+{
+  g_autoptr(MrDelivery) delivery = mr_delivery_new (settings, app, NULL);
+  g_autofree char *path = servers_cache_path ();
+  g_autofree char *key = NULL;
+  g_autoptr(JsonObject) servers = NULL;
+  JsonNode *entry;
+
+  if (delivery == NULL || delivery->sendmail || delivery->config->host == NULL)
+    return 0;
+  key = server_key (delivery->config->host, delivery->config->port);
+  servers = read_servers_cache (path);
+  entry = json_object_get_member (servers, key);
+  if (entry == NULL || !JSON_NODE_HOLDS_OBJECT (entry))
+    return 0;
+  return (guint64) MAX (json_object_get_int_member_with_default (json_node_get_object (entry), "size_limit", 0), 0);
+}
+
 static MrSmtpClient *
 connect_client (MrDelivery    *self,
                 GCancellable  *cancellable,
@@ -285,6 +375,7 @@ connect_client (MrDelivery    *self,
   g_mutex_unlock (&self->lock);
   if (!mr_smtp_client_connect_sync (client, cancellable, error))
     return NULL;
+  remember_server (config->host, config->port, mr_smtp_client_get_server_info (client));
   return g_steal_pointer (&client);
 }
 

@@ -24,6 +24,11 @@ MrDelivery             *mr_delivery_new               (MrSettings          *sett
                                                        const char          *app,
                                                        GError             **error);
 
+/* The largest message the server of @app's profile took, as it announced (SIZE) when Mailroom last
+ * connected to it; 0 when not known or not announced, or in sendmail mode. */
+guint64                 mr_delivery_get_known_size_limit (MrSettings       *settings,
+                                                          const char       *app);
+
 /* A password to use when the keyring has none (asked for by the caller); not stored. */
 void                    mr_delivery_set_password      (MrDelivery          *self,
                                                        const char          *password);
