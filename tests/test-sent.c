@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
@@ -490,6 +492,178 @@ test_known_size_limit (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
 }
 
+static void
+sql_on (const char *path,
+        const char *sql,
+        char      **result)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (statement), !=, SQLITE_ERROR);
+  if (result != NULL)
+    *result = g_strdup ((const char *) sqlite3_column_text (statement, 0));
+  sqlite3_finalize (statement);
+  sqlite3_close (db);
+}
+
+static gboolean
+has_sending_entry (const char *path)
+{
+  g_autoptr(MrSentLog) log = g_file_test (path, G_FILE_TEST_EXISTS) ? mr_sent_log_open (path, NULL) : NULL;
+  MrSentQuery sending = { NULL, NULL, 0, 0, MR_SENT_STATE_SENDING, 0 };
+  g_autoptr(GPtrArray) found = log ? mr_sent_log_search (log, &sending, NULL) : NULL;
+
+  return found != NULL && found->len == 1;
+}
+
+/* Mailroom killed in the middle of a send: the log is intact, the mail is not lost (it is sent
+ * again once its claim runs out, with an attempt that says so), and no two processes send it. */
+static void
+test_killed_mid_send (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autoptr(MrTestServer) silent = mr_test_server_start ("fault-server.py", "--scenario", "no-answer", NULL);
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (silent->port);
+  g_autofree char *path = g_build_filename (dirs->data_home, "mailroom", "sent.db", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "note.json", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", server->port);
+  g_autofree char *check = NULL;
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(GPtrArray) reports = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) claimed = NULL;
+  g_autoptr(GError) error = NULL;
+  MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
+  g_autoptr(GPtrArray) found = NULL;
+  MrSentEntry *entry;
+  gint64 now;
+
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "30000");
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
+  cli = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                          g_getenv ("MAILROOM_CLI"), "send", "--template", template_path, "--to", "ann@example.org", NULL);
+  g_assert_no_error (error);
+  for (guint tries = 0; !has_sending_entry (path); tries++)
+    {
+      if (tries == 100)
+        g_error ("The CLI did not record its send within 10 s");
+      g_usleep (100 * 1000);
+    }
+  g_subprocess_force_exit (cli);
+  g_subprocess_wait (cli, NULL, NULL);
+
+  sql_on (path, "PRAGMA integrity_check", &check);
+  g_assert_cmpstr (check, ==, "ok");
+
+  /* While its claim lasts, nobody else sends it: the dead process may have been about to. */
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  log = mr_outbox_open_log (settings, path, &error);
+  g_assert_no_error (error);
+  reports = mr_outbox_process_sync (settings, log, g_get_real_time () / G_USEC_PER_SEC, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reports->len, ==, 0);
+  g_clear_pointer (&reports, g_ptr_array_unref);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+
+  /* Past the claim, it goes out, with the interruption on record. */
+  sql_on (path, "UPDATE messages SET next_attempt = next_attempt - 1801", NULL);
+  reports = mr_outbox_process_sync (settings, log, g_get_real_time () / G_USEC_PER_SEC, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reports->len, ==, 1);
+  g_assert_cmpint (((MrSendReport *) g_ptr_array_index (reports, 0))->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  found = mr_sent_log_search (log, &everything, &error);
+  g_assert_cmpuint (found->len, ==, 1);
+  entry = g_ptr_array_index (found, 0);
+  attempts = mr_sent_log_get_attempts (log, entry->id, &error);
+  g_assert_cmpuint (attempts->len, ==, 2);
+  g_assert_cmpstr (((MrSentAttempt *) g_ptr_array_index (attempts, 0))->outcome, ==, "interrupted");
+  g_assert_cmpstr (((MrSentAttempt *) g_ptr_array_index (attempts, 1))->outcome, ==, "accepted");
+
+  /* A queued message is claimed once: a second outbox run finds nothing to send. */
+  now = g_get_real_time () / G_USEC_PER_SEC;
+  g_assert_true (mr_sent_log_record_attempt (log, add_final (log, "queued@example.com", MR_SENT_STATE_QUEUED), "smtp",
+                                             "mx:25", "temporary", "451 later", MR_SENT_STATE_QUEUED, now, &error));
+  claimed = mr_sent_log_claim_due (log, now, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (claimed->len, ==, 1);
+  g_clear_pointer (&claimed, g_ptr_array_unref);
+  claimed = mr_sent_log_claim_due (log, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (claimed->len, ==, 0);
+}
+
+/* No room to write: the file-size limit makes every write past it fail, as a full disk would. */
+static void
+limit_file_size (gpointer data)
+{
+  struct rlimit limit = { GPOINTER_TO_UINT (data), GPOINTER_TO_UINT (data) };
+
+  signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &limit);
+}
+
+/* The log cannot be written: the send stops with a clear error before anything goes out, and what
+ * the log held before is intact. */
+static void
+test_log_full (MrTestDirs    *dirs,
+               gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autofree char *path = g_build_filename (dirs->data_home, "mailroom", "sent.db", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "note.json", NULL);
+  g_autofree char *attachment = g_build_filename (dirs->root, "scan.pdf", NULL);
+  g_autofree char *filler = g_strnfill (400 * 1024, 'x');
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *check = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
+  struct stat st;
+
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
+  mr_test_write_file (attachment, filler);
+  g_assert_cmpint (run (&out, &err, "send", "--template", template_path, "--to", "ann@example.org", NULL), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (st.st_size + 64 * 1024), NULL);
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MAILROOM_CLI"), "send", "--template", template_path,
+                                     "--to", "bob@example.org", "--attach", attachment, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (cli, NULL, NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  g_test_message ("CLI said: %s", err);
+  g_assert_cmpint (g_subprocess_get_exit_status (cli), ==, 73);
+  /* SQLite says "disk I/O error" for a write cut short (a real full disk is SQLITE_FULL, "no room is
+   * left", which needs root to stage); either way the message names the log and what failed. */
+  g_assert_nonnull (strstr (err, "sent log"));
+  g_assert_nonnull (strstr (err, path));
+  /* Not logged, so not sent. */
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+
+  sql_on (path, "PRAGMA integrity_check", &check);
+  g_assert_cmpstr (check, ==, "ok");
+  log = mr_sent_log_open (path, &error);
+  g_assert_no_error (error);
+  found = mr_sent_log_search (log, &everything, &error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpint (((MrSentEntry *) g_ptr_array_index (found, 0))->state, ==, MR_SENT_STATE_ACCEPTED);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -502,6 +676,8 @@ main (int    argc,
   ADD ("/sent/log-unwritable", test_log_unwritable);
   ADD ("/sent/log-retention", test_log_retention);
   ADD ("/sent/known-size-limit", test_known_size_limit);
+  ADD ("/sent/killed-mid-send", test_killed_mid_send);
+  ADD ("/sent/log-full", test_log_full);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

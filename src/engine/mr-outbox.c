@@ -131,6 +131,16 @@ attempt (MrSentLog            *log,
   return g_steal_pointer (&report);
 }
 
+/* Entries claimed but not tried go back to the outbox, due at once. */
+static void
+release_claims (MrSentLog *log,
+                GPtrArray *claimed,
+                guint      from)
+{
+  for (guint i = from; i < claimed->len; i++)
+    mr_sent_log_set_state (log, ((MrSentEntry *) g_ptr_array_index (claimed, i))->id, MR_SENT_STATE_QUEUED, 0, NULL);
+}
+
 MrSentLog *
 mr_outbox_open_log (MrSettings  *settings,
                     const char  *path,
@@ -208,7 +218,7 @@ mr_outbox_process_sync (MrSettings    *settings,
                         GCancellable  *cancellable,
                         GError       **error)
 {
-  g_autoptr(GPtrArray) due = mr_sent_log_due (log, now, error);
+  g_autoptr(GPtrArray) due = mr_sent_log_claim_due (log, now, error);
   g_autoptr(GPtrArray) reports = NULL;
 
   if (due == NULL)
@@ -224,7 +234,10 @@ mr_outbox_process_sync (MrSettings    *settings,
       MrSendReport *report;
 
       if (g_cancellable_is_cancelled (cancellable))
-        break;
+        {
+          release_claims (log, due, i);
+          break;
+        }
       for (guint r = 0; entry->recipients[r] != NULL; r++)
         mr_smtp_envelope_add_recipient (envelope, entry->recipients[r]);
       message = mr_sent_log_get_copy (log, entry->id, &local_error);
@@ -240,7 +253,10 @@ mr_outbox_process_sync (MrSettings    *settings,
       report = attempt (log, delivery, entry->id, entry->created, entry->attempts, entry->message_id, envelope, message,
                         cancellable, error);
       if (report == NULL)
-        return NULL;
+        {
+          release_claims (log, due, i + 1);
+          return NULL;
+        }
       g_ptr_array_add (reports, report);
     }
   return g_steal_pointer (&reports);

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -118,10 +120,12 @@ db_failed (MrSentLog      *self,
            GError        **error)
 {
   int status = sqlite3_errcode (self->db);
+  int system_errno = sqlite3_system_errno (self->db);
 
-  /* A full disk or a read-only folder: say so plainly. */
-  if (status == SQLITE_FULL)
-    g_set_error (error, MR_SENT_LOG_ERROR, code, _("The sent log could not be written (%s): the disk is full"), what);
+  /* No room (a full disk, a quota, a file-size limit): say so plainly, not "disk I/O error". */
+  if (status == SQLITE_FULL || system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG)
+    g_set_error (error, MR_SENT_LOG_ERROR, code, _("The sent log %s could not be written (%s): no room is left (%s)"),
+                 self->path, what, g_strerror (system_errno ? system_errno : ENOSPC));
   else
     g_set_error (error, MR_SENT_LOG_ERROR, code, _("The sent log %s failed (%s): %s"), self->path, what,
                  sqlite3_errmsg (self->db));
@@ -277,7 +281,8 @@ mr_sent_log_add (MrSentLog          *self,
 
   g_mutex_lock (&self->lock);
   statement = prepare (self, "INSERT INTO messages (message_id, created, updated, user, app, template, from_address, "
-                             "subject, recipients, state, log_option, copy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
+                             "subject, recipients, state, log_option, copy, next_attempt) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
                        error);
   if (statement != NULL)
     {
@@ -296,6 +301,8 @@ mr_sent_log_add (MrSentLog          *self,
         sqlite3_bind_blob64 (statement, 11, g_bytes_get_data (message, NULL), g_bytes_get_size (message), SQLITE_TRANSIENT);
       else
         sqlite3_bind_null (statement, 11);
+      /* Claimed by this send: past the deadline, the send was abandoned (mr_sent_log_claim_due()). */
+      sqlite3_bind_int64 (statement, 12, now + MR_SENT_LOG_CLAIM_SECONDS);
       if (sqlite3_step (statement) == SQLITE_DONE)
         id = sqlite3_last_insert_rowid (self->db);
       else
@@ -584,27 +591,73 @@ mr_sent_log_get_copy (MrSentLog  *self,
   return copy;
 }
 
+/* ?1: the time to judge the queue by; ?2: the real time, the only judge of an abandoned claim. */
+#define DUE_OR_ABANDONED "((state = 'queued' AND next_attempt <= ?1) OR (state = 'sending' AND next_attempt <= ?2))"
+#define STR(x) STR_ (x)
+#define STR_(x) #x
+
 GPtrArray *
-mr_sent_log_due (MrSentLog  *self,
-                 gint64      now,
-                 GError    **error)
+mr_sent_log_claim_due (MrSentLog  *self,
+                       gint64      now,
+                       GError    **error)
 {
+  /* An abandoned send gets an attempt saying so; then everything due is claimed. */
+  static const char * const steps[] = {
+    "INSERT INTO attempts (message, time, route, server, outcome, reply) "
+    "SELECT id, ?2, COALESCE (route, 'smtp'), NULL, 'interrupted', ?3 FROM messages "
+    "WHERE state = 'sending' AND next_attempt <= ?2",
+    "UPDATE messages SET attempts = attempts + 1, last_error = ?3, updated = ?2 "
+    "WHERE state = 'sending' AND next_attempt <= ?2",
+    "UPDATE messages SET state = 'sending', next_attempt = ?2 + " STR (MR_SENT_LOG_CLAIM_SECONDS) ", updated = ?2 "
+    "WHERE " DUE_OR_ABANDONED,
+  };
+  const char *reply = _("Mailroom stopped before the server’s answer was recorded: sent again, so it may arrive twice");
+  gint64 wall = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_entry_free);
   sqlite3_stmt *statement;
-  GPtrArray *entries = NULL;
+  gboolean ok = FALSE;
 
   g_mutex_lock (&self->lock);
-  statement = prepare (self, "SELECT " ENTRY_COLUMNS " FROM messages WHERE state = 'queued' AND next_attempt <= ? "
-                             "ORDER BY next_attempt, id", error);
-  if (statement != NULL)
+  /* IMMEDIATE: another Mailroom claiming at the same moment waits, then finds nothing left. */
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  statement = prepare (self, "SELECT " ENTRY_COLUMNS " FROM messages WHERE " DUE_OR_ABANDONED " ORDER BY next_attempt, id",
+                       error);
+  if (statement == NULL)
+    goto rollback;
+  sqlite3_bind_int64 (statement, 1, now);
+  sqlite3_bind_int64 (statement, 2, wall);
+  while (sqlite3_step (statement) == SQLITE_ROW)
+    g_ptr_array_add (entries, read_entry (statement));
+  sqlite3_finalize (statement);
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
     {
+      statement = prepare (self, steps[i], error);
+      if (statement == NULL)
+        goto rollback;
       sqlite3_bind_int64 (statement, 1, now);
-      entries = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_entry_free);
-      while (sqlite3_step (statement) == SQLITE_ROW)
-        g_ptr_array_add (entries, read_entry (statement));
+      sqlite3_bind_int64 (statement, 2, wall);
+      bind_text (statement, 3, reply);
+      ok = sqlite3_step (statement) == SQLITE_DONE;
       sqlite3_finalize (statement);
+      if (!ok)
+        {
+          db_failed (self, MR_SENT_LOG_ERROR_WRITE, "claim", error);
+          goto rollback;
+        }
     }
+  ok = exec (self, "COMMIT", error);
+  if (ok)
+    goto out;
+
+rollback:
+  ok = FALSE;
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+out:
   g_mutex_unlock (&self->lock);
-  return entries;
+  return ok ? g_steal_pointer (&entries) : NULL;
 }
 
 gboolean

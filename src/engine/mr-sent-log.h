@@ -57,7 +57,7 @@ typedef struct {
   gint64  time;
   char   *route;
   char   *server;
-  char   *outcome;            /* "accepted", "refused", "temporary", "failed" */
+  char   *outcome;            /* "accepted", "refused", "temporary", "failed", "interrupted" */
   char   *reply;
 } MrSentAttempt;
 
@@ -121,8 +121,17 @@ GPtrArray     *mr_sent_log_get_attempts     (MrSentLog          *self,
 GBytes        *mr_sent_log_get_copy         (MrSentLog          *self,
                                              gint64              id,
                                              GError            **error);
-/* Queued entries whose time has come (all queued ones with @now = G_MAXINT64). */
-GPtrArray     *mr_sent_log_due              (MrSentLog          *self,
+/* How long a send may hold its message before it counts as abandoned (the process died mid-send):
+ * longer than any send takes, with the timeouts in docs/settings.md. */
+#define MR_SENT_LOG_CLAIM_SECONDS 1800
+
+/* Claims, in one transaction, the queued entries whose time has come (all of them with @now =
+ * G_MAXINT64) and those left "sending" past their claim by a Mailroom that stopped mid-send (an
+ * "interrupted" attempt is recorded for them: they are sent again, at the risk of a duplicate
+ * rather than a loss). Claimed entries are "sending" for MR_SENT_LOG_CLAIM_SECONDS, so that two
+ * processes never send one message; the caller records an attempt or puts them back with
+ * mr_sent_log_set_state(). Returns them as they were before the claim. */
+GPtrArray     *mr_sent_log_claim_due        (MrSentLog          *self,
                                              gint64              now,
                                              GError            **error);
 gboolean       mr_sent_log_delete           (MrSentLog          *self,
