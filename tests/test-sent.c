@@ -664,6 +664,54 @@ test_log_full (MrTestDirs    *dirs,
   g_assert_cmpint (((MrSentEntry *) g_ptr_array_index (found, 0))->state, ==, MR_SENT_STATE_ACCEPTED);
 }
 
+/* A template may send from its own address, but only in a domain the company verified. */
+static void
+test_template_from (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autofree char *billing = g_build_filename (dirs->root, "billing.json", NULL);
+  g_autofree char *foreign = g_build_filename (dirs->root, "foreign.json", NULL);
+  g_autofree char *broken = g_build_filename (dirs->root, "broken.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+
+  set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
+  mr_test_write_file (billing, "{\"schema_version\": 1, \"name\": \"Billing\", \"subject\": \"Invoice\", \"text\": \"x\","
+                               " \"from_name\": \"Müller Billing\", \"from_address\": \"billing@example.com\"}");
+  mr_test_write_file (foreign, "{\"schema_version\": 1, \"name\": \"Foreign\", \"subject\": \"Hi\", \"text\": \"x\","
+                               " \"from_address\": \"promo@elsewhere.example\"}");
+  mr_test_write_file (broken, "{\"schema_version\": 1, \"name\": \"Broken\", \"subject\": \"Hi\", \"text\": \"x\","
+                              " \"from_address\": \"not an address\"}");
+
+  g_assert_cmpint (run (&out, &err, "send", "--template", billing, "--to", "ann@example.org", NULL), ==, 0);
+  parsed = mr_test_server_parse_message (server, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "from"), ==,
+                   "Müller Billing <billing@example.com>");
+  envelope = mr_test_server_read_envelope (server, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (envelope), "mail_from"), ==, "billing@example.com");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Not verified: refused before anything is logged or sent. */
+  g_assert_cmpint (run (&out, &err, "send", "--template", foreign, "--to", "ann@example.org", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "promo@elsewhere.example"));
+  g_assert_nonnull (strstr (err, "verified domains"));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "log", NULL), ==, 0);
+  g_assert_null (strstr (out, "Hi"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run (&out, &err, "send", "--template", broken, "--to", "ann@example.org", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "from_address"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -678,6 +726,7 @@ main (int    argc,
   ADD ("/sent/known-size-limit", test_known_size_limit);
   ADD ("/sent/killed-mid-send", test_killed_mid_send);
   ADD ("/sent/log-full", test_log_full);
+  ADD ("/sent/template-from", test_template_from);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

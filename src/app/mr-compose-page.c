@@ -341,6 +341,8 @@ template_from_fields (MrComposePage *self)
       GHashTableIter iter;
       gpointer key, value;
 
+      template_->from_name = g_strdup (current->from_name);
+      template_->from_address = g_strdup (current->from_address);
       g_free (template_->route);
       template_->route = g_strdup (current->route);
       template_->app = g_strdup (current->app);

@@ -769,6 +769,8 @@ add_template_json (JsonBuilder *builder,
       add_string (builder, "subject", template_->subject);
       add_string (builder, "text", template_->text);
       add_string (builder, "html", template_->html);
+      add_string (builder, "from_name", template_->from_name);
+      add_string (builder, "from_address", template_->from_address);
       add_string (builder, "route", template_->route);
       add_string (builder, "app", template_->app);
       add_string (builder, "log", template_->log);
@@ -848,6 +850,8 @@ cmd_templates (Invocation *inv,
         g_autofree char *joined = g_strjoinv (", ", (char **) variables->pdata);
         g_print (_("Variables: %s\n"), joined);
       }
+      if (template_->from_address != NULL)
+        g_print (_("From: %s <%s>\n"), template_->from_name ? template_->from_name : "", template_->from_address);
       for (guint i = 0; i < template_->attachments->len; i++)
         g_print (_("Attachment: %s\n"), ((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path);
       g_print (_("Sent via: %s; log: %s%s\n"), template_->route, template_->log, template_->strict ? _("; strict") : "");

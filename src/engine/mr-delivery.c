@@ -510,10 +510,13 @@ void
 mr_delivery_fill_sender (MrDelivery *self,
                          MrOutgoing *outgoing)
 {
-  g_free (outgoing->from_name);
-  outgoing->from_name = *self->from_name ? g_strdup (self->from_name) : NULL;
-  g_free (outgoing->from_address);
-  outgoing->from_address = g_strdup (self->from_address);
+  /* A From the caller set (a template's own) stays; mr_outbox_send_sync() has checked its domain. */
+  if (outgoing->from_address == NULL)
+    {
+      g_free (outgoing->from_name);
+      outgoing->from_name = *self->from_name ? g_strdup (self->from_name) : NULL;
+      outgoing->from_address = g_strdup (self->from_address);
+    }
   g_free (outgoing->reply_to);
   outgoing->reply_to = *self->reply_to ? g_strdup (self->reply_to) : NULL;
   if (*self->copy_to != '\0')

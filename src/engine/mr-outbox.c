@@ -184,6 +184,15 @@ mr_outbox_send_sync (MrSettings     *settings,
       return NULL;
     }
 
+  /* A template's own From: only from a domain the company has verified. */
+  if (outgoing->from_address != NULL &&
+      !mr_settings_domain_is_verified (settings, mr_address_get_domain (outgoing->from_address)))
+    {
+      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                   _("The template sends from %s, which is not in one of the company’s verified domains; "
+                     "the admin adds the domain to domains.verified first"), outgoing->from_address);
+      return NULL;
+    }
   delivery = mr_delivery_new (settings, app, error);
   if (delivery == NULL)
     return NULL;

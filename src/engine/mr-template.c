@@ -88,6 +88,8 @@ mr_template_free (MrTemplate *template_)
   g_free (template_->text);
   g_free (template_->html);
   g_ptr_array_unref (template_->attachments);
+  g_free (template_->from_name);
+  g_free (template_->from_address);
   g_free (template_->route);
   g_free (template_->app);
   g_free (template_->log);
@@ -215,6 +217,8 @@ load_with_embedded (const char  *path,
       !optional_string (root, "subject", &template_->subject, absolute, error) ||
       !optional_string (root, "text", &template_->text, absolute, error) ||
       !optional_string (root, "html", &template_->html, absolute, error) ||
+      !optional_string (root, "from_name", &template_->from_name, absolute, error) ||
+      !optional_string (root, "from_address", &template_->from_address, absolute, error) ||
       !optional_string (root, "route", &template_->route, absolute, error) ||
       !optional_string (root, "app", &template_->app, absolute, error) ||
       !optional_string (root, "log", &template_->log, absolute, error))
@@ -238,6 +242,16 @@ load_with_embedded (const char  *path,
   if (!g_strv_contains ((const char * const[]) { "full", "headers", NULL }, template_->log))
     {
       invalid (error, absolute, _("“log” must be full or headers"));
+      return NULL;
+    }
+  if (template_->from_address != NULL && !mr_validate_address (template_->from_address, NULL))
+    {
+      invalid (error, absolute, _("“from_address” is not an email address"));
+      return NULL;
+    }
+  if (template_->from_name != NULL && !mr_validate_single_line (template_->from_name, NULL))
+    {
+      invalid (error, absolute, _("“from_name” must be on one line"));
       return NULL;
     }
   if (template_->app != NULL && !mr_app_name_is_valid (template_->app))
@@ -377,6 +391,8 @@ to_json (MrTemplate *template_,
   STRING ("subject", template_->subject);
   STRING ("text", template_->text);
   STRING ("html", template_->html);
+  STRING ("from_name", template_->from_name);
+  STRING ("from_address", template_->from_address);
   STRING ("route", template_->route);
   STRING ("app", template_->app);
   STRING ("log", template_->log);
@@ -825,6 +841,13 @@ mr_template_fill_outgoing (MrTemplate *template_,
   outgoing->text_body = g_strdup (rendered->text);
   g_free (outgoing->html_body);
   outgoing->html_body = g_strdup (rendered->html);
+  if (template_->from_address != NULL)
+    {
+      g_free (outgoing->from_address);
+      outgoing->from_address = g_strdup (template_->from_address);
+      g_free (outgoing->from_name);
+      outgoing->from_name = g_strdup (template_->from_name);
+    }
   for (guint i = 0; i < template_->attachments->len; i++)
     {
       MrTemplateAttachment *attachment = g_ptr_array_index (template_->attachments, i);

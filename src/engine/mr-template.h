@@ -34,6 +34,8 @@ typedef struct {
   char            *text;
   char            *html;
   GPtrArray       *attachments;  /* MrTemplateAttachment */
+  char            *from_name;    /* the template's own sender, or NULL for the profile's; */
+  char            *from_address; /* its domain must be one of domains.verified */
   char            *route;        /* "smtp", "exchange" or "auto" */
   char            *app;          /* default application profile, or NULL */
   char            *log;          /* "full" (keep a copy of each mail) or "headers" */
@@ -94,7 +96,8 @@ MrRendered  *mr_template_render            (MrTemplate   *template_,
                                             GError      **error);
 void         mr_rendered_free              (MrRendered   *rendered);
 
-/* Puts the rendered subject and bodies and the template's attachments into @outgoing. */
+/* Puts the rendered subject and bodies, the template's attachments and its own From (when it has
+ * one) into @outgoing. */
 void         mr_template_fill_outgoing     (MrTemplate   *template_,
                                             MrRendered   *rendered,
                                             MrOutgoing   *outgoing);
