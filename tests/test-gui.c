@@ -216,6 +216,28 @@ is_button_with_tooltip (GtkWidget     *widget,
   return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0;
 }
 
+static gboolean
+is_button_with_label (GtkWidget     *widget,
+                      gconstpointer  label)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+}
+
+static void
+remember_notice (MrSentPage *page,
+                 const char *notice,
+                 char      **where)
+{
+  g_free (*where);
+  *where = g_strdup (notice);
+}
+
+static gboolean
+is_set (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
 static AdwMessageDialog *
 find_message_dialog (void)
 {
@@ -608,6 +630,8 @@ test_compose_and_sent (MrTestDirs    *dirs,
                                               "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
                                               "\"sender.from_address\": \"office@example.com\"}}", server->port);
   g_autoptr(JsonNode) report = NULL;
+  g_autoptr(JsonNode) again = NULL;
+  g_autofree char *notice = NULL;
   MrWindow *window;
   MrComposePage *compose;
   MrSentPage *sent;
@@ -661,6 +685,19 @@ test_compose_and_sent (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 1);
   screenshot (window, "sent.png");
 
+  /* Sent again: a new mail to the same people, and a second entry. */
+  g_signal_connect (sent, "notice", G_CALLBACK (remember_notice), &notice);
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (sent), is_button_with_label, "Send _Again"), "clicked");
+  wait_for (is_set, &notice, "the mail sent again");
+  g_assert_cmpstr (notice, ==, "Sent again: accepted by the server");
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  again = mr_test_server_parse_message (server, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "subject"), ==, "Invoice 7");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "message_id"), !=,
+                   json_object_get_string_member (json_node_get_object (report), "message_id"));
+  spin (100);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 2);
+
   /* Exchange is not set up: it says so, and nothing pretends to send. */
   mr_window_show_page (window, "compose");
   type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "bob@example.org");
@@ -669,7 +706,7 @@ test_compose_and_sent (MrTestDirs    *dirs,
   wait_for (compose_idle, compose, "the Exchange attempt");
   spin (50);
   g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "Exchange is not set up"));
-  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
   close_window (window);
 }
 

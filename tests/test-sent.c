@@ -712,6 +712,66 @@ test_template_from (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (err, "from_address"));
 }
 
+/* A mail sent again is a new mail: a new entry and Message-ID, the same people and content. */
+static void
+test_resend (MrTestDirs    *dirs,
+             gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autofree char *note = g_build_filename (dirs->root, "note.json", NULL);
+  g_autofree char *slim = g_build_filename (dirs->root, "slim.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) first = NULL;
+  g_autoptr(JsonNode) second = NULL;
+  g_autoptr(JsonNode) first_envelope = NULL;
+  g_autoptr(JsonNode) second_envelope = NULL;
+  g_autoptr(JsonNode) log = NULL;
+
+  mr_test_write_file (note, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Grüße\", \"text\": \"Hallo\"}");
+  mr_test_write_file (slim, "{\"schema_version\": 1, \"name\": \"Slim\", \"subject\": \"Slim\", \"text\": \"x\","
+                            " \"log\": \"headers\"}");
+  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "ann@example.org", "--bcc", "boss@example.com", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "resend", "1", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  first = mr_test_server_parse_message (server, 1);
+  second = mr_test_server_parse_message (server, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (second), "subject"), ==, "Grüße");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (first), "message_id"), !=,
+                   json_object_get_string_member (json_node_get_object (second), "message_id"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (second), "defects")), ==, 0);
+  first_envelope = mr_test_server_read_envelope (server, 1);
+  second_envelope = mr_test_server_read_envelope (server, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (second_envelope), "rcpt_tos")), ==,
+                    json_array_get_length (json_object_get_array_member (json_node_get_object (first_envelope), "rcpt_tos")));
+
+  g_assert_cmpint (run (&out, &err, "log", "--json", NULL), ==, 0);
+  log = json_from_string (out, NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (log)), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Only headers kept: nothing to send again, and it says why. */
+  g_assert_cmpint (run (&out, &err, "send", "--template", slim, "--to", "ann@example.org", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "resend", "3", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "headers"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "resend", "99", NULL), ==, 65);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "resend", "first", NULL), ==, 64);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 3);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -727,6 +787,7 @@ main (int    argc,
   ADD ("/sent/killed-mid-send", test_killed_mid_send);
   ADD ("/sent/log-full", test_log_full);
   ADD ("/sent/template-from", test_template_from);
+  ADD ("/sent/resend", test_resend);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

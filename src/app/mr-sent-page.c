@@ -26,6 +26,13 @@ struct _MrSentPage
 
 G_DEFINE_FINAL_TYPE (MrSentPage, mr_sent_page, ADW_TYPE_BIN)
 
+enum {
+  NOTICE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static const char *
 state_label (MrSentState state)
 {
@@ -107,6 +114,66 @@ on_retry_clicked (GtkButton  *button,
   /* Its time is now; failed mail with a copy goes back to the outbox to be sent again. */
   mr_sent_log_set_state (self->log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, NULL);
   run_outbox (self);
+}
+
+static void
+send_again_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  MrSentLog *log = g_object_get_data (G_OBJECT (task), "log");
+  gint64 id = *(gint64 *) task_data;
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  GError *error = NULL;
+  MrSendReport *report = NULL;
+
+  if (mr_settings_load (settings, &error))
+    report = mr_outbox_send_again_sync (settings, log, id, cancellable, &error);
+  if (report != NULL)
+    g_task_return_pointer (task, report, (GDestroyNotify) mr_send_report_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+send_again_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(MrSentPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSendReport) report = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *notice = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->list == NULL)
+    return;
+  if (report == NULL)
+    notice = g_strdup (error->message);
+  else if (report->state == MR_SENT_STATE_ACCEPTED)
+    notice = g_strdup (_("Sent again: accepted by the server"));
+  else if (report->state == MR_SENT_STATE_QUEUED)
+    notice = g_strdup_printf (_("Not sent again yet: %s. It waits in the outbox."), report->failure->message);
+  else
+    notice = g_strdup_printf (_("Sending again failed: %s"), report->failure->message);
+  g_signal_emit (self, signals[NOTICE], 0, notice);
+  mr_sent_page_refresh (self);
+}
+
+/* An accepted mail sent again is a new mail: its own entry, Message-ID and Date. */
+static void
+on_send_again_clicked (GtkButton  *button,
+                       MrSentPage *self)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, self->cancellable, send_again_done, g_object_ref (self));
+  gint64 *id = g_new (gint64, 1);
+
+  *id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+  gtk_widget_set_sensitive (GTK_WIDGET (button), FALSE);
+  g_task_set_source_tag (task, on_send_again_clicked);
+  g_task_set_task_data (task, id, g_free);
+  g_object_set_data_full (G_OBJECT (task), "log", g_object_ref (self->log), g_object_unref);
+  g_task_run_in_thread (task, send_again_thread);
 }
 
 static void
@@ -269,6 +336,8 @@ mr_sent_page_refresh (MrSentPage *self)
         }
       else if ((entry->state == MR_SENT_STATE_FAILED || entry->state == MR_SENT_STATE_CANCELLED) && entry->has_copy)
         adw_action_row_add_suffix (ADW_ACTION_ROW (row), entry_button (self, entry, _("Send _Again"), G_CALLBACK (on_retry_clicked)));
+      else if (entry->state == MR_SENT_STATE_ACCEPTED && entry->has_copy)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), entry_button (self, entry, _("Send _Again"), G_CALLBACK (on_send_again_clicked)));
       if (entry->state != MR_SENT_STATE_QUEUED && entry->state != MR_SENT_STATE_SENDING)
         {
           GtkWidget *remove = entry_button (self, entry, NULL, G_CALLBACK (on_delete_clicked));
@@ -315,6 +384,10 @@ mr_sent_page_class_init (MrSentPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = mr_sent_page_dispose;
+
+  /* Something to tell the person (the result of sending again): the window shows it as a toast. */
+  signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-sent-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, search_entry);

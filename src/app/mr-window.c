@@ -260,6 +260,7 @@ mr_window_reload (MrWindow *self)
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->sent_page), "sent");
   gtk_stack_page_set_title (stack_page, _("Sent"));
   g_signal_connect_swapped (self->compose_page, "sent", G_CALLBACK (on_compose_sent), self);
+  g_signal_connect_swapped (self->sent_page, "notice", G_CALLBACK (mr_window_toast), self);
 
   mr_window_show_page (self, page ? page : "company");
 }

@@ -126,6 +126,7 @@ static const char help_text[] =
      "  mailroom-cli send --template TEMPLATE --to ADDRESS [--cc ADDRESS] [--bcc ADDRESS] [--data FILE.json]\n"
      "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
+     "  mailroom-cli resend ID [--json]\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
@@ -1351,6 +1352,27 @@ cmd_outbox (Invocation *inv,
   }
 }
 
+/* A kept copy sent again as a new mail: "Send again" on the Sent page. */
+static int
+cmd_resend (Invocation *inv,
+            const char *number)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrSendReport) report = NULL;
+  gint64 id = 0;
+
+  if (number == NULL || inv->args->len != 0 || !g_ascii_string_to_signed (number, 10, 1, G_MAXINT64, &id, NULL))
+    return usage_error (inv, _("“resend” takes an entry number"));
+  log = open_log (inv, &error);
+  if (log == NULL)
+    return fail (inv, error);
+  report = mr_outbox_send_again_sync (inv->settings, log, id, NULL, &error);
+  if (report == NULL)
+    return fail (inv, error);
+  return print_report (inv, report);
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -1513,6 +1535,8 @@ run (Invocation *inv,
     return cmd_outbox (inv, command);
   else if (g_str_equal (group, "log") && command == NULL)
     return cmd_log (inv);
+  else if (g_str_equal (group, "resend"))
+    return cmd_resend (inv, command);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,

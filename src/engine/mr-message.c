@@ -24,6 +24,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimePart, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 
 static void
 ensure_gmime (void)
@@ -437,6 +438,47 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
     gsize length = strlen (text);
     return g_bytes_new_take (g_steal_pointer (&text), length);
   }
+}
+
+GBytes *
+mr_message_renew (GBytes      *message,
+                  const char  *from_address,
+                  char       **message_id,
+                  GError     **error)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) parsed = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GMimeFormatOptions) options = NULL;
+  const char *domain = mr_address_get_domain (from_address);
+  g_autofree char *id = NULL;
+  char *text;
+  gsize length;
+
+  ensure_gmime ();
+  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (message, NULL),
+                                              g_bytes_get_size (message));
+  parser = g_mime_parser_new_with_stream (stream);
+  parsed = g_mime_parser_construct_message (parser, NULL);
+
+  if (parsed == NULL || g_mime_message_get_mime_part (parsed) == NULL)
+    {
+      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("The kept copy is not a readable message"));
+      return NULL;
+    }
+  id = g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
+  g_mime_message_set_message_id (parsed, id);
+  g_mime_message_set_date (parsed, now);
+
+  options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  text = g_mime_object_to_string (GMIME_OBJECT (parsed), options);
+  length = strlen (text);
+  if (message_id != NULL)
+    *message_id = g_steal_pointer (&id);
+  return g_bytes_new_take (text, length);
 }
 
 MrSmtpEnvelope *

@@ -50,6 +50,13 @@ void            mr_outgoing_free         (MrOutgoing        *outgoing);
 GBytes         *mr_outgoing_build        (const MrOutgoing  *outgoing,
                                           char             **message_id,
                                           GError           **error);
+/* The same message with a new Message-ID and Date, to send it again as a mail of its own (a
+ * recipient's server may drop a second copy with the first one's Message-ID). Errors:
+ * MR_SETTINGS_ERROR_INVALID_VALUE when @message is not a message. */
+GBytes         *mr_message_renew         (GBytes            *message,
+                                          const char        *from_address,
+                                          char             **message_id,
+                                          GError           **error);
 /* Every recipient, visible or not, once. */
 MrSmtpEnvelope *mr_outgoing_get_envelope (const MrOutgoing  *outgoing);
 

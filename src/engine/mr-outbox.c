@@ -131,6 +131,61 @@ attempt (MrSentLog            *log,
   return g_steal_pointer (&report);
 }
 
+MrSendReport *
+mr_outbox_send_again_sync (MrSettings    *settings,
+                           MrSentLog     *log,
+                           gint64         id,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, error);
+  g_autoptr(GBytes) copy = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autofree char *message_id = NULL;
+  g_autofree char *entry_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  const char *user = g_get_user_name ();
+  gint64 new_id;
+
+  if (entry == NULL)
+    return NULL;
+  if (entry->state == MR_SENT_STATE_QUEUED || entry->state == MR_SENT_STATE_SENDING)
+    {
+      g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
+                   _("Entry %s is still on its way (it is %s): retry it from the outbox instead"), entry_text,
+                   mr_sent_state_to_string (entry->state));
+      return NULL;
+    }
+  copy = mr_sent_log_get_copy (log, id, error);
+  if (copy == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
+                     _("Entry %s kept only its headers (its template logs headers), so it cannot be sent again"),
+                     entry_text);
+      return NULL;
+    }
+  message = mr_message_renew (copy, entry->from_address, &message_id, error);
+  if (message == NULL)
+    return NULL;
+  delivery = mr_delivery_new (settings, entry->app, error);
+  if (delivery == NULL)
+    return NULL;
+
+  envelope = mr_smtp_envelope_new (entry->from_address);
+  for (guint r = 0; entry->recipients[r] != NULL; r++)
+    mr_smtp_envelope_add_recipient (envelope, entry->recipients[r]);
+
+  /* Logged before it goes, like every send. */
+  new_id = mr_sent_log_add (log, message_id, *user ? user : NULL, entry->app, entry->template_name, entry->from_address,
+                            entry->subject, (const char * const *) entry->recipients, entry->log_option, message, error);
+  if (new_id == 0)
+    return NULL;
+  return attempt (log, delivery, new_id, g_get_real_time () / G_USEC_PER_SEC, 0, message_id, envelope, message,
+                  cancellable, error);
+}
+
 /* Entries claimed but not tried go back to the outbox, due at once. */
 static void
 release_claims (MrSentLog *log,

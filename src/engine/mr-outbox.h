@@ -50,6 +50,16 @@ MrSendReport *mr_outbox_send_sync        (MrSettings     *settings,
                                           GCancellable   *cancellable,
                                           GError        **error);
 
+/* Sends the kept copy of entry @id again, as a new mail (a new entry, Message-ID and Date) to the
+ * same recipients: "Send again" on the Sent page, `mailroom-cli resend`. Errors:
+ * MR_SENT_LOG_ERROR_NOT_FOUND (no such entry, no copy kept, or still in the outbox), those of
+ * mr_outbox_send_sync(). */
+MrSendReport *mr_outbox_send_again_sync  (MrSettings     *settings,
+                                          MrSentLog      *log,
+                                          gint64          id,
+                                          GCancellable   *cancellable,
+                                          GError        **error);
+
 /* Sends every queued message whose time has come (@now: unix time; G_MAXINT64 for all of them).
  * Returns the reports, one per message tried. */
 GPtrArray    *mr_outbox_process_sync     (MrSettings     *settings,
