@@ -632,6 +632,7 @@ test_compose_and_sent (MrTestDirs    *dirs,
   g_autoptr(JsonNode) report = NULL;
   g_autoptr(JsonNode) again = NULL;
   g_autofree char *notice = NULL;
+  AdwMessageDialog *dialog;
   MrWindow *window;
   MrComposePage *compose;
   MrSentPage *sent;
@@ -698,6 +699,21 @@ test_compose_and_sent (MrTestDirs    *dirs,
   spin (100);
   g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 2);
 
+  /* What was sent, exactly: every envelope recipient and what the server said. */
+  g_signal_emit_by_name (child (sent, MR_TYPE_SENT_PAGE, "list"), "row-activated",
+                         gtk_list_box_get_row_at_index (GTK_LIST_BOX (child (sent, MR_TYPE_SENT_PAGE, "list")), 1));
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Invoice 7");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "ann@example.org"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "accepted through smtp"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "250"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "open"));
+  screenshot_window (GTK_WINDOW (dialog), "sent-details.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+
   /* Exchange is not set up: it says so, and nothing pretends to send. */
   mr_window_show_page (window, "compose");
   type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "bob@example.org");
@@ -754,6 +770,7 @@ test_compose_save_template (MrTestDirs    *dirs,
   gtk_editable_set_text (GTK_EDITABLE (entry), "Quote");
   g_assert_true (adw_message_dialog_get_response_enabled (dialog, "save"));
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "save"), ==, "_Save");
+  screenshot_window (GTK_WINDOW (dialog), "save-template.png");
   adw_message_dialog_response (dialog, "save");
   gtk_window_destroy (GTK_WINDOW (dialog));
   spin (50);
