@@ -772,6 +772,60 @@ test_resend (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 3);
 }
 
+/* The outbox from the command line: list, cancel, retry, run. */
+static void
+test_cli_outbox (MrTestDirs    *dirs,
+                 gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (mr_test_closed_port ());
+  g_autofree char *note = g_build_filename (dirs->root, "note.json", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", server->port);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) queued = NULL;
+
+  mr_test_write_file (note, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
+  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "ann@example.org", NULL), ==, 75);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "bob@example.org", NULL), ==, 75);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run (&out, &err, "outbox", "--json", NULL), ==, 0);
+  queued = json_from_string (out, NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (queued)), ==, 2);
+  g_assert_nonnull (json_object_get_string_member (json_array_get_object_element (json_node_get_array (queued), 0), "next_attempt"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Cancelled: out of the outbox, and a second cancel says what it is now. */
+  g_assert_cmpint (run (&out, &err, "outbox", "cancel", "1", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "outbox", "cancel", "1", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "cancelled"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "outbox", "retry", "first", NULL), ==, 64);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The server is back: retried now, it goes; the cancelled one does not. */
+  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  g_assert_cmpint (run (&out, &err, "outbox", "retry", "2", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_assert_cmpint (run (&out, &err, "outbox", "run", NULL), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (&out, &err, "outbox", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -788,6 +842,7 @@ main (int    argc,
   ADD ("/sent/log-full", test_log_full);
   ADD ("/sent/template-from", test_template_from);
   ADD ("/sent/resend", test_resend);
+  ADD ("/sent/cli-outbox", test_cli_outbox);
   ADD ("/sent/send-and-log", test_send_and_log);
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);

@@ -1267,6 +1267,26 @@ cmd_log (Invocation *inv)
   return print_entries (inv, entries);
 }
 
+/* "outbox retry" and "outbox cancel" act on mail that waits in the outbox, and nothing else. */
+static gboolean
+is_queued (Invocation  *inv,
+           MrSentLog   *log,
+           gint64       id,
+           GError     **error)
+{
+  g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, error);
+
+  if (entry == NULL)
+    return FALSE;
+  if (entry->state != MR_SENT_STATE_QUEUED)
+    {
+      g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND, _("Entry %s is not in the outbox (it is %s)"),
+                   (const char *) g_ptr_array_index (inv->args, 0), mr_sent_state_to_string (entry->state));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 cmd_outbox (Invocation *inv,
             const char *command)
@@ -1294,18 +1314,7 @@ cmd_outbox (Invocation *inv,
 
   if (g_str_equal (command, "cancel"))
     {
-      g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, &error);
-
-      if (entry == NULL)
-        return fail (inv, error);
-      if (entry->state != MR_SENT_STATE_QUEUED)
-        {
-          g_set_error (&error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
-                       _("Entry %s is not in the outbox (it is %s)"), (const char *) g_ptr_array_index (inv->args, 0),
-                       mr_sent_state_to_string (entry->state));
-          return fail (inv, error);
-        }
-      if (!mr_sent_log_set_state (log, id, MR_SENT_STATE_CANCELLED, 0, &error))
+      if (!is_queued (inv, log, id, &error) || !mr_sent_log_set_state (log, id, MR_SENT_STATE_CANCELLED, 0, &error))
         return fail (inv, error);
       return MR_EXIT_OK;
     }
@@ -1315,23 +1324,11 @@ cmd_outbox (Invocation *inv,
       g_autoptr(GPtrArray) reports = NULL;
       int status = MR_EXIT_OK;
 
-      if (g_str_equal (command, "retry"))
-        {
-          g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, &error);
-
-          if (entry == NULL)
-            return fail (inv, error);
-          if (entry->state != MR_SENT_STATE_QUEUED)
-            {
-              g_set_error (&error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_NOT_FOUND,
-                           _("Entry %s is not in the outbox (it is %s)"), (const char *) g_ptr_array_index (inv->args, 0),
-                           mr_sent_state_to_string (entry->state));
-              return fail (inv, error);
-            }
-          /* Its time is now. */
-          if (!mr_sent_log_set_state (log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, &error))
-            return fail (inv, error);
-        }
+      /* Its time is now. */
+      if (g_str_equal (command, "retry") &&
+          (!is_queued (inv, log, id, &error) ||
+           !mr_sent_log_set_state (log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, &error)))
+        return fail (inv, error);
       reports = mr_outbox_process_sync (inv->settings, log, g_get_real_time () / G_USEC_PER_SEC, NULL, &error);
       if (reports == NULL)
         return fail (inv, error);
