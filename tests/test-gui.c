@@ -238,6 +238,39 @@ is_set (gpointer data)
   return *(char **) data != NULL;
 }
 
+static gboolean
+is_row_with_title (GtkWidget     *widget,
+                   gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) &&
+         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+/* What a file dragged from the file manager and dropped on @widget delivers. */
+static void
+drop_file (GtkWidget  *widget,
+           const char *path)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GSList *files = g_slist_prepend (NULL, file);
+  GValue value = G_VALUE_INIT;
+  gboolean handled = FALSE;
+
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        g_signal_emit_by_name (controller, "drop", &value, 10.0, 10.0, &handled);
+    }
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (handled);
+}
+
 static AdwMessageDialog *
 find_message_dialog (void)
 {
@@ -757,8 +790,9 @@ test_compose_save_template (MrTestDirs    *dirs,
   type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "subject_row"), "Quote {{number}}");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "html_view"))),
                             "<p>Dear {{name}}, here is quote {{number}}.</p>", -1);
-  mr_compose_page_attach_file (compose, pdf);
+  drop_file (GTK_WIDGET (compose), pdf);
   spin (50);
+  g_assert_nonnull (find_widget (GTK_WIDGET (compose), is_row_with_title, "Angebot.pdf"));
 
   /* The dialog wants a name, and saves. */
   g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "save_template_button"), "clicked");

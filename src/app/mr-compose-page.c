@@ -277,13 +277,11 @@ on_file_chosen (GtkNativeDialog *dialog,
       for (guint i = 0; i < g_list_model_get_n_items (files); i++)
         {
           g_autoptr(GFile) file = g_list_model_get_item (files, i);
-          char *path = g_file_get_path (file);
+          g_autofree char *path = g_file_get_path (file);
 
           if (path != NULL)
-            g_ptr_array_add (self->attachments, path);
+            mr_compose_page_attach_file (self, path);
         }
-      rebuild_attachments (self);
-      schedule_draft (self);
     }
   g_object_unref (dialog);
 }
@@ -312,12 +310,11 @@ on_drop (GtkDropTarget *target,
 
   for (GSList *l = files; l != NULL; l = l->next)
     {
-      char *path = g_file_get_path (l->data);
+      g_autofree char *path = g_file_get_path (l->data);
+
       if (path != NULL)
-        g_ptr_array_add (self->attachments, path);
+        mr_compose_page_attach_file (self, path);
     }
-  rebuild_attachments (self);
-  schedule_draft (self);
   return TRUE;
 }
 
