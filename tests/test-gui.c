@@ -15,6 +15,9 @@
 #include "mr-template.h"
 #include "mr-test-dialog.h"
 #include "mr-window.h"
+#if HAVE_WEBKIT
+#include <webkit/webkit.h>
+#endif
 
 /* ---- Helpers ---------------------------------------------------------------------------------- */
 
@@ -852,6 +855,134 @@ test_compose_save_template (MrTestDirs    *dirs,
   close_window (window);
 }
 
+#if HAVE_WEBKIT
+static gboolean
+is_web_view (GtkWidget     *widget,
+             gconstpointer  data)
+{
+  return WEBKIT_IS_WEB_VIEW (widget);
+}
+
+static gboolean
+web_view_loaded (gpointer view)
+{
+  return !webkit_web_view_is_loading (view);
+}
+
+static gboolean
+count_connection (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source,
+                  guint             *count)
+{
+  (*count)++;
+  return FALSE;
+}
+
+typedef struct {
+  gboolean done;
+  int      value;
+} JsResult;
+
+static void
+on_evaluated (GObject      *view,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  JsResult *js = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JSCValue) value = webkit_web_view_evaluate_javascript_finish (WEBKIT_WEB_VIEW (view), result, &error);
+
+  g_assert_no_error (error);
+  js->value = jsc_value_to_int32 (value);
+  js->done = TRUE;
+}
+
+static gboolean
+js_done (gpointer data)
+{
+  return ((JsResult *) data)->done;
+}
+
+static int
+evaluate_int (WebKitWebView *view,
+              const char    *script)
+{
+  JsResult js = { FALSE, 0 };
+
+  webkit_web_view_evaluate_javascript (view, script, -1, NULL, NULL, NULL, on_evaluated, &js);
+  wait_for (js_done, &js, script);
+  return js.value;
+}
+#endif
+
+/* The HTML preview shows the mail as a careful client does: inline images, nothing remote. */
+static void
+test_compose_html_preview (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+#if HAVE_WEBKIT
+  /* A 1×1 PNG. */
+  static const char png_base64[] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  g_autoptr(GSocketService) tracker = g_socket_service_new ();
+  g_autofree char *logo = g_build_filename (dirs->company_templates, "logo.png", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "letter.json", NULL);
+  g_autofree char *template_json = NULL;
+  g_autofree guchar *png = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize png_length = 0;
+  guint16 port;
+  guint connections = 0;
+  AdwMessageDialog *dialog;
+  GtkWidget *view;
+  MrWindow *window;
+  MrComposePage *compose;
+
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (tracker), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (tracker, "incoming", G_CALLBACK (count_connection), &connections);
+  g_socket_service_start (tracker);
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  png = g_base64_decode (png_base64, &png_length);
+  g_assert_true (g_file_set_contents (logo, (const char *) png, png_length, NULL));
+  template_json = g_strdup_printf ("{\"schema_version\": 1, \"name\": \"Letter\", \"subject\": \"Hello\","
+                                   " \"html\": \"<p>Dear <b>{{name}}</b>,</p><img id='logo' src='cid:logo'>"
+                                   "<img id='remote' src='http://127.0.0.1:%u/track.png'>"
+                                   "<link rel='stylesheet' href='http://127.0.0.1:%u/style.css'>\","
+                                   " \"attachments\": [{\"path\": \"logo.png\", \"content_id\": \"logo\"}]}", port, port);
+  mr_test_write_file (template_path, template_json);
+
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  mr_window_show_page (window, "compose");
+  g_assert_true (mr_compose_page_select_template (compose, "Letter"));
+  spin (50);
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
+
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "preview_button"), "clicked");
+  wait_for ((Condition) find_message_dialog, NULL, "the preview");
+  dialog = find_message_dialog ();
+  view = find_widget (GTK_WIDGET (dialog), is_web_view, NULL);
+  g_assert_nonnull (view);
+  wait_for (web_view_loaded, view, "the HTML preview to load");
+  spin (200);
+
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (view), "document.querySelector('b').textContent === 'Ann' ? 1 : 0"), ==, 1);
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (view), "document.getElementById('logo').naturalWidth"), ==, 1);
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (view), "document.getElementById('remote').naturalWidth"), ==, 0);
+  spin (200);
+  g_assert_cmpuint (connections, ==, 0);
+  screenshot_window (GTK_WINDOW (dialog), "preview.png");
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_socket_service_stop (tracker);
+  close_window (window);
+#else
+  g_test_skip ("Built without WebKitGTK (html_preview=disabled): the preview shows the text part only");
+#endif
+}
+
 static void
 test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
                                   gconstpointer  data)
@@ -1297,6 +1428,7 @@ main (int    argc,
   ADD ("/gui/compose-and-sent", test_compose_and_sent);
   ADD ("/gui/compose-draft-mailto-outbox", test_compose_draft_mailto_outbox);
   ADD ("/gui/compose-save-template", test_compose_save_template);
+  ADD ("/gui/compose-html-preview", test_compose_html_preview);
   ADD ("/gui/send-test-email", test_send_test_email);
   ADD ("/gui/check-server-and-pin", test_check_server_and_pin);
 #undef ADD

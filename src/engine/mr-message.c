@@ -481,6 +481,44 @@ mr_message_renew (GBytes      *message,
   return g_bytes_new_take (text, length);
 }
 
+char *
+mr_outgoing_preview_html (const MrOutgoing  *outgoing,
+                          GError           **error)
+{
+  GString *html;
+
+  if (outgoing->html_body == NULL)
+    return NULL;
+  html = g_string_new ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                       "img-src data:; style-src 'unsafe-inline'\">\n");
+  g_string_append (html, outgoing->html_body);
+
+  for (guint i = 0; i < outgoing->attachments->len; i++)
+    {
+      MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
+      g_autofree char *contents = NULL;
+      g_autofree char *type = NULL;
+      g_autofree char *encoded = NULL;
+      g_autofree char *reference = NULL;
+      g_autofree char *data_uri = NULL;
+      gsize length = 0;
+
+      if (attachment->content_id == NULL)
+        continue;
+      if (!g_file_get_contents (attachment->path, &contents, &length, error))
+        {
+          g_string_free (html, TRUE);
+          return NULL;
+        }
+      type = g_content_type_guess (attachment->path, (const guchar *) contents, length, NULL);
+      encoded = g_base64_encode ((const guchar *) contents, length);
+      reference = g_strdup_printf ("cid:%s", attachment->content_id);
+      data_uri = g_strdup_printf ("data:%s;base64,%s", type, encoded);
+      g_string_replace (html, reference, data_uri, 0);
+    }
+  return g_string_free (html, FALSE);
+}
+
 MrSmtpEnvelope *
 mr_outgoing_get_envelope (const MrOutgoing *outgoing)
 {

@@ -57,6 +57,12 @@ GBytes         *mr_message_renew         (GBytes            *message,
                                           const char        *from_address,
                                           char             **message_id,
                                           GError           **error);
+/* The HTML body for a preview: inline images (cid:) inlined as data: URIs, and a Content Security
+ * Policy first that lets nothing else load (no remote images, scripts, fonts or frames), as a
+ * careful mail client shows it. NULL without an HTML body. Errors: G_FILE_ERROR when an inline image
+ * cannot be read. */
+char           *mr_outgoing_preview_html (const MrOutgoing  *outgoing,
+                                          GError           **error);
 /* Every recipient, visible or not, once. */
 MrSmtpEnvelope *mr_outgoing_get_envelope (const MrOutgoing  *outgoing);
 
