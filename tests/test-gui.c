@@ -983,11 +983,21 @@ test_compose_html_preview (MrTestDirs    *dirs,
 #endif
 }
 
+static gboolean
+server_has_one (gpointer server)
+{
+  return mr_test_server_count_messages (server) == 1;
+}
+
 static void
 test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
                                   gconstpointer  data)
 {
   guint16 closed = mr_test_closed_port ();
+  g_autoptr(MrTestServer) server = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(GPtrArray) queued = NULL;
+  MrSentQuery outbox = { NULL, NULL, 0, 0, MR_SENT_STATE_QUEUED, 0 };
   g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
                                               "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
                                               "\"sender.from_address\": \"office@example.com\"}}", closed);
@@ -1030,6 +1040,26 @@ test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 1);
   mr_window_show_page (window, "sent");
   screenshot (window, "outbox.png");
+  close_window (window);
+
+  /* Later the server is back, the retry is due, and Mailroom starts: the mail goes by itself. */
+  server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_free (company);
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                             "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                             "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  mr_test_write_file (dirs->company_path, company);
+  log = mr_sent_log_open (NULL, NULL);
+  queued = mr_sent_log_search (log, &outbox, NULL);
+  g_assert_cmpuint (queued->len, ==, 1);
+  g_assert_true (mr_sent_log_set_state (log, ((MrSentEntry *) g_ptr_array_index (queued, 0))->id,
+                                        MR_SENT_STATE_QUEUED, 0, NULL));
+  window = open_window ();
+  wait_for (server_has_one, server, "the outbox to send at start");
+  spin (200);
+  g_clear_pointer (&queued, g_ptr_array_unref);
+  queued = mr_sent_log_search (log, &outbox, NULL);
+  g_assert_cmpuint (queued->len, ==, 0);
   close_window (window);
 }
 

@@ -428,7 +428,7 @@ mr_window_init (MrWindow *self)
     g_message ("The GSettings schema %s is not installed: the window size is not remembered", MAILROOM_APP_ID);
 }
 
-/* The outbox is tried every minute while the window is open. */
+/* The outbox is tried when the window opens and every minute while it is open. */
 static gboolean
 on_outbox_timer (gpointer user_data)
 {
@@ -457,6 +457,8 @@ mr_window_new (GtkApplication *application)
 
   mr_window_reload (self);
   mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
+  /* Mail left in the outbox when Mailroom last closed goes now if its time has come. */
+  on_outbox_timer (self);
   self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);
   return self;
 }
