@@ -1,0 +1,54 @@
+/* mr-recipients.h: reading a mailshot's recipients from a CSV file, as spreadsheets save them
+ *
+ * CSV per RFC 4180 (quoted fields with commas, quotes and line breaks in them), the first row naming
+ * the columns. The separator (",", ";" or tab) is detected from the header row, or taken from Excel's
+ * "sep=X" first line. The encoding is detected: UTF-8 with or without a byte-order mark, UTF-16 with
+ * one, otherwise Windows-1252 when the start of the file is not UTF-8. A row that cannot be decoded
+ * is an error naming that row, never replacement characters; reading can go on past it.
+ *
+ * The file is read as a stream: memory does not grow with the number of rows.
+ *
+ * Call order: mr_recipient_reader_open() → mr_recipient_reader_next() until it returns FALSE with no
+ * error → free. Errors: MR_RECIPIENTS_ERROR (below), G_IO_ERROR when the file cannot be read.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define MR_RECIPIENTS_ERROR (mr_recipients_error_quark ())
+
+typedef enum {
+  MR_RECIPIENTS_ERROR_NO_HEADER,   /* an empty file, or a header row without names */
+  MR_RECIPIENTS_ERROR_ENCODING,    /* a row that is not text in the file's encoding: the message names it */
+  MR_RECIPIENTS_ERROR_MALFORMED,   /* a quoted field that never ends, or a field with the wrong count */
+} MrRecipientsError;
+
+GQuark mr_recipients_error_quark (void);
+
+typedef struct _MrRecipientReader MrRecipientReader;
+
+MrRecipientReader  *mr_recipient_reader_open          (const char         *path,
+                                                       GError            **error);
+void                mr_recipient_reader_free          (MrRecipientReader  *reader);
+
+/* The header row's names, trimmed, in file order. */
+const char * const *mr_recipient_reader_get_columns   (MrRecipientReader  *reader);
+/* ",", ";" or "\t". */
+char                mr_recipient_reader_get_separator (MrRecipientReader  *reader);
+/* "UTF-8", "UTF-16LE", "UTF-16BE" or "WINDOWS-1252". */
+const char         *mr_recipient_reader_get_encoding  (MrRecipientReader  *reader);
+
+/* The next data row: @fields (as many as there are columns; a short row is padded with empty
+ * fields) stays valid until the next call. @row is the row's number counting the header as 1, as a
+ * spreadsheet numbers it. Returns FALSE at the end (no error) or for a row it cannot use (with
+ * @error, and @row set): the next call goes on with the row after it. Blank lines are skipped. */
+gboolean            mr_recipient_reader_next          (MrRecipientReader  *reader,
+                                                       const char * const **fields,
+                                                       guint               *row,
+                                                       GError            **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrRecipientReader, mr_recipient_reader_free)
+
+G_END_DECLS
