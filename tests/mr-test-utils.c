@@ -349,3 +349,23 @@ mr_test_closed_port (void)
   g_socket_close (socket, NULL);
   return port;
 }
+
+int
+mr_test_run_cli (char       **out,
+                 char       **err,
+                 const char  *first,
+                 ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, out, err, &status, NULL);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}

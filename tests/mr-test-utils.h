@@ -83,6 +83,12 @@ char         *mr_test_cert_path            (const char    *name);
 /* A port nothing listens on. */
 guint16       mr_test_closed_port          (void);
 
+/* Runs $MAILROOM_CLI with the arguments (NULL-terminated); returns its exit status, -1 if it died. */
+int           mr_test_run_cli              (char         **out,
+                                            char         **err,
+                                            const char    *first,
+                                            ...) G_GNUC_NULL_TERMINATED;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTestServer, mr_test_server_stop)
 
 G_END_DECLS

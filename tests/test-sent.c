@@ -291,25 +291,6 @@ test_back_off (void)
   g_assert_cmpint (mr_outbox_next_attempt (created, 12, created + 2 * 86400), ==, 0);
 }
 
-static int
-run (char       **out,
-     char       **err,
-     const char  *first,
-     ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  va_list args;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, out, err, &status, NULL);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
 
 static void
 test_cli_send (MrTestDirs    *dirs,
@@ -331,7 +312,7 @@ test_cli_send (MrTestDirs    *dirs,
                                      " \"html\": \"<p>Dear {{name}}, invoice {{number}} is attached.</p>\"}");
   mr_test_write_file (pdf, "%PDF-1.4 invoice");
 
-  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--cc", "bob@example.org",
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--cc", "bob@example.org",
                         "--bcc", "boss@example.com", "--var", "name=Ann", "--var", "number=7", "--attach", pdf, "--json", NULL),
                    ==, 0);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
@@ -346,7 +327,7 @@ test_cli_send (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
 
   /* What was sent, to whom, found again. */
-  g_assert_cmpint (run (&out, &err, "log", "--json", "--to", "boss@example.com", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--json", "--to", "boss@example.com", NULL), ==, 0);
   log = json_from_string (out, NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (log)), ==, 1);
   first = json_array_get_object_element (json_node_get_array (log), 0);
@@ -356,20 +337,20 @@ test_cli_send (MrTestDirs    *dirs,
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run (&out, &err, "log", "--status", "failed", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--status", "failed", NULL), ==, 0);
   g_assert_cmpstr (out, ==, "");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   /* Bad input: named, and nothing sent. */
-  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "not an address", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "not an address", NULL), ==, 65);
   g_assert_nonnull (strstr (err, "--to"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--attach", "/nonexistent.pdf", NULL), ==, 66);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org", "--attach", "/nonexistent.pdf", NULL), ==, 66);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "send", "--to", "ann@example.org", NULL), ==, 64);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--to", "ann@example.org", NULL), ==, 64);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
 }
 
@@ -634,7 +615,7 @@ test_log_full (MrTestDirs    *dirs,
 
   mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
   mr_test_write_file (attachment, filler);
-  g_assert_cmpint (run (&out, &err, "send", "--template", template_path, "--to", "ann@example.org", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", template_path, "--to", "ann@example.org", NULL), ==, 0);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -687,7 +668,7 @@ test_template_from (MrTestDirs    *dirs,
   mr_test_write_file (broken, "{\"schema_version\": 1, \"name\": \"Broken\", \"subject\": \"Hi\", \"text\": \"x\","
                               " \"from_address\": \"not an address\"}");
 
-  g_assert_cmpint (run (&out, &err, "send", "--template", billing, "--to", "ann@example.org", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", billing, "--to", "ann@example.org", NULL), ==, 0);
   parsed = mr_test_server_parse_message (server, 1);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "from"), ==,
                    "Müller Billing <billing@example.com>");
@@ -697,18 +678,18 @@ test_template_from (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
 
   /* Not verified: refused before anything is logged or sent. */
-  g_assert_cmpint (run (&out, &err, "send", "--template", foreign, "--to", "ann@example.org", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", foreign, "--to", "ann@example.org", NULL), ==, 65);
   g_assert_nonnull (strstr (err, "promo@elsewhere.example"));
   g_assert_nonnull (strstr (err, "verified domains"));
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "log", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", NULL), ==, 0);
   g_assert_null (strstr (out, "Hi"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run (&out, &err, "send", "--template", broken, "--to", "ann@example.org", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", broken, "--to", "ann@example.org", NULL), ==, 65);
   g_assert_nonnull (strstr (err, "from_address"));
 }
 
@@ -732,10 +713,10 @@ test_resend (MrTestDirs    *dirs,
   mr_test_write_file (note, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Grüße\", \"text\": \"Hallo\"}");
   mr_test_write_file (slim, "{\"schema_version\": 1, \"name\": \"Slim\", \"subject\": \"Slim\", \"text\": \"x\","
                             " \"log\": \"headers\"}");
-  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "ann@example.org", "--bcc", "boss@example.com", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", note, "--to", "ann@example.org", "--bcc", "boss@example.com", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "resend", "1", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "resend", "1", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -751,24 +732,24 @@ test_resend (MrTestDirs    *dirs,
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (second_envelope), "rcpt_tos")), ==,
                     json_array_get_length (json_object_get_array_member (json_node_get_object (first_envelope), "rcpt_tos")));
 
-  g_assert_cmpint (run (&out, &err, "log", "--json", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--json", NULL), ==, 0);
   log = json_from_string (out, NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (log)), ==, 2);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   /* Only headers kept: nothing to send again, and it says why. */
-  g_assert_cmpint (run (&out, &err, "send", "--template", slim, "--to", "ann@example.org", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", slim, "--to", "ann@example.org", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "resend", "3", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "resend", "3", NULL), ==, 65);
   g_assert_nonnull (strstr (err, "headers"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "resend", "99", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "resend", "99", NULL), ==, 65);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "resend", "first", NULL), ==, 64);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "resend", "first", NULL), ==, 64);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 3);
 }
 
@@ -786,14 +767,14 @@ test_cli_outbox (MrTestDirs    *dirs,
   g_autoptr(JsonNode) queued = NULL;
 
   mr_test_write_file (note, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
-  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "ann@example.org", NULL), ==, 75);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", note, "--to", "ann@example.org", NULL), ==, 75);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "send", "--template", note, "--to", "bob@example.org", NULL), ==, 75);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", note, "--to", "bob@example.org", NULL), ==, 75);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  g_assert_cmpint (run (&out, &err, "outbox", "--json", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "--json", NULL), ==, 0);
   queued = json_from_string (out, NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (queued)), ==, 2);
   g_assert_nonnull (json_object_get_string_member (json_array_get_object_element (json_node_get_array (queued), 0), "next_attempt"));
@@ -801,28 +782,28 @@ test_cli_outbox (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
 
   /* Cancelled: out of the outbox, and a second cancel says what it is now. */
-  g_assert_cmpint (run (&out, &err, "outbox", "cancel", "1", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "cancel", "1", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "outbox", "cancel", "1", NULL), ==, 65);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "cancel", "1", NULL), ==, 65);
   g_assert_nonnull (strstr (err, "cancelled"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "outbox", "retry", "first", NULL), ==, 64);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "retry", "first", NULL), ==, 64);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   /* The server is back: retried now, it goes; the cancelled one does not. */
   set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  g_assert_cmpint (run (&out, &err, "outbox", "retry", "2", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "retry", "2", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
-  g_assert_cmpint (run (&out, &err, "outbox", "run", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "run", NULL), ==, 0);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run (&out, &err, "outbox", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", NULL), ==, 0);
   g_assert_cmpstr (out, ==, "");
 }
 

@@ -20,6 +20,7 @@
 #include "mr-secrets.h"
 #include "mr-settings.h"
 #include "mr-outbox.h"
+#include "mr-proofreader.h"
 #include "mr-template.h"
 
 typedef struct {
@@ -40,6 +41,8 @@ typedef struct {
   char       *via;
   char       *since;
   char       *status;
+  char       *recipients;
+  char       *address_column;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -127,6 +130,7 @@ static const char help_text[] =
      "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
+     "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [--address-column NAME] [--json]\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
@@ -1370,6 +1374,74 @@ cmd_resend (Invocation *inv,
   return print_report (inv, report);
 }
 
+/* ---- mailshot --------------------------------------------------------------------------------- */
+
+/* The proof-reader alone: every row checked, nothing sent. Exit 65 when a row has an error. */
+static int
+cmd_mailshot_check (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(MrProofReport) report = NULL;
+
+  if (inv->template_name == NULL || inv->recipients == NULL)
+    return usage_error (inv, _("“mailshot check” needs --template TEMPLATE and --recipients FILE"));
+  template_ = mr_template_find (inv->template_name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  report = mr_proofread (template_, inv->recipients, inv->address_column, &error);
+  if (report == NULL)
+    return fail (inv, error);
+
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "address_column", report->address_column);
+      json_builder_set_member_name (builder, "rows");
+      json_builder_add_int_value (builder, report->rows);
+      json_builder_set_member_name (builder, "sendable");
+      json_builder_add_int_value (builder, report->sendable);
+      json_builder_set_member_name (builder, "rows_with_errors");
+      json_builder_add_int_value (builder, report->rows_with_errors);
+      json_builder_set_member_name (builder, "warnings");
+      json_builder_add_int_value (builder, report->warnings);
+      json_builder_set_member_name (builder, "problems");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < report->problems->len; i++)
+        {
+          MrProblem *problem = g_ptr_array_index (report->problems, i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "row");
+          json_builder_add_int_value (builder, problem->row);
+          add_string (builder, "severity", mr_problem_severity_to_string (problem->severity));
+          add_string (builder, "kind", problem->kind);
+          add_string (builder, "message", problem->message);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      for (guint i = 0; i < report->problems->len; i++)
+        {
+          MrProblem *problem = g_ptr_array_index (report->problems, i);
+
+          g_print ("%s: %s\n", problem->severity == MR_PROBLEM_ERROR ? _("error") : _("warning"), problem->message);
+        }
+      g_print (g_dngettext (GETTEXT_PACKAGE, "%u row: %u to send, %u with errors, %u warnings\n",
+                            "%u rows: %u to send, %u with errors, %u warnings\n", report->rows),
+               report->rows, report->sendable, report->rows_with_errors, report->warnings);
+    }
+  return report->rows_with_errors > 0 ? MR_EXIT_DATA : MR_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -1423,7 +1495,8 @@ run (Invocation *inv,
         }
       else if (g_str_equal (arg, "--cc") || g_str_equal (arg, "--bcc") || g_str_equal (arg, "--attach") ||
                g_str_equal (arg, "--template") || g_str_equal (arg, "--via") || g_str_equal (arg, "--since") ||
-               g_str_equal (arg, "--status"))
+               g_str_equal (arg, "--status") || g_str_equal (arg, "--recipients") ||
+               g_str_equal (arg, "--address-column"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -1444,6 +1517,10 @@ run (Invocation *inv,
             inv->via = g_strdup (value);
           else if (g_str_equal (arg, "--since"))
             inv->since = g_strdup (value);
+          else if (g_str_equal (arg, "--recipients"))
+            inv->recipients = g_strdup (value);
+          else if (g_str_equal (arg, "--address-column"))
+            inv->address_column = g_strdup (value);
           else
             inv->status = g_strdup (value);
         }
@@ -1534,6 +1611,8 @@ run (Invocation *inv,
     return cmd_log (inv);
   else if (g_str_equal (group, "resend"))
     return cmd_resend (inv, command);
+  else if (g_str_equal (group, "mailshot") && g_strcmp0 (command, "check") == 0)
+    return cmd_mailshot_check (inv);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -1573,6 +1652,8 @@ main (int    argc,
   g_free (inv.via);
   g_free (inv.since);
   g_free (inv.status);
+  g_free (inv.recipients);
+  g_free (inv.address_column);
   g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);

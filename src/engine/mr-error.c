@@ -7,6 +7,7 @@
 #include "mr-error.h"
 #include "mr-mustache.h"
 #include "mr-outbox.h"
+#include "mr-recipients.h"
 #include "mr-secrets.h"
 #include "mr-sent-log.h"
 #include "mr-settings-error.h"
@@ -56,6 +57,10 @@ static const ErrorRow rows[] = {
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },
   { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_UNAVAILABLE },
+  { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_NO_HEADER,   "recipients-no-header", MR_EXIT_DATA },
+  { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_ENCODING,    "recipients-encoding", MR_EXIT_DATA },
+  { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_MALFORMED,   "recipients-malformed", MR_EXIT_DATA },
+  { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN, "no-address-column", MR_EXIT_DATA },
   { g_io_error_quark,        G_IO_ERROR_NOT_FOUND,              "file-not-found",      MR_EXIT_NO_INPUT },
   { g_io_error_quark,        G_IO_ERROR_PERMISSION_DENIED,      "file-unreadable",     MR_EXIT_NO_INPUT },
 };

@@ -23,6 +23,7 @@ typedef enum {
   MR_RECIPIENTS_ERROR_NO_HEADER,   /* an empty file, or a header row without names */
   MR_RECIPIENTS_ERROR_ENCODING,    /* a row that is not text in the file's encoding: the message names it */
   MR_RECIPIENTS_ERROR_MALFORMED,   /* a quoted field that never ends, or a field with the wrong count */
+  MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN, /* no column holds the addresses */
 } MrRecipientsError;
 
 GQuark mr_recipients_error_quark (void);

@@ -1,0 +1,202 @@
+/* mr-proofreader.c: a mailshot's recipients checked before anything is sent */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "mr-keys.h"
+#include "mr-proofreader.h"
+
+static void
+problem_free (MrProblem *problem)
+{
+  g_free (problem->message);
+  g_free (problem);
+}
+
+void
+mr_proof_report_free (MrProofReport *report)
+{
+  if (report == NULL)
+    return;
+  g_free (report->address_column);
+  g_ptr_array_unref (report->problems);
+  g_free (report);
+}
+
+const char *
+mr_problem_severity_to_string (MrProblemSeverity severity)
+{
+  return severity == MR_PROBLEM_ERROR ? "error" : "warning";
+}
+
+static void
+add_problem (MrProofReport     *report,
+             guint              row,
+             MrProblemSeverity  severity,
+             const char        *kind,
+             char              *message)
+{
+  MrProblem *problem = g_new0 (MrProblem, 1);
+
+  problem->row = row;
+  problem->severity = severity;
+  problem->kind = kind;
+  problem->message = message;
+  g_ptr_array_add (report->problems, problem);
+  if (severity == MR_PROBLEM_WARNING)
+    report->warnings++;
+}
+
+static int
+find_column (const char * const *columns,
+             const char         *name)
+{
+  for (int i = 0; columns[i] != NULL; i++)
+    if (g_ascii_strcasecmp (columns[i], name) == 0)
+      return i;
+  return -1;
+}
+
+static int
+find_address_column (const char * const *columns)
+{
+  static const char * const names[] = { "email", "e-mail", "email address", "e-mail address", "mail", "address" };
+
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+    {
+      int found = find_column (columns, names[n]);
+      if (found >= 0)
+        return found;
+    }
+  return -1;
+}
+
+MrProofReport *
+mr_proofread (MrTemplate  *template_,
+              const char  *recipients,
+              const char  *address_column,
+              GError     **error)
+{
+  g_autoptr(MrRecipientReader) reader = NULL;
+  g_autoptr(GPtrArray) variables = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GArray) variable_columns = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(MrProofReport) report = NULL;
+  MrProblemSeverity unfilled = template_->strict ? MR_PROBLEM_ERROR : MR_PROBLEM_WARNING;
+  const char * const *columns;
+  const char * const *fields;
+  GError *row_error = NULL;
+  int address;
+  guint row = 0;
+
+  variables = mr_template_list_variables (template_, error);
+  if (variables == NULL)
+    return NULL;
+  reader = mr_recipient_reader_open (recipients, error);
+  if (reader == NULL)
+    return NULL;
+  columns = mr_recipient_reader_get_columns (reader);
+
+  address = address_column ? find_column (columns, address_column) : find_address_column (columns);
+  if (address < 0)
+    {
+      g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+
+      if (address_column != NULL)
+        g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
+                     _("There is no column “%s”; the columns are: %s"), address_column, listed);
+      else
+        g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
+                     _("No column is named for the addresses (“email”, say); the columns are: %s. "
+                       "Choose the column that holds them"), listed);
+      return NULL;
+    }
+
+  report = g_new0 (MrProofReport, 1);
+  report->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
+  report->address_column = g_strdup (columns[address]);
+
+  /* Variables no column provides: empty in every mail. */
+  for (guint v = 0; v < variables->len; v++)
+    {
+      const char *name = g_ptr_array_index (variables, v);
+      int column = find_column (columns, name);
+
+      g_array_append_val (variable_columns, column);
+      if (column < 0)
+        add_problem (report, 0, unfilled, "missing-column",
+                     g_strdup_printf (_("The template uses “%s”, and no column has that name: it would be empty in every mail"),
+                                      name));
+    }
+
+  for (;;)
+    {
+      gboolean has_error = FALSE;
+      g_autofree char *key = NULL;
+      const char *value;
+      gpointer first;
+
+      if (!mr_recipient_reader_next (reader, &fields, &row, &row_error))
+        {
+          if (row_error == NULL)
+            break;
+          report->rows++;
+          report->rows_with_errors++;
+          add_problem (report, row, MR_PROBLEM_ERROR, "unreadable", g_strdup (row_error->message));
+          g_clear_error (&row_error);
+          continue;
+        }
+      report->rows++;
+
+      value = fields[address];
+      key = g_utf8_strdown (g_strstrip (g_strdup (value)), -1);
+      if (*key == '\0')
+        {
+          add_problem (report, row, MR_PROBLEM_ERROR, "no-address",
+                       g_strdup_printf (_("Row %u has no address in “%s”"), row, columns[address]));
+          has_error = TRUE;
+        }
+      else if (!mr_validate_address (key, NULL))
+        {
+          add_problem (report, row, MR_PROBLEM_ERROR, "invalid-address",
+                       g_strdup_printf (_("Row %u: “%s” is not an email address"), row, value));
+          has_error = TRUE;
+        }
+
+      for (guint v = 0; v < variables->len; v++)
+        {
+          int column = g_array_index (variable_columns, int, v);
+
+          if (column >= 0 && *fields[column] == '\0')
+            {
+              add_problem (report, row, unfilled, "empty-variable",
+                           g_strdup_printf (_("Row %u leaves “%s” empty"), row,
+                                            (const char *) g_ptr_array_index (variables, v)));
+              has_error = has_error || unfilled == MR_PROBLEM_ERROR;
+            }
+        }
+
+      if (has_error)
+        report->rows_with_errors++;
+      else if (g_hash_table_lookup_extended (seen, key, NULL, &first))
+        add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
+                     g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row,
+                                      GPOINTER_TO_UINT (first)));
+      else
+        {
+          g_hash_table_insert (seen, g_steal_pointer (&key), GUINT_TO_POINTER (row));
+          report->sendable++;
+        }
+    }
+  /* A strict template's missing column stops every row. */
+  if (template_->strict)
+    for (guint v = 0; v < variable_columns->len; v++)
+      if (g_array_index (variable_columns, int, v) < 0)
+        {
+          report->rows_with_errors = report->rows;
+          report->sendable = 0;
+          break;
+        }
+  return g_steal_pointer (&report);
+}
