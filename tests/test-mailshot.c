@@ -2,8 +2,14 @@
 
 #include "config.h"
 
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "mr-mailshot.h"
 #include "mr-proofreader.h"
 #include "mr-test-utils.h"
 
@@ -71,7 +77,7 @@ test_proofreader (MrTestDirs    *dirs,
     g_string_append (text, strchr (strchr (mistakes, '\n') + 1, '\n') + 1);
     g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
     g_test_message ("%u good rows first", i);
-    report = mr_proofread (template_, path, NULL, &error);
+    report = mr_proofread (template_, path, NULL, NULL, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (report->address_column, ==, "E-Mail");
     /* The template's {{date}} has no column: a warning for the file, once. */
@@ -94,12 +100,12 @@ test_proofreader (MrTestDirs    *dirs,
   /* No column for the addresses: said for the file, with the columns there are. */
   mr_test_write_file (path, "Name,Phone\nAnn,123\n");
   g_clear_pointer (&report, mr_proof_report_free);
-  g_assert_null (mr_proofread (template_, path, NULL, &error));
+  g_assert_null (mr_proofread (template_, path, NULL, NULL, NULL, &error));
   g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN);
   g_assert_nonnull (strstr (error->message, "Name, Phone"));
   g_clear_error (&error);
   mr_test_write_file (path, "Name,Work\nAnn,ann@example.org\n");
-  report = mr_proofread (template_, path, "work", &error);
+  report = mr_proofread (template_, path, "work", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (report->sendable, ==, 1);
 }
@@ -115,7 +121,7 @@ test_strict (MrTestDirs    *dirs,
   g_autoptr(GError) error = NULL;
 
   mr_test_write_file (path, "email,name\nann@example.org,Ann\nbob@example.org,\n");
-  report = mr_proofread (template_, path, NULL, &error);
+  report = mr_proofread (template_, path, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (problem_at (report, 3, "empty-variable")->severity, ==, MR_PROBLEM_ERROR);
   g_assert_cmpuint (report->sendable, ==, 1);
@@ -170,6 +176,166 @@ test_cli (MrTestDirs    *dirs,
                                     "/nonexistent.csv", NULL), ==, 66);
 }
 
+static MrSettings *
+settings_for_port (MrTestDirs *dirs,
+                   guint16     port)
+{
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"smtp.timeout_command_ms\": 3000, "
+                                              "\"sender.from_address\": \"office@example.com\", "
+                                              "\"sender.copy_to\": \"archive@example.com\"}}", port);
+  MrSettings *settings = mr_settings_new (NULL, NULL);
+
+  mr_test_write_file (dirs->company_path, company);
+  g_assert_true (mr_settings_load (settings, NULL));
+  return settings;
+}
+
+static guint
+count_in (const char *text,
+          const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+journal_sql (const char *path,
+             const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* A job against a server that refuses some recipients for now and some for good. */
+static void
+test_job (MrTestDirs    *dirs,
+          gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--rcpt-temp", "later", "--rcpt-perm", "nobody", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
+  g_autofree char *lock_path = NULL;
+  g_autofree char *wire = NULL;
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+  int fd;
+
+  mr_test_write_file (list, "email,name,city,date\n"
+                            "ann@example.org,Ann,Bern,1 May\n"
+                            "later@example.org,Lea,Bern,1 May\n"
+                            "nobody@example.org,Nob,Bern,1 May\n"
+                            "x@,X,Bern,1 May\n"
+                            "bob@example.org,Bob,Basel,1 May\n"
+                            "carol@example.org,Carol,Chur,1 May\n");
+  journal = mr_mailshot_journal_open (NULL, &error);
+  g_assert_no_error (error);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 0, &report, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job, >, 0);
+  g_assert_cmpuint (report->sendable, ==, 5);
+
+  /* Another process holds the job: this one refuses to send it too. */
+  lock_path = g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", journal_path, job);
+  fd = g_open (lock_path, O_RDWR | O_CREAT, 0600);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY);
+  g_clear_error (&error);
+  close (fd);
+
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->total, ==, 6);
+  g_assert_cmpuint (status->accepted, ==, 3);
+  g_assert_cmpuint (status->failed_temporary, ==, 1);
+  g_assert_cmpuint (status->failed_permanent, ==, 1);
+  g_assert_cmpuint (status->skipped, ==, 1);
+  g_assert_cmpuint (status->pending, ==, 0);
+  g_assert_cmpstr (status->state, ==, "ready");  /* one to try again later */
+
+  /* One mail each, and no copy to sender.copy_to per recipient. */
+  wire = mr_test_server_read_log (server);
+  g_assert_cmpuint (count_in (wire, "RCPT TO:<"), ==, 5);
+  g_assert_cmpuint (count_in (wire, "RCPT TO:<x@>"), ==, 0);
+  g_assert_cmpuint (count_in (wire, "archive@example.com"), ==, 0);
+
+  recipients = mr_mailshot_get_recipients (journal, job, &error);
+  g_assert_cmpuint (recipients->len, ==, 6);
+  g_assert_cmpstr (((MrMailshotRecipient *) g_ptr_array_index (recipients, 1))->state, ==, "failed-temporary");
+  g_assert_nonnull (strstr (((MrMailshotRecipient *) g_ptr_array_index (recipients, 2))->reply, "550"));
+  g_assert_cmpstr (((MrMailshotRecipient *) g_ptr_array_index (recipients, 3))->state, ==, "skipped");
+  g_assert_nonnull (strstr (((MrMailshotRecipient *) g_ptr_array_index (recipients, 3))->reply, "not an email address"));
+  g_clear_pointer (&recipients, g_ptr_array_unref);
+
+  /* Cut off mid-send (as after kill -9): "sending" is sent again; accepted rows are not. */
+  journal_sql (journal_path, "UPDATE recipients SET state = 'sending' WHERE row = 7");
+  journal_sql (journal_path, "UPDATE jobs SET state = 'running'");
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_free (wire);
+  wire = mr_test_server_read_log (server);
+  g_assert_cmpuint (count_in (wire, "RCPT TO:<carol@example.org>"), ==, 2);
+  g_assert_cmpuint (count_in (wire, "RCPT TO:<later@example.org>"), ==, 1);  /* its retry is not due yet */
+  g_assert_cmpuint (count_in (wire, "RCPT TO:<ann@example.org>"), ==, 1);
+
+  /* Paused from elsewhere: it stops between two mails and says so. */
+  journal_sql (journal_path, "UPDATE recipients SET state = 'pending' WHERE row = 2");
+  g_assert_true (mr_mailshot_set_state (journal, job, "paused", &error));
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpstr (status->state, ==, "paused");
+}
+
+/* Every mail its own Message-ID, fixed in the journal before the first attempt; the rate is kept. */
+static void
+test_message_ids_and_rate (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 job, started;
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 600, NULL, &error);
+  g_assert_no_error (error);
+  recipients = mr_mailshot_get_recipients (journal, job, &error);
+  started = g_get_monotonic_time ();
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_no_error (error);
+  /* 600 a minute: at least 100 ms between two mails, so 200 ms for three. */
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 200000);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonNode) parsed = mr_test_server_parse_message (server, i + 1);
+      const char *sent_id = json_object_get_string_member (json_node_get_object (parsed), "message_id");
+      g_autofree char *journal_id = g_strdup_printf ("<%s>", ((MrMailshotRecipient *) g_ptr_array_index (recipients, i))->message_id);
+
+      g_assert_cmpstr (sent_id, ==, journal_id);
+      g_assert_true (g_str_has_suffix (journal_id, "@example.com>"));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -180,6 +346,8 @@ main (int    argc,
   ADD ("/mailshot/proofreader", test_proofreader);
   ADD ("/mailshot/strict", test_strict);
   ADD ("/mailshot/cli-check", test_cli);
+  ADD ("/mailshot/job", test_job);
+  ADD ("/mailshot/message-ids-and-rate", test_message_ids_and_rate);
 #undef ADD
 
   return g_test_run ();

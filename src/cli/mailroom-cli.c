@@ -1389,7 +1389,7 @@ cmd_mailshot_check (Invocation *inv)
   template_ = mr_template_find (inv->template_name, &error);
   if (template_ == NULL)
     return fail (inv, error);
-  report = mr_proofread (template_, inv->recipients, inv->address_column, &error);
+  report = mr_proofread (template_, inv->recipients, inv->address_column, NULL, NULL, &error);
   if (report == NULL)
     return fail (inv, error);
 

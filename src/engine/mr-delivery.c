@@ -379,6 +379,20 @@ connect_client (MrDelivery    *self,
   return g_steal_pointer (&client);
 }
 
+MrSmtpClient *
+mr_delivery_connect_sync (MrDelivery    *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  if (self->sendmail)
+    {
+      mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL,
+                         _("Mailshots go through an SMTP server; this profile hands mail to the sendmail program."));
+      return NULL;
+    }
+  return connect_client (self, cancellable, error);
+}
+
 gboolean
 mr_delivery_check_sync (MrDelivery    *self,
                         GCancellable  *cancellable,

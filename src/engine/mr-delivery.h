@@ -64,6 +64,13 @@ gboolean                mr_delivery_send_test_sync    (MrDelivery          *self
 void                    mr_delivery_fill_sender       (MrDelivery          *self,
                                                        MrOutgoing          *outgoing);
 
+/* A connection to the server, greeted, secured and logged in, for sending many messages on it
+ * (mailshots); the caller quits it. Errors: those of mr_smtp_client_connect_sync() and the keyring's.
+ * Not in sendmail mode (MR_SMTP_ERROR_SENDMAIL). */
+MrSmtpClient           *mr_delivery_connect_sync      (MrDelivery          *self,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+
 /* Sends a built message to @envelope (SMTP or sendmail, as the settings say). */
 gboolean                mr_delivery_send_sync         (MrDelivery          *self,
                                                        const MrSmtpEnvelope *envelope,

@@ -90,6 +90,7 @@ mr_outgoing_free (MrOutgoing *outgoing)
   g_free (outgoing->text_body);
   g_free (outgoing->html_body);
   g_ptr_array_unref (outgoing->attachments);
+  g_free (outgoing->message_id);
   g_free (outgoing);
 }
 
@@ -419,7 +420,8 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
   g_mime_message_set_subject (message, outgoing->subject ? outgoing->subject : "", "utf-8");
   g_mime_message_set_date (message, now);
   domain = mr_address_get_domain (outgoing->from_address);
-  id = g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
+  id = outgoing->message_id ? g_strdup (outgoing->message_id)
+                            : g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
   g_mime_message_set_message_id (message, id);
   g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
 
@@ -438,6 +440,15 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
     gsize length = strlen (text);
     return g_bytes_new_take (g_steal_pointer (&text), length);
   }
+}
+
+char *
+mr_message_id_new (const char *from_address)
+{
+  const char *domain = from_address ? mr_address_get_domain (from_address) : NULL;
+
+  ensure_gmime ();
+  return g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
 }
 
 GBytes *

@@ -34,6 +34,7 @@ typedef struct {
   char      *text_body;     /* NULL with an HTML body: derived from it */
   char      *html_body;
   GPtrArray *attachments;   /* MrAttachment */
+  char      *message_id;    /* NULL: a new one in the sender's domain (a mailshot fixes its own first) */
 } MrOutgoing;
 
 MrOutgoing     *mr_outgoing_new          (void);
@@ -63,6 +64,8 @@ GBytes         *mr_message_renew         (GBytes            *message,
  * cannot be read. */
 char           *mr_outgoing_preview_html (const MrOutgoing  *outgoing,
                                           GError           **error);
+/* A new Message-ID in the domain of @from_address: <...@domain>. */
+char           *mr_message_id_new        (const char        *from_address);
 /* Every recipient, visible or not, once. */
 MrSmtpEnvelope *mr_outgoing_get_envelope (const MrOutgoing  *outgoing);
 

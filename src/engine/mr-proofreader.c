@@ -73,10 +73,12 @@ find_address_column (const char * const *columns)
 }
 
 MrProofReport *
-mr_proofread (MrTemplate  *template_,
-              const char  *recipients,
-              const char  *address_column,
-              GError     **error)
+mr_proofread (MrTemplate      *template_,
+              const char      *recipients,
+              const char      *address_column,
+              MrProofRowFunc   row_func,
+              gpointer         user_data,
+              GError         **error)
 {
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(GPtrArray) variables = NULL;
@@ -133,6 +135,8 @@ mr_proofread (MrTemplate  *template_,
   for (;;)
     {
       gboolean has_error = FALSE;
+      guint first_problem = report->problems->len;
+      const char *why_not = NULL;
       g_autofree char *key = NULL;
       const char *value;
       gpointer first;
@@ -144,6 +148,8 @@ mr_proofread (MrTemplate  *template_,
           report->rows++;
           report->rows_with_errors++;
           add_problem (report, row, MR_PROBLEM_ERROR, "unreadable", g_strdup (row_error->message));
+          if (row_func != NULL)
+            row_func (row, NULL, NULL, row_error->message, user_data);
           g_clear_error (&row_error);
           continue;
         }
@@ -178,16 +184,26 @@ mr_proofread (MrTemplate  *template_,
         }
 
       if (has_error)
-        report->rows_with_errors++;
+        {
+          report->rows_with_errors++;
+          for (guint p = first_problem; p < report->problems->len && why_not == NULL; p++)
+            if (((MrProblem *) g_ptr_array_index (report->problems, p))->severity == MR_PROBLEM_ERROR)
+              why_not = ((MrProblem *) g_ptr_array_index (report->problems, p))->message;
+        }
       else if (g_hash_table_lookup_extended (seen, key, NULL, &first))
-        add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
-                     g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row,
-                                      GPOINTER_TO_UINT (first)));
+        {
+          add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
+                       g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row,
+                                        GPOINTER_TO_UINT (first)));
+          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
+        }
       else
         {
-          g_hash_table_insert (seen, g_steal_pointer (&key), GUINT_TO_POINTER (row));
+          g_hash_table_insert (seen, g_strdup (key), GUINT_TO_POINTER (row));
           report->sendable++;
         }
+      if (row_func != NULL)
+        row_func (row, key, fields, why_not, user_data);
     }
   /* A strict template's missing column stops every row. */
   if (template_->strict)

@@ -39,11 +39,22 @@ typedef struct {
   GPtrArray *problems;           /* MrProblem, in row order */
 } MrProofReport;
 
+/* Called for every data row, in order: @fields and @address are NULL for a row that cannot be
+ * read; @problem is NULL when the row will be sent, otherwise why not (the first error, or that it
+ * repeats an earlier address). */
+typedef void (*MrProofRowFunc) (guint               row,
+                                const char         *address,
+                                const char * const *fields,
+                                const char         *problem,
+                                gpointer            user_data);
+
 /* @address_column: the column that holds the addresses, or NULL to find it by its name ("email",
- * "e-mail", "email address", "mail"; any case). */
+ * "e-mail", "email address", "mail"; any case). @row_func may be NULL. */
 MrProofReport *mr_proofread              (MrTemplate     *template_,
                                           const char     *recipients,
                                           const char     *address_column,
+                                          MrProofRowFunc  row_func,
+                                          gpointer        user_data,
                                           GError        **error);
 void           mr_proof_report_free      (MrProofReport  *report);
 const char    *mr_problem_severity_to_string (MrProblemSeverity severity);
