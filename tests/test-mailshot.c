@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -336,6 +337,148 @@ test_message_ids_and_rate (MrTestDirs    *dirs,
     }
 }
 
+static guint
+accepted_so_far (gint64 job)
+{
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = journal ? mr_mailshot_get_status (journal, job, NULL) : NULL;
+
+  return status ? status->accepted : 0;
+}
+
+static GSubprocess *
+spawn_cli (const char *first,
+           ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+wait_for_accepted (gint64 job,
+                   guint  count)
+{
+  for (guint tries = 0; accepted_so_far (job) < count; tries++)
+    {
+      if (tries == 200)
+        g_error ("Fewer than %u accepted after 10 s", count);
+      g_usleep (50 * 1000);
+    }
+}
+
+/* kill -9 three times in the middle of a job, resumed each time: nobody lost, at most one mail
+ * twice per kill; a second sender is refused while one runs. */
+static void
+test_cli_kill_and_resume (MrTestDirs    *dirs,
+                          gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autoptr(GHashTable) received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  GString *text = g_string_new ("email,name,city,date\n");
+  guint messages, duplicates = 0;
+  const guint n = 40;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "person%u@example.org,Person %u,Bern,1 May\n", i, i);
+  mr_test_write_file (list, text->str);
+  g_string_free (text, TRUE);
+
+  for (guint kill = 0; kill < 3; kill++)
+    {
+      g_autoptr(GSubprocess) cli = kill == 0
+        ? spawn_cli ("mailshot", "--template", template_path, "--recipients", list, "--rate", "1200/min", NULL)
+        : spawn_cli ("mailshot", "resume", "1", NULL);
+
+      wait_for_accepted (1, 8 * (kill + 1));
+      if (kill == 0)
+        {
+          /* While it runs, nobody else sends this job. */
+          g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "resume", "1", NULL), ==, 75);
+          g_assert_nonnull (strstr (err, "another Mailroom"));
+          g_clear_pointer (&out, g_free);
+          g_clear_pointer (&err, g_free);
+        }
+      g_subprocess_send_signal (cli, SIGKILL);
+      g_subprocess_wait (cli, NULL, NULL);
+    }
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "1", NULL), ==, 75);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "resume", "1", "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"accepted\" : 40"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  messages = mr_test_server_count_messages (server);
+  for (guint i = 1; i <= messages; i++)
+    {
+      g_autoptr(JsonNode) envelope = mr_test_server_read_envelope (server, i);
+      JsonArray *to = json_object_get_array_member (json_node_get_object (envelope), "rcpt_tos");
+
+      g_assert_cmpuint (json_array_get_length (to), ==, 1);
+      if (!g_hash_table_add (received, g_strdup (json_array_get_string_element (to, 0))))
+        duplicates++;
+    }
+  g_test_message ("%u messages for %u recipients, %u twice", messages, n, duplicates);
+  g_assert_cmpuint (g_hash_table_size (received), ==, n);
+  g_assert_cmpuint (duplicates, <=, 3);
+
+  /* Every job is listed; a finished one exits 0. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "40 accepted"));
+}
+
+/* A list with errors: nothing is sent without --skip-invalid. */
+static void
+test_cli_refuses_errors (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  mr_test_write_file (list, "email,name,city,date\nann@example.org,Ann,Bern,1\nbad@,Bad,Bern,1\n");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list, NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "--skip-invalid"));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list,
+                                    "--skip-invalid", NULL), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  g_assert_nonnull (strstr (out, "1 skipped"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "pause", NULL), ==, 64);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "9", NULL), ==, 65);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -348,6 +491,8 @@ main (int    argc,
   ADD ("/mailshot/cli-check", test_cli);
   ADD ("/mailshot/job", test_job);
   ADD ("/mailshot/message-ids-and-rate", test_message_ids_and_rate);
+  ADD ("/mailshot/cli-kill-and-resume", test_cli_kill_and_resume);
+  ADD ("/mailshot/cli-refuses-errors", test_cli_refuses_errors);
 #undef ADD
 
   return g_test_run ();

@@ -20,6 +20,7 @@
 #include "mr-secrets.h"
 #include "mr-settings.h"
 #include "mr-outbox.h"
+#include "mr-mailshot.h"
 #include "mr-proofreader.h"
 #include "mr-template.h"
 
@@ -43,6 +44,8 @@ typedef struct {
   char       *status;
   char       *recipients;
   char       *address_column;
+  char       *rate;
+  gboolean    skip_invalid;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -130,7 +133,10 @@ static const char help_text[] =
      "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
+     "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--rate N/min]\n"
+     "                        [--skip-invalid] [--app NAME] [--json]\n"
      "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [--address-column NAME] [--json]\n"
+     "  mailroom-cli mailshot status [JOB] [--json] | mailshot resume JOB | mailshot pause JOB | mailshot cancel JOB\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
@@ -1442,6 +1448,212 @@ cmd_mailshot_check (Invocation *inv)
   return report->rows_with_errors > 0 ? MR_EXIT_DATA : MR_EXIT_OK;
 }
 
+static void
+add_uint (JsonBuilder *builder,
+          const char  *name,
+          guint        value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+/* 0 when every recipient was accepted (or skipped by choice), 76 when some failed for good, 75 when
+ * some are still to be sent or the job is paused: the worst wins. */
+static int
+mailshot_exit_status (const MrMailshotStatus *status)
+{
+  if (status->failed_permanent > 0)
+    return MR_EXIT_PROTOCOL;
+  if (status->pending > 0 || status->failed_temporary > 0 || g_str_equal (status->state, "paused"))
+    return MR_EXIT_TEMPFAIL;
+  return MR_EXIT_OK;
+}
+
+static void
+print_mailshot_status (Invocation             *inv,
+                       JsonBuilder            *builder,
+                       const MrMailshotStatus *status)
+{
+  if (builder != NULL)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_int_value (builder, status->id);
+      add_string (builder, "state", status->state);
+      add_string (builder, "reason", status->reason);
+      add_string (builder, "template", status->template_name);
+      add_string (builder, "recipients", status->recipients_path);
+      add_uint (builder, "rate", status->rate);
+      add_uint (builder, "total", status->total);
+      add_uint (builder, "pending", status->pending);
+      add_uint (builder, "accepted", status->accepted);
+      add_uint (builder, "failed_temporary", status->failed_temporary);
+      add_uint (builder, "failed_permanent", status->failed_permanent);
+      add_uint (builder, "skipped", status->skipped);
+      json_builder_end_object (builder);
+      return;
+    }
+  {
+    g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, status->id);
+
+    g_print (_("Mailshot %s (%s, %s): %u recipients: %u accepted, %u to send, %u to try again, %u failed, %u skipped\n"),
+             number, status->template_name, status->state, status->total, status->accepted, status->pending,
+             status->failed_temporary, status->failed_permanent, status->skipped);
+  }
+  if (status->reason != NULL)
+    g_print ("%s\n", status->reason);
+}
+
+static int
+run_mailshot (Invocation        *inv,
+              MrMailshotJournal *journal,
+              gint64             job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(JsonBuilder) builder = inv->json ? json_builder_new () : NULL;
+  gboolean ran = mr_mailshot_run_sync (journal, inv->settings, job, NULL, &error);
+
+  if (!ran && !g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED))
+    return fail (inv, error);
+  if (!ran)
+    g_printerr ("mailroom-cli: %s\n", error->message);
+  status = mr_mailshot_get_status (journal, job, &error);
+  if (status == NULL)
+    return fail (inv, error);
+  print_mailshot_status (inv, builder, status);
+  if (builder != NULL)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  return mailshot_exit_status (status);
+}
+
+/* Check, write the job, send it. */
+static int
+cmd_mailshot_send (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  gint64 rate = 0;
+  gint64 job;
+
+  if (inv->template_name == NULL || inv->recipients == NULL)
+    return usage_error (inv, _("“mailshot” needs --template TEMPLATE and --recipients FILE"));
+  if (inv->rate != NULL)
+    {
+      g_autofree char *number = g_str_has_suffix (inv->rate, "/min") ? g_strndup (inv->rate, strlen (inv->rate) - 4)
+                                                                      : g_strdup (inv->rate);
+      if (!g_ascii_string_to_signed (number, 10, 1, 100000, &rate, NULL))
+        return usage_error (inv, _("--rate takes messages a minute, for example 30/min"));
+    }
+  template_ = mr_template_find (inv->template_name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  /* The proof-reader first: with errors, nothing is sent unless the person chose to skip them. */
+  report = mr_proofread (template_, inv->recipients, inv->address_column, NULL, NULL, &error);
+  if (report == NULL)
+    return fail (inv, error);
+  if (report->rows_with_errors > 0 && !inv->skip_invalid)
+    {
+      for (guint i = 0; i < report->problems->len; i++)
+        {
+          MrProblem *problem = g_ptr_array_index (report->problems, i);
+          if (problem->severity == MR_PROBLEM_ERROR)
+            g_printerr ("mailroom-cli: %s\n", problem->message);
+        }
+      g_printerr (g_dngettext (GETTEXT_PACKAGE, "mailroom-cli: %u row has errors: nothing was sent. Fix it, or send the rest with --skip-invalid\n",
+                               "mailroom-cli: %u rows have errors: nothing was sent. Fix them, or send the rest with --skip-invalid\n",
+                               report->rows_with_errors), report->rows_with_errors);
+      return MR_EXIT_DATA;
+    }
+
+  journal = mr_mailshot_journal_open (NULL, &error);
+  if (journal == NULL)
+    return fail (inv, error);
+  job = mr_mailshot_create (journal, inv->settings, template_, inv->recipients, inv->address_column,
+                            inv->app ? inv->app : template_->app, (guint) rate, NULL, &error);
+  if (job == 0)
+    return fail (inv, error);
+  if (!inv->json)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
+      g_printerr (_("mailroom-cli: mailshot %s written; sending (if it stops, “mailroom-cli mailshot resume %s” goes on)\n"),
+                  number, number);
+    }
+  return run_mailshot (inv, journal, job);
+}
+
+static int
+cmd_mailshot (Invocation *inv,
+              const char *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  gint64 job = 0;
+
+  if (command == NULL)
+    return cmd_mailshot_send (inv);
+  if (g_str_equal (command, "check"))
+    return cmd_mailshot_check (inv);
+  if (!g_str_equal (command, "status") && !g_str_equal (command, "resume") && !g_str_equal (command, "pause") &&
+      !g_str_equal (command, "cancel"))
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown command “mailshot %s”"), command);
+      return usage_error (inv, message);
+    }
+  if (inv->args->len > 1 ||
+      (inv->args->len == 1 && !g_ascii_string_to_signed (g_ptr_array_index (inv->args, 0), 10, 1, G_MAXINT64, &job, NULL)) ||
+      (job == 0 && !g_str_equal (command, "status")))
+    return usage_error (inv, _("“mailshot status”, “resume”, “pause” and “cancel” take a mailshot number"));
+
+  journal = mr_mailshot_journal_open (NULL, &error);
+  if (journal == NULL)
+    return fail (inv, error);
+
+  if (g_str_equal (command, "status"))
+    {
+      g_autoptr(JsonBuilder) builder = inv->json ? json_builder_new () : NULL;
+      g_autoptr(GPtrArray) jobs = NULL;
+      int status = MR_EXIT_OK;
+
+      if (job != 0)
+        {
+          MrMailshotStatus *one = mr_mailshot_get_status (journal, job, &error);
+          if (one == NULL)
+            return fail (inv, error);
+          jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_mailshot_status_free);
+          g_ptr_array_add (jobs, one);
+        }
+      else if ((jobs = mr_mailshot_list (journal, &error)) == NULL)
+        return fail (inv, error);
+      if (builder != NULL && job == 0)
+        json_builder_begin_array (builder);
+      for (guint i = 0; i < jobs->len; i++)
+        print_mailshot_status (inv, builder, g_ptr_array_index (jobs, i));
+      if (builder != NULL)
+        {
+          g_autoptr(JsonNode) root = NULL;
+
+          if (job == 0)
+            json_builder_end_array (builder);
+          root = json_builder_get_root (builder);
+          print_json (root);
+        }
+      if (job != 0)
+        status = mailshot_exit_status (g_ptr_array_index (jobs, 0));
+      return status;
+    }
+  if (g_str_equal (command, "resume"))
+    return run_mailshot (inv, journal, job);
+  if (!mr_mailshot_set_state (journal, job, g_str_equal (command, "pause") ? "paused" : "cancelled", &error))
+    return fail (inv, error);
+  return MR_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -1466,6 +1678,8 @@ run (Invocation *inv,
         inv->verbose = TRUE;
       else if (g_str_equal (arg, "--mime"))
         inv->mime = TRUE;
+      else if (g_str_equal (arg, "--skip-invalid"))
+        inv->skip_invalid = TRUE;
       else if (g_str_equal (arg, "--data") || g_str_has_prefix (arg, "--data="))
         {
           const char *file = arg[6] == '=' ? arg + 7 : (i + 1 < argc ? argv[++i] : NULL);
@@ -1496,7 +1710,7 @@ run (Invocation *inv,
       else if (g_str_equal (arg, "--cc") || g_str_equal (arg, "--bcc") || g_str_equal (arg, "--attach") ||
                g_str_equal (arg, "--template") || g_str_equal (arg, "--via") || g_str_equal (arg, "--since") ||
                g_str_equal (arg, "--status") || g_str_equal (arg, "--recipients") ||
-               g_str_equal (arg, "--address-column"))
+               g_str_equal (arg, "--address-column") || g_str_equal (arg, "--rate"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -1521,6 +1735,8 @@ run (Invocation *inv,
             inv->recipients = g_strdup (value);
           else if (g_str_equal (arg, "--address-column"))
             inv->address_column = g_strdup (value);
+          else if (g_str_equal (arg, "--rate"))
+            inv->rate = g_strdup (value);
           else
             inv->status = g_strdup (value);
         }
@@ -1566,7 +1782,8 @@ run (Invocation *inv,
   if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0)
     return usage_error (inv, _("--stdin and --clear belong to “password”"));
   if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
-      g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "send") != 0)
+      g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "send") != 0 &&
+      g_strcmp0 (group, "mailshot") != 0)
     return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
   if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0 &&
       g_strcmp0 (group, "send") != 0 && g_strcmp0 (group, "log") != 0)
@@ -1611,8 +1828,8 @@ run (Invocation *inv,
     return cmd_log (inv);
   else if (g_str_equal (group, "resend"))
     return cmd_resend (inv, command);
-  else if (g_str_equal (group, "mailshot") && g_strcmp0 (command, "check") == 0)
-    return cmd_mailshot_check (inv);
+  else if (g_str_equal (group, "mailshot"))
+    return cmd_mailshot (inv, command);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -1654,6 +1871,7 @@ main (int    argc,
   g_free (inv.status);
   g_free (inv.recipients);
   g_free (inv.address_column);
+  g_free (inv.rate);
   g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);

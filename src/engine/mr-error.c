@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "mr-error.h"
+#include "mr-mailshot.h"
 #include "mr-mustache.h"
 #include "mr-outbox.h"
 #include "mr-recipients.h"
@@ -57,6 +58,11 @@ static const ErrorRow rows[] = {
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },
   { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_UNAVAILABLE },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_JOURNAL,         "journal-failed",      MR_EXIT_CANT_CREATE },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_NOT_FOUND,       "no-such-mailshot",    MR_EXIT_DATA },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_BUSY,            "mailshot-busy",       MR_EXIT_TEMPFAIL },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_NOTHING,         "nothing-to-send",     MR_EXIT_DATA },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_PAUSED,          "mailshot-paused",     MR_EXIT_TEMPFAIL },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_NO_HEADER,   "recipients-no-header", MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_ENCODING,    "recipients-encoding", MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_MALFORMED,   "recipients-malformed", MR_EXIT_DATA },

@@ -578,7 +578,7 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
                       GCancellable       *cancellable,
                       GError            **error)
 {
-  g_autoptr(MrMailshotStatus) status = mr_mailshot_get_status (self, job, error);
+  g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrSmtpClient) client = NULL;
@@ -587,13 +587,20 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
   int lease;
   gboolean ok = FALSE;
 
+  /* The lease first: the state is only this process's to change once it holds the job. */
+  status = mr_mailshot_get_status (self, job, error);
   if (status == NULL)
     return FALSE;
-  if (g_str_equal (status->state, "cancelled") || g_str_equal (status->state, "done"))
-    return TRUE;
   lease = take_lease (self, job, error);
   if (lease < 0)
     return FALSE;
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (self, job, error);
+  if (status == NULL || g_str_equal (status->state, "cancelled") || g_str_equal (status->state, "done"))
+    {
+      close (lease);
+      return status != NULL;
+    }
 
   template_ = mr_template_load (status->template_path, error);
   delivery = template_ ? mr_delivery_new (settings, status->app, error) : NULL;

@@ -79,7 +79,7 @@ gint64             mr_mailshot_create       (MrMailshotJournal  *journal,
                                              MrProofReport     **report,
                                              GError            **error);
 
-/* Sends what the job still has to send. Returns TRUE when nothing is left to try now (the status
+/* Sends what the job still has to send, a paused job too (running it is the way to resume it). Returns TRUE when nothing is left to try now (the status
  * says whether some failed), FALSE with @error when it stopped: MR_MAILSHOT_ERROR_BUSY,
  * _PAUSED (by mr_mailshot_set_state() from anywhere, or by itself after errors that will not go
  * away by retrying, such as a refused login), G_IO_ERROR_CANCELLED. */
