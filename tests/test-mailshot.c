@@ -479,6 +479,51 @@ test_cli_refuses_errors (MrTestDirs    *dirs,
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "9", NULL), ==, 65);
 }
 
+/* --dry-run: every message as a file, none sent, and each one clean for Python's email package. */
+static void
+test_cli_dry_run (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *dir = g_build_filename (dirs->root, "out", NULL);
+  g_autofree char *first = g_build_filename (dir, "000002.eml", NULL);
+  g_autofree char *second = g_build_filename (dir, "000004.eml", NULL);
+  g_autofree char *skipped = g_build_filename (dir, "000003.eml", NULL);
+  g_autofree char *checker = g_build_filename (g_getenv ("MAILROOM_TOP_SRCDIR"), "tests", "servers", "check-message.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", checker, first, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  mr_test_write_file (list, "email,name,city,date\nann@example.org,Ann Müller,Bern,1 May\nbad@,Bad,Bern,1\n"
+                            "bob@example.org,Bob,Basel,2 May\n");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list,
+                                    "--skip-invalid", "--dry-run", dir, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "2 messages written"));
+  g_assert_true (g_file_test (first, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (second, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (skipped, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+  text = mr_test_read_file (second);
+  g_assert_nonnull (strstr (text, "To: bob@example.org"));
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  parsed = json_from_string (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (parsed), "defects")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "subject"), ==, "Invitation for Ann Müller");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -493,6 +538,7 @@ main (int    argc,
   ADD ("/mailshot/message-ids-and-rate", test_message_ids_and_rate);
   ADD ("/mailshot/cli-kill-and-resume", test_cli_kill_and_resume);
   ADD ("/mailshot/cli-refuses-errors", test_cli_refuses_errors);
+  ADD ("/mailshot/cli-dry-run", test_cli_dry_run);
 #undef ADD
 
   return g_test_run ();

@@ -45,6 +45,7 @@ typedef struct {
   char       *recipients;
   char       *address_column;
   char       *rate;
+  char       *dry_run;
   gboolean    skip_invalid;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
@@ -134,7 +135,7 @@ static const char help_text[] =
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
      "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--rate N/min]\n"
-     "                        [--skip-invalid] [--app NAME] [--json]\n"
+     "                        [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
      "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [--address-column NAME] [--json]\n"
      "  mailroom-cli mailshot status [JOB] [--json] | mailshot resume JOB | mailshot pause JOB | mailshot cancel JOB\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
@@ -1571,6 +1572,19 @@ cmd_mailshot_send (Invocation *inv)
       return MR_EXIT_DATA;
     }
 
+  if (inv->dry_run != NULL)
+    {
+      gint64 written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, inv->address_column,
+                                            inv->app ? inv->app : template_->app, inv->dry_run, &error);
+      g_autofree char *count = NULL;
+
+      if (written < 0)
+        return fail (inv, error);
+      count = g_strdup_printf ("%" G_GINT64_FORMAT, written);
+      g_print (_("%s messages written to %s; nothing was sent\n"), count, inv->dry_run);
+      return MR_EXIT_OK;
+    }
+
   journal = mr_mailshot_journal_open (NULL, &error);
   if (journal == NULL)
     return fail (inv, error);
@@ -1710,7 +1724,7 @@ run (Invocation *inv,
       else if (g_str_equal (arg, "--cc") || g_str_equal (arg, "--bcc") || g_str_equal (arg, "--attach") ||
                g_str_equal (arg, "--template") || g_str_equal (arg, "--via") || g_str_equal (arg, "--since") ||
                g_str_equal (arg, "--status") || g_str_equal (arg, "--recipients") ||
-               g_str_equal (arg, "--address-column") || g_str_equal (arg, "--rate"))
+               g_str_equal (arg, "--address-column") || g_str_equal (arg, "--rate") || g_str_equal (arg, "--dry-run"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -1737,6 +1751,8 @@ run (Invocation *inv,
             inv->address_column = g_strdup (value);
           else if (g_str_equal (arg, "--rate"))
             inv->rate = g_strdup (value);
+          else if (g_str_equal (arg, "--dry-run"))
+            inv->dry_run = g_strdup (value);
           else
             inv->status = g_strdup (value);
         }
@@ -1872,6 +1888,7 @@ main (int    argc,
   g_free (inv.recipients);
   g_free (inv.address_column);
   g_free (inv.rate);
+  g_free (inv.dry_run);
   g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);

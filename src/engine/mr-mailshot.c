@@ -721,3 +721,90 @@ out:
   close (lease);
   return ok;
 }
+
+/* ---- Dry run ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  MrTemplate         *template_;
+  MrDelivery         *delivery;
+  const char         *dir;
+  const char * const *columns;
+  const char         *from_address;
+  gint64              written;
+  GError             *error;
+} DryRun;
+
+static void
+write_row (guint               row,
+           const char         *address,
+           const char * const *fields,
+           const char         *problem,
+           gpointer            user_data)
+{
+  DryRun *dry = user_data;
+  g_auto(Todo) todo = { 0 };
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+
+  if (problem != NULL || dry->error != NULL)
+    return;
+  todo.row = row;
+  todo.address = g_strdup (address);
+  todo.data = row_data (dry->columns, fields);
+  todo.message_id = mr_message_id_new (dry->from_address);
+  message = build_message (dry->template_, dry->delivery, &todo, &envelope, &dry->error);
+  if (message == NULL)
+    return;
+  name = g_strdup_printf ("%06u.eml", row);
+  path = g_build_filename (dry->dir, name, NULL);
+  if (g_file_set_contents_full (path, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &dry->error))
+    dry->written++;
+}
+
+gint64
+mr_mailshot_dry_run (MrSettings  *settings,
+                     MrTemplate  *template_,
+                     const char  *recipients,
+                     const char  *address_column,
+                     const char  *app,
+                     const char  *dir,
+                     GError     **error)
+{
+  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
+  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrProofReport) report = NULL;
+  DryRun dry = { template_, NULL, dir, NULL, NULL, 0, NULL };
+
+  if (reader == NULL)
+    return -1;
+  delivery = mr_delivery_new (settings, app, error);
+  if (delivery == NULL)
+    return -1;
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno), _("Cannot create %s: %s"), dir,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+  mr_delivery_fill_sender (delivery, sender);
+  dry.delivery = delivery;
+  dry.columns = mr_recipient_reader_get_columns (reader);
+  dry.from_address = template_->from_address ? template_->from_address : sender->from_address;
+  report = mr_proofread (template_, recipients, address_column, write_row, &dry, error);
+  if (report == NULL)
+    {
+      g_clear_error (&dry.error);
+      return -1;
+    }
+  if (dry.error != NULL)
+    {
+      g_propagate_error (error, dry.error);
+      return -1;
+    }
+  return dry.written;
+}

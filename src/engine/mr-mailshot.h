@@ -79,6 +79,17 @@ gint64             mr_mailshot_create       (MrMailshotJournal  *journal,
                                              MrProofReport     **report,
                                              GError            **error);
 
+/* Writes each message the job would send as DIR/ROW.eml (ROW as the spreadsheet numbers it), and
+ * sends nothing. Returns how many were written, -1 with @error (those of mr_mailshot_create(), and
+ * G_FILE_ERROR when a file cannot be written). */
+gint64             mr_mailshot_dry_run      (MrSettings         *settings,
+                                             MrTemplate         *template_,
+                                             const char         *recipients,
+                                             const char         *address_column,
+                                             const char         *app,
+                                             const char         *dir,
+                                             GError            **error);
+
 /* Sends what the job still has to send, a paused job too (running it is the way to resume it). Returns TRUE when nothing is left to try now (the status
  * says whether some failed), FALSE with @error when it stopped: MR_MAILSHOT_ERROR_BUSY,
  * _PAUSED (by mr_mailshot_set_state() from anywhere, or by itself after errors that will not go
