@@ -40,3 +40,69 @@ for connections in 1 10; do
          sed -n 's/.*: \([0-9]*\) messages\/s$/\1/p')
   printf '%-12s %18.0f %18.0f %8.2f\n' "$connections" "$reference" "$ours" "$(echo "$ours / $reference" | bc -l)"
 done
+
+# Mailshot: a CSV of $rows recipients merged with a template of six variables (HTML and text), through
+# the journal, one mail per recipient over one connection, beside smtp-source over one connection with
+# a message of the same size.
+rows=${MAILROOM_BENCH_ROWS:-10000}
+export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+export MAILROOM_COMPANY_CONFIG="$work/company.json" MAILROOM_COMPANY_TEMPLATES="$work/templates"
+printf '{"schema_version": 1, "settings": {"smtp.host": "127.0.0.1", "smtp.port": %s, "smtp.security": "none", "smtp.auth": "none", "sender.from_address": "bench@example.com"}}\n' "$port" > "$work/company.json"
+cat > "$work/invite.json" <<'JSON'
+{"schema_version": 1, "name": "Invite", "subject": "{{first}}, your invitation to {{event}}",
+ "html": "<p>Dear {{first}} {{last}},</p><p>We would be glad to see you at <b>{{event}}</b> in {{city}} on {{date}}.</p><p>Your seat: {{seat}}.</p><p>Kind regards,<br>The Example team</p>",
+ "text": "Dear {{first}} {{last}},\n\nWe would be glad to see you at {{event}} in {{city}} on {{date}}.\nYour seat: {{seat}}.\n\nKind regards,\nThe Example team\n"}
+JSON
+/usr/bin/python3 - "$work/list.csv" "$rows" <<'PY'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("email,first,last,event,city,date,seat\n")
+    for i in range(int(sys.argv[2])):
+        f.write(f"person{i}@example.org,Anna{i},Müller,Spring fair,Zürich,1 May 2027,{i % 500}\n")
+PY
+head -2 "$work/list.csv" > "$work/one.csv"
+"$top/$build/src/cli/mailroom-cli" mailshot --template "$work/invite.json" --recipients "$work/one.csv" --dry-run "$work/one" >/dev/null
+msize=$(wc -c < "$work/one/000002.eml")
+/usr/bin/python3 - "$work/message.eml" "$msize" <<'PY'
+import sys
+head = "From: bench@example.com\r\nTo: sink@example.com\r\nSubject: benchmark\r\n\r\n"
+size = int(sys.argv[2])
+line = "x" * 70 + "\r\n"
+body = line * ((size - len(head)) // len(line))
+body += "y" * max(0, size - len(head) - len(body) - 2) + "\r\n"
+open(sys.argv[1], "w", newline="").write(head + body)
+PY
+start=$(now)
+/usr/sbin/smtp-source -d -s 1 -m "$rows" -F "$work/message.eml" -f bench@example.com -t sink@example.com 127.0.0.1:"$port"
+end=$(now)
+reference=$(echo "$rows / ($end - $start)" | bc -l)
+start=$(now)
+"$top/$build/src/cli/mailroom-cli" mailshot --template "$work/invite.json" --recipients "$work/list.csv" >/dev/null 2>&1
+end=$(now)
+ours=$(echo "$rows / ($end - $start)" | bc -l)
+echo
+echo "Mailshot of $rows recipients ($msize-byte messages, six variables, HTML and text), one connection"
+printf '%-24s %18s %18s %8s\n' "" "smtp-source msg/s" "mailroom msg/s" ratio
+printf '%-24s %18.0f %18.0f %8.2f\n' "journal on, 1 connection" "$reference" "$ours" "$(echo "$ours / $reference" | bc -l)"
+
+# The proof-reader over 10,000 and 1,000,000 rows: time and peak memory.
+/usr/bin/python3 - "$work/big.csv" 1000000 <<'PY'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("email,first,last,event,city,date,seat\n")
+    for i in range(int(sys.argv[2])):
+        f.write(f"person{i}@example.org,Anna{i},Müller,Spring fair,Zürich,1 May 2027,{i % 500}\n")
+PY
+echo
+printf '%-28s %10s %14s\n' "proof-reader" seconds "peak memory"
+for list in "$work/list.csv" "$work/big.csv"; do
+  /usr/bin/python3 - "$top/$build/src/cli/mailroom-cli" "$work/invite.json" "$list" <<'PY'
+import resource, subprocess, sys, time
+start = time.time()
+subprocess.run([sys.argv[1], "mailshot", "check", "--template", sys.argv[2], "--recipients", sys.argv[3]],
+               stdout=subprocess.DEVNULL, check=True)
+rows = sum(1 for _ in open(sys.argv[3], encoding="utf-8")) - 1
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"{rows:>10} rows {'':12} {time.time() - start:10.2f} {peak / 1024:11.1f} MB")
+PY
+done

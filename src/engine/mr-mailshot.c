@@ -142,7 +142,7 @@ mr_mailshot_journal_open (const char  *path,
              "  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, row INTEGER NOT NULL,"
              "  address TEXT, data TEXT, message_id TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
              "  reply TEXT, next_attempt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, row));"
-             "CREATE INDEX IF NOT EXISTS recipients_state ON recipients (job, state);", error))
+             "CREATE INDEX IF NOT EXISTS recipients_todo ON recipients (job, state, row);", error))
     {
       mr_mailshot_journal_free (self);
       return NULL;
@@ -424,6 +424,26 @@ mr_mailshot_set_state (MrMailshotJournal  *self,
 
 /* ---- Running ---------------------------------------------------------------------------------- */
 
+/* The job's state alone: read before every mail, so it must not count the recipients. */
+static char *
+job_state (MrMailshotJournal  *self,
+           gint64              job,
+           GError            **error)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT state FROM jobs WHERE id = ?", error);
+  char *state = NULL;
+
+  if (statement == NULL)
+    return NULL;
+  sqlite3_bind_int64 (statement, 1, job);
+  if (sqlite3_step (statement) == SQLITE_ROW)
+    state = column_text (statement, 0);
+  else
+    journal_failed (self, "read", error);
+  sqlite3_finalize (statement);
+  return state;
+}
+
 /* The lease: an exclusive lock on a file beside the journal, released when the process ends, however
  * it ends. */
 static int
@@ -522,24 +542,33 @@ next_todo (MrMailshotJournal  *self,
            Todo               *todo,
            GError            **error)
 {
-  sqlite3_stmt *statement = prepare (self, "SELECT row, address, data, message_id FROM recipients WHERE job = ? AND "
-                                           "(state IN ('sending', 'pending') OR (state = 'failed-temporary' AND next_attempt <= ?)) "
-                                           "ORDER BY state <> 'sending', row LIMIT 1", error);
+  /* One index seek each (recipients_todo), not a sort of the whole list per mail. */
+  static const char * const queries[] = {
+    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'sending' ORDER BY row LIMIT 1",
+    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'pending' ORDER BY row LIMIT 1",
+    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'failed-temporary' "
+    "AND next_attempt <= ?2 ORDER BY row LIMIT 1",
+  };
   gboolean found = FALSE;
 
-  if (statement == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (statement, 1, job);
-  sqlite3_bind_int64 (statement, 2, g_get_real_time () / G_USEC_PER_SEC);
-  if (sqlite3_step (statement) == SQLITE_ROW)
+  for (guint q = 0; q < G_N_ELEMENTS (queries) && !found; q++)
     {
-      todo->row = sqlite3_column_int (statement, 0);
-      todo->address = column_text (statement, 1);
-      todo->data = column_text (statement, 2);
-      todo->message_id = column_text (statement, 3);
-      found = TRUE;
+      sqlite3_stmt *statement = prepare (self, queries[q], error);
+
+      if (statement == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (statement, 1, job);
+      sqlite3_bind_int64 (statement, 2, g_get_real_time () / G_USEC_PER_SEC);
+      if (sqlite3_step (statement) == SQLITE_ROW)
+        {
+          todo->row = sqlite3_column_int (statement, 0);
+          todo->address = column_text (statement, 1);
+          todo->data = column_text (statement, 2);
+          todo->message_id = column_text (statement, 3);
+          found = TRUE;
+        }
+      sqlite3_finalize (statement);
     }
-  sqlite3_finalize (statement);
   return found;
 }
 
@@ -621,20 +650,20 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
   for (;;)
     {
       g_auto(Todo) todo = { 0 };
-      g_autoptr(MrMailshotStatus) now = mr_mailshot_get_status (self, job, error);
+      g_autofree char *state = job_state (self, job, error);
       g_autoptr(GBytes) message = NULL;
       g_autoptr(MrSmtpEnvelope) envelope = NULL;
       g_autoptr(MrSmtpSendResult) result = NULL;
       g_autoptr(GError) send_error = NULL;
 
-      if (now == NULL)
+      if (state == NULL)
         goto out;
       /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
-      if (!g_str_equal (now->state, "running"))
+      if (!g_str_equal (state, "running"))
         {
           g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
-                               g_str_equal (now->state, "cancelled") ? _("The mailshot was cancelled")
-                                                                      : _("The mailshot was paused"));
+                               g_str_equal (state, "cancelled") ? _("The mailshot was cancelled")
+                                                                : _("The mailshot was paused"));
           goto out;
         }
       if (!next_todo (self, job, &todo, &local_error))
@@ -644,8 +673,10 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
               g_propagate_error (error, g_steal_pointer (&local_error));
               goto out;
             }
-          ok = run_statement (self, "UPDATE jobs SET state = ? WHERE id = ?", error, "si",
-                              now->failed_temporary > 0 ? "ready" : "done", job);
+          /* Recipients to try again later keep the job open. */
+          ok = run_statement (self, "UPDATE jobs SET state = CASE WHEN EXISTS (SELECT 1 FROM recipients WHERE job = ?1 "
+                                    "AND state = 'failed-temporary') THEN 'ready' ELSE 'done' END WHERE id = ?1", error,
+                              "i", job);
           goto out;
         }
       if (!pace (next_send, cancellable))
