@@ -957,29 +957,41 @@ load_render_data (Invocation  *inv,
   return g_steal_pointer (&data);
 }
 
+/* The template @name rendered with --data and --var; a variable with no value is warned about. */
+static MrRendered *
+render_for_cli (Invocation  *inv,
+                const char  *name,
+                MrTemplate **template_out,
+                GError     **error)
+{
+  g_autoptr(MrTemplate) template_ = mr_template_find (name, error);
+  g_autoptr(JsonNode) data = NULL;
+  MrRendered *rendered;
+
+  if (template_ == NULL || (data = load_render_data (inv, error)) == NULL)
+    return NULL;
+  rendered = mr_template_render (template_, data, error);
+  if (rendered == NULL)
+    return NULL;
+  for (guint i = 0; i < rendered->missing->len; i++)
+    g_printerr (_("mailroom-cli: warning: the variable “%s” has no value\n"), (const char *) g_ptr_array_index (rendered->missing, i));
+  *template_out = g_steal_pointer (&template_);
+  return rendered;
+}
+
 static int
 cmd_render (Invocation *inv,
             const char *name)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(JsonNode) data = NULL;
   g_autoptr(MrRendered) rendered = NULL;
 
   if (inv->args->len != 0)
     return usage_error (inv, _("“render” takes one template"));
-  template_ = mr_template_find (name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  data = load_render_data (inv, &error);
-  if (data == NULL)
-    return fail (inv, error);
-  rendered = mr_template_render (template_, data, &error);
+  rendered = render_for_cli (inv, name, &template_, &error);
   if (rendered == NULL)
     return fail (inv, error);
-
-  for (guint i = 0; i < rendered->missing->len; i++)
-    g_printerr (_("mailroom-cli: warning: the variable “%s” has no value\n"), (const char *) g_ptr_array_index (rendered->missing, i));
 
   if (inv->mime)
     {
@@ -1115,7 +1127,6 @@ cmd_send (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(JsonNode) data = NULL;
   g_autoptr(MrRendered) rendered = NULL;
   g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
   g_autoptr(MrSentLog) log = NULL;
@@ -1130,17 +1141,9 @@ cmd_send (Invocation *inv)
   if (inv->via != NULL && !g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, inv->via))
     return usage_error (inv, _("--via takes smtp, exchange or auto"));
 
-  template_ = mr_template_find (inv->template_name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  data = load_render_data (inv, &error);
-  if (data == NULL)
-    return fail (inv, error);
-  rendered = mr_template_render (template_, data, &error);
+  rendered = render_for_cli (inv, inv->template_name, &template_, &error);
   if (rendered == NULL)
     return fail (inv, error);
-  for (guint i = 0; i < rendered->missing->len; i++)
-    g_printerr (_("mailroom-cli: warning: the variable “%s” has no value\n"), (const char *) g_ptr_array_index (rendered->missing, i));
 
   if (!add_addresses (outgoing->to, inv->to_list, "--to", &error) ||
       !add_addresses (outgoing->cc, inv->cc_list, "--cc", &error) ||
