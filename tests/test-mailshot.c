@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mr-mailshot.h"
@@ -524,6 +525,49 @@ test_cli_dry_run (MrTestDirs    *dirs,
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "subject"), ==, "Invitation for Ann Müller");
 }
 
+/* What the process holds now (not its peak, which start-up may already have set high). */
+static glong
+resident_kilobytes (void)
+{
+  g_autofree char *statm = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+  fields = g_strsplit (statm, " ", -1);
+  return g_ascii_strtoll (fields[1], NULL, 10) * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
+/* The proof-reader holds no row in memory: 300,000 rows leave it about where it was. */
+static void
+test_proofreader_memory (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "big.csv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  glong before;
+
+  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), "email,name,city,date\n", 21, NULL, NULL, NULL));
+  for (guint i = 0; i < 300000; i++)
+    {
+      char line[128];
+      int length = g_snprintf (line, sizeof line, "person%u@example.org,Person %u,Zürich,1 May\n", i, i);
+
+      g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), line, length, NULL, NULL, NULL));
+    }
+  g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL));
+
+  before = resident_kilobytes ();
+  report = mr_proofread (template_, path, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->sendable, ==, 300000);
+  g_test_message ("resident memory before %ld kB, after %ld kB", before, resident_kilobytes ());
+  g_assert_cmpint (resident_kilobytes () - before, <, 6144);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -531,6 +575,7 @@ main (int    argc,
   mr_test_init (&argc, &argv);
 
 #define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
+  ADD ("/mailshot/proofreader-memory", test_proofreader_memory);
   ADD ("/mailshot/proofreader", test_proofreader);
   ADD ("/mailshot/strict", test_strict);
   ADD ("/mailshot/cli-check", test_cli);

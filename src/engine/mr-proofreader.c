@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <sqlite3.h>
 
 #include "mr-keys.h"
 #include "mr-proofreader.h"
@@ -48,6 +49,61 @@ add_problem (MrProofReport     *report,
     report->warnings++;
 }
 
+/* The addresses seen so far, to find repeats: in a private temporary SQLite database on disk, so
+ * that a list of a million rows does not hold a million strings in memory. */
+typedef struct {
+  sqlite3      *db;
+  sqlite3_stmt *insert;
+  sqlite3_stmt *lookup;
+} SeenSet;
+
+static void
+seen_close (SeenSet *seen)
+{
+  sqlite3_finalize (seen->insert);
+  sqlite3_finalize (seen->lookup);
+  sqlite3_close (seen->db);
+}
+
+static gboolean
+seen_open (SeenSet  *seen,
+           GError  **error)
+{
+  /* "": a temporary database of this connection's own, deleted when it closes. */
+  if (sqlite3_open ("", &seen->db) != SQLITE_OK ||
+      sqlite3_exec (seen->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048;"
+                              "CREATE TABLE seen (address TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID; BEGIN;",
+                    NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (seen->db, "INSERT OR IGNORE INTO seen VALUES (?, ?)", -1, &seen->insert, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (seen->db, "SELECT row FROM seen WHERE address = ?", -1, &seen->lookup, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot keep track of the addresses: %s"),
+                   sqlite3_errmsg (seen->db));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* 0 for a new address; otherwise the row where it was first seen. */
+static guint
+seen_add (SeenSet    *seen,
+          const char *address,
+          guint       row)
+{
+  guint first = 0;
+
+  sqlite3_reset (seen->insert);
+  sqlite3_bind_text (seen->insert, 1, address, -1, SQLITE_STATIC);
+  sqlite3_bind_int (seen->insert, 2, row);
+  if (sqlite3_step (seen->insert) == SQLITE_DONE && sqlite3_changes (seen->db) == 1)
+    return 0;
+  sqlite3_reset (seen->lookup);
+  sqlite3_bind_text (seen->lookup, 1, address, -1, SQLITE_STATIC);
+  if (sqlite3_step (seen->lookup) == SQLITE_ROW)
+    first = sqlite3_column_int (seen->lookup, 0);
+  return first;
+}
+
 static int
 find_column (const char * const *columns,
              const char         *name)
@@ -82,7 +138,7 @@ mr_proofread (MrTemplate      *template_,
 {
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(GPtrArray) variables = NULL;
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  SeenSet seen = { NULL, NULL, NULL };
   g_autoptr(GArray) variable_columns = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(MrProofReport) report = NULL;
   MrProblemSeverity unfilled = template_->strict ? MR_PROBLEM_ERROR : MR_PROBLEM_WARNING;
@@ -115,6 +171,11 @@ mr_proofread (MrTemplate      *template_,
       return NULL;
     }
 
+  if (!seen_open (&seen, error))
+    {
+      seen_close (&seen);
+      return NULL;
+    }
   report = g_new0 (MrProofReport, 1);
   report->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
   report->address_column = g_strdup (columns[address]);
@@ -137,9 +198,10 @@ mr_proofread (MrTemplate      *template_,
       gboolean has_error = FALSE;
       guint first_problem = report->problems->len;
       const char *why_not = NULL;
+      g_autofree char *trimmed = NULL;
       g_autofree char *key = NULL;
       const char *value;
-      gpointer first;
+      guint first;
 
       if (!mr_recipient_reader_next (reader, &fields, &row, &row_error))
         {
@@ -156,7 +218,8 @@ mr_proofread (MrTemplate      *template_,
       report->rows++;
 
       value = fields[address];
-      key = g_utf8_strdown (g_strstrip (g_strdup (value)), -1);
+      trimmed = g_strstrip (g_strdup (value));
+      key = g_utf8_strdown (trimmed, -1);
       if (*key == '\0')
         {
           add_problem (report, row, MR_PROBLEM_ERROR, "no-address",
@@ -190,21 +253,18 @@ mr_proofread (MrTemplate      *template_,
             if (((MrProblem *) g_ptr_array_index (report->problems, p))->severity == MR_PROBLEM_ERROR)
               why_not = ((MrProblem *) g_ptr_array_index (report->problems, p))->message;
         }
-      else if (g_hash_table_lookup_extended (seen, key, NULL, &first))
+      else if ((first = seen_add (&seen, key, row)) != 0)
         {
           add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
-                       g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row,
-                                        GPOINTER_TO_UINT (first)));
+                       g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row, first));
           why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
         }
       else
-        {
-          g_hash_table_insert (seen, g_strdup (key), GUINT_TO_POINTER (row));
-          report->sendable++;
-        }
+        report->sendable++;
       if (row_func != NULL)
         row_func (row, key, fields, why_not, user_data);
     }
+  seen_close (&seen);
   /* A strict template's missing column stops every row. */
   if (template_->strict)
     for (guint v = 0; v < variable_columns->len; v++)
