@@ -137,7 +137,8 @@ mr_mailshot_journal_open (const char  *path,
       !exec (self,
              "CREATE TABLE IF NOT EXISTS jobs ("
              "  id INTEGER PRIMARY KEY, created INTEGER NOT NULL, template TEXT NOT NULL, template_name TEXT,"
-             "  recipients TEXT NOT NULL, app TEXT, state TEXT NOT NULL, reason TEXT, rate INTEGER NOT NULL DEFAULT 0);"
+             "  recipients TEXT NOT NULL, app TEXT, state TEXT NOT NULL, reason TEXT, rate INTEGER NOT NULL DEFAULT 0,"
+             "  copy_sent INTEGER NOT NULL DEFAULT 0);"
              "CREATE TABLE IF NOT EXISTS recipients ("
              "  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, row INTEGER NOT NULL,"
              "  address TEXT, data TEXT, message_id TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
@@ -424,6 +425,22 @@ mr_mailshot_set_state (MrMailshotJournal  *self,
 
 /* ---- Running ---------------------------------------------------------------------------------- */
 
+static gboolean
+job_copy_sent (MrMailshotJournal *self,
+               gint64             job)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT copy_sent FROM jobs WHERE id = ?", NULL);
+  gboolean sent = FALSE;
+
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, job);
+  if (sqlite3_step (statement) == SQLITE_ROW)
+    sent = sqlite3_column_int (statement, 0) != 0;
+  sqlite3_finalize (statement);
+  return sent;
+}
+
 /* The job's state alone: read before every mail, so it must not count the recipients. */
 static char *
 job_state (MrMailshotJournal  *self,
@@ -612,6 +629,8 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrSmtpClient) client = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *copy_to = NULL;
+  gboolean copy_sent = FALSE;
   gint64 interval, next_send = 0;
   int lease;
   gboolean ok = FALSE;
@@ -645,6 +664,13 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
     }
   if (!mr_mailshot_set_state (self, job, "running", error))
     goto out;
+  {
+    g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+
+    mr_delivery_fill_sender (delivery, sender);
+    copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
+    copy_sent = job_copy_sent (self, job);
+  }
   interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
 
   for (;;)
@@ -711,6 +737,17 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
           if (!run_statement (self, "UPDATE recipients SET state = 'accepted', reply = ? WHERE job = ? AND row = ?",
                               error, "sii", result->final_reply, job, (gint64) todo.row))
             goto out;
+          /* The company's copy address gets one mail of the job, not one per recipient. */
+          if (copy_to != NULL && !copy_sent)
+            {
+              g_autoptr(MrSmtpEnvelope) copy = mr_smtp_envelope_new (envelope->from);
+              g_autoptr(MrSmtpSendResult) copied = NULL;
+
+              mr_smtp_envelope_add_recipient (copy, copy_to);
+              copied = mr_smtp_client_send_sync (client, copy, message, cancellable, NULL);
+              copy_sent = copied != NULL &&
+                          run_statement (self, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i", job);
+            }
           continue;
         }
 
