@@ -255,12 +255,12 @@ test_job (MrTestDirs    *dirs,
   lock_path = g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", journal_path, job);
   fd = g_open (lock_path, O_RDWR | O_CREAT, 0600);
   g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
-  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY);
   g_clear_error (&error);
   close (fd);
 
-  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   status = mr_mailshot_get_status (journal, job, &error);
   g_assert_cmpuint (status->total, ==, 6);
@@ -288,7 +288,7 @@ test_job (MrTestDirs    *dirs,
   /* Cut off mid-send (as after kill -9): "sending" is sent again; accepted rows are not. */
   journal_sql (journal_path, "UPDATE recipients SET state = 'sending' WHERE row = 7");
   journal_sql (journal_path, "UPDATE jobs SET state = 'running'");
-  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_free (wire);
   wire = mr_test_server_read_log (server);
   g_assert_cmpuint (count_in (wire, "RCPT TO:<carol@example.org>"), ==, 2);
@@ -325,7 +325,7 @@ test_message_ids_and_rate (MrTestDirs    *dirs,
   g_assert_no_error (error);
   recipients = mr_mailshot_get_recipients (journal, job, &error);
   started = g_get_monotonic_time ();
-  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, &error));
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   /* 600 a minute: at least 100 ms between two mails, so 200 ms for three. */
   g_assert_cmpint (g_get_monotonic_time () - started, >=, 200000);
@@ -490,6 +490,8 @@ test_cli_refuses_errors (MrTestDirs    *dirs,
                                     "--skip-invalid", NULL), ==, 0);
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);  /* Ann's, and the job's one copy */
   g_assert_nonnull (strstr (out, "1 skipped"));
+  /* Progress on standard error, plain lines when it is not a terminal. */
+  g_assert_nonnull (strstr (err, "2 of 2 recipients done"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "pause", NULL), ==, 64);

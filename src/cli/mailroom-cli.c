@@ -1508,6 +1508,26 @@ print_mailshot_status (Invocation             *inv,
     g_print ("%s\n", status->reason);
 }
 
+/* On a terminal a bar that redraws itself; otherwise a plain line each tenth, for logs. */
+static void
+print_progress (guint    done,
+                guint    total,
+                gpointer user_data)
+{
+  if (isatty (STDERR_FILENO))
+    {
+      char bar[31];
+      guint filled = total ? done * 30 / total : 30;
+
+      memset (bar, '#', filled);
+      memset (bar + filled, '.', 30 - filled);
+      bar[30] = '\0';
+      g_printerr ("\r[%s] %u/%u", bar, done, total);
+    }
+  else if (done == total || total < 10 || done % (total / 10) == 0)
+    g_printerr (_("mailroom-cli: %u of %u recipients done\n"), done, total);
+}
+
 static int
 run_mailshot (Invocation        *inv,
               MrMailshotJournal *journal,
@@ -1516,7 +1536,10 @@ run_mailshot (Invocation        *inv,
   g_autoptr(GError) error = NULL;
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(JsonBuilder) builder = inv->json ? json_builder_new () : NULL;
-  gboolean ran = mr_mailshot_run_sync (journal, inv->settings, job, NULL, &error);
+  gboolean ran = mr_mailshot_run_sync (journal, inv->settings, job, inv->json ? NULL : print_progress, NULL, NULL, &error);
+
+  if (!inv->json && isatty (STDERR_FILENO))
+    g_printerr ("\n");
 
   if (!ran && !g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED))
     return fail (inv, error);

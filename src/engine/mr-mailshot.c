@@ -618,11 +618,13 @@ build_message (MrTemplate      *template_,
 }
 
 gboolean
-mr_mailshot_run_sync (MrMailshotJournal  *self,
-                      MrSettings         *settings,
-                      gint64              job,
-                      GCancellable       *cancellable,
-                      GError            **error)
+mr_mailshot_run_sync (MrMailshotJournal       *self,
+                      MrSettings              *settings,
+                      gint64                   job,
+                      MrMailshotProgressFunc   progress,
+                      gpointer                 user_data,
+                      GCancellable            *cancellable,
+                      GError                 **error)
 {
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
@@ -631,6 +633,7 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *copy_to = NULL;
   gboolean copy_sent = FALSE;
+  guint done = 0, total = 0;
   gint64 interval, next_send = 0;
   int lease;
   gboolean ok = FALSE;
@@ -672,6 +675,8 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
     copy_sent = job_copy_sent (self, job);
   }
   interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
+  total = status->total;
+  done = status->total - status->pending - status->failed_temporary;
 
   for (;;)
     {
@@ -748,6 +753,8 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
               copy_sent = copied != NULL &&
                           run_statement (self, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i", job);
             }
+          if (progress != NULL)
+            progress (++done, total, user_data);
           continue;
         }
 
@@ -780,6 +787,8 @@ mr_mailshot_run_sync (MrMailshotJournal  *self,
                             error, "ssiii", scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
                             g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS, job, (gint64) todo.row))
           goto out;
+        if (progress != NULL)
+          progress (++done, total, user_data);
       }
     }
 

@@ -94,11 +94,19 @@ gint64             mr_mailshot_dry_run      (MrSettings         *settings,
  * says whether some failed), FALSE with @error when it stopped: MR_MAILSHOT_ERROR_BUSY,
  * _PAUSED (by mr_mailshot_set_state() from anywhere, or by itself after errors that will not go
  * away by retrying, such as a refused login), G_IO_ERROR_CANCELLED. */
-gboolean           mr_mailshot_run_sync     (MrMailshotJournal  *journal,
-                                             MrSettings         *settings,
-                                             gint64              job,
-                                             GCancellable       *cancellable,
-                                             GError            **error);
+/* After each recipient is settled (accepted, failed or left to try again), in the sending thread:
+ * @done of @total recipients are no longer pending (skipped ones count as done). */
+typedef void (*MrMailshotProgressFunc) (guint     done,
+                                        guint     total,
+                                        gpointer  user_data);
+
+gboolean           mr_mailshot_run_sync     (MrMailshotJournal      *journal,
+                                             MrSettings             *settings,
+                                             gint64                  job,
+                                             MrMailshotProgressFunc  progress,
+                                             gpointer                user_data,
+                                             GCancellable           *cancellable,
+                                             GError                **error);
 
 /* "paused", "cancelled", or "ready" to let a paused job go on. */
 gboolean           mr_mailshot_set_state    (MrMailshotJournal  *journal,
