@@ -106,3 +106,6 @@ peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(f"{rows:>10} rows {'':12} {time.time() - start:10.2f} {peak / 1024:11.1f} MB")
 PY
 done
+
+echo
+/usr/bin/python3 "$top/bench/mailshot-crash.py" "$top/$build/src/cli/mailroom-cli" "$top/tests/servers/smtp-server.py" "$work"
