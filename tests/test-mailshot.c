@@ -588,6 +588,71 @@ test_proofreader_memory (MrTestDirs    *dirs,
   g_assert_cmpint (resident_kilobytes () - before, <, 6144);
 }
 
+/* The company's suppression list: kept with the CLI, honoured by every mailshot. */
+static void
+test_suppression (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *unsubscribed = g_build_filename (dirs->root, "unsubscribed.txt", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *stored = g_build_filename (dirs->etc, "suppression.txt", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "add", "Ann@Example.org", "bob@example.org", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "2 addresses added"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "add", "ann@example.org", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "0 addresses added"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* A mistake: named, and the list unchanged. */
+  before = mr_test_read_file (stored);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "add", "eve@example.org", "not an address", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "not an address"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = mr_test_read_file (stored);
+  g_assert_cmpstr (out, ==, before);
+  g_clear_pointer (&out, g_free);
+
+  mr_test_write_file (unsubscribed, "# unsubscribed in May\ncarol@example.org\n\nbob@example.org  # again\n");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "import", unsubscribed, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "1 address added"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "remove", "bob@example.org", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "list", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "ann@example.org\ncarol@example.org\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Every mailshot honours it: flagged by the proof-reader, not sent. */
+  mr_test_write_file (list, "email,name,city,date\nANN@example.org,Ann,Bern,1\ncarol@example.org,Carol,Chur,1\n"
+                            "dan@example.org,Dan,Genf,1\n");
+  report = mr_proofread (template_, list, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (problem_at (report, 2, "suppressed")->severity, ==, MR_PROBLEM_WARNING);
+  g_assert_nonnull (problem_at (report, 3, "suppressed"));
+  g_assert_cmpuint (report->sendable, ==, 1);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "2 skipped"));
+  envelope = mr_test_server_read_envelope (server, 1);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (json_node_get_object (envelope), "rcpt_tos"), 0),
+                   ==, "dan@example.org");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -604,6 +669,7 @@ main (int    argc,
   ADD ("/mailshot/cli-kill-and-resume", test_cli_kill_and_resume);
   ADD ("/mailshot/cli-refuses-errors", test_cli_refuses_errors);
   ADD ("/mailshot/cli-dry-run", test_cli_dry_run);
+  ADD ("/mailshot/suppression", test_suppression);
 #undef ADD
 
   return g_test_run ();

@@ -22,6 +22,7 @@
 #include "mr-outbox.h"
 #include "mr-mailshot.h"
 #include "mr-proofreader.h"
+#include "mr-suppression.h"
 #include "mr-template.h"
 
 typedef struct {
@@ -138,6 +139,7 @@ static const char help_text[] =
      "                        [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
      "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [--address-column NAME] [--json]\n"
      "  mailroom-cli mailshot status [JOB] [--json] | mailshot resume JOB | mailshot pause JOB | mailshot cancel JOB\n"
+     "  mailroom-cli suppression list | suppression add ADDRESS... | suppression remove ADDRESS... | suppression import FILE\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
@@ -1694,6 +1696,65 @@ cmd_mailshot (Invocation *inv,
   return MR_EXIT_OK;
 }
 
+/* ---- suppression ------------------------------------------------------------------------------ */
+
+static void
+print_address (const char *address,
+               gpointer    user_data)
+{
+  g_print ("%s\n", address);
+}
+
+static void
+collect_address (const char *address,
+                 gpointer    user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (address));
+}
+
+/* The company's suppression list: list, add, remove, import (a file of addresses, one a line). */
+static int
+cmd_suppression (Invocation *inv,
+                 const char *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mr_suppression_get_path ();
+  g_autoptr(GPtrArray) addresses = g_ptr_array_new_with_free_func (g_free);
+  guint changed = 0;
+  gboolean ok;
+
+  if (g_strcmp0 (command, "list") == 0 && inv->args->len == 0)
+    {
+      if (!mr_suppression_foreach (path, print_address, NULL, &error))
+        return fail (inv, error);
+      return MR_EXIT_OK;
+    }
+  if (g_strcmp0 (command, "import") == 0 && inv->args->len == 1)
+    {
+      if (!mr_suppression_foreach (g_ptr_array_index (inv->args, 0), collect_address, addresses, &error))
+        return fail (inv, error);
+    }
+  else if ((g_strcmp0 (command, "add") == 0 || g_strcmp0 (command, "remove") == 0) && inv->args->len > 0)
+    for (guint i = 0; i < inv->args->len; i++)
+      g_ptr_array_add (addresses, g_strdup (g_ptr_array_index (inv->args, i)));
+  else
+    return usage_error (inv, _("Use “suppression list”, “suppression add ADDRESS…”, “suppression remove ADDRESS…” "
+                               "or “suppression import FILE”"));
+
+  g_ptr_array_add (addresses, NULL);
+  if (g_str_equal (command, "remove"))
+    ok = mr_suppression_remove (path, (const char * const *) addresses->pdata, &changed, &error);
+  else
+    ok = mr_suppression_add (path, (const char * const *) addresses->pdata, &changed, &error);
+  if (!ok)
+    return fail (inv, error);
+  g_print (g_str_equal (command, "remove")
+           ? g_dngettext (GETTEXT_PACKAGE, "%u address removed from %s\n", "%u addresses removed from %s\n", changed)
+           : g_dngettext (GETTEXT_PACKAGE, "%u address added to %s\n", "%u addresses added to %s\n", changed),
+           changed, path);
+  return MR_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
@@ -1872,6 +1933,8 @@ run (Invocation *inv,
     return cmd_resend (inv, command);
   else if (g_str_equal (group, "mailshot"))
     return cmd_mailshot (inv, command);
+  else if (g_str_equal (group, "suppression"))
+    return cmd_suppression (inv, command);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,

@@ -68,6 +68,8 @@ static const ErrorRow rows[] = {
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_MALFORMED,   "recipients-malformed", MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN, "no-address-column", MR_EXIT_DATA },
   { g_io_error_quark,        G_IO_ERROR_NOT_FOUND,              "file-not-found",      MR_EXIT_NO_INPUT },
+  { g_file_error_quark,      G_FILE_ERROR_ACCES,                "file-unwritable",     MR_EXIT_NOT_PERMITTED },
+  { g_file_error_quark,      G_FILE_ERROR_NOENT,                "file-not-found",      MR_EXIT_NO_INPUT },
   { g_io_error_quark,        G_IO_ERROR_PERMISSION_DENIED,      "file-unreadable",     MR_EXIT_NO_INPUT },
 };
 

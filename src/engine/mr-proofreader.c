@@ -7,6 +7,7 @@
 
 #include "mr-keys.h"
 #include "mr-proofreader.h"
+#include "mr-suppression.h"
 
 static void
 problem_free (MrProblem *problem)
@@ -55,6 +56,8 @@ typedef struct {
   sqlite3      *db;
   sqlite3_stmt *insert;
   sqlite3_stmt *lookup;
+  sqlite3_stmt *suppress;
+  sqlite3_stmt *suppressed;
 } SeenSet;
 
 static void
@@ -62,7 +65,29 @@ seen_close (SeenSet *seen)
 {
   sqlite3_finalize (seen->insert);
   sqlite3_finalize (seen->lookup);
+  sqlite3_finalize (seen->suppress);
+  sqlite3_finalize (seen->suppressed);
   sqlite3_close (seen->db);
+}
+
+static void
+add_suppressed (const char *address,
+                gpointer    user_data)
+{
+  SeenSet *seen = user_data;
+
+  sqlite3_reset (seen->suppress);
+  sqlite3_bind_text (seen->suppress, 1, address, -1, SQLITE_TRANSIENT);
+  sqlite3_step (seen->suppress);
+}
+
+static gboolean
+is_suppressed (SeenSet    *seen,
+               const char *address)
+{
+  sqlite3_reset (seen->suppressed);
+  sqlite3_bind_text (seen->suppressed, 1, address, -1, SQLITE_STATIC);
+  return sqlite3_step (seen->suppressed) == SQLITE_ROW;
 }
 
 static gboolean
@@ -72,10 +97,13 @@ seen_open (SeenSet  *seen,
   /* "": a temporary database of this connection's own, deleted when it closes. */
   if (sqlite3_open ("", &seen->db) != SQLITE_OK ||
       sqlite3_exec (seen->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048;"
-                              "CREATE TABLE seen (address TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID; BEGIN;",
+                              "CREATE TABLE seen (address TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;"
+                              "CREATE TABLE suppressed (address TEXT PRIMARY KEY) WITHOUT ROWID; BEGIN;",
                     NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (seen->db, "INSERT OR IGNORE INTO seen VALUES (?, ?)", -1, &seen->insert, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2 (seen->db, "SELECT row FROM seen WHERE address = ?", -1, &seen->lookup, NULL) != SQLITE_OK)
+      sqlite3_prepare_v2 (seen->db, "SELECT row FROM seen WHERE address = ?", -1, &seen->lookup, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (seen->db, "INSERT OR IGNORE INTO suppressed VALUES (?)", -1, &seen->suppress, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (seen->db, "SELECT 1 FROM suppressed WHERE address = ?", -1, &seen->suppressed, NULL) != SQLITE_OK)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot keep track of the addresses: %s"),
                    sqlite3_errmsg (seen->db));
@@ -138,7 +166,8 @@ mr_proofread (MrTemplate      *template_,
 {
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(GPtrArray) variables = NULL;
-  SeenSet seen = { NULL, NULL, NULL };
+  SeenSet seen = { NULL, NULL, NULL, NULL, NULL };
+  g_autofree char *suppression = mr_suppression_get_path ();
   g_autoptr(GArray) variable_columns = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(MrProofReport) report = NULL;
   MrProblemSeverity unfilled = template_->strict ? MR_PROBLEM_ERROR : MR_PROBLEM_WARNING;
@@ -171,7 +200,8 @@ mr_proofread (MrTemplate      *template_,
       return NULL;
     }
 
-  if (!seen_open (&seen, error))
+  /* The company's suppression list: every mailshot honours it. */
+  if (!seen_open (&seen, error) || !mr_suppression_foreach (suppression, add_suppressed, &seen, error))
     {
       seen_close (&seen);
       return NULL;
@@ -252,6 +282,13 @@ mr_proofread (MrTemplate      *template_,
           for (guint p = first_problem; p < report->problems->len && why_not == NULL; p++)
             if (((MrProblem *) g_ptr_array_index (report->problems, p))->severity == MR_PROBLEM_ERROR)
               why_not = ((MrProblem *) g_ptr_array_index (report->problems, p))->message;
+        }
+      else if (is_suppressed (&seen, key))
+        {
+          add_problem (report, row, MR_PROBLEM_WARNING, "suppressed",
+                       g_strdup_printf (_("Row %u: %s is on the company’s suppression list (unsubscribed or bounced): "
+                                          "it is not sent"), row, value));
+          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
         }
       else if ((first = seen_add (&seen, key, row)) != 0)
         {

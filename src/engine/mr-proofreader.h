@@ -1,7 +1,8 @@
 /* mr-proofreader.h: a mailshot's recipients checked against its template before anything is sent
  *
  * One pass over the recipient list (mr-recipients.h) that reports, per row: an empty or invalid
- * address, an address that appeared before (sent once), a variable of the template that the row
+ * address, an address that appeared before (sent once), one on the company's suppression list (not
+ * sent; mr-suppression.h), a variable of the template that the row
  * leaves empty, a row that cannot be read; and, once for the file, a variable no column provides.
  * Problems are errors (that row is not sent) or warnings (it is sent; look first). With a strict
  * template, a variable without a value is an error.
@@ -25,7 +26,7 @@ typedef enum {
 typedef struct {
   guint              row;        /* as a spreadsheet numbers it, the header being 1; 0: the whole file */
   MrProblemSeverity  severity;
-  const char        *kind;       /* "no-address", "invalid-address", "duplicate", "unreadable",
+  const char        *kind;       /* "no-address", "invalid-address", "duplicate", "suppressed", "unreadable",
                                   * "empty-variable", "missing-column" */
   char              *message;
 } MrProblem;
