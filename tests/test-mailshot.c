@@ -653,6 +653,33 @@ test_suppression (MrTestDirs    *dirs,
                    ==, "dan@example.org");
 }
 
+/* A server that says 4.7.0 (slow down): the job spaces its mails out, 1 s then 2 s. */
+static void
+test_throttled (MrTestDirs    *dirs,
+                gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--mail-reply", "451 4.7.0 Too many messages, slow down", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 job, started;
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  started = g_get_monotonic_time ();
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 3 * G_USEC_PER_SEC);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->failed_temporary, ==, 3);
+  g_assert_cmpstr (status->state, ==, "ready");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -670,6 +697,7 @@ main (int    argc,
   ADD ("/mailshot/cli-refuses-errors", test_cli_refuses_errors);
   ADD ("/mailshot/cli-dry-run", test_cli_dry_run);
   ADD ("/mailshot/suppression", test_suppression);
+  ADD ("/mailshot/throttled", test_throttled);
 #undef ADD
 
   return g_test_run ();

@@ -787,6 +787,14 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
                             error, "ssiii", scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
                             g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS, job, (gint64) todo.row))
           goto out;
+        /* 4.7.x: the server asks to slow down (too many messages, a rate limit): the whole job does. */
+        if (scope == FAILURE_TEMPORARY && send_error->domain == MR_SMTP_ERROR &&
+            g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error) : "",
+                              "4.7."))
+          {
+            interval = MAX (interval * 2, G_USEC_PER_SEC);
+            next_send = g_get_monotonic_time () + interval;
+          }
         if (progress != NULL)
           progress (++done, total, user_data);
       }

@@ -3,7 +3,8 @@
  * A job is a template and a recipient list, checked by the proof-reader and written to a SQLite
  * journal ($XDG_DATA_HOME/mailroom/mailshots.db) before anything is sent: one row per recipient with
  * its data, its state and a Message-ID fixed before the first attempt. Running a job sends the
- * recipients still to do, one mail each, over one connection, at most @rate a minute; each state
+ * recipients still to do, one mail each, over one connection, at most @rate a minute (halved each
+ * time the server answers 4.7.x, "slow down", down to one mail every few seconds); each state
  * change is committed before the next step, so after a crash or a kill -9 running it again goes on
  * where it stopped. A recipient can get the mail twice only if the server accepted it in the
  * instant before the crash (it was "sending" and is sent again).
