@@ -459,11 +459,7 @@ variables_data (MrComposePage *self)
 static char *
 draft_path (void)
 {
-  const char *data_home = g_getenv ("XDG_DATA_HOME");
-
-  if (data_home == NULL || !g_path_is_absolute (data_home))
-    data_home = g_get_user_data_dir ();
-  return g_build_filename (data_home, "mailroom", "draft.json", NULL);
+  return mr_get_user_data_path ("draft.json");
 }
 
 static gboolean

@@ -116,11 +116,8 @@ mr_mailshot_journal_open (const char  *path,
 {
   MrMailshotJournal *self = g_new0 (MrMailshotJournal, 1);
   g_autofree char *dir = NULL;
-  const char *data_home = g_getenv ("XDG_DATA_HOME");
 
-  if (data_home == NULL || !g_path_is_absolute (data_home))
-    data_home = g_get_user_data_dir ();
-  self->path = path ? g_strdup (path) : g_build_filename (data_home, "mailroom", "mailshots.db", NULL);
+  self->path = path ? g_strdup (path) : mr_get_user_data_path ("mailshots.db");
   dir = g_path_get_dirname (self->path);
   g_mkdir_with_parents (dir, 0700);
   if (sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
@@ -529,14 +526,6 @@ failure_scope (const GError *error)
   return FAILURE_STOPS_JOB;
 }
 
-static char *
-describe (const GError *error)
-{
-  if (error->domain == MR_SMTP_ERROR && mr_smtp_error_get_reply_code (error) != 0)
-    return g_strdup_printf ("%u %s", mr_smtp_error_get_reply_code (error), mr_smtp_error_get_server_text (error));
-  return g_strdup (error->message);
-}
-
 typedef struct {
   guint  row;
   char  *address;
@@ -720,7 +709,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       message = build_message (template_, delivery, &todo, &envelope, &send_error);
       if (message == NULL)
         {
-          g_autofree char *reason = describe (send_error);
+          g_autofree char *reason = mr_smtp_error_describe_reply (send_error);
           if (!run_statement (self, "UPDATE recipients SET state = 'failed-permanent', reply = ? WHERE job = ? AND row = ?",
                               error, "sii", reason, job, (gint64) todo.row))
             goto out;
@@ -759,7 +748,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
         }
 
       {
-        g_autofree char *reason = describe (send_error);
+        g_autofree char *reason = mr_smtp_error_describe_reply (send_error);
         FailureScope scope = failure_scope (send_error);
 
         if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))

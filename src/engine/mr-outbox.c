@@ -50,16 +50,6 @@ is_worth_retrying (const GError *error)
          error->code == MR_SMTP_ERROR_CONNECT || error->code == MR_SMTP_ERROR_RESOLVE;
 }
 
-static char *
-describe_failure (const GError *error)
-{
-  if (error->domain == MR_SMTP_ERROR && mr_smtp_error_get_reply_code (error) != 0)
-    return g_strdup_printf ("%u %s%s%s", mr_smtp_error_get_reply_code (error),
-                            mr_smtp_error_get_enhanced_code (error) ? mr_smtp_error_get_enhanced_code (error) : "",
-                            mr_smtp_error_get_enhanced_code (error) ? " " : "", mr_smtp_error_get_server_text (error));
-  return g_strdup (error->message);
-}
-
 /* One attempt on a recorded message, and what it leaves it as. */
 static MrSendReport *
 attempt (MrSentLog            *log,
@@ -111,7 +101,7 @@ attempt (MrSentLog            *log,
     }
   else
     {
-      report->reply = describe_failure (send_error);
+      report->reply = mr_smtp_error_describe_reply (send_error);
       next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
       report->state = next != 0 ? MR_SENT_STATE_QUEUED : MR_SENT_STATE_FAILED;
       outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";

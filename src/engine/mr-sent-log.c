@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mr-sent-log.h"
+#include "mr-settings.h"
 
 G_DEFINE_QUARK (mr-sent-log-error-quark, mr_sent_log_error)
 
@@ -106,11 +107,7 @@ mr_sent_log_init (MrSentLog *self)
 char *
 mr_sent_log_get_default_path (void)
 {
-  const char *data_home = g_getenv ("XDG_DATA_HOME");
-
-  if (data_home == NULL || !g_path_is_absolute (data_home))
-    data_home = g_get_user_data_dir ();
-  return g_build_filename (data_home, "mailroom", "sent.db", NULL);
+  return mr_get_user_data_path ("sent.db");
 }
 
 static gboolean

@@ -120,6 +120,17 @@ mr_settings_get_default_user_path (void)
   return g_build_filename (config_home, "mailroom", "user.json", NULL);
 }
 
+char *
+mr_get_user_data_path (const char *name)
+{
+  /* Read the variable each time: GLib caches g_get_user_data_dir() for the process's life. */
+  const char *data_home = g_getenv ("XDG_DATA_HOME");
+
+  if (data_home == NULL || !g_path_is_absolute (data_home))
+    data_home = g_get_user_data_dir ();
+  return g_build_filename (data_home, "mailroom", name, NULL);
+}
+
 MrSettings *
 mr_settings_new (const char *company_path,
                  const char *user_path)

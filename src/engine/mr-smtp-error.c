@@ -265,3 +265,15 @@ mr_smtp_error_get_class (const GError *error)
       return MR_SMTP_FAILURE_LOCAL;
     }
 }
+
+char *
+mr_smtp_error_describe_reply (const GError *error)
+{
+  const char *enhanced;
+
+  if (error->domain != MR_SMTP_ERROR || mr_smtp_error_get_reply_code (error) == 0)
+    return g_strdup (error->message);
+  enhanced = mr_smtp_error_get_enhanced_code (error);
+  return g_strdup_printf ("%u %s%s%s", mr_smtp_error_get_reply_code (error), enhanced ? enhanced : "",
+                          enhanced ? " " : "", mr_smtp_error_get_server_text (error));
+}

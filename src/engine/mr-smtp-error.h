@@ -52,6 +52,9 @@ void                mr_smtp_set_error                 (GError     **error,
 guint               mr_smtp_error_get_reply_code      (const GError *error);
 const char         *mr_smtp_error_get_enhanced_code   (const GError *error);
 const char         *mr_smtp_error_get_server_text     (const GError *error);
+/* The server's reply as a log records it ("550 5.1.1 No such user"), or the message when the error
+ * carries no reply. */
+char               *mr_smtp_error_describe_reply      (const GError *error);
 MrSmtpFailureClass  mr_smtp_error_get_class           (const GError *error);
 
 /* The advice for a failure, translated. @reply_code 0 when no server reply is involved. */

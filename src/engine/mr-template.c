@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mr-keys.h"
+#include "mr-settings.h"
 #include "mr-template.h"
 
 #define TEMPLATE_SCHEMA_VERSION 1
@@ -47,12 +48,7 @@ mr_template_get_company_dir (void)
 char *
 mr_template_get_personal_dir (void)
 {
-  /* Read the variable each time: GLib caches g_get_user_data_dir() for the process's life. */
-  const char *data_home = g_getenv ("XDG_DATA_HOME");
-
-  if (data_home == NULL || !g_path_is_absolute (data_home))
-    data_home = g_get_user_data_dir ();
-  return g_build_filename (data_home, "mailroom", "templates", NULL);
+  return mr_get_user_data_path ("templates");
 }
 
 static void
