@@ -246,7 +246,7 @@ test_job (MrTestDirs    *dirs,
                             "carol@example.org,Carol,Chur,1 May\n");
   journal = mr_mailshot_journal_open (NULL, &error);
   g_assert_no_error (error);
-  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 0, &report, &error);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, &report, &error);
   g_assert_no_error (error);
   g_assert_cmpint (job, >, 0);
   g_assert_cmpuint (report->sendable, ==, 5);
@@ -317,11 +317,13 @@ test_message_ids_and_rate (MrTestDirs    *dirs,
   g_autoptr(GPtrArray) recipients = NULL;
   g_autoptr(GHashTable) sent_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   guint copies = 0;
   gint64 job, started;
 
   mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n");
-  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 600, NULL, &error);
+  options.per_minute = 600;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
   g_assert_no_error (error);
   recipients = mr_mailshot_get_recipients (journal, job, &error);
   started = g_get_monotonic_time ();
@@ -669,7 +671,7 @@ test_throttled (MrTestDirs    *dirs,
   gint64 job, started;
 
   mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n");
-  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, 0, NULL, &error);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
   g_assert_no_error (error);
   started = g_get_monotonic_time ();
   g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));

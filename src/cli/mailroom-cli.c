@@ -21,6 +21,7 @@
 #include "mr-settings.h"
 #include "mr-outbox.h"
 #include "mr-mailshot.h"
+#include "mr-timer.h"
 #include "mr-proofreader.h"
 #include "mr-suppression.h"
 #include "mr-template.h"
@@ -47,6 +48,17 @@ typedef struct {
   char       *address_column;
   char       *rate;
   char       *dry_run;
+  char       *per_day;
+  char       *connections;
+  char       *limit;
+  char       *start;
+  char       *attachments_dir;
+  char       *attachment_column;
+  char       *exclude_rows;
+  char       *count;
+  char       *row;
+  char       *output;
+  gboolean    send_duplicates;
   gboolean    skip_invalid;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
@@ -136,9 +148,16 @@ static const char help_text[] =
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
      "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--rate N/min]\n"
-     "                        [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
-     "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [--address-column NAME] [--json]\n"
+     "                        [--per-day N] [--connections N] [--limit N] [--start \"YYYY-MM-DD HH:MM\"]\n"
+     "                        [--attachment-column NAME --attachments-dir DIR] [--exclude-rows 3,7-9]\n"
+     "                        [--send-duplicates] [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
+     "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [the options above] [--json]\n"
+     "  mailroom-cli mailshot preview --template TEMPLATE --recipients FILE --row N [the options above]\n"
+     "  mailroom-cli mailshot samples --template TEMPLATE --recipients FILE [--count N] [--to ADDRESS]\n"
      "  mailroom-cli mailshot status [JOB] [--json] | mailshot resume JOB | mailshot pause JOB | mailshot cancel JOB\n"
+     "  mailroom-cli mailshot report JOB [--output FILE.csv]\n"
+     "  mailroom-cli mailshot run-due\n"
+     "  mailroom-cli mailshot timer install | timer remove | timer status\n"
      "  mailroom-cli suppression list | suppression add ADDRESS... | suppression remove ADDRESS... | suppression import FILE\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
@@ -1389,19 +1408,104 @@ cmd_resend (Invocation *inv,
 /* ---- mailshot --------------------------------------------------------------------------------- */
 
 /* The proof-reader alone: every row checked, nothing sent. Exit 65 when a row has an error. */
+/* The mailshot options given on the command line; @excluded owns the excluded rows. */
+static int
+mailshot_options (Invocation         *inv,
+                  MrTemplate         *template_,
+                  MrMailshotOptions  *options,
+                  GHashTable        **excluded)
+{
+  gint64 number;
+
+  options->app = inv->app ? inv->app : template_->app;
+  options->proof.address_column = inv->address_column;
+  options->proof.attachment_column = inv->attachment_column;
+  options->proof.attachments_dir = inv->attachments_dir;
+  options->proof.send_duplicates = inv->send_duplicates;
+  options->proof.size_limit = mr_delivery_get_known_size_limit (inv->settings, options->app);
+  if ((inv->attachment_column == NULL) != (inv->attachments_dir == NULL))
+    return usage_error (inv, _("--attachment-column and --attachments-dir go together"));
+  if (inv->rate != NULL)
+    {
+      g_autofree char *text = g_str_has_suffix (inv->rate, "/min") ? g_strndup (inv->rate, strlen (inv->rate) - 4)
+                                                                    : g_strdup (inv->rate);
+      if (!g_ascii_string_to_signed (text, 10, 0, 100000, &number, NULL))
+        return usage_error (inv, _("--rate takes messages a minute, for example 30/min (0: no limit)"));
+      options->per_minute = (int) number;
+    }
+  if (inv->per_day != NULL)
+    {
+      if (!g_ascii_string_to_signed (inv->per_day, 10, 0, 10000000, &number, NULL))
+        return usage_error (inv, _("--per-day takes a number of messages (0: no limit)"));
+      options->per_day = (int) number;
+    }
+  if (inv->connections != NULL)
+    {
+      if (!g_ascii_string_to_signed (inv->connections, 10, 1, 20, &number, NULL))
+        return usage_error (inv, _("--connections takes a number from 1 to 20"));
+      options->connections = (int) number;
+    }
+  if (inv->limit != NULL)
+    {
+      if (!g_ascii_string_to_signed (inv->limit, 10, 1, G_MAXINT, &number, NULL))
+        return usage_error (inv, _("--limit takes a number of recipients"));
+      options->proof.limit = (guint) number;
+    }
+  if (inv->start != NULL)
+    {
+      g_autofree char *iso = g_strdup (inv->start);
+      g_autofree char *full = NULL;
+      g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+      g_autoptr(GDateTime) when = NULL;
+
+      g_strdelimit (iso, " ", 'T');
+      /* "2026-12-01T08:00": GLib wants the seconds too. */
+      full = strlen (iso) == 16 ? g_strconcat (iso, ":00", NULL) : g_strdup (iso);
+      when = g_date_time_new_from_iso8601 (full, local);
+      if (when == NULL)
+        return usage_error (inv, _("--start takes a date and time, for example “2026-12-01 08:00”"));
+      options->start_at = g_date_time_to_unix (when);
+    }
+  if (inv->exclude_rows != NULL)
+    {
+      g_auto(GStrv) ranges = g_strsplit (inv->exclude_rows, ",", -1);
+
+      *excluded = g_hash_table_new (NULL, NULL);
+      for (guint i = 0; ranges[i] != NULL; i++)
+        {
+          g_auto(GStrv) ends = g_strsplit (g_strstrip (ranges[i]), "-", 2);
+          gint64 first, last;
+
+          if (!g_ascii_string_to_signed (ends[0], 10, 2, G_MAXINT, &first, NULL) ||
+              !g_ascii_string_to_signed (ends[1] ? ends[1] : ends[0], 10, first, G_MAXINT, &last, NULL) ||
+              last - first > 10000000)
+            return usage_error (inv, _("--exclude-rows takes row numbers as the spreadsheet shows them, for example 3,7-9"));
+          for (gint64 row = first; row <= last; row++)
+            g_hash_table_add (*excluded, GUINT_TO_POINTER ((guint) row));
+        }
+      options->proof.excluded_rows = *excluded;
+    }
+  return -1;
+}
+
 static int
 cmd_mailshot_check (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
   g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(GHashTable) excluded = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  int status;
 
   if (inv->template_name == NULL || inv->recipients == NULL)
     return usage_error (inv, _("“mailshot check” needs --template TEMPLATE and --recipients FILE"));
   template_ = mr_template_find (inv->template_name, &error);
   if (template_ == NULL)
     return fail (inv, error);
-  report = mr_proofread (template_, inv->recipients, inv->address_column, NULL, NULL, &error);
+  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+    return status;
+  report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
   if (report == NULL)
     return fail (inv, error);
 
@@ -1559,6 +1663,30 @@ run_mailshot (Invocation        *inv,
   return mailshot_exit_status (status);
 }
 
+/* How long the job will take, said before it starts. */
+static void
+print_estimate (Invocation    *inv,
+                MrProofReport *report,
+                gint64         job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
+  g_autoptr(MrMailshotStatus) status = journal ? mr_mailshot_get_status (journal, job, NULL) : NULL;
+  gint64 seconds;
+
+  if (status == NULL || inv->json)
+    return;
+  seconds = mr_mailshot_estimate_seconds (report->sendable, status->rate, status->per_day, status->connections);
+  if (status->per_day > 0 && report->sendable > status->per_day)
+    g_printerr (g_dngettext (GETTEXT_PACKAGE, "mailroom-cli: %u recipients at %u a day: spread over %u day\n",
+                             "mailroom-cli: %u recipients at %u a day: spread over %u days\n",
+                             (guint) (seconds / 86400 + 1)),
+                report->sendable, status->per_day, (guint) (seconds / 86400 + 1));
+  else if (status->rate > 0)
+    g_printerr (_("mailroom-cli: %u recipients at %u a minute: about %u minutes\n"), report->sendable, status->rate,
+                (guint) ((seconds + 59) / 60));
+}
+
 /* Check, write the job, send it. */
 static int
 cmd_mailshot_send (Invocation *inv)
@@ -1567,23 +1695,20 @@ cmd_mailshot_send (Invocation *inv)
   g_autoptr(MrTemplate) template_ = NULL;
   g_autoptr(MrProofReport) report = NULL;
   g_autoptr(MrMailshotJournal) journal = NULL;
-  gint64 rate = 0;
+  g_autoptr(GHashTable) excluded = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  int status;
   gint64 job;
 
   if (inv->template_name == NULL || inv->recipients == NULL)
     return usage_error (inv, _("“mailshot” needs --template TEMPLATE and --recipients FILE"));
-  if (inv->rate != NULL)
-    {
-      g_autofree char *number = g_str_has_suffix (inv->rate, "/min") ? g_strndup (inv->rate, strlen (inv->rate) - 4)
-                                                                      : g_strdup (inv->rate);
-      if (!g_ascii_string_to_signed (number, 10, 1, 100000, &rate, NULL))
-        return usage_error (inv, _("--rate takes messages a minute, for example 30/min"));
-    }
   template_ = mr_template_find (inv->template_name, &error);
   if (template_ == NULL)
     return fail (inv, error);
+  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+    return status;
   /* The proof-reader first: with errors, nothing is sent unless the person chose to skip them. */
-  report = mr_proofread (template_, inv->recipients, inv->address_column, NULL, NULL, &error);
+  report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
   if (report == NULL)
     return fail (inv, error);
   if (report->rows_with_errors > 0 && !inv->skip_invalid)
@@ -1602,8 +1727,7 @@ cmd_mailshot_send (Invocation *inv)
 
   if (inv->dry_run != NULL)
     {
-      gint64 written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, inv->address_column,
-                                            inv->app ? inv->app : template_->app, inv->dry_run, &error);
+      gint64 written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, &options, inv->dry_run, &error);
       g_autofree char *count = NULL;
 
       if (written < 0)
@@ -1616,8 +1740,8 @@ cmd_mailshot_send (Invocation *inv)
   journal = mr_mailshot_journal_open (NULL, &error);
   if (journal == NULL)
     return fail (inv, error);
-  job = mr_mailshot_create (journal, inv->settings, template_, inv->recipients, inv->address_column,
-                            inv->app ? inv->app : template_->app, (guint) rate, NULL, &error);
+  g_clear_pointer (&report, mr_proof_report_free);
+  job = mr_mailshot_create (journal, inv->settings, template_, inv->recipients, &options, &report, &error);
   if (job == 0)
     return fail (inv, error);
   if (!inv->json)
@@ -1625,8 +1749,125 @@ cmd_mailshot_send (Invocation *inv)
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
       g_printerr (_("mailroom-cli: mailshot %s written; sending (if it stops, “mailroom-cli mailshot resume %s” goes on)\n"),
                   number, number);
+      print_estimate (inv, report, job);
+    }
+  /* Later or over several days: the timer runs it while nobody is logged in to a window. */
+  if (options.start_at > 0 || (options.per_day != 0 && report->sendable > 0))
+    {
+      g_autoptr(MrMailshotStatus) status_now = mr_mailshot_get_status (journal, job, NULL);
+
+      if (options.start_at > 0 || (status_now != NULL && status_now->per_day > 0 && report->sendable > status_now->per_day))
+        {
+          g_autoptr(GError) timer_error = NULL;
+
+          if (!mr_timer_install (&timer_error))
+            g_printerr (_("mailroom-cli: warning: %s\n"), timer_error->message);
+        }
     }
   return run_mailshot (inv, journal, job);
+}
+
+static int
+cmd_mailshot_preview (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GHashTable) excluded = NULL;
+  g_autoptr(MrMailshotPreview) preview = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  gint64 row;
+  int status;
+
+  if (inv->template_name == NULL || inv->recipients == NULL || inv->row == NULL)
+    return usage_error (inv, _("“mailshot preview” needs --template TEMPLATE, --recipients FILE and --row N"));
+  if (!g_ascii_string_to_signed (inv->row, 10, 2, G_MAXINT, &row, NULL))
+    return usage_error (inv, _("--row takes a row number as the spreadsheet shows it (the first data row is 2)"));
+  template_ = mr_template_find (inv->template_name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+    return status;
+  preview = mr_mailshot_preview (inv->settings, template_, inv->recipients, &options, (guint) row, &error);
+  if (preview == NULL)
+    return fail (inv, error);
+  if (preview->problem != NULL)
+    g_printerr (_("mailroom-cli: this row is not sent: %s\n"), preview->problem);
+  fwrite (g_bytes_get_data (preview->message, NULL), 1, g_bytes_get_size (preview->message), stdout);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_mailshot_samples (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GHashTable) excluded = NULL;
+  g_autofree char *to = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  gint64 count = 3;
+  gint sent;
+  int status;
+
+  if (inv->template_name == NULL || inv->recipients == NULL)
+    return usage_error (inv, _("“mailshot samples” needs --template TEMPLATE and --recipients FILE"));
+  if (inv->count != NULL && !g_ascii_string_to_signed (inv->count, 10, 1, 100, &count, NULL))
+    return usage_error (inv, _("--count takes a number from 1 to 100"));
+  template_ = mr_template_find (inv->template_name, &error);
+  if (template_ == NULL)
+    return fail (inv, error);
+  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+    return status;
+  /* To the sender by default: the user's own address, else the From address in force. */
+  to = inv->to ? g_strdup (inv->to) : mr_settings_dup_effective_string (inv->settings, NULL, "user.email");
+  if (to == NULL || *to == '\0')
+    {
+      g_free (to);
+      to = mr_settings_dup_effective_string (inv->settings, options.app, "sender.from_address");
+    }
+  sent = mr_mailshot_send_samples_sync (inv->settings, template_, inv->recipients, &options, to, (guint) count, NULL,
+                                        &error);
+  if (sent < 0)
+    return fail (inv, error);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%d sample sent to %s\n", "%d samples sent to %s\n", sent), sent, to);
+  return MR_EXIT_OK;
+}
+
+static void
+print_job_error (gint64        job,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
+
+  g_printerr (_("mailroom-cli: mailshot %s: %s\n"), number, error->message);
+}
+
+static int
+cmd_mailshot_timer (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  const char *what = inv->args->len == 1 ? g_ptr_array_index (inv->args, 0) : "";
+
+  if (g_str_equal (what, "install"))
+    {
+      if (!mr_timer_install (&error))
+        return fail (inv, error);
+      g_print (_("The mailshot timer is installed: “mailroom-cli mailshot run-due” runs every 5 minutes\n"));
+      return MR_EXIT_OK;
+    }
+  if (g_str_equal (what, "remove"))
+    {
+      if (!mr_timer_remove (&error))
+        return fail (inv, error);
+      g_print (_("The mailshot timer is removed\n"));
+      return MR_EXIT_OK;
+    }
+  if (g_str_equal (what, "status"))
+    {
+      g_print (mr_timer_is_installed () ? _("installed\n") : _("not installed\n"));
+      return MR_EXIT_OK;
+    }
+  return usage_error (inv, _("“mailshot timer” takes install, remove or status"));
 }
 
 static int
@@ -1641,8 +1882,28 @@ cmd_mailshot (Invocation *inv,
     return cmd_mailshot_send (inv);
   if (g_str_equal (command, "check"))
     return cmd_mailshot_check (inv);
+  if (g_str_equal (command, "preview"))
+    return cmd_mailshot_preview (inv);
+  if (g_str_equal (command, "samples"))
+    return cmd_mailshot_samples (inv);
+  if (g_str_equal (command, "timer"))
+    return cmd_mailshot_timer (inv);
+  if (g_str_equal (command, "run-due"))
+    {
+      int ran;
+
+      if (inv->args->len > 0)
+        return usage_error (inv, _("“mailshot run-due” takes no arguments"));
+      journal = mr_mailshot_journal_open (NULL, &error);
+      if (journal == NULL)
+        return fail (inv, error);
+      ran = mr_mailshot_run_due_sync (journal, inv->settings, print_job_error, NULL, NULL, &error);
+      if (ran < 0)
+        return fail (inv, error);
+      return MR_EXIT_OK;
+    }
   if (!g_str_equal (command, "status") && !g_str_equal (command, "resume") && !g_str_equal (command, "pause") &&
-      !g_str_equal (command, "cancel"))
+      !g_str_equal (command, "cancel") && !g_str_equal (command, "report"))
     {
       g_autofree char *message = g_strdup_printf (_("Unknown command “mailshot %s”"), command);
       return usage_error (inv, message);
@@ -1650,7 +1911,7 @@ cmd_mailshot (Invocation *inv,
   if (inv->args->len > 1 ||
       (inv->args->len == 1 && !g_ascii_string_to_signed (g_ptr_array_index (inv->args, 0), 10, 1, G_MAXINT64, &job, NULL)) ||
       (job == 0 && !g_str_equal (command, "status")))
-    return usage_error (inv, _("“mailshot status”, “resume”, “pause” and “cancel” take a mailshot number"));
+    return usage_error (inv, _("“mailshot status”, “resume”, “pause”, “cancel” and “report” take a mailshot number"));
 
   journal = mr_mailshot_journal_open (NULL, &error);
   if (journal == NULL)
@@ -1691,6 +1952,15 @@ cmd_mailshot (Invocation *inv,
     }
   if (g_str_equal (command, "resume"))
     return run_mailshot (inv, journal, job);
+  if (g_str_equal (command, "report"))
+    {
+      g_autofree char *path = inv->output ? g_strdup (inv->output) : g_strdup_printf ("mailshot-%" G_GINT64_FORMAT ".csv", job);
+
+      if (!mr_mailshot_export_csv (journal, job, path, &error))
+        return fail (inv, error);
+      g_print (_("Report written to %s\n"), path);
+      return MR_EXIT_OK;
+    }
   if (!mr_mailshot_set_state (journal, job, g_str_equal (command, "pause") ? "paused" : "cancelled", &error))
     return fail (inv, error);
   return MR_EXIT_OK;
@@ -1781,6 +2051,8 @@ run (Invocation *inv,
         inv->mime = TRUE;
       else if (g_str_equal (arg, "--skip-invalid"))
         inv->skip_invalid = TRUE;
+      else if (g_str_equal (arg, "--send-duplicates"))
+        inv->send_duplicates = TRUE;
       else if (g_str_equal (arg, "--data") || g_str_has_prefix (arg, "--data="))
         {
           const char *file = arg[6] == '=' ? arg + 7 : (i + 1 < argc ? argv[++i] : NULL);
@@ -1811,7 +2083,11 @@ run (Invocation *inv,
       else if (g_str_equal (arg, "--cc") || g_str_equal (arg, "--bcc") || g_str_equal (arg, "--attach") ||
                g_str_equal (arg, "--template") || g_str_equal (arg, "--via") || g_str_equal (arg, "--since") ||
                g_str_equal (arg, "--status") || g_str_equal (arg, "--recipients") ||
-               g_str_equal (arg, "--address-column") || g_str_equal (arg, "--rate") || g_str_equal (arg, "--dry-run"))
+               g_str_equal (arg, "--address-column") || g_str_equal (arg, "--rate") || g_str_equal (arg, "--dry-run") ||
+               g_str_equal (arg, "--per-day") || g_str_equal (arg, "--connections") || g_str_equal (arg, "--limit") ||
+               g_str_equal (arg, "--start") || g_str_equal (arg, "--attachments-dir") ||
+               g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
+               g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -1840,6 +2116,26 @@ run (Invocation *inv,
             inv->rate = g_strdup (value);
           else if (g_str_equal (arg, "--dry-run"))
             inv->dry_run = g_strdup (value);
+          else if (g_str_equal (arg, "--per-day"))
+            inv->per_day = g_strdup (value);
+          else if (g_str_equal (arg, "--connections"))
+            inv->connections = g_strdup (value);
+          else if (g_str_equal (arg, "--limit"))
+            inv->limit = g_strdup (value);
+          else if (g_str_equal (arg, "--start"))
+            inv->start = g_strdup (value);
+          else if (g_str_equal (arg, "--attachments-dir"))
+            inv->attachments_dir = g_strdup (value);
+          else if (g_str_equal (arg, "--attachment-column"))
+            inv->attachment_column = g_strdup (value);
+          else if (g_str_equal (arg, "--exclude-rows"))
+            inv->exclude_rows = g_strdup (value);
+          else if (g_str_equal (arg, "--count"))
+            inv->count = g_strdup (value);
+          else if (g_str_equal (arg, "--row"))
+            inv->row = g_strdup (value);
+          else if (g_str_equal (arg, "--output"))
+            inv->output = g_strdup (value);
           else
             inv->status = g_strdup (value);
         }
@@ -1889,8 +2185,8 @@ run (Invocation *inv,
       g_strcmp0 (group, "mailshot") != 0)
     return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
   if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0 &&
-      g_strcmp0 (group, "send") != 0 && g_strcmp0 (group, "log") != 0)
-    return usage_error (inv, _("--to belongs to “test-email”, “render”, “send” and “log”"));
+      g_strcmp0 (group, "send") != 0 && g_strcmp0 (group, "log") != 0 && g_strcmp0 (command, "samples") != 0)
+    return usage_error (inv, _("--to belongs to “test-email”, “render”, “send”, “log” and “mailshot samples”"));
   if ((inv->data_file != NULL || inv->vars->len > 0) && g_strcmp0 (group, "render") != 0 && g_strcmp0 (group, "send") != 0)
     return usage_error (inv, _("--data and --var belong to “render” and “send”"));
 
@@ -1978,6 +2274,16 @@ main (int    argc,
   g_free (inv.address_column);
   g_free (inv.rate);
   g_free (inv.dry_run);
+  g_free (inv.per_day);
+  g_free (inv.connections);
+  g_free (inv.limit);
+  g_free (inv.start);
+  g_free (inv.attachments_dir);
+  g_free (inv.attachment_column);
+  g_free (inv.exclude_rows);
+  g_free (inv.count);
+  g_free (inv.row);
+  g_free (inv.output);
   g_free (inv.data_file);
   g_clear_object (&inv.settings);
   g_free (inv.app);

@@ -41,6 +41,13 @@ static const MrKeyInfo keys[] = {
   { "sender.copy_to",            MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_ADDRESS },
   { "sender.send_as_user",       MR_KEY_TYPE_BOOLEAN, "false",       COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT },
   { "log.retention_days",        MR_KEY_TYPE_INT,     "365",         COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT, NULL, 0, 36500 },
+  /* -1: the provider preset's pace (none for Other); 0: no limit. */
+  { "mailshot.per_minute",       MR_KEY_TYPE_INT,     "-1",          COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, -1, 100000 },
+  { "mailshot.per_day",          MR_KEY_TYPE_INT,     "-1",          COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, -1, 10000000 },
+  { "mailshot.connections",      MR_KEY_TYPE_INT,     "-1",          COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, -1, 20 },
+  { "mailshot.copy_each",        MR_KEY_TYPE_BOOLEAN, "false",       COMPANY_APP,      FALSE, MR_CHECK_TEXT },
+  { "mailshot.unsubscribe_url",  MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_HTTPS_URL },
+  { "mailshot.unsubscribe_mailto", MR_KEY_TYPE_STRING, "\"\"",       COMPANY_APP,      FALSE, MR_CHECK_ADDRESS },
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },
@@ -424,6 +431,19 @@ check_string (const MrKeyInfo  *key,
         return TRUE;
       *normalized = normalize_fingerprint (text, error);
       return *normalized != NULL;
+
+    case MR_CHECK_HTTPS_URL:
+      if (*text == '\0')
+        return TRUE;
+      {
+        g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+
+        if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || g_uri_get_host (uri) == NULL ||
+            *g_uri_get_host (uri) == '\0')
+          return invalid (error, _("Enter an address that starts with https://, for example "
+                                   "https://example.com/unsubscribe?token={token}"));
+      }
+      return TRUE;
 
     case MR_CHECK_TEXT:
     case MR_CHECK_DOMAINS:

@@ -40,6 +40,7 @@ typedef enum {
   MR_CHECK_FINGERPRINT,   /* SHA-256, 64 hex digits, colons allowed, or empty */
   MR_CHECK_DOMAINS,       /* list of domain names */
   MR_CHECK_KEYS,          /* list of lockable key names */
+  MR_CHECK_HTTPS_URL,     /* an https:// URL or empty */
 } MrCheck;
 
 typedef struct {

@@ -11,7 +11,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <string.h>
+
+#include "mr-keys.h"
 #include "mr-mailshot.h"
+#include "mr-presets.h"
 #include "mr-secrets.h"
 #include "mr-smtp-error.h"
 
@@ -145,6 +149,43 @@ mr_mailshot_journal_open (const char  *path,
       mr_mailshot_journal_free (self);
       return NULL;
     }
+  /* Columns added since the first journals; "duplicate column" means it is there already. */
+  {
+    static const char * const added[] = {
+      "jobs ADD COLUMN per_day INTEGER NOT NULL DEFAULT 0",
+      "jobs ADD COLUMN connections INTEGER NOT NULL DEFAULT 1",
+      "jobs ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0",
+      "jobs ADD COLUMN attachment_column TEXT",
+      "jobs ADD COLUMN attachments_dir TEXT",
+      "jobs ADD COLUMN copy_each INTEGER NOT NULL DEFAULT 0",
+      "jobs ADD COLUMN unsubscribe_url TEXT",
+      "jobs ADD COLUMN unsubscribe_mailto TEXT",
+      "recipients ADD COLUMN token TEXT",
+      "recipients ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (added); i++)
+      {
+        g_autofree char *sql = g_strconcat ("ALTER TABLE ", added[i], NULL);
+        char *message = NULL;
+
+        if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK &&
+            !g_str_has_prefix (message ? message : "", "duplicate column"))
+          {
+            sqlite3_free (message);
+            journal_failed (self, sql, error);
+            mr_mailshot_journal_free (self);
+            return NULL;
+          }
+        sqlite3_free (message);
+      }
+    if (!exec (self, "CREATE INDEX IF NOT EXISTS recipients_sent ON recipients (sent_at);"
+                     "CREATE INDEX IF NOT EXISTS recipients_token ON recipients (token) WHERE token IS NOT NULL;", error))
+      {
+        mr_mailshot_journal_free (self);
+        return NULL;
+      }
+  }
   return self;
 }
 
@@ -158,6 +199,57 @@ mr_mailshot_journal_free (MrMailshotJournal *self)
   g_free (self);
 }
 
+/* ---- Pace ------------------------------------------------------------------------------------- */
+
+void
+mr_mailshot_get_default_pace (MrSettings *settings,
+                              const char *app,
+                              guint      *per_minute,
+                              guint      *per_day,
+                              guint      *connections)
+{
+  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+  g_autofree char *account = mr_settings_dup_effective_string (settings, app, "smtp.username");
+  gint64 minute = mr_settings_get_effective_int (settings, app, "mailshot.per_minute");
+  gint64 day = mr_settings_get_effective_int (settings, app, "mailshot.per_day");
+  gint64 connect = mr_settings_get_effective_int (settings, app, "mailshot.connections");
+
+  if (account == NULL || *account == '\0')
+    {
+      g_free (account);
+      account = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+    }
+  mr_preset_get_mailshot_pace (mr_preset_lookup (provider), account, per_minute, per_day, connections);
+  if (minute >= 0)
+    *per_minute = (guint) minute;
+  if (day >= 0)
+    *per_day = (guint) day;
+  if (connect > 0)
+    *connections = (guint) connect;
+}
+
+gint64
+mr_mailshot_estimate_seconds (guint count,
+                              guint per_minute,
+                              guint per_day,
+                              guint connections)
+{
+  guint last_day = count;
+  gint64 seconds = 0;
+
+  if (per_day > 0 && count > per_day)
+    {
+      seconds = (gint64) ((count - 1) / per_day) * 24 * 60 * 60;
+      last_day = count - (count - 1) / per_day * per_day;
+    }
+  /* Without a pace, a conservative 10 mails a second a connection. */
+  if (per_minute > 0)
+    seconds += (gint64) last_day * 60 / per_minute;
+  else
+    seconds += last_day / (10 * MAX (connections, 1));
+  return seconds;
+}
+
 /* ---- Creating a job --------------------------------------------------------------------------- */
 
 typedef struct {
@@ -166,6 +258,7 @@ typedef struct {
   gint64             job;
   const char        *from_address;
   const char * const *columns;
+  gboolean           tokens;
   gboolean           failed;
 } CreateJob;
 
@@ -187,6 +280,21 @@ row_data (const char * const *columns,
   return json_to_string (root, FALSE);
 }
 
+/* 128 random bits, URL-safe: it says nothing about the address it stands for. */
+static char *
+new_token (void)
+{
+  guint32 words[4];
+  g_autofree char *encoded = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    words[i] = g_random_int ();
+  encoded = g_base64_encode ((const guchar *) words, sizeof words);
+  g_strdelimit (encoded, "+", '-');
+  g_strdelimit (encoded, "/", '_');
+  return g_strndup (encoded, 22);   /* no "==" padding */
+}
+
 static void
 insert_row (guint               row,
             const char         *address,
@@ -197,13 +305,17 @@ insert_row (guint               row,
   CreateJob *create = user_data;
   g_autofree char *data = NULL;
   g_autofree char *message_id = NULL;
+  g_autofree char *token = NULL;
 
   if (create->failed)
     return;
   if (fields != NULL)
     data = row_data (create->columns, fields);
   if (problem == NULL)
-    message_id = mr_message_id_new (create->from_address);
+    {
+      message_id = mr_message_id_new (create->from_address);
+      token = create->tokens ? new_token () : NULL;
+    }
   sqlite3_reset (create->insert);
   sqlite3_bind_int64 (create->insert, 1, create->job);
   sqlite3_bind_int64 (create->insert, 2, row);
@@ -212,28 +324,37 @@ insert_row (guint               row,
   bind_text (create->insert, 5, message_id);
   bind_text (create->insert, 6, problem ? "skipped" : "pending");
   bind_text (create->insert, 7, problem);
+  bind_text (create->insert, 8, token);
   if (sqlite3_step (create->insert) != SQLITE_DONE)
     create->failed = TRUE;
 }
 
+static const MrMailshotOptions default_options = MR_MAILSHOT_OPTIONS_INIT;
+
 gint64
-mr_mailshot_create (MrMailshotJournal  *self,
-                    MrSettings         *settings,
-                    MrTemplate         *template_,
-                    const char         *recipients,
-                    const char         *address_column,
-                    const char         *app,
-                    guint               rate,
-                    MrProofReport     **report_out,
-                    GError            **error)
+mr_mailshot_create (MrMailshotJournal        *self,
+                    MrSettings               *settings,
+                    MrTemplate               *template_,
+                    const char               *recipients,
+                    const MrMailshotOptions  *options,
+                    MrProofReport           **report_out,
+                    GError                  **error)
 {
   g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
   g_autoptr(MrProofReport) report = NULL;
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
   g_autofree char *absolute = NULL;
-  CreateJob create = { self, NULL, 0, NULL, NULL, FALSE };
+  g_autofree char *attachments_dir = NULL;
+  g_autofree char *unsubscribe_url = NULL;
+  g_autofree char *unsubscribe_mailto = NULL;
+  CreateJob create = { self, NULL, 0, NULL, NULL, FALSE, FALSE };
+  guint per_minute, per_day, connections;
+  const char *app;
 
+  if (options == NULL)
+    options = &default_options;
+  app = options->app;
   if (reader == NULL)
     return 0;
   /* The settings must be able to send, and the Message-IDs are in the sender's domain. */
@@ -244,20 +365,39 @@ mr_mailshot_create (MrMailshotJournal  *self,
   create.from_address = template_->from_address ? template_->from_address : sender->from_address;
   create.columns = mr_recipient_reader_get_columns (reader);
   absolute = g_canonicalize_filename (recipients, NULL);
+  if (options->proof.attachments_dir != NULL)
+    attachments_dir = g_canonicalize_filename (options->proof.attachments_dir, NULL);
+
+  /* The job keeps the settings it was made with. */
+  mr_mailshot_get_default_pace (settings, app, &per_minute, &per_day, &connections);
+  if (options->per_minute >= 0)
+    per_minute = (guint) options->per_minute;
+  if (options->per_day >= 0)
+    per_day = (guint) options->per_day;
+  if (options->connections > 0)
+    connections = (guint) options->connections;
+  unsubscribe_url = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_url");
+  unsubscribe_mailto = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_mailto");
+  create.tokens = *unsubscribe_url != '\0' || *unsubscribe_mailto != '\0';
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return 0;
-  if (!run_statement (self, "INSERT INTO jobs (created, template, template_name, recipients, app, state, rate) "
-                            "VALUES (?, ?, ?, ?, ?, 'ready', ?)", error, "issssi",
+  if (!run_statement (self, "INSERT INTO jobs (created, template, template_name, recipients, app, state, rate, per_day, "
+                            "connections, not_before, attachment_column, attachments_dir, copy_each, unsubscribe_url, "
+                            "unsubscribe_mailto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error,
+                      "isssssiiiississ",
                       g_get_real_time () / G_USEC_PER_SEC, template_->path, template_->name, absolute, app,
-                      (gint64) rate))
+                      options->start_at > 0 ? "scheduled" : "ready", (gint64) per_minute, (gint64) per_day,
+                      (gint64) connections, options->start_at, options->proof.attachment_column, attachments_dir,
+                      (gint64) mr_settings_get_effective_boolean (settings, app, "mailshot.copy_each"),
+                      *unsubscribe_url ? unsubscribe_url : NULL, *unsubscribe_mailto ? unsubscribe_mailto : NULL))
     goto rollback;
   create.job = sqlite3_last_insert_rowid (self->db);
-  create.insert = prepare (self, "INSERT INTO recipients (job, row, address, data, message_id, state, reply) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  create.insert = prepare (self, "INSERT INTO recipients (job, row, address, data, message_id, state, reply, token) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (create.insert == NULL)
     goto rollback;
-  report = mr_proofread (template_, recipients, address_column, insert_row, &create, error);
+  report = mr_proofread_full (template_, recipients, &options->proof, insert_row, &create, error);
   sqlite3_finalize (create.insert);
   if (report == NULL)
     goto rollback;
@@ -316,10 +456,15 @@ mr_mailshot_recipient_free (MrMailshotRecipient *recipient)
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'accepted'), " \
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'failed-temporary'), " \
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'failed-permanent'), " \
-  "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'skipped') FROM jobs "
+  "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'skipped'), " \
+  "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'queued-locally'), " \
+  "created, not_before, per_day, connections FROM jobs "
+
+static gboolean lease_is_held (MrMailshotJournal *self, gint64 job);
 
 static MrMailshotStatus *
-read_status (sqlite3_stmt *statement)
+read_status (MrMailshotJournal *self,
+             sqlite3_stmt      *statement)
 {
   MrMailshotStatus *status = g_new0 (MrMailshotStatus, 1);
 
@@ -337,6 +482,12 @@ read_status (sqlite3_stmt *statement)
   status->failed_temporary = sqlite3_column_int (statement, 11);
   status->failed_permanent = sqlite3_column_int (statement, 12);
   status->skipped = sqlite3_column_int (statement, 13);
+  status->queued_locally = sqlite3_column_int (statement, 14);
+  status->created = sqlite3_column_int64 (statement, 15);
+  status->not_before = sqlite3_column_int64 (statement, 16);
+  status->per_day = sqlite3_column_int (statement, 17);
+  status->connections = sqlite3_column_int (statement, 18);
+  status->running = g_str_equal (status->state, "running") && lease_is_held (self, status->id);
   return status;
 }
 
@@ -352,7 +503,7 @@ mr_mailshot_get_status (MrMailshotJournal  *self,
     return NULL;
   sqlite3_bind_int64 (statement, 1, job);
   if (sqlite3_step (statement) == SQLITE_ROW)
-    status = read_status (statement);
+    status = read_status (self, statement);
   else
     {
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
@@ -373,7 +524,7 @@ mr_mailshot_list (MrMailshotJournal  *self,
     return NULL;
   jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_mailshot_status_free);
   while (sqlite3_step (statement) == SQLITE_ROW)
-    g_ptr_array_add (jobs, read_status (statement));
+    g_ptr_array_add (jobs, read_status (self, statement));
   sqlite3_finalize (statement);
   return jobs;
 }
@@ -420,22 +571,122 @@ mr_mailshot_set_state (MrMailshotJournal  *self,
   return run_statement (self, "UPDATE jobs SET state = ?, reason = NULL WHERE id = ?", error, "si", state, job);
 }
 
+static void
+append_csv_field (GString    *out,
+                  const char *text)
+{
+  if (text == NULL)
+    text = "";
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+gboolean
+mr_mailshot_export_csv (MrMailshotJournal  *self,
+                        gint64              job,
+                        const char         *path,
+                        GError            **error)
+{
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autoptr(MrMailshotStatus) status = mr_mailshot_get_status (self, job, error);
+  g_autoptr(GString) out = g_string_new ("row,address,state,attempts,reply,message_id\r\n");
+
+  if (status == NULL || (recipients = mr_mailshot_get_recipients (self, job, error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      MrMailshotRecipient *recipient = g_ptr_array_index (recipients, i);
+
+      g_string_append_printf (out, "%u,", recipient->row);
+      append_csv_field (out, recipient->address);
+      g_string_append_c (out, ',');
+      append_csv_field (out, recipient->state);
+      g_string_append_printf (out, ",%u,", recipient->attempts);
+      append_csv_field (out, recipient->reply);
+      g_string_append_c (out, ',');
+      append_csv_field (out, recipient->message_id);
+      g_string_append (out, "\r\n");
+    }
+  return g_file_set_contents_full (path, out->str, out->len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
+char *
+mr_mailshot_lookup_token (MrMailshotJournal *self,
+                          const char        *token)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT address FROM recipients WHERE token = ? LIMIT 1", NULL);
+  char *address = NULL;
+
+  if (statement == NULL)
+    return NULL;
+  bind_text (statement, 1, token);
+  if (sqlite3_step (statement) == SQLITE_ROW)
+    address = column_text (statement, 0);
+  sqlite3_finalize (statement);
+  return address;
+}
+
 /* ---- Running ---------------------------------------------------------------------------------- */
 
-static gboolean
-job_copy_sent (MrMailshotJournal *self,
-               gint64             job)
+/* What the job was made with. */
+typedef struct {
+  char     *attachment_column;
+  char     *attachments_dir;
+  char     *unsubscribe_url;
+  char     *unsubscribe_mailto;
+  gboolean  copy_each;
+  gboolean  copy_sent;
+} JobConfig;
+
+static void
+job_config_clear (JobConfig *config)
 {
-  sqlite3_stmt *statement = prepare (self, "SELECT copy_sent FROM jobs WHERE id = ?", NULL);
-  gboolean sent = FALSE;
+  g_clear_pointer (&config->attachment_column, g_free);
+  g_clear_pointer (&config->attachments_dir, g_free);
+  g_clear_pointer (&config->unsubscribe_url, g_free);
+  g_clear_pointer (&config->unsubscribe_mailto, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobConfig, job_config_clear)
+
+static gboolean
+read_job_config (MrMailshotJournal  *self,
+                 gint64              job,
+                 JobConfig          *config,
+                 GError            **error)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT attachment_column, attachments_dir, unsubscribe_url, "
+                                           "unsubscribe_mailto, copy_each, copy_sent FROM jobs WHERE id = ?", error);
+  gboolean found;
 
   if (statement == NULL)
     return FALSE;
   sqlite3_bind_int64 (statement, 1, job);
-  if (sqlite3_step (statement) == SQLITE_ROW)
-    sent = sqlite3_column_int (statement, 0) != 0;
+  found = sqlite3_step (statement) == SQLITE_ROW;
+  if (found)
+    {
+      config->attachment_column = column_text (statement, 0);
+      config->attachments_dir = column_text (statement, 1);
+      config->unsubscribe_url = column_text (statement, 2);
+      config->unsubscribe_mailto = column_text (statement, 3);
+      config->copy_each = sqlite3_column_int (statement, 4) != 0;
+      config->copy_sent = sqlite3_column_int (statement, 5) != 0;
+    }
+  else
+    journal_failed (self, "read", error);
   sqlite3_finalize (statement);
-  return sent;
+  return found;
 }
 
 /* The job's state alone: read before every mail, so it must not count the recipients. */
@@ -458,6 +709,13 @@ job_state (MrMailshotJournal  *self,
   return state;
 }
 
+static char *
+lease_path (MrMailshotJournal *self,
+            gint64             job)
+{
+  return g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", self->path, job);
+}
+
 /* The lease: an exclusive lock on a file beside the journal, released when the process ends, however
  * it ends. */
 static int
@@ -465,7 +723,7 @@ take_lease (MrMailshotJournal  *self,
             gint64              job,
             GError            **error)
 {
-  g_autofree char *path = g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", self->path, job);
+  g_autofree char *path = lease_path (self, job);
   int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
   if (fd < 0)
@@ -486,6 +744,25 @@ take_lease (MrMailshotJournal  *self,
   return fd;
 }
 
+/* Whether some process (this one too) holds the job's lease; a "running" job without one was cut off. */
+static gboolean
+lease_is_held (MrMailshotJournal *self,
+               gint64             job)
+{
+  g_autofree char *path = lease_path (self, job);
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  gboolean held;
+
+  if (fd < 0)
+    return FALSE;
+  /* flock() locks are invisible to F_GETLK; a second flock from a new descriptor sees them. */
+  held = flock (fd, LOCK_SH | LOCK_NB) != 0;
+  if (!held)
+    flock (fd, LOCK_UN);
+  close (fd);
+  return held;
+}
+
 /* Waits until @until (monotonic µs), or until cancelled. */
 static gboolean
 pace (gint64        until,
@@ -497,7 +774,7 @@ pace (gint64        until,
         return FALSE;
       g_usleep (MIN (until - g_get_monotonic_time (), 50000));
     }
-  return TRUE;
+  return !g_cancellable_is_cancelled (cancellable);
 }
 
 /* What a failure means for the job: the recipient failed for now, for good, or the job cannot go
@@ -521,7 +798,8 @@ failure_scope (const GError *error)
       default:
         return FAILURE_STOPS_JOB;
       }
-  if (error->domain == MR_SETTINGS_ERROR)  /* a header that would break: this row's data */
+  /* A header that would break, an attachment gone from its folder: this row's data. */
+  if (error->domain == MR_SETTINGS_ERROR || error->domain == G_FILE_ERROR)
     return FAILURE_PERMANENT;
   return FAILURE_STOPS_JOB;
 }
@@ -531,6 +809,7 @@ typedef struct {
   char  *address;
   char  *data;
   char  *message_id;
+  char  *token;
 } Todo;
 
 static void
@@ -539,9 +818,12 @@ todo_clear (Todo *todo)
   g_clear_pointer (&todo->address, g_free);
   g_clear_pointer (&todo->data, g_free);
   g_clear_pointer (&todo->message_id, g_free);
+  g_clear_pointer (&todo->token, g_free);
 }
 
-/* The next recipient to send to, in row order: those cut off mid-send first (they are "sending"). */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Todo, todo_clear)
+
+/* The next recipient to send to, in row order; then those to try again whose time has come. */
 static gboolean
 next_todo (MrMailshotJournal  *self,
            gint64              job,
@@ -550,9 +832,9 @@ next_todo (MrMailshotJournal  *self,
 {
   /* One index seek each (recipients_todo), not a sort of the whole list per mail. */
   static const char * const queries[] = {
-    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'sending' ORDER BY row LIMIT 1",
-    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'pending' ORDER BY row LIMIT 1",
-    "SELECT row, address, data, message_id FROM recipients WHERE job = ?1 AND state = 'failed-temporary' "
+    "SELECT row, address, data, message_id, token FROM recipients WHERE job = ?1 AND state = 'pending' "
+    "ORDER BY row LIMIT 1",
+    "SELECT row, address, data, message_id, token FROM recipients WHERE job = ?1 AND state = 'failed-temporary' "
     "AND next_attempt <= ?2 ORDER BY row LIMIT 1",
   };
   gboolean found = FALSE;
@@ -571,6 +853,7 @@ next_todo (MrMailshotJournal  *self,
           todo->address = column_text (statement, 1);
           todo->data = column_text (statement, 2);
           todo->message_id = column_text (statement, 3);
+          todo->token = column_text (statement, 4);
           found = TRUE;
         }
       sqlite3_finalize (statement);
@@ -578,18 +861,40 @@ next_todo (MrMailshotJournal  *self,
   return found;
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Todo, todo_clear)
+/* "<https://…?token=T>, <mailto:…?subject=unsubscribe%20T>" (RFC 2369), the URL first. */
+static char *
+list_unsubscribe (const JobConfig *config,
+                  const char      *token)
+{
+  g_autoptr(GString) value = g_string_new (NULL);
+
+  if (config->unsubscribe_url != NULL)
+    {
+      g_autoptr(GString) url = g_string_new (config->unsubscribe_url);
+
+      if (g_string_replace (url, "{token}", token, 0) == 0)
+        g_string_append_printf (url, "%stoken=%s", strchr (url->str, '?') ? "&" : "?", token);
+      g_string_append_printf (value, "<%s>", url->str);
+    }
+  if (config->unsubscribe_mailto != NULL)
+    g_string_append_printf (value, "%s<mailto:%s?subject=unsubscribe%%20%s>", value->len ? ", " : "",
+                            config->unsubscribe_mailto, token);
+  return g_string_free (g_steal_pointer (&value), FALSE);
+}
 
 static GBytes *
-build_message (MrTemplate      *template_,
-               MrDelivery      *delivery,
-               Todo            *todo,
-               MrSmtpEnvelope **envelope,
-               GError         **error)
+build_message (MrTemplate       *template_,
+               MrDelivery       *delivery,
+               const JobConfig  *config,
+               Todo             *todo,
+               MrSmtpEnvelope  **envelope,
+               MrRendered      **rendered_out,
+               GError          **error)
 {
   g_autoptr(JsonNode) data = json_from_string (todo->data, error);
   g_autoptr(MrRendered) rendered = NULL;
   g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  GBytes *message;
 
   if (data == NULL)
     return NULL;
@@ -599,11 +904,351 @@ build_message (MrTemplate      *template_,
   g_ptr_array_add (outgoing->to, g_strdup (todo->address));
   mr_template_fill_outgoing (template_, rendered, outgoing);
   mr_delivery_fill_sender (delivery, outgoing);
-  /* One mail per recipient; the company's copy address is not sent a copy of each. */
-  g_ptr_array_set_size (outgoing->copy_to, 0);
+  /* One mail per recipient; the company's copy address gets one copy of the job, unless the admin
+   * chose one of each (mailshot.copy_each). */
+  if (!config->copy_each)
+    g_ptr_array_set_size (outgoing->copy_to, 0);
   outgoing->message_id = g_strdup (todo->message_id);
+  if (config->attachment_column != NULL)
+    {
+      JsonObject *row = json_node_get_object (data);
+      const char *name = json_object_get_string_member_with_default (row, config->attachment_column, "");
+
+      if (*name != '\0')
+        {
+          g_autofree char *path = mr_proof_resolve_attachment (config->attachments_dir, name, error);
+
+          if (path == NULL)
+            return NULL;
+          mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
+        }
+    }
+  if (todo->token != NULL && (config->unsubscribe_url != NULL || config->unsubscribe_mailto != NULL))
+    {
+      outgoing->list_unsubscribe = list_unsubscribe (config, todo->token);
+      outgoing->list_unsubscribe_post = config->unsubscribe_url != NULL;
+    }
   *envelope = mr_outgoing_get_envelope (outgoing);
-  return mr_outgoing_build (outgoing, NULL, error);
+  message = mr_outgoing_build (outgoing, NULL, error);
+  if (message != NULL && rendered_out != NULL)
+    *rendered_out = g_steal_pointer (&rendered);
+  return message;
+}
+
+/* A recipient's outcome, written in the same transaction as the claim of the next one. */
+typedef struct {
+  gboolean    set;
+  guint       row;
+  const char *state;
+  char       *reply;
+  gint64      next_attempt;
+} Outcome;
+
+/* What the workers of one run share; everything below @lock is guarded by it. */
+typedef struct {
+  MrMailshotJournal      *journal;
+  gint64                  job;
+  MrTemplate             *template_;
+  MrDelivery             *delivery;
+  JobConfig              *config;
+  GCancellable           *cancellable;
+  MrMailshotProgressFunc  progress;
+  gpointer                user_data;
+  const char             *accepted_state;   /* "accepted", or "queued-locally" for this machine's MTA */
+  char                   *copy_to;
+
+  GMutex                  lock;
+  gint64                  interval;         /* µs between two mails */
+  gint64                  next_send;        /* monotonic µs */
+  guint                   done, total;
+  guint                   per_day, sent_today;
+  gboolean                quota_reached;
+  gboolean                copying;
+  gboolean                stop;
+  GError                 *error;            /* why the run stopped */
+} Run;
+
+static void
+stop_run (Run    *run,
+          GError *error)
+{
+  run->stop = TRUE;
+  if (run->error == NULL)
+    run->error = error;
+  else
+    g_error_free (error);
+}
+
+static gboolean
+write_outcome (Run     *run,
+               Outcome *outcome,
+               GError **error)
+{
+  gboolean ok;
+
+  if (!outcome->set)
+    return TRUE;
+  ok = run_statement (run->journal, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? WHERE job = ? AND row = ?",
+                      error, "ssiii", outcome->state, outcome->reply, outcome->next_attempt, run->job,
+                      (gint64) outcome->row);
+  g_clear_pointer (&outcome->reply, g_free);
+  outcome->set = FALSE;
+  return ok;
+}
+
+static void
+set_outcome (Outcome    *outcome,
+             guint       row,
+             const char *state,
+             const char *reply,
+             gint64      next_attempt)
+{
+  outcome->set = TRUE;
+  outcome->row = row;
+  outcome->state = state;
+  g_free (outcome->reply);
+  outcome->reply = g_strdup (reply);
+  outcome->next_attempt = next_attempt;
+}
+
+/* Under the lock: writes @outcome and claims the next recipient ("sending", committed before the
+ * attempt: a crash now leaves it so, and it is sent again). Returns FALSE when this worker is done. */
+static gboolean
+claim_next (Run     *run,
+            Outcome *outcome,
+            Todo    *todo,
+            gint64  *send_at)
+{
+  MrMailshotJournal *journal = run->journal;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+  gboolean found = FALSE;
+
+  if (run->stop)
+    {
+      write_outcome (run, outcome, NULL);
+      return FALSE;
+    }
+  if (!exec (journal, "BEGIN IMMEDIATE", &error) || !write_outcome (run, outcome, &error))
+    goto failed;
+  state = job_state (journal, run->job, &error);
+  if (state == NULL)
+    goto failed;
+  /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
+  if (!g_str_equal (state, "running"))
+    {
+      exec (journal, "COMMIT", NULL);
+      stop_run (run, g_error_new_literal (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
+                                          g_str_equal (state, "cancelled") ? _("The mailshot was cancelled")
+                                                                           : _("The mailshot was paused")));
+      return FALSE;
+    }
+  if (run->per_day > 0 && run->sent_today >= run->per_day)
+    {
+      run->quota_reached = TRUE;
+      run->stop = TRUE;
+      exec (journal, "COMMIT", NULL);
+      return FALSE;
+    }
+  found = next_todo (journal, run->job, todo, &error);
+  if (error != NULL)
+    goto failed;
+  if (found && !run_statement (journal, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
+                                        "WHERE job = ? AND row = ?", &error, "iii",
+                               g_get_real_time () / G_USEC_PER_SEC, run->job, (gint64) todo->row))
+    goto failed;
+  if (!exec (journal, "COMMIT", &error))
+    goto failed;
+  if (found)
+    {
+      run->sent_today++;
+      *send_at = MAX (g_get_monotonic_time (), run->next_send);
+      run->next_send = *send_at + run->interval;
+    }
+  return found;
+
+failed:
+  sqlite3_exec (journal->db, "ROLLBACK", NULL, NULL, NULL);
+  stop_run (run, g_steal_pointer (&error));
+  return FALSE;
+}
+
+static void
+report_progress (Run *run)
+{
+  guint done = ++run->done;
+
+  if (run->progress != NULL)
+    run->progress (done, run->total, run->user_data);
+}
+
+/* The company's copy address gets one mail of the job, over the connection that sent the first. */
+static void
+send_job_copy (Run            *run,
+               MrSmtpClient   *client,
+               MrSmtpEnvelope *envelope,
+               GBytes         *message)
+{
+  g_autoptr(MrSmtpEnvelope) copy = NULL;
+  g_autoptr(MrSmtpSendResult) copied = NULL;
+
+  g_mutex_lock (&run->lock);
+  if (run->copy_to == NULL || run->config->copy_each || run->config->copy_sent || run->copying)
+    {
+      g_mutex_unlock (&run->lock);
+      return;
+    }
+  run->copying = TRUE;
+  g_mutex_unlock (&run->lock);
+
+  copy = mr_smtp_envelope_new (envelope->from);
+  mr_smtp_envelope_add_recipient (copy, run->copy_to);
+  if (client != NULL)
+    copied = mr_smtp_client_send_sync (client, copy, message, run->cancellable, NULL);
+
+  g_mutex_lock (&run->lock);
+  run->copying = FALSE;
+  if ((client == NULL && mr_delivery_send_sync (run->delivery, copy, message, run->cancellable, NULL)) || copied != NULL)
+    run->config->copy_sent = run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i", run->job);
+  g_mutex_unlock (&run->lock);
+}
+
+/* One connection's loop: claim, wait for the pace, build, send, note the outcome. */
+static gpointer
+run_worker (gpointer data)
+{
+  Run *run = data;
+  g_autoptr(MrSmtpClient) client = NULL;
+  gboolean sendmail = mr_delivery_uses_sendmail (run->delivery);
+  Outcome outcome = { FALSE };
+
+  for (;;)
+    {
+      g_auto(Todo) todo = { 0 };
+      g_autoptr(GBytes) message = NULL;
+      g_autoptr(MrSmtpEnvelope) envelope = NULL;
+      g_autoptr(MrSmtpSendResult) result = NULL;
+      g_autoptr(GError) send_error = NULL;
+      g_autofree char *reason = NULL;
+      gboolean claimed, sent;
+      gint64 send_at = 0;
+      FailureScope scope;
+
+      g_mutex_lock (&run->lock);
+      claimed = claim_next (run, &outcome, &todo, &send_at);
+      g_mutex_unlock (&run->lock);
+      if (!claimed)
+        break;
+
+      message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, NULL, &send_error);
+      if (message != NULL && !pace (send_at, run->cancellable))
+        g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+      if (message != NULL && send_error == NULL)
+        {
+          if (sendmail)
+            sent = mr_delivery_send_sync (run->delivery, envelope, message, run->cancellable, &send_error);
+          else
+            {
+              if (client == NULL)
+                client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
+              if (client != NULL)
+                result = mr_smtp_client_send_sync (client, envelope, message, run->cancellable, &send_error);
+              sent = result != NULL;
+            }
+          if (sent)
+            {
+              set_outcome (&outcome, todo.row, run->accepted_state, result ? result->final_reply : NULL, 0);
+              send_job_copy (run, client, envelope, message);
+              g_mutex_lock (&run->lock);
+              report_progress (run);
+              g_mutex_unlock (&run->lock);
+              continue;
+            }
+        }
+
+      reason = mr_smtp_error_describe_reply (send_error);
+      scope = failure_scope (send_error);
+      g_mutex_lock (&run->lock);
+      if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Not sent: it waits for the next run. */
+          set_outcome (&outcome, todo.row, "pending", NULL, 0);
+          write_outcome (run, &outcome, NULL);
+          stop_run (run, g_steal_pointer (&send_error));
+          g_mutex_unlock (&run->lock);
+          break;
+        }
+      /* A broken connection is not used again. */
+      if (scope != FAILURE_PERMANENT)
+        g_clear_object (&client);
+      if (scope == FAILURE_STOPS_JOB)
+        {
+          set_outcome (&outcome, todo.row, "pending", reason, 0);
+          write_outcome (run, &outcome, NULL);
+          run_statement (run->journal, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
+                         send_error->message, run->job);
+          stop_run (run, g_error_new (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
+                                      _("The mailshot paused itself, as every mail would fail the same way: %s"),
+                                      send_error->message));
+          g_mutex_unlock (&run->lock);
+          break;
+        }
+      set_outcome (&outcome, todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
+                   g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
+      /* 4.7.x: the server asks to slow down (too many messages, a rate limit): the whole job does. */
+      if (scope == FAILURE_TEMPORARY && send_error->domain == MR_SMTP_ERROR &&
+          g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error) : "",
+                            "4.7."))
+        {
+          run->interval = MAX (run->interval * 2, G_USEC_PER_SEC);
+          run->next_send = g_get_monotonic_time () + run->interval;
+        }
+      report_progress (run);
+      g_mutex_unlock (&run->lock);
+    }
+
+  g_mutex_lock (&run->lock);
+  write_outcome (run, &outcome, NULL);
+  g_mutex_unlock (&run->lock);
+  if (client != NULL)
+    mr_smtp_client_quit_sync (client, NULL, NULL);
+  return NULL;
+}
+
+/* Mails sent in the last 24 hours by this application profile, all jobs; and when the oldest
+ * @over of them leave the window (the quota frees). */
+static guint
+sent_in_last_day (MrMailshotJournal *self,
+                  const char        *app,
+                  guint              over,
+                  gint64            *frees_at)
+{
+  gint64 since = g_get_real_time () / G_USEC_PER_SEC - 24 * 60 * 60;
+  sqlite3_stmt *statement = prepare (self, "SELECT COUNT (*) FROM recipients JOIN jobs ON jobs.id = recipients.job "
+                                           "WHERE sent_at > ? AND jobs.app IS ?", NULL);
+  guint count = 0;
+
+  if (statement == NULL)
+    return 0;
+  sqlite3_bind_int64 (statement, 1, since);
+  bind_text (statement, 2, app);
+  if (sqlite3_step (statement) == SQLITE_ROW)
+    count = sqlite3_column_int (statement, 0);
+  sqlite3_finalize (statement);
+  if (frees_at != NULL && count >= over)
+    {
+      statement = prepare (self, "SELECT sent_at FROM recipients JOIN jobs ON jobs.id = recipients.job "
+                                 "WHERE sent_at > ? AND jobs.app IS ? ORDER BY sent_at LIMIT 1 OFFSET ?", NULL);
+      if (statement == NULL)
+        return count;
+      sqlite3_bind_int64 (statement, 1, since);
+      bind_text (statement, 2, app);
+      sqlite3_bind_int64 (statement, 3, count - over);
+      *frees_at = sqlite3_step (statement) == SQLITE_ROW ? sqlite3_column_int64 (statement, 0) + 24 * 60 * 60 + 1
+                                                         : since + 2 * 24 * 60 * 60;
+      sqlite3_finalize (statement);
+    }
+  return count;
 }
 
 gboolean
@@ -618,12 +1263,10 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
   g_autoptr(MrDelivery) delivery = NULL;
-  g_autoptr(MrSmtpClient) client = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *copy_to = NULL;
-  gboolean copy_sent = FALSE;
-  guint done = 0, total = 0;
-  gint64 interval, next_send = 0;
+  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  g_auto(JobConfig) config = { 0 };
+  g_autofree char *mode = NULL;
+  Run run = { 0 };
   int lease;
   gboolean ok = FALSE;
 
@@ -641,10 +1284,16 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       close (lease);
       return status != NULL;
     }
+  /* Not yet: its start time, or the day's quota. */
+  if (g_str_equal (status->state, "scheduled") && status->not_before > g_get_real_time () / G_USEC_PER_SEC)
+    {
+      close (lease);
+      return TRUE;
+    }
 
   template_ = mr_template_load (status->template_path, error);
   delivery = template_ ? mr_delivery_new (settings, status->app, error) : NULL;
-  if (delivery == NULL)
+  if (delivery == NULL || !read_job_config (self, job, &config, error))
     goto out;
   if (template_->from_address != NULL &&
       !mr_settings_domain_is_verified (settings, mr_address_get_domain (template_->from_address)))
@@ -654,210 +1303,244 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
                      "the admin adds the domain to domains.verified first"), template_->from_address);
       goto out;
     }
-  if (!mr_mailshot_set_state (self, job, "running", error))
+  /* Holding the lease, any "sending" row was cut off by a crash: it goes first, again. */
+  if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
+      !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
     goto out;
+
+  run.journal = self;
+  run.job = job;
+  run.template_ = template_;
+  run.delivery = delivery;
+  run.config = &config;
+  run.cancellable = cancellable;
+  run.progress = progress;
+  run.user_data = user_data;
+  mode = mr_settings_dup_effective_string (settings, status->app, "delivery.mode");
+  run.accepted_state = g_strcmp0 (mode, "remote") == 0 ? "accepted" : "queued-locally";
   {
     g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
 
     mr_delivery_fill_sender (delivery, sender);
-    copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
-    copy_sent = job_copy_sent (self, job);
+    run.copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
   }
-  interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
-  total = status->total;
-  done = status->total - status->pending - status->failed_temporary;
+  g_mutex_init (&run.lock);
+  run.interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
+  run.total = status->total;
+  run.done = status->total - status->pending - status->failed_temporary;
+  run.per_day = status->per_day;
+  run.sent_today = status->per_day > 0 ? sent_in_last_day (self, status->app, 0, NULL) : 0;
 
-  for (;;)
+  /* sendmail is one program per mail, and MrDelivery keeps one result: one worker. */
+  for (guint i = 1; i < status->connections && !mr_delivery_uses_sendmail (delivery); i++)
+    g_ptr_array_add (threads, g_thread_new ("mailshot-connection", run_worker, &run));
+  run_worker (&run);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (g_ptr_array_index (threads, i));
+  g_mutex_clear (&run.lock);
+
+  if (run.error != NULL)
     {
-      g_auto(Todo) todo = { 0 };
-      g_autofree char *state = job_state (self, job, error);
-      g_autoptr(GBytes) message = NULL;
-      g_autoptr(MrSmtpEnvelope) envelope = NULL;
-      g_autoptr(MrSmtpSendResult) result = NULL;
-      g_autoptr(GError) send_error = NULL;
-
-      if (state == NULL)
-        goto out;
-      /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
-      if (!g_str_equal (state, "running"))
-        {
-          g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
-                               g_str_equal (state, "cancelled") ? _("The mailshot was cancelled")
-                                                                : _("The mailshot was paused"));
-          goto out;
-        }
-      if (!next_todo (self, job, &todo, &local_error))
-        {
-          if (local_error != NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local_error));
-              goto out;
-            }
-          /* Recipients to try again later keep the job open. */
-          ok = run_statement (self, "UPDATE jobs SET state = CASE WHEN EXISTS (SELECT 1 FROM recipients WHERE job = ?1 "
-                                    "AND state = 'failed-temporary') THEN 'ready' ELSE 'done' END WHERE id = ?1", error,
-                              "i", job);
-          goto out;
-        }
-      if (!pace (next_send, cancellable))
-        {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-          mr_mailshot_set_state (self, job, "paused", NULL);
-          goto out;
-        }
-
-      message = build_message (template_, delivery, &todo, &envelope, &send_error);
-      if (message == NULL)
-        {
-          g_autofree char *reason = mr_smtp_error_describe_reply (send_error);
-          if (!run_statement (self, "UPDATE recipients SET state = 'failed-permanent', reply = ? WHERE job = ? AND row = ?",
-                              error, "sii", reason, job, (gint64) todo.row))
-            goto out;
-          continue;
-        }
-      /* Committed before the attempt: a crash now leaves it "sending", to be sent again. */
-      if (!run_statement (self, "UPDATE recipients SET state = 'sending', attempts = attempts + 1 WHERE job = ? AND row = ?",
-                          error, "ii", job, (gint64) todo.row))
-        goto out;
-
-      next_send = g_get_monotonic_time () + interval;
-      if (client == NULL)
-        client = mr_delivery_connect_sync (delivery, cancellable, &send_error);
-      if (client != NULL)
-        result = mr_smtp_client_send_sync (client, envelope, message, cancellable, &send_error);
-
-      if (result != NULL)
-        {
-          if (!run_statement (self, "UPDATE recipients SET state = 'accepted', reply = ? WHERE job = ? AND row = ?",
-                              error, "sii", result->final_reply, job, (gint64) todo.row))
-            goto out;
-          /* The company's copy address gets one mail of the job, not one per recipient. */
-          if (copy_to != NULL && !copy_sent)
-            {
-              g_autoptr(MrSmtpEnvelope) copy = mr_smtp_envelope_new (envelope->from);
-              g_autoptr(MrSmtpSendResult) copied = NULL;
-
-              mr_smtp_envelope_add_recipient (copy, copy_to);
-              copied = mr_smtp_client_send_sync (client, copy, message, cancellable, NULL);
-              copy_sent = copied != NULL &&
-                          run_statement (self, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i", job);
-            }
-          if (progress != NULL)
-            progress (++done, total, user_data);
-          continue;
-        }
-
-      {
-        g_autofree char *reason = mr_smtp_error_describe_reply (send_error);
-        FailureScope scope = failure_scope (send_error);
-
-        if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-          {
-            run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND row = ?", NULL, "ii",
-                           job, (gint64) todo.row);
-            mr_mailshot_set_state (self, job, "paused", NULL);
-            g_propagate_error (error, g_steal_pointer (&send_error));
-            goto out;
-          }
-        /* A broken connection is not used again. */
-        if (scope != FAILURE_PERMANENT)
-          g_clear_object (&client);
-        if (scope == FAILURE_STOPS_JOB)
-          {
-            run_statement (self, "UPDATE recipients SET state = 'pending', reply = ? WHERE job = ? AND row = ?", NULL,
-                           "sii", reason, job, (gint64) todo.row);
-            run_statement (self, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
-                           send_error->message, job);
-            g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
-                         _("The mailshot paused itself, as every mail would fail the same way: %s"), send_error->message);
-            goto out;
-          }
-        if (!run_statement (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? WHERE job = ? AND row = ?",
-                            error, "ssiii", scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
-                            g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS, job, (gint64) todo.row))
-          goto out;
-        /* 4.7.x: the server asks to slow down (too many messages, a rate limit): the whole job does. */
-        if (scope == FAILURE_TEMPORARY && send_error->domain == MR_SMTP_ERROR &&
-            g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error) : "",
-                              "4.7."))
-          {
-            interval = MAX (interval * 2, G_USEC_PER_SEC);
-            next_send = g_get_monotonic_time () + interval;
-          }
-        if (progress != NULL)
-          progress (++done, total, user_data);
-      }
+      /* Cancelled here (the window closed): it goes on when it is run again. */
+      if (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        run_statement (self, "UPDATE jobs SET state = 'ready' WHERE id = ? AND state = 'running'", NULL, "i", job);
+      g_propagate_error (error, run.error);
     }
+  else if (run.quota_reached)
+    {
+      gint64 frees_at = 0;
+      g_autofree char *reason = NULL;
+      g_autoptr(GDateTime) when = NULL;
+      g_autofree char *time = NULL;
+
+      sent_in_last_day (self, status->app, run.per_day, &frees_at);
+      when = g_date_time_new_from_unix_local (frees_at);
+      time = g_date_time_format (when, "%x %X");
+      reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The day’s limit of %u mail is reached; it goes on at %s",
+                                             "The day’s limit of %u mails is reached; it goes on at %s", run.per_day),
+                                run.per_day, time);
+      ok = run_statement (self, "UPDATE jobs SET state = 'scheduled', not_before = ?, reason = ? WHERE id = ?", error,
+                          "isi", frees_at, reason, job);
+    }
+  else
+    /* Recipients to try again later keep the job open. */
+    ok = run_statement (self, "UPDATE jobs SET state = CASE WHEN EXISTS (SELECT 1 FROM recipients WHERE job = ?1 "
+                              "AND state = 'failed-temporary') THEN 'ready' ELSE 'done' END WHERE id = ?1 AND state = 'running'",
+                        error, "i", job);
+  g_free (run.copy_to);
 
 out:
-  if (client != NULL)
-    mr_smtp_client_quit_sync (client, NULL, NULL);
   close (lease);
   return ok;
 }
 
-/* ---- Dry run ---------------------------------------------------------------------------------- */
+int
+mr_mailshot_run_due_sync (MrMailshotJournal      *self,
+                          MrSettings             *settings,
+                          MrMailshotJobErrorFunc  job_error,
+                          gpointer                user_data,
+                          GCancellable           *cancellable,
+                          GError                **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  sqlite3_stmt *statement = prepare (self, "SELECT id FROM jobs WHERE (state IN ('ready', 'running') OR "
+                                           "(state = 'scheduled' AND not_before <= ?1)) AND EXISTS (SELECT 1 FROM recipients "
+                                           "WHERE job = jobs.id AND (state IN ('pending', 'sending') OR "
+                                           "(state = 'failed-temporary' AND next_attempt <= ?1))) ORDER BY id", error);
+  g_autoptr(GArray) due = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int ran = 0;
 
-typedef struct {
+  if (statement == NULL)
+    return -1;
+  sqlite3_bind_int64 (statement, 1, now);
+  while (sqlite3_step (statement) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (statement, 0);
+      g_array_append_val (due, id);
+    }
+  sqlite3_finalize (statement);
+
+  for (guint i = 0; i < due->len && !g_cancellable_is_cancelled (cancellable); i++)
+    {
+      gint64 id = g_array_index (due, gint64, i);
+      g_autoptr(GError) local_error = NULL;
+
+      if (mr_mailshot_run_sync (self, settings, id, NULL, NULL, cancellable, &local_error))
+        ran++;
+      else if (g_error_matches (local_error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY))
+        continue;   /* the window or another command is on it */
+      else
+        {
+          ran++;
+          if (job_error != NULL)
+            job_error (id, local_error, user_data);
+        }
+    }
+  return ran;
+}
+
+/* ---- Dry run, preview, samples ---------------------------------------------------------------- */
+
+/* The rows of a list as a job would send them, without a journal: the job's settings as
+ * mr_mailshot_create() would write them, and a visitor called with each row. */
+typedef struct _Visit Visit;
+typedef gboolean (*RowVisitor) (Visit      *visit,
+                                Todo       *todo,
+                                const char *problem);
+
+struct _Visit
+{
   MrTemplate         *template_;
   MrDelivery         *delivery;
-  const char         *dir;
+  JobConfig           config;
   const char * const *columns;
   const char         *from_address;
-  gint64              written;
-  GError             *error;
-} DryRun;
+  RowVisitor          visitor;
+  gpointer            data;
+  gboolean            stopped;
+};
 
 static void
-write_row (guint               row,
+visit_row (guint               row,
            const char         *address,
            const char * const *fields,
            const char         *problem,
            gpointer            user_data)
 {
-  DryRun *dry = user_data;
+  Visit *visit = user_data;
   g_auto(Todo) todo = { 0 };
+
+  if (visit->stopped)
+    return;
+  todo.row = row;
+  todo.address = g_strdup (address);
+  todo.data = fields ? row_data (visit->columns, fields) : NULL;
+  todo.message_id = mr_message_id_new (visit->from_address);
+  todo.token = new_token ();
+  if (!visit->visitor (visit, &todo, problem))
+    visit->stopped = TRUE;
+}
+
+static gboolean
+visit_rows (MrSettings               *settings,
+            MrTemplate               *template_,
+            const char               *recipients,
+            const MrMailshotOptions  *options,
+            RowVisitor                visitor,
+            gpointer                  data,
+            GError                  **error)
+{
+  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrProofReport) report = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *mailto = NULL;
+  Visit visit = { template_, NULL, { 0 }, NULL, NULL, visitor, data, FALSE };
+
+  if (options == NULL)
+    options = &default_options;
+  if (reader == NULL)
+    return FALSE;
+  visit.delivery = mr_delivery_new (settings, options->app, error);
+  if (visit.delivery == NULL)
+    return FALSE;
+  mr_delivery_fill_sender (visit.delivery, sender);
+  visit.columns = mr_recipient_reader_get_columns (reader);
+  visit.from_address = template_->from_address ? template_->from_address : sender->from_address;
+  visit.config.attachment_column = g_strdup (options->proof.attachment_column);
+  visit.config.attachments_dir = g_strdup (options->proof.attachments_dir);
+  url = mr_settings_dup_effective_string (settings, options->app, "mailshot.unsubscribe_url");
+  mailto = mr_settings_dup_effective_string (settings, options->app, "mailshot.unsubscribe_mailto");
+  visit.config.unsubscribe_url = *url ? g_strdup (url) : NULL;
+  visit.config.unsubscribe_mailto = *mailto ? g_strdup (mailto) : NULL;
+  visit.config.copy_each = mr_settings_get_effective_boolean (settings, options->app, "mailshot.copy_each");
+  report = mr_proofread_full (template_, recipients, &options->proof, visit_row, &visit, error);
+  job_config_clear (&visit.config);
+  g_object_unref (visit.delivery);
+  return report != NULL;
+}
+
+typedef struct {
+  const char *dir;
+  gint64      written;
+  GError     *error;
+} DryRun;
+
+static gboolean
+write_row (Visit      *visit,
+           Todo       *todo,
+           const char *problem)
+{
+  DryRun *dry = visit->data;
   g_autoptr(MrSmtpEnvelope) envelope = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
 
-  if (problem != NULL || dry->error != NULL)
-    return;
-  todo.row = row;
-  todo.address = g_strdup (address);
-  todo.data = row_data (dry->columns, fields);
-  todo.message_id = mr_message_id_new (dry->from_address);
-  message = build_message (dry->template_, dry->delivery, &todo, &envelope, &dry->error);
+  if (problem != NULL)
+    return TRUE;
+  message = build_message (visit->template_, visit->delivery, &visit->config, todo, &envelope, NULL, &dry->error);
   if (message == NULL)
-    return;
-  name = g_strdup_printf ("%06u.eml", row);
+    return FALSE;
+  name = g_strdup_printf ("%06u.eml", todo->row);
   path = g_build_filename (dry->dir, name, NULL);
-  if (g_file_set_contents_full (path, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &dry->error))
-    dry->written++;
+  if (!g_file_set_contents_full (path, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &dry->error))
+    return FALSE;
+  dry->written++;
+  return TRUE;
 }
 
 gint64
-mr_mailshot_dry_run (MrSettings  *settings,
-                     MrTemplate  *template_,
-                     const char  *recipients,
-                     const char  *address_column,
-                     const char  *app,
-                     const char  *dir,
-                     GError     **error)
+mr_mailshot_dry_run (MrSettings               *settings,
+                     MrTemplate               *template_,
+                     const char               *recipients,
+                     const MrMailshotOptions  *options,
+                     const char               *dir,
+                     GError                  **error)
 {
-  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
-  g_autoptr(MrDelivery) delivery = NULL;
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  g_autoptr(MrProofReport) report = NULL;
-  DryRun dry = { template_, NULL, dir, NULL, NULL, 0, NULL };
+  DryRun dry = { dir, 0, NULL };
 
-  if (reader == NULL)
-    return -1;
-  delivery = mr_delivery_new (settings, app, error);
-  if (delivery == NULL)
-    return -1;
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       int saved_errno = errno;
@@ -865,12 +1548,7 @@ mr_mailshot_dry_run (MrSettings  *settings,
                    g_strerror (saved_errno));
       return -1;
     }
-  mr_delivery_fill_sender (delivery, sender);
-  dry.delivery = delivery;
-  dry.columns = mr_recipient_reader_get_columns (reader);
-  dry.from_address = template_->from_address ? template_->from_address : sender->from_address;
-  report = mr_proofread (template_, recipients, address_column, write_row, &dry, error);
-  if (report == NULL)
+  if (!visit_rows (settings, template_, recipients, options, write_row, &dry, error))
     {
       g_clear_error (&dry.error);
       return -1;
@@ -881,4 +1559,193 @@ mr_mailshot_dry_run (MrSettings  *settings,
       return -1;
     }
   return dry.written;
+}
+
+void
+mr_mailshot_preview_free (MrMailshotPreview *preview)
+{
+  if (preview == NULL)
+    return;
+  g_free (preview->address);
+  g_free (preview->problem);
+  g_free (preview->subject);
+  g_free (preview->text);
+  g_free (preview->html);
+  g_clear_pointer (&preview->message, g_bytes_unref);
+  g_free (preview);
+}
+
+typedef struct {
+  guint              row;
+  MrMailshotPreview *preview;
+  GError            *error;
+} PreviewRow;
+
+static gboolean
+preview_row (Visit      *visit,
+             Todo       *todo,
+             const char *problem)
+{
+  PreviewRow *wanted = visit->data;
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(MrRendered) rendered = NULL;
+  GBytes *message;
+
+  if (todo->row != wanted->row)
+    return TRUE;
+  if (todo->data == NULL)
+    {
+      g_set_error_literal (&wanted->error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, problem);
+      return FALSE;
+    }
+  message = build_message (visit->template_, visit->delivery, &visit->config, todo, &envelope, &rendered, &wanted->error);
+  if (message == NULL)
+    return FALSE;
+  wanted->preview = g_new0 (MrMailshotPreview, 1);
+  wanted->preview->row = todo->row;
+  wanted->preview->address = g_strdup (todo->address);
+  wanted->preview->problem = g_strdup (problem);
+  wanted->preview->subject = g_strdup (rendered->subject);
+  wanted->preview->text = g_strdup (rendered->text);
+  wanted->preview->html = g_strdup (rendered->html);
+  wanted->preview->message = message;
+  return FALSE;
+}
+
+MrMailshotPreview *
+mr_mailshot_preview (MrSettings               *settings,
+                     MrTemplate               *template_,
+                     const char               *recipients,
+                     const MrMailshotOptions  *options,
+                     guint                     row,
+                     GError                  **error)
+{
+  PreviewRow wanted = { row, NULL, NULL };
+
+  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
+    {
+      g_clear_error (&wanted.error);
+      return NULL;
+    }
+  if (wanted.error != NULL)
+    {
+      g_propagate_error (error, wanted.error);
+      return NULL;
+    }
+  if (wanted.preview == NULL)
+    g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("The list has no row %u"), row);
+  return wanted.preview;
+}
+
+typedef struct {
+  const char   *to;
+  guint         count;
+  gint          sent;
+  MrSmtpClient *client;
+  GCancellable *cancellable;
+  GError       *error;
+} Samples;
+
+static gboolean
+send_sample (Visit      *visit,
+             Todo       *todo,
+             const char *problem)
+{
+  Samples *samples = visit->data;
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) to_self = NULL;
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(MrSmtpSendResult) result = NULL;
+  g_autofree char *subject = NULL;
+  gboolean sent;
+
+  if (problem != NULL)
+    return TRUE;
+  /* The row's mail, to the sender alone: only To and the subject differ. */
+  data = json_from_string (todo->data, &samples->error);
+  rendered = data ? mr_template_render (visit->template_, data, &samples->error) : NULL;
+  if (rendered == NULL)
+    return FALSE;
+  g_ptr_array_add (outgoing->to, g_strdup (samples->to));
+  mr_template_fill_outgoing (visit->template_, rendered, outgoing);
+  mr_delivery_fill_sender (visit->delivery, outgoing);
+  g_ptr_array_set_size (outgoing->copy_to, 0);
+  subject = g_strdup_printf (_("[Sample, row %u, for %s] %s"), todo->row, todo->address,
+                             outgoing->subject ? outgoing->subject : "");
+  g_free (outgoing->subject);
+  outgoing->subject = g_steal_pointer (&subject);
+  if (visit->config.attachment_column != NULL)
+    {
+      JsonObject *row = json_node_get_object (data);
+      const char *name = json_object_get_string_member_with_default (row, visit->config.attachment_column, "");
+      g_autofree char *path = *name ? mr_proof_resolve_attachment (visit->config.attachments_dir, name, &samples->error)
+                                    : NULL;
+
+      if (*name && path == NULL)
+        return FALSE;
+      if (path != NULL)
+        mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
+    }
+  if (visit->config.unsubscribe_url != NULL || visit->config.unsubscribe_mailto != NULL)
+    {
+      outgoing->list_unsubscribe = list_unsubscribe (&visit->config, todo->token);
+      outgoing->list_unsubscribe_post = visit->config.unsubscribe_url != NULL;
+    }
+  to_self = mr_outgoing_get_envelope (outgoing);
+  message = mr_outgoing_build (outgoing, NULL, &samples->error);
+  if (message == NULL)
+    return FALSE;
+  if (mr_delivery_uses_sendmail (visit->delivery))
+    sent = mr_delivery_send_sync (visit->delivery, to_self, message, samples->cancellable, &samples->error);
+  else
+    {
+      if (samples->client == NULL)
+        samples->client = mr_delivery_connect_sync (visit->delivery, samples->cancellable, &samples->error);
+      result = samples->client ? mr_smtp_client_send_sync (samples->client, to_self, message, samples->cancellable,
+                                                           &samples->error)
+                               : NULL;
+      sent = result != NULL;
+    }
+  if (!sent)
+    return FALSE;
+  return ++samples->sent < (gint) samples->count;
+}
+
+gint
+mr_mailshot_send_samples_sync (MrSettings               *settings,
+                               MrTemplate               *template_,
+                               const char               *recipients,
+                               const MrMailshotOptions  *options,
+                               const char               *to,
+                               guint                     count,
+                               GCancellable             *cancellable,
+                               GError                  **error)
+{
+  Samples samples = { to, count, 0, NULL, cancellable, NULL };
+  gboolean read;
+
+  if (!mr_validate_address (to, error))
+    return -1;
+  if (count == 0)
+    return 0;
+  read = visit_rows (settings, template_, recipients, options, send_sample, &samples, error);
+  if (samples.client != NULL)
+    {
+      mr_smtp_client_quit_sync (samples.client, NULL, NULL);
+      g_object_unref (samples.client);
+    }
+  if (!read)
+    {
+      g_clear_error (&samples.error);
+      return -1;
+    }
+  if (samples.error != NULL)
+    {
+      g_propagate_error (error, samples.error);
+      return -1;
+    }
+  return samples.sent;
 }

@@ -2,17 +2,23 @@
  *
  * A job is a template and a recipient list, checked by the proof-reader and written to a SQLite
  * journal ($XDG_DATA_HOME/mailroom/mailshots.db) before anything is sent: one row per recipient with
- * its data, its state and a Message-ID fixed before the first attempt. Running a job sends the
- * recipients still to do, one mail each, over one connection, at most @rate a minute (halved each
- * time the server answers 4.7.x, "slow down", down to one mail every few seconds); each state
- * change is committed before the next step, so after a crash or a kill -9 running it again goes on
- * where it stopped. A recipient can get the mail twice only if the server accepted it in the
- * instant before the crash (it was "sending" and is sent again).
+ * its data, its state, a Message-ID fixed before the first attempt and, when the company has an
+ * unsubscribe address, an opaque token for it. The job also keeps the settings it was made with:
+ * its pace (a minute, a day, connections), its start time, its attachments folder.
+ *
+ * Running a job sends the recipients still to do, one mail each, over its connections, at most its
+ * pace a minute (halved each time the server answers 4.7.x, "slow down") and a day (counted over
+ * the last 24 hours for the application profile, across jobs; when the day's quota is used the job
+ * waits, "scheduled", until it frees). Each state change is committed before the next step, so
+ * after a crash or a kill -9 running it again goes on where it stopped. A recipient can get the
+ * mail twice only if the server accepted it in the instant before the crash (it was "sending" and
+ * is sent again).
  *
  * Only one process runs a job at a time: it holds a lock file beside the journal.
  *
  * Call order: mr_mailshot_journal_open() → mr_mailshot_create() → mr_mailshot_run_sync() (again
- * after a crash or a pause); mr_mailshot_get_status() at any time, from any process.
+ * after a crash or a pause), or mr_mailshot_run_due_sync() for every job whose time has come;
+ * mr_mailshot_get_status() at any time, from any process.
  */
 #pragma once
 
@@ -33,18 +39,37 @@ typedef enum {
 
 GQuark mr_mailshot_error_quark (void);
 
+/* How a job is made. Negative pace fields: from the settings (mailshot.per_minute, .per_day,
+ * .connections), which default to the provider preset's. */
+typedef struct {
+  MrProofOptions  proof;        /* columns, excluded rows, attachments folder */
+  const char     *app;          /* application profile; NULL: the company default */
+  int             per_minute;   /* 0: as fast as the server takes them */
+  int             per_day;      /* 0: no daily limit */
+  int             connections;
+  gint64          start_at;     /* Unix time; 0: now */
+} MrMailshotOptions;
+
+#define MR_MAILSHOT_OPTIONS_INIT { { NULL }, NULL, -1, -1, -1, 0 }
+
 typedef struct {
   gint64  id;
+  gint64  created;          /* Unix time */
+  gint64  not_before;       /* a scheduled job's start, or when the day's quota frees; 0: now */
   char   *template_path;
   char   *template_name;
   char   *recipients_path;
   char   *app;
-  char   *state;            /* "ready", "running", "paused", "done", "cancelled" */
-  char   *reason;           /* why it paused, or NULL */
+  char   *state;            /* "ready", "scheduled", "running", "paused", "done", "cancelled" */
+  char   *reason;           /* why it paused or waits, or NULL */
   guint   rate;             /* messages a minute; 0: as fast as the server takes them */
+  guint   per_day;          /* 0: no daily limit */
+  guint   connections;
+  gboolean running;         /* a process holds the job's lease now */
   guint   total;
   guint   pending;          /* still to send, including "sending" (cut off) */
   guint   accepted;
+  guint   queued_locally;   /* handed to this machine's MTA (delivery.mode local-smtp or sendmail) */
   guint   failed_temporary; /* to be tried again */
   guint   failed_permanent;
   guint   skipped;          /* the proof-reader's errors and repeated addresses */
@@ -53,7 +78,8 @@ typedef struct {
 typedef struct {
   guint  row;
   char  *address;
-  char  *state;             /* "pending", "sending", "accepted", "failed-temporary", "failed-permanent", "skipped" */
+  char  *state;             /* "pending", "sending", "accepted", "queued-locally", "failed-temporary",
+                             * "failed-permanent", "skipped" */
   char  *reply;             /* the server's last word, or why it was skipped */
   char  *message_id;
   guint  attempts;
@@ -66,35 +92,80 @@ MrMailshotJournal *mr_mailshot_journal_open (const char         *path,
                                              GError            **error);
 void               mr_mailshot_journal_free (MrMailshotJournal  *journal);
 
+/* The pace a job of @app gets by default: the settings, else the provider preset's. */
+void               mr_mailshot_get_default_pace (MrSettings     *settings,
+                                                 const char     *app,
+                                                 guint          *per_minute,
+                                                 guint          *per_day,
+                                                 guint          *connections);
+
+/* Roughly how long @count mails take at this pace, in seconds: whole days wait for the quota. */
+gint64             mr_mailshot_estimate_seconds (guint           count,
+                                                 guint           per_minute,
+                                                 guint           per_day,
+                                                 guint           connections);
+
 /* Reads and checks @recipients and writes the job; rows the proof-reader rejects, and repeated
  * addresses, are kept as "skipped" with the reason. Returns the job's number, 0 with @error
- * (MR_MAILSHOT_ERROR_NOTHING when no row can be sent, the errors of mr_proofread(), and those of
- * mr_delivery_new() when the settings of @app cannot send). */
-gint64             mr_mailshot_create       (MrMailshotJournal  *journal,
-                                             MrSettings         *settings,
-                                             MrTemplate         *template_,
-                                             const char         *recipients,
-                                             const char         *address_column,
-                                             const char         *app,
-                                             guint               rate,
-                                             MrProofReport     **report,
-                                             GError            **error);
+ * (MR_MAILSHOT_ERROR_NOTHING when no row can be sent, the errors of mr_proofread_full(), and those
+ * of mr_delivery_new() when the settings of the application cannot send). */
+gint64             mr_mailshot_create       (MrMailshotJournal        *journal,
+                                             MrSettings               *settings,
+                                             MrTemplate               *template_,
+                                             const char               *recipients,
+                                             const MrMailshotOptions  *options,
+                                             MrProofReport           **report,
+                                             GError                  **error);
 
 /* Writes each message the job would send as DIR/ROW.eml (ROW as the spreadsheet numbers it), and
  * sends nothing. Returns how many were written, -1 with @error (those of mr_mailshot_create(), and
  * G_FILE_ERROR when a file cannot be written). */
-gint64             mr_mailshot_dry_run      (MrSettings         *settings,
-                                             MrTemplate         *template_,
-                                             const char         *recipients,
-                                             const char         *address_column,
-                                             const char         *app,
-                                             const char         *dir,
-                                             GError            **error);
+gint64             mr_mailshot_dry_run      (MrSettings               *settings,
+                                             MrTemplate               *template_,
+                                             const char               *recipients,
+                                             const MrMailshotOptions  *options,
+                                             const char               *dir,
+                                             GError                  **error);
 
-/* Sends what the job still has to send, a paused job too (running it is the way to resume it). Returns TRUE when nothing is left to try now (the status
- * says whether some failed), FALSE with @error when it stopped: MR_MAILSHOT_ERROR_BUSY,
- * _PAUSED (by mr_mailshot_set_state() from anywhere, or by itself after errors that will not go
- * away by retrying, such as a refused login), G_IO_ERROR_CANCELLED. */
+/* One row's message exactly as the job would send it (its Message-ID aside). */
+typedef struct {
+  guint   row;
+  char   *address;
+  char   *problem;          /* why the row would not be sent, or NULL */
+  char   *subject;
+  char   *text;
+  char   *html;             /* NULL without an HTML body */
+  GBytes *message;          /* the whole RFC 5322 message */
+} MrMailshotPreview;
+
+/* Errors: those of mr_proofread_full() and mr_delivery_new(), MR_MAILSHOT_ERROR_NOT_FOUND when the
+ * list has no row @row, and those of building the message (a bad attachment, a broken header). */
+MrMailshotPreview *mr_mailshot_preview      (MrSettings               *settings,
+                                             MrTemplate               *template_,
+                                             const char               *recipients,
+                                             const MrMailshotOptions  *options,
+                                             guint                     row,
+                                             GError                  **error);
+void               mr_mailshot_preview_free (MrMailshotPreview        *preview);
+
+/* Sends the first @count rows that would be sent to @to alone, subject marked "[Sample, row N]",
+ * so that the sender sees what recipients will. Returns how many went, -1 with @error: those of
+ * mr_mailshot_preview(), of MrSmtpClient and the keyring's. */
+gint               mr_mailshot_send_samples_sync (MrSettings               *settings,
+                                                  MrTemplate               *template_,
+                                                  const char               *recipients,
+                                                  const MrMailshotOptions  *options,
+                                                  const char               *to,
+                                                  guint                     count,
+                                                  GCancellable             *cancellable,
+                                                  GError                  **error);
+
+/* Sends what the job still has to send, a paused job too (running it is the way to resume it).
+ * Returns TRUE when nothing is left to try now (the status says whether some failed, or that the
+ * job is "scheduled" for later: its start time, or the day's quota), FALSE with @error when it
+ * stopped: MR_MAILSHOT_ERROR_BUSY, _PAUSED (by mr_mailshot_set_state() from anywhere, or by itself
+ * after errors that will not go away by retrying, such as a refused login), G_IO_ERROR_CANCELLED
+ * (the job is left "ready", to go on when it is run again). */
 /* After each recipient is settled (accepted, failed or left to try again), in the sending thread:
  * @done of @total recipients are no longer pending (skipped ones count as done). */
 typedef void (*MrMailshotProgressFunc) (guint     done,
@@ -108,6 +179,31 @@ gboolean           mr_mailshot_run_sync     (MrMailshotJournal      *journal,
                                              gpointer                user_data,
                                              GCancellable           *cancellable,
                                              GError                **error);
+
+/* Runs every job whose time has come (ready, scheduled and due, or cut off by a crash) and
+ * that another process is not running; this is what the systemd timer starts. Returns how many
+ * jobs it ran, -1 with @error when the journal cannot be read. A job that fails is reported
+ * through @job_error (may be NULL) and the others go on. */
+typedef void (*MrMailshotJobErrorFunc) (gint64        job,
+                                        const GError *error,
+                                        gpointer      user_data);
+int                mr_mailshot_run_due_sync (MrMailshotJournal      *journal,
+                                             MrSettings             *settings,
+                                             MrMailshotJobErrorFunc  job_error,
+                                             gpointer                user_data,
+                                             GCancellable           *cancellable,
+                                             GError                **error);
+
+/* Writes the job's report as CSV (row, address, state, attempts, reply, Message-ID), atomically.
+ * Errors: MR_MAILSHOT_ERROR_NOT_FOUND, _JOURNAL, G_FILE_ERROR. */
+gboolean           mr_mailshot_export_csv   (MrMailshotJournal      *journal,
+                                             gint64                  job,
+                                             const char             *path,
+                                             GError                **error);
+
+/* The address an unsubscribe token was sent to, or NULL. */
+char              *mr_mailshot_lookup_token (MrMailshotJournal      *journal,
+                                             const char             *token);
 
 /* "paused", "cancelled", or "ready" to let a paused job go on. */
 gboolean           mr_mailshot_set_state    (MrMailshotJournal  *journal,
@@ -131,5 +227,6 @@ void               mr_mailshot_recipient_free (MrMailshotRecipient *recipient);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMailshotJournal, mr_mailshot_journal_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMailshotStatus, mr_mailshot_status_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMailshotPreview, mr_mailshot_preview_free)
 
 G_END_DECLS

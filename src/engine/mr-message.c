@@ -91,6 +91,7 @@ mr_outgoing_free (MrOutgoing *outgoing)
   g_free (outgoing->html_body);
   g_ptr_array_unref (outgoing->attachments);
   g_free (outgoing->message_id);
+  g_free (outgoing->list_unsubscribe);
   g_free (outgoing);
 }
 
@@ -424,6 +425,18 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
                             : g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
   g_mime_message_set_message_id (message, id);
   g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
+  if (outgoing->list_unsubscribe != NULL)
+    {
+      if (!mr_validate_single_line (outgoing->list_unsubscribe, error))
+        {
+          g_prefix_error (error, "List-Unsubscribe: ");
+          return NULL;
+        }
+      g_mime_object_set_header (GMIME_OBJECT (message), "List-Unsubscribe", outgoing->list_unsubscribe, NULL);
+      /* One-click only with an HTTPS URL to post to (RFC 8058 §3.1). */
+      if (outgoing->list_unsubscribe_post)
+        g_mime_object_set_header (GMIME_OBJECT (message), "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+    }
 
   body = build_body (outgoing, error);
   if (body == NULL)

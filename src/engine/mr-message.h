@@ -35,6 +35,8 @@ typedef struct {
   char      *html_body;
   GPtrArray *attachments;   /* MrAttachment */
   char      *message_id;    /* NULL: a new one in the sender's domain (a mailshot fixes its own first) */
+  char      *list_unsubscribe;       /* the List-Unsubscribe value ("<https://…>, <mailto:…>"), or NULL */
+  gboolean   list_unsubscribe_post;  /* adds "List-Unsubscribe-Post: List-Unsubscribe=One-Click" (RFC 8058) */
 } MrOutgoing;
 
 MrOutgoing     *mr_outgoing_new          (void);

@@ -23,6 +23,10 @@ struct _MrPreset
   GStrv    locked;
   guint16  starttls_port;
   guint16  tls_port;
+  guint    per_minute;
+  guint    per_day;
+  guint    per_day_personal;
+  guint    connections;
 };
 
 /* Names in presets.json, listed here so that xgettext finds them. */
@@ -87,6 +91,17 @@ load_presets (void)
 
           preset->starttls_port = (guint16) json_object_get_int_member_with_default (ports, "starttls", 0);
           preset->tls_port = (guint16) json_object_get_int_member_with_default (ports, "tls", 0);
+        }
+      preset->connections = 1;
+      if (json_object_has_member (object, "mailshot"))
+        {
+          JsonObject *pace = json_object_get_object_member (object, "mailshot");
+
+          preset->per_minute = (guint) json_object_get_int_member_with_default (pace, "per_minute", 0);
+          preset->per_day = (guint) json_object_get_int_member_with_default (pace, "per_day", 0);
+          preset->per_day_personal = (guint) json_object_get_int_member_with_default (pace, "per_day_personal",
+                                                                                       preset->per_day);
+          preset->connections = (guint) json_object_get_int_member_with_default (pace, "connections", 1);
         }
       g_ptr_array_add (result, preset);
     }
@@ -160,6 +175,23 @@ const char *
 mr_preset_get_delivery_mode (const MrPreset *preset)
 {
   return preset->delivery;
+}
+
+void
+mr_preset_get_mailshot_pace (const MrPreset *preset,
+                             const char     *account,
+                             guint          *per_minute,
+                             guint          *per_day,
+                             guint          *connections)
+{
+  const char *domain = account ? strrchr (account, '@') : NULL;
+  /* Google's own addresses are personal accounts, with a lower daily limit than Workspace. */
+  gboolean personal = domain != NULL && (g_ascii_strcasecmp (domain, "@gmail.com") == 0 ||
+                                         g_ascii_strcasecmp (domain, "@googlemail.com") == 0);
+
+  *per_minute = preset ? preset->per_minute : 0;
+  *per_day = preset ? (personal ? preset->per_day_personal : preset->per_day) : 0;
+  *connections = preset ? MAX (preset->connections, 1) : 1;
 }
 
 gboolean

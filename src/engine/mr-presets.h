@@ -27,6 +27,14 @@ gboolean                mr_preset_locks_key         (const MrPreset  *preset,
                                                      const char      *base_key);
 guint16                 mr_preset_get_port_for_security (const MrPreset *preset,
                                                      const char      *security);
+/* A mailshot's pace by default with this provider: messages a minute and a day (0: no limit) and
+ * connections. @account (the login or From address) tells a personal Gmail account from Workspace.
+ * A NULL @preset: no limits, one connection. */
+void                    mr_preset_get_mailshot_pace (const MrPreset *preset,
+                                                     const char     *account,
+                                                     guint          *per_minute,
+                                                     guint          *per_day,
+                                                     guint          *connections);
 char                   *mr_preset_derive_host       (const MrPreset  *preset,
                                                      const char      *sender_domain);
 

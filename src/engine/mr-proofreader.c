@@ -3,7 +3,10 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mr-keys.h"
 #include "mr-proofreader.h"
@@ -156,6 +159,77 @@ find_address_column (const char * const *columns)
   return -1;
 }
 
+char *
+mr_proof_resolve_attachment (const char  *dir,
+                             const char  *name,
+                             GError     **error)
+{
+  g_autofree char *joined = NULL;
+  g_autofree char *real_dir = NULL;
+  g_autofree char *real = NULL;
+  g_auto(GStrv) parts = NULL;
+  GStatBuf info;
+
+  if (g_path_is_absolute (name) || *name == '~')
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ACCES,
+                   _("“%s” is a full path: give the file’s name inside the attachments folder"), name);
+      return NULL;
+    }
+  parts = g_strsplit_set (name, "/\\", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (g_str_equal (parts[i], ".."))
+      {
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ACCES,
+                     _("“%s” points outside the attachments folder (“..”)"), name);
+        return NULL;
+      }
+  joined = g_build_filename (dir, name, NULL);
+  real_dir = realpath (dir, NULL);
+  real = realpath (joined, NULL);
+  if (real_dir == NULL || real == NULL || g_stat (real, &info) != 0 || !S_ISREG (info.st_mode))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("There is no file “%s” in %s"), name, dir);
+      return NULL;
+    }
+  /* A link inside the folder must not lead out of it. */
+  if (!g_str_has_prefix (real, real_dir) || real[strlen (real_dir)] != '/')
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ACCES, _("“%s” leads outside the attachments folder"), name);
+      return NULL;
+    }
+  return g_steal_pointer (&real);
+}
+
+/* What a file adds to a message in base64: 4 bytes for 3, and a line break every 76. */
+static guint64
+encoded_size (guint64 bytes)
+{
+  guint64 base64 = (bytes + 2) / 3 * 4;
+  return base64 + base64 / 76 * 2 + 200;
+}
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf info;
+  return g_stat (path, &info) == 0 ? (guint64) info.st_size : 0;
+}
+
+/* The part of every mail that does not depend on the row: the bodies (HTML with its text part) and the
+ * template's own attachments, as the built message holds them. */
+static guint64
+template_size (MrTemplate *template_)
+{
+  guint64 size = 2048;   /* headers and MIME boundaries */
+
+  size += template_->text ? strlen (template_->text) * 11 / 10 : 0;
+  size += template_->html ? strlen (template_->html) * 11 / 10 * 2 : 0;
+  for (guint i = 0; i < template_->attachments->len; i++)
+    size += encoded_size (file_size (((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path));
+  return size;
+}
+
 MrProofReport *
 mr_proofread (MrTemplate      *template_,
               const char      *recipients,
@@ -164,6 +238,23 @@ mr_proofread (MrTemplate      *template_,
               gpointer         user_data,
               GError         **error)
 {
+  MrProofOptions options = { .address_column = address_column };
+
+  return mr_proofread_full (template_, recipients, &options, row_func, user_data, error);
+}
+
+MrProofReport *
+mr_proofread_full (MrTemplate            *template_,
+                   const char            *recipients,
+                   const MrProofOptions  *options,
+                   MrProofRowFunc         row_func,
+                   gpointer               user_data,
+                   GError               **error)
+{
+  static const MrProofOptions defaults = { NULL };
+  const char *address_column;
+  int attachment = -1;
+  guint64 base_size;
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(GPtrArray) variables = NULL;
   SeenSet seen = { NULL, NULL, NULL, NULL, NULL };
@@ -177,6 +268,9 @@ mr_proofread (MrTemplate      *template_,
   int address;
   guint row = 0;
 
+  if (options == NULL)
+    options = &defaults;
+  address_column = options->address_column;
   variables = mr_template_list_variables (template_, error);
   if (variables == NULL)
     return NULL;
@@ -199,6 +293,26 @@ mr_proofread (MrTemplate      *template_,
                        "Choose the column that holds them"), listed);
       return NULL;
     }
+
+  if (options->attachment_column != NULL)
+    {
+      attachment = find_column (columns, options->attachment_column);
+      if (attachment < 0)
+        {
+          g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
+                       _("There is no column “%s” for the attachments; the columns are: %s"),
+                       options->attachment_column, listed);
+          return NULL;
+        }
+      if (options->attachments_dir == NULL || !g_file_test (options->attachments_dir, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("The attachments folder %s does not exist"),
+                       options->attachments_dir ? options->attachments_dir : "");
+          return NULL;
+        }
+    }
+  base_size = template_size (template_);
 
   /* The company's suppression list: every mailshot honours it. */
   if (!seen_open (&seen, error) || !mr_suppression_foreach (suppression, add_suppressed, &seen, error))
@@ -231,7 +345,7 @@ mr_proofread (MrTemplate      *template_,
       g_autofree char *trimmed = NULL;
       g_autofree char *key = NULL;
       const char *value;
-      guint first;
+      guint first = 0;
 
       if (!mr_recipient_reader_next (reader, &fields, &row, &row_error))
         {
@@ -276,12 +390,57 @@ mr_proofread (MrTemplate      *template_,
             }
         }
 
+      {
+        guint64 size = base_size;
+
+        for (guint c = 0; columns[c] != NULL; c++)
+          size += strlen (fields[c]);
+        if (attachment >= 0 && *fields[attachment] != '\0')
+          {
+            g_autoptr(GError) attach_error = NULL;
+            g_autofree char *path = mr_proof_resolve_attachment (options->attachments_dir, fields[attachment],
+                                                                 &attach_error);
+            if (path == NULL)
+              {
+                add_problem (report, row, MR_PROBLEM_ERROR,
+                             g_error_matches (attach_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? "attachment-outside"
+                                                                                               : "attachment-missing",
+                             g_strdup_printf (_("Row %u: %s"), row, attach_error->message));
+                has_error = TRUE;
+              }
+            else
+              size += encoded_size (file_size (path));
+          }
+        if (options->size_limit > 0 && size > options->size_limit)
+          {
+            g_autofree char *estimate = g_format_size (size);
+            g_autofree char *limit = g_format_size (options->size_limit);
+
+            add_problem (report, row, MR_PROBLEM_ERROR, "too-big",
+                         g_strdup_printf (_("Row %u: the mail would be about %s, over the server’s limit of %s"),
+                                          row, estimate, limit));
+            has_error = TRUE;
+          }
+      }
       if (has_error)
         {
           report->rows_with_errors++;
           for (guint p = first_problem; p < report->problems->len && why_not == NULL; p++)
             if (((MrProblem *) g_ptr_array_index (report->problems, p))->severity == MR_PROBLEM_ERROR)
               why_not = ((MrProblem *) g_ptr_array_index (report->problems, p))->message;
+        }
+      else if (options->excluded_rows != NULL && g_hash_table_contains (options->excluded_rows, GUINT_TO_POINTER (row)))
+        {
+          add_problem (report, row, MR_PROBLEM_WARNING, "excluded",
+                       g_strdup_printf (_("Row %u is left out, as you chose"), row));
+          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
+        }
+      else if (options->limit > 0 && report->sendable >= options->limit)
+        {
+          add_problem (report, row, MR_PROBLEM_WARNING, "over-limit",
+                       g_strdup_printf (_("Row %u is after the first %u, the limit chosen: it is not sent"), row,
+                                        options->limit));
+          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
         }
       else if (is_suppressed (&seen, key))
         {
@@ -290,14 +449,20 @@ mr_proofread (MrTemplate      *template_,
                                           "it is not sent"), row, value));
           why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
         }
-      else if ((first = seen_add (&seen, key, row)) != 0)
+      else if ((first = seen_add (&seen, key, row)) != 0 && !options->send_duplicates)
         {
           add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
                        g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row, first));
           why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
         }
       else
-        report->sendable++;
+        {
+          if (first != 0)
+            add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
+                         g_strdup_printf (_("Row %u repeats the address of row %u: it is sent a mail of its own, "
+                                            "as you chose"), row, first));
+          report->sendable++;
+        }
       if (row_func != NULL)
         row_func (row, key, fields, why_not, user_data);
     }

@@ -3,7 +3,9 @@
  * One pass over the recipient list (mr-recipients.h) that reports, per row: an empty or invalid
  * address, an address that appeared before (sent once), one on the company's suppression list (not
  * sent; mr-suppression.h), a variable of the template that the row
- * leaves empty, a row that cannot be read; and, once for the file, a variable no column provides.
+ * leaves empty, a row that cannot be read, a per-recipient attachment that is missing or outside its
+ * folder, a message estimated over the server's SIZE limit, a row the user chose to leave out; and,
+ * once for the file, a variable no column provides.
  * Problems are errors (that row is not sent) or warnings (it is sent; look first). With a strict
  * template, a variable without a value is an error.
  *
@@ -27,7 +29,8 @@ typedef struct {
   guint              row;        /* as a spreadsheet numbers it, the header being 1; 0: the whole file */
   MrProblemSeverity  severity;
   const char        *kind;       /* "no-address", "invalid-address", "duplicate", "suppressed", "unreadable",
-                                  * "empty-variable", "missing-column" */
+                                  * "empty-variable", "missing-column", "attachment-missing",
+                                  * "attachment-outside", "too-big", "excluded", "over-limit" */
   char              *message;
 } MrProblem;
 
@@ -49,14 +52,38 @@ typedef void (*MrProofRowFunc) (guint               row,
                                 const char         *problem,
                                 gpointer            user_data);
 
-/* @address_column: the column that holds the addresses, or NULL to find it by its name ("email",
- * "e-mail", "email address", "mail"; any case). @row_func may be NULL. */
+typedef struct {
+  const char *address_column;    /* the column of the addresses; NULL: found by its name ("email",
+                                  * "e-mail", "email address", "mail"; any case) */
+  const char *attachment_column; /* a column naming each row's own attachment, or NULL */
+  const char *attachments_dir;   /* the folder those names are in: absolute paths and ".." are refused */
+  GHashTable *excluded_rows;     /* rows (GUINT_TO_POINTER) the user left out, or NULL */
+  gboolean    send_duplicates;   /* a repeated address gets a mail for each row */
+  guint64     size_limit;        /* the server's SIZE in bytes; 0: not known */
+  guint       limit;             /* only the first @limit rows that can be sent are; 0: all */
+} MrProofOptions;
+
+/* mr_proofread_full() with the address column alone. */
 MrProofReport *mr_proofread              (MrTemplate     *template_,
                                           const char     *recipients,
                                           const char     *address_column,
                                           MrProofRowFunc  row_func,
                                           gpointer        user_data,
                                           GError        **error);
+/* @options may be NULL. @row_func may be NULL. Errors as above, and G_FILE_ERROR_NOENT when
+ * @options names an attachment folder that does not exist. */
+MrProofReport *mr_proofread_full         (MrTemplate            *template_,
+                                          const char            *recipients,
+                                          const MrProofOptions  *options,
+                                          MrProofRowFunc         row_func,
+                                          gpointer               user_data,
+                                          GError               **error);
+
+/* A row's own attachment: @name, relative, inside @dir (after following links). Returns the path,
+ * NULL with G_FILE_ERROR_ACCES (outside the folder) or G_FILE_ERROR_NOENT (no such file). */
+char          *mr_proof_resolve_attachment (const char *dir,
+                                            const char *name,
+                                            GError    **error);
 void           mr_proof_report_free      (MrProofReport  *report);
 const char    *mr_problem_severity_to_string (MrProblemSeverity severity);
 

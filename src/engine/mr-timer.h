@@ -1,0 +1,25 @@
+/* mr-timer.h: the systemd user timer that runs due mailshots while no window is open
+ *
+ * Scheduled jobs, and jobs spread over several days, go on without Mailroom's window: a systemd
+ * user timer starts "mailroom-cli mailshot run-due" every 5 minutes (and 2 minutes after login).
+ * The units are mailroom-mailshots.service and .timer in $XDG_CONFIG_HOME/systemd/user, which a
+ * person can read, stop ("systemctl --user disable --now mailroom-mailshots.timer") or remove with
+ * mr_timer_remove() ("mailroom-cli mailshot timer remove").
+ *
+ * systemctl is run as "systemctl --user"; MAILROOM_SYSTEMCTL names another program (tests).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Writes the units and enables the timer. Errors: G_FILE_ERROR when a unit cannot be written;
+ * G_SPAWN_ERROR / G_IO_ERROR_FAILED when systemctl is missing or refuses (the files are left, and the
+ * message says so: without a systemd user session, jobs go on when Mailroom next opens). */
+gboolean mr_timer_install      (GError **error);
+/* Disables the timer and deletes the units; not installed is not an error. */
+gboolean mr_timer_remove       (GError **error);
+gboolean mr_timer_is_installed (void);
+
+G_END_DECLS
