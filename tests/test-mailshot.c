@@ -14,6 +14,7 @@
 #include "mr-mailshot.h"
 #include "mr-proofreader.h"
 #include "mr-test-utils.h"
+#include "mr-timer.h"
 
 static MrTemplate *
 write_template (MrTestDirs *dirs,
@@ -682,6 +683,503 @@ test_throttled (MrTestDirs    *dirs,
   g_assert_cmpstr (status->state, ==, "ready");
 }
 
+
+static MrSettings *
+settings_with (MrTestDirs *dirs,
+               guint16     port,
+               const char *extra)
+{
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"smtp.timeout_command_ms\": 3000, "
+                                              "\"sender.from_address\": \"office@example.com\"%s%s}}", port,
+                                              extra ? ", " : "", extra ? extra : "");
+  MrSettings *settings = mr_settings_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  mr_test_write_file (dirs->company_path, company);
+  mr_settings_load (settings, &error);
+  g_assert_no_error (error);
+  return settings;
+}
+
+static const char *
+member (JsonNode   *node,
+        const char *name)
+{
+  return json_object_get_string_member_with_default (json_node_get_object (node), name, NULL);
+}
+
+/* A token per recipient in List-Unsubscribe, one-click only with an HTTPS URL; tokens import into
+ * the suppression list. */
+static void
+test_unsubscribe (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port,
+                                                  "\"mailshot.unsubscribe_url\": \"https://example.com/u?list=news\", "
+                                                  "\"mailshot.unsubscribe_mailto\": \"leave@example.com\"");
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *tokens = g_build_filename (dirs->root, "unsubscribes.txt", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(JsonNode) first = NULL;
+  g_autoptr(JsonNode) second = NULL;
+  g_autoptr(JsonNode) third = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  const char *header, *start;
+  gint64 job;
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  first = mr_test_server_parse_message (server, 1);
+  second = mr_test_server_parse_message (server, 2);
+  header = member (first, "list_unsubscribe");
+  g_test_message ("List-Unsubscribe: %s", header);
+  g_assert_true (g_str_has_prefix (header, "<https://example.com/u?list=news&token="));
+  g_assert_nonnull (strstr (header, ">, <mailto:leave@example.com?subject=unsubscribe%20"));
+  g_assert_cmpstr (member (first, "list_unsubscribe_post"), ==, "List-Unsubscribe=One-Click");
+  /* Each recipient its own opaque token, which says nothing of the address. */
+  g_assert_cmpstr (header, !=, member (second, "list_unsubscribe"));
+  g_assert_null (strstr (header, "a@example.org"));
+  start = strstr (header, "token=") + 6;
+  token = g_strndup (start, strcspn (start, ">"));
+  g_assert_cmpuint (strlen (token), ==, 32);
+  address = mr_mailshot_lookup_token (journal, token);
+  g_assert_cmpstr (address, ==, "a@example.org");
+  g_assert_null (mr_mailshot_lookup_token (journal, "not-a-token"));
+
+  /* Unsubscribes come back as tokens (from the web endpoint) or addresses: both join the list. */
+  {
+    g_autofree char *lines = g_strdup_printf ("%s\nc@example.org\n", token);
+    mr_test_write_file (tokens, lines);
+  }
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "import", tokens, NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "suppression", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "a@example.org"));
+  g_assert_nonnull (strstr (out, "c@example.org"));
+  g_assert_null (strstr (out, token));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A mailto alone: List-Unsubscribe, and no one-click header (RFC 8058 wants HTTPS). */
+  g_clear_object (&settings);
+  settings = settings_with (dirs, server->port, "\"mailshot.unsubscribe_mailto\": \"leave@example.com\"");
+  mr_test_write_file (list, "email,name,city,date\nd@example.org,D,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  third = mr_test_server_parse_message (server, 3);
+  g_assert_true (g_str_has_prefix (member (third, "list_unsubscribe"), "<mailto:leave@example.com?subject=unsubscribe%20"));
+  g_assert_null (member (third, "list_unsubscribe_post"));
+
+  /* Only an https:// URL is taken. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "set", "mailshot.unsubscribe_url", "http://example.com/u", NULL),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, "https://"));
+  (void) template_path;
+}
+
+/* A day's quota: the job sends that many, waits "scheduled" until the quota frees, and run-due goes on. */
+static void
+test_day_quota_and_run_due (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  gint64 job, later, now = g_get_real_time () / G_USEC_PER_SEC;
+
+  g_assert_cmpint (mr_mailshot_estimate_seconds (5, 0, 2, 1), >=, 2 * 24 * 3600);
+  g_assert_cmpint (mr_mailshot_estimate_seconds (5, 0, 2, 1), <, 3 * 24 * 3600);
+  g_assert_cmpint (mr_mailshot_estimate_seconds (60, 30, 0, 1), ==, 120);
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n"
+                            "d@example.org,D,X,1\ne@example.org,E,X,1\n");
+  options.per_day = 2;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->accepted, ==, 2);
+  g_assert_cmpuint (status->pending, ==, 3);
+  g_assert_cmpstr (status->state, ==, "scheduled");
+  g_assert_cmpint (status->not_before, >, now + 23 * 3600);
+  g_assert_nonnull (strstr (status->reason, "limit of 2 mails"));
+  /* Not before its time: running it or run-due sends nothing. */
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+
+  /* A day later. */
+  journal_sql (journal_path, "UPDATE recipients SET sent_at = sent_at - 86410; UPDATE jobs SET not_before = not_before - 86410");
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 1);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 4);
+  journal_sql (journal_path, "UPDATE recipients SET sent_at = sent_at - 86410; UPDATE jobs SET not_before = not_before - 86410");
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 1);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->accepted, ==, 5);
+  g_assert_cmpstr (status->state, ==, "done");
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 0);
+
+  /* A start time: nothing before it, everything after. */
+  later = now + 3600;
+  options.per_day = -1;
+  options.start_at = later;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 0);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpstr (status->state, ==, "scheduled");
+  g_assert_cmpint (status->not_before, ==, later);
+  journal_sql (journal_path, "UPDATE jobs SET not_before = 1");
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 1);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 10);
+
+  /* A job cut off by a crash ("running", nobody holding it) is due too. */
+  options.start_at = 0;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  journal_sql (journal_path, "UPDATE jobs SET state = 'running' WHERE state = 'ready'");
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_false (status->running);
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 1);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 15);
+}
+
+/* Several connections share the job: each recipient once, over more than one connection. */
+static void
+test_connections (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"mailshot.connections\": 3");
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wire = NULL;
+  gint64 job;
+
+  for (guint i = 0; i < 30; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u,X,1\n", i, i);
+  mr_test_write_file (list, rows->str);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->connections, ==, 3);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  wire = mr_test_server_read_log (server);
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<p%u@example.org>", i);
+      g_assert_cmpuint (count_in (wire, rcpt), ==, 1);
+    }
+  g_test_message ("%u connections", count_in (wire, "EHLO "));
+  g_assert_cmpuint (count_in (wire, "EHLO "), >=, 2);
+  g_assert_cmpuint (count_in (wire, "EHLO "), <=, 3);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->accepted, ==, 30);
+  g_assert_cmpstr (status->state, ==, "done");
+}
+
+/* A row's own attachment, by name inside the chosen folder; nothing outside it. */
+static void
+test_attachments (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *folder = g_build_filename (dirs->root, "invoices", NULL);
+  g_autofree char *secret = g_build_filename (dirs->root, "secret.txt", NULL);
+  g_autofree char *invoice = g_build_filename (folder, "inv-1.pdf", NULL);
+  g_autofree char *link = g_build_filename (folder, "link.pdf", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  JsonObject *attachment;
+  gint64 job;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  mr_test_write_file (invoice, "%PDF-1.4 invoice one");
+  mr_test_write_file (secret, "not for mailing");
+  g_assert_cmpint (symlink (secret, link), ==, 0);
+  mr_test_write_file (list, "email,name,city,date,invoice\n"
+                            "a@example.org,A,X,1,inv-1.pdf\n"      /* 2 */
+                            "b@example.org,B,X,1,../secret.txt\n"  /* 3 */
+                            "c@example.org,C,X,1,/etc/passwd\n"    /* 4 */
+                            "d@example.org,D,X,1,inv-2.pdf\n"      /* 5 */
+                            "e@example.org,E,X,1,link.pdf\n"       /* 6 */
+                            "f@example.org,F,X,1,\n");             /* 7: none */
+  options.proof.attachment_column = "invoice";
+  options.proof.attachments_dir = folder;
+  report = mr_proofread_full (template_, list, &options.proof, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (problem_at (report, 3, "attachment-outside")->severity, ==, MR_PROBLEM_ERROR);
+  g_assert_nonnull (strstr (problem_at (report, 4, "attachment-outside")->message, "/etc/passwd"));
+  g_assert_nonnull (strstr (problem_at (report, 5, "attachment-missing")->message, "inv-2.pdf"));
+  g_assert_nonnull (problem_at (report, 6, "attachment-outside"));
+  g_assert_cmpuint (report->sendable, ==, 2);
+  g_clear_pointer (&report, mr_proof_report_free);
+
+  /* The folder must exist; the column too. */
+  options.proof.attachments_dir = "/nonexistent";
+  g_assert_null (mr_proofread_full (template_, list, &options.proof, NULL, NULL, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_clear_error (&error);
+  options.proof.attachments_dir = folder;
+
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  parsed = mr_test_server_parse_message (server, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (parsed), "defects")), ==, 0);
+  attachment = json_array_get_object_element (json_object_get_array_member (json_node_get_object (parsed), "attachments"), 0);
+  g_assert_cmpstr (json_object_get_string_member (attachment, "filename"), ==, "inv-1.pdf");
+  g_assert_cmpint (json_object_get_int_member (attachment, "size"), ==, strlen ("%PDF-1.4 invoice one"));
+  g_clear_pointer (&parsed, json_node_unref);
+  parsed = mr_test_server_parse_message (server, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (parsed), "attachments")), ==, 0);
+
+  /* The server's SIZE limit, against the estimate. */
+  options.proof.size_limit = 1000;
+  report = mr_proofread_full (template_, list, &options.proof, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (problem_at (report, 2, "too-big")->message, "over the server’s limit"));
+}
+
+/* The user's choices: rows left out, a limit, a mail for each repeated address. */
+static void
+test_row_choices (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(GHashTable) excluded = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  MrProofOptions options = { NULL };
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\na@example.org,A2,X,1\n"
+                            "c@example.org,C,X,1\nd@example.org,D,X,1\n");
+  g_hash_table_add (excluded, GUINT_TO_POINTER (3));
+  options.excluded_rows = excluded;
+  report = mr_proofread_full (template_, list, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (problem_at (report, 3, "excluded"));
+  g_assert_nonnull (problem_at (report, 4, "duplicate"));
+  g_assert_cmpuint (report->sendable, ==, 3);
+  g_clear_pointer (&report, mr_proof_report_free);
+
+  options.excluded_rows = NULL;
+  options.send_duplicates = TRUE;
+  options.limit = 4;
+  report = mr_proofread_full (template_, list, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (problem_at (report, 4, "duplicate")->severity, ==, MR_PROBLEM_WARNING);
+  g_assert_nonnull (strstr (problem_at (report, 4, "duplicate")->message, "as you chose"));
+  g_assert_nonnull (problem_at (report, 6, "over-limit"));
+  g_assert_cmpuint (report->sendable, ==, 4);
+}
+
+/* Preview a row, send samples to oneself, export the report. */
+static void
+test_preview_samples_report (MrTestDirs    *dirs,
+                             gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"sender.copy_to\": \"archive@example.com\"");
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *csv = g_build_filename (dirs->root, "report.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotPreview) preview = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *rcpts;
+  gint64 job;
+
+  mr_test_write_file (list, "email,name,city,date\nx@,X,X,1\na@example.org,Ann,Bern,1 May\nb@example.org,Bob,\"Basel, \"\"CH\"\"\",2 May\n");
+  preview = mr_mailshot_preview (settings, template_, list, NULL, 4, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (preview->address, ==, "b@example.org");
+  g_assert_cmpstr (preview->subject, ==, "Invitation for Bob");
+  g_assert_nonnull (strstr (preview->html, "Basel, &quot;CH&quot;"));
+  g_assert_null (preview->problem);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (preview->message, NULL), g_bytes_get_size (preview->message),
+                                  "To: b@example.org"));
+  g_clear_pointer (&preview, mr_mailshot_preview_free);
+  preview = mr_mailshot_preview (settings, template_, list, NULL, 2, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (preview->problem, "not an email address"));
+  g_clear_pointer (&preview, mr_mailshot_preview_free);
+  g_assert_null (mr_mailshot_preview (settings, template_, list, NULL, 9, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Samples: the first sendable rows, to oneself alone, marked. */
+  g_assert_cmpint (mr_mailshot_send_samples_sync (settings, template_, list, NULL, "me@example.com", 5, NULL, &error), ==, 2);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  envelope = mr_test_server_read_envelope (server, 1);
+  rcpts = json_object_get_array_member (json_node_get_object (envelope), "rcpt_tos");
+  g_assert_cmpuint (json_array_get_length (rcpts), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (rcpts, 0), ==, "me@example.com");
+  parsed = mr_test_server_parse_message (server, 1);
+  g_assert_cmpstr (member (parsed, "subject"), ==, "[Sample, row 3, for a@example.org] Invitation for Ann");
+  g_assert_cmpstr (member (parsed, "to"), ==, "me@example.com");
+  g_assert_cmpint (mr_mailshot_send_samples_sync (settings, template_, list, NULL, "not an address", 1, NULL, &error), ==, -1);
+  g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  /* The report accounts for every row, quoted as CSV. */
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_true (mr_mailshot_export_csv (journal, job, csv, &error));
+  g_assert_no_error (error);
+  text = mr_test_read_file (csv);
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "row,address,state,attempts,reply,message_id\r\n2,x@,skipped,0,"));
+  g_assert_nonnull (strstr (text, "\r\n3,a@example.org,accepted,1,"));
+  g_assert_nonnull (strstr (text, "\r\n4,b@example.org,accepted,1,"));
+  g_assert_false (mr_mailshot_export_csv (journal, 999, csv, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND);
+}
+
+/* The pace by provider, and the admin's own. */
+static void
+test_pace_defaults (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  guint minute, day, connections;
+  struct { const char *settings; guint minute, day, connections; } cases[] = {
+    { "\"smtp.provider\": \"office365\"", 30, 10000, 3 },
+    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@gmail.com\"", 60, 500, 1 },
+    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@firm.example\"", 60, 2000, 1 },
+    { "\"smtp.provider\": \"other\"", 0, 0, 1 },
+    { "\"smtp.provider\": \"office365\", \"mailshot.per_day\": 5000, \"mailshot.per_minute\": 0", 0, 5000, 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(MrSettings) settings = settings_with (dirs, 25, cases[i].settings);
+
+      mr_mailshot_get_default_pace (settings, NULL, &minute, &day, &connections);
+      g_assert_cmpuint (minute, ==, cases[i].minute);
+      g_assert_cmpuint (day, ==, cases[i].day);
+      g_assert_cmpuint (connections, ==, cases[i].connections);
+    }
+}
+
+/* Handed to this machine's MTA: "queued-locally", not "accepted". */
+static void
+test_queued_locally (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"delivery.mode\": \"local-smtp\"");
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->queued_locally, ==, 2);
+  g_assert_cmpuint (status->accepted, ==, 0);
+  g_assert_cmpstr (status->state, ==, "done");
+}
+
+/* The systemd user timer: units a person can read, enabled through systemctl --user, removable. */
+static void
+test_timer (MrTestDirs    *dirs,
+            gconstpointer  data)
+{
+  g_autofree char *fake = g_build_filename (dirs->root, "systemctl", NULL);
+  g_autofree char *calls = g_build_filename (dirs->root, "calls.txt", NULL);
+  g_autofree char *script = g_strdup_printf ("#!/bin/sh\necho \"$@\" >> '%s'\n[ -e '%s.fail' ] && { echo 'Failed to connect to bus' >&2; exit 1; }\nexit 0\n", calls, calls);
+  g_autofree char *fail = g_strconcat (calls, ".fail", NULL);
+  g_autofree char *service = g_build_filename (g_get_user_config_dir (), "systemd", "user", "mailroom-mailshots.service", NULL);
+  g_autofree char *timer = g_build_filename (g_get_user_config_dir (), "systemd", "user", "mailroom-mailshots.timer", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mr_test_write_file (fake, script);
+  g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
+  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
+
+  g_assert_false (mr_timer_is_installed ());
+  g_assert_true (mr_timer_install (&error));
+  g_assert_no_error (error);
+  g_assert_true (mr_timer_is_installed ());
+  text = mr_test_read_file (service);
+  g_assert_nonnull (strstr (text, "mailroom-cli mailshot run-due"));
+  g_free (text);
+  text = mr_test_read_file (timer);
+  g_assert_nonnull (strstr (text, "OnUnitActiveSec=5min"));
+  log = mr_test_read_file (calls);
+  g_assert_nonnull (strstr (log, "--user daemon-reload\n--user enable --now mailroom-mailshots.timer\n"));
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "installed\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "remove", NULL), ==, 0);
+  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (service, G_FILE_TEST_EXISTS));
+  g_free (log);
+  log = mr_test_read_file (calls);
+  g_assert_nonnull (strstr (log, "--user disable --now mailroom-mailshots.timer\n"));
+
+  /* No systemd user session: the files are written, and the message says what happens instead. */
+  mr_test_write_file (fail, "");
+  g_assert_false (mr_timer_install (&error));
+  g_assert_nonnull (strstr (error->message, "Failed to connect to bus"));
+  g_assert_nonnull (strstr (error->message, "next opens"));
+  g_unsetenv ("MAILROOM_SYSTEMCTL");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -700,6 +1198,15 @@ main (int    argc,
   ADD ("/mailshot/cli-dry-run", test_cli_dry_run);
   ADD ("/mailshot/suppression", test_suppression);
   ADD ("/mailshot/throttled", test_throttled);
+  ADD ("/mailshot/unsubscribe", test_unsubscribe);
+  ADD ("/mailshot/day-quota-and-run-due", test_day_quota_and_run_due);
+  ADD ("/mailshot/connections", test_connections);
+  ADD ("/mailshot/attachments", test_attachments);
+  ADD ("/mailshot/row-choices", test_row_choices);
+  ADD ("/mailshot/preview-samples-report", test_preview_samples_report);
+  ADD ("/mailshot/pace-defaults", test_pace_defaults);
+  ADD ("/mailshot/queued-locally", test_queued_locally);
+  ADD ("/mailshot/timer", test_timer);
 #undef ADD
 
   return g_test_run ();

@@ -159,6 +159,7 @@ static const char help_text[] =
      "  mailroom-cli mailshot run-due\n"
      "  mailroom-cli mailshot timer install | timer remove | timer status\n"
      "  mailroom-cli suppression list | suppression add ADDRESS... | suppression remove ADDRESS... | suppression import FILE\n"
+     "              (FILE: addresses, or the unsubscribe tokens of mailshots sent from here, one a line)\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
@@ -1792,6 +1793,8 @@ cmd_mailshot_preview (Invocation *inv)
     return fail (inv, error);
   if (preview->problem != NULL)
     g_printerr (_("mailroom-cli: this row is not sent: %s\n"), preview->problem);
+  if (preview->message == NULL)
+    return MR_EXIT_DATA;
   fwrite (g_bytes_get_data (preview->message, NULL), 1, g_bytes_get_size (preview->message), stdout);
   return MR_EXIT_OK;
 }
@@ -2001,8 +2004,31 @@ cmd_suppression (Invocation *inv,
     }
   if (g_strcmp0 (command, "import") == 0 && inv->args->len == 1)
     {
+      g_autoptr(MrMailshotJournal) journal = NULL;
+
       if (!mr_suppression_foreach (g_ptr_array_index (inv->args, 0), collect_address, addresses, &error))
         return fail (inv, error);
+      /* An unsubscribe endpoint hands back the tokens of List-Unsubscribe: each stands for its address. */
+      for (guint i = 0; i < addresses->len; i++)
+        {
+          const char *item = g_ptr_array_index (addresses, i);
+          g_autofree char *address = NULL;
+
+          if (strchr (item, '@') != NULL)
+            continue;
+          if (journal == NULL && (journal = mr_mailshot_journal_open (NULL, &error)) == NULL)
+            return fail (inv, error);
+          address = mr_mailshot_lookup_token (journal, item);
+          if (address == NULL)
+            {
+              g_autofree char *message = g_strdup_printf (_("“%s” is neither an address nor a token of a mailshot sent "
+                                                            "from here: nothing was imported"), item);
+              g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE, message);
+              return fail (inv, error);
+            }
+          g_free (g_ptr_array_index (addresses, i));
+          g_ptr_array_index (addresses, i) = g_steal_pointer (&address);
+        }
     }
   else if ((g_strcmp0 (command, "add") == 0 || g_strcmp0 (command, "remove") == 0) && inv->args->len > 0)
     for (guint i = 0; i < inv->args->len; i++)

@@ -280,19 +280,16 @@ row_data (const char * const *columns,
   return json_to_string (root, FALSE);
 }
 
-/* 128 random bits, URL-safe: it says nothing about the address it stands for. */
+/* 128 random bits in lower-case hex: URL-safe, survives the suppression list's lower-casing, and
+ * says nothing about the address it stands for. */
 static char *
 new_token (void)
 {
-  guint32 words[4];
-  g_autofree char *encoded = NULL;
+  GString *token = g_string_sized_new (32);
 
-  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
-    words[i] = g_random_int ();
-  encoded = g_base64_encode ((const guchar *) words, sizeof words);
-  g_strdelimit (encoded, "+", '-');
-  g_strdelimit (encoded, "/", '_');
-  return g_strndup (encoded, 22);   /* no "==" padding */
+  for (guint i = 0; i < 4; i++)
+    g_string_append_printf (token, "%08x", g_random_int ());
+  return g_string_free (token, FALSE);
 }
 
 static void
@@ -1599,6 +1596,16 @@ preview_row (Visit      *visit,
       return FALSE;
     }
   message = build_message (visit->template_, visit->delivery, &visit->config, todo, &envelope, &rendered, &wanted->error);
+  /* A row the proof-reader rejected may not make a message at all: its problem says why. */
+  if (message == NULL && problem != NULL)
+    {
+      g_clear_error (&wanted->error);
+      wanted->preview = g_new0 (MrMailshotPreview, 1);
+      wanted->preview->row = todo->row;
+      wanted->preview->address = g_strdup (todo->address);
+      wanted->preview->problem = g_strdup (problem);
+      return FALSE;
+    }
   if (message == NULL)
     return FALSE;
   wanted->preview = g_new0 (MrMailshotPreview, 1);

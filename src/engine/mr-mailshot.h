@@ -132,7 +132,8 @@ typedef struct {
   guint   row;
   char   *address;
   char   *problem;          /* why the row would not be sent, or NULL */
-  char   *subject;
+  char   *subject;          /* these three and @message are NULL when the row cannot make a
+                             * message at all (no address, say): @problem says why */
   char   *text;
   char   *html;             /* NULL without an HTML body */
   GBytes *message;          /* the whole RFC 5322 message */

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "mr-timer.h"
@@ -69,7 +70,8 @@ mr_timer_install (GError **error)
   g_autofree char *timer = unit_path ("timer");
   g_autofree char *dir = g_path_get_dirname (service);
   g_autofree char *cli = find_cli ();
-  g_autofree char *quoted = g_shell_quote (cli);
+  /* systemd splits ExecStart= at spaces; a path with none needs no quotes. */
+  g_autofree char *quoted = strpbrk (cli, " \t\"'\\") ? g_shell_quote (cli) : g_strdup (cli);
   g_autofree char *service_text = NULL;
   static const char timer_text[] =
     "# Written by Mailroom: runs due mailshots. Remove with “mailroom-cli mailshot timer remove”.\n"

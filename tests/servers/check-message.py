@@ -48,6 +48,8 @@ print(json.dumps({
     "reply_to": str(message["Reply-To"]) if message["Reply-To"] else None,
     "message_id": str(message["Message-ID"]) if message["Message-ID"] else None,
     "date": str(message["Date"]) if message["Date"] else None,
+    "list_unsubscribe": str(message["List-Unsubscribe"]) if message["List-Unsubscribe"] else None,
+    "list_unsubscribe_post": str(message["List-Unsubscribe-Post"]) if message["List-Unsubscribe-Post"] else None,
     "parts": parts,
     "structure": structure(message),
     "attachments": attachments,
