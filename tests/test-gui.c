@@ -632,20 +632,203 @@ test_user_page (MrTestDirs    *dirs,
   close_window (window);
 }
 
-static void
-test_placeholders_do_not_pretend (MrTestDirs    *dirs,
-                                  gconstpointer  data)
+static gboolean
+mailshots_idle (gpointer data)
 {
-  MrWindow *window = open_window ();
-  GtkWidget *visible;
+  return !mr_mailshots_page_get_busy (data);
+}
 
-  /* Mailshots are not there yet and say so; they offer nothing to press. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "mailshots"));
-  spin (20);
-  visible = gtk_stack_get_visible_child (GTK_STACK (child (window, MR_TYPE_WINDOW, "stack")));
-  g_assert_true (ADW_IS_STATUS_PAGE (visible));
-  g_assert_nonnull (strstr (adw_status_page_get_title (ADW_STATUS_PAGE (visible)), "Not Available"));
-  g_assert_false (gtk_widget_get_visible (child (window, MR_TYPE_WINDOW, "save_button")));
+static gboolean
+job_accepted_some (gpointer data)
+{
+  MrMailshotsPage *page = data;
+  const MrMailshotStatus *status = mr_mailshots_page_get_status (page);
+
+  return status != NULL && status->accepted >= 5;
+}
+
+static gboolean
+job_finished (gpointer data)
+{
+  const MrMailshotStatus *status = mr_mailshots_page_get_status (data);
+
+  return status != NULL && g_str_equal (status->state, "done");
+}
+
+static void
+wait_long_for (Condition   condition,
+               gpointer    data,
+               const char *what)
+{
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* As a new user would: a list saved from a spreadsheet with a few bad rows, checked, one row left
+ * out, a preview, samples to oneself, the job started, the window closed halfway and opened again,
+ * and the job finished with a report that accounts for every row. */
+static void
+test_mailshot_wizard (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "Kunden.csv", NULL);
+  g_autofree char *report_path = g_build_filename (dirs->root, "report.csv", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autoptr(GString) csv = g_string_new ("sep=;\r\nName;E-Mail;Stadt\r\n");
+  g_autofree char *report = NULL;
+  g_auto(GStrv) lines = NULL;
+  const MrProofReport *proof;
+  const MrMailshotStatus *status;
+  MrMailshotsPage *page;
+  MrWindow *window;
+  GtkWidget *row;
+  gint64 job;
+  guint rows = 0, samples, before_close, left_out_row = 0;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Einladung\", \"subject\": \"Einladung für {{Name}}\","
+                                     " \"text\": \"Liebe(r) {{Name}}, wir sehen uns in {{Stadt}}.\"}");
+  mr_test_write_file (dirs->company_path, company);
+  /* Windows-1252, as Excel saves it here: ü is one byte. */
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (csv, "M\xfcller %u;kunde%u@example.org;Z\xfcrich\r\n", i, i);
+  g_string_append (csv, "Falsch;kein-at-zeichen;Bern\r\n"      /* 42: not an address */
+                        "Leer;;Basel\r\n"                        /* 43: no address */
+                        "Doppelt;KUNDE1@example.org;Chur\r\n"    /* 44: repeats row 3 */
+                        "Ohne Stadt;ohne@example.org;\r\n");     /* 45: leaves {{Stadt}} empty */
+  g_assert_true (g_file_set_contents (list, csv->str, csv->len, NULL));
+
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  g_assert_nonnull (page);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "jobs");
+  screenshot (window, "mailshots-empty.png");
+
+  /* Step 1: the template and the file; the address column is found by its name. */
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "new_button"), "clicked");
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
+  mr_mailshots_page_next (page);   /* no file yet: it says so and stays */
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
+  mr_mailshots_page_set_recipients (page, list);
+  wait_for (mailshots_idle, page, "the columns");
+  g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (
+                     ADW_COMBO_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")))), ==, "E-Mail");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_minute_spin")), 600);
+  screenshot (window, "mailshot-setup.png");
+
+  /* Step 2: the proof-reader's report, row by row. */
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button"), "clicked");
+  wait_for (mailshots_idle, page, "the proof-reader");
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "check");
+  proof = mr_mailshots_page_get_report (page);
+  g_assert_cmpuint (proof->rows, ==, 44);
+  g_assert_cmpuint (proof->rows_with_errors, ==, 2);
+  g_assert_cmpuint (proof->sendable, ==, 41);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (child (page, MR_TYPE_MAILSHOTS_PAGE, "check_summary"))),
+                            "44 rows: 41 to send, 2 with errors"));
+  /* The row that leaves {{Stadt}} empty is left out with its check box. */
+  for (row = gtk_widget_get_first_child (child (page, MR_TYPE_MAILSHOTS_PAGE, "problems_list")); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      rows++;
+      if (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "Stadt") != NULL)
+        {
+          GtkWidget *check = NULL;
+
+          for (GtkWidget *w = gtk_widget_get_first_child (row); w != NULL && check == NULL; w = gtk_widget_get_next_sibling (w))
+            for (GtkWidget *box = gtk_widget_get_first_child (w); box != NULL && check == NULL; box = gtk_widget_get_next_sibling (box))
+              for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL; c = gtk_widget_get_next_sibling (c))
+                if (GTK_IS_CHECK_BUTTON (c))
+                  check = c;
+          g_assert_nonnull (check);
+          gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+          left_out_row = 45;
+        }
+    }
+  g_assert_cmpuint (rows, ==, 4);   /* two errors, the repeat, the empty city */
+  g_assert_cmpuint (left_out_row, ==, 45);
+  g_assert_cmpuint (mr_mailshots_page_get_report (page)->sendable, ==, 40);
+  screenshot (window, "mailshot-check.png");
+
+  /* Step 3: any row's exact message; samples to oneself. */
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the preview");
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "preview");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "preview_subject_row"))),
+                   ==, "Einladung für Müller 0");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "preview_row_spin")), 12);
+  wait_for (mailshots_idle, page, "the preview of row 12");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "preview_to_row"))),
+                   ==, "kunde10@example.org");
+  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "samples_to_row")), "me@example.com");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "samples_spin")), 2);
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "samples_button"), "clicked");
+  wait_for (mailshots_idle, page, "the samples");
+  samples = mr_test_server_count_messages (server);
+  g_assert_cmpuint (samples, ==, 2);
+  screenshot (window, "mailshot-preview.png");
+
+  /* Step 4: the estimate, then start. */
+  mr_mailshots_page_next (page);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "start");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_page"))),
+                            "40 mails"));
+  screenshot (window, "mailshot-start.png");
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_button"), "clicked");
+  wait_long_for (job_accepted_some, page, "the first mails of the job");
+  job = mr_mailshots_page_get_job (page);
+  g_assert_cmpint (job, >, 0);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "job");
+  screenshot (window, "mailshot-job.png");
+
+  /* Closed halfway: it stops between two mails. */
+  close_window (window);
+  spin (300);
+  before_close = mr_test_server_count_messages (server) - samples;
+  g_test_message ("%u mails sent before the window closed", before_close);
+  g_assert_cmpuint (before_close, <, 40);
+
+  /* Opened again: the job goes on by itself and finishes. */
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  mr_mailshots_page_show_job (page, job);
+  wait_long_for (job_finished, page, "the job to finish");
+  status = mr_mailshots_page_get_status (page);
+  g_assert_cmpuint (status->total, ==, 44);
+  g_assert_cmpuint (status->accepted, ==, 40);
+  g_assert_cmpuint (status->skipped, ==, 4);
+  g_assert_cmpuint (status->pending + status->failed_temporary + status->failed_permanent, ==, 0);
+  /* Nobody lost; at most the mail in flight at the close twice. */
+  g_assert_cmpuint (mr_test_server_count_messages (server) - samples, >=, 40);
+  g_assert_cmpuint (mr_test_server_count_messages (server) - samples, <=, 41);
+  wait_for (mailshots_idle, page, "the list");
+  spin (1200);
+  g_assert_cmpuint (mr_mailshots_page_get_n_recipients_shown (page), ==, 44);
+  screenshot (window, "mailshot-finished.png");
+
+  /* The report accounts for every row. */
+  mr_mailshots_page_export_report (page, report_path);
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       !g_file_test (report_path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < end;)
+    spin (20);
+  report = mr_test_read_file (report_path);
+  lines = g_strsplit (report, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 44 + 2);   /* header, rows, and "" after the last line break */
+  g_assert_nonnull (strstr (report, "\r\n45,ohne@example.org,skipped,0,\"Row 45 is left out, as you chose\","));
+  g_assert_nonnull (strstr (report, "\r\n42,kein-at-zeichen,skipped,0,"));
   close_window (window);
 }
 
@@ -1450,7 +1633,7 @@ main (int    argc,
   ADD ("/gui/company/read-only", test_read_only_company);
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
-  ADD ("/gui/placeholders", test_placeholders_do_not_pretend);
+  ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/company/lists", test_company_lists);
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);

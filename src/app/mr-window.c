@@ -19,6 +19,7 @@ struct _MrWindow
   MrUserPage           *user_page;
   MrComposePage        *compose_page;
   MrSentPage           *sent_page;
+  MrMailshotsPage      *mailshots_page;
   MrSentLog            *log;
   guint                 outbox_timer;
   gboolean              busy;
@@ -68,6 +69,12 @@ MrSentPage *
 mr_window_get_sent_page (MrWindow *self)
 {
   return self->sent_page;
+}
+
+MrMailshotsPage *
+mr_window_get_mailshots_page (MrWindow *self)
+{
+  return self->mailshots_page;
 }
 
 gboolean
@@ -153,6 +160,7 @@ mr_window_show_page (MrWindow   *self,
   if ((g_str_equal (name, "company") && self->company_page == NULL) ||
       (g_str_equal (name, "user") && self->user_page == NULL) ||
       (g_str_equal (name, "compose") && self->compose_page == NULL) ||
+      (g_str_equal (name, "mailshots") && self->mailshots_page == NULL) ||
       (g_str_equal (name, "sent") && self->sent_page == NULL))
     gtk_stack_set_visible_child_name (self->stack, "error");
   else
@@ -201,6 +209,12 @@ remove_settings_pages (MrWindow *self)
     {
       gtk_stack_remove (self->stack, GTK_WIDGET (self->sent_page));
       self->sent_page = NULL;
+    }
+  if (self->mailshots_page != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->mailshots_page, self);
+      gtk_stack_remove (self->stack, GTK_WIDGET (self->mailshots_page));
+      self->mailshots_page = NULL;
     }
   if (self->company_page != NULL)
     {
@@ -261,6 +275,10 @@ mr_window_reload (MrWindow *self)
   gtk_stack_page_set_title (stack_page, _("Sent"));
   g_signal_connect_swapped (self->compose_page, "sent", G_CALLBACK (on_compose_sent), self);
   g_signal_connect_swapped (self->sent_page, "notice", G_CALLBACK (mr_window_toast), self);
+  self->mailshots_page = mr_mailshots_page_new (self->settings);
+  stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->mailshots_page), "mailshots");
+  gtk_stack_page_set_title (stack_page, _("Mailshots"));
+  g_signal_connect_swapped (self->mailshots_page, "notice", G_CALLBACK (mr_window_toast), self);
 
   mr_window_show_page (self, page ? page : "company");
 }
@@ -364,6 +382,7 @@ mr_window_dispose (GObject *object)
   self->user_page = NULL;
   self->compose_page = NULL;
   self->sent_page = NULL;
+  self->mailshots_page = NULL;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_WINDOW);
 

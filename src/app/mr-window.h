@@ -5,6 +5,7 @@
 
 #include "mr-company-page.h"
 #include "mr-compose-page.h"
+#include "mr-mailshots-page.h"
 #include "mr-sent-page.h"
 #include "mr-user-page.h"
 
@@ -21,6 +22,7 @@ MrCompanyPage  *mr_window_get_company_page (MrWindow       *self);
 MrUserPage     *mr_window_get_user_page    (MrWindow       *self);
 MrComposePage  *mr_window_get_compose_page (MrWindow       *self);
 MrSentPage     *mr_window_get_sent_page    (MrWindow       *self);
+MrMailshotsPage *mr_window_get_mailshots_page (MrWindow     *self);
 /* Shows the compose pane filled from a mailto: link. */
 void            mr_window_open_mailto      (MrWindow       *self,
                                             const char     *uri);

@@ -1,0 +1,1715 @@
+/* mr-mailshots-page.c: the Mailshots page */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mr-delivery.h"
+#include "mr-mailshots-page.h"
+#include "mr-recipients.h"
+#include "mr-timer.h"
+
+/* Long reports: the first problems are listed, the rest counted (the CSV report has every row). */
+#define MAX_PROBLEMS_SHOWN 500
+
+struct _MrMailshotsPage
+{
+  AdwBin             parent_instance;
+
+  MrSettings        *settings;
+  MrMailshotJournal *journal;        /* the main thread's: small writes (pause, cancel) */
+  GCancellable      *cancellable;    /* the page's reads and checks */
+  GHashTable        *running;        /* job → GCancellable, jobs this process sends */
+  GPtrArray         *templates;      /* MrTemplate, as the combo row lists them */
+  char              *recipients_path;
+  char              *folder_path;
+  GStrv              columns;
+  GHashTable        *left_out;       /* rows the user chose not to send */
+  MrProofReport     *report;
+  guint              busy;
+  guint              refresh_source;
+  guint              due_source;
+  gboolean           refreshing;
+  gint64             job;
+  MrMailshotStatus  *status;
+  GPtrArray         *recipients;     /* MrMailshotRecipient of the job shown */
+  GtkStringList     *rows_model;     /* one item a recipient: its state, to notice changes */
+  gint64             rate_time;      /* the last progress sample: when, and how many were done */
+  guint              rate_done;
+  double             rate;           /* mails a minute, smoothed */
+
+  GtkStack          *stack;
+  GtkWidget         *no_jobs_label;
+  GtkWidget         *new_button;
+  GtkListBox        *jobs_list;
+  GtkStack          *steps;
+  AdwComboRow       *template_row;
+  AdwActionRow      *recipients_row;
+  AdwComboRow       *address_row;
+  AdwComboRow       *attachment_row;
+  AdwActionRow      *folder_row;
+  GtkSwitch         *once_switch;
+  GtkSpinButton     *per_minute_spin;
+  GtkSpinButton     *per_day_spin;
+  GtkSpinButton     *connections_spin;
+  AdwEntryRow       *start_row;
+  AdwPreferencesGroup *check_group;
+  GtkLabel          *check_summary;
+  GtkListBox        *problems_list;
+  GtkSpinButton     *preview_row_spin;
+  AdwActionRow      *preview_to_row;
+  AdwActionRow      *preview_subject_row;
+  GtkTextView       *preview_text;
+  AdwEntryRow       *samples_to_row;
+  GtkSpinButton     *samples_spin;
+  GtkWidget         *samples_button;
+  AdwStatusPage     *start_page;
+  GtkWidget         *start_button;
+  GtkWidget         *back_button;
+  GtkWidget         *next_button;
+  GtkLabel          *step_label;
+  GtkSpinner        *busy_spinner;
+  GtkLabel          *job_title;
+  GtkLabel          *job_state;
+  GtkProgressBar    *job_progress;
+  GtkLabel          *job_counts;
+  GtkColumnView     *recipients_view;
+  GtkWidget         *pause_button;
+  GtkWidget         *resume_button;
+  GtkWidget         *cancel_button;
+  GtkWidget         *export_button;
+};
+
+G_DEFINE_FINAL_TYPE (MrMailshotsPage, mr_mailshots_page, ADW_TYPE_BIN)
+
+enum {
+  NOTICE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static const char * const step_names[] = { "setup", "check", "preview", "start" };
+
+static void refresh (MrMailshotsPage *self);
+static void run_job (MrMailshotsPage *self, gint64 job);
+
+static void
+notice (MrMailshotsPage *self,
+        const char      *message)
+{
+  g_signal_emit (self, signals[NOTICE], 0, message);
+}
+
+static void
+set_busy (MrMailshotsPage *self,
+          gboolean         busy)
+{
+  self->busy += busy ? 1 : -1;
+  gtk_spinner_set_spinning (self->busy_spinner, self->busy > 0);
+  gtk_widget_set_sensitive (self->next_button, self->busy == 0);
+  gtk_widget_set_sensitive (self->back_button, self->busy == 0);
+}
+
+gboolean
+mr_mailshots_page_get_busy (MrMailshotsPage *self)
+{
+  return self->busy > 0 || self->refreshing;
+}
+
+const MrProofReport *
+mr_mailshots_page_get_report (MrMailshotsPage *self)
+{
+  return self->report;
+}
+
+gint64
+mr_mailshots_page_get_job (MrMailshotsPage *self)
+{
+  return self->job;
+}
+
+const MrMailshotStatus *
+mr_mailshots_page_get_status (MrMailshotsPage *self)
+{
+  return self->status;
+}
+
+guint
+mr_mailshots_page_get_n_recipients_shown (MrMailshotsPage *self)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
+}
+
+const char *
+mr_mailshots_page_get_step (MrMailshotsPage *self)
+{
+  const char *page = gtk_stack_get_visible_child_name (self->stack);
+
+  return g_str_equal (page, "wizard") ? gtk_stack_get_visible_child_name (self->steps) : page;
+}
+
+/* A fresh copy of the settings for a worker thread: the window may save new ones meanwhile. */
+static MrSettings *
+load_settings (GError **error)
+{
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+
+  if (!mr_settings_load (settings, error))
+    return NULL;
+  return g_steal_pointer (&settings);
+}
+
+/* ---- What the wizard has chosen ---------------------------------------------------------------- */
+
+typedef struct {
+  MrTemplate        *template_;
+  char              *recipients;
+  char              *address_column;
+  char              *attachment_column;
+  char              *folder;
+  GHashTable        *left_out;
+  MrMailshotOptions  options;
+  guint              row;
+  char              *to;
+  guint              count;
+} Choice;
+
+static void
+choice_free (Choice *choice)
+{
+  g_free (choice->recipients);
+  g_free (choice->address_column);
+  g_free (choice->attachment_column);
+  g_free (choice->folder);
+  g_clear_pointer (&choice->left_out, g_hash_table_unref);
+  g_free (choice->to);
+  g_free (choice);
+}
+
+static const char *
+selected_column (AdwComboRow *row,
+                 gboolean     first_is_none)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (row);
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (item == NULL || (first_is_none && selected == 0))
+    return NULL;
+  return gtk_string_object_get_string (item);
+}
+
+static MrTemplate *
+selected_template (MrMailshotsPage *self)
+{
+  guint selected = adw_combo_row_get_selected (self->template_row);
+
+  if (self->templates == NULL || selected >= self->templates->len)
+    return NULL;
+  return g_ptr_array_index (self->templates, selected);
+}
+
+/* Parses "YYYY-MM-DD HH:MM" (local time); 0 for empty, -1 when it is not a date. */
+static gint64
+parse_start (const char *text)
+{
+  g_autofree char *iso = g_strstrip (g_strdup (text));
+  g_autofree char *full = NULL;
+  g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr(GDateTime) when = NULL;
+
+  if (*iso == '\0')
+    return 0;
+  g_strdelimit (iso, " ", 'T');
+  full = strlen (iso) == 16 ? g_strconcat (iso, ":00", NULL) : g_strdup (iso);
+  when = g_date_time_new_from_iso8601 (full, local);
+  return when ? g_date_time_to_unix (when) : -1;
+}
+
+static Choice *
+current_choice (MrMailshotsPage *self)
+{
+  Choice *choice = g_new0 (Choice, 1);
+  MrMailshotOptions defaults = MR_MAILSHOT_OPTIONS_INIT;
+  GHashTableIter iter;
+  gpointer row;
+
+  choice->template_ = selected_template (self);
+  choice->recipients = g_strdup (self->recipients_path);
+  choice->address_column = g_strdup (selected_column (self->address_row, FALSE));
+  choice->attachment_column = g_strdup (selected_column (self->attachment_row, TRUE));
+  choice->folder = choice->attachment_column ? g_strdup (self->folder_path) : NULL;
+  choice->left_out = g_hash_table_new (NULL, NULL);
+  g_hash_table_iter_init (&iter, self->left_out);
+  while (g_hash_table_iter_next (&iter, &row, NULL))
+    g_hash_table_add (choice->left_out, row);
+
+  choice->options = defaults;
+  choice->options.app = choice->template_ ? choice->template_->app : NULL;
+  choice->options.proof.address_column = choice->address_column;
+  choice->options.proof.attachment_column = choice->attachment_column;
+  choice->options.proof.attachments_dir = choice->folder;
+  choice->options.proof.excluded_rows = choice->left_out;
+  choice->options.proof.send_duplicates = !gtk_switch_get_active (self->once_switch);
+  choice->options.proof.size_limit = mr_delivery_get_known_size_limit (self->settings, choice->options.app);
+  choice->options.per_minute = gtk_spin_button_get_value_as_int (self->per_minute_spin);
+  choice->options.per_day = gtk_spin_button_get_value_as_int (self->per_day_spin);
+  choice->options.connections = gtk_spin_button_get_value_as_int (self->connections_spin);
+  choice->options.start_at = MAX (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))), 0);
+  choice->row = gtk_spin_button_get_value_as_int (self->preview_row_spin);
+  choice->to = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->samples_to_row)));
+  choice->count = gtk_spin_button_get_value_as_int (self->samples_spin);
+  return choice;
+}
+
+/* A task of the wizard: runs in a thread with a Choice and reports to the page. */
+static GTask *
+wizard_task (MrMailshotsPage     *self,
+             gpointer             source_tag,
+             GAsyncReadyCallback  callback)
+{
+  GTask *task = g_task_new (self, self->cancellable, callback, NULL);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, current_choice (self), (GDestroyNotify) choice_free);
+  set_busy (self, TRUE);
+  return task;
+}
+
+/* ---- Step 1: template and recipients ---------------------------------------------------------- */
+
+static void
+update_step_controls (MrMailshotsPage *self)
+{
+  const char *step = gtk_stack_get_visible_child_name (self->steps);
+  GtkStackPage *page = gtk_stack_get_page (self->steps, gtk_stack_get_visible_child (self->steps));
+  guint index = 0;
+  g_autofree char *label = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+    if (g_str_equal (step, step_names[i]))
+      index = i;
+  label = g_strdup_printf (_("Step %u of %u: %s"), index + 1, (guint) G_N_ELEMENTS (step_names),
+                           gtk_stack_page_get_title (page));
+  gtk_label_set_text (self->step_label, label);
+  gtk_widget_set_visible (self->next_button, index + 1 < G_N_ELEMENTS (step_names));
+  gtk_button_set_label (GTK_BUTTON (self->back_button), index == 0 ? _("_Cancel") : _("_Back"));
+}
+
+static void
+show_step (MrMailshotsPage *self,
+           const char      *step)
+{
+  gtk_stack_set_visible_child_name (self->stack, "wizard");
+  gtk_stack_set_visible_child_name (self->steps, step);
+  update_step_controls (self);
+}
+
+static void
+on_attachment_column_changed (MrMailshotsPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->folder_row), selected_column (self->attachment_row, TRUE) != NULL);
+}
+
+static void
+columns_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) columns = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(GtkStringList) names = NULL;
+  g_autoptr(GtkStringList) attachment_names = NULL;
+  guint address = 0;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  if (columns == NULL)
+    {
+      adw_action_row_set_subtitle (self->recipients_row, error->message);
+      g_clear_pointer (&self->recipients_path, g_free);
+      return;
+    }
+  {
+    g_autofree char *name = g_path_get_basename (self->recipients_path);
+    adw_action_row_set_subtitle (self->recipients_row, name);
+  }
+  g_strfreev (self->columns);
+  self->columns = g_strdupv (columns);
+  names = gtk_string_list_new ((const char * const *) columns);
+  attachment_names = gtk_string_list_new (NULL);
+  gtk_string_list_append (attachment_names, _("None"));
+  for (guint i = 0; columns[i] != NULL; i++)
+    {
+      static const char * const guesses[] = { "email", "e-mail", "email address", "e-mail address", "mail", NULL };
+
+      gtk_string_list_append (attachment_names, columns[i]);
+      for (guint g = 0; guesses[g] != NULL; g++)
+        if (g_ascii_strcasecmp (columns[i], guesses[g]) == 0 && address == 0)
+          address = i + 1;
+    }
+  adw_combo_row_set_model (self->address_row, G_LIST_MODEL (names));
+  adw_combo_row_set_selected (self->address_row, address > 0 ? address - 1 : 0);
+  adw_combo_row_set_model (self->attachment_row, G_LIST_MODEL (attachment_names));
+  adw_combo_row_set_selected (self->attachment_row, 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), TRUE);
+}
+
+static void
+read_columns_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  GError *error = NULL;
+  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (task_data, &error);
+
+  if (reader == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_strdupv ((char **) mr_recipient_reader_get_columns (reader)),
+                           (GDestroyNotify) g_strfreev);
+}
+
+void
+mr_mailshots_page_set_recipients (MrMailshotsPage *self,
+                                  const char      *path)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, columns_read, NULL);
+
+  g_free (self->recipients_path);
+  self->recipients_path = g_strdup (path);
+  g_hash_table_remove_all (self->left_out);
+  g_task_set_source_tag (task, mr_mailshots_page_set_recipients);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  set_busy (self, TRUE);
+  g_task_run_in_thread (task, read_columns_thread);
+}
+
+void
+mr_mailshots_page_set_attachments_folder (MrMailshotsPage *self,
+                                          const char      *path)
+{
+  g_free (self->folder_path);
+  self->folder_path = g_strdup (path);
+  adw_action_row_set_subtitle (self->folder_row, path);
+}
+
+static void
+on_recipients_chosen (GtkNativeDialog *dialog,
+                      int              response,
+                      MrMailshotsPage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        mr_mailshots_page_set_recipients (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_choose_recipients (MrMailshotsPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose the Recipients"), GTK_WINDOW (root),
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Spreadsheets saved as CSV"));
+  gtk_file_filter_add_suffix (filter, "csv");
+  gtk_file_filter_add_suffix (filter, "txt");
+  gtk_file_filter_add_mime_type (filter, "text/csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_recipients_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+on_folder_chosen (GtkNativeDialog *dialog,
+                  int              response,
+                  MrMailshotsPage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        mr_mailshots_page_set_attachments_folder (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_choose_folder (MrMailshotsPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose the Attachments Folder"), GTK_WINDOW (root),
+                                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                                               _("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_folder_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+on_template_changed (MrMailshotsPage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  guint per_minute, per_day, connections;
+
+  /* The pace of the template's application profile, as the company set it. */
+  mr_mailshot_get_default_pace (self->settings, template_ ? template_->app : NULL, &per_minute, &per_day, &connections);
+  gtk_spin_button_set_value (self->per_minute_spin, per_minute);
+  gtk_spin_button_set_value (self->per_day_spin, per_day);
+  gtk_spin_button_set_value (self->connections_spin, connections);
+}
+
+void
+mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
+{
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+  g_autofree char *me = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
+
+  g_clear_pointer (&self->templates, g_ptr_array_unref);
+  self->templates = mr_template_list (NULL);
+  if (self->templates == NULL)
+    self->templates = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_template_free);
+  for (guint i = 0; i < self->templates->len; i++)
+    gtk_string_list_append (names, ((MrTemplate *) g_ptr_array_index (self->templates, i))->name);
+  adw_combo_row_set_model (self->template_row, G_LIST_MODEL (names));
+  on_template_changed (self);
+
+  g_clear_pointer (&self->recipients_path, g_free);
+  g_clear_pointer (&self->folder_path, g_free);
+  g_clear_pointer (&self->report, mr_proof_report_free);
+  g_hash_table_remove_all (self->left_out);
+  adw_action_row_set_subtitle (self->recipients_row, _("A CSV file saved from a spreadsheet, with a header row"));
+  adw_action_row_set_subtitle (self->folder_row, _("Files are taken from this folder only"));
+  adw_combo_row_set_model (self->address_row, NULL);
+  adw_combo_row_set_model (self->attachment_row, NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->folder_row), FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->start_row), "");
+  if (me == NULL || *me == '\0')
+    {
+      g_free (me);
+      me = mr_settings_dup_effective_string (self->settings, NULL, "sender.from_address");
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->samples_to_row), me);
+  show_step (self, "setup");
+}
+
+static void
+on_new_clicked (MrMailshotsPage *self)
+{
+  mr_mailshots_page_new_mailshot (self);
+}
+
+/* ---- Step 2: the proof-reader ----------------------------------------------------------------- */
+
+static guint
+count_sendable (MrMailshotsPage *self)
+{
+  return self->report ? self->report->sendable : 0;
+}
+
+static void
+on_leave_out_toggled (GtkCheckButton  *check,
+                      MrMailshotsPage *self)
+{
+  guint row = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (check), "row"));
+
+  mr_mailshots_page_set_row_left_out (self, row, gtk_check_button_get_active (check));
+}
+
+void
+mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
+                                    guint            row,
+                                    gboolean         left_out)
+{
+  gboolean was = g_hash_table_contains (self->left_out, GUINT_TO_POINTER (row));
+
+  if (was == left_out)
+    return;
+  if (left_out)
+    g_hash_table_add (self->left_out, GUINT_TO_POINTER (row));
+  else
+    g_hash_table_remove (self->left_out, GUINT_TO_POINTER (row));
+  /* The counts follow at once; the report itself is read again on Next. */
+  if (self->report != NULL)
+    self->report->sendable += left_out ? -1 : 1;
+}
+
+static void
+show_report (MrMailshotsPage *self)
+{
+  MrProofReport *report = self->report;
+  g_autofree char *summary = NULL;
+  GtkWidget *child;
+  guint shown = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->problems_list))) != NULL)
+    gtk_list_box_remove (self->problems_list, child);
+
+  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u row: %u to send, %u with errors (not sent), %u warnings",
+                                          "%u rows: %u to send, %u with errors (not sent), %u warnings", report->rows),
+                             report->rows, report->sendable, report->rows_with_errors, report->warnings);
+  gtk_label_set_text (self->check_summary, summary);
+  gtk_widget_set_visible (GTK_WIDGET (self->problems_list), report->problems->len > 0);
+
+  for (guint i = 0; i < report->problems->len && shown < MAX_PROBLEMS_SHOWN; i++, shown++)
+    {
+      MrProblem *problem = g_ptr_array_index (report->problems, i);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *icon = gtk_image_new_from_icon_name (problem->severity == MR_PROBLEM_ERROR ? "dialog-error-symbolic"
+                                                                                              : "dialog-warning-symbolic");
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), problem->message);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), problem->severity == MR_PROBLEM_ERROR
+                                                         ? _("Error: this row is not sent. Fix it in the spreadsheet and check again, or leave it out")
+                                                         : _("Warning: this row is sent"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      problem->severity == MR_PROBLEM_ERROR ? _("Error") : _("Warning"), -1);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+      /* A warned row the user may still leave out. */
+      if (problem->severity == MR_PROBLEM_WARNING && problem->row > 0 &&
+          (g_str_equal (problem->kind, "empty-variable") || g_str_equal (problem->kind, "duplicate") ||
+           g_str_equal (problem->kind, "excluded")))
+        {
+          GtkWidget *check = gtk_check_button_new_with_mnemonic (_("_Leave out"));
+
+          gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+          gtk_check_button_set_active (GTK_CHECK_BUTTON (check),
+                                       g_hash_table_contains (self->left_out, GUINT_TO_POINTER (problem->row)));
+          g_object_set_data (G_OBJECT (check), "row", GUINT_TO_POINTER (problem->row));
+          g_signal_connect (check, "toggled", G_CALLBACK (on_leave_out_toggled), self);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
+          if (g_str_equal (problem->kind, "duplicate") && !g_str_has_suffix (problem->message, "as you chose"))
+            gtk_widget_set_sensitive (check, FALSE);  /* sent once already: nothing to leave out */
+        }
+      gtk_list_box_append (self->problems_list, row);
+    }
+  if (report->problems->len > shown)
+    {
+      g_autofree char *more = g_strdup_printf (_("And %u more: the report of the job, exported as CSV, lists every row"),
+                                               report->problems->len - shown);
+      GtkWidget *row = adw_action_row_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), more);
+      gtk_list_box_append (self->problems_list, row);
+    }
+}
+
+static void
+proofread_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  Choice *choice = task_data;
+  GError *error = NULL;
+  MrProofReport *report = mr_proofread_full (choice->template_, choice->recipients, &choice->options.proof, NULL, NULL,
+                                             &error);
+
+  if (report == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);
+}
+
+static void
+proofread_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  MrProofReport *report = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  if (report == NULL)
+    {
+      notice (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->report, mr_proof_report_free);
+  self->report = report;
+  show_report (self);
+  show_step (self, "check");
+}
+
+static void
+check_recipients (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = wizard_task (self, check_recipients, proofread_done);
+
+  g_task_run_in_thread (task, proofread_thread);
+}
+
+/* ---- Step 3: preview and samples -------------------------------------------------------------- */
+
+static void
+preview_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Choice *choice = task_data;
+  GError *error = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+  MrMailshotPreview *preview = settings ? mr_mailshot_preview (settings, choice->template_, choice->recipients,
+                                                               &choice->options, choice->row, &error)
+                                        : NULL;
+
+  if (preview == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, preview, (GDestroyNotify) mr_mailshot_preview_free);
+}
+
+static void
+preview_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMailshotPreview) preview = g_task_propagate_pointer (G_TASK (result), &error);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->preview_text);
+  g_autofree char *text = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  if (preview == NULL)
+    {
+      adw_action_row_set_subtitle (self->preview_to_row, "");
+      adw_action_row_set_subtitle (self->preview_subject_row, "");
+      gtk_text_buffer_set_text (buffer, error->message, -1);
+      return;
+    }
+  adw_action_row_set_subtitle (self->preview_to_row, preview->address ? preview->address : "");
+  adw_action_row_set_subtitle (self->preview_subject_row, preview->subject ? preview->subject : "");
+  if (preview->problem != NULL)
+    text = g_strdup_printf (_("This row is not sent: %s\n\n%s"), preview->problem, preview->text ? preview->text : "");
+  else if (preview->html != NULL)
+    text = g_strdup_printf (_("%s\n\n(The mail has an HTML part too; this is its text part.)"),
+                            preview->text ? preview->text : "");
+  else
+    text = g_strdup (preview->text ? preview->text : "");
+  gtk_text_buffer_set_text (buffer, text, -1);
+}
+
+static void
+load_preview (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = wizard_task (self, load_preview, preview_done);
+
+  g_task_run_in_thread (task, preview_thread);
+}
+
+static void
+on_preview_row_changed (MrMailshotsPage *self)
+{
+  if (g_strcmp0 (mr_mailshots_page_get_step (self), "preview") == 0)
+    load_preview (self);
+}
+
+static void
+samples_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Choice *choice = task_data;
+  GError *error = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+  int sent = settings ? mr_mailshot_send_samples_sync (settings, choice->template_, choice->recipients, &choice->options,
+                                                       choice->to, choice->count, cancellable, &error)
+                      : -1;
+
+  if (sent < 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, sent);
+}
+
+static void
+samples_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  Choice *choice = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gssize sent = g_task_propagate_int (G_TASK (result), &error);
+  g_autofree char *message = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  gtk_widget_set_sensitive (self->samples_button, TRUE);
+  if (sent < 0)
+    message = g_strdup_printf (_("The samples were not sent: %s"), error->message);
+  else
+    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d sample sent to %s", "%d samples sent to %s", sent),
+                               (int) sent, choice->to);
+  notice (self, message);
+}
+
+static void
+on_send_samples (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = wizard_task (self, on_send_samples, samples_done);
+
+  gtk_widget_set_sensitive (self->samples_button, FALSE);
+  g_task_run_in_thread (task, samples_thread);
+}
+
+/* ---- Step 4: start ---------------------------------------------------------------------------- */
+
+static char *
+format_duration (gint64 seconds)
+{
+  if (seconds >= 2 * 24 * 3600)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u day", "%u days", (gulong) (seconds / 86400 + 1)),
+                            (guint) (seconds / 86400 + 1));
+  if (seconds >= 3600)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %u hour", "about %u hours", (gulong) ((seconds + 1800) / 3600)),
+                            (guint) ((seconds + 1800) / 3600));
+  if (seconds >= 60)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %u minute", "about %u minutes", (gulong) ((seconds + 30) / 60)),
+                            (guint) ((seconds + 30) / 60));
+  return g_strdup (_("less than a minute"));
+}
+
+static void
+show_start (MrMailshotsPage *self)
+{
+  guint sendable = count_sendable (self);
+  guint per_minute = gtk_spin_button_get_value_as_int (self->per_minute_spin);
+  guint per_day = gtk_spin_button_get_value_as_int (self->per_day_spin);
+  guint connections = gtk_spin_button_get_value_as_int (self->connections_spin);
+  gint64 start = parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row)));
+  g_autofree char *duration = format_duration (mr_mailshot_estimate_seconds (sendable, per_minute, per_day, connections));
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u mail, one per recipient: %s.",
+                                             "%u mails, one per recipient: %s.", sendable), sendable, duration);
+  if (per_day > 0 && sendable > per_day)
+    g_string_append_printf (text, " %s", _("More than a day’s limit: the job is spread over several days and goes on "
+                                           "while Mailroom is closed (a systemd timer is installed for it)."));
+  if (start > 0)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (start);
+      g_autofree char *formatted = g_date_time_format (when, "%x %H:%M");
+      g_string_append_printf (text, " ");
+      g_string_append_printf (text, _("It starts at %s."), formatted);
+    }
+  else
+    g_string_append_printf (text, " %s", _("Closing Mailroom stops it between two mails; it goes on when Mailroom opens again."));
+  adw_status_page_set_description (self->start_page, text->str);
+  gtk_widget_set_sensitive (self->start_button, sendable > 0);
+}
+
+static void
+create_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  Choice *choice = task_data;
+  GError *error = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+  g_autoptr(MrMailshotJournal) journal = settings ? mr_mailshot_journal_open (NULL, &error) : NULL;
+  g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  gint64 job = journal ? mr_mailshot_create (journal, settings, choice->template_, choice->recipients, &choice->options,
+                                             &report, &error)
+                       : 0;
+
+  if (job == 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Later, or over several days: the timer goes on with it while no window is open. */
+  status = mr_mailshot_get_status (journal, job, NULL);
+  if (choice->options.start_at > 0 || (status != NULL && status->per_day > 0 && report->sendable > status->per_day))
+    {
+      g_autoptr(GError) timer_error = NULL;
+
+      if (!mr_timer_install (&timer_error))
+        g_message ("%s", timer_error->message);
+    }
+  g_task_return_pointer (task, g_memdup2 (&job, sizeof job), g_free);
+}
+
+static void
+created (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *job = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  gtk_widget_set_sensitive (self->start_button, TRUE);
+  if (job == NULL)
+    {
+      notice (self, error->message);
+      return;
+    }
+  mr_mailshots_page_show_job (self, *job);
+  run_job (self, *job);
+}
+
+static void
+on_start_clicked (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = wizard_task (self, on_start_clicked, created);
+
+  gtk_widget_set_sensitive (self->start_button, FALSE);
+  g_task_run_in_thread (task, create_thread);
+}
+
+/* ---- Wizard navigation ------------------------------------------------------------------------ */
+
+void
+mr_mailshots_page_next (MrMailshotsPage *self)
+{
+  const char *step = gtk_stack_get_visible_child_name (self->steps);
+
+  if (self->busy > 0)
+    return;
+  if (g_str_equal (step, "setup"))
+    {
+      if (selected_template (self) == NULL)
+        notice (self, _("Choose a template first; templates are made in Compose (Save as Template)"));
+      else if (self->recipients_path == NULL || self->columns == NULL)
+        notice (self, _("Choose the recipients: a CSV file saved from a spreadsheet"));
+      else if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
+        notice (self, _("Choose the folder the attachments are in"));
+      else if (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))) < 0)
+        notice (self, _("Enter the start as YYYY-MM-DD HH:MM, for example 2026-12-01 08:00, or leave it empty"));
+      else
+        check_recipients (self);
+    }
+  else if (g_str_equal (step, "check"))
+    {
+      guint first = 2;
+
+      /* The first row that is sent, to preview. */
+      for (guint i = 0; self->report && i < self->report->problems->len; i++)
+        {
+          MrProblem *problem = g_ptr_array_index (self->report->problems, i);
+          if (problem->row == first && problem->severity == MR_PROBLEM_ERROR)
+            first++;
+        }
+      gtk_spin_button_set_range (self->preview_row_spin, 2, MAX (self->report ? self->report->rows + 1 : 2, 2));
+      show_step (self, "preview");
+      if (gtk_spin_button_get_value_as_int (self->preview_row_spin) != (int) first)
+        gtk_spin_button_set_value (self->preview_row_spin, first);
+      else
+        load_preview (self);
+    }
+  else if (g_str_equal (step, "preview"))
+    {
+      show_step (self, "start");
+      show_start (self);
+    }
+}
+
+static void
+on_next_clicked (MrMailshotsPage *self)
+{
+  mr_mailshots_page_next (self);
+}
+
+static void
+on_back_clicked (MrMailshotsPage *self)
+{
+  const char *step = gtk_stack_get_visible_child_name (self->steps);
+
+  for (guint i = 1; i < G_N_ELEMENTS (step_names); i++)
+    if (g_str_equal (step, step_names[i]))
+      {
+        show_step (self, step_names[i - 1]);
+        return;
+      }
+  gtk_stack_set_visible_child_name (self->stack, "jobs");
+  refresh (self);
+}
+
+/* ---- Running jobs ----------------------------------------------------------------------------- */
+
+static void
+run_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  gint64 job = *(gint64 *) task_data;
+  GError *error = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+  g_autoptr(MrMailshotJournal) journal = settings ? mr_mailshot_journal_open (NULL, &error) : NULL;
+
+  if (journal != NULL && mr_mailshot_run_sync (journal, settings, job, NULL, NULL, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+run_done (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(MrMailshotsPage) self = user_data;
+  gint64 job = *(gint64 *) g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  GApplication *application = g_object_get_data (G_OBJECT (result), "application");
+
+  if (application != NULL)
+    g_application_release (application);
+  if (self->running != NULL)
+    g_hash_table_remove (self->running, &job);
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && self->journal != NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY))
+    notice (self, error->message);
+  if (self->journal != NULL)
+    refresh (self);
+}
+
+static void
+run_job (MrMailshotsPage *self,
+         gint64           job)
+{
+  g_autoptr(GTask) task = NULL;
+  GCancellable *cancellable;
+  gint64 *key;
+
+  if (g_hash_table_contains (self->running, &job))
+    return;
+  cancellable = g_cancellable_new ();
+  key = g_memdup2 (&job, sizeof job);
+  g_hash_table_insert (self->running, key, cancellable);
+  task = g_task_new (NULL, cancellable, run_done, g_object_ref (self));
+  g_task_set_source_tag (task, run_job);
+  g_task_set_task_data (task, g_memdup2 (&job, sizeof job), g_free);
+  /* Closing the window stops the job between two mails; the app waits for that, briefly. */
+  if (g_application_get_default () != NULL)
+    {
+      g_application_hold (g_application_get_default ());
+      g_object_set_data_full (G_OBJECT (task), "application", g_object_ref (g_application_get_default ()), g_object_unref);
+    }
+  g_task_run_in_thread (task, run_thread);
+}
+
+/* Jobs whose time has come, when the window opens and every minute: cut off when it last closed,
+ * scheduled, or with retries due. Paused and finished jobs are left alone. */
+static void
+resume_due_jobs (MrMailshotsPage *self,
+                 GPtrArray       *jobs)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      MrMailshotStatus *status = g_ptr_array_index (jobs, i);
+      gboolean due = g_str_equal (status->state, "ready") ||
+                     (g_str_equal (status->state, "running") && !status->running) ||
+                     (g_str_equal (status->state, "scheduled") && status->not_before <= now);
+
+      if (due && (status->pending > 0 || status->failed_temporary > 0))
+        run_job (self, status->id);
+    }
+}
+
+/* ---- The job view and the list ---------------------------------------------------------------- */
+
+static const char *
+state_label (const MrMailshotStatus *status)
+{
+  if (g_str_equal (status->state, "running"))
+    return status->running ? _("Sending") : _("Interrupted: it goes on when Mailroom opens or the timer runs");
+  if (g_str_equal (status->state, "ready"))
+    return status->pending > 0 ? _("Waiting to go on") : _("Some recipients are to be tried again later");
+  if (g_str_equal (status->state, "scheduled"))
+    return _("Scheduled");
+  if (g_str_equal (status->state, "paused"))
+    return _("Paused");
+  if (g_str_equal (status->state, "cancelled"))
+    return _("Cancelled");
+  return _("Finished");
+}
+
+static const char *
+recipient_state_label (const char *state)
+{
+  static const struct { const char *state; const char *label; } labels[] = {
+    { "pending", N_("To send") },
+    { "sending", N_("Sending") },
+    { "accepted", N_("Accepted") },
+    { "queued-locally", N_("Queued on this computer") },
+    { "failed-temporary", N_("To try again") },
+    { "failed-permanent", N_("Failed") },
+    { "skipped", N_("Not sent") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_str_equal (state, labels[i].state))
+      return _(labels[i].label);
+  return state;
+}
+
+static char *
+counts_text (const MrMailshotStatus *status)
+{
+  return g_strdup_printf (_("%u accepted · %u to send · %u to try again · %u failed · %u not sent (see the list)"),
+                          status->accepted + status->queued_locally, status->pending, status->failed_temporary,
+                          status->failed_permanent, status->skipped);
+}
+
+static void
+update_job_view (MrMailshotsPage *self)
+{
+  MrMailshotStatus *status = self->status;
+  guint done = status->total - status->pending - status->failed_temporary;
+  g_autofree char *counts = counts_text (status);
+  g_autofree char *title = g_strdup_printf (_("%s, mailshot %" G_GINT64_FORMAT), status->template_name, status->id);
+  g_autoptr(GString) line = g_string_new (state_label (status));
+  gint64 now = g_get_monotonic_time ();
+  gboolean finished = g_str_equal (status->state, "done") || g_str_equal (status->state, "cancelled");
+  gboolean sending = g_str_equal (status->state, "running") && status->running;
+
+  gtk_label_set_text (self->job_title, title);
+  /* The rate over the last samples, and the time left at that rate. */
+  if (sending && self->rate_time > 0 && now > self->rate_time && done >= self->rate_done)
+    {
+      double current = (done - self->rate_done) * 60.0 * G_USEC_PER_SEC / (now - self->rate_time);
+      self->rate = self->rate > 0 ? 0.7 * self->rate + 0.3 * current : current;
+    }
+  else if (!sending)
+    self->rate = 0;
+  self->rate_time = now;
+  self->rate_done = done;
+  if (status->reason != NULL)
+    g_string_append_printf (line, ": %s", status->reason);
+  if (sending && self->rate >= 1)
+    {
+      g_autofree char *left = format_duration ((gint64) (status->pending / self->rate * 60));
+      g_string_append (line, " · ");
+      g_string_append_printf (line, _("%.0f a minute, %s left"), self->rate, left);
+    }
+  gtk_label_set_text (self->job_state, line->str);
+  gtk_progress_bar_set_fraction (self->job_progress, status->total ? (double) done / status->total : 1);
+  {
+    g_autofree char *fraction = g_strdup_printf (_("%u of %u"), done, status->total);
+    gtk_progress_bar_set_text (self->job_progress, fraction);
+  }
+  gtk_label_set_text (self->job_counts, counts);
+  gtk_widget_set_visible (self->pause_button, !finished && !g_str_equal (status->state, "paused"));
+  gtk_widget_set_visible (self->resume_button, g_str_equal (status->state, "paused") ||
+                                               (!finished && !status->running && !g_str_equal (status->state, "scheduled")));
+  gtk_widget_set_visible (self->cancel_button, !finished);
+}
+
+/* Only the items whose state changed are replaced: one contiguous splice, so that the list keeps
+ * its scroll position and the main loop does little. */
+static void
+update_rows (MrMailshotsPage *self)
+{
+  guint n = self->recipients->len;
+  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
+  guint first = G_MAXUINT, last = 0;
+  g_autoptr(GPtrArray) states = NULL;
+
+  for (guint i = 0; i < MIN (n, old); i++)
+    {
+      MrMailshotRecipient *recipient = g_ptr_array_index (self->recipients, i);
+      const char *shown = gtk_string_list_get_string (self->rows_model, i);
+      g_autofree char *now = g_strconcat (recipient->state, "\x1f", recipient->reply ? recipient->reply : "", NULL);
+
+      if (g_strcmp0 (shown, now) != 0)
+        {
+          first = MIN (first, i);
+          last = i;
+        }
+    }
+  if (n != old)
+    {
+      first = MIN (first, MIN (n, old));
+      last = MAX (n, old) - 1;
+    }
+  if (first == G_MAXUINT)
+    return;
+  states = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = first; i <= last && i < n; i++)
+    {
+      MrMailshotRecipient *recipient = g_ptr_array_index (self->recipients, i);
+      g_ptr_array_add (states, g_strconcat (recipient->state, "\x1f", recipient->reply ? recipient->reply : "", NULL));
+    }
+  g_ptr_array_add (states, NULL);
+  gtk_string_list_splice (self->rows_model, first, MIN (last + 1, old) - first, (const char * const *) states->pdata);
+}
+
+static void
+on_job_activated (MrMailshotsPage *self,
+                  GtkListBoxRow   *row)
+{
+  gint64 *job = g_object_get_data (G_OBJECT (row), "job");
+
+  mr_mailshots_page_show_job (self, *job);
+}
+
+static void
+update_jobs_list (MrMailshotsPage *self,
+                  GPtrArray       *jobs)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->jobs_list))) != NULL)
+    gtk_list_box_remove (self->jobs_list, child);
+  gtk_widget_set_visible (self->no_jobs_label, jobs->len == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->jobs_list), jobs->len > 0);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      MrMailshotStatus *status = g_ptr_array_index (jobs, i);
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *title = g_strdup_printf (_("%s, mailshot %" G_GINT64_FORMAT), status->template_name, status->id);
+      g_autofree char *counts = counts_text (status);
+      g_autofree char *subtitle = g_strdup_printf ("%s · %s", state_label (status), counts);
+      GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      g_object_set_data_full (G_OBJECT (row), "job", g_memdup2 (&status->id, sizeof status->id), g_free);
+      gtk_list_box_append (self->jobs_list, row);
+    }
+}
+
+typedef struct {
+  gint64     job;
+  gboolean   want_recipients;
+  GPtrArray *jobs;
+  MrMailshotStatus *status;
+  GPtrArray *recipients;
+} Refresh;
+
+static void
+refresh_free (Refresh *data)
+{
+  g_clear_pointer (&data->jobs, g_ptr_array_unref);
+  g_clear_pointer (&data->status, mr_mailshot_status_free);
+  g_clear_pointer (&data->recipients, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void
+refresh_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Refresh *data = task_data;
+  GError *error = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
+
+  if (journal == NULL || (data->jobs = mr_mailshot_list (journal, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->job != 0)
+    {
+      data->status = mr_mailshot_get_status (journal, data->job, NULL);
+      if (data->want_recipients)
+        data->recipients = mr_mailshot_get_recipients (journal, data->job, NULL);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+refreshed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  Refresh *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          self->refreshing = FALSE;
+          notice (self, error->message);
+        }
+      return;
+    }
+  self->refreshing = FALSE;
+  update_jobs_list (self, data->jobs);
+  if (data->job == self->job && data->status != NULL)
+    {
+      g_clear_pointer (&self->status, mr_mailshot_status_free);
+      self->status = g_steal_pointer (&data->status);
+      if (data->recipients != NULL)
+        {
+          g_clear_pointer (&self->recipients, g_ptr_array_unref);
+          self->recipients = g_steal_pointer (&data->recipients);
+          update_rows (self);
+        }
+      update_job_view (self);
+    }
+}
+
+static void
+refresh (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  Refresh *data;
+
+  if (self->refreshing)
+    return;
+  self->refreshing = TRUE;
+  data = g_new0 (Refresh, 1);
+  data->job = self->job;
+  data->want_recipients = g_str_equal (gtk_stack_get_visible_child_name (self->stack), "job");
+  task = g_task_new (self, self->cancellable, refreshed, NULL);
+  g_task_set_source_tag (task, refresh);
+  g_task_set_task_data (task, data, (GDestroyNotify) refresh_free);
+  g_task_run_in_thread (task, refresh_thread);
+}
+
+static gboolean
+on_refresh_timer (gpointer user_data)
+{
+  MrMailshotsPage *self = user_data;
+  const char *shown = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_str_equal (shown, "job") || (g_str_equal (shown, "jobs") && g_hash_table_size (self->running) > 0))
+    refresh (self);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+mr_mailshots_page_show_job (MrMailshotsPage *self,
+                            gint64           job)
+{
+  if (self->job != job)
+    {
+      g_clear_pointer (&self->status, mr_mailshot_status_free);
+      g_clear_pointer (&self->recipients, g_ptr_array_unref);
+      gtk_string_list_splice (self->rows_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->rows_model)), NULL);
+      self->rate = 0;
+      self->rate_time = 0;
+    }
+  self->job = job;
+  gtk_label_set_text (self->job_title, "");
+  gtk_stack_set_visible_child_name (self->stack, "job");
+  refresh (self);
+}
+
+static void
+on_show_jobs (MrMailshotsPage *self)
+{
+  gtk_stack_set_visible_child_name (self->stack, "jobs");
+  refresh (self);
+}
+
+static void
+set_job_state (MrMailshotsPage *self,
+               const char      *state)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_mailshot_set_state (self->journal, self->job, state, &error))
+    notice (self, error->message);
+  refresh (self);
+}
+
+static void
+on_pause_clicked (MrMailshotsPage *self)
+{
+  set_job_state (self, "paused");
+}
+
+static void
+on_resume_clicked (MrMailshotsPage *self)
+{
+  set_job_state (self, "ready");
+  run_job (self, self->job);
+}
+
+static void
+on_cancel_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    MrMailshotsPage  *self)
+{
+  if (g_str_equal (response, "cancel-job"))
+    set_job_state (self, "cancelled");
+}
+
+static void
+on_cancel_clicked (MrMailshotsPage *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _("Cancel This Mailshot?"),
+                                              _("Recipients not sent to yet will not get it. Those who did are listed "
+                                                "in its report."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "keep", _("_Keep Sending"),
+                                    "cancel-job", _("_Cancel Mailshot"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "cancel-job", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_cancel_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+export_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  gint64 job = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "job"));
+  GError *error = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
+
+  if (journal != NULL && mr_mailshot_export_csv (journal, job, task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+exported (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        notice (self, error->message);
+      return;
+    }
+  message = g_strdup_printf (_("Report saved as %s"), (const char *) g_task_get_task_data (G_TASK (result)));
+  notice (self, message);
+}
+
+void
+mr_mailshots_page_export_report (MrMailshotsPage *self,
+                                 const char      *path)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, exported, NULL);
+
+  g_task_set_source_tag (task, mr_mailshots_page_export_report);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_object_set_data (G_OBJECT (task), "job", GSIZE_TO_POINTER ((gsize) self->job));
+  g_task_run_in_thread (task, export_thread);
+}
+
+static void
+on_export_chosen (GtkNativeDialog *dialog,
+                  int              response,
+                  MrMailshotsPage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        mr_mailshots_page_export_report (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_export_clicked (MrMailshotsPage *self)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Export the Report"),
+                                                               GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  g_autofree char *name = g_strdup_printf ("mailshot-%" G_GINT64_FORMAT ".csv", self->job);
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_export_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ---- The recipients' columns ------------------------------------------------------------------ */
+
+enum { COLUMN_ROW, COLUMN_ADDRESS, COLUMN_STATE, COLUMN_REPLY };
+
+static void
+setup_cell (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           MrMailshotsPage          *self)
+{
+  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "column"));
+  guint position = gtk_list_item_get_position (item);
+  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
+  MrMailshotRecipient *recipient;
+  g_autofree char *number = NULL;
+
+  if (self->recipients == NULL || position >= self->recipients->len)
+    {
+      gtk_label_set_text (label, "");
+      return;
+    }
+  recipient = g_ptr_array_index (self->recipients, position);
+  switch (column)
+    {
+    case COLUMN_ROW:
+      number = g_strdup_printf ("%u", recipient->row);
+      gtk_label_set_text (label, number);
+      break;
+    case COLUMN_ADDRESS:
+      gtk_label_set_text (label, recipient->address ? recipient->address : "");
+      break;
+    case COLUMN_STATE:
+      gtk_label_set_text (label, recipient_state_label (recipient->state));
+      break;
+    default:
+      gtk_label_set_text (label, recipient->reply ? recipient->reply : "");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (label), recipient->reply);
+    }
+}
+
+static void
+add_column (MrMailshotsPage *self,
+            const char      *title,
+            guint            column,
+            gboolean         expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *view_column;
+
+  g_object_set_data (G_OBJECT (factory), "column", GUINT_TO_POINTER (column));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  view_column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_expand (view_column, expand);
+  gtk_column_view_column_set_resizable (view_column, TRUE);
+  gtk_column_view_append_column (self->recipients_view, view_column);
+  g_object_unref (view_column);
+}
+
+/* ---- GObject ---------------------------------------------------------------------------------- */
+
+static void
+jobs_listed (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  Refresh *data = g_task_get_task_data (G_TASK (result));
+
+  refreshed (source, result, user_data);
+  if (data->jobs != NULL && self->journal != NULL)
+    resume_due_jobs (self, data->jobs);
+}
+
+static gboolean
+on_due_timer (gpointer user_data)
+{
+  MrMailshotsPage *self = user_data;
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, jobs_listed, NULL);
+
+  g_task_set_source_tag (task, on_due_timer);
+  g_task_set_task_data (task, g_new0 (Refresh, 1), (GDestroyNotify) refresh_free);
+  g_task_run_in_thread (task, refresh_thread);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+mr_mailshots_page_dispose (GObject *object)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (object);
+  GHashTableIter iter;
+  gpointer cancellable;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  /* Jobs stop between two mails and are left to go on next time. */
+  if (self->running != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->running);
+      while (g_hash_table_iter_next (&iter, NULL, &cancellable))
+        g_cancellable_cancel (cancellable);
+      g_clear_pointer (&self->running, g_hash_table_unref);
+    }
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_handle_id (&self->due_source, g_source_remove);
+  g_clear_pointer (&self->journal, mr_mailshot_journal_free);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->templates, g_ptr_array_unref);
+  g_clear_pointer (&self->recipients_path, g_free);
+  g_clear_pointer (&self->folder_path, g_free);
+  g_clear_pointer (&self->columns, g_strfreev);
+  g_clear_pointer (&self->left_out, g_hash_table_unref);
+  g_clear_pointer (&self->report, mr_proof_report_free);
+  g_clear_pointer (&self->status, mr_mailshot_status_free);
+  g_clear_pointer (&self->recipients, g_ptr_array_unref);
+  g_clear_object (&self->rows_model);
+  /* The bin's child is a template child too: the bin lets go of it first, or both would unparent it. */
+  adw_bin_set_child (ADW_BIN (self), NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_MAILSHOTS_PAGE);
+
+  G_OBJECT_CLASS (mr_mailshots_page_parent_class)->dispose (object);
+}
+
+static void
+mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_mailshots_page_dispose;
+
+  signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-mailshots-page.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, MrMailshotsPage, name)
+  BIND (stack);
+  BIND (no_jobs_label);
+  BIND (new_button);
+  BIND (jobs_list);
+  BIND (steps);
+  BIND (template_row);
+  BIND (recipients_row);
+  BIND (address_row);
+  BIND (attachment_row);
+  BIND (folder_row);
+  BIND (once_switch);
+  BIND (per_minute_spin);
+  BIND (per_day_spin);
+  BIND (connections_spin);
+  BIND (start_row);
+  BIND (check_group);
+  BIND (check_summary);
+  BIND (problems_list);
+  BIND (preview_row_spin);
+  BIND (preview_to_row);
+  BIND (preview_subject_row);
+  BIND (preview_text);
+  BIND (samples_to_row);
+  BIND (samples_spin);
+  BIND (samples_button);
+  BIND (start_page);
+  BIND (start_button);
+  BIND (back_button);
+  BIND (next_button);
+  BIND (step_label);
+  BIND (busy_spinner);
+  BIND (job_title);
+  BIND (job_state);
+  BIND (job_progress);
+  BIND (job_counts);
+  BIND (recipients_view);
+  BIND (pause_button);
+  BIND (resume_button);
+  BIND (cancel_button);
+  BIND (export_button);
+#undef BIND
+  gtk_widget_class_bind_template_callback (widget_class, on_new_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_job_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_choose_recipients);
+  gtk_widget_class_bind_template_callback (widget_class, on_choose_folder);
+  gtk_widget_class_bind_template_callback (widget_class, on_preview_row_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_send_samples);
+  gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_next_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_show_jobs);
+  gtk_widget_class_bind_template_callback (widget_class, on_pause_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_resume_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);
+}
+
+static void
+mr_mailshots_page_init (MrMailshotsPage *self)
+{
+  GtkWidget *check_again = gtk_button_new_with_mnemonic (_("Check _Again"));
+  g_autoptr(GtkNoSelection) selection = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->left_out = g_hash_table_new (NULL, NULL);
+  self->rows_model = gtk_string_list_new (NULL);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows_model)));
+  gtk_column_view_set_model (self->recipients_view, GTK_SELECTION_MODEL (selection));
+  add_column (self, _("Row"), COLUMN_ROW, FALSE);
+  add_column (self, _("Address"), COLUMN_ADDRESS, TRUE);
+  add_column (self, _("State"), COLUMN_STATE, FALSE);
+  add_column (self, _("Server’s reply, or why not sent"), COLUMN_REPLY, TRUE);
+
+  gtk_widget_set_valign (check_again, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (check_again, "clicked", G_CALLBACK (check_recipients), self);
+  adw_preferences_group_set_header_suffix (self->check_group, check_again);
+  g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_changed), self);
+  g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
+  update_step_controls (self);
+}
+
+MrMailshotsPage *
+mr_mailshots_page_new (MrSettings *settings)
+{
+  MrMailshotsPage *self = g_object_new (MR_TYPE_MAILSHOTS_PAGE, NULL);
+  g_autoptr(GError) error = NULL;
+
+  self->settings = g_object_ref (settings);
+  self->journal = mr_mailshot_journal_open (NULL, &error);
+  if (self->journal == NULL)
+    g_warning ("%s", error->message);
+  gtk_stack_set_visible_child_name (self->stack, "jobs");
+  /* Jobs cut off when the window last closed, and those due, go on now; then every minute. */
+  on_due_timer (self);
+  self->due_source = g_timeout_add_seconds (60, on_due_timer, self);
+  self->refresh_source = g_timeout_add (1000, on_refresh_timer, self);
+  return self;
+}

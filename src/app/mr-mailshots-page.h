@@ -1,0 +1,47 @@
+/* mr-mailshots-page.h: the Mailshots page: a wizard that checks a list before it is sent, and each
+ * job's progress, recipients and report
+ *
+ * The page is a view over mr-mailshot.h: it creates jobs, runs them in a worker thread (one per
+ * job, with its own journal connection) and watches the journal, so that it shows a job sent by
+ * mailroom-cli or the timer just as well. Closing the window stops a job between two mails; it goes
+ * on when the window opens again (or with the systemd timer).
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-mailshot.h"
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_MAILSHOTS_PAGE (mr_mailshots_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrMailshotsPage, mr_mailshots_page, MR, MAILSHOTS_PAGE, AdwBin)
+
+MrMailshotsPage     *mr_mailshots_page_new              (MrSettings      *settings);
+
+/* The wizard, step by step, as the buttons and file choosers drive it (and tests). */
+void                 mr_mailshots_page_new_mailshot     (MrMailshotsPage *self);
+void                 mr_mailshots_page_set_recipients   (MrMailshotsPage *self,
+                                                         const char      *path);
+void                 mr_mailshots_page_set_attachments_folder (MrMailshotsPage *self,
+                                                         const char      *path);
+void                 mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
+                                                         guint            row,
+                                                         gboolean         left_out);
+void                 mr_mailshots_page_next             (MrMailshotsPage *self);
+/* "setup", "check", "preview", "start" in the wizard; "jobs" or "job" otherwise. */
+const char          *mr_mailshots_page_get_step         (MrMailshotsPage *self);
+gboolean             mr_mailshots_page_get_busy         (MrMailshotsPage *self);
+const MrProofReport *mr_mailshots_page_get_report       (MrMailshotsPage *self);
+/* The job the job view shows, 0 for none; its last status read, or NULL. */
+gint64               mr_mailshots_page_get_job          (MrMailshotsPage *self);
+const MrMailshotStatus *mr_mailshots_page_get_status    (MrMailshotsPage *self);
+guint                mr_mailshots_page_get_n_recipients_shown (MrMailshotsPage *self);
+void                 mr_mailshots_page_export_report    (MrMailshotsPage *self,
+                                                         const char      *path);
+void                 mr_mailshots_page_show_job         (MrMailshotsPage *self,
+                                                         gint64           job);
+
+G_END_DECLS
