@@ -1096,7 +1096,8 @@ update_job_view (MrMailshotsPage *self)
   MrMailshotStatus *status = self->status;
   guint done = status->total - status->pending - status->failed_temporary;
   g_autofree char *counts = counts_text (status);
-  g_autofree char *title = g_strdup_printf (_("%s, mailshot %" G_GINT64_FORMAT), status->template_name, status->id);
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, status->id);
+  g_autofree char *title = g_strdup_printf (_("%s, mailshot %s"), status->template_name, number);
   g_autoptr(GString) line = g_string_new (state_label (status));
   gint64 now = g_get_monotonic_time ();
   gboolean finished = g_str_equal (status->state, "done") || g_str_equal (status->state, "cancelled");
@@ -1196,7 +1197,8 @@ update_jobs_list (MrMailshotsPage *self,
     {
       MrMailshotStatus *status = g_ptr_array_index (jobs, i);
       GtkWidget *row = adw_action_row_new ();
-      g_autofree char *title = g_strdup_printf (_("%s, mailshot %" G_GINT64_FORMAT), status->template_name, status->id);
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, status->id);
+      g_autofree char *title = g_strdup_printf (_("%s, mailshot %s"), status->template_name, number);
       g_autofree char *counts = counts_text (status);
       g_autofree char *subtitle = g_strdup_printf ("%s · %s", state_label (status), counts);
       GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
