@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "mr-error.h"
@@ -669,6 +671,85 @@ wait_long_for (Condition   condition,
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
     }
+}
+
+/* `make bench` only (MAILROOM_BENCH_STALL_ROWS set): the longest main-loop stall while the window
+ * shows a job of that many mails being sent. */
+typedef struct {
+  gint64 last;
+  gint64 longest;
+} Stall;
+
+static gboolean
+on_stall_tick (gpointer data)
+{
+  Stall *stall = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (stall->last > 0)
+    stall->longest = MAX (stall->longest, now - stall->last);
+  stall->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_mailshot_stall (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  guint rows = atoi (g_getenv ("MAILROOM_BENCH_STALL_ROWS"));
+  g_autoptr(GString) csv = g_string_new ("email,name,city\n");
+  g_autoptr(MrSettings) settings = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  MrMailshotsPage *page;
+  MrWindow *window;
+  Stall stall = { 0, 0 };
+  guint tick;
+  gint64 job, started;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"Hello {{name}}\","
+                                     " \"html\": \"<p>Dear {{name}}, see you in {{city}}.</p>\"}");
+  mr_test_write_file (dirs->company_path, company);
+  for (guint i = 0; i < rows; i++)
+    g_string_append_printf (csv, "p%u@example.org,P%u,Bern\n", i, i);
+  mr_test_write_file (list, csv->str);
+  settings = mr_settings_new (NULL, NULL);
+  g_assert_true (mr_settings_load (settings, NULL));
+  template_ = mr_template_load (template_path, &error);
+  journal = mr_mailshot_journal_open (NULL, &error);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The window picks the job up when it opens, and shows it while it is sent. */
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  mr_mailshots_page_show_job (page, job);
+  started = g_get_monotonic_time ();
+  tick = g_timeout_add (5, on_stall_tick, &stall);
+  while (mr_mailshots_page_get_n_recipients_shown (page) < rows)
+    g_main_context_iteration (NULL, TRUE);
+  printf ("STALL first list of %u rows shown after %.1f s, longest stall until then %.1f ms\n", rows,
+          (g_get_monotonic_time () - started) / 1e6, stall.longest / 1000.0 - 5);
+  stall.longest = 0;
+  while (mr_mailshots_page_get_status (page) == NULL || !g_str_equal (mr_mailshots_page_get_status (page)->state, "done"))
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (g_get_monotonic_time () - started > 600 * G_USEC_PER_SEC)
+        g_error ("The job did not finish");
+    }
+  g_source_remove (tick);
+  printf ("STALL rows=%u seconds=%.1f longest_stall_ms=%.1f\n", rows,
+          (g_get_monotonic_time () - started) / 1e6, stall.longest / 1000.0 - 5);
+  close_window (window);
 }
 
 /* As a new user would: a list saved from a spreadsheet with a few bad rows, checked, one row left
@@ -1634,6 +1715,8 @@ main (int    argc,
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
+  if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
+    ADD ("/gui/mailshot-stall", test_mailshot_stall);
   ADD ("/gui/company/lists", test_company_lists);
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);
