@@ -398,20 +398,37 @@ mr_mailshots_page_set_attachments_folder (MrMailshotsPage *self,
   adw_action_row_set_subtitle (self->folder_row, path);
 }
 
+/* The file choosers: one response handler, which hands the chosen path to the page. */
+typedef void (*PathChosenFunc) (MrMailshotsPage *self,
+                                const char      *path);
+
 static void
-on_recipients_chosen (GtkNativeDialog *dialog,
-                      int              response,
-                      MrMailshotsPage *self)
+on_path_chosen (GtkNativeDialog *dialog,
+                int              response,
+                MrMailshotsPage *self)
 {
+  PathChosenFunc chosen = (PathChosenFunc) g_object_get_data (G_OBJECT (dialog), "chosen");
+
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
 
       if (path != NULL)
-        mr_mailshots_page_set_recipients (self, path);
+        chosen (self, path);
     }
   g_object_unref (dialog);
+}
+
+static void
+choose_path (MrMailshotsPage       *self,
+             GtkFileChooserNative  *chooser,
+             PathChosenFunc         chosen)
+{
+  g_object_set_data (G_OBJECT (chooser), "chosen", (gpointer) chosen);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_path_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
@@ -427,25 +444,7 @@ on_choose_recipients (MrMailshotsPage *self)
   gtk_file_filter_add_suffix (filter, "txt");
   gtk_file_filter_add_mime_type (filter, "text/csv");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_recipients_chosen), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
-}
-
-static void
-on_folder_chosen (GtkNativeDialog *dialog,
-                  int              response,
-                  MrMailshotsPage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-
-      if (path != NULL)
-        mr_mailshots_page_set_attachments_folder (self, path);
-    }
-  g_object_unref (dialog);
+  choose_path (self, chooser, mr_mailshots_page_set_recipients);
 }
 
 static void
@@ -456,9 +455,7 @@ on_choose_folder (MrMailshotsPage *self)
                                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
                                                                _("_Cancel"));
 
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_folder_chosen), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  choose_path (self, chooser, mr_mailshots_page_set_attachments_folder);
 }
 
 static void
@@ -1439,22 +1436,6 @@ mr_mailshots_page_export_report (MrMailshotsPage *self,
 }
 
 static void
-on_export_chosen (GtkNativeDialog *dialog,
-                  int              response,
-                  MrMailshotsPage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-
-      if (path != NULL)
-        mr_mailshots_page_export_report (self, path);
-    }
-  g_object_unref (dialog);
-}
-
-static void
 on_export_clicked (MrMailshotsPage *self)
 {
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Export the Report"),
@@ -1463,9 +1444,7 @@ on_export_clicked (MrMailshotsPage *self)
   g_autofree char *name = g_strdup_printf ("mailshot-%" G_GINT64_FORMAT ".csv", self->job);
 
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_export_chosen), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  choose_path (self, chooser, mr_mailshots_page_export_report);
 }
 
 /* ---- The recipients' columns ------------------------------------------------------------------ */

@@ -879,6 +879,37 @@ list_unsubscribe (const JobConfig *config,
   return g_string_free (g_steal_pointer (&value), FALSE);
 }
 
+/* What a mailshot adds to a row's mail: its own attachment, found again inside the folder, and its
+ * unsubscribe headers. Errors: those of mr_proof_resolve_attachment(). */
+static gboolean
+add_row_extras (const JobConfig  *config,
+                const Todo       *todo,
+                JsonNode         *data,
+                MrOutgoing       *outgoing,
+                GError          **error)
+{
+  if (config->attachment_column != NULL)
+    {
+      JsonObject *row = json_node_get_object (data);
+      const char *name = json_object_get_string_member_with_default (row, config->attachment_column, "");
+
+      if (*name != '\0')
+        {
+          g_autofree char *path = mr_proof_resolve_attachment (config->attachments_dir, name, error);
+
+          if (path == NULL)
+            return FALSE;
+          mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
+        }
+    }
+  if (todo->token != NULL && (config->unsubscribe_url != NULL || config->unsubscribe_mailto != NULL))
+    {
+      outgoing->list_unsubscribe = list_unsubscribe (config, todo->token);
+      outgoing->list_unsubscribe_post = config->unsubscribe_url != NULL;
+    }
+  return TRUE;
+}
+
 static GBytes *
 build_message (MrTemplate       *template_,
                MrDelivery       *delivery,
@@ -906,25 +937,8 @@ build_message (MrTemplate       *template_,
   if (!config->copy_each)
     g_ptr_array_set_size (outgoing->copy_to, 0);
   outgoing->message_id = g_strdup (todo->message_id);
-  if (config->attachment_column != NULL)
-    {
-      JsonObject *row = json_node_get_object (data);
-      const char *name = json_object_get_string_member_with_default (row, config->attachment_column, "");
-
-      if (*name != '\0')
-        {
-          g_autofree char *path = mr_proof_resolve_attachment (config->attachments_dir, name, error);
-
-          if (path == NULL)
-            return NULL;
-          mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
-        }
-    }
-  if (todo->token != NULL && (config->unsubscribe_url != NULL || config->unsubscribe_mailto != NULL))
-    {
-      outgoing->list_unsubscribe = list_unsubscribe (config, todo->token);
-      outgoing->list_unsubscribe_post = config->unsubscribe_url != NULL;
-    }
+  if (!add_row_extras (config, todo, data, outgoing, error))
+    return NULL;
   *envelope = mr_outgoing_get_envelope (outgoing);
   message = mr_outgoing_build (outgoing, NULL, error);
   if (message != NULL && rendered_out != NULL)
@@ -1684,23 +1698,8 @@ send_sample (Visit      *visit,
                              outgoing->subject ? outgoing->subject : "");
   g_free (outgoing->subject);
   outgoing->subject = g_steal_pointer (&subject);
-  if (visit->config.attachment_column != NULL)
-    {
-      JsonObject *row = json_node_get_object (data);
-      const char *name = json_object_get_string_member_with_default (row, visit->config.attachment_column, "");
-      g_autofree char *path = *name ? mr_proof_resolve_attachment (visit->config.attachments_dir, name, &samples->error)
-                                    : NULL;
-
-      if (*name && path == NULL)
-        return FALSE;
-      if (path != NULL)
-        mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
-    }
-  if (visit->config.unsubscribe_url != NULL || visit->config.unsubscribe_mailto != NULL)
-    {
-      outgoing->list_unsubscribe = list_unsubscribe (&visit->config, todo->token);
-      outgoing->list_unsubscribe_post = visit->config.unsubscribe_url != NULL;
-    }
+  if (!add_row_extras (&visit->config, todo, data, outgoing, &samples->error))
+    return FALSE;
   to_self = mr_outgoing_get_envelope (outgoing);
   message = mr_outgoing_build (outgoing, NULL, &samples->error);
   if (message == NULL)
