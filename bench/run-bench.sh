@@ -114,8 +114,10 @@ done
 echo
 /usr/bin/python3 "$top/bench/mailshot-crash.py" "$top/$build/src/cli/mailroom-cli" "$top/tests/servers/smtp-server.py" "$work"
 
-# Responsiveness: the window shows a job of 10,000 mails while it is sent; the longest gap between
-# two ticks of a 5 ms timer on the main loop, less the 5 ms.
+# Responsiveness: the window shows a job of 10,000 mails while it is sent. longest_stall: the longest
+# gap between two ticks of a 5 ms timer, less the 5 ms (it includes the thread waiting for a CPU
+# while the sender and the test server share this machine's cores); longest_dispatch: the longest
+# time the main loop spent working between two polls.
 echo
 echo "GUI main loop while the window shows a 10,000-mail job (goal: longest stall under 50 ms)"
 "$top/tests/isolated.sh" env MAILROOM_BENCH_STALL_ROWS=10000 meson test -C "$top/$build" gui \

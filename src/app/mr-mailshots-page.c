@@ -33,7 +33,8 @@ struct _MrMailshotsPage
   gint64             job;
   MrMailshotStatus  *status;
   GPtrArray         *recipients;     /* MrMailshotRecipient of the job shown */
-  GtkStringList     *rows_model;     /* one item a recipient: its state, to notice changes */
+  GtkStringList     *rows_model;     /* one (empty) item a recipient, by position */
+  GHashTable        *bound_cells;    /* GtkListItem on screen */
   gint64             rate_time;      /* the last progress sample: when, and how many were done */
   guint              rate_done;
   double             rate;           /* mails a minute, smoothed */
@@ -1132,43 +1133,32 @@ update_job_view (MrMailshotsPage *self)
   gtk_widget_set_visible (self->cancel_button, !finished);
 }
 
-/* Only the items whose state changed are replaced: one contiguous splice, so that the list keeps
- * its scroll position and the main loop does little. */
+static void fill_cell (MrMailshotsPage *self, GtkListItem *item);
+
+/* The list's items stand for rows by position and never change while a job is shown: the cells on
+ * screen (a few dozen) are filled again from the new data. Replacing changed items instead made
+ * the column view redo work for the whole list, which stalled the window on long jobs. */
 static void
 update_rows (MrMailshotsPage *self)
 {
   guint n = self->recipients->len;
   guint old = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
-  guint first = G_MAXUINT, last = 0;
-  g_autoptr(GPtrArray) states = NULL;
+  GHashTableIter iter;
+  gpointer item;
 
-  for (guint i = 0; i < MIN (n, old); i++)
-    {
-      MrMailshotRecipient *recipient = g_ptr_array_index (self->recipients, i);
-      const char *shown = gtk_string_list_get_string (self->rows_model, i);
-      g_autofree char *now = g_strconcat (recipient->state, "\x1f", recipient->reply ? recipient->reply : "", NULL);
-
-      if (g_strcmp0 (shown, now) != 0)
-        {
-          first = MIN (first, i);
-          last = i;
-        }
-    }
   if (n != old)
     {
-      first = MIN (first, MIN (n, old));
-      last = MAX (n, old) - 1;
+      g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (keys, (gpointer) "");
+      g_ptr_array_add (keys, NULL);
+      gtk_string_list_splice (self->rows_model, 0, old, (const char * const *) keys->pdata);
+      return;
     }
-  if (first == G_MAXUINT)
-    return;
-  states = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = first; i <= last && i < n; i++)
-    {
-      MrMailshotRecipient *recipient = g_ptr_array_index (self->recipients, i);
-      g_ptr_array_add (states, g_strconcat (recipient->state, "\x1f", recipient->reply ? recipient->reply : "", NULL));
-    }
-  g_ptr_array_add (states, NULL);
-  gtk_string_list_splice (self->rows_model, first, MIN (last + 1, old) - first, (const char * const *) states->pdata);
+  g_hash_table_iter_init (&iter, self->bound_cells);
+  while (g_hash_table_iter_next (&iter, &item, NULL))
+    fill_cell (self, item);
 }
 
 static void
@@ -1463,12 +1453,20 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (item, label);
 }
 
+/* Only a changed text is set: setting a label, even to the same text, makes GTK measure it again. */
 static void
-bind_cell (GtkSignalListItemFactory *factory,
-           GtkListItem              *item,
-           MrMailshotsPage          *self)
+set_cell_text (GtkLabel   *label,
+               const char *text)
 {
-  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "column"));
+  if (g_strcmp0 (gtk_label_get_text (label), text ? text : "") != 0)
+    gtk_label_set_text (label, text ? text : "");
+}
+
+static void
+fill_cell (MrMailshotsPage *self,
+           GtkListItem     *item)
+{
+  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "column"));
   guint position = gtk_list_item_get_position (item);
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
   MrMailshotRecipient *recipient;
@@ -1476,7 +1474,7 @@ bind_cell (GtkSignalListItemFactory *factory,
 
   if (self->recipients == NULL || position >= self->recipients->len)
     {
-      gtk_label_set_text (label, "");
+      set_cell_text (label, "");
       return;
     }
   recipient = g_ptr_array_index (self->recipients, position);
@@ -1484,18 +1482,40 @@ bind_cell (GtkSignalListItemFactory *factory,
     {
     case COLUMN_ROW:
       number = g_strdup_printf ("%u", recipient->row);
-      gtk_label_set_text (label, number);
+      set_cell_text (label, number);
       break;
     case COLUMN_ADDRESS:
-      gtk_label_set_text (label, recipient->address ? recipient->address : "");
+      set_cell_text (label, recipient->address);
       break;
     case COLUMN_STATE:
-      gtk_label_set_text (label, recipient_state_label (recipient->state));
+      set_cell_text (label, recipient_state_label (recipient->state));
       break;
     default:
-      gtk_label_set_text (label, recipient->reply ? recipient->reply : "");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (label), recipient->reply);
+      if (g_strcmp0 (gtk_label_get_text (label), recipient->reply ? recipient->reply : "") != 0)
+        {
+          gtk_label_set_text (label, recipient->reply ? recipient->reply : "");
+          gtk_widget_set_tooltip_text (GTK_WIDGET (label), recipient->reply);
+        }
     }
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           MrMailshotsPage          *self)
+{
+  g_object_set_data (G_OBJECT (item), "column", g_object_get_data (G_OBJECT (factory), "column"));
+  g_hash_table_add (self->bound_cells, item);
+  fill_cell (self, item);
+}
+
+static void
+unbind_cell (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             MrMailshotsPage          *self)
+{
+  if (self->bound_cells != NULL)
+    g_hash_table_remove (self->bound_cells, item);
 }
 
 static void
@@ -1510,6 +1530,7 @@ add_column (MrMailshotsPage *self,
   g_object_set_data (G_OBJECT (factory), "column", GUINT_TO_POINTER (column));
   g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell), self);
   view_column = gtk_column_view_column_new (title, factory);
   gtk_column_view_column_set_expand (view_column, expand);
   gtk_column_view_column_set_resizable (view_column, TRUE);
@@ -1574,6 +1595,7 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_pointer (&self->status, mr_mailshot_status_free);
   g_clear_pointer (&self->recipients, g_ptr_array_unref);
   g_clear_object (&self->rows_model);
+  g_clear_pointer (&self->bound_cells, g_hash_table_unref);
   /* The bin's child is a template child too: the bin lets go of it first, or both would unparent it. */
   adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_MAILSHOTS_PAGE);
@@ -1662,6 +1684,7 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->left_out = g_hash_table_new (NULL, NULL);
   self->rows_model = gtk_string_list_new (NULL);
+  self->bound_cells = g_hash_table_new (NULL, NULL);
   selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows_model)));
   gtk_column_view_set_model (self->recipients_view, GTK_SELECTION_MODEL (selection));
   add_column (self, _("Row"), COLUMN_ROW, FALSE);
