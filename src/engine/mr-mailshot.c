@@ -820,44 +820,6 @@ todo_clear (Todo *todo)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Todo, todo_clear)
 
-/* The next recipient to send to, in row order; then those to try again whose time has come. */
-static gboolean
-next_todo (MrMailshotJournal  *self,
-           gint64              job,
-           Todo               *todo,
-           GError            **error)
-{
-  /* One index seek each (recipients_todo), not a sort of the whole list per mail. */
-  static const char * const queries[] = {
-    "SELECT row, address, data, message_id, token FROM recipients WHERE job = ?1 AND state = 'pending' "
-    "ORDER BY row LIMIT 1",
-    "SELECT row, address, data, message_id, token FROM recipients WHERE job = ?1 AND state = 'failed-temporary' "
-    "AND next_attempt <= ?2 ORDER BY row LIMIT 1",
-  };
-  gboolean found = FALSE;
-
-  for (guint q = 0; q < G_N_ELEMENTS (queries) && !found; q++)
-    {
-      sqlite3_stmt *statement = prepare (self, queries[q], error);
-
-      if (statement == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (statement, 1, job);
-      sqlite3_bind_int64 (statement, 2, g_get_real_time () / G_USEC_PER_SEC);
-      if (sqlite3_step (statement) == SQLITE_ROW)
-        {
-          todo->row = sqlite3_column_int (statement, 0);
-          todo->address = column_text (statement, 1);
-          todo->data = column_text (statement, 2);
-          todo->message_id = column_text (statement, 3);
-          todo->token = column_text (statement, 4);
-          found = TRUE;
-        }
-      sqlite3_finalize (statement);
-    }
-  return found;
-}
-
 /* "<https://…?token=T>, <mailto:…?subject=unsubscribe%20T>" (RFC 2369), the URL first. */
 static char *
 list_unsubscribe (const JobConfig *config,
@@ -969,6 +931,14 @@ typedef struct {
   char                   *copy_to;
 
   GMutex                  lock;
+  GCond                   committed;        /* a batch of claims was committed */
+  GPtrArray              *claims;           /* Claim, waiting for the next commit */
+  gboolean                committing;       /* a worker commits a batch now */
+  GMutex                  db_lock;          /* one transaction at a time on the journal; taken after @lock, never before */
+  sqlite3_stmt           *outcome_statement;
+  sqlite3_stmt           *claim_statement;
+  sqlite3_stmt           *pending_statement;
+  sqlite3_stmt           *retry_statement;
   gint64                  interval;         /* µs between two mails */
   gint64                  next_send;        /* monotonic µs */
   guint                   done, total;
@@ -990,6 +960,29 @@ stop_run (Run    *run,
     g_error_free (error);
 }
 
+/* With @db_lock held. */
+static gboolean
+write_outcome_locked (Run     *run,
+                      Outcome *outcome,
+                      GError **error)
+{
+  sqlite3_stmt *statement = run->outcome_statement;
+  gboolean ok;
+
+  if (!outcome->set)
+    return TRUE;
+  sqlite3_reset (statement);
+  bind_text (statement, 1, outcome->state);
+  bind_text (statement, 2, outcome->reply);
+  sqlite3_bind_int64 (statement, 3, outcome->next_attempt);
+  sqlite3_bind_int64 (statement, 4, run->job);
+  sqlite3_bind_int64 (statement, 5, outcome->row);
+  ok = sqlite3_step (statement) == SQLITE_DONE;
+  g_clear_pointer (&outcome->reply, g_free);
+  outcome->set = FALSE;
+  return ok ? TRUE : journal_failed (run->journal, "write", error);
+}
+
 static gboolean
 write_outcome (Run     *run,
                Outcome *outcome,
@@ -997,13 +990,9 @@ write_outcome (Run     *run,
 {
   gboolean ok;
 
-  if (!outcome->set)
-    return TRUE;
-  ok = run_statement (run->journal, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? WHERE job = ? AND row = ?",
-                      error, "ssiii", outcome->state, outcome->reply, outcome->next_attempt, run->job,
-                      (gint64) outcome->row);
-  g_clear_pointer (&outcome->reply, g_free);
-  outcome->set = FALSE;
+  g_mutex_lock (&run->db_lock);
+  ok = write_outcome_locked (run, outcome, error);
+  g_mutex_unlock (&run->db_lock);
   return ok;
 }
 
@@ -1022,66 +1011,192 @@ set_outcome (Outcome    *outcome,
   outcome->next_attempt = next_attempt;
 }
 
-/* Under the lock: writes @outcome and claims the next recipient ("sending", committed before the
- * attempt: a crash now leaves it so, and it is sent again). Returns FALSE when this worker is done. */
+/* A worker's request: write its last outcome, and give it the next recipient. */
+typedef struct {
+  Outcome  *outcome;
+  Todo     *todo;
+  gint64    send_at;
+  gboolean  claimed;
+  gboolean  done;
+} Claim;
+
+typedef struct {
+  guint     claimed;
+  char     *state;       /* the job's state when it is not "running" any more */
+  gboolean  quota;       /* claims were refused for the day's quota */
+  GError   *error;
+} Committed;
+
+/* Up to @wanted recipients, in row order, then those to try again whose time has come. */
+static guint
+fetch_todos (Run        *run,
+             GPtrArray  *batch,
+             guint       wanted,
+             GError    **error)
+{
+  sqlite3_stmt *queries[] = { run->pending_statement, run->retry_statement };
+  guint found = 0;
+
+  for (guint q = 0; q < G_N_ELEMENTS (queries) && found < wanted; q++)
+    {
+      sqlite3_stmt *statement = queries[q];
+      int step;
+
+      sqlite3_reset (statement);
+      sqlite3_bind_int64 (statement, 1, run->job);
+      sqlite3_bind_int64 (statement, 2, wanted - found);
+      sqlite3_bind_int64 (statement, 3, g_get_real_time () / G_USEC_PER_SEC);
+      while (found < wanted && (step = sqlite3_step (statement)) == SQLITE_ROW)
+        {
+          Todo *todo = ((Claim *) g_ptr_array_index (batch, found))->todo;
+
+          todo->row = sqlite3_column_int (statement, 0);
+          todo->address = column_text (statement, 1);
+          todo->data = column_text (statement, 2);
+          todo->message_id = column_text (statement, 3);
+          todo->token = column_text (statement, 4);
+          found++;
+        }
+      if (found < wanted && step != SQLITE_DONE)
+        {
+          journal_failed (run->journal, "read", error);
+          return found;
+        }
+    }
+  return found;
+}
+
+/* One transaction for a batch of claims: the workers' outcomes, then a recipient each, marked
+ * "sending" (committed before the attempt: a crash now leaves it so, and it is sent again). One
+ * commit, one fsync, for every worker waiting: this is what lets several connections go faster. */
+static void
+commit_claims (Run       *run,
+               GPtrArray *batch,
+               guint      allowed,
+               Committed *result)
+{
+  MrMailshotJournal *journal = run->journal;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint wanted = MIN (batch->len, allowed);
+
+  g_mutex_lock (&run->db_lock);
+  if (!exec (journal, "BEGIN IMMEDIATE", &result->error))
+    goto failed;
+  for (guint i = 0; i < batch->len; i++)
+    if (!write_outcome_locked (run, ((Claim *) g_ptr_array_index (batch, i))->outcome, &result->error))
+      goto failed;
+  if (wanted > 0)
+    {
+      g_autofree char *state = job_state (journal, run->job, &result->error);
+
+      if (state == NULL)
+        goto failed;
+      /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
+      if (!g_str_equal (state, "running"))
+        {
+          result->state = g_steal_pointer (&state);
+          wanted = 0;
+        }
+    }
+  if (wanted > 0)
+    {
+      result->claimed = fetch_todos (run, batch, wanted, &result->error);
+      if (result->error != NULL)
+        goto failed;
+      result->quota = allowed < batch->len && result->claimed == wanted;
+      for (guint i = 0; i < result->claimed; i++)
+        {
+          Claim *claim = g_ptr_array_index (batch, i);
+
+          sqlite3_reset (run->claim_statement);
+          sqlite3_bind_int64 (run->claim_statement, 1, now);
+          sqlite3_bind_int64 (run->claim_statement, 2, run->job);
+          sqlite3_bind_int64 (run->claim_statement, 3, claim->todo->row);
+          if (sqlite3_step (run->claim_statement) != SQLITE_DONE)
+            {
+              journal_failed (journal, "write", &result->error);
+              goto failed;
+            }
+          claim->claimed = TRUE;
+        }
+    }
+  if (!exec (journal, "COMMIT", &result->error))
+    goto failed;
+  g_mutex_unlock (&run->db_lock);
+  return;
+
+failed:
+  sqlite3_exec (journal->db, "ROLLBACK", NULL, NULL, NULL);
+  g_mutex_unlock (&run->db_lock);
+  result->claimed = 0;
+  for (guint i = 0; i < batch->len; i++)
+    ((Claim *) g_ptr_array_index (batch, i))->claimed = FALSE;
+}
+
+/* Under @lock: writes @outcome and claims the next recipient. The first worker to ask commits for
+ * every worker waiting; the others wait for it. Returns FALSE when this worker is done. */
 static gboolean
 claim_next (Run     *run,
             Outcome *outcome,
             Todo    *todo,
             gint64  *send_at)
 {
-  MrMailshotJournal *journal = run->journal;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *state = NULL;
-  gboolean found = FALSE;
+  Claim claim = { outcome, todo, 0, FALSE, FALSE };
 
-  if (run->stop)
+  g_ptr_array_add (run->claims, &claim);
+  while (!claim.done)
     {
-      write_outcome (run, outcome, NULL);
-      return FALSE;
-    }
-  if (!exec (journal, "BEGIN IMMEDIATE", &error) || !write_outcome (run, outcome, &error))
-    goto failed;
-  state = job_state (journal, run->job, &error);
-  if (state == NULL)
-    goto failed;
-  /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
-  if (!g_str_equal (state, "running"))
-    {
-      exec (journal, "COMMIT", NULL);
-      stop_run (run, g_error_new_literal (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
-                                          g_str_equal (state, "cancelled") ? _("The mailshot was cancelled")
-                                                                           : _("The mailshot was paused")));
-      return FALSE;
-    }
-  if (run->per_day > 0 && run->sent_today >= run->per_day)
-    {
-      run->quota_reached = TRUE;
-      run->stop = TRUE;
-      exec (journal, "COMMIT", NULL);
-      return FALSE;
-    }
-  found = next_todo (journal, run->job, todo, &error);
-  if (error != NULL)
-    goto failed;
-  if (found && !run_statement (journal, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
-                                        "WHERE job = ? AND row = ?", &error, "iii",
-                               g_get_real_time () / G_USEC_PER_SEC, run->job, (gint64) todo->row))
-    goto failed;
-  if (!exec (journal, "COMMIT", &error))
-    goto failed;
-  if (found)
-    {
-      run->sent_today++;
-      *send_at = MAX (g_get_monotonic_time (), run->next_send);
-      run->next_send = *send_at + run->interval;
-    }
-  return found;
+      g_autoptr(GPtrArray) batch = NULL;
+      Committed result = { 0, NULL, FALSE, NULL };
+      guint allowed = G_MAXUINT;
 
-failed:
-  sqlite3_exec (journal->db, "ROLLBACK", NULL, NULL, NULL);
-  stop_run (run, g_steal_pointer (&error));
-  return FALSE;
+      if (run->committing)
+        {
+          g_cond_wait (&run->committed, &run->lock);
+          continue;
+        }
+      run->committing = TRUE;
+      batch = g_steal_pointer (&run->claims);
+      run->claims = g_ptr_array_new ();
+      if (run->stop)
+        allowed = 0;
+      else if (run->per_day > 0)
+        allowed = run->per_day > run->sent_today ? run->per_day - run->sent_today : 0;
+      if (run->per_day > 0 && allowed == 0 && !run->stop)
+        run->quota_reached = TRUE;
+
+      g_mutex_unlock (&run->lock);
+      commit_claims (run, batch, allowed, &result);
+      g_mutex_lock (&run->lock);
+
+      if (result.error != NULL)
+        stop_run (run, result.error);
+      else if (result.state != NULL)
+        stop_run (run, g_error_new_literal (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
+                                            g_str_equal (result.state, "cancelled") ? _("The mailshot was cancelled")
+                                                                                   : _("The mailshot was paused")));
+      if (result.quota)
+        run->quota_reached = TRUE;
+      if (run->quota_reached)
+        run->stop = TRUE;
+      g_free (result.state);
+      run->sent_today += result.claimed;
+      for (guint i = 0; i < batch->len; i++)
+        {
+          Claim *done = g_ptr_array_index (batch, i);
+
+          if (done->claimed)
+            {
+              done->send_at = MAX (g_get_monotonic_time (), run->next_send);
+              run->next_send = done->send_at + run->interval;
+            }
+          done->done = TRUE;
+        }
+      run->committing = FALSE;
+      g_cond_broadcast (&run->committed);
+    }
+  *send_at = claim.send_at;
+  return claim.claimed;
 }
 
 static void
@@ -1120,7 +1235,12 @@ send_job_copy (Run            *run,
   g_mutex_lock (&run->lock);
   run->copying = FALSE;
   if ((client == NULL && mr_delivery_send_sync (run->delivery, copy, message, run->cancellable, NULL)) || copied != NULL)
-    run->config->copy_sent = run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i", run->job);
+    {
+      g_mutex_lock (&run->db_lock);
+      run->config->copy_sent = run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i",
+                                              run->job);
+      g_mutex_unlock (&run->db_lock);
+    }
   g_mutex_unlock (&run->lock);
 }
 
@@ -1196,8 +1316,10 @@ run_worker (gpointer data)
         {
           set_outcome (&outcome, todo.row, "pending", reason, 0);
           write_outcome (run, &outcome, NULL);
+          g_mutex_lock (&run->db_lock);
           run_statement (run->journal, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
                          send_error->message, run->job);
+          g_mutex_unlock (&run->db_lock);
           stop_run (run, g_error_new (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
                                       _("The mailshot paused itself, as every mail would fail the same way: %s"),
                                       send_error->message));
@@ -1260,6 +1382,23 @@ sent_in_last_day (MrMailshotJournal *self,
       sqlite3_finalize (statement);
     }
   return count;
+}
+
+/* Recipients still to send (not those to try again later). */
+static gboolean
+has_pending (MrMailshotJournal *self,
+             gint64             job)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT 1 FROM recipients WHERE job = ? AND state IN ('pending', 'sending') "
+                                           "LIMIT 1", NULL);
+  gboolean found;
+
+  if (statement == NULL)
+    return TRUE;
+  sqlite3_bind_int64 (statement, 1, job);
+  found = sqlite3_step (statement) == SQLITE_ROW;
+  sqlite3_finalize (statement);
+  return found;
 }
 
 gboolean
@@ -1336,6 +1475,22 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     run.copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
   }
   g_mutex_init (&run.lock);
+  g_mutex_init (&run.db_lock);
+  g_cond_init (&run.committed);
+  run.claims = g_ptr_array_new ();
+  run.outcome_statement = prepare (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? "
+                                         "WHERE job = ? AND row = ?", error);
+  run.claim_statement = prepare (self, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
+                                       "WHERE job = ? AND row = ?", error);
+  /* One index seek each (recipients_todo), not a sort of the whole list. */
+  run.pending_statement = prepare (self, "SELECT row, address, data, message_id, token FROM recipients "
+                                         "WHERE job = ?1 AND state = 'pending' AND ?3 >= 0 ORDER BY row LIMIT ?2", error);
+  run.retry_statement = prepare (self, "SELECT row, address, data, message_id, token FROM recipients "
+                                       "WHERE job = ?1 AND state = 'failed-temporary' AND next_attempt <= ?3 "
+                                       "ORDER BY row LIMIT ?2", error);
+  if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||
+      run.retry_statement == NULL)
+    goto finish;
   run.interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
   run.total = status->total;
   run.done = status->total - status->pending - status->failed_temporary;
@@ -1348,7 +1503,22 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
+
+finish:
+  sqlite3_finalize (run.outcome_statement);
+  sqlite3_finalize (run.claim_statement);
+  sqlite3_finalize (run.pending_statement);
+  sqlite3_finalize (run.retry_statement);
+  g_ptr_array_unref (run.claims);
+  g_cond_clear (&run.committed);
+  g_mutex_clear (&run.db_lock);
   g_mutex_clear (&run.lock);
+  if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||
+      run.retry_statement == NULL)
+    {
+      g_free (run.copy_to);
+      goto out;
+    }
 
   if (run.error != NULL)
     {
@@ -1357,7 +1527,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
         run_statement (self, "UPDATE jobs SET state = 'ready' WHERE id = ? AND state = 'running'", NULL, "i", job);
       g_propagate_error (error, run.error);
     }
-  else if (run.quota_reached)
+  else if (run.quota_reached && has_pending (self, job))
     {
       gint64 frees_at = 0;
       g_autofree char *reason = NULL;
