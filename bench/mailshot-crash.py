@@ -3,13 +3,15 @@
 
 Counts, from what the server received, the recipients never reached (goal 0) and the mails that
 arrived twice (goal: at most one per kill, the mail in flight at that moment).
-Usage: mailshot-crash.py MAILROOM-CLI SERVER-SCRIPT WORKDIR [RECIPIENTS] [KILLS]
+Usage: mailshot-crash.py MAILROOM-CLI SERVER-SCRIPT WORKDIR [RECIPIENTS] [KILLS] [CONNECTIONS]
+With several connections, as many mails are in flight at each kill.
 """
 import collections, glob, json, os, random, signal, subprocess, sys, time
 
 cli, server_script, work = sys.argv[1:4]
 count = int(sys.argv[4]) if len(sys.argv) > 4 else 2000
 kills = int(sys.argv[5]) if len(sys.argv) > 5 else 20
+connections = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 maildir = os.path.join(work, "crash-maildir")
 os.makedirs(maildir, exist_ok=True)
 env = dict(os.environ, XDG_DATA_HOME=os.path.join(work, "crash-data"), XDG_CACHE_HOME=os.path.join(work, "crash-cache"),
@@ -31,7 +33,7 @@ with open(recipients, "w") as f:
         f.write(f"p{i}@example.org,P{i}\n")
 
 random.seed(2026)
-command = [cli, "mailshot", "--template", template, "--recipients", recipients]
+command = [cli, "mailshot", "--template", template, "--recipients", recipients, "--connections", str(connections)]
 done_kills = 0
 def job_written():
     return subprocess.run([cli, "mailshot", "status", "1"], env=env, stdout=subprocess.DEVNULL,
@@ -61,5 +63,5 @@ for path in glob.glob(os.path.join(maildir, "*.json")):
             received[rcpt] += 1
 lost = sum(1 for i in range(count) if received[f"p{i}@example.org"] == 0)
 twice = sum(n - 1 for n in received.values() if n > 1)
-print(f"Crash safety: {count} recipients, {done_kills} kills (SIGKILL at random moments), resumed each time")
-print(f"  never reached: {lost} (goal 0); arrived twice: {twice} (goal at most {done_kills}); final exit {final.returncode}")
+print(f"Crash safety: {count} recipients, {connections} connection(s), {done_kills} kills (SIGKILL at random moments), resumed each time")
+print(f"  never reached: {lost} (goal 0); arrived twice: {twice} (goal at most {done_kills * connections}); final exit {final.returncode}")

@@ -112,7 +112,10 @@ PY
 done
 
 echo
-/usr/bin/python3 "$top/bench/mailshot-crash.py" "$top/$build/src/cli/mailroom-cli" "$top/tests/servers/smtp-server.py" "$work"
+for connections in 1 4; do
+  /usr/bin/python3 "$top/bench/mailshot-crash.py" "$top/$build/src/cli/mailroom-cli" "$top/tests/servers/smtp-server.py" \
+    "$work/crash-$connections" 2000 20 "$connections"
+done
 
 # Responsiveness: the window shows a job of 10,000 mails while it is sent. longest_stall: the longest
 # gap between two ticks of a 5 ms timer, less the 5 ms (it includes the thread waiting for a CPU
