@@ -165,6 +165,19 @@ test_cli (MrTestDirs    *dirs,
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* The same list as JSON (an array of objects): read the same way. */
+  {
+    g_autofree char *json = g_build_filename (dirs->root, "good.json", NULL);
+
+    mr_test_write_file (json, "[{\"email\": \"ann@example.org\", \"name\": \"Ann\", \"city\": \"Bern\", \"date\": \"1 May\"},"
+                              " {\"email\": \"bob@\", \"name\": \"Bob\", \"city\": \"Basel\", \"date\": \"2 May\"}]");
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients", json,
+                                      NULL), ==, 65);
+    g_assert_nonnull (strstr (out, "Row 3: “bob@” is not an email address"));
+    g_assert_nonnull (strstr (out, "2 rows: 1 to send, 1 with errors, 0 warnings"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   mr_test_write_file (good, "email,name,city,date\nann@example.org,Ann,Bern,1 May\n");
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients", good, NULL),
                    ==, 0);

@@ -295,6 +295,98 @@ test_streaming (MrTestDirs    *dirs,
   g_assert_cmpint (peak_kilobytes () - before, <, 2048);
 }
 
+/* JSON: an array of objects, the first object's keys naming the columns; rows numbered as if a
+ * header row came first, so that a list reads the same from CSV and from JSON. */
+static void
+test_json (MrTestDirs    *dirs,
+           gconstpointer  data)
+{
+  g_autofree char *good = write_bytes (dirs, "good.json",
+    "\xef\xbb\xbf  [\n"
+    "  {\"email\": \"ann@example.org\", \"name\": \"Ann \\\"A\\\" M\\u00fcller\", \"seat\": 12, \"vip\": true},\n"
+    "  {\"name\": \"Bob\\nSmith\", \"email\": \"bob@example.org\", \"seat\": null, \"vip\": false},\n"
+    "  {\"email\": \"emoji@example.org\", \"name\": \"\\ud83d\\ude00 \\/ caf\xc3\xa9\"},\n"
+    "  {\"email\": \"x@example.org\", \"phone\": \"123\"},\n"
+    "  {\"email\": \"y@example.org\", \"name\": {\"first\": \"Y\", \"list\": [1, \"]\"]}},\n"
+    "  {\"email\": \"z@example.org\", \"seat\": -1.5e3}\n"
+    "]\n", -1);
+  g_autofree char *broken = write_bytes (dirs, "broken.json",
+    "[{\"email\": \"a@example.org\"},\n {\"email\": \"b@example.org\" \"name\": \"B\"},\n {\"email\": \"c@example.org\"}]", -1);
+  g_autofree char *unterminated = write_bytes (dirs, "open.json", "[{\"email\": \"a@example.org\"}", -1);
+  g_autofree char *empty = write_bytes (dirs, "empty.json", "[ ]", -1);
+  g_autofree char *not_objects = write_bytes (dirs, "numbers.json", "[1, 2]", -1);
+  g_autofree char *text = read_all (good, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  MrRecipientReader *reader;
+
+  g_assert_cmpstr (text, ==,
+                   "email|name|seat|vip\n"
+                   "2:ann@example.org|Ann \"A\" Müller|12|true\n"
+                   "3:bob@example.org|Bob\nSmith||false\n"
+                   "4:emoji@example.org|😀 / café||\n"
+                   "!5\n"                                 /* "phone": not a column */
+                   "!6\n"                                 /* a nested object */
+                   "7:z@example.org||-1.5e3|\n");
+  g_free (text);
+  /* A broken structure: said with its row, and nothing after it is read. */
+  text = read_all (broken, NULL, NULL);
+  g_assert_cmpstr (text, ==, "email\n2:a@example.org\n!3\n");
+  g_free (text);
+  text = read_all (unterminated, NULL, NULL);
+  g_assert_cmpstr (text, ==, "email\n2:a@example.org\n!3\n");
+
+  reader = mr_recipient_reader_open (empty, &error);
+  g_assert_null (reader);
+  g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER);
+  g_clear_error (&error);
+  reader = mr_recipient_reader_open (not_objects, &error);
+  g_assert_null (reader);
+  g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "must be an object"));
+}
+
+/* JSON is read as a stream too. */
+static void
+test_json_streaming (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "big.json", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+  g_autoptr(MrRecipientReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  const char * const *fields;
+  guint rows = 0, row = 0;
+  glong before;
+
+  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), "[", 1, NULL, NULL, NULL));
+  for (guint i = 0; i < 300000; i++)
+    {
+      char line[160];
+      int length = g_snprintf (line, sizeof line, "%s{\"email\": \"person%u@example.org\", \"name\": \"Person, %u\", "
+                               "\"city\": \"Z\\u00fcrich\"}\n", i ? "," : "", i, i);
+
+      g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), line, length, NULL, NULL, NULL));
+    }
+  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), "]", 1, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL));
+
+  before = peak_kilobytes ();
+  reader = mr_recipient_reader_open (path, &error);
+  g_assert_no_error (error);
+  while (mr_recipient_reader_next (reader, &fields, &row, &error))
+    {
+      if (rows == 299999)
+        g_assert_cmpstr (fields[2], ==, "Zürich");
+      rows++;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows, ==, 300000);
+  g_assert_cmpuint (row, ==, 300001);
+  g_test_message ("peak memory before %ld kB, after %ld kB", before, peak_kilobytes ());
+  g_assert_cmpint (peak_kilobytes () - before, <, 2048);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -308,6 +400,8 @@ main (int    argc,
   ADD ("/recipients/undecodable-rows", test_undecodable_rows);
   ADD ("/recipients/malformed", test_malformed);
   ADD ("/recipients/streaming", test_streaming);
+  ADD ("/recipients/json", test_json);
+  ADD ("/recipients/json-streaming", test_json_streaming);
 #undef ADD
 
   return g_test_run ();

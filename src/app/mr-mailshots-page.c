@@ -440,10 +440,12 @@ on_choose_recipients (MrMailshotsPage *self)
                                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, _("Spreadsheets saved as CSV"));
+  gtk_file_filter_set_name (filter, _("Recipient lists (CSV, JSON)"));
   gtk_file_filter_add_suffix (filter, "csv");
   gtk_file_filter_add_suffix (filter, "txt");
+  gtk_file_filter_add_suffix (filter, "json");
   gtk_file_filter_add_mime_type (filter, "text/csv");
+  gtk_file_filter_add_mime_type (filter, "application/json");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   choose_path (self, chooser, mr_mailshots_page_set_recipients);
 }

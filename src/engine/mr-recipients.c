@@ -26,6 +26,11 @@ struct _MrRecipientReader
   GPtrArray    *raw;                 /* GString*, the fields of the record being read */
   GPtrArray    *fields;              /* char*, NULL-terminated, decoded */
   guint         row;                 /* of the last record read, counting the header as 1 */
+  gboolean      json;                /* a JSON array of objects rather than CSV */
+  gboolean      json_first_pending;  /* the first object, read for its keys, is still to be returned */
+  gboolean      json_done;           /* the closing "]" was read, or the structure broke */
+  GPtrArray    *json_names;          /* char*, the keys of the object just read */
+  GError       *json_first_error;    /* why the first object cannot be used, reported as its row */
 };
 
 /* ---- Bytes ------------------------------------------------------------------------------------ */
@@ -246,6 +251,338 @@ detect_separator (MrRecipientReader *self)
   return best;
 }
 
+/* ---- JSON: an array of flat objects ----------------------------------------------------------- */
+
+static int
+json_skip_space (MrRecipientReader  *self,
+                 GError            **error)
+{
+  int c;
+
+  while ((c = peek_byte (self, error)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+    self->position++;
+  return c;
+}
+
+static gboolean
+json_broken (MrRecipientReader  *self,
+             const char         *what,
+             GError            **error)
+{
+  self->json_done = TRUE;
+  self->row++;
+  g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+               _("Row %u: the JSON is broken here (%s), and nothing after it can be read"), self->row, what);
+  return FALSE;
+}
+
+static void
+append_unichar (GString  *out,
+                gunichar  c)
+{
+  char utf8[6];
+  g_string_append_len (out, utf8, g_unichar_to_utf8 (c, utf8));
+}
+
+static int
+json_hex4 (MrRecipientReader *self)
+{
+  int value = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int c = next_byte (self, NULL);
+      int digit = c >= 0 ? g_ascii_xdigit_value ((char) c) : -1;
+
+      if (digit < 0)
+        return -1;
+      value = value * 16 + digit;
+    }
+  return value;
+}
+
+/* After the opening quote: the string, unescaped. */
+static gboolean
+json_read_string (MrRecipientReader  *self,
+                  GString            *out,
+                  GError            **error)
+{
+  for (;;)
+    {
+      int c = next_byte (self, error);
+
+      if (c < 0)
+        return c == -2 ? FALSE : json_broken (self, _("a string never ends"), error);
+      if (c == '"')
+        return TRUE;
+      if (c < 0x20)
+        return json_broken (self, _("a control character in a string"), error);
+      if (c != '\\')
+        {
+          g_string_append_c (out, (char) c);
+          continue;
+        }
+      c = next_byte (self, error);
+      switch (c)
+        {
+        case '"': case '\\': case '/': g_string_append_c (out, (char) c); break;
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          {
+            int high = json_hex4 (self);
+
+            if (high < 0)
+              return json_broken (self, _("a bad \\u escape"), error);
+            if (high >= 0xd800 && high < 0xdc00)
+              {
+                int low = next_byte (self, NULL) == '\\' && next_byte (self, NULL) == 'u' ? json_hex4 (self) : -1;
+
+                if (low < 0xdc00 || low >= 0xe000)
+                  return json_broken (self, _("half of a surrogate pair"), error);
+                append_unichar (out, 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00));
+              }
+            else if (high >= 0xdc00 && high < 0xe000)
+              return json_broken (self, _("half of a surrogate pair"), error);
+            else
+              append_unichar (out, (gunichar) high);
+          }
+          break;
+        default:
+          return json_broken (self, _("a bad escape in a string"), error);
+        }
+    }
+}
+
+/* A value other than a string: a number, true, false or null, as its text ("" for null). Nested
+ * arrays and objects are skipped whole and reported by the caller. */
+static gboolean
+json_read_bare (MrRecipientReader  *self,
+                GString            *out,
+                gboolean           *nested,
+                GError            **error)
+{
+  int c = peek_byte (self, error);
+
+  *nested = c == '{' || c == '[';
+  if (*nested)
+    {
+      int depth = 0;
+      g_autoptr(GString) ignored = g_string_new (NULL);
+
+      do
+        {
+          c = next_byte (self, error);
+          if (c == '"')
+            {
+              if (!json_read_string (self, ignored, error))
+                return FALSE;
+            }
+          else if (c == '{' || c == '[')
+            depth++;
+          else if (c == '}' || c == ']')
+            depth--;
+          else if (c < 0)
+            return json_broken (self, _("a nested value never ends"), error);
+        }
+      while (depth > 0);
+      return TRUE;
+    }
+  while ((c = peek_byte (self, error)) >= 0 && (g_ascii_isalnum ((char) c) || c == '-' || c == '+' || c == '.'))
+    g_string_append_c (out, (char) next_byte (self, NULL));
+  if (g_str_equal (out->str, "null"))
+    g_string_truncate (out, 0);
+  else if (out->len == 0 || (!g_str_equal (out->str, "true") && !g_str_equal (out->str, "false") &&
+                             !g_ascii_isdigit (out->str[out->len - 1])))
+    return json_broken (self, _("a value that is not a string, number, true, false or null"), error);
+  return TRUE;
+}
+
+/* One object: its keys into json_names and its values into raw. @nested_key names a key whose value
+ * was an array or object (the row cannot be used). */
+static gboolean
+json_read_object (MrRecipientReader  *self,
+                  char              **nested_key,
+                  GError            **error)
+{
+  int c;
+
+  g_ptr_array_set_size (self->json_names, 0);
+  g_ptr_array_set_size (self->raw, 0);
+  if (json_skip_space (self, error) != '{')
+    return json_broken (self, _("each item of the array must be an object"), error);
+  self->position++;
+  if (json_skip_space (self, error) == '}')
+    {
+      self->position++;
+      return TRUE;
+    }
+  for (;;)
+    {
+      g_autoptr(GString) name = g_string_new (NULL);
+      GString *value = new_field (self);
+      gboolean nested = FALSE;
+
+      if (json_skip_space (self, error) != '"')
+        return json_broken (self, _("a key must be a string"), error);
+      self->position++;
+      if (!json_read_string (self, name, error))
+        return FALSE;
+      if (json_skip_space (self, error) != ':')
+        return json_broken (self, _("a key without a value"), error);
+      self->position++;
+      c = json_skip_space (self, error);
+      if (c == '"')
+        {
+          self->position++;
+          if (!json_read_string (self, value, error))
+            return FALSE;
+        }
+      else if (!json_read_bare (self, value, &nested, error))
+        return FALSE;
+      if (nested && *nested_key == NULL)
+        *nested_key = g_strdup (name->str);
+      g_ptr_array_add (self->json_names, g_string_free (g_steal_pointer (&name), FALSE));
+      c = json_skip_space (self, error);
+      self->position++;
+      if (c == '}')
+        return TRUE;
+      if (c != ',')
+        return json_broken (self, _("a missing comma or closing brace"), error);
+    }
+}
+
+/* The next object, as a row; FALSE at the "]" or with @error (for that row, or for the rest). */
+static gboolean
+json_next (MrRecipientReader  *self,
+           GError            **error)
+{
+  g_autofree char *nested_key = NULL;
+  int c;
+
+  if (self->json_first_pending)
+    {
+      self->json_first_pending = FALSE;
+      if (self->json_first_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&self->json_first_error));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (self->json_done)
+    return FALSE;
+  c = json_skip_space (self, error);
+  if (c == ']')
+    {
+      self->json_done = TRUE;
+      return FALSE;
+    }
+  if (c < 0)
+    return c == -2 ? FALSE : json_broken (self, _("the array never ends: “]” is missing"), error);
+  if (self->row > 1)
+    {
+      if (c != ',')
+        return json_broken (self, _("a missing comma between objects"), error);
+      self->position++;
+    }
+  if (!json_read_object (self, &nested_key, error))
+    return FALSE;
+  self->row++;
+  if (nested_key != NULL)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                   _("Row %u: “%s” holds a list or an object; each value must be text, a number, true, false or null"),
+                   self->row, nested_key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The object just read, in column order: a key the first object did not have is an error, a
+ * missing one is empty. */
+static gboolean
+json_fields (MrRecipientReader  *self,
+             GError            **error)
+{
+  guint n_columns = self->columns->len - 1;
+
+  g_ptr_array_set_size (self->fields, 0);
+  for (guint c = 0; c < n_columns; c++)
+    g_ptr_array_add (self->fields, g_strdup (""));
+  for (guint i = 0; i < self->json_names->len; i++)
+    {
+      const char *name = g_ptr_array_index (self->json_names, i);
+      GString *value = g_ptr_array_index (self->raw, i);
+      guint c;
+
+      for (c = 0; c < n_columns && !g_str_equal (g_ptr_array_index (self->columns, c), name); c++)
+        ;
+      if (c == n_columns)
+        {
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                       _("Row %u has “%s”, which the first object does not have: the first object names the columns"),
+                       self->row, name);
+          return FALSE;
+        }
+      if (!g_utf8_validate_len (value->str, value->len, NULL))
+        {
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_ENCODING,
+                       _("Row %u, column “%s”, is not valid %s text"), self->row, name, self->encoding);
+          return FALSE;
+        }
+      g_free (g_ptr_array_index (self->fields, c));
+      g_ptr_array_index (self->fields, c) = g_strndup (value->str, value->len);
+    }
+  g_ptr_array_add (self->fields, NULL);
+  return TRUE;
+}
+
+/* After "[": the first object names the columns, and is kept as the first row. */
+static gboolean
+json_open (MrRecipientReader  *self,
+           GError            **error)
+{
+  GError *local_error = NULL;
+
+  self->json = TRUE;
+  self->json_names = g_ptr_array_new_with_free_func (g_free);
+  self->position++;
+  self->row = 1;
+  if (json_skip_space (self, error) == ']' || !json_next (self, &local_error))
+    {
+      /* A first object with a nested value still names the columns; its row reports the error. */
+      if (local_error != NULL && !self->json_done)
+        self->json_first_error = g_steal_pointer (&local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+      if (self->json_names->len == 0)
+        {
+          g_set_error_literal (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
+                               _("The JSON array is empty: it should hold one object per recipient"));
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < self->json_names->len; i++)
+    g_ptr_array_add (self->columns, g_strdup (g_ptr_array_index (self->json_names, i)));
+  if (self->columns->len == 0)
+    {
+      g_set_error_literal (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
+                           _("The first object of the JSON array is empty: its keys name the columns"));
+      return FALSE;
+    }
+  g_ptr_array_add (self->columns, NULL);
+  g_ptr_array_add (self->fields, NULL);
+  self->json_first_pending = TRUE;
+  return TRUE;
+}
+
 MrRecipientReader *
 mr_recipient_reader_open (const char  *path,
                           GError     **error)
@@ -279,6 +616,16 @@ mr_recipient_reader_open (const char  *path,
       self->encoding = "WINDOWS-1252";
       self->from_windows_1252 = TRUE;
     }
+
+  /* JSON: an array of objects, the first object's keys naming the columns. */
+  {
+    int c;
+
+    while ((c = peek_byte (self, NULL)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+      self->position++;
+    if (c == '[')
+      return json_open (self, error) ? g_steal_pointer (&self) : NULL;
+  }
 
   /* Excel's first line "sep=;" names the separator. */
   if (starts_with (self, "sep=", 4) && self->length - self->position >= 5)
@@ -343,6 +690,8 @@ mr_recipient_reader_free (MrRecipientReader *self)
   g_clear_pointer (&self->raw, g_ptr_array_unref);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->fields, g_ptr_array_unref);
+  g_clear_pointer (&self->json_names, g_ptr_array_unref);
+  g_clear_error (&self->json_first_error);
   g_free (self);
 }
 
@@ -373,6 +722,16 @@ mr_recipient_reader_next (MrRecipientReader    *self,
   guint n_columns = self->columns->len - 1;
   GError *local_error = NULL;
 
+  if (self->json)
+    {
+      gboolean ok = json_next (self, error) && json_fields (self, error);
+
+      if (row != NULL)
+        *row = self->row;
+      if (ok)
+        *fields = (const char * const *) self->fields->pdata;
+      return ok;
+    }
   do
     {
       if (!read_record (self, &local_error))

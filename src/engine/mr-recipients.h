@@ -1,10 +1,18 @@
-/* mr-recipients.h: reading a mailshot's recipients from a CSV file, as spreadsheets save them
+/* mr-recipients.h: reading a mailshot's recipients from a CSV file, as spreadsheets save them, or
+ * from a JSON array of objects, as other systems export them
  *
  * CSV per RFC 4180 (quoted fields with commas, quotes and line breaks in them), the first row naming
  * the columns. The separator (",", ";" or tab) is detected from the header row, or taken from Excel's
  * "sep=X" first line. The encoding is detected: UTF-8 with or without a byte-order mark, UTF-16 with
  * one, otherwise Windows-1252 when the start of the file is not UTF-8. A row that cannot be decoded
  * is an error naming that row, never replacement characters; reading can go on past it.
+ *
+ * JSON (a file whose first character, after a byte-order mark and spaces, is "["): an array of
+ * flat objects. The first object's keys name the columns; a later object with another key, or with
+ * a list or object as a value, is an error for its row; a missing key is empty; numbers, true and
+ * false are kept as written, null is empty. The first object is row 2, as if a header row came
+ * first, so that a list reads the same from CSV and JSON. A broken structure ends the reading,
+ * with an error naming its row.
  *
  * The file is read as a stream: memory does not grow with the number of rows.
  *
