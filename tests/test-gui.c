@@ -924,6 +924,14 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_mailshots_page_get_n_recipients_shown (page), ==, 44);
   screenshot (window, "mailshot-finished.png");
 
+  /* Each mail is in the sent log too, linked to its job. */
+  mr_window_show_page (window, "sent");
+  mr_sent_page_refresh (mr_window_get_sent_page (window));
+  spin (100);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 40);
+  g_assert_nonnull (strstr (mr_sent_page_get_subject (mr_window_get_sent_page (window), 0), "Einladung für Müller"));
+  mr_window_show_page (window, "mailshots");
+
   /* The report accounts for every row. */
   mr_mailshots_page_export_report (page, report_path);
   for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mr-mailshot.h"
+#include "mr-sent-log.h"
 #include "mr-proofreader.h"
 #include "mr-test-utils.h"
 #include "mr-timer.h"
@@ -310,6 +311,31 @@ test_job (MrTestDirs    *dirs,
   g_assert_cmpuint (count_in (wire, "RCPT TO:<archive@example.com>"), ==, 1);
   g_assert_cmpuint (count_in (wire, "RCPT TO:<ann@example.org>"), ==, 1);
 
+  /* The final mails are in the sent log, with the job's number; the one to try again is not yet. */
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+    MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+    guint failed = 0;
+
+    g_assert_cmpuint (entries->len, ==, 4);
+    for (guint i = 0; i < entries->len; i++)
+      {
+        MrSentEntry *entry = g_ptr_array_index (entries, i);
+
+        g_assert_cmpint (entry->mailshot, ==, job);
+        g_assert_true (g_str_has_prefix (entry->subject, "Invitation for "));
+        g_assert_false (g_strv_contains ((const char * const *) entry->recipients, "later@example.org"));
+        if (entry->state == MR_SENT_STATE_FAILED)
+          {
+            failed++;
+            g_assert_cmpstr (entry->recipients[0], ==, "nobody@example.org");
+            g_assert_nonnull (strstr (entry->last_error, "550"));
+          }
+      }
+    g_assert_cmpuint (failed, ==, 1);
+  }
+
   /* Paused from elsewhere: it stops between two mails and says so. */
   journal_sql (journal_path, "UPDATE recipients SET state = 'pending' WHERE row = 2");
   g_assert_true (mr_mailshot_set_state (journal, job, "paused", &error));
@@ -481,6 +507,23 @@ test_cli_kill_and_resume (MrTestDirs    *dirs,
   /* Every job is listed; a finished one exits 0. */
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "1", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "40 accepted"));
+
+  /* Each recipient's mail is in the sent log once, linked to the job, whatever the kills did. */
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+    MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+
+    g_assert_cmpuint (entries->len, ==, n);
+    for (guint i = 0; i < entries->len; i++)
+      {
+        MrSentEntry *entry = g_ptr_array_index (entries, i);
+
+        g_assert_cmpint (entry->mailshot, ==, 1);
+        g_assert_cmpint (entry->state, ==, MR_SENT_STATE_ACCEPTED);
+        g_assert_cmpuint (g_strv_length (entry->recipients), ==, 1);
+      }
+  }
 }
 
 /* A list with errors: nothing is sent without --skip-invalid. */

@@ -1567,23 +1567,31 @@ on_due_timer (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-mr_mailshots_page_dispose (GObject *object)
+void
+mr_mailshots_page_stop (MrMailshotsPage *self)
 {
-  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (object);
   GHashTableIter iter;
   gpointer cancellable;
 
   g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_handle_id (&self->due_source, g_source_remove);
+  if (self->running == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->running);
+  while (g_hash_table_iter_next (&iter, NULL, &cancellable))
+    g_cancellable_cancel (cancellable);
+}
+
+static void
+mr_mailshots_page_dispose (GObject *object)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (object);
+
   /* Jobs stop between two mails and are left to go on next time. */
-  if (self->running != NULL)
-    {
-      g_hash_table_iter_init (&iter, self->running);
-      while (g_hash_table_iter_next (&iter, NULL, &cancellable))
-        g_cancellable_cancel (cancellable);
-      g_clear_pointer (&self->running, g_hash_table_unref);
-    }
+  mr_mailshots_page_stop (self);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->running, g_hash_table_unref);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->due_source, g_source_remove);
   g_clear_pointer (&self->journal, mr_mailshot_journal_free);

@@ -41,6 +41,9 @@ const MrMailshotStatus *mr_mailshots_page_get_status    (MrMailshotsPage *self);
 guint                mr_mailshots_page_get_n_recipients_shown (MrMailshotsPage *self);
 void                 mr_mailshots_page_export_report    (MrMailshotsPage *self,
                                                          const char      *path);
+/* Stops the jobs this window sends, between two mails (they go on when a window opens again), and
+ * the page's timers: the window is closing. */
+void                 mr_mailshots_page_stop             (MrMailshotsPage *self);
 void                 mr_mailshots_page_show_job         (MrMailshotsPage *self,
                                                          gint64           job);
 

@@ -240,6 +240,11 @@ on_row_activated (MrSentPage    *self,
   g_string_append_printf (body, _("From: %s\nTo (all envelope recipients): %s\nMessage-ID: %s\nTemplate: %s\nState: %s\n"),
                           entry->from_address, recipients, entry->message_id,
                           entry->template_name ? entry->template_name : _("none"), state_label (entry->state));
+  if (entry->mailshot > 0)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, entry->mailshot);
+      g_string_append_printf (body, _("Part of mailshot %s (its report is on the Mailshots page)\n"), number);
+    }
   for (guint i = 0; attempts != NULL && i < attempts->len; i++)
     {
       MrSentAttempt *attempt = g_ptr_array_index (attempts, i);
@@ -322,6 +327,15 @@ mr_sent_page_refresh (MrSentPage *self)
       g_autofree char *when = g_date_time_format (time, "%x %H:%M");
       g_autofree char *to = g_strjoinv (", ", entry->recipients);
       g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", to, when, state_label (entry->state));
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, entry->mailshot);
+
+      /* A mail of a mailshot says which. */
+      if (entry->mailshot > 0)
+        {
+          g_autofree char *linked = g_strdup_printf (_("%s · mailshot %s"), subtitle, number);
+          g_free (subtitle);
+          subtitle = g_steal_pointer (&linked);
+        }
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), *entry->subject ? entry->subject : _("(no subject)"));
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);

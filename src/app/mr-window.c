@@ -212,6 +212,7 @@ remove_settings_pages (MrWindow *self)
     }
   if (self->mailshots_page != NULL)
     {
+      mr_mailshots_page_stop (self->mailshots_page);
       g_signal_handlers_disconnect_by_data (self->mailshots_page, self);
       gtk_stack_remove (self->stack, GTK_WIDGET (self->mailshots_page));
       self->mailshots_page = NULL;
@@ -382,6 +383,12 @@ mr_window_dispose (GObject *object)
   self->user_page = NULL;
   self->compose_page = NULL;
   self->sent_page = NULL;
+  /* A job's thread may keep the page alive a moment longer than the window: it must not call back. */
+  if (self->mailshots_page != NULL)
+    {
+      mr_mailshots_page_stop (self->mailshots_page);
+      g_signal_handlers_disconnect_by_data (self->mailshots_page, self);
+    }
   self->mailshots_page = NULL;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_WINDOW);

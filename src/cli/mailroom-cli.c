@@ -1220,6 +1220,11 @@ add_entry_json (JsonBuilder *builder,
   add_string (builder, "template", entry->template_name);
   add_string (builder, "app", entry->app);
   add_string (builder, "route", entry->route);
+  if (entry->mailshot > 0)
+    {
+      json_builder_set_member_name (builder, "mailshot");
+      json_builder_add_int_value (builder, entry->mailshot);
+    }
   json_builder_set_member_name (builder, "attempts");
   json_builder_add_int_value (builder, entry->attempts);
   add_string (builder, "last_error", entry->last_error);

@@ -15,6 +15,7 @@
 
 #include "mr-keys.h"
 #include "mr-mailshot.h"
+#include "mr-outbox.h"
 #include "mr-presets.h"
 #include "mr-secrets.h"
 #include "mr-smtp-error.h"
@@ -162,6 +163,7 @@ mr_mailshot_journal_open (const char  *path,
       "jobs ADD COLUMN unsubscribe_mailto TEXT",
       "recipients ADD COLUMN token TEXT",
       "recipients ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0",
+      "recipients ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (added); i++)
@@ -1384,6 +1386,96 @@ sent_in_last_day (MrMailshotJournal *self,
   return count;
 }
 
+/* Final mails not yet in the sent log, a batch at a time: each mail of a mailshot is there too,
+ * linked to its job. Run at the start and the end of each run, so that mails settled before a crash
+ * are recorded by the next run; a Message-ID already in the log is not recorded twice. */
+static gboolean
+record_in_sent_log (MrMailshotJournal  *self,
+                    MrSettings         *settings,
+                    gint64              job,
+                    MrMailshotStatus   *status,
+                    MrTemplate         *template_,
+                    MrDelivery         *delivery,
+                    GError            **error)
+{
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  const char *from_address;
+
+  mr_delivery_fill_sender (delivery, sender);
+  from_address = template_->from_address ? template_->from_address : sender->from_address;
+  for (;;)
+    {
+      sqlite3_stmt *statement = prepare (self, "SELECT row, address, data, message_id, state, reply, sent_at, attempts "
+                                               "FROM recipients WHERE job = ? AND logged = 0 AND state IN "
+                                               "('accepted', 'queued-locally', 'failed-permanent') LIMIT 500", error);
+      g_autoptr(GArray) mails = g_array_new (FALSE, TRUE, sizeof (MrSentMailshotMail));
+      g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+      gboolean ok = TRUE;
+
+      if (statement == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (statement, 1, job);
+      while (sqlite3_step (statement) == SQLITE_ROW)
+        {
+          MrSentMailshotMail mail = { NULL };
+          g_autoptr(JsonNode) data = json_from_string ((const char *) sqlite3_column_text (statement, 2), NULL);
+          g_autoptr(MrRendered) rendered = data ? mr_template_render (template_, data, NULL) : NULL;
+          const char *state = (const char *) sqlite3_column_text (statement, 4);
+          gint64 row = sqlite3_column_int64 (statement, 0);
+
+#define KEEP(text) (g_ptr_array_add (strings, (text)), (const char *) g_ptr_array_index (strings, strings->len - 1))
+          mail.recipient = KEEP (column_text (statement, 1));
+          mail.message_id = KEEP (column_text (statement, 3));
+          mail.reply = KEEP (column_text (statement, 5));
+          mail.subject = KEEP (g_strdup (rendered ? rendered->subject : ""));
+#undef KEEP
+          mail.from_address = from_address;
+          mail.app = status->app;
+          mail.template_name = status->template_name;
+          mail.route = mr_delivery_get_route (delivery);
+          mail.state = g_str_equal (state, "failed-permanent") ? MR_SENT_STATE_FAILED : MR_SENT_STATE_ACCEPTED;
+          mail.time = sqlite3_column_int64 (statement, 6);
+          mail.attempts = sqlite3_column_int (statement, 7);
+          g_array_append_val (mails, mail);
+          g_array_append_val (rows, row);
+        }
+      sqlite3_finalize (statement);
+      if (mails->len == 0)
+        return TRUE;
+      if (log == NULL && (log = mr_outbox_open_log (settings, NULL, error)) == NULL)
+        return FALSE;
+      if (!mr_sent_log_add_mailshot_mails (log, job, (MrSentMailshotMail *) mails->data, mails->len, error) ||
+          !exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      for (guint i = 0; i < rows->len && ok; i++)
+        ok = run_statement (self, "UPDATE recipients SET logged = 1 WHERE job = ? AND row = ?", error, "ii", job,
+                            g_array_index (rows, gint64, i));
+      if (!ok || !exec (self, "COMMIT", error))
+        {
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
+}
+
+/* The sent log is a record beside the journal: when it cannot be written (a full disk), the mails
+ * still go, and the next run records them. */
+static void
+sync_sent_log (MrMailshotJournal *self,
+               MrSettings        *settings,
+               gint64             job,
+               MrMailshotStatus  *status,
+               MrTemplate        *template_,
+               MrDelivery        *delivery)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!record_in_sent_log (self, settings, job, status, template_, delivery, &error))
+    g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
+}
+
 /* Recipients still to send (not those to try again later). */
 static gboolean
 has_pending (MrMailshotJournal *self,
@@ -1457,6 +1549,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
       !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
     goto out;
+  sync_sent_log (self, settings, job, status, template_, delivery);
 
   run.journal = self;
   run.job = job;
@@ -1503,6 +1596,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
+  sync_sent_log (self, settings, job, status, template_, delivery);
 
 finish:
   sqlite3_finalize (run.outcome_statement);

@@ -15,7 +15,7 @@
 
 G_DEFINE_QUARK (mr-sent-log-error-quark, mr_sent_log_error)
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct _MrSentLog
 {
@@ -219,6 +219,11 @@ mr_sent_log_open (const char  *path,
              "PRAGMA user_version = 1;"
              "COMMIT;", MR_SENT_LOG_ERROR_OPEN, error))
     return NULL;
+  /* 2: mails of a mailshot name their job. */
+  if (version < 2 &&
+      !exec_or (self, "BEGIN; ALTER TABLE messages ADD COLUMN mailshot INTEGER; PRAGMA user_version = 2; COMMIT;",
+                MR_SENT_LOG_ERROR_OPEN, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -308,6 +313,83 @@ mr_sent_log_add (MrSentLog          *self,
     }
   g_mutex_unlock (&self->lock);
   return id;
+}
+
+gboolean
+mr_sent_log_add_mailshot_mails (MrSentLog                 *self,
+                                gint64                     job,
+                                const MrSentMailshotMail  *mails,
+                                guint                      n_mails,
+                                GError                   **error)
+{
+  sqlite3_stmt *message = NULL;
+  sqlite3_stmt *attempt = NULL;
+  gboolean ok = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+  /* Already there (recorded before a crash, say): left as it is. */
+  message = prepare (self, "INSERT OR IGNORE INTO messages (message_id, created, updated, user, app, template, "
+                           "from_address, subject, recipients, state, route, log_option, attempts, last_error, mailshot) "
+                           "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'headers', ?11, ?12, ?13)", error);
+  attempt = prepare (self, "INSERT INTO attempts (message, time, route, server, outcome, reply) "
+                           "VALUES (?, ?, ?, NULL, ?, ?)", error);
+  if (message == NULL || attempt == NULL)
+    goto rollback;
+  for (guint i = 0; i < n_mails; i++)
+    {
+      const MrSentMailshotMail *mail = &mails[i];
+      g_autofree char *recipients = NULL;
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) list = NULL;
+
+      json_builder_begin_array (builder);
+      json_builder_add_string_value (builder, mail->recipient);
+      json_builder_end_array (builder);
+      list = json_builder_get_root (builder);
+      recipients = json_to_string (list, FALSE);
+      sqlite3_reset (message);
+      bind_text (message, 1, mail->message_id);
+      sqlite3_bind_int64 (message, 2, mail->time);
+      bind_text (message, 3, g_get_user_name ());
+      bind_text (message, 4, mail->app);
+      bind_text (message, 5, mail->template_name);
+      bind_text (message, 6, mail->from_address);
+      bind_text (message, 7, mail->subject ? mail->subject : "");
+      bind_text (message, 8, recipients);
+      bind_text (message, 9, mr_sent_state_to_string (mail->state));
+      bind_text (message, 10, mail->route);
+      sqlite3_bind_int64 (message, 11, mail->attempts);
+      bind_text (message, 12, mail->state == MR_SENT_STATE_FAILED ? mail->reply : NULL);
+      sqlite3_bind_int64 (message, 13, job);
+      if (sqlite3_step (message) != SQLITE_DONE)
+        goto failed;
+      if (sqlite3_changes (self->db) == 0)
+        continue;
+      sqlite3_reset (attempt);
+      sqlite3_bind_int64 (attempt, 1, sqlite3_last_insert_rowid (self->db));
+      sqlite3_bind_int64 (attempt, 2, mail->time);
+      bind_text (attempt, 3, mail->route ? mail->route : "smtp");
+      bind_text (attempt, 4, mail->state == MR_SENT_STATE_FAILED ? "refused" : "accepted");
+      bind_text (attempt, 5, mail->reply);
+      if (sqlite3_step (attempt) != SQLITE_DONE)
+        goto failed;
+    }
+  ok = exec (self, "COMMIT", error);
+  if (!ok)
+    goto rollback;
+  goto out;
+
+failed:
+  db_failed (self, MR_SENT_LOG_ERROR_WRITE, "add mailshot mails", error);
+rollback:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  sqlite3_finalize (message);
+  sqlite3_finalize (attempt);
+  g_mutex_unlock (&self->lock);
+  return ok;
 }
 
 static gboolean
@@ -417,7 +499,7 @@ mr_sent_log_set_state (MrSentLog   *self,
 }
 
 #define ENTRY_COLUMNS "id, message_id, created, updated, user, app, template, from_address, subject, recipients, " \
-                      "state, route, log_option, copy IS NOT NULL, next_attempt, attempts, last_error"
+                      "state, route, log_option, copy IS NOT NULL, next_attempt, attempts, last_error, mailshot"
 
 static char *
 column_text (sqlite3_stmt *statement,
@@ -454,6 +536,7 @@ read_entry (sqlite3_stmt *statement)
   entry->next_attempt = sqlite3_column_int64 (statement, 14);
   entry->attempts = sqlite3_column_int (statement, 15);
   entry->last_error = column_text (statement, 16);
+  entry->mailshot = sqlite3_column_int64 (statement, 17);
 
   list = json_from_string (recipients, NULL);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY (list))

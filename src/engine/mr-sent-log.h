@@ -51,6 +51,7 @@ typedef struct {
   gint64      next_attempt;   /* queued: when the outbox tries again */
   guint       attempts;
   char       *last_error;
+  gint64      mailshot;       /* the mailshot job it was part of; 0 for a mail of its own */
 } MrSentEntry;
 
 typedef struct {
@@ -91,6 +92,30 @@ gint64         mr_sent_log_add              (MrSentLog          *self,
                                              const char         *log_option,
                                              GBytes             *message,
                                              GError            **error);
+/* A mailshot's mail, recorded once it is final (accepted, or refused for good). */
+typedef struct {
+  const char  *message_id;
+  const char  *recipient;
+  const char  *from_address;
+  const char  *subject;
+  const char  *app;
+  const char  *template_name;
+  const char  *route;
+  const char  *reply;
+  MrSentState  state;          /* MR_SENT_STATE_ACCEPTED or MR_SENT_STATE_FAILED */
+  guint        attempts;
+  gint64       time;           /* of the last attempt */
+} MrSentMailshotMail;
+
+/* Records mails of mailshot @job, with their last attempt, in one transaction; a Message-ID already
+ * in the log is left as it is (so that recording again after a crash adds nothing twice). No copy of
+ * the message is kept: the journal can build it again. Errors: MR_SENT_LOG_ERROR_WRITE. */
+gboolean       mr_sent_log_add_mailshot_mails (MrSentLog                *self,
+                                             gint64                    job,
+                                             const MrSentMailshotMail *mails,
+                                             guint                     n_mails,
+                                             GError                  **error);
+
 /* One attempt and the state it leaves the message in, in one transaction. The copy of the message
  * is dropped once it is final and the log option is "headers". */
 gboolean       mr_sent_log_record_attempt   (MrSentLog          *self,
