@@ -1236,6 +1236,40 @@ test_timer (MrTestDirs    *dirs,
   g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
+/* Every mail refused the same way (the server will not take this sender): after ten in a row the
+ * job pauses, and those ten are tried again on resume, rather than the whole list failing. */
+static void
+test_same_failures_pause (MrTestDirs    *dirs,
+                          gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--mail-reply", "550 5.7.1 Sender not allowed",
+                                                         "--no-pipelining", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  for (guint i = 0; i < 15; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u,X,1\n", i, i);
+  mr_test_write_file (list, rows->str);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "10 mails in a row"));
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpstr (status->state, ==, "paused");
+  g_assert_nonnull (strstr (status->reason, "550"));
+  g_assert_cmpuint (status->pending, ==, 15);
+  g_assert_cmpuint (status->failed_permanent, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1263,6 +1297,7 @@ main (int    argc,
   ADD ("/mailshot/pace-defaults", test_pace_defaults);
   ADD ("/mailshot/queued-locally", test_queued_locally);
   ADD ("/mailshot/timer", test_timer);
+  ADD ("/mailshot/same-failures-pause", test_same_failures_pause);
 #undef ADD
 
   return g_test_run ();

@@ -25,6 +25,11 @@ G_DEFINE_QUARK (mr-mailshot-error-quark, mr_mailshot_error)
 /* A temporary failure is tried again after this many seconds. */
 #define RETRY_SECONDS 300
 
+/* This many mails in a row refused the same way (the same reply code): the cause is not the
+ * recipients (a sender the server refuses, a server in trouble), so the job pauses rather than fail
+ * the rest of the list. */
+#define SAME_FAILURES_PAUSE 10
+
 struct _MrMailshotJournal
 {
   sqlite3 *db;
@@ -946,6 +951,9 @@ typedef struct {
   guint                   done, total;
   guint                   per_day, sent_today;
   gboolean                quota_reached;
+  char                   *streak_reply;     /* the reply code of the last failures in a row */
+  GArray                 *streak_rows;      /* their rows (guint) */
+  gboolean                streak_paused;
   gboolean                copying;
   gboolean                stop;
   GError                 *error;            /* why the run stopped */
@@ -1246,6 +1254,33 @@ send_job_copy (Run            *run,
   g_mutex_unlock (&run->lock);
 }
 
+/* Under @lock: counts failures in a row with the same reply code. At SAME_FAILURES_PAUSE the run
+ * stops, to pause the job once every worker is done (see mr_mailshot_run_sync()). */
+static gboolean
+note_failure (Run          *run,
+              guint         row,
+              const GError *error)
+{
+  g_autofree char *reply = g_strdup_printf ("%u %s", mr_smtp_error_get_reply_code (error),
+                                            mr_smtp_error_get_enhanced_code (error) ? mr_smtp_error_get_enhanced_code (error) : "");
+
+  if (run->streak_rows->len == 0 || g_strcmp0 (reply, run->streak_reply) != 0)
+    {
+      g_array_set_size (run->streak_rows, 0);
+      g_free (run->streak_reply);
+      run->streak_reply = g_steal_pointer (&reply);
+    }
+  g_array_append_val (run->streak_rows, row);
+  if (run->streak_rows->len < SAME_FAILURES_PAUSE || run->streak_paused)
+    return FALSE;
+  run->streak_paused = TRUE;
+  stop_run (run, g_error_new (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
+                              _("The mailshot paused itself: %u mails in a row were refused the same way (%s). "
+                                "The cause is likely not the recipients; fix it, then resume: those %u are tried again"),
+                              run->streak_rows->len, error->message, run->streak_rows->len));
+  return TRUE;
+}
+
 /* One connection's loop: claim, wait for the pace, build, send, note the outcome. */
 static gpointer
 run_worker (gpointer data)
@@ -1293,6 +1328,7 @@ run_worker (gpointer data)
               set_outcome (&outcome, todo.row, run->accepted_state, result ? result->final_reply : NULL, 0);
               send_job_copy (run, client, envelope, message);
               g_mutex_lock (&run->lock);
+              g_array_set_size (run->streak_rows, 0);
               report_progress (run);
               g_mutex_unlock (&run->lock);
               continue;
@@ -1330,6 +1366,12 @@ run_worker (gpointer data)
         }
       set_outcome (&outcome, todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
                    g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
+      if (send_error->domain == MR_SMTP_ERROR && note_failure (run, todo.row, send_error))
+        {
+          report_progress (run);
+          g_mutex_unlock (&run->lock);
+          break;
+        }
       /* 4.7.x: the server asks to slow down (too many messages, a rate limit): the whole job does. */
       if (scope == FAILURE_TEMPORARY && send_error->domain == MR_SMTP_ERROR &&
           g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error) : "",
@@ -1571,6 +1613,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_mutex_init (&run.db_lock);
   g_cond_init (&run.committed);
   run.claims = g_ptr_array_new ();
+  run.streak_rows = g_array_new (FALSE, FALSE, sizeof (guint));
   run.outcome_statement = prepare (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? "
                                          "WHERE job = ? AND row = ?", error);
   run.claim_statement = prepare (self, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
@@ -1604,6 +1647,7 @@ finish:
   sqlite3_finalize (run.pending_statement);
   sqlite3_finalize (run.retry_statement);
   g_ptr_array_unref (run.claims);
+  g_free (run.streak_reply);
   g_cond_clear (&run.committed);
   g_mutex_clear (&run.db_lock);
   g_mutex_clear (&run.lock);
@@ -1614,6 +1658,15 @@ finish:
       goto out;
     }
 
+  /* Failures in a row for one cause: those recipients are tried again when the job is resumed. */
+  if (run.streak_paused)
+    {
+      for (guint i = 0; i < run.streak_rows->len; i++)
+        run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND row = ? "
+                             "AND state IN ('failed-permanent', 'failed-temporary')", NULL, "ii", job,
+                       (gint64) g_array_index (run.streak_rows, guint, i));
+      run_statement (self, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si", run.error->message, job);
+    }
   if (run.error != NULL)
     {
       /* Cancelled here (the window closed): it goes on when it is run again. */
@@ -1645,6 +1698,7 @@ finish:
   g_free (run.copy_to);
 
 out:
+  g_clear_pointer (&run.streak_rows, g_array_unref);
   close (lease);
   return ok;
 }
