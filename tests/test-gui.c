@@ -1407,6 +1407,16 @@ test_company_lists (MrTestDirs    *dirs,
   spin (20);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (add_domain)), ==, "");
 
+  /* The mailshot pace and unsubscribe page: checked as typed, like every key. */
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "lots");
+  g_assert_true (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "error"));
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "5000");
+  g_assert_false (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "error"));
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "http://example.com/u");
+  g_assert_true (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "error"));
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "https://example.com/u?t={token}");
+  g_assert_false (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "error"));
+
   /* Lock the server for users. */
   lock_row = find_widget (child (page, MR_TYPE_COMPANY_PAGE, "locks_row"), is_row_with_subtitle, "smtp.host");
   g_assert_nonnull (lock_row);
@@ -1422,6 +1432,8 @@ test_company_lists (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (saved, "\"example.com\""));
   g_assert_null (strstr (saved, "not a domain"));
   g_assert_nonnull (strstr (saved, "\"locks\" : [\n      \"smtp.host\""));
+  g_assert_nonnull (strstr (saved, "\"mailshot.per_day\" : 5000"));
+  g_assert_nonnull (strstr (saved, "\"mailshot.unsubscribe_url\" : \"https://example.com/u?t={token}\""));
 
   /* Remove the profile. */
   remove = find_widget (GTK_WIDGET (page), is_button_with_tooltip, "Remove the profile “marketing”");

@@ -47,6 +47,13 @@ struct _MrCompanyPage
   GtkButton           *verify_domain_button;
   AdwEntryRow         *reply_to_row;
   AdwEntryRow         *copy_to_row;
+  AdwEntryRow         *mailshot_minute_row;
+  AdwEntryRow         *mailshot_day_row;
+  AdwEntryRow         *mailshot_connections_row;
+  AdwActionRow        *copy_each_row;
+  GtkSwitch           *copy_each_switch;
+  AdwEntryRow         *unsubscribe_url_row;
+  AdwEntryRow         *unsubscribe_mailto_row;
   AdwActionRow        *send_as_user_row;
   GtkSwitch           *send_as_user_switch;
   AdwComboRow         *delivery_row;
@@ -792,6 +799,13 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, verify_domain_button);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, reply_to_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_to_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_minute_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_day_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_connections_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_switch);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, unsubscribe_url_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, unsubscribe_mailto_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, send_as_user_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, send_as_user_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, delivery_row);
@@ -874,6 +888,12 @@ mr_company_page_new (MrSettings *settings)
   mr_settings_form_add_switch (self->form, "sender.send_as_user", self->send_as_user_row, self->send_as_user_switch);
   mr_settings_form_add_combo (self->form, "delivery.mode", self->delivery_row, delivery_values);
   mr_settings_form_add_entry (self->form, "delivery.sendmail_path", self->sendmail_path_row, FALSE);
+  mr_settings_form_add_entry (self->form, "mailshot.per_minute", self->mailshot_minute_row, FALSE);
+  mr_settings_form_add_entry (self->form, "mailshot.per_day", self->mailshot_day_row, FALSE);
+  mr_settings_form_add_entry (self->form, "mailshot.connections", self->mailshot_connections_row, FALSE);
+  mr_settings_form_add_switch (self->form, "mailshot.copy_each", self->copy_each_row, self->copy_each_switch);
+  mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_url", self->unsubscribe_url_row, FALSE);
+  mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_mailto", self->unsubscribe_mailto_row, FALSE);
 
   g_signal_connect (self->form, "value-changed", G_CALLBACK (on_value_changed), self);
   g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_dirty_changed), self);
