@@ -70,6 +70,8 @@ mr_template_new (void)
   template_->route = g_strdup ("auto");
   template_->log = g_strdup ("full");
   template_->subject = g_strdup ("");
+  template_->parsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_mustache_free);
+  g_mutex_init (&template_->parsed_lock);
   return template_;
 }
 
@@ -91,6 +93,8 @@ mr_template_free (MrTemplate *template_)
   g_free (template_->log);
   g_hash_table_unref (template_->partials);
   g_free (template_->path);
+  g_hash_table_unref (template_->parsed);
+  g_mutex_clear (&template_->parsed_lock);
   g_free (template_);
 }
 
@@ -734,12 +738,17 @@ render_part (MrTemplate     *template_,
              GPtrArray      *missing,
              GError        **error)
 {
-  g_autoptr(MrMustache) mustache = NULL;
+  MrMustache *mustache;
   char *out;
 
   if (source == NULL)
     return NULL;
-  mustache = mr_mustache_parse (source, error);
+  /* Parsed trees are only read while rendering: one may serve several threads at once. */
+  g_mutex_lock (&template_->parsed_lock);
+  mustache = g_hash_table_lookup (template_->parsed, source);
+  if (mustache == NULL && (mustache = mr_mustache_parse (source, error)) != NULL)
+    g_hash_table_insert (template_->parsed, g_strdup (source), mustache);
+  g_mutex_unlock (&template_->parsed_lock);
   if (mustache == NULL)
     {
       g_prefix_error (error, _("%s, %s: "), template_->name, part);

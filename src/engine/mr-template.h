@@ -43,6 +43,10 @@ typedef struct {
   GHashTable      *partials;     /* name → source */
   char            *path;
   MrTemplateScope  scope;
+  /* private: each source parsed once (a mailshot renders the template thousands of times, from
+   * several threads); keyed by the source text, so a changed field is parsed again */
+  GHashTable      *parsed;
+  GMutex           parsed_lock;
 } MrTemplate;
 
 typedef struct {
