@@ -883,6 +883,11 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   wait_for (mailshots_idle, page, "the samples");
   samples = mr_test_server_count_messages (server);
   g_assert_cmpuint (samples, ==, 2);
+  /* The "Name" column was taken as the name: samples still go to me alone, under my address. */
+  {
+    g_autoptr(JsonNode) sample = mr_test_server_parse_message (server, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (sample), "to"), ==, "me@example.com");
+  }
   screenshot (window, "mailshot-preview.png");
 
   /* Step 4: the estimate, then start. */
@@ -916,6 +921,12 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   g_assert_cmpuint (status->accepted, ==, 40);
   g_assert_cmpuint (status->skipped, ==, 4);
   g_assert_cmpuint (status->pending + status->failed_temporary + status->failed_permanent, ==, 0);
+  /* The recipients see their names in To. */
+  {
+    g_autoptr(JsonNode) first = mr_test_server_parse_message (server, samples + 1);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (first), "to"), ==,
+                     "Müller 0 <kunde0@example.org>");
+  }
   /* Nobody lost; at most the mail in flight at the close twice. */
   g_assert_cmpuint (mr_test_server_count_messages (server) - samples, >=, 40);
   g_assert_cmpuint (mr_test_server_count_messages (server) - samples, <=, 41);

@@ -1098,6 +1098,27 @@ test_preview_samples_report (MrTestDirs    *dirs,
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (preview->message, NULL), g_bytes_get_size (preview->message),
                                   "To: b@example.org"));
   g_clear_pointer (&preview, mr_mailshot_preview_free);
+  /* With a name column, To shows the name too (encoded as RFC 2047 wants). */
+  {
+    MrMailshotOptions named = MR_MAILSHOT_OPTIONS_INIT;
+    g_autoptr(MrProofReport) report = NULL;
+
+    named.proof.name_column = "name";
+    preview = mr_mailshot_preview (settings, template_, list, &named, 4, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (preview->message, NULL), g_bytes_get_size (preview->message),
+                                    "To: Bob <b@example.org>"));
+    g_clear_pointer (&preview, mr_mailshot_preview_free);
+    mr_test_write_file (list, "email,name,city,date\na@example.org,\"Ann\nEvil: header\",Bern,1 May\n");
+    report = mr_proofread_full (template_, list, &named.proof, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (problem_at (report, 2, "bad-name")->message, "line break"));
+    named.proof.name_column = "nickname";
+    g_assert_null (mr_proofread_full (template_, list, &named.proof, NULL, NULL, &error));
+    g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN);
+    g_clear_error (&error);
+    mr_test_write_file (list, "email,name,city,date\nx@,X,X,1\na@example.org,Ann,Bern,1 May\nb@example.org,Bob,\"Basel, \"\"CH\"\"\",2 May\n");
+  }
   preview = mr_mailshot_preview (settings, template_, list, NULL, 2, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (preview->problem, "not an email address"));

@@ -47,6 +47,7 @@ struct _MrMailshotsPage
   AdwComboRow       *template_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *address_row;
+  AdwComboRow       *name_row;
   AdwComboRow       *attachment_row;
   AdwActionRow      *folder_row;
   GtkSwitch         *once_switch;
@@ -168,6 +169,7 @@ typedef struct {
   char              *recipients;
   char              *address_column;
   char              *attachment_column;
+  char              *name_column;
   char              *folder;
   GHashTable        *left_out;
   MrMailshotOptions  options;
@@ -182,6 +184,7 @@ choice_free (Choice *choice)
   g_free (choice->recipients);
   g_free (choice->address_column);
   g_free (choice->attachment_column);
+  g_free (choice->name_column);
   g_free (choice->folder);
   g_clear_pointer (&choice->left_out, g_hash_table_unref);
   g_free (choice->to);
@@ -239,6 +242,7 @@ current_choice (MrMailshotsPage *self)
   choice->recipients = g_strdup (self->recipients_path);
   choice->address_column = g_strdup (selected_column (self->address_row, FALSE));
   choice->attachment_column = g_strdup (selected_column (self->attachment_row, TRUE));
+  choice->name_column = g_strdup (selected_column (self->name_row, TRUE));
   choice->folder = choice->attachment_column ? g_strdup (self->folder_path) : NULL;
   choice->left_out = g_hash_table_new (NULL, NULL);
   g_hash_table_iter_init (&iter, self->left_out);
@@ -249,6 +253,7 @@ current_choice (MrMailshotsPage *self)
   choice->options.app = choice->template_ ? choice->template_->app : NULL;
   choice->options.proof.address_column = choice->address_column;
   choice->options.proof.attachment_column = choice->attachment_column;
+  choice->options.proof.name_column = choice->name_column;
   choice->options.proof.attachments_dir = choice->folder;
   choice->options.proof.excluded_rows = choice->left_out;
   choice->options.proof.send_duplicates = !gtk_switch_get_active (self->once_switch);
@@ -322,7 +327,8 @@ columns_read (GObject      *source,
   g_auto(GStrv) columns = g_task_propagate_pointer (G_TASK (result), &error);
   g_autoptr(GtkStringList) names = NULL;
   g_autoptr(GtkStringList) attachment_names = NULL;
-  guint address = 0;
+  g_autoptr(GtkStringList) name_names = NULL;
+  guint address = 0, name = 0;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -334,27 +340,37 @@ columns_read (GObject      *source,
       return;
     }
   {
-    g_autofree char *name = g_path_get_basename (self->recipients_path);
-    adw_action_row_set_subtitle (self->recipients_row, name);
+    g_autofree char *file_name = g_path_get_basename (self->recipients_path);
+    adw_action_row_set_subtitle (self->recipients_row, file_name);
   }
   g_strfreev (self->columns);
   self->columns = g_strdupv (columns);
   names = gtk_string_list_new ((const char * const *) columns);
   attachment_names = gtk_string_list_new (NULL);
+  name_names = gtk_string_list_new (NULL);
   gtk_string_list_append (attachment_names, _("None"));
+  gtk_string_list_append (name_names, _("None"));
   for (guint i = 0; columns[i] != NULL; i++)
     {
       static const char * const guesses[] = { "email", "e-mail", "email address", "e-mail address", "mail", NULL };
+      static const char * const name_guesses[] = { "name", "full name", "fullname", NULL };
 
       gtk_string_list_append (attachment_names, columns[i]);
+      gtk_string_list_append (name_names, columns[i]);
       for (guint g = 0; guesses[g] != NULL; g++)
         if (g_ascii_strcasecmp (columns[i], guesses[g]) == 0 && address == 0)
           address = i + 1;
+      for (guint g = 0; name_guesses[g] != NULL; g++)
+        if (g_ascii_strcasecmp (columns[i], name_guesses[g]) == 0 && name == 0)
+          name = i + 1;
     }
   adw_combo_row_set_model (self->address_row, G_LIST_MODEL (names));
   adw_combo_row_set_selected (self->address_row, address > 0 ? address - 1 : 0);
   adw_combo_row_set_model (self->attachment_row, G_LIST_MODEL (attachment_names));
   adw_combo_row_set_selected (self->attachment_row, 0);
+  adw_combo_row_set_model (self->name_row, G_LIST_MODEL (name_names));
+  adw_combo_row_set_selected (self->name_row, name);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->name_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), TRUE);
 }
@@ -497,6 +513,8 @@ mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
   adw_action_row_set_subtitle (self->folder_row, _("Files are taken from this folder only"));
   adw_combo_row_set_model (self->address_row, NULL);
   adw_combo_row_set_model (self->attachment_row, NULL);
+  adw_combo_row_set_model (self->name_row, NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->name_row), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->folder_row), FALSE);
@@ -1634,6 +1652,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (template_row);
   BIND (recipients_row);
   BIND (address_row);
+  BIND (name_row);
   BIND (attachment_row);
   BIND (folder_row);
   BIND (once_switch);

@@ -54,6 +54,7 @@ typedef struct {
   char       *start;
   char       *attachments_dir;
   char       *attachment_column;
+  char       *name_column;
   char       *exclude_rows;
   char       *count;
   char       *row;
@@ -147,8 +148,8 @@ static const char help_text[] =
      "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
-     "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--rate N/min]\n"
-     "                        [--per-day N] [--connections N] [--limit N] [--start \"YYYY-MM-DD HH:MM\"]\n"
+     "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--name-column NAME]\n"
+     "                        [--rate N/min] [--per-day N] [--connections N] [--limit N] [--start \"YYYY-MM-DD HH:MM\"]\n"
      "                        [--attachment-column NAME --attachments-dir DIR] [--exclude-rows 3,7-9]\n"
      "                        [--send-duplicates] [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
      "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [the options above] [--json]\n"
@@ -1426,6 +1427,7 @@ mailshot_options (Invocation         *inv,
   options->app = inv->app ? inv->app : template_->app;
   options->proof.address_column = inv->address_column;
   options->proof.attachment_column = inv->attachment_column;
+  options->proof.name_column = inv->name_column;
   options->proof.attachments_dir = inv->attachments_dir;
   options->proof.send_duplicates = inv->send_duplicates;
   options->proof.size_limit = mr_delivery_get_known_size_limit (inv->settings, options->app);
@@ -2118,6 +2120,7 @@ run (Invocation *inv,
                g_str_equal (arg, "--per-day") || g_str_equal (arg, "--connections") || g_str_equal (arg, "--limit") ||
                g_str_equal (arg, "--start") || g_str_equal (arg, "--attachments-dir") ||
                g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
+               g_str_equal (arg, "--name-column") ||
                g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
@@ -2159,6 +2162,8 @@ run (Invocation *inv,
             inv->attachments_dir = g_strdup (value);
           else if (g_str_equal (arg, "--attachment-column"))
             inv->attachment_column = g_strdup (value);
+          else if (g_str_equal (arg, "--name-column"))
+            inv->name_column = g_strdup (value);
           else if (g_str_equal (arg, "--exclude-rows"))
             inv->exclude_rows = g_strdup (value);
           else if (g_str_equal (arg, "--count"))
@@ -2312,6 +2317,7 @@ main (int    argc,
   g_free (inv.attachments_dir);
   g_free (inv.attachment_column);
   g_free (inv.exclude_rows);
+  g_free (inv.name_column);
   g_free (inv.count);
   g_free (inv.row);
   g_free (inv.output);

@@ -162,6 +162,7 @@ mr_mailshot_journal_open (const char  *path,
       "jobs ADD COLUMN connections INTEGER NOT NULL DEFAULT 1",
       "jobs ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0",
       "jobs ADD COLUMN attachment_column TEXT",
+      "jobs ADD COLUMN name_column TEXT",
       "jobs ADD COLUMN attachments_dir TEXT",
       "jobs ADD COLUMN copy_each INTEGER NOT NULL DEFAULT 0",
       "jobs ADD COLUMN unsubscribe_url TEXT",
@@ -388,13 +389,14 @@ mr_mailshot_create (MrMailshotJournal        *self,
     return 0;
   if (!run_statement (self, "INSERT INTO jobs (created, template, template_name, recipients, app, state, rate, per_day, "
                             "connections, not_before, attachment_column, attachments_dir, copy_each, unsubscribe_url, "
-                            "unsubscribe_mailto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error,
-                      "isssssiiiississ",
+                            "unsubscribe_mailto, name_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error,
+                      "isssssiiiississs",
                       g_get_real_time () / G_USEC_PER_SEC, template_->path, template_->name, absolute, app,
                       options->start_at > 0 ? "scheduled" : "ready", (gint64) per_minute, (gint64) per_day,
                       (gint64) connections, options->start_at, options->proof.attachment_column, attachments_dir,
                       (gint64) mr_settings_get_effective_boolean (settings, app, "mailshot.copy_each"),
-                      *unsubscribe_url ? unsubscribe_url : NULL, *unsubscribe_mailto ? unsubscribe_mailto : NULL))
+                      *unsubscribe_url ? unsubscribe_url : NULL, *unsubscribe_mailto ? unsubscribe_mailto : NULL,
+                      options->proof.name_column))
     goto rollback;
   create.job = sqlite3_last_insert_rowid (self->db);
   create.insert = prepare (self, "INSERT INTO recipients (job, row, address, data, message_id, state, reply, token) "
@@ -645,6 +647,7 @@ mr_mailshot_lookup_token (MrMailshotJournal *self,
 
 /* What the job was made with. */
 typedef struct {
+  char     *name_column;
   char     *attachment_column;
   char     *attachments_dir;
   char     *unsubscribe_url;
@@ -656,6 +659,7 @@ typedef struct {
 static void
 job_config_clear (JobConfig *config)
 {
+  g_clear_pointer (&config->name_column, g_free);
   g_clear_pointer (&config->attachment_column, g_free);
   g_clear_pointer (&config->attachments_dir, g_free);
   g_clear_pointer (&config->unsubscribe_url, g_free);
@@ -671,7 +675,8 @@ read_job_config (MrMailshotJournal  *self,
                  GError            **error)
 {
   sqlite3_stmt *statement = prepare (self, "SELECT attachment_column, attachments_dir, unsubscribe_url, "
-                                           "unsubscribe_mailto, copy_each, copy_sent FROM jobs WHERE id = ?", error);
+                                           "unsubscribe_mailto, copy_each, copy_sent, name_column FROM jobs WHERE id = ?",
+                                     error);
   gboolean found;
 
   if (statement == NULL)
@@ -686,6 +691,7 @@ read_job_config (MrMailshotJournal  *self,
       config->unsubscribe_mailto = column_text (statement, 3);
       config->copy_each = sqlite3_column_int (statement, 4) != 0;
       config->copy_sent = sqlite3_column_int (statement, 5) != 0;
+      config->name_column = column_text (statement, 6);
     }
   else
     journal_failed (self, "read", error);
@@ -857,6 +863,11 @@ add_row_extras (const JobConfig  *config,
                 MrOutgoing       *outgoing,
                 GError          **error)
 {
+  if (config->name_column != NULL)
+    {
+      const char *name = json_object_get_string_member_with_default (json_node_get_object (data), config->name_column, "");
+      outgoing->to_name = *name ? g_strdup (name) : NULL;
+    }
   if (config->attachment_column != NULL)
     {
       JsonObject *row = json_node_get_object (data);
@@ -1817,6 +1828,7 @@ visit_rows (MrSettings               *settings,
   visit.columns = mr_recipient_reader_get_columns (reader);
   visit.from_address = template_->from_address ? template_->from_address : sender->from_address;
   visit.config.attachment_column = g_strdup (options->proof.attachment_column);
+  visit.config.name_column = g_strdup (options->proof.name_column);
   visit.config.attachments_dir = g_strdup (options->proof.attachments_dir);
   url = mr_settings_dup_effective_string (settings, options->app, "mailshot.unsubscribe_url");
   mailto = mr_settings_dup_effective_string (settings, options->app, "mailshot.unsubscribe_mailto");
@@ -2018,6 +2030,8 @@ send_sample (Visit      *visit,
   outgoing->subject = g_steal_pointer (&subject);
   if (!add_row_extras (&visit->config, todo, data, outgoing, &samples->error))
     return FALSE;
+  /* To the sender: not under the recipient's name. */
+  g_clear_pointer (&outgoing->to_name, g_free);
   to_self = mr_outgoing_get_envelope (outgoing);
   message = mr_outgoing_build (outgoing, NULL, &samples->error);
   if (message == NULL)

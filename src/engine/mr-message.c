@@ -92,6 +92,7 @@ mr_outgoing_free (MrOutgoing *outgoing)
   g_ptr_array_unref (outgoing->attachments);
   g_free (outgoing->message_id);
   g_free (outgoing->list_unsubscribe);
+  g_free (outgoing->to_name);
   g_free (outgoing);
 }
 
@@ -111,11 +112,13 @@ check_addresses (GPtrArray   *addresses,
 
 static void
 add_mailboxes (InternetAddressList *list,
-               GPtrArray           *addresses)
+               GPtrArray           *addresses,
+               const char          *first_name)
 {
   for (guint i = 0; i < addresses->len; i++)
     {
-      InternetAddress *mailbox = internet_address_mailbox_new (NULL, g_ptr_array_index (addresses, i));
+      const char *name = i == 0 && first_name != NULL && *first_name != '\0' ? first_name : NULL;
+      InternetAddress *mailbox = internet_address_mailbox_new (name, g_ptr_array_index (addresses, i));
       internet_address_list_add (list, mailbox);
       g_object_unref (mailbox);
     }
@@ -393,6 +396,7 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
       return NULL;
     }
   if ((outgoing->from_name != NULL && !mr_validate_single_line (outgoing->from_name, error)) ||
+      (outgoing->to_name != NULL && !mr_validate_single_line (outgoing->to_name, error)) ||
       (outgoing->subject != NULL && !mr_validate_single_line (outgoing->subject, error)))
     {
       g_prefix_error (error, _("Subject or name: "));
@@ -414,8 +418,8 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
       internet_address_list_add (g_mime_message_get_reply_to (message), reply_to);
       g_object_unref (reply_to);
     }
-  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), outgoing->to);
-  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), outgoing->cc);
+  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), outgoing->to, outgoing->to_name);
+  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), outgoing->cc, NULL);
   /* Bcc and copy_to stay out of the headers on purpose. */
 
   g_mime_message_set_subject (message, outgoing->subject ? outgoing->subject : "", "utf-8");

@@ -27,6 +27,7 @@ typedef struct {
   char      *from_address;
   char      *reply_to;
   GPtrArray *to;          /* char* addresses */
+  char      *to_name;     /* the display name of the first To address (a mailshot's name column), or NULL */
   GPtrArray *cc;
   GPtrArray *bcc;
   GPtrArray *copy_to;     /* envelope only: sender.copy_to */

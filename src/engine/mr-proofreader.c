@@ -254,6 +254,7 @@ mr_proofread_full (MrTemplate            *template_,
   static const MrProofOptions defaults = { NULL };
   const char *address_column;
   int attachment = -1;
+  int name_column = -1;
   guint64 base_size;
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(GPtrArray) variables = NULL;
@@ -294,6 +295,17 @@ mr_proofread_full (MrTemplate            *template_,
       return NULL;
     }
 
+  if (options->name_column != NULL)
+    {
+      name_column = find_column (columns, options->name_column);
+      if (name_column < 0)
+        {
+          g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
+                       _("There is no column “%s” for the names; the columns are: %s"), options->name_column, listed);
+          return NULL;
+        }
+    }
   if (options->attachment_column != NULL)
     {
       attachment = find_column (columns, options->attachment_column);
@@ -390,6 +402,13 @@ mr_proofread_full (MrTemplate            *template_,
             }
         }
 
+      /* The name goes into the To header: one line. */
+      if (name_column >= 0 && strpbrk (fields[name_column], "\r\n") != NULL)
+        {
+          add_problem (report, row, MR_PROBLEM_ERROR, "bad-name",
+                       g_strdup_printf (_("Row %u: the name in “%s” has a line break"), row, columns[name_column]));
+          has_error = TRUE;
+        }
       {
         guint64 size = base_size;
 

@@ -30,7 +30,8 @@ typedef struct {
   MrProblemSeverity  severity;
   const char        *kind;       /* "no-address", "invalid-address", "duplicate", "suppressed", "unreadable",
                                   * "empty-variable", "missing-column", "attachment-missing",
-                                  * "attachment-outside", "too-big", "excluded", "over-limit" */
+                                  * "attachment-outside", "too-big", "excluded", "over-limit",
+                                  * "bad-name" */
   char              *message;
 } MrProblem;
 
@@ -55,6 +56,7 @@ typedef void (*MrProofRowFunc) (guint               row,
 typedef struct {
   const char *address_column;    /* the column of the addresses; NULL: found by its name ("email",
                                   * "e-mail", "email address", "mail"; any case) */
+  const char *name_column;       /* the column of the recipients' names (shown in To), or NULL */
   const char *attachment_column; /* a column naming each row's own attachment, or NULL */
   const char *attachments_dir;   /* the folder those names are in: absolute paths and ".." are refused */
   GHashTable *excluded_rows;     /* rows (GUINT_TO_POINTER) the user left out, or NULL */
