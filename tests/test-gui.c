@@ -673,6 +673,49 @@ wait_long_for (Condition   condition,
     }
 }
 
+static gboolean
+timer_list_hidden (gpointer data)
+{
+  return !gtk_widget_get_visible (data);
+}
+
+static gboolean
+timer_list_shown (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+/* The systemd timer scheduled mailshots use is shown on the page, and can be removed there. */
+static void
+test_mailshot_timer_row (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autofree char *units = g_build_filename (g_get_user_config_dir (), "systemd", "user", NULL);
+  g_autofree char *timer = g_build_filename (units, "mailroom-mailshots.timer", NULL);
+  g_autofree char *fake = g_build_filename (dirs->root, "systemctl", NULL);
+  MrMailshotsPage *page;
+  MrWindow *window;
+  GtkWidget *timer_list;
+
+  mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
+  g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
+  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
+  g_mkdir_with_parents (units, 0700);
+  mr_test_write_file (timer, "[Timer]\n");
+
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  timer_list = child (page, MR_TYPE_MAILSHOTS_PAGE, "timer_list");
+  wait_for (timer_list_shown, timer_list, "the timer row");
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "remove_timer_button"), "clicked");
+  wait_for (timer_list_hidden, timer_list, "the timer row to go");
+  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
+  close_window (window);
+  g_unsetenv ("MAILROOM_SYSTEMCTL");
+}
+
+
 /* `make bench` only (MAILROOM_BENCH_STALL_ROWS set): the longest main-loop stall while the window
  * shows a job of that many mails being sent. */
 typedef struct {
@@ -1788,6 +1831,7 @@ main (int    argc,
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
+  ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
     ADD ("/gui/mailshot-stall", test_mailshot_stall);
   ADD ("/gui/company/lists", test_company_lists);

@@ -43,6 +43,8 @@ struct _MrMailshotsPage
   GtkWidget         *no_jobs_label;
   GtkWidget         *new_button;
   GtkListBox        *jobs_list;
+  GtkWidget         *timer_list;
+  GtkWidget         *remove_timer_button;
   GtkStack          *steps;
   AdwComboRow       *template_row;
   AdwActionRow      *recipients_row;
@@ -872,7 +874,7 @@ create_thread (GTask        *task,
       g_autoptr(GError) timer_error = NULL;
 
       if (!mr_timer_install (&timer_error))
-        g_message ("%s", timer_error->message);
+        g_object_set_data_full (G_OBJECT (task), "timer-error", g_strdup (timer_error->message), g_free);
     }
   g_task_return_pointer (task, g_memdup2 (&job, sizeof job), g_free);
 }
@@ -895,6 +897,9 @@ created (GObject      *source,
       notice (self, error->message);
       return;
     }
+  /* Without the timer the job still goes on, while a window is open: say so. */
+  if (g_object_get_data (G_OBJECT (result), "timer-error") != NULL)
+    notice (self, g_object_get_data (G_OBJECT (result), "timer-error"));
   mr_mailshots_page_show_job (self, *job);
   run_job (self, *job);
 }
@@ -1223,6 +1228,7 @@ update_jobs_list (MrMailshotsPage *self,
 typedef struct {
   gint64     job;
   gboolean   want_recipients;
+  gboolean   timer;            /* the systemd timer is installed */
   GPtrArray *jobs;
   MrMailshotStatus *status;
   GPtrArray *recipients;
@@ -1252,6 +1258,7 @@ refresh_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  data->timer = mr_timer_is_installed ();
   if (data->job != 0)
     {
       data->status = mr_mailshot_get_status (journal, data->job, NULL);
@@ -1281,6 +1288,7 @@ refreshed (GObject      *source,
     }
   self->refreshing = FALSE;
   update_jobs_list (self, data->jobs);
+  gtk_widget_set_visible (self->timer_list, data->timer);
   if (data->job == self->job && data->status != NULL)
     {
       g_clear_pointer (&self->status, mr_mailshot_status_free);
@@ -1455,6 +1463,47 @@ on_export_clicked (MrMailshotsPage *self)
 
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
   choose_path (self, chooser, mr_mailshots_page_export_report);
+}
+
+static void
+remove_timer_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (mr_timer_remove (&error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+timer_removed (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        notice (self, error->message);
+      return;
+    }
+  notice (self, _("The timer is removed: scheduled mailshots go on only while Mailroom is open"));
+  refresh (self);
+}
+
+static void
+on_remove_timer_clicked (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, timer_removed, NULL);
+
+  g_task_set_source_tag (task, on_remove_timer_clicked);
+  g_task_run_in_thread (task, remove_timer_thread);
 }
 
 /* ---- The recipients' columns ------------------------------------------------------------------ */
@@ -1648,6 +1697,8 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (no_jobs_label);
   BIND (new_button);
   BIND (jobs_list);
+  BIND (timer_list);
+  BIND (remove_timer_button);
   BIND (steps);
   BIND (template_row);
   BIND (recipients_row);
@@ -1700,6 +1751,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_resume_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_remove_timer_clicked);
 }
 
 static void
