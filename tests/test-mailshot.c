@@ -1203,6 +1203,29 @@ test_queued_locally (MrTestDirs    *dirs,
   g_assert_cmpuint (status->queued_locally, ==, 2);
   g_assert_cmpuint (status->accepted, ==, 0);
   g_assert_cmpstr (status->state, ==, "done");
+
+  /* The sendmail program: one run per mail, the envelope on its command line. */
+  {
+    g_autofree char *script = g_build_filename (dirs->root, "fake-sendmail", NULL);
+    g_autofree char *calls = g_build_filename (dirs->root, "sendmail-calls", NULL);
+    g_autofree char *contents = g_strdup_printf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > /dev/null\n", calls);
+    g_autofree char *extra = g_strdup_printf ("\"delivery.mode\": \"sendmail\", \"delivery.sendmail_path\": \"%s\"", script);
+    g_autofree char *log = NULL;
+    g_autoptr(MrSettings) sendmail = NULL;
+
+    mr_test_write_file (script, contents);
+    g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+    sendmail = settings_with (dirs, server->port, extra);
+    job = mr_mailshot_create (journal, sendmail, template_, list, NULL, NULL, &error);
+    g_assert_true (mr_mailshot_run_sync (journal, sendmail, job, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_clear_pointer (&status, mr_mailshot_status_free);
+    status = mr_mailshot_get_status (journal, job, &error);
+    g_assert_cmpuint (status->queued_locally, ==, 2);
+    log = mr_test_read_file (calls);
+    g_assert_nonnull (strstr (log, "-- a@example.org\n"));
+    g_assert_nonnull (strstr (log, "-- b@example.org\n"));
+  }
 }
 
 /* The systemd user timer: units a person can read, enabled through systemctl --user, removable. */
