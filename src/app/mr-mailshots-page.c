@@ -167,7 +167,8 @@ load_settings (GError **error)
 /* ---- What the wizard has chosen ---------------------------------------------------------------- */
 
 typedef struct {
-  MrTemplate        *template_;
+  MrTemplate        *template_;      /* in @templates, which the choice keeps alive for its thread */
+  GPtrArray         *templates;
   char              *recipients;
   char              *address_column;
   char              *attachment_column;
@@ -183,6 +184,7 @@ typedef struct {
 static void
 choice_free (Choice *choice)
 {
+  g_clear_pointer (&choice->templates, g_ptr_array_unref);
   g_free (choice->recipients);
   g_free (choice->address_column);
   g_free (choice->attachment_column);
@@ -241,6 +243,7 @@ current_choice (MrMailshotsPage *self)
   gpointer row;
 
   choice->template_ = selected_template (self);
+  choice->templates = self->templates ? g_ptr_array_ref (self->templates) : NULL;
   choice->recipients = g_strdup (self->recipients_path);
   choice->address_column = g_strdup (selected_column (self->address_row, FALSE));
   choice->attachment_column = g_strdup (selected_column (self->attachment_row, TRUE));

@@ -1496,6 +1496,26 @@ mailshot_options (Invocation         *inv,
   return -1;
 }
 
+/* What every mailshot command starts with: the template, and the options of the command line.
+ * Returns -1 to go on, otherwise the exit status; @missing is the usage error without --template or
+ * --recipients. */
+static int
+mailshot_setup (Invocation         *inv,
+                const char         *missing,
+                MrTemplate        **template_,
+                MrMailshotOptions  *options,
+                GHashTable        **excluded)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (inv->template_name == NULL || inv->recipients == NULL)
+    return usage_error (inv, missing);
+  *template_ = mr_template_find (inv->template_name, &error);
+  if (*template_ == NULL)
+    return fail (inv, error);
+  return mailshot_options (inv, *template_, options, excluded);
+}
+
 static int
 cmd_mailshot_check (Invocation *inv)
 {
@@ -1506,12 +1526,8 @@ cmd_mailshot_check (Invocation *inv)
   MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   int status;
 
-  if (inv->template_name == NULL || inv->recipients == NULL)
-    return usage_error (inv, _("“mailshot check” needs --template TEMPLATE and --recipients FILE"));
-  template_ = mr_template_find (inv->template_name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+  if ((status = mailshot_setup (inv, _("“mailshot check” needs --template TEMPLATE and --recipients FILE"), &template_,
+                                &options, &excluded)) >= 0)
     return status;
   report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
   if (report == NULL)
@@ -1708,12 +1724,8 @@ cmd_mailshot_send (Invocation *inv)
   int status;
   gint64 job;
 
-  if (inv->template_name == NULL || inv->recipients == NULL)
-    return usage_error (inv, _("“mailshot” needs --template TEMPLATE and --recipients FILE"));
-  template_ = mr_template_find (inv->template_name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+  if ((status = mailshot_setup (inv, _("“mailshot” needs --template TEMPLATE and --recipients FILE"), &template_,
+                                &options, &excluded)) >= 0)
     return status;
   /* The proof-reader first: with errors, nothing is sent unless the person chose to skip them. */
   report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
@@ -1786,14 +1798,12 @@ cmd_mailshot_preview (Invocation *inv)
   gint64 row;
   int status;
 
-  if (inv->template_name == NULL || inv->recipients == NULL || inv->row == NULL)
+  if (inv->row == NULL)
     return usage_error (inv, _("“mailshot preview” needs --template TEMPLATE, --recipients FILE and --row N"));
   if (!g_ascii_string_to_signed (inv->row, 10, 2, G_MAXINT, &row, NULL))
     return usage_error (inv, _("--row takes a row number as the spreadsheet shows it (the first data row is 2)"));
-  template_ = mr_template_find (inv->template_name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+  if ((status = mailshot_setup (inv, _("“mailshot preview” needs --template TEMPLATE, --recipients FILE and --row N"),
+                                &template_, &options, &excluded)) >= 0)
     return status;
   preview = mr_mailshot_preview (inv->settings, template_, inv->recipients, &options, (guint) row, &error);
   if (preview == NULL)
@@ -1818,14 +1828,10 @@ cmd_mailshot_samples (Invocation *inv)
   gint sent;
   int status;
 
-  if (inv->template_name == NULL || inv->recipients == NULL)
-    return usage_error (inv, _("“mailshot samples” needs --template TEMPLATE and --recipients FILE"));
   if (inv->count != NULL && !g_ascii_string_to_signed (inv->count, 10, 1, 100, &count, NULL))
     return usage_error (inv, _("--count takes a number from 1 to 100"));
-  template_ = mr_template_find (inv->template_name, &error);
-  if (template_ == NULL)
-    return fail (inv, error);
-  if ((status = mailshot_options (inv, template_, &options, &excluded)) >= 0)
+  if ((status = mailshot_setup (inv, _("“mailshot samples” needs --template TEMPLATE and --recipients FILE"),
+                                &template_, &options, &excluded)) >= 0)
     return status;
   /* To the sender by default: the user's own address, else the From address in force. */
   to = inv->to ? g_strdup (inv->to) : mr_settings_dup_effective_string (inv->settings, NULL, "user.email");
