@@ -716,6 +716,88 @@ test_mailshot_timer_row (MrTestDirs    *dirs,
 }
 
 
+static const char *wanted_state;
+
+static gboolean
+job_in_wanted_state (gpointer data)
+{
+  const MrMailshotStatus *status = mr_mailshots_page_get_status (data);
+
+  return status != NULL && g_str_equal (status->state, wanted_state) &&
+         (!g_str_equal (wanted_state, "running") || status->running);
+}
+
+/* Pause, resume and cancel from the job view: the word goes to the journal, the sender obeys it. */
+static void
+test_mailshot_pause_resume_cancel (MrTestDirs    *dirs,
+                                   gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\", "
+                                              "\"mailshot.per_minute\": 120}}", server->port);
+  g_autoptr(GString) csv = g_string_new ("email,name\n");
+  g_autoptr(MrSettings) settings = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  AdwMessageDialog *dialog;
+  MrMailshotsPage *page;
+  MrWindow *window;
+  guint sent;
+  gint64 job;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"Hello {{name}}\", \"text\": \"Hi\"}");
+  mr_test_write_file (dirs->company_path, company);
+  for (guint i = 0; i < 100; i++)
+    g_string_append_printf (csv, "p%u@example.org,P%u\n", i, i);
+  mr_test_write_file (list, csv->str);
+  settings = mr_settings_new (NULL, NULL);
+  g_assert_true (mr_settings_load (settings, NULL));
+  template_ = mr_template_load (template_path, &error);
+  journal = mr_mailshot_journal_open (NULL, &error);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The window picks the job up as it opens: two a second. */
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  mr_mailshots_page_show_job (page, job);
+  wanted_state = "running";
+  wait_for (job_in_wanted_state, page, "the job to run");
+
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "pause_button"), "clicked");
+  wanted_state = "paused";
+  wait_for (job_in_wanted_state, page, "the job to pause");
+  spin (1200);
+  sent = mr_test_server_count_messages (server);
+  spin (1200);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, sent);   /* nothing while paused */
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "resume_button")));
+
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "resume_button"), "clicked");
+  wanted_state = "running";
+  wait_for (job_in_wanted_state, page, "the job to go on");
+
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "cancel_button"), "clicked");
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "cancel-job");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  wanted_state = "cancelled";
+  wait_for (job_in_wanted_state, page, "the job to be cancelled");
+  g_assert_false (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "cancel_button")));
+  g_assert_cmpuint (mr_test_server_count_messages (server), <, 100);
+  close_window (window);
+}
+
+
 /* `make bench` only (MAILROOM_BENCH_STALL_ROWS set): the longest main-loop stall while the window
  * shows a job of that many mails being sent. */
 typedef struct {
@@ -1832,6 +1914,7 @@ main (int    argc,
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
+  ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);
   if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
     ADD ("/gui/mailshot-stall", test_mailshot_stall);
   ADD ("/gui/company/lists", test_company_lists);

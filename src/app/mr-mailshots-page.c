@@ -17,7 +17,6 @@ struct _MrMailshotsPage
   AdwBin             parent_instance;
 
   MrSettings        *settings;
-  MrMailshotJournal *journal;        /* the main thread's: small writes (pause, cancel) */
   GCancellable      *cancellable;    /* the page's reads and checks */
   GHashTable        *running;        /* job → GCancellable, jobs this process sends */
   GPtrArray         *templates;      /* MrTemplate, as the combo row lists them */
@@ -1018,11 +1017,11 @@ run_done (GObject      *source,
     g_application_release (application);
   if (self->running != NULL)
     g_hash_table_remove (self->running, &job);
-  if (!g_task_propagate_boolean (G_TASK (result), &error) && self->journal != NULL &&
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && self->running != NULL &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
       !g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY))
     notice (self, error->message);
-  if (self->journal != NULL)
+  if (self->running != NULL)
     refresh (self);
 }
 
@@ -1361,14 +1360,50 @@ on_show_jobs (MrMailshotsPage *self)
 }
 
 static void
+set_state_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  gint64 job = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "job"));
+  GError *error = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
+
+  if (journal != NULL && mr_mailshot_set_state (journal, job, task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+state_set (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        notice (self, error->message);
+      return;
+    }
+  refresh (self);
+}
+
+/* Pausing and cancelling are a word in the journal, which the process sending the job (this one,
+ * the CLI or the timer's) reads before each mail. */
+static void
 set_job_state (MrMailshotsPage *self,
                const char      *state)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, state_set, NULL);
 
-  if (!mr_mailshot_set_state (self->journal, self->job, state, &error))
-    notice (self, error->message);
-  refresh (self);
+  g_task_set_source_tag (task, set_job_state);
+  g_task_set_task_data (task, g_strdup (state), g_free);
+  g_object_set_data (G_OBJECT (task), "job", GSIZE_TO_POINTER ((gsize) self->job));
+  g_task_run_in_thread (task, set_state_thread);
 }
 
 static void
@@ -1380,8 +1415,9 @@ on_pause_clicked (MrMailshotsPage *self)
 static void
 on_resume_clicked (MrMailshotsPage *self)
 {
-  set_job_state (self, "ready");
+  /* Running a paused job is what resumes it. */
   run_job (self, self->job);
+  refresh (self);
 }
 
 static void
@@ -1621,7 +1657,7 @@ jobs_listed (GObject      *source,
   Refresh *data = g_task_get_task_data (G_TASK (result));
 
   refreshed (source, result, user_data);
-  if (data->jobs != NULL && self->journal != NULL)
+  if (data->jobs != NULL && self->running != NULL)
     resume_due_jobs (self, data->jobs);
 }
 
@@ -1664,7 +1700,6 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_pointer (&self->running, g_hash_table_unref);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->due_source, g_source_remove);
-  g_clear_pointer (&self->journal, mr_mailshot_journal_free);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->templates, g_ptr_array_unref);
   g_clear_pointer (&self->recipients_path, g_free);
@@ -1788,12 +1823,8 @@ MrMailshotsPage *
 mr_mailshots_page_new (MrSettings *settings)
 {
   MrMailshotsPage *self = g_object_new (MR_TYPE_MAILSHOTS_PAGE, NULL);
-  g_autoptr(GError) error = NULL;
 
   self->settings = g_object_ref (settings);
-  self->journal = mr_mailshot_journal_open (NULL, &error);
-  if (self->journal == NULL)
-    g_warning ("%s", error->message);
   gtk_stack_set_visible_child_name (self->stack, "jobs");
   /* Jobs cut off when the window last closed, and those due, go on now; then every minute. */
   on_due_timer (self);
