@@ -1314,6 +1314,61 @@ test_same_failures_pause (MrTestDirs    *dirs,
   g_assert_cmpuint (status->failed_permanent, ==, 0);
 }
 
+typedef struct {
+  guint logged_at_750;
+} SentLogProbe;
+
+static void
+probe_sent_log (guint    done,
+                guint    total,
+                gpointer user_data)
+{
+  SentLogProbe *probe = user_data;
+
+  if (done == 750)
+    {
+      g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+      MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+      g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+
+      probe->logged_at_750 = entries->len;
+    }
+}
+
+/* A long job shows in the sent log as it goes, not only when it ends. */
+static void
+test_sent_log_during_run (MrTestDirs    *dirs,
+                          gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
+  g_autoptr(GError) error = NULL;
+  SentLogProbe probe = { 0 };
+  gint64 job;
+
+  for (guint i = 0; i < 800; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u,X,1\n", i, i);
+  mr_test_write_file (list, rows->str);
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, probe_sent_log, &probe, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("%u mails in the sent log when 750 were done", probe.logged_at_750);
+  g_assert_cmpuint (probe.logged_at_750, >=, 500);
+  g_assert_cmpuint (probe.logged_at_750, <, 750);
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+    MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+
+    g_assert_cmpuint (entries->len, ==, 800);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1342,6 +1397,7 @@ main (int    argc,
   ADD ("/mailshot/queued-locally", test_queued_locally);
   ADD ("/mailshot/timer", test_timer);
   ADD ("/mailshot/same-failures-pause", test_same_failures_pause);
+  ADD ("/mailshot/sent-log-during-run", test_sent_log_during_run);
 #undef ADD
 
   return g_test_run ();

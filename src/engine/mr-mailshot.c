@@ -947,6 +947,8 @@ typedef struct {
   gpointer                user_data;
   const char             *accepted_state;   /* "accepted", or "queued-locally" for this machine's MTA */
   char                   *copy_to;
+  MrSettings             *settings;
+  MrMailshotStatus       *status;
 
   GMutex                  lock;
   GCond                   committed;        /* a batch of claims was committed */
@@ -960,6 +962,7 @@ typedef struct {
   gint64                  interval;         /* µs between two mails */
   gint64                  next_send;        /* monotonic µs */
   guint                   done, total;
+  guint                   settled_unlogged; /* final mails not yet in the sent log */
   guint                   per_day, sent_today;
   gboolean                quota_reached;
   char                   *streak_reply;     /* the reply code of the last failures in a row */
@@ -1031,6 +1034,12 @@ set_outcome (Outcome    *outcome,
   outcome->reply = g_strdup (reply);
   outcome->next_attempt = next_attempt;
 }
+
+/* Final mails recorded in the sent log at a time, while a job runs. */
+#define SENT_LOG_BATCH 500
+
+static void sync_sent_log (MrMailshotJournal *self, MrSettings *settings, gint64 job, MrMailshotStatus *status,
+                           MrTemplate *template_, MrDelivery *delivery);
 
 /* A worker's request: write its last outcome, and give it the next recipient. */
 typedef struct {
@@ -1170,6 +1179,7 @@ claim_next (Run     *run,
       g_autoptr(GPtrArray) batch = NULL;
       Committed result = { 0, NULL, FALSE, NULL };
       guint allowed = G_MAXUINT;
+      gboolean log_now;
 
       if (run->committing)
         {
@@ -1186,8 +1196,19 @@ claim_next (Run     *run,
       if (run->per_day > 0 && allowed == 0 && !run->stop)
         run->quota_reached = TRUE;
 
+      /* Now and then the leader also records the final mails in the sent log, so that a long job
+       * shows there as it goes. */
+      log_now = run->settled_unlogged >= SENT_LOG_BATCH;
+      if (log_now)
+        run->settled_unlogged = 0;
       g_mutex_unlock (&run->lock);
       commit_claims (run, batch, allowed, &result);
+      if (log_now)
+        {
+          g_mutex_lock (&run->db_lock);
+          sync_sent_log (run->journal, run->settings, run->job, run->status, run->template_, run->delivery);
+          g_mutex_unlock (&run->db_lock);
+        }
       g_mutex_lock (&run->lock);
 
       if (result.error != NULL)
@@ -1225,6 +1246,7 @@ report_progress (Run *run)
 {
   guint done = ++run->done;
 
+  run->settled_unlogged++;
   if (run->progress != NULL)
     run->progress (done, run->total, run->user_data);
 }
@@ -1620,6 +1642,8 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     mr_delivery_fill_sender (delivery, sender);
     run.copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
   }
+  run.settings = settings;
+  run.status = status;
   g_mutex_init (&run.lock);
   g_mutex_init (&run.db_lock);
   g_cond_init (&run.committed);
