@@ -1138,6 +1138,17 @@ test_preview_samples_report (MrTestDirs    *dirs,
   parsed = mr_test_server_parse_message (server, 1);
   g_assert_cmpstr (member (parsed, "subject"), ==, "[Sample, row 3, for a@example.org] Invitation for Ann");
   g_assert_cmpstr (member (parsed, "to"), ==, "me@example.com");
+  /* Samples are sends too: in the sent log, under no job. */
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+    MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+
+    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_true (g_str_has_prefix (((MrSentEntry *) g_ptr_array_index (entries, 0))->subject, "[Sample, row "));
+    g_assert_cmpint (((MrSentEntry *) g_ptr_array_index (entries, 0))->mailshot, ==, 0);
+    g_assert_cmpstr (((MrSentEntry *) g_ptr_array_index (entries, 0))->recipients[0], ==, "me@example.com");
+  }
   g_assert_cmpint (mr_mailshot_send_samples_sync (settings, template_, list, NULL, "not an address", 1, NULL, &error), ==, -1);
   g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
   g_clear_error (&error);

@@ -2016,6 +2016,8 @@ typedef struct {
   const char   *to;
   guint         count;
   gint          sent;
+  MrSentLog    *log;           /* samples are sends too: recorded like any mail */
+  const char   *app;
   MrSmtpClient *client;
   GCancellable *cancellable;
   GError       *error;
@@ -2035,6 +2037,7 @@ send_sample (Visit      *visit,
   g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
   g_autoptr(MrSmtpSendResult) result = NULL;
   g_autofree char *subject = NULL;
+  g_autofree char *message_id = NULL;
   gboolean sent;
 
   if (problem != NULL)
@@ -2057,7 +2060,7 @@ send_sample (Visit      *visit,
   /* To the sender: not under the recipient's name. */
   g_clear_pointer (&outgoing->to_name, g_free);
   to_self = mr_outgoing_get_envelope (outgoing);
-  message = mr_outgoing_build (outgoing, NULL, &samples->error);
+  message = mr_outgoing_build (outgoing, &message_id, &samples->error);
   if (message == NULL)
     return FALSE;
   if (mr_delivery_uses_sendmail (visit->delivery))
@@ -2073,6 +2076,17 @@ send_sample (Visit      *visit,
     }
   if (!sent)
     return FALSE;
+  if (samples->log != NULL)
+    {
+      MrSentMailshotMail mail = { message_id, samples->to, outgoing->from_address, outgoing->subject, samples->app,
+                                  visit->template_->name, mr_delivery_get_route (visit->delivery),
+                                  result ? result->final_reply : NULL, MR_SENT_STATE_ACCEPTED, 1,
+                                  g_get_real_time () / G_USEC_PER_SEC };
+      g_autoptr(GError) log_error = NULL;
+
+      if (!mr_sent_log_add_mailshot_mails (samples->log, 0, &mail, 1, &log_error))
+        g_message ("A sample is not in the sent log: %s", log_error->message);
+    }
   return ++samples->sent < (gint) samples->count;
 }
 
@@ -2086,13 +2100,18 @@ mr_mailshot_send_samples_sync (MrSettings               *settings,
                                GCancellable             *cancellable,
                                GError                  **error)
 {
-  Samples samples = { to, count, 0, NULL, cancellable, NULL };
+  Samples samples = { to, count, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL };
+  g_autoptr(MrSentLog) log = NULL;
   gboolean read;
 
   if (!mr_validate_address (to, error))
     return -1;
   if (count == 0)
     return 0;
+  log = mr_outbox_open_log (settings, NULL, error);
+  if (log == NULL)
+    return -1;
+  samples.log = log;
   read = visit_rows (settings, template_, recipients, options, send_sample, &samples, error);
   if (samples.client != NULL)
     {

@@ -362,7 +362,10 @@ mr_sent_log_add_mailshot_mails (MrSentLog                 *self,
       bind_text (message, 10, mail->route);
       sqlite3_bind_int64 (message, 11, mail->attempts);
       bind_text (message, 12, mail->state == MR_SENT_STATE_FAILED ? mail->reply : NULL);
-      sqlite3_bind_int64 (message, 13, job);
+      if (job > 0)
+        sqlite3_bind_int64 (message, 13, job);
+      else
+        sqlite3_bind_null (message, 13);
       if (sqlite3_step (message) != SQLITE_DONE)
         goto failed;
       if (sqlite3_changes (self->db) == 0)

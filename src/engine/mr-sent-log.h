@@ -107,7 +107,7 @@ typedef struct {
   gint64       time;           /* of the last attempt */
 } MrSentMailshotMail;
 
-/* Records mails of mailshot @job, with their last attempt, in one transaction; a Message-ID already
+/* Records mails of mailshot @job (0: mails of no job, a mailshot's samples), with their last attempt, in one transaction; a Message-ID already
  * in the log is left as it is (so that recording again after a crash adds nothing twice). No copy of
  * the message is kept: the journal can build it again. Errors: MR_SENT_LOG_ERROR_WRITE. */
 gboolean       mr_sent_log_add_mailshot_mails (MrSentLog                *self,
