@@ -1380,6 +1380,35 @@ test_sent_log_during_run (MrTestDirs    *dirs,
   }
 }
 
+/* The template deleted after the job was written: the job pauses and says why, and run-due leaves it
+ * alone instead of failing again every few minutes. */
+static void
+test_template_gone (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (template_->path), ==, 0);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpstr (status->state, ==, "paused");
+  g_assert_nonnull (strstr (status->reason, "invite.json"));
+  g_assert_cmpint (mr_mailshot_run_due_sync (journal, settings, NULL, NULL, NULL, &error), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1409,6 +1438,7 @@ main (int    argc,
   ADD ("/mailshot/timer", test_timer);
   ADD ("/mailshot/same-failures-pause", test_same_failures_pause);
   ADD ("/mailshot/sent-log-during-run", test_sent_log_during_run);
+  ADD ("/mailshot/template-gone", test_template_gone);
 #undef ADD
 
   return g_test_run ();

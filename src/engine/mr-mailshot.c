@@ -1583,6 +1583,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   g_auto(JobConfig) config = { 0 };
   g_autofree char *mode = NULL;
+  GError *setup_error = NULL;
   Run run = { 0 };
   int lease;
   gboolean ok = FALSE;
@@ -1608,18 +1609,27 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       return TRUE;
     }
 
-  template_ = mr_template_load (status->template_path, error);
-  delivery = template_ ? mr_delivery_new (settings, status->app, error) : NULL;
-  if (delivery == NULL || !read_job_config (self, job, &config, error))
-    goto out;
-  if (template_->from_address != NULL &&
+  template_ = mr_template_load (status->template_path, &setup_error);
+  delivery = template_ ? mr_delivery_new (settings, status->app, &setup_error) : NULL;
+  if (delivery != NULL && template_->from_address != NULL &&
       !mr_settings_domain_is_verified (settings, mr_address_get_domain (template_->from_address)))
     {
-      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+      g_set_error (&setup_error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
                    _("The template sends from %s, which is not in one of the company’s verified domains; "
                      "the admin adds the domain to domains.verified first"), template_->from_address);
+      g_clear_object (&delivery);
+    }
+  /* The template gone or changed for the worse, settings that cannot send: no mail could go.
+   * The job pauses and says why, rather than being tried again and again. */
+  if (delivery == NULL)
+    {
+      run_statement (self, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
+                     setup_error->message, job);
+      g_propagate_error (error, setup_error);
       goto out;
     }
+  if (!read_job_config (self, job, &config, error))
+    goto out;
   /* Holding the lease, any "sending" row was cut off by a crash: it goes first, again. */
   if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
       !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
