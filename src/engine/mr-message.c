@@ -287,6 +287,32 @@ file_part (const MrAttachment  *attachment,
 }
 
 /* mixed › alternative › (text, related › (html, inline images)), each level only when needed. */
+
+/* GMime reads /dev/urandom for each boundary it makes up; a mailshot builds thousands of messages,
+ * so the boundary comes from GLib's generator (seeded once) instead (2.7% of a mailshot's CPU). */
+static GMimeMultipart *
+new_multipart (const char *subtype)
+{
+  GMimeMultipart *multipart = g_mime_multipart_new_with_subtype (subtype);
+  char boundary[40];
+
+  g_snprintf (boundary, sizeof boundary, "=-%08x%08x%08x%08x", g_random_int (), g_random_int (), g_random_int (),
+              g_random_int ());
+  g_mime_multipart_set_boundary (multipart, boundary);
+  return multipart;
+}
+
+/* The local time zone, looked up once: GLib reads /etc/localtime again for each new one (2.2%). */
+static GTimeZone *
+local_time_zone (void)
+{
+  static gsize zone;
+
+  if (g_once_init_enter (&zone))
+    g_once_init_leave (&zone, (gsize) g_time_zone_new_local ());
+  return (GTimeZone *) zone;
+}
+
 static GMimeObject *
 build_body (const MrOutgoing  *outgoing,
             GError           **error)
@@ -313,12 +339,12 @@ build_body (const MrOutgoing  *outgoing,
 
   if (outgoing->html_body != NULL)
     {
-      GMimeMultipart *alternative = g_mime_multipart_new_with_subtype ("alternative");
+      GMimeMultipart *alternative = new_multipart ("alternative");
 
       html = text_part ("html", outgoing->html_body);
       if (has_inline)
         {
-          GMimeMultipart *related = g_mime_multipart_new_with_subtype ("related");
+          GMimeMultipart *related = new_multipart ("related");
 
           g_mime_multipart_add (related, html);
           for (guint i = 0; i < outgoing->attachments->len; i++)
@@ -349,7 +375,7 @@ build_body (const MrOutgoing  *outgoing,
 
   if (has_attached)
     {
-      GMimeMultipart *mixed = g_mime_multipart_new_with_subtype ("mixed");
+      GMimeMultipart *mixed = new_multipart ("mixed");
 
       g_mime_multipart_add (mixed, body);
       for (guint i = 0; i < outgoing->attachments->len; i++)
@@ -381,7 +407,7 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GMimeObject) body = NULL;
   g_autoptr(GMimeFormatOptions) options = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
   g_autofree char *id = NULL;
   g_autofree char *text = NULL;
   const char *domain;
@@ -477,7 +503,7 @@ mr_message_renew (GBytes      *message,
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeParser) parser = NULL;
   g_autoptr(GMimeMessage) parsed = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
   g_autoptr(GMimeFormatOptions) options = NULL;
   const char *domain = mr_address_get_domain (from_address);
   g_autofree char *id = NULL;
