@@ -875,9 +875,10 @@ test_mailshot_stall (MrTestDirs    *dirs,
   g_assert_no_error (error);
 
   /* The window picks the job up when it opens, and shows it while it is sent; at a usual size (the
-   * other tests use a tall one, for whole-page screenshots). */
-  window = open_window ();
+   * other tests open a tall one, for whole-page screenshots). */
+  window = mr_window_new (NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1024, 768);
+  gtk_window_present (GTK_WINDOW (window));
   spin (300);
   mr_window_show_page (window, "mailshots");
   page = mr_window_get_mailshots_page (window);

@@ -10,6 +10,7 @@
 #include "mr-delivery.h"
 #include "mr-mailshots-page.h"
 #include "mr-recipients.h"
+#include "mr-row-model.h"
 #include "mr-timer.h"
 
 /* Long reports: the first problems are listed, the rest counted (the CSV report has every row). */
@@ -35,7 +36,7 @@ struct _MrMailshotsPage
   gint64             job;
   MrMailshotStatus  *status;
   GPtrArray         *recipients;     /* MrMailshotRecipient of the job shown */
-  GtkStringList     *rows_model;     /* one (empty) item a recipient, by position */
+  MrRowModel        *rows_model;     /* one item a recipient, by position */
   GHashTable        *bound_cells;    /* GtkListItem on screen */
   gint64             rate_time;      /* the last progress sample: when, and how many were done */
   guint              rate_done;
@@ -1182,12 +1183,7 @@ update_rows (MrMailshotsPage *self)
 
   if (n != old)
     {
-      g_autoptr(GPtrArray) keys = g_ptr_array_new ();
-
-      for (guint i = 0; i < n; i++)
-        g_ptr_array_add (keys, (gpointer) "");
-      g_ptr_array_add (keys, NULL);
-      gtk_string_list_splice (self->rows_model, 0, old, (const char * const *) keys->pdata);
+      mr_row_model_set_n_items (self->rows_model, n);
       return;
     }
   g_hash_table_iter_init (&iter, self->bound_cells);
@@ -1349,7 +1345,7 @@ mr_mailshots_page_show_job (MrMailshotsPage *self,
     {
       g_clear_pointer (&self->status, mr_mailshot_status_free);
       g_clear_pointer (&self->recipients, g_ptr_array_unref);
-      gtk_string_list_splice (self->rows_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->rows_model)), NULL);
+      mr_row_model_set_n_items (self->rows_model, 0);
       self->rate = 0;
       self->rate_time = 0;
     }
@@ -1809,7 +1805,7 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   self->cancellable = g_cancellable_new ();
   self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->left_out = g_hash_table_new (NULL, NULL);
-  self->rows_model = gtk_string_list_new (NULL);
+  self->rows_model = mr_row_model_new ();
   self->bound_cells = g_hash_table_new (NULL, NULL);
   selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows_model)));
   gtk_column_view_set_model (self->recipients_view, GTK_SELECTION_MODEL (selection));
