@@ -1621,6 +1621,14 @@ print_mailshot_status (Invocation             *inv,
       add_uint (builder, "total", status->total);
       add_uint (builder, "pending", status->pending);
       add_uint (builder, "accepted", status->accepted);
+      add_uint (builder, "queued_locally", status->queued_locally);
+      add_uint (builder, "per_day", status->per_day);
+      add_uint (builder, "connections", status->connections);
+      if (status->not_before > 0)
+        {
+          g_autofree char *when = format_time (status->not_before);
+          add_string (builder, "not_before", when);
+        }
       add_uint (builder, "failed_temporary", status->failed_temporary);
       add_uint (builder, "failed_permanent", status->failed_permanent);
       add_uint (builder, "skipped", status->skipped);
@@ -1634,8 +1642,17 @@ print_mailshot_status (Invocation             *inv,
              number, status->template_name, status->state, status->total, status->accepted, status->pending,
              status->failed_temporary, status->failed_permanent, status->skipped);
   }
+  if (status->queued_locally > 0)
+    g_print (g_dngettext (GETTEXT_PACKAGE, "%u handed to this computer’s mail system, which delivers it\n",
+                          "%u handed to this computer’s mail system, which delivers them\n", status->queued_locally),
+             status->queued_locally);
   if (status->reason != NULL)
     g_print ("%s\n", status->reason);
+  else if (g_str_equal (status->state, "scheduled") && status->not_before > 0)
+    {
+      g_autofree char *when = format_time (status->not_before);
+      g_print (_("It starts at %s\n"), when);
+    }
 }
 
 /* On a terminal a bar that redraws itself; otherwise a plain line each tenth, for logs. */
