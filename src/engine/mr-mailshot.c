@@ -170,6 +170,7 @@ mr_mailshot_journal_open (const char  *path,
       "recipients ADD COLUMN token TEXT",
       "recipients ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0",
       "recipients ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
+      "recipients ADD COLUMN subject TEXT",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (added); i++)
@@ -932,6 +933,7 @@ typedef struct {
   guint       row;
   const char *state;
   char       *reply;
+  char       *subject;       /* as rendered, kept for the sent log; NULL: not built */
   gint64      next_attempt;
 } Outcome;
 
@@ -999,10 +1001,12 @@ write_outcome_locked (Run     *run,
   bind_text (statement, 1, outcome->state);
   bind_text (statement, 2, outcome->reply);
   sqlite3_bind_int64 (statement, 3, outcome->next_attempt);
-  sqlite3_bind_int64 (statement, 4, run->job);
-  sqlite3_bind_int64 (statement, 5, outcome->row);
+  bind_text (statement, 4, outcome->subject);
+  sqlite3_bind_int64 (statement, 5, run->job);
+  sqlite3_bind_int64 (statement, 6, outcome->row);
   ok = sqlite3_step (statement) == SQLITE_DONE;
   g_clear_pointer (&outcome->reply, g_free);
+  g_clear_pointer (&outcome->subject, g_free);
   outcome->set = FALSE;
   return ok ? TRUE : journal_failed (run->journal, "write", error);
 }
@@ -1032,14 +1036,15 @@ set_outcome (Outcome    *outcome,
   outcome->state = state;
   g_free (outcome->reply);
   outcome->reply = g_strdup (reply);
+  g_clear_pointer (&outcome->subject, g_free);
   outcome->next_attempt = next_attempt;
 }
 
 /* Final mails recorded in the sent log at a time, while a job runs. */
 #define SENT_LOG_BATCH 500
 
-static void sync_sent_log (MrMailshotJournal *self, MrSettings *settings, gint64 job, MrMailshotStatus *status,
-                           MrTemplate *template_, MrDelivery *delivery);
+static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSettings *settings, gint64 job,
+                           MrMailshotStatus *status, MrTemplate *template_, MrDelivery *delivery);
 
 /* A worker's request: write its last outcome, and give it the next recipient. */
 typedef struct {
@@ -1164,12 +1169,14 @@ failed:
 }
 
 /* Under @lock: writes @outcome and claims the next recipient. The first worker to ask commits for
- * every worker waiting; the others wait for it. Returns FALSE when this worker is done. */
+ * every worker waiting; the others wait for it. Returns FALSE when this worker is done; @log_now
+ * says it is this worker's turn to record final mails in the sent log. */
 static gboolean
-claim_next (Run     *run,
-            Outcome *outcome,
-            Todo    *todo,
-            gint64  *send_at)
+claim_next (Run      *run,
+            Outcome  *outcome,
+            Todo     *todo,
+            gint64   *send_at,
+            gboolean *log_now)
 {
   Claim claim = { outcome, todo, 0, FALSE, FALSE };
 
@@ -1179,7 +1186,6 @@ claim_next (Run     *run,
       g_autoptr(GPtrArray) batch = NULL;
       Committed result = { 0, NULL, FALSE, NULL };
       guint allowed = G_MAXUINT;
-      gboolean log_now;
 
       if (run->committing)
         {
@@ -1196,19 +1202,15 @@ claim_next (Run     *run,
       if (run->per_day > 0 && allowed == 0 && !run->stop)
         run->quota_reached = TRUE;
 
-      /* Now and then the leader also records the final mails in the sent log, so that a long job
-       * shows there as it goes. */
-      log_now = run->settled_unlogged >= SENT_LOG_BATCH;
-      if (log_now)
-        run->settled_unlogged = 0;
+      /* Now and then the leader also records the final mails in the sent log (once it has handed
+       * the others their recipients), so that a long job shows there as it goes. */
+      if (run->settled_unlogged >= SENT_LOG_BATCH)
+        {
+          run->settled_unlogged = 0;
+          *log_now = TRUE;
+        }
       g_mutex_unlock (&run->lock);
       commit_claims (run, batch, allowed, &result);
-      if (log_now)
-        {
-          g_mutex_lock (&run->db_lock);
-          sync_sent_log (run->journal, run->settings, run->job, run->status, run->template_, run->delivery);
-          g_mutex_unlock (&run->db_lock);
-        }
       g_mutex_lock (&run->lock);
 
       if (result.error != NULL)
@@ -1329,19 +1331,23 @@ run_worker (gpointer data)
       g_autoptr(GBytes) message = NULL;
       g_autoptr(MrSmtpEnvelope) envelope = NULL;
       g_autoptr(MrSmtpSendResult) result = NULL;
+      g_autoptr(MrRendered) rendered = NULL;
       g_autoptr(GError) send_error = NULL;
       g_autofree char *reason = NULL;
-      gboolean claimed, sent;
+      gboolean claimed, sent, log_now = FALSE;
       gint64 send_at = 0;
       FailureScope scope;
 
       g_mutex_lock (&run->lock);
-      claimed = claim_next (run, &outcome, &todo, &send_at);
+      claimed = claim_next (run, &outcome, &todo, &send_at, &log_now);
       g_mutex_unlock (&run->lock);
+      if (log_now)
+        sync_sent_log (run->journal, &run->db_lock, run->settings, run->job, run->status, run->template_,
+                       run->delivery);
       if (!claimed)
         break;
 
-      message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, NULL, &send_error);
+      message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
       if (message != NULL && !pace (send_at, run->cancellable))
         g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
       if (message != NULL && send_error == NULL)
@@ -1359,6 +1365,7 @@ run_worker (gpointer data)
           if (sent)
             {
               set_outcome (&outcome, todo.row, run->accepted_state, result ? result->final_reply : NULL, 0);
+              outcome.subject = g_strdup (rendered->subject);
               send_job_copy (run, client, envelope, message);
               g_mutex_lock (&run->lock);
               g_array_set_size (run->streak_rows, 0);
@@ -1399,6 +1406,7 @@ run_worker (gpointer data)
         }
       set_outcome (&outcome, todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
                    g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
+      outcome.subject = rendered ? g_strdup (rendered->subject) : NULL;
       if (send_error->domain == MR_SMTP_ERROR && note_failure (run, todo.row, send_error))
         {
           report_progress (run);
@@ -1466,6 +1474,7 @@ sent_in_last_day (MrMailshotJournal *self,
  * are recorded by the next run; a Message-ID already in the log is not recorded twice. */
 static gboolean
 record_in_sent_log (MrMailshotJournal  *self,
+                    GMutex             *db_lock,
                     MrSettings         *settings,
                     gint64              job,
                     MrMailshotStatus   *status,
@@ -1481,30 +1490,46 @@ record_in_sent_log (MrMailshotJournal  *self,
   from_address = template_->from_address ? template_->from_address : sender->from_address;
   for (;;)
     {
-      sqlite3_stmt *statement = prepare (self, "SELECT row, address, data, message_id, state, reply, sent_at, attempts "
-                                               "FROM recipients WHERE job = ? AND logged = 0 AND state IN "
-                                               "('accepted', 'queued-locally', 'failed-permanent') LIMIT 500", error);
+      sqlite3_stmt *statement;
       g_autoptr(GArray) mails = g_array_new (FALSE, TRUE, sizeof (MrSentMailshotMail));
       g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
       g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
       gboolean ok = TRUE;
 
+      /* The journal only under the run's lock (when there is one): the sent log is written without
+       * it, so that the workers go on meanwhile. */
+      if (db_lock != NULL)
+        g_mutex_lock (db_lock);
+      statement = prepare (self, "SELECT row, address, data, message_id, state, reply, sent_at, attempts, subject "
+                                 "FROM recipients WHERE job = ? AND logged = 0 AND state IN "
+                                 "('accepted', 'queued-locally', 'failed-permanent') LIMIT 500", error);
       if (statement == NULL)
-        return FALSE;
+        {
+          if (db_lock != NULL)
+            g_mutex_unlock (db_lock);
+          return FALSE;
+        }
       sqlite3_bind_int64 (statement, 1, job);
       while (sqlite3_step (statement) == SQLITE_ROW)
         {
           MrSentMailshotMail mail = { NULL };
-          g_autoptr(JsonNode) data = json_from_string ((const char *) sqlite3_column_text (statement, 2), NULL);
-          g_autoptr(MrRendered) rendered = data ? mr_template_render (template_, data, NULL) : NULL;
           const char *state = (const char *) sqlite3_column_text (statement, 4);
           gint64 row = sqlite3_column_int64 (statement, 0);
+          char *subject = column_text (statement, 8);
 
+          /* The subject as sent; rendered again only for mails recorded before it was kept. */
+          if (subject == NULL)
+            {
+              g_autoptr(JsonNode) data = json_from_string ((const char *) sqlite3_column_text (statement, 2), NULL);
+              g_autoptr(MrRendered) rendered = data ? mr_template_render (template_, data, NULL) : NULL;
+
+              subject = g_strdup (rendered ? rendered->subject : "");
+            }
 #define KEEP(text) (g_ptr_array_add (strings, (text)), (const char *) g_ptr_array_index (strings, strings->len - 1))
           mail.recipient = KEEP (column_text (statement, 1));
           mail.message_id = KEEP (column_text (statement, 3));
           mail.reply = KEEP (column_text (statement, 5));
-          mail.subject = KEEP (g_strdup (rendered ? rendered->subject : ""));
+          mail.subject = KEEP (subject);
 #undef KEEP
           mail.from_address = from_address;
           mail.app = status->app;
@@ -1517,21 +1542,37 @@ record_in_sent_log (MrMailshotJournal  *self,
           g_array_append_val (rows, row);
         }
       sqlite3_finalize (statement);
+      statement = NULL;
+      if (db_lock != NULL)
+        g_mutex_unlock (db_lock);
       if (mails->len == 0)
         return TRUE;
       if (log == NULL && (log = mr_outbox_open_log (settings, NULL, error)) == NULL)
         return FALSE;
-      if (!mr_sent_log_add_mailshot_mails (log, job, (MrSentMailshotMail *) mails->data, mails->len, error) ||
-          !exec (self, "BEGIN IMMEDIATE", error))
+      if (!mr_sent_log_add_mailshot_mails (log, job, (MrSentMailshotMail *) mails->data, mails->len, error))
         return FALSE;
+      if (db_lock != NULL)
+        g_mutex_lock (db_lock);
+      ok = exec (self, "BEGIN IMMEDIATE", error) &&
+           (statement = prepare (self, "UPDATE recipients SET logged = 1 WHERE job = ? AND row = ?", error)) != NULL;
       for (guint i = 0; i < rows->len && ok; i++)
-        ok = run_statement (self, "UPDATE recipients SET logged = 1 WHERE job = ? AND row = ?", error, "ii", job,
-                            g_array_index (rows, gint64, i));
+        {
+          sqlite3_reset (statement);
+          sqlite3_bind_int64 (statement, 1, job);
+          sqlite3_bind_int64 (statement, 2, g_array_index (rows, gint64, i));
+          ok = sqlite3_step (statement) == SQLITE_DONE || journal_failed (self, "write", error);
+        }
+      sqlite3_finalize (statement);
       if (!ok || !exec (self, "COMMIT", error))
         {
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-          return FALSE;
+          ok = FALSE;
         }
+      if (db_lock != NULL)
+        g_mutex_unlock (db_lock);
+      /* While the job runs, one batch at a time: the workers keep adding more. */
+      if (!ok || db_lock != NULL)
+        return ok;
     }
 }
 
@@ -1539,6 +1580,7 @@ record_in_sent_log (MrMailshotJournal  *self,
  * still go, and the next run records them. */
 static void
 sync_sent_log (MrMailshotJournal *self,
+               GMutex            *db_lock,
                MrSettings        *settings,
                gint64             job,
                MrMailshotStatus  *status,
@@ -1547,7 +1589,7 @@ sync_sent_log (MrMailshotJournal *self,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!record_in_sent_log (self, settings, job, status, template_, delivery, &error))
+  if (!record_in_sent_log (self, db_lock, settings, job, status, template_, delivery, &error))
     g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
 }
 
@@ -1634,7 +1676,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
       !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
     goto out;
-  sync_sent_log (self, settings, job, status, template_, delivery);
+  sync_sent_log (self, NULL, settings, job, status, template_, delivery);
 
   run.journal = self;
   run.job = job;
@@ -1659,8 +1701,8 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_cond_init (&run.committed);
   run.claims = g_ptr_array_new ();
   run.streak_rows = g_array_new (FALSE, FALSE, sizeof (guint));
-  run.outcome_statement = prepare (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ? "
-                                         "WHERE job = ? AND row = ?", error);
+  run.outcome_statement = prepare (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ?, "
+                                         "subject = COALESCE (?, subject) WHERE job = ? AND row = ?", error);
   run.claim_statement = prepare (self, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
                                        "WHERE job = ? AND row = ?", error);
   /* One index seek each (recipients_todo), not a sort of the whole list. */
@@ -1684,7 +1726,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
-  sync_sent_log (self, settings, job, status, template_, delivery);
+  sync_sent_log (self, NULL, settings, job, status, template_, delivery);
 
 finish:
   sqlite3_finalize (run.outcome_statement);
