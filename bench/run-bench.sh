@@ -117,10 +117,9 @@ for connections in 1 4; do
     "$work/crash-$connections" 2000 20 "$connections"
 done
 
-# Responsiveness: the window shows a job of 10,000 mails while it is sent. longest_stall: the longest
-# gap between two ticks of a 5 ms timer, less the 5 ms (it includes the thread waiting for a CPU
-# while the sender and the test server share this machine's cores); longest_dispatch: the longest
-# time the main loop spent working between two polls.
+# Responsiveness: the window shows a job of 10,000 mails while it is sent. Opening the job view is
+# measured apart from sending. longest_stall: the longest gap between two ticks of a 5 ms timer, less
+# the 5 ms; longest_dispatch: the longest time the main loop worked between two polls.
 echo
 echo "GUI main loop while the window shows a 10,000-mail job sent to smtp-sink (goal: longest stall under 50 ms)"
 "$top/tests/isolated.sh" env MAILROOM_BENCH_STALL_ROWS=10000 MAILROOM_BENCH_SMTP_PORT="$port" meson test -C "$top/$build" gui \
