@@ -1362,28 +1362,37 @@ on_show_jobs (MrMailshotsPage *self)
   refresh (self);
 }
 
+/* A small write to the journal (a job's state, its report) in a worker thread, then a word to the
+ * user: one pair of functions for each such job. */
+typedef gboolean (*JournalWork) (MrMailshotJournal  *journal,
+                                 gint64              job,
+                                 const char         *argument,
+                                 GError            **error);
+
 static void
-set_state_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
+journal_work_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
 {
+  JournalWork work = (JournalWork) g_object_get_data (G_OBJECT (task), "work");
   gint64 job = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "job"));
   GError *error = NULL;
   g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
 
-  if (journal != NULL && mr_mailshot_set_state (journal, job, task_data, &error))
+  if (journal != NULL && work (journal, job, task_data, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
 static void
-state_set (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+journal_work_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  const char *done = g_object_get_data (G_OBJECT (result), "done");
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -1392,7 +1401,26 @@ state_set (GObject      *source,
         notice (self, error->message);
       return;
     }
+  if (done != NULL)
+    notice (self, done);
   refresh (self);
+}
+
+/* @done: what to tell the user when it worked, or NULL. */
+static void
+run_journal_work (MrMailshotsPage *self,
+                  JournalWork      work,
+                  const char      *argument,
+                  const char      *done)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, journal_work_done, NULL);
+
+  g_task_set_source_tag (task, run_journal_work);
+  g_task_set_task_data (task, g_strdup (argument), g_free);
+  g_object_set_data (G_OBJECT (task), "work", (gpointer) work);
+  g_object_set_data (G_OBJECT (task), "job", GSIZE_TO_POINTER ((gsize) self->job));
+  g_object_set_data_full (G_OBJECT (task), "done", g_strdup (done), g_free);
+  g_task_run_in_thread (task, journal_work_thread);
 }
 
 /* Pausing and cancelling are a word in the journal, which the process sending the job (this one,
@@ -1401,12 +1429,7 @@ static void
 set_job_state (MrMailshotsPage *self,
                const char      *state)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, state_set, NULL);
-
-  g_task_set_source_tag (task, set_job_state);
-  g_task_set_task_data (task, g_strdup (state), g_free);
-  g_object_set_data (G_OBJECT (task), "job", GSIZE_TO_POINTER ((gsize) self->job));
-  g_task_run_in_thread (task, set_state_thread);
+  run_journal_work (self, mr_mailshot_set_state, state, NULL);
 }
 
 static void
@@ -1448,51 +1471,13 @@ on_cancel_clicked (MrMailshotsPage *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
-export_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  gint64 job = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "job"));
-  GError *error = NULL;
-  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
-
-  if (journal != NULL && mr_mailshot_export_csv (journal, job, task_data, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-exported (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        notice (self, error->message);
-      return;
-    }
-  message = g_strdup_printf (_("Report saved as %s"), (const char *) g_task_get_task_data (G_TASK (result)));
-  notice (self, message);
-}
-
 void
 mr_mailshots_page_export_report (MrMailshotsPage *self,
                                  const char      *path)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, exported, NULL);
+  g_autofree char *done = g_strdup_printf (_("Report saved as %s"), path);
 
-  g_task_set_source_tag (task, mr_mailshots_page_export_report);
-  g_task_set_task_data (task, g_strdup (path), g_free);
-  g_object_set_data (G_OBJECT (task), "job", GSIZE_TO_POINTER ((gsize) self->job));
-  g_task_run_in_thread (task, export_thread);
+  run_journal_work (self, mr_mailshot_export_csv, path, done);
 }
 
 static void
