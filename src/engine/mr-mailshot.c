@@ -1348,7 +1348,11 @@ run_worker (gpointer data)
         break;
 
       message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
-      if (message != NULL && !pace (send_at, run->cancellable))
+      /* Connected before the wait, so that the pace is the spacing of the mails as the server gets
+       * them, not of the attempts. */
+      if (message != NULL && !sendmail && client == NULL)
+        client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
+      if (message != NULL && send_error == NULL && !pace (send_at, run->cancellable))
         g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
       if (message != NULL && send_error == NULL)
         {
@@ -1356,10 +1360,7 @@ run_worker (gpointer data)
             sent = mr_delivery_send_sync (run->delivery, envelope, message, run->cancellable, &send_error);
           else
             {
-              if (client == NULL)
-                client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
-              if (client != NULL)
-                result = mr_smtp_client_send_sync (client, envelope, message, run->cancellable, &send_error);
+              result = mr_smtp_client_send_sync (client, envelope, message, run->cancellable, &send_error);
               sent = result != NULL;
             }
           if (sent)
@@ -1368,6 +1369,10 @@ run_worker (gpointer data)
               outcome.subject = g_strdup (rendered->subject);
               send_job_copy (run, client, envelope, message);
               g_mutex_lock (&run->lock);
+              /* The pace counts from when the server took the mail: arrivals are at least an
+               * interval apart, however long each mail took. */
+              if (run->interval > 0)
+                run->next_send = MAX (run->next_send, g_get_monotonic_time () + run->interval);
               g_array_set_size (run->streak_rows, 0);
               report_progress (run);
               g_mutex_unlock (&run->lock);

@@ -7,6 +7,7 @@ AUTH: PLAIN and LOGIN through aiosmtpd, and CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 
 each checking the client's proof for real.
 """
 import argparse
+import time
 import asyncio
 import base64
 import hashlib
@@ -52,6 +53,7 @@ class Handler:
                        "mail_options": envelope.mail_options, "rcpt_options": envelope.rcpt_options,
                        "smtp_utf8": envelope.smtp_utf8,
                        "tls": session.ssl is not None or args.mode == "tls",
+                       "received_at": time.monotonic(),
                        "login": session.auth_data.decode() if isinstance(session.auth_data, bytes)
                        else session.auth_data}, f)
         return f"250 2.0.0 OK queued as {counter}"
