@@ -1412,6 +1412,56 @@ test_template_gone (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
 }
 
+/* Against aiosmtpd: one recipient deferred (451) the first time and taken on the retry, one refused
+ * (550) every time; the job accounts for each, and exits as the CLI table says (76: a permanent
+ * failure is the worst). */
+static void
+test_retry_then_accept (MrTestDirs    *dirs,
+                        gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain",
+                                                         "--rcpt-temp-once", "later", "--rcpt-perm", "nobody", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *number = NULL;
+  gint64 job;
+
+  mr_test_write_file (list, "email,name,city,date\nann@example.org,Ann,X,1\nlater@example.org,Lea,X,1\n"
+                            "nobody@example.org,Nob,X,1\nbob@example.org,Bob,X,1\n");
+  job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpuint (status->accepted, ==, 2);
+  g_assert_cmpuint (status->failed_temporary, ==, 1);
+  g_assert_cmpuint (status->failed_permanent, ==, 1);
+  g_assert_cmpstr (status->state, ==, "ready");
+  number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", number, NULL), ==, 76);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Its retry is due: taken this time. */
+  journal_sql (journal_path, "UPDATE recipients SET next_attempt = 0 WHERE state = 'failed-temporary'");
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpuint (status->accepted, ==, 3);
+  g_assert_cmpuint (status->failed_temporary, ==, 0);
+  g_assert_cmpuint (status->failed_permanent, ==, 1);
+  g_assert_cmpstr (status->state, ==, "done");
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 3);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", number, NULL), ==, 76);
+  g_assert_nonnull (strstr (out, "3 accepted"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1442,6 +1492,7 @@ main (int    argc,
   ADD ("/mailshot/same-failures-pause", test_same_failures_pause);
   ADD ("/mailshot/sent-log-during-run", test_sent_log_during_run);
   ADD ("/mailshot/template-gone", test_template_gone);
+  ADD ("/mailshot/retry-then-accept", test_retry_then_accept);
 #undef ADD
 
   return g_test_run ();

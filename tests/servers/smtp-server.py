@@ -29,12 +29,15 @@ parser.add_argument("--auth-required", action="store_true")
 parser.add_argument("--exclude", action="append", default=[], help="an AUTH mechanism not to offer")
 parser.add_argument("--maildir", required=True)
 parser.add_argument("--size", type=int, default=0)
+parser.add_argument("--rcpt-temp-once", help="a recipient containing this gets 451 the first time, 250 after")
+parser.add_argument("--rcpt-perm", help="a recipient containing this gets 550 every time")
 parser.add_argument("--port", type=int, default=0, help="0: any free port")
 args = parser.parse_args()
 
 users = dict(u.split(":", 1) for u in args.user)
 tokens = dict(t.split(":", 1) for t in args.token)
 counter = 0
+deferred = set()
 
 
 def b64(data):
@@ -42,6 +45,16 @@ def b64(data):
 
 
 class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if args.rcpt_perm and args.rcpt_perm in address:
+            return "550 5.1.1 No such user here"
+        if args.rcpt_temp_once and args.rcpt_temp_once in address and address not in deferred:
+            deferred.add(address)
+            return "451 4.2.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
     async def handle_DATA(self, server, session, envelope):
         global counter
         counter += 1
