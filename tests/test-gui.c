@@ -1044,6 +1044,8 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "start");
   g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_page"))),
                             "497 mails"));
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_page"))),
+                            "3 rows of the list are not sent"));
   screenshot (window, "mailshot-start.png");
   g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_button"), "clicked");
   wait_long_for (job_accepted_some, page, "the first mails of the job");

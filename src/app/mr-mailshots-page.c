@@ -836,6 +836,16 @@ show_start (MrMailshotsPage *self)
 
   g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u mail, one per recipient: %s.",
                                              "%u mails, one per recipient: %s.", sendable), sendable, duration);
+  /* The rows with errors, left out or repeated go nowhere: said once more before the start. */
+  if (self->report != NULL && self->report->rows > sendable)
+    {
+      guint not_sent = self->report->rows - sendable;
+
+      g_string_append_c (text, ' ');
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u row of the list is not sent (see the check).",
+                                                 "%u rows of the list are not sent (see the check).", not_sent),
+                              not_sent);
+    }
   if (per_day > 0 && sendable > per_day)
     g_string_append_printf (text, " %s", _("More than a day’s limit: the job is spread over several days and goes on "
                                            "while Mailroom is closed (a systemd timer is installed for it)."));
