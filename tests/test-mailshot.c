@@ -1462,6 +1462,38 @@ test_retry_then_accept (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (out, "3 accepted"));
 }
 
+/* From the command line: a start time schedules the job (exit 75: not all sent yet) and installs the
+ * timer; a bad date is a usage error. */
+static void
+test_cli_start_later (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *fake = g_build_filename (dirs->root, "systemctl", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
+  g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
+  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\n");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_->path, "--recipients", list,
+                                    "--start", "not a date", NULL), ==, 64);
+  g_assert_nonnull (strstr (err, "--start"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_->path, "--recipients", list,
+                                    "--start", "2099-01-01 08:00", NULL), ==, 75);
+  g_assert_nonnull (strstr (out, "scheduled"));
+  g_assert_nonnull (strstr (out, "It starts at"));
+  g_assert_true (mr_timer_is_installed ());
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+  g_unsetenv ("MAILROOM_SYSTEMCTL");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1493,6 +1525,7 @@ main (int    argc,
   ADD ("/mailshot/sent-log-during-run", test_sent_log_during_run);
   ADD ("/mailshot/template-gone", test_template_gone);
   ADD ("/mailshot/retry-then-accept", test_retry_then_accept);
+  ADD ("/mailshot/cli-start-later", test_cli_start_later);
 #undef ADD
 
   return g_test_run ();
