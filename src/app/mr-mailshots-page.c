@@ -3,9 +3,6 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "mr-delivery.h"
 #include "mr-mailshots-page.h"
@@ -1007,13 +1004,9 @@ run_thread (GTask        *task,
 {
   gint64 job = *(gint64 *) task_data;
   GError *error = NULL;
-  g_autoptr(MrSettings) settings = NULL;
-  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+  g_autoptr(MrMailshotJournal) journal = settings ? mr_mailshot_journal_open (NULL, &error) : NULL;
 
-  /* Sending is background work: when the machine is busy, the window's thread goes first. */
-  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
-  settings = load_settings (&error);
-  journal = settings ? mr_mailshot_journal_open (NULL, &error) : NULL;
   if (journal != NULL && mr_mailshot_run_sync (journal, settings, job, NULL, NULL, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else

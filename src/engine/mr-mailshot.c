@@ -120,6 +120,22 @@ run_statement (MrMailshotJournal  *self,
   return ok ? TRUE : journal_failed (self, "write", error);
 }
 
+/* The journal's schema; older journals are brought up to it when opened. */
+#define JOURNAL_VERSION 2
+
+static int
+journal_version (MrMailshotJournal *self)
+{
+  sqlite3_stmt *statement = NULL;
+  int version = 0;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &statement, NULL) == SQLITE_OK &&
+      sqlite3_step (statement) == SQLITE_ROW)
+    version = sqlite3_column_int (statement, 0);
+  sqlite3_finalize (statement);
+  return version;
+}
+
 MrMailshotJournal *
 mr_mailshot_journal_open (const char  *path,
                           GError     **error)
@@ -140,7 +156,15 @@ mr_mailshot_journal_open (const char  *path,
     }
   g_chmod (self->path, 0600);
   sqlite3_busy_timeout (self->db, 5000);
-  if (!exec (self, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", error) ||
+  if (!exec (self, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", error))
+    {
+      mr_mailshot_journal_free (self);
+      return NULL;
+    }
+  /* Up to date: nothing to write (the window opens the journal every second to watch a job). */
+  if (journal_version (self) == JOURNAL_VERSION)
+    return self;
+  if (!exec (self, "PRAGMA journal_mode = WAL;", error) ||
       !exec (self,
              "CREATE TABLE IF NOT EXISTS jobs ("
              "  id INTEGER PRIMARY KEY, created INTEGER NOT NULL, template TEXT NOT NULL, template_name TEXT,"
@@ -195,6 +219,11 @@ mr_mailshot_journal_open (const char  *path,
         return NULL;
       }
   }
+  if (!exec (self, "PRAGMA user_version = " G_STRINGIFY (JOURNAL_VERSION) ";", error))
+    {
+      mr_mailshot_journal_free (self);
+      return NULL;
+    }
   return self;
 }
 
@@ -1095,8 +1124,12 @@ fetch_todos (Run        *run,
       if (found < wanted && step != SQLITE_DONE)
         {
           journal_failed (run->journal, "read", error);
+          sqlite3_reset (statement);
           return found;
         }
+      /* A statement left open keeps its snapshot, and a later write on this connection would fail
+       * once another process has written (SQLITE_BUSY_SNAPSHOT). */
+      sqlite3_reset (statement);
     }
   return found;
 }
