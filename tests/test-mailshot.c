@@ -1,5 +1,7 @@
 /* test-mailshot.c: the proof-reader, in the engine and as `mailroom-cli mailshot check` */
 
+#define _GNU_SOURCE 1  /* F_OFD_SETLK, as the lease */
+
 #include "config.h"
 
 #include <fcntl.h>
@@ -7,7 +9,6 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -263,7 +264,19 @@ test_job (MrTestDirs    *dirs,
   /* Another process holds the job: this one refuses to send it too. */
   lock_path = g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", journal_path, job);
   fd = g_open (lock_path, O_RDWR | O_CREAT, 0600);
-  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+  {
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    g_assert_cmpint (fcntl (fd, F_OFD_SETLK, &lock), ==, 0);
+  }
+  /* The status sees it taken, without taking it. */
+  {
+    g_autoptr(MrMailshotStatus) held = NULL;
+
+    journal_sql (journal_path, "UPDATE jobs SET state = 'running'");
+    held = mr_mailshot_get_status (journal, job, NULL);
+    g_assert_true (held->running);
+    journal_sql (journal_path, "UPDATE jobs SET state = 'ready'");
+  }
   g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY);
   g_clear_error (&error);

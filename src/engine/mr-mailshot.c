@@ -1,5 +1,8 @@
 /* mr-mailshot.c: mailshot jobs and their journal */
 
+/* F_OFD_SETLK: the lease is an open file description lock. */
+#define _GNU_SOURCE 1
+
 #include "config.h"
 
 #include <errno.h>
@@ -8,7 +11,6 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <string.h>
@@ -756,8 +758,8 @@ lease_path (MrMailshotJournal *self,
   return g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", self->path, job);
 }
 
-/* The lease: an exclusive lock on a file beside the journal, released when the process ends, however
- * it ends. */
+/* The lease: an exclusive lock (an open file description lock) on a file beside the journal,
+ * released when the process ends, however it ends. */
 static int
 take_lease (MrMailshotJournal  *self,
             gint64              job,
@@ -765,6 +767,7 @@ take_lease (MrMailshotJournal  *self,
 {
   g_autofree char *path = lease_path (self, job);
   int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  struct flock whole_file_write = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
   if (fd < 0)
     {
@@ -773,7 +776,7 @@ take_lease (MrMailshotJournal  *self,
                    g_strerror (saved_errno));
       return -1;
     }
-  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+  if (fcntl (fd, F_OFD_SETLK, &whole_file_write) != 0)
     {
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
       close (fd);
@@ -790,15 +793,14 @@ lease_is_held (MrMailshotJournal *self,
                gint64             job)
 {
   g_autofree char *path = lease_path (self, job);
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
+  struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
   gboolean held;
 
   if (fd < 0)
     return FALSE;
-  /* flock() locks are invisible to F_GETLK; a second flock from a new descriptor sees them. */
-  held = flock (fd, LOCK_SH | LOCK_NB) != 0;
-  if (!held)
-    flock (fd, LOCK_UN);
+  /* Asks without taking it: a lock taken here, even for an instant, could turn a runner away. */
+  held = fcntl (fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
   close (fd);
   return held;
 }
