@@ -35,11 +35,12 @@ spin (guint milliseconds)
 typedef gboolean (*Condition) (gpointer data);
 
 static void
-wait_for (Condition   condition,
-          gpointer    data,
-          const char *what)
+wait_at_most (guint       seconds,
+              Condition   condition,
+              gpointer    data,
+              const char *what)
 {
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
 
   while (!condition (data))
     {
@@ -48,6 +49,14 @@ wait_for (Condition   condition,
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
+}
+
+static void
+wait_for (Condition   condition,
+          gpointer    data,
+          const char *what)
+{
+  wait_at_most (10, condition, data, what);
 }
 
 static gboolean
@@ -276,18 +285,25 @@ drop_file (GtkWidget  *widget,
   g_assert_true (handled);
 }
 
-static AdwMessageDialog *
-find_message_dialog (void)
+/* The first open window of @type (a dialog), or NULL. */
+static gpointer
+find_toplevel (GType type)
 {
   GListModel *toplevels = gtk_window_get_toplevels ();
 
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
       g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window))
-        return ADW_MESSAGE_DIALOG (window);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
     }
   return NULL;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 /* ---- Tests ------------------------------------------------------------------------------------ */
@@ -657,20 +673,13 @@ job_finished (gpointer data)
   return status != NULL && g_str_equal (status->state, "done");
 }
 
+/* A whole job: longer than wait_for() allows. */
 static void
 wait_long_for (Condition   condition,
                gpointer    data,
                const char *what)
 {
-  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
+  wait_at_most (60, condition, data, what);
 }
 
 static gboolean
@@ -1719,15 +1728,7 @@ test_no_keyring (MrTestDirs    *dirs,
 static MrTestDialog *
 find_test_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-      if (MR_IS_TEST_DIALOG (window))
-        return MR_TEST_DIALOG (window);
-    }
-  return NULL;
+  return find_toplevel (MR_TYPE_TEST_DIALOG);
 }
 
 static gboolean
