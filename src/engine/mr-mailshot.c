@@ -922,19 +922,19 @@ add_row_extras (const JobConfig  *config,
   return TRUE;
 }
 
-static GBytes *
-build_message (MrTemplate       *template_,
-               MrDelivery       *delivery,
-               const JobConfig  *config,
-               Todo             *todo,
-               MrSmtpEnvelope  **envelope,
-               MrRendered      **rendered_out,
-               GError          **error)
+/* A row's mail as the job sends it, not yet built: rendered, addressed, with its own attachment and
+ * unsubscribe headers. */
+static MrOutgoing *
+row_outgoing (MrTemplate       *template_,
+              MrDelivery       *delivery,
+              const JobConfig  *config,
+              Todo             *todo,
+              MrRendered      **rendered_out,
+              GError          **error)
 {
   g_autoptr(JsonNode) data = json_from_string (todo->data, error);
   g_autoptr(MrRendered) rendered = NULL;
   g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
-  GBytes *message;
 
   if (data == NULL)
     return NULL;
@@ -950,6 +950,26 @@ build_message (MrTemplate       *template_,
     g_ptr_array_set_size (outgoing->copy_to, 0);
   outgoing->message_id = g_strdup (todo->message_id);
   if (!add_row_extras (config, todo, data, outgoing, error))
+    return NULL;
+  if (rendered_out != NULL)
+    *rendered_out = g_steal_pointer (&rendered);
+  return g_steal_pointer (&outgoing);
+}
+
+static GBytes *
+build_message (MrTemplate       *template_,
+               MrDelivery       *delivery,
+               const JobConfig  *config,
+               Todo             *todo,
+               MrSmtpEnvelope  **envelope,
+               MrRendered      **rendered_out,
+               GError          **error)
+{
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(MrOutgoing) outgoing = row_outgoing (template_, delivery, config, todo, &rendered, error);
+  GBytes *message;
+
+  if (outgoing == NULL)
     return NULL;
   *envelope = mr_outgoing_get_envelope (outgoing);
   message = mr_outgoing_build (outgoing, NULL, error);
@@ -2121,12 +2141,9 @@ send_sample (Visit      *visit,
              const char *problem)
 {
   Samples *samples = visit->data;
-  g_autoptr(MrSmtpEnvelope) envelope = NULL;
-  g_autoptr(MrRendered) rendered = NULL;
-  g_autoptr(JsonNode) data = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(MrSmtpEnvelope) to_self = NULL;
-  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(MrOutgoing) outgoing = NULL;
   g_autoptr(MrSmtpSendResult) result = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *message_id = NULL;
@@ -2134,23 +2151,19 @@ send_sample (Visit      *visit,
 
   if (problem != NULL)
     return TRUE;
-  /* The row's mail, to the sender alone: only To and the subject differ. */
-  data = json_from_string (todo->data, &samples->error);
-  rendered = data ? mr_template_render (visit->template_, data, &samples->error) : NULL;
-  if (rendered == NULL)
+  /* The row's mail, to the sender alone: To, the subject and the Message-ID differ, and no copy. */
+  outgoing = row_outgoing (visit->template_, visit->delivery, &visit->config, todo, NULL, &samples->error);
+  if (outgoing == NULL)
     return FALSE;
-  g_ptr_array_add (outgoing->to, g_strdup (samples->to));
-  mr_template_fill_outgoing (visit->template_, rendered, outgoing);
-  mr_delivery_fill_sender (visit->delivery, outgoing);
+  g_free (g_ptr_array_index (outgoing->to, 0));
+  g_ptr_array_index (outgoing->to, 0) = g_strdup (samples->to);
+  g_clear_pointer (&outgoing->to_name, g_free);
   g_ptr_array_set_size (outgoing->copy_to, 0);
+  g_clear_pointer (&outgoing->message_id, g_free);
   subject = g_strdup_printf (_("[Sample, row %u, for %s] %s"), todo->row, todo->address,
                              outgoing->subject ? outgoing->subject : "");
   g_free (outgoing->subject);
   outgoing->subject = g_steal_pointer (&subject);
-  if (!add_row_extras (&visit->config, todo, data, outgoing, &samples->error))
-    return FALSE;
-  /* To the sender: not under the recipient's name. */
-  g_clear_pointer (&outgoing->to_name, g_free);
   to_self = mr_outgoing_get_envelope (outgoing);
   message = mr_outgoing_build (outgoing, &message_id, &samples->error);
   if (message == NULL)
