@@ -1706,18 +1706,11 @@ run_mailshot (Invocation        *inv,
 
 /* How long the job will take, said before it starts. */
 static void
-print_estimate (Invocation    *inv,
-                MrProofReport *report,
-                gint64         job)
+print_estimate (const MrProofReport    *report,
+                const MrMailshotStatus *status)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, &error);
-  g_autoptr(MrMailshotStatus) status = journal ? mr_mailshot_get_status (journal, job, NULL) : NULL;
-  gint64 seconds;
+  gint64 seconds = mr_mailshot_estimate_seconds (report->sendable, status->rate, status->per_day, status->connections);
 
-  if (status == NULL || inv->json)
-    return;
-  seconds = mr_mailshot_estimate_seconds (report->sendable, status->rate, status->per_day, status->connections);
   if (status->per_day > 0 && report->sendable > status->per_day)
     g_printerr (g_dngettext (GETTEXT_PACKAGE, "mailroom-cli: %u recipients at %u a day: spread over %u day\n",
                              "mailroom-cli: %u recipients at %u a day: spread over %u days\n",
@@ -1737,6 +1730,7 @@ cmd_mailshot_send (Invocation *inv)
   g_autoptr(MrProofReport) report = NULL;
   g_autoptr(MrMailshotJournal) journal = NULL;
   g_autoptr(GHashTable) excluded = NULL;
+  g_autoptr(MrMailshotStatus) created = NULL;
   MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   int status;
   gint64 job;
@@ -1779,27 +1773,22 @@ cmd_mailshot_send (Invocation *inv)
     return fail (inv, error);
   g_clear_pointer (&report, mr_proof_report_free);
   job = mr_mailshot_create (journal, inv->settings, template_, inv->recipients, &options, &report, &error);
-  if (job == 0)
+  if (job == 0 || (created = mr_mailshot_get_status (journal, job, &error)) == NULL)
     return fail (inv, error);
   if (!inv->json)
     {
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
       g_printerr (_("mailroom-cli: mailshot %s written; sending (if it stops, “mailroom-cli mailshot resume %s” goes on)\n"),
                   number, number);
-      print_estimate (inv, report, job);
+      print_estimate (report, created);
     }
   /* Later or over several days: the timer runs it while nobody is logged in to a window. */
-  if (options.start_at > 0 || (options.per_day != 0 && report->sendable > 0))
+  if (options.start_at > 0 || (created->per_day > 0 && report->sendable > created->per_day))
     {
-      g_autoptr(MrMailshotStatus) status_now = mr_mailshot_get_status (journal, job, NULL);
+      g_autoptr(GError) timer_error = NULL;
 
-      if (options.start_at > 0 || (status_now != NULL && status_now->per_day > 0 && report->sendable > status_now->per_day))
-        {
-          g_autoptr(GError) timer_error = NULL;
-
-          if (!mr_timer_install (&timer_error))
-            g_printerr (_("mailroom-cli: warning: %s\n"), timer_error->message);
-        }
+      if (!mr_timer_install (&timer_error))
+        g_printerr (_("mailroom-cli: warning: %s\n"), timer_error->message);
     }
   return run_mailshot (inv, journal, job);
 }
