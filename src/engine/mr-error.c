@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "mr-error.h"
+#include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-mustache.h"
 #include "mr-outbox.h"
@@ -58,6 +59,24 @@ static const ErrorRow rows[] = {
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },
   { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_UNAVAILABLE },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_NOT_SET_UP,      "exchange-not-set-up", MR_EXIT_CONFIG },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_UNREACHABLE,     "connect-failed",      MR_EXIT_UNAVAILABLE },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_TLS_UNTRUSTED,   "tls-untrusted",       MR_EXIT_CONFIG },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_INSECURE,        "auth-insecure",       MR_EXIT_CONFIG },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_AUTH_UNAVAILABLE, "auth-unavailable",   MR_EXIT_CONFIG },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_AUTH_FAILED,     "auth-failed",         MR_EXIT_NOT_PERMITTED },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_PASSWORD_MISSING, "password-missing",   MR_EXIT_CONFIG },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED, "sign-in-required",   MR_EXIT_NOT_PERMITTED },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_SIGN_IN_DECLINED, "sign-in-declined",   MR_EXIT_NOT_PERMITTED },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_SIGN_IN_EXPIRED, "sign-in-expired",     MR_EXIT_TEMPFAIL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_SEND_AS_DENIED,  "send-as-denied",      MR_EXIT_NOT_PERMITTED },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_RECIPIENT_REFUSED, "rejected",          MR_EXIT_PROTOCOL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_BUSY,            "temporary",           MR_EXIT_TEMPFAIL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_TOO_BIG,         "too-big",             MR_EXIT_PROTOCOL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_REJECTED,        "rejected",            MR_EXIT_PROTOCOL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_PROTOCOL,        "protocol",            MR_EXIT_PROTOCOL },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED, "redirect-unconfirmed", MR_EXIT_NOT_PERMITTED },
+  { mr_exchange_error_quark, MR_EXCHANGE_ERROR_DISCOVERY_FAILED, "discovery-failed",   MR_EXIT_UNAVAILABLE },
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_JOURNAL,         "journal-failed",      MR_EXIT_CANT_CREATE },
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_NOT_FOUND,       "no-such-mailshot",    MR_EXIT_DATA },
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_BUSY,            "mailshot-busy",       MR_EXIT_TEMPFAIL },

@@ -14,6 +14,9 @@ static const char * const securities[] = { "none", "starttls", "tls", NULL };
 static const char * const auths[] = { "none", "password", "ntlm", "oauth2", NULL };
 static const char * const credentials[] = { "company", "per-user", NULL };
 static const char * const delivery_modes[] = { "remote", "local-smtp", "sendmail", NULL };
+static const char * const exchange_transports[] = { "ews", "graph", NULL };
+static const char * const exchange_auths[] = { "ntlm", "basic", "negotiate", "oauth2", NULL };
+static const char * const routes[] = { "smtp", "exchange", NULL };
 
 #define COMPANY_APP_USER (MR_LAYER_COMPANY | MR_LAYER_APP | MR_LAYER_USER)
 #define COMPANY_APP      (MR_LAYER_COMPANY | MR_LAYER_APP)
@@ -48,6 +51,23 @@ static const MrKeyInfo keys[] = {
   { "mailshot.copy_each",        MR_KEY_TYPE_BOOLEAN, "false",       COMPANY_APP,      FALSE, MR_CHECK_TEXT },
   { "mailshot.unsubscribe_url",  MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_HTTPS_URL },
   { "mailshot.unsubscribe_mailto", MR_KEY_TYPE_STRING, "\"\"",       COMPANY_APP,      FALSE, MR_CHECK_ADDRESS },
+  { "exchange.transport",        MR_KEY_TYPE_CHOICE,  "\"ews\"",     COMPANY_APP,      FALSE, MR_CHECK_TEXT, exchange_transports },
+  /* Empty: found by autodiscover from the sender's address. */
+  { "exchange.ews_url",          MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_HTTPS_SERVICE },
+  { "exchange.auth",             MR_KEY_TYPE_CHOICE,  "\"ntlm\"",    COMPANY_APP,      FALSE, MR_CHECK_TEXT, exchange_auths },
+  /* Empty: the person's own address (user.email). */
+  { "exchange.username",         MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT },
+  { "exchange.mailbox",          MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_ADDRESS },
+  { "exchange.save_copy",        MR_KEY_TYPE_BOOLEAN, "true",        COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT },
+  { "exchange.trust_file",       MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_ABSOLUTE_PATH },
+  { "exchange.tenant",           MR_KEY_TYPE_STRING,  "\"organizations\"", COMPANY_APP, FALSE, MR_CHECK_TEXT },
+  { "exchange.client_id",        MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_TEXT },
+  { "exchange.authority",        MR_KEY_TYPE_STRING,  "\"https://login.microsoftonline.com\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
+  { "exchange.graph_endpoint",   MR_KEY_TYPE_STRING,  "\"https://graph.microsoft.com\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
+  { "exchange.timeout_ms",       MR_KEY_TYPE_INT,     "60000",       COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, 1, 3600000 },
+  /* What the route "auto" means: the transport tried first, and whether the other may follow. */
+  { "exchange.preferred",          MR_KEY_TYPE_CHOICE,  "\"smtp\"",    COMPANY_APP,      FALSE, MR_CHECK_TEXT, routes },
+  { "exchange.fallback",          MR_KEY_TYPE_BOOLEAN, "true",        COMPANY_APP,      FALSE, MR_CHECK_TEXT },
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },
@@ -432,6 +452,18 @@ check_string (const MrKeyInfo  *key,
       *normalized = normalize_fingerprint (text, error);
       return *normalized != NULL;
 
+    case MR_CHECK_HTTPS_SERVICE:
+      if (*text == '\0')
+        return TRUE;
+      {
+        g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+
+        if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || g_uri_get_host (uri) == NULL ||
+            *g_uri_get_host (uri) == '\0')
+          return invalid (error, _("Enter an address that starts with https://: passwords and tokens go only over "
+                                   "an encrypted connection"));
+      }
+      return TRUE;
     case MR_CHECK_HTTPS_URL:
       if (*text == '\0')
         return TRUE;

@@ -41,6 +41,7 @@ typedef enum {
   MR_CHECK_DOMAINS,       /* list of domain names */
   MR_CHECK_KEYS,          /* list of lockable key names */
   MR_CHECK_HTTPS_URL,     /* an https:// URL or empty */
+  MR_CHECK_HTTPS_SERVICE, /* the same, for a service Mailroom logs in to */
 } MrCheck;
 
 typedef struct {

@@ -584,3 +584,88 @@ mr_outgoing_get_envelope (const MrOutgoing *outgoing)
       mr_smtp_envelope_add_recipient (envelope, g_ptr_array_index (lists[l], i));
   return envelope;
 }
+
+static GMimeMessage *
+parse_message (GBytes *message)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+
+  ensure_gmime ();
+  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+  parser = g_mime_parser_new_with_stream (stream);
+  return g_mime_parser_construct_message (parser, NULL);
+}
+
+static gboolean
+list_has_address (InternetAddressList *list,
+                  const char          *address)
+{
+  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *item = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_MAILBOX (item) &&
+          g_ascii_strcasecmp (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (item)), address) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+mr_message_split_recipients (GBytes               *message,
+                             const MrSmtpEnvelope *envelope,
+                             GStrv                *to,
+                             GStrv                *cc,
+                             GStrv                *bcc)
+{
+  g_autoptr(GMimeMessage) parsed = parse_message (message);
+  InternetAddressList *to_list = parsed ? g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_TO) : NULL;
+  InternetAddressList *cc_list = parsed ? g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_CC) : NULL;
+  g_autoptr(GStrvBuilder) to_builder = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) cc_builder = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) bcc_builder = g_strv_builder_new ();
+
+  for (guint i = 0; i < envelope->recipients->len; i++)
+    {
+      const char *address = g_ptr_array_index (envelope->recipients, i);
+
+      if (list_has_address (to_list, address))
+        g_strv_builder_add (to_builder, address);
+      else if (list_has_address (cc_list, address))
+        g_strv_builder_add (cc_builder, address);
+      else
+        g_strv_builder_add (bcc_builder, address);
+    }
+  *to = g_strv_builder_end (to_builder);
+  *cc = g_strv_builder_end (cc_builder);
+  *bcc = g_strv_builder_end (bcc_builder);
+}
+
+GBytes *
+mr_message_add_bcc (GBytes             *message,
+                    const char * const *bcc)
+{
+  g_autoptr(GMimeMessage) parsed = NULL;
+  g_autoptr(GMimeFormatOptions) options = NULL;
+  InternetAddressList *list;
+  char *text;
+
+  if (bcc == NULL || bcc[0] == NULL)
+    return g_bytes_ref (message);
+  parsed = parse_message (message);
+  if (parsed == NULL)
+    return g_bytes_ref (message);
+  list = g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_BCC);
+  for (guint i = 0; bcc[i] != NULL; i++)
+    {
+      InternetAddress *mailbox = internet_address_mailbox_new (NULL, bcc[i]);
+
+      internet_address_list_add (list, mailbox);
+      g_object_unref (mailbox);
+    }
+  options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  text = g_mime_object_to_string (GMIME_OBJECT (parsed), options);
+  return g_bytes_new_take (text, strlen (text));
+}

@@ -72,6 +72,18 @@ char           *mr_message_id_new        (const char        *from_address);
 /* Every recipient, visible or not, once. */
 MrSmtpEnvelope *mr_outgoing_get_envelope (const MrOutgoing  *outgoing);
 
+/* Who a built message goes to, as services that take recipients by kind want it (Exchange):
+ * envelope recipients named in To or Cc stay there, every other one (Bcc, the copy address) is Bcc. */
+void            mr_message_split_recipients (GBytes               *message,
+                                             const MrSmtpEnvelope *envelope,
+                                             GStrv                *to,
+                                             GStrv                *cc,
+                                             GStrv                *bcc);
+/* @message with a Bcc header naming @bcc (none when empty), for services that read the recipients
+ * from the message itself and drop Bcc when they send it (Microsoft Graph). */
+GBytes         *mr_message_add_bcc       (GBytes             *message,
+                                          const char * const *bcc);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOutgoing, mr_outgoing_free)
 
 G_END_DECLS

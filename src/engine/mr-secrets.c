@@ -30,8 +30,19 @@ mr_secret_account_new (MrSecretScope  scope,
                        const char    *user,
                        const char    *app)
 {
+  return mr_secret_account_new_for ("smtp", scope, host, user, app);
+}
+
+MrSecretAccount *
+mr_secret_account_new_for (const char    *service,
+                           MrSecretScope  scope,
+                           const char    *host,
+                           const char    *user,
+                           const char    *app)
+{
   MrSecretAccount *account = g_new0 (MrSecretAccount, 1);
 
+  account->service = g_strdup (service);
   account->scope = scope;
   account->host = g_strdup (host ? host : "");
   account->user = g_strdup (user ? user : "");
@@ -42,7 +53,7 @@ mr_secret_account_new (MrSecretScope  scope,
 MrSecretAccount *
 mr_secret_account_copy (const MrSecretAccount *account)
 {
-  return mr_secret_account_new (account->scope, account->host, account->user, account->app);
+  return mr_secret_account_new_for (account->service, account->scope, account->host, account->user, account->app);
 }
 
 void
@@ -50,6 +61,7 @@ mr_secret_account_free (MrSecretAccount *account)
 {
   if (account == NULL)
     return;
+  g_free (account->service);
   g_free (account->host);
   g_free (account->user);
   g_free (account->app);
@@ -77,7 +89,7 @@ account_attributes (const MrSecretAccount *account,
 {
   GHashTable *attributes = g_hash_table_new (g_str_hash, g_str_equal);
 
-  g_hash_table_insert (attributes, "service", "smtp");
+  g_hash_table_insert (attributes, "service", account->service);
   g_hash_table_insert (attributes, "host", account->host);
   g_hash_table_insert (attributes, "user", account->user);
   g_hash_table_insert (attributes, "scope", account->scope == MR_SECRET_SCOPE_COMPANY ? "company" : "user");
@@ -137,7 +149,12 @@ mr_secrets_store_sync (const MrSecretAccount  *account,
 
   /* Store first, so that a failure leaves the old password in place. An item with the same
    * attributes is replaced by the service itself. */
-  label = g_strdup_printf (_("Mailroom: SMTP password for %s on %s"), account->user, account->host);
+  if (g_strcmp0 (account->service, "oauth2") == 0)
+    label = g_strdup_printf (_("Mailroom: sign-in for %s at %s"), account->user, account->host);
+  else if (g_strcmp0 (account->service, "exchange") == 0)
+    label = g_strdup_printf (_("Mailroom: Exchange password for %s on %s"), account->user, account->host);
+  else
+    label = g_strdup_printf (_("Mailroom: SMTP password for %s on %s"), account->user, account->host);
   if (!secret_password_storev_sync (&password_schema, attributes, SECRET_COLLECTION_DEFAULT, label,
                                     password, cancellable, &local_error))
     {

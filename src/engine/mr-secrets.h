@@ -1,8 +1,9 @@
 /* mr-secrets.h: passwords and tokens in the system keyring (libsecret)
  *
  * Items carry attributes a person can read, so that `secret-tool search service smtp` finds them:
- *   service = "smtp", host = server, user = login, scope = "company" | "user", and app = NAME
- *   when the login belongs to an application profile.
+ *   service = "smtp" | "exchange" | "oauth2", host = server, user = login, scope = "company" | "user",
+ *   and app = NAME when the login belongs to an application profile. For "oauth2" the secret is a
+ *   refresh token and host is the sign-in authority's host (login.microsoftonline.com).
  * A company password is stored in the keyring of each person who sends with it: keyrings are
  * personal. Nothing here ever writes a secret anywhere else, and no secret is ever logged.
  *
@@ -36,6 +37,7 @@ typedef enum {
 
 /* Which account a secret belongs to. */
 typedef struct {
+  char          *service;   /* "smtp", "exchange" or "oauth2" */
   MrSecretScope  scope;
   char          *host;
   char          *user;
@@ -43,6 +45,12 @@ typedef struct {
 } MrSecretAccount;
 
 MrSecretAccount *mr_secret_account_new     (MrSecretScope         scope,
+                                            const char           *host,
+                                            const char           *user,
+                                            const char           *app);
+/* The same for another service than SMTP. */
+MrSecretAccount *mr_secret_account_new_for (const char           *service,
+                                            MrSecretScope         scope,
                                             const char           *host,
                                             const char           *user,
                                             const char           *app);

@@ -277,3 +277,11 @@ mr_smtp_error_describe_reply (const GError *error)
   return g_strdup_printf ("%u %s%s%s", mr_smtp_error_get_reply_code (error), enhanced ? enhanced : "",
                           enhanced ? " " : "", mr_smtp_error_get_server_text (error));
 }
+
+gboolean
+mr_smtp_error_is_sender_policy (const GError *error)
+{
+  const char *enhanced = mr_smtp_error_get_enhanced_code (error);
+
+  return error->domain == MR_SMTP_ERROR && enhanced != NULL && g_str_has_prefix (enhanced, "5.7.");
+}

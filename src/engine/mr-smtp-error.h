@@ -56,6 +56,9 @@ const char         *mr_smtp_error_get_server_text     (const GError *error);
  * carries no reply. */
 char               *mr_smtp_error_describe_reply      (const GError *error);
 MrSmtpFailureClass  mr_smtp_error_get_class           (const GError *error);
+/* Whether a refusal is a security or policy decision about the sender or the session (enhanced
+ * code 5.7.x: Send As denied, relay denied, SMTP AUTH turned off), not about a recipient (5.1.x). */
+gboolean            mr_smtp_error_is_sender_policy    (const GError *error);
 
 /* The advice for a failure, translated. @reply_code 0 when no server reply is involved. */
 char               *mr_smtp_advise                    (MrSmtpErrorCode code,

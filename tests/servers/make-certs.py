@@ -65,3 +65,7 @@ server("wronghost", "mail.elsewhere.example", [x509.DNSName("mail.elsewhere.exam
        now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650))
 server("selfsigned", "localhost", loopback, now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650),
        issuer=None, issuer_key=None)
+# The Exchange stand-in answers for made-up domains (resolved by the tests' own GResolver).
+server("exchange", "mail.example.test",
+       loopback + [x509.DNSName("example.test"), x509.DNSName("*.example.test"), x509.DNSName("*.example.net")],
+       now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650))

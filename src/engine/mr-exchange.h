@@ -1,0 +1,112 @@
+/* mr-exchange.h: sending through Exchange, over EWS (Exchange Server) or Microsoft Graph (Exchange Online)
+ *
+ * Like MrDelivery for SMTP: built from the effective settings of a person and an application
+ * (exchange.* keys), it finds the password or the sign-in in the keyring and sends a message that
+ * is already built (the same bytes SMTP would send), keeping a transcript without secrets.
+ *
+ * EWS: CreateItem with the MIME message as MimeContent and every recipient named (SendAndSaveCopy, or
+ * SendOnly with exchange.save_copy off); NTLM, Basic or Negotiate over HTTPS only, or OAuth2. Without
+ * exchange.ews_url the URL is found by autodiscover from the sender's address.
+ * Graph: POST /v1.0/me/sendMail (or /users/MAILBOX/sendMail) with the MIME message in base64; Graph
+ * keeps it in Sent Items. Requests over 4 MB are refused before anything is sent.
+ * Busy answers (ErrorServerBusy's BackOffMilliseconds, 429/503 with Retry-After) are waited out
+ * when short (up to 10 s, 3 times); otherwise the error says when to try again
+ * (mr_exchange_get_retry_after()).
+ *
+ * Call order: mr_exchange_new() on the calling thread (it reads the settings there) → optionally
+ * mr_exchange_set_password() → mr_exchange_send_sync() or mr_exchange_check_sync() in a worker
+ * thread (never the GTK main loop) → mr_exchange_get_*().
+ */
+#pragma once
+
+#include "mr-oauth.h"
+#include "mr-settings.h"
+#include "mr-smtp-client.h"
+
+G_BEGIN_DECLS
+
+#define MR_EXCHANGE_ERROR (mr_exchange_error_quark ())
+
+typedef enum {
+  MR_EXCHANGE_ERROR_NOT_SET_UP,           /* no EWS URL and none found, no client ID … */
+  MR_EXCHANGE_ERROR_UNREACHABLE,          /* name not found, connection refused, timed out */
+  MR_EXCHANGE_ERROR_TLS_UNTRUSTED,        /* the certificate is not trusted */
+  MR_EXCHANGE_ERROR_INSECURE,             /* a login over http:// is refused */
+  MR_EXCHANGE_ERROR_AUTH_UNAVAILABLE,     /* the server does not offer the configured method */
+  MR_EXCHANGE_ERROR_AUTH_FAILED,          /* the login was refused */
+  MR_EXCHANGE_ERROR_PASSWORD_MISSING,     /* the keyring has no password for the account */
+  MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED,     /* no sign-in (refresh token), or it was revoked */
+  MR_EXCHANGE_ERROR_SIGN_IN_DECLINED,     /* the person said no at the sign-in page */
+  MR_EXCHANGE_ERROR_SIGN_IN_EXPIRED,      /* the device code expired before the sign-in */
+  MR_EXCHANGE_ERROR_SEND_AS_DENIED,       /* the mailbox may not send as the From address */
+  MR_EXCHANGE_ERROR_RECIPIENT_REFUSED,    /* a recipient address was refused */
+  MR_EXCHANGE_ERROR_BUSY,                 /* throttled: try again later */
+  MR_EXCHANGE_ERROR_TOO_BIG,              /* over the request size limit */
+  MR_EXCHANGE_ERROR_REJECTED,             /* any other refusal, with the service's code */
+  MR_EXCHANGE_ERROR_PROTOCOL,             /* the answer is not what the protocol says */
+  MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED, /* autodiscover leads out of the domain: ask the person */
+  MR_EXCHANGE_ERROR_DISCOVERY_FAILED,     /* autodiscover found nothing */
+} MrExchangeError;
+
+GQuark mr_exchange_error_quark (void);
+
+/* Whether @error means this transport cannot send at all now (unreachable, TLS, login, sign-in,
+ * set-up, a policy refusal of the sender), so that another transport may be tried; never for a
+ * refused recipient or a message too big. Works for SMTP errors too. */
+gboolean mr_route_error_allows_fallback (const GError *error);
+
+#define MR_TYPE_EXCHANGE (mr_exchange_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrExchange, mr_exchange, MR, EXCHANGE, GObject)
+
+/* Errors: MR_SETTINGS_ERROR_INVALID_VALUE (no From address, no username), and
+ * MR_EXCHANGE_ERROR_NOT_SET_UP (Graph without exchange.client_id). */
+MrExchange   *mr_exchange_new                (MrSettings           *settings,
+                                              const char           *app,
+                                              GError              **error);
+void          mr_exchange_set_password       (MrExchange           *self,
+                                              const char           *password);
+/* The TLS database to trust (tests, private CAs); by default exchange.trust_file or the system's. */
+void          mr_exchange_set_tls_database   (MrExchange           *self,
+                                              GTlsDatabase         *database);
+
+/* Sends @message to every recipient of @envelope. Errors: MR_EXCHANGE_ERROR_*, the keyring's,
+ * G_IO_ERROR_CANCELLED. */
+gboolean      mr_exchange_send_sync          (MrExchange           *self,
+                                              const MrSmtpEnvelope *envelope,
+                                              GBytes               *message,
+                                              GCancellable         *cancellable,
+                                              GError              **error);
+/* Logs in and reads Sent Items (EWS) or the mailbox (Graph) without sending. */
+gboolean      mr_exchange_check_sync         (MrExchange           *self,
+                                              GCancellable         *cancellable,
+                                              GError              **error);
+
+/* Finds the EWS URL for @address by POX autodiscover: https://DOMAIN/autodiscover/autodiscover.xml,
+ * https://autodiscover.DOMAIN/…, then the SRV record _autodiscover._tcp.DOMAIN; following
+ * redirectAddr, redirectUrl and HTTP redirects. The password goes only to https hosts in the
+ * address's domain; a step out of it fails with MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED and the
+ * host in @unconfirmed_host, unless @allowed_host names that host (the person agreed). */
+char         *mr_exchange_discover_sync      (MrExchange           *self,
+                                              const char           *address,
+                                              const char           *allowed_host,
+                                              char                **unconfirmed_host,
+                                              GCancellable         *cancellable,
+                                              GError              **error);
+
+/* "EWS at https://mail.example.com/EWS/Exchange.asmx", "Microsoft Graph (me)". */
+const char   *mr_exchange_get_route          (MrExchange           *self);
+/* "ews" or "graph". */
+const char   *mr_exchange_get_transport      (MrExchange           *self);
+/* A translated warning about this set-up that does not stop it (EWS at Exchange Online), or NULL. */
+const char   *mr_exchange_get_warning        (MrExchange           *self);
+/* Seconds the service asked to wait after the last failure (0: not said). */
+guint         mr_exchange_get_retry_after    (MrExchange           *self);
+/* The service's reply to the last request: "NoError", "202 Accepted", an error code … */
+const char   *mr_exchange_get_reply          (MrExchange           *self);
+char         *mr_exchange_dup_transcript     (MrExchange           *self);
+/* The OAuth configuration of this set-up, for `exchange login`. */
+const MrOAuthConfig *mr_exchange_get_oauth_config (MrExchange      *self);
+SoupSession  *mr_exchange_get_session        (MrExchange           *self);
+
+G_END_DECLS

@@ -1,0 +1,86 @@
+/* mr-oauth.h: OAuth 2.0 sign-in with the Microsoft identity platform (RFC 8628 device code, refresh)
+ *
+ * One sign-in (with offline_access) gives a refresh token, kept in the keyring (service "oauth2",
+ * host = the authority's host, user = the person's address) and replaced by each refresh. Access
+ * tokens are asked for per resource from it (Graph Mail.Send, SMTP.Send for XOAUTH2) and kept only in
+ * memory. Endpoints: AUTHORITY/TENANT/oauth2/v2.0/devicecode and …/token.
+ *
+ * Call order for a sign-in: mr_oauth_device_start_sync() → show user_code and verification_uri →
+ * mr_oauth_device_poll_sync() (blocks until the person signs in, declines or the code expires) →
+ * mr_oauth_store_refresh_token_sync(). Later: mr_oauth_get_access_token_sync().
+ *
+ * Errors (MR_EXCHANGE_ERROR): _NOT_SET_UP (no client ID), _UNREACHABLE, _TLS_UNTRUSTED,
+ * _SIGN_IN_DECLINED, _SIGN_IN_EXPIRED, _SIGN_IN_REQUIRED (no refresh token, or it was refused:
+ * invalid_grant), _PROTOCOL (not an OAuth answer); the keyring's errors.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "mr-secrets.h"
+
+G_BEGIN_DECLS
+
+#define MR_OAUTH_SCOPE_GRAPH_SEND "https://graph.microsoft.com/Mail.Send"
+#define MR_OAUTH_SCOPE_SMTP_SEND  "https://outlook.office.com/SMTP.Send"
+#define MR_OAUTH_SCOPE_EWS        "https://outlook.office365.com/EWS.AccessAsUser.All"
+
+typedef struct _MrOAuthConfig {
+  char *authority;     /* https://login.microsoftonline.com */
+  char *tenant;        /* a tenant ID or domain, "organizations" or "common" */
+  char *client_id;
+  char *account;       /* whose sign-in: the person's address */
+} MrOAuthConfig;
+
+void           mr_oauth_config_free (MrOAuthConfig *config);
+
+typedef struct {
+  char    *device_code;
+  char    *user_code;
+  char    *verification_uri;
+  char    *message;        /* the service's own sentence for the person, in their language */
+  gint64   expires_at;     /* monotonic µs */
+  guint    interval_ms;    /* between polls; RFC 8628's default 5 s when not given */
+  guint    slow_down_ms;   /* added on slow_down: 5 s (RFC 8628 §3.5) */
+} MrOAuthDeviceCode;
+
+void           mr_oauth_device_code_free (MrOAuthDeviceCode *code);
+
+typedef struct {
+  char   *access_token;
+  char   *refresh_token;  /* NULL when the answer had none */
+  gint64  expires_at;     /* real time, seconds */
+} MrOAuthTokens;
+
+void           mr_oauth_tokens_free (MrOAuthTokens *tokens);
+
+/* @scopes: space-separated; offline_access is added. */
+MrOAuthDeviceCode *mr_oauth_device_start_sync (SoupSession         *session,
+                                               const MrOAuthConfig *config,
+                                               const char          *scopes,
+                                               GCancellable        *cancellable,
+                                               GError             **error);
+MrOAuthTokens     *mr_oauth_device_poll_sync  (SoupSession         *session,
+                                               const MrOAuthConfig *config,
+                                               MrOAuthDeviceCode   *code,
+                                               GCancellable        *cancellable,
+                                               GError             **error);
+
+/* An access token for @scope from the stored refresh token, storing the new refresh token. */
+char              *mr_oauth_get_access_token_sync (SoupSession         *session,
+                                                   const MrOAuthConfig *config,
+                                                   const char          *scope,
+                                                   GCancellable        *cancellable,
+                                                   GError             **error);
+
+MrSecretAccount   *mr_oauth_config_get_account (const MrOAuthConfig *config);
+gboolean           mr_oauth_store_refresh_token_sync (const MrOAuthConfig *config,
+                                                      const char          *refresh_token,
+                                                      GCancellable        *cancellable,
+                                                      GError             **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthDeviceCode, mr_oauth_device_code_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthTokens, mr_oauth_tokens_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthConfig, mr_oauth_config_free)
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* mr-standin.h: a local HTTPS server in place of Exchange (EWS, autodiscover), Microsoft Graph and
+ * the Microsoft identity platform, for the tests
+ *
+ * It runs in its own thread with its own main context, so that the engine's blocking calls can be
+ * tested from the test's thread, and answers with the formats the real services use. Every EWS and
+ * autodiscover request body is validated against ../shared/conformance/ews/ when present; a request
+ * that fails gets the fault Exchange itself sends (ErrorSchemaValidation) and is counted.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MrStandin MrStandin;
+
+typedef struct {
+  char    *path;
+  char    *host;
+  char    *authorization;   /* the scheme only ("NTLM", "Basic", "Bearer"), or NULL */
+  GBytes  *body;
+  gint64   time;            /* monotonic µs */
+} MrStandinRequest;
+
+MrStandin  *mr_standin_start             (void);
+void        mr_standin_stop              (MrStandin  *standin);
+guint16     mr_standin_get_port          (MrStandin  *standin);
+/* https://localhost:PORT@path */
+char       *mr_standin_url               (MrStandin  *standin,
+                                          const char *path);
+/* Whether the EWS schema was found (the validation runs), and how many requests failed it. */
+gboolean    mr_standin_validates         (MrStandin  *standin);
+guint       mr_standin_count_invalid     (MrStandin  *standin);
+char       *mr_standin_dup_invalid_report (MrStandin *standin);
+
+/* EWS answers to CreateItem / GetFolder, taken in turn (the last one repeats): "success",
+ * "send-as-denied", "busy:MS" (ErrorServerBusy with BackOffMilliseconds), "fault" (a SOAP fault). */
+void        mr_standin_set_ews_script    (MrStandin  *standin,
+                                          const char *script);
+/* Who may use EWS: "ntlm", "basic" (with @user and @password) or NULL (anyone). */
+void        mr_standin_set_ews_auth      (MrStandin  *standin,
+                                          const char *scheme,
+                                          const char *user,
+                                          const char *password);
+/* Autodiscover answers by host name, or by "HOST|ADDRESS" for one address: the answer is "ews:URL", "redirect-url:URL",
+ * "redirect-addr:ADDRESS" or "http-redirect:URL". */
+void        mr_standin_set_autodiscover  (MrStandin  *standin,
+                                          const char *host,
+                                          const char *answer);
+/* Token endpoint answers to device-code polls, in turn: "pending", "slow_down", "declined",
+ * "expired", "ok". */
+void        mr_standin_set_token_script  (MrStandin  *standin,
+                                          const char *script);
+/* Graph sendMail answers, in turn: "accepted", "error:400:CODE", "too-large", "throttle:SECONDS". */
+void        mr_standin_set_graph_script  (MrStandin  *standin,
+                                          const char *script);
+/* Revokes every refresh token issued so far (invalid_grant on the next refresh). */
+void        mr_standin_revoke_tokens     (MrStandin  *standin);
+
+/* The requests so far to @path (NULL: all), oldest first; free with g_ptr_array_unref. */
+GPtrArray  *mr_standin_get_requests      (MrStandin  *standin,
+                                          const char *path);
+/* The base64 MIME message of the last EWS CreateItem or Graph sendMail, decoded. */
+char       *mr_standin_dup_last_mime     (MrStandin  *standin);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrStandin, mr_standin_stop)
+
+G_END_DECLS

@@ -1,0 +1,865 @@
+/* test-exchange.c: EWS, autodiscover, the device-code sign-in and Microsoft Graph, against the stand-in */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mr-error.h"
+#include "mr-ews.h"
+#include "mr-exchange.h"
+#include "mr-message.h"
+#include "mr-oauth.h"
+#include "mr-standin.h"
+#include "mr-test-utils.h"
+
+#define CLIENT_ID "11111111-2222-3333-4444-555555555555"
+
+/* ---- A resolver for made-up domains ------------------------------------------------------------ */
+
+/* Names under example.test and example.net are this machine; _autodiscover._tcp.example.test points
+ * at the stand-in's port. Everything else goes to the real resolver. */
+typedef struct {
+  GResolver  parent_instance;
+  GResolver *real;
+  guint16    srv_port;
+} TestResolver;
+
+typedef struct {
+  GResolverClass parent_class;
+} TestResolverClass;
+
+static GType test_resolver_get_type (void);
+G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+static gboolean
+is_fake (const char *name)
+{
+  return g_str_has_suffix (name, "example.test") || g_str_has_suffix (name, "example.net");
+}
+
+static GList *
+fake_addresses (void)
+{
+  return g_list_append (NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static GList *
+test_resolver_lookup_by_name (GResolver     *resolver,
+                              const char    *name,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+
+  if (is_fake (name))
+    return fake_addresses ();
+  return g_resolver_lookup_by_name (self->real, name, cancellable, error);
+}
+
+static void
+test_resolver_lookup_by_name_async (GResolver           *resolver,
+                                    const char          *name,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+  GError *error = NULL;
+  GList *addresses = test_resolver_lookup_by_name (resolver, name, cancellable, &error);
+
+  if (addresses != NULL)
+    g_task_return_pointer (task, addresses, (GDestroyNotify) g_resolver_free_addresses);
+  else
+    g_task_return_error (task, error);
+}
+
+static GList *
+test_resolver_lookup_by_name_finish (GResolver     *resolver,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static GList *
+test_resolver_lookup_by_name_with_flags (GResolver                 *resolver,
+                                         const char                *name,
+                                         GResolverNameLookupFlags   flags,
+                                         GCancellable              *cancellable,
+                                         GError                   **error)
+{
+  return test_resolver_lookup_by_name (resolver, name, cancellable, error);
+}
+
+static void
+test_resolver_lookup_by_name_with_flags_async (GResolver                 *resolver,
+                                               const char                *name,
+                                               GResolverNameLookupFlags   flags,
+                                               GCancellable              *cancellable,
+                                               GAsyncReadyCallback        callback,
+                                               gpointer                   user_data)
+{
+  test_resolver_lookup_by_name_async (resolver, name, cancellable, callback, user_data);
+}
+
+static GList *
+test_resolver_lookup_service (GResolver     *resolver,
+                              const char    *rrname,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+
+  if (g_str_equal (rrname, "_autodiscover._tcp.example.test") && self->srv_port != 0)
+    return g_list_append (NULL, g_srv_target_new ("mail.example.test", self->srv_port, 0, 0));
+  g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No SRV record for %s", rrname);
+  return NULL;
+}
+
+static void
+test_resolver_init (TestResolver *self)
+{
+}
+
+static void
+test_resolver_class_init (TestResolverClass *klass)
+{
+  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
+
+  resolver_class->lookup_by_name = test_resolver_lookup_by_name;
+  resolver_class->lookup_by_name_async = test_resolver_lookup_by_name_async;
+  resolver_class->lookup_by_name_finish = test_resolver_lookup_by_name_finish;
+  resolver_class->lookup_by_name_with_flags = test_resolver_lookup_by_name_with_flags;
+  resolver_class->lookup_by_name_with_flags_async = test_resolver_lookup_by_name_with_flags_async;
+  resolver_class->lookup_by_name_with_flags_finish = test_resolver_lookup_by_name_finish;
+  resolver_class->lookup_service = test_resolver_lookup_service;
+}
+
+static TestResolver *test_resolver;
+
+/* ---- Fixture ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  MrTestDirs  dirs;
+  MrStandin  *standin;
+  MrSettings *settings;
+} Fixture;
+
+static void
+set_ok (MrSettings *settings,
+        MrScope     scope,
+        const char *key,
+        const char *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
+    g_error ("%s = %s: %s", key, value, error->message);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autofree char *authority = NULL;
+
+  mr_test_dirs_setup (&fixture->dirs, data);
+  fixture->standin = mr_standin_start ();
+  test_resolver->srv_port = mr_standin_get_port (fixture->standin);
+  url = mr_standin_url (fixture->standin, "/EWS/Exchange.asmx");
+  authority = mr_standin_url (fixture->standin, "");
+  fixture->settings = mr_settings_new (NULL, NULL);
+  g_assert_true (mr_settings_load (fixture->settings, NULL));
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.test");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.timeout_ms", "5000");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", CLIENT_ID);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.tenant", "contoso.example");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.authority", authority);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.graph_endpoint", authority);
+  set_ok (fixture->settings, MR_SCOPE_USER, "user.email", "alice@example.test");
+  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
+  mr_standin_set_ews_auth (fixture->standin, "ntlm", "CORP\\alice", "Secret-4-EWS");
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  if (mr_standin_validates (fixture->standin))
+    {
+      g_autofree char *report = mr_standin_dup_invalid_report (fixture->standin);
+
+      if (mr_standin_count_invalid (fixture->standin) != 0)
+        g_error ("%u request(s) failed the EWS schema:\n%s", mr_standin_count_invalid (fixture->standin), report);
+    }
+  mr_standin_stop (fixture->standin);
+  g_object_unref (fixture->settings);
+  mr_test_dirs_teardown (&fixture->dirs, data);
+}
+
+static GBytes *
+build_message (const char *attachment_path,
+               char      **message_id)
+{
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(GError) error = NULL;
+  GBytes *message;
+
+  outgoing->from_address = g_strdup ("alice@example.test");
+  g_ptr_array_add (outgoing->to, g_strdup ("bob@example.org"));
+  g_ptr_array_add (outgoing->cc, g_strdup ("carol@example.org"));
+  g_ptr_array_add (outgoing->bcc, g_strdup ("dave@example.org"));
+  outgoing->subject = g_strdup ("Invoice 7 – März");
+  outgoing->html_body = g_strdup ("<p>Please find <b>invoice 7</b> attached.</p>");
+  if (attachment_path != NULL)
+    mr_outgoing_add_attachment (outgoing, attachment_path, NULL, NULL);
+  message = mr_outgoing_build (outgoing, message_id, &error);
+  g_assert_no_error (error);
+  return message;
+}
+
+static MrSmtpEnvelope *
+envelope_for_message (void)
+{
+  MrSmtpEnvelope *envelope = mr_smtp_envelope_new ("alice@example.test");
+
+  mr_smtp_envelope_add_recipient (envelope, "bob@example.org");
+  mr_smtp_envelope_add_recipient (envelope, "carol@example.org");
+  mr_smtp_envelope_add_recipient (envelope, "dave@example.org");
+  return envelope;
+}
+
+static MrExchange *
+new_exchange (Fixture    *fixture,
+              const char *password)
+{
+  g_autoptr(GError) error = NULL;
+  MrExchange *exchange = mr_exchange_new (fixture->settings, NULL, &error);
+
+  g_assert_no_error (error);
+  if (password != NULL)
+    mr_exchange_set_password (exchange, password);
+  return exchange;
+}
+
+static guint
+count_requests (Fixture    *fixture,
+                const char *path)
+{
+  g_autoptr(GPtrArray) requests = mr_standin_get_requests (fixture->standin, path);
+  return requests->len;
+}
+
+static char *
+last_body (Fixture    *fixture,
+           const char *path)
+{
+  g_autoptr(GPtrArray) requests = mr_standin_get_requests (fixture->standin, path);
+  MrStandinRequest *last;
+
+  g_assert_cmpuint (requests->len, >, 0);
+  last = g_ptr_array_index (requests, requests->len - 1);
+  return g_strndup (g_bytes_get_data (last->body, NULL), g_bytes_get_size (last->body));
+}
+
+/* ---- EWS -------------------------------------------------------------------------------------- */
+
+static void
+test_ews_send_ntlm (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *attachment = g_build_filename (fixture->dirs.root, "Rechnung 7.pdf", NULL);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *mime = NULL;
+  g_autofree char *transcript = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+
+  mr_test_write_file (attachment, "%PDF-1.4 invoice seven\n");
+  message = build_message (attachment, NULL);
+  mr_exchange_send_sync (exchange, envelope, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mr_exchange_get_reply (exchange), ==, "NoError");
+  g_assert_null (mr_exchange_get_warning (exchange));
+
+  /* The NTLM handshake: a challenge, then the request with the Type 3 message. */
+  requests = mr_standin_get_requests (fixture->standin, "/EWS/Exchange.asmx");
+  g_assert_cmpuint (requests->len, >=, 2);
+  g_assert_cmpstr (((MrStandinRequest *) g_ptr_array_index (requests, requests->len - 1))->authorization, ==, "NTLM");
+
+  body = last_body (fixture, "/EWS/Exchange.asmx");
+  g_assert_nonnull (strstr (body, "MessageDisposition=\"SendAndSaveCopy\""));
+  g_assert_nonnull (strstr (body, "<t:DistinguishedFolderId Id=\"sentitems\"/>"));
+  g_assert_nonnull (strstr (body, "<t:ToRecipients><t:Mailbox><t:EmailAddress>bob@example.org</t:EmailAddress>"));
+  g_assert_nonnull (strstr (body, "<t:CcRecipients><t:Mailbox><t:EmailAddress>carol@example.org</t:EmailAddress>"));
+  g_assert_nonnull (strstr (body, "<t:BccRecipients><t:Mailbox><t:EmailAddress>dave@example.org</t:EmailAddress>"));
+
+  /* The MIME message went as it is, attachment included, and Bcc stays out of its headers. */
+  mime = mr_standin_dup_last_mime (fixture->standin);
+  g_assert_cmpmem (mime, strlen (mime), g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+  g_assert_nonnull (strstr (mime, "Rechnung 7.pdf"));
+  g_assert_null (strstr (mime, "dave@example.org"));
+
+  /* The transcript says what happened and never holds the password. */
+  transcript = mr_exchange_dup_transcript (exchange);
+  g_assert_nonnull (strstr (transcript, "POST "));
+  g_assert_null (strstr (transcript, "Secret-4-EWS"));
+}
+
+static void
+test_ews_schema_rejects_bad_order (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  /* The stand-in's validation must catch what Exchange would: Subject after MimeContent's siblings. */
+  g_autofree char *url = mr_standin_url (fixture->standin, "/EWS/Exchange.asmx");
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) answer = NULL;
+  static const char bad[] =
+    "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+    "xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\" "
+    "xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\"><soap:Body>"
+    "<m:CreateItem MessageDisposition=\"SendOnly\"><m:Items><t:Message>"
+    "<t:ToRecipients><t:Mailbox><t:EmailAddress>a@example.org</t:EmailAddress></t:Mailbox></t:ToRecipients>"
+    "<t:Subject>late</t:Subject></t:Message></m:Items></m:CreateItem></soap:Body></soap:Envelope>";
+  g_autoptr(MrEwsResponse) response = NULL;
+
+  if (!mr_standin_validates (fixture->standin))
+    {
+      g_test_skip ("The EWS schema (../shared/conformance/ews) is missing");
+      return;
+    }
+  mr_standin_set_ews_auth (fixture->standin, NULL, NULL, NULL);
+  soup_session_set_tls_database (session, database);
+  soup_message_set_request_body_from_bytes (message, "text/xml", g_bytes_new_static (bad, sizeof bad - 1));
+  answer = soup_session_send_and_read (session, message, NULL, NULL);
+  g_assert_nonnull (answer);
+  response = mr_ews_parse_response (answer, NULL);
+  g_assert_nonnull (response);
+  g_assert_true (response->fault);
+  g_assert_cmpstr (response->code, ==, "ErrorSchemaValidation");
+  g_assert_cmpuint (mr_standin_count_invalid (fixture->standin), ==, 1);
+  /* Counted on purpose: not a failure of this test. */
+  mr_standin_stop (fixture->standin);
+  fixture->standin = mr_standin_start ();
+}
+
+static void
+test_ews_wrong_password (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(MrExchange) exchange = new_exchange (fixture, "wrong");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_AUTH_FAILED);
+  mr_assert_error_kind (error, "auth-failed");
+  g_assert_true (mr_route_error_allows_fallback (error));
+  g_assert_nonnull (strstr (error->message, "CORP\\alice"));
+}
+
+static void
+test_ews_basic (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+
+  /* Configured for Basic, the server offers only NTLM: said so, with what it offers. */
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "basic");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_AUTH_UNAVAILABLE);
+    g_assert_nonnull (strstr (error->message, "NTLM"));
+    g_clear_error (&error);
+  }
+  mr_standin_set_ews_auth (fixture->standin, "basic", "CORP\\alice", "Secret-4-EWS");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+
+    g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+  }
+  /* SendOnly when the copy is not wanted. */
+  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.save_copy", "false");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+    g_autofree char *body = NULL;
+
+    g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    body = last_body (fixture, "/EWS/Exchange.asmx");
+    g_assert_nonnull (strstr (body, "MessageDisposition=\"SendOnly\""));
+    g_assert_null (strstr (body, "SavedItemFolderId"));
+  }
+}
+
+static void
+test_ews_errors (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+
+  mr_standin_set_ews_script (fixture->standin, "send-as-denied");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SEND_AS_DENIED);
+    mr_assert_error_kind (error, "send-as-denied");
+    g_assert_cmpstr (mr_exchange_get_reply (exchange), ==, "ErrorSendAsDenied");
+    g_clear_error (&error);
+  }
+  mr_standin_set_ews_script (fixture->standin, "fault");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "ErrorInternalServerError"));
+    g_clear_error (&error);
+  }
+  /* A long back-off is not waited out here: the outbox is told when to try again. */
+  mr_standin_set_ews_script (fixture->standin, "busy:120000");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY);
+    g_assert_cmpuint (mr_exchange_get_retry_after (exchange), ==, 120);
+    g_assert_false (mr_route_error_allows_fallback (error));
+    g_clear_error (&error);
+  }
+}
+
+static void
+test_ews_busy_backoff (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  gint64 first = 0, second = 0;
+
+  mr_standin_set_ews_script (fixture->standin, "busy:400,success");
+  g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_no_error (error);
+
+  /* The first request (the busy answer came to its handshake's end) and the last, after the wait. */
+  requests = mr_standin_get_requests (fixture->standin, "/EWS/Exchange.asmx");
+  if (requests->len < 4)
+    g_error ("%u requests; transcript:\n%s", requests->len, mr_exchange_dup_transcript (exchange));
+  first = ((MrStandinRequest *) g_ptr_array_index (requests, 0))->time;
+  second = ((MrStandinRequest *) g_ptr_array_index (requests, requests->len - 1))->time;
+  g_assert_cmpint (second - first, >=, 400 * 1000);
+}
+
+static void
+test_ews_exchange_online_warning (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(MrExchange) exchange = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "https://outlook.office365.com/EWS/Exchange.asmx");
+  exchange = new_exchange (fixture, NULL);
+  g_assert_nonnull (mr_exchange_get_warning (exchange));
+  g_assert_nonnull (strstr (mr_exchange_get_warning (exchange), "1 April 2027"));
+  g_assert_nonnull (strstr (mr_exchange_get_warning (exchange), "Microsoft Graph"));
+}
+
+static void
+test_ews_check (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+
+  g_assert_true (mr_exchange_check_sync (exchange, NULL, &error));
+  g_assert_no_error (error);
+  body = last_body (fixture, "/EWS/Exchange.asmx");
+  g_assert_nonnull (strstr (body, "GetFolder"));
+  g_assert_cmpuint (count_requests (fixture, "/EWS/Exchange.asmx"), >=, 2);
+}
+
+/* ---- Autodiscover ------------------------------------------------------------------------------ */
+
+static void
+test_autodiscover (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  guint16 port = mr_standin_get_port (fixture->standin);
+  g_autofree char *ews = g_strdup_printf ("https://mail.example.test:%u/EWS/Exchange.asmx", port);
+  g_autofree char *ews_answer = g_strdup_printf ("ews:%s", ews);
+  g_autofree char *elsewhere = g_strdup_printf ("redirect-url:https://hosted.example.net:%u"
+                                                "/autodiscover/autodiscover.xml", port);
+  g_autofree char *unconfirmed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autofree char *found = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  mr_standin_set_ews_auth (fixture->standin, NULL, NULL, NULL);
+
+  /* Found through the SRV record (nothing answers on port 443 of the domain's hosts). */
+  mr_standin_set_autodiscover (fixture->standin, "mail.example.test", ews_answer);
+  exchange = new_exchange (fixture, "Secret-4-EWS");
+  found = mr_exchange_discover_sync (exchange, "alice@example.test", NULL, &unconfirmed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, ews);
+  requests = mr_standin_get_requests (fixture->standin, "/autodiscover/autodiscover.xml");
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (((MrStandinRequest *) requests->pdata[0])->body, NULL),
+                                  (gssize) g_bytes_get_size (((MrStandinRequest *) requests->pdata[0])->body),
+                                  "<EMailAddress>alice@example.test</EMailAddress>"));
+  g_clear_pointer (&found, g_free);
+  g_clear_object (&exchange);
+
+  /* A redirect to another domain stops and asks; agreeing to that host goes on. */
+  mr_standin_set_autodiscover (fixture->standin, "mail.example.test", elsewhere);
+  mr_standin_set_autodiscover (fixture->standin, "hosted.example.net", ews_answer);
+  exchange = new_exchange (fixture, "Secret-4-EWS");
+  found = mr_exchange_discover_sync (exchange, "alice@example.test", NULL, &unconfirmed, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED);
+  mr_assert_error_kind (error, "redirect-unconfirmed");
+  g_assert_cmpstr (unconfirmed, ==, "hosted.example.net");
+  g_clear_error (&error);
+  found = mr_exchange_discover_sync (exchange, "alice@example.test", unconfirmed, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, ews);
+  g_clear_pointer (&found, g_free);
+  g_clear_object (&exchange);
+
+  /* An HTTP redirect within the domain is followed; redirectAddr asks again for the new address. */
+  {
+    g_autofree char *http = g_strdup_printf ("http-redirect:https://ad2.example.test:%u/autodiscover/autodiscover.xml",
+                                             port);
+    mr_standin_set_autodiscover (fixture->standin, "mail.example.test", http);
+    mr_standin_set_autodiscover (fixture->standin, "ad2.example.test|alice@example.test",
+                                 "redirect-addr:alice.smith@example.test");
+    mr_standin_set_autodiscover (fixture->standin, "ad2.example.test|alice.smith@example.test", ews_answer);
+  }
+  exchange = new_exchange (fixture, "Secret-4-EWS");
+  found = mr_exchange_discover_sync (exchange, "alice@example.test", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, ews);
+  g_clear_pointer (&found, g_free);
+  g_clear_object (&exchange);
+  {
+    g_autoptr(GPtrArray) all = mr_standin_get_requests (fixture->standin, "/autodiscover/autodiscover.xml");
+    MrStandinRequest *last = g_ptr_array_index (all, all->len - 1);
+
+    g_assert_cmpstr (last->host, ==, "ad2.example.test");
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (last->body, NULL), (gssize) g_bytes_get_size (last->body),
+                                    "alice.smith@example.test"));
+  }
+
+  /* Nothing anywhere: the error lists what was tried. */
+  exchange = new_exchange (fixture, "Secret-4-EWS");
+  found = mr_exchange_discover_sync (exchange, "bob@nowhere.example.net", NULL, NULL, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_DISCOVERY_FAILED);
+  g_assert_nonnull (strstr (error->message, "https://nowhere.example.net/autodiscover/autodiscover.xml"));
+  g_assert_nonnull (strstr (error->message, "_autodiscover._tcp.nowhere.example.net"));
+}
+
+static void
+test_autodiscover_then_send (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  guint16 port = mr_standin_get_port (fixture->standin);
+  g_autofree char *ews_answer = g_strdup_printf ("ews:https://mail.example.test:%u/EWS/Exchange.asmx", port);
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autoptr(GError) error = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  mr_standin_set_autodiscover (fixture->standin, "mail.example.test", ews_answer);
+  exchange = new_exchange (fixture, "Secret-4-EWS");
+  g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (mr_exchange_get_route (exchange), "mail.example.test"));
+}
+
+/* ---- The device-code sign-in and Graph --------------------------------------------------------- */
+
+static MrOAuthTokens *
+sign_in (Fixture     *fixture,
+         MrExchange  *exchange,
+         const char  *script,
+         GError     **error)
+{
+  g_autoptr(MrOAuthDeviceCode) code = NULL;
+  gint64 start;
+  MrOAuthTokens *tokens;
+
+  mr_standin_set_token_script (fixture->standin, script);
+  code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                     MR_OAUTH_SCOPE_GRAPH_SEND, NULL, error);
+  if (code == NULL)
+    return NULL;
+  g_assert_cmpstr (code->user_code, ==, "FJ7KQ2LXM");
+  g_assert_cmpuint (code->interval_ms, ==, 1000);
+  g_assert_cmpuint (code->slow_down_ms, ==, 5000);
+  /* The test's own pace; the rules stay the service's. */
+  code->interval_ms = 20;
+  code->slow_down_ms = 30;
+  start = g_get_monotonic_time ();
+  tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                      code, NULL, error);
+  if (strstr (script, "slow_down") != NULL)
+    {
+      g_assert_cmpuint (code->interval_ms, ==, 50);
+      g_assert_cmpint (g_get_monotonic_time () - start, >=, 20 * 1000 + 50 * 1000);
+    }
+  return tokens;
+}
+
+static void
+test_device_code (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autoptr(MrOAuthTokens) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) polls = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  exchange = new_exchange (fixture, NULL);
+
+  tokens = sign_in (fixture, exchange, "pending,slow_down,pending,ok", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tokens->refresh_token);
+  g_assert_true (g_str_has_prefix (tokens->access_token, "at-"));
+  polls = mr_standin_get_requests (fixture->standin, "/contoso.example/oauth2/v2.0/token");
+  g_assert_cmpuint (polls->len, ==, 4);
+  g_clear_pointer (&tokens, mr_oauth_tokens_free);
+
+  tokens = sign_in (fixture, exchange, "pending,declined", &error);
+  g_assert_null (tokens);
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_DECLINED);
+  mr_assert_error_kind (error, "sign-in-declined");
+  g_clear_error (&error);
+
+  tokens = sign_in (fixture, exchange, "expired", &error);
+  g_assert_null (tokens);
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_EXPIRED);
+  g_clear_error (&error);
+
+  /* A client ID the service does not know is the admin's to fix. */
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", "00000000-0000-0000-0000-000000000000");
+  {
+    g_autoptr(MrExchange) other = new_exchange (fixture, NULL);
+    g_autoptr(MrOAuthDeviceCode) code = mr_oauth_device_start_sync (mr_exchange_get_session (other),
+                                                                    mr_exchange_get_oauth_config (other),
+                                                                    MR_OAUTH_SCOPE_GRAPH_SEND, NULL, &error);
+    g_assert_null (code);
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP);
+    g_assert_nonnull (strstr (error->message, "exchange.client_id"));
+  }
+}
+
+static void
+signed_in_graph (Fixture *fixture)
+{
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autoptr(MrOAuthTokens) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  exchange = new_exchange (fixture, NULL);
+  tokens = sign_in (fixture, exchange, "ok", &error);
+  g_assert_no_error (error);
+  g_assert_true (mr_oauth_store_refresh_token_sync (mr_exchange_get_oauth_config (exchange), tokens->refresh_token,
+                                                    NULL, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+stored_refresh_token (MrExchange *exchange)
+{
+  g_autoptr(MrSecretAccount) account = mr_oauth_config_get_account (mr_exchange_get_oauth_config (exchange));
+
+  return mr_secrets_lookup_sync (account, NULL, NULL);
+}
+
+static void
+test_graph_send (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *attachment = g_build_filename (fixture->dirs.root, "price list.csv", NULL);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *mime = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  mr_test_write_file (attachment, "item;price\nwidget;3.50\n");
+  message = build_message (attachment, NULL);
+  signed_in_graph (fixture);
+  exchange = new_exchange (fixture, NULL);
+  before = stored_refresh_token (exchange);
+  g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (mr_exchange_get_reply (exchange), ==, "202 Accepted");
+  g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 1);
+
+  /* The refresh token was used up and its successor stored. */
+  after = stored_refresh_token (exchange);
+  g_assert_nonnull (after);
+  g_assert_cmpstr (before, !=, after);
+
+  /* Graph reads the recipients from the message: Bcc goes in as a header there, and only there. */
+  mime = mr_standin_dup_last_mime (fixture->standin);
+  g_assert_nonnull (strstr (mime, "Bcc: dave@example.org"));
+  g_assert_nonnull (strstr (mime, "price list.csv"));
+
+  /* A shared mailbox. */
+  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.mailbox", "sales@example.test");
+  {
+    g_autoptr(MrExchange) shared = new_exchange (fixture, NULL);
+
+    g_assert_true (mr_exchange_send_sync (shared, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_requests (fixture, "/v1.0/users/sales@example.test/sendMail"), ==, 1);
+  }
+}
+
+static void
+test_graph_errors (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  signed_in_graph (fixture);
+
+  mr_standin_set_graph_script (fixture->standin, "error:400:ErrorInvalidRecipients");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_RECIPIENT_REFUSED);
+    g_assert_false (mr_route_error_allows_fallback (error));
+    /* Read from error.code, not from the words. */
+    g_assert_null (strstr (error->message, "Words that may change"));
+    g_clear_error (&error);
+  }
+  mr_standin_set_graph_script (fixture->standin, "too-large");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_TOO_BIG);
+    g_clear_error (&error);
+  }
+  /* A short Retry-After is waited out; a long one goes back to the caller. */
+  mr_standin_set_graph_script (fixture->standin, "throttle:1,accepted");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+    gint64 start = g_get_monotonic_time ();
+
+    g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC);
+  }
+  mr_standin_set_graph_script (fixture->standin, "throttle:90");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY);
+    g_assert_cmpuint (mr_exchange_get_retry_after (exchange), ==, 90);
+    g_clear_error (&error);
+  }
+  /* A revoked sign-in asks for a new one. */
+  mr_standin_revoke_tokens (fixture->standin);
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+
+    g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED);
+    g_assert_true (mr_route_error_allows_fallback (error));
+    g_clear_error (&error);
+  }
+}
+
+static void
+test_graph_request_limit (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *attachment = g_build_filename (fixture->dirs.root, "big.bin", NULL);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autofree char *big = g_malloc (3300 * 1024);
+
+  if (!mr_test_require_keyring ())
+    return;
+  for (gsize i = 0; i < 3300 * 1024; i++)
+    big[i] = (char) g_random_int ();
+  g_assert_true (g_file_set_contents (attachment, big, 3300 * 1024, NULL));
+  message = build_message (attachment, NULL);
+  signed_in_graph (fixture);
+  exchange = new_exchange (fixture, NULL);
+  /* Over 4 MB once in base64: refused before anything is sent. */
+  g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_TOO_BIG);
+  g_assert_nonnull (strstr (error->message, "nothing was sent"));
+  g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mr_test_init (&argc, &argv);
+  test_resolver = g_object_new (test_resolver_get_type (), NULL);
+  test_resolver->real = g_resolver_get_default ();
+  g_resolver_set_default (G_RESOLVER (test_resolver));
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/exchange/ews/send-ntlm", test_ews_send_ntlm);
+  ADD ("/exchange/ews/schema-rejects-bad-order", test_ews_schema_rejects_bad_order);
+  ADD ("/exchange/ews/wrong-password", test_ews_wrong_password);
+  ADD ("/exchange/ews/basic", test_ews_basic);
+  ADD ("/exchange/ews/errors", test_ews_errors);
+  ADD ("/exchange/ews/busy-backoff", test_ews_busy_backoff);
+  ADD ("/exchange/ews/exchange-online-warning", test_ews_exchange_online_warning);
+  ADD ("/exchange/ews/check", test_ews_check);
+  ADD ("/exchange/autodiscover/steps", test_autodiscover);
+  ADD ("/exchange/autodiscover/then-send", test_autodiscover_then_send);
+  ADD ("/exchange/oauth/device-code", test_device_code);
+  ADD ("/exchange/graph/send", test_graph_send);
+  ADD ("/exchange/graph/errors", test_graph_errors);
+  ADD ("/exchange/graph/request-limit", test_graph_request_limit);
+  return g_test_run ();
+}
