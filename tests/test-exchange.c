@@ -517,6 +517,7 @@ test_autodiscover (Fixture       *fixture,
   g_autoptr(GPtrArray) requests = NULL;
 
   set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
   mr_standin_set_ews_auth (fixture->standin, NULL, NULL, NULL);
 
   /* Found through the SRV record (nothing answers on port 443 of the domain's hosts). */
@@ -594,6 +595,16 @@ test_autodiscover_then_send (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  /* Not set up until the admin turns autodiscover on. */
+  {
+    g_autoptr(MrExchange) none = mr_exchange_new (fixture->settings, NULL, &error);
+
+    g_assert_null (none);
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP);
+    mr_assert_error_kind (error, "exchange-not-set-up");
+    g_clear_error (&error);
+  }
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
   mr_standin_set_autodiscover (fixture->standin, "mail.example.test", ews_answer);
   exchange = new_exchange (fixture, "Secret-4-EWS");
   g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "mr-error.h"
+#include "mr-exchange.h"
 #include "mr-outbox.h"
+#include "mr-standin.h"
 #include "mr-test-utils.h"
 
 static void
@@ -192,15 +194,15 @@ test_send_and_log (MrTestDirs    *dirs,
   g_assert_cmpuint (entry->attempts, ==, 1);
   g_assert_cmpstr (entry->message_id, ==, report->message_id);
 
-  /* Exchange: said plainly, nothing sent, nothing logged. */
+  /* Exchange not set up: said plainly, nothing sent, nothing logged. */
   {
     g_autoptr(MrOutgoing) other = simple_outgoing ("bob@example.org");
     MrSentQuery everything = { NULL, NULL, 0, 0, -1, 0 };
     g_autoptr(GPtrArray) all = NULL;
 
     g_assert_null (mr_outbox_send_sync (settings, log, NULL, "exchange", other, NULL, "full", NULL, NULL, &error));
-    g_assert_error (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE);
-    g_assert_cmpint (mr_error_get_exit_status (error), ==, 69);
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP);
+    g_assert_cmpint (mr_error_get_exit_status (error), ==, 78);
     all = mr_sent_log_search (log, &everything, NULL);
     g_assert_cmpuint (all->len, ==, 1);
     g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
@@ -807,6 +809,142 @@ test_cli_outbox (MrTestDirs    *dirs,
   g_assert_cmpstr (out, ==, "");
 }
 
+/* Exchange set up on the stand-in, with the person's password in the keyring. */
+static void
+set_up_exchange (MrSettings *settings,
+                 MrStandin  *standin)
+{
+  g_autofree char *url = mr_standin_url (standin, "/EWS/Exchange.asmx");
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autoptr(MrSecretAccount) account = mr_secret_account_new_for ("exchange", MR_SECRET_SCOPE_USER, "localhost",
+                                                                  "CORP\\alice", NULL);
+  g_autoptr(GError) error = NULL;
+
+  set_ok (settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
+  set_ok (settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
+  set_ok (settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
+  mr_standin_set_ews_auth (standin, "ntlm", "CORP\\alice", "Secret-4-EWS");
+  g_assert_true (mr_secrets_store_sync (account, "Secret-4-EWS", NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_route_fallback (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autoptr(MrStandin) standin = NULL;
+  g_autoptr(MrSettings) settings = NULL;
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(MrSentEntry) entry = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GError) error = NULL;
+  MrSentAttempt *first, *second;
+
+  if (!mr_test_require_keyring ())
+    return;
+  standin = mr_standin_start ();
+  /* SMTP is down: nothing listens on its port. */
+  settings = settings_for_port (mr_test_closed_port ());
+  set_up_exchange (settings, standin);
+  log = mr_sent_log_open (NULL, &error);
+  g_assert_no_error (error);
+
+  report = mr_outbox_send_sync (settings, log, NULL, "auto", outgoing, NULL, "full", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpstr (report->route, ==, "ews");
+  g_assert_cmpstr (report->reply, ==, "NoError");
+
+  /* One message, two attempts: SMTP handed over, EWS sent it. */
+  entry = mr_sent_log_get (log, report->id, &error);
+  g_assert_cmpstr (entry->route, ==, "ews");
+  g_assert_cmpint (entry->state, ==, MR_SENT_STATE_ACCEPTED);
+  attempts = mr_sent_log_get_attempts (log, report->id, &error);
+  g_assert_cmpuint (attempts->len, ==, 2);
+  first = g_ptr_array_index (attempts, 0);
+  second = g_ptr_array_index (attempts, 1);
+  g_assert_cmpstr (first->route, ==, "smtp");
+  g_assert_cmpstr (first->outcome, ==, "fell-back");
+  g_assert_cmpstr (second->route, ==, "ews");
+  g_assert_cmpstr (second->outcome, ==, "accepted");
+  g_assert_nonnull (strstr (second->server, "localhost"));
+  {
+    g_autoptr(GPtrArray) requests = mr_standin_get_requests (standin, "/EWS/Exchange.asmx");
+    g_assert_cmpuint (requests->len, >=, 1);
+  }
+  if (mr_standin_validates (standin))
+    g_assert_cmpuint (mr_standin_count_invalid (standin), ==, 0);
+
+  /* Without fallback, "auto" is SMTP alone, and the mail waits in the outbox. */
+  set_ok (settings, MR_SCOPE_COMPANY, "exchange.fallback", "false");
+  {
+    g_autoptr(MrOutgoing) other = simple_outgoing ("bob@example.org");
+    g_autoptr(MrSendReport) queued = mr_outbox_send_sync (settings, log, NULL, "auto", other, NULL, "full", NULL, NULL,
+                                                          &error);
+    g_autoptr(GPtrArray) tries = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (queued->state, ==, MR_SENT_STATE_QUEUED);
+    g_assert_cmpstr (queued->route, ==, "smtp");
+    tries = mr_sent_log_get_attempts (log, queued->id, &error);
+    g_assert_cmpuint (tries->len, ==, 1);
+  }
+
+  /* Exchange preferred: it goes first, and "exchange" alone works too. */
+  set_ok (settings, MR_SCOPE_COMPANY, "exchange.preferred", "exchange");
+  {
+    g_autoptr(MrOutgoing) other = simple_outgoing ("carl@example.org");
+    g_autoptr(MrSendReport) sent = mr_outbox_send_sync (settings, log, NULL, "exchange", other, NULL, "full", NULL, NULL,
+                                                        &error);
+    g_autoptr(GPtrArray) tries = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sent->state, ==, MR_SENT_STATE_ACCEPTED);
+    tries = mr_sent_log_get_attempts (log, sent->id, &error);
+    g_assert_cmpuint (tries->len, ==, 1);
+  }
+}
+
+static void
+test_route_no_fallback_for_refused_recipient (MrTestDirs    *dirs,
+                                              gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--rcpt-perm", "nobody",
+                                                         NULL);
+  g_autoptr(MrStandin) standin = NULL;
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  standin = mr_standin_start ();
+  set_up_exchange (settings, standin);
+  set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "");
+  log = mr_sent_log_open (NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (outgoing->to, g_strdup ("nobody@example.org"));
+  outgoing->subject = g_strdup ("Hello");
+  outgoing->text_body = g_strdup ("Hi\n");
+
+  /* The server refused the recipient: that is the recipient's failure, not SMTP's. */
+  report = mr_outbox_send_sync (settings, log, NULL, "auto", outgoing, NULL, "full", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_FAILED);
+  g_assert_cmpstr (report->route, ==, "smtp");
+  attempts = mr_sent_log_get_attempts (log, report->id, &error);
+  g_assert_cmpuint (attempts->len, ==, 1);
+  {
+    g_autoptr(GPtrArray) requests = mr_standin_get_requests (standin, NULL);
+    g_assert_cmpuint (requests->len, ==, 0);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -828,6 +966,8 @@ main (int    argc,
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);
   ADD ("/sent/cli-send", test_cli_send);
+  ADD ("/sent/route-fallback", test_route_fallback);
+  ADD ("/sent/route-no-fallback-for-refused-recipient", test_route_no_fallback_for_refused_recipient);
 #undef ADD
 
   return g_test_run ();

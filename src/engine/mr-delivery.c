@@ -67,6 +67,26 @@ mr_delivery_init (MrDelivery *self)
   self->sendmail_log = g_string_new (NULL);
 }
 
+static void
+fill_sender (MrOutgoing *outgoing,
+             const char *from_name,
+             const char *from_address,
+             const char *reply_to,
+             const char *copy_to)
+{
+  /* A From the caller set (a template's own) stays; mr_outbox_send_sync() has checked its domain. */
+  if (outgoing->from_address == NULL)
+    {
+      g_free (outgoing->from_name);
+      outgoing->from_name = *from_name ? g_strdup (from_name) : NULL;
+      outgoing->from_address = g_strdup (from_address);
+    }
+  g_free (outgoing->reply_to);
+  outgoing->reply_to = *reply_to ? g_strdup (reply_to) : NULL;
+  if (*copy_to != '\0')
+    g_ptr_array_add (outgoing->copy_to, g_strdup (copy_to));
+}
+
 static int
 choice_index (const char  *value,
               const char **choices)
@@ -75,6 +95,68 @@ choice_index (const char  *value,
     if (g_strcmp0 (value, choices[i]) == 0)
       return i;
   return 0;
+}
+
+/* The sender: the company's, or the person's own with send_as_user. */
+static gboolean
+resolve_sender (MrSettings  *settings,
+                const char  *app,
+                char       **from_name,
+                char       **from_address,
+                char       **reply_to,
+                char       **copy_to,
+                GError     **error)
+{
+  if (mr_settings_get_effective_boolean (settings, app, "sender.send_as_user"))
+    {
+      *from_address = mr_settings_dup_effective_string (settings, app, "user.email");
+      *from_name = mr_settings_dup_effective_string (settings, app, "user.name");
+      if (**from_address == '\0')
+        {
+          g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                               _("user.email: the company sends as each person’s own address, and yours is not set: "
+                                 "enter it in My settings"));
+          return FALSE;
+        }
+    }
+  else
+    {
+      *from_address = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+      *from_name = mr_settings_dup_effective_string (settings, app, "sender.from_name");
+    }
+  if (**from_address == '\0')
+    {
+      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("sender.from_address: there is no From address to send with"));
+      return FALSE;
+    }
+  if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (*from_address)))
+    {
+      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                   _("sender.from_address: %s is not one of the company’s verified domains, so Mailroom does not send "
+                     "from %s"), mr_address_get_domain (*from_address), *from_address);
+      return FALSE;
+    }
+  *reply_to = mr_settings_dup_effective_string (settings, app, "sender.reply_to");
+  *copy_to = mr_settings_dup_effective_string (settings, app, "sender.copy_to");
+  return TRUE;
+}
+
+gboolean
+mr_settings_fill_sender (MrSettings  *settings,
+                         const char  *app,
+                         MrOutgoing  *outgoing,
+                         GError     **error)
+{
+  g_autofree char *from_name = NULL;
+  g_autofree char *from_address = NULL;
+  g_autofree char *reply_to = NULL;
+  g_autofree char *copy_to = NULL;
+
+  if (!resolve_sender (settings, app, &from_name, &from_address, &reply_to, &copy_to, error))
+    return FALSE;
+  fill_sender (outgoing, from_name, from_address, reply_to, copy_to);
+  return TRUE;
 }
 
 MrDelivery *
@@ -114,39 +196,8 @@ mr_delivery_new (MrSettings  *settings,
       config->host = g_strdup ("localhost");
     }
 
-  /* The sender: the company's, or the person's own with send_as_user. */
-  if (mr_settings_get_effective_boolean (settings, app, "sender.send_as_user"))
-    {
-      self->from_address = mr_settings_dup_effective_string (settings, app, "user.email");
-      self->from_name = mr_settings_dup_effective_string (settings, app, "user.name");
-      if (*self->from_address == '\0')
-        {
-          g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                               _("user.email: the company sends as each person’s own address, and yours is not set: "
-                                 "enter it in My settings"));
-          return NULL;
-        }
-    }
-  else
-    {
-      self->from_address = mr_settings_dup_effective_string (settings, app, "sender.from_address");
-      self->from_name = mr_settings_dup_effective_string (settings, app, "sender.from_name");
-    }
-  if (*self->from_address == '\0')
-    {
-      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                           _("sender.from_address: there is no From address to send with"));
-      return NULL;
-    }
-  if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (self->from_address)))
-    {
-      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                   _("sender.from_address: %s is not one of the company’s verified domains, so Mailroom does not send "
-                     "from %s"), mr_address_get_domain (self->from_address), self->from_address);
-      return NULL;
-    }
-  self->reply_to = mr_settings_dup_effective_string (settings, app, "sender.reply_to");
-  self->copy_to = mr_settings_dup_effective_string (settings, app, "sender.copy_to");
+  if (!resolve_sender (settings, app, &self->from_name, &self->from_address, &self->reply_to, &self->copy_to, error))
+    return NULL;
 
   if (self->sendmail)
     self->route = g_strdup_printf (_("the sendmail program %s"), self->sendmail_path);
@@ -524,17 +575,7 @@ void
 mr_delivery_fill_sender (MrDelivery *self,
                          MrOutgoing *outgoing)
 {
-  /* A From the caller set (a template's own) stays; mr_outbox_send_sync() has checked its domain. */
-  if (outgoing->from_address == NULL)
-    {
-      g_free (outgoing->from_name);
-      outgoing->from_name = *self->from_name ? g_strdup (self->from_name) : NULL;
-      outgoing->from_address = g_strdup (self->from_address);
-    }
-  g_free (outgoing->reply_to);
-  outgoing->reply_to = *self->reply_to ? g_strdup (self->reply_to) : NULL;
-  if (*self->copy_to != '\0')
-    g_ptr_array_add (outgoing->copy_to, g_strdup (self->copy_to));
+  fill_sender (outgoing, self->from_name, self->from_address, self->reply_to, self->copy_to);
 }
 
 gboolean

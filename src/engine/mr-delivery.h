@@ -60,6 +60,13 @@ gboolean                mr_delivery_send_test_sync    (MrDelivery          *self
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
+/* Sets From, Reply-To and the copy address of @outgoing from the settings of @app, whichever
+ * transport sends it. Errors: MR_SETTINGS_ERROR_INVALID_VALUE (no From address, an unverified domain). */
+gboolean                mr_settings_fill_sender       (MrSettings          *settings,
+                                                       const char          *app,
+                                                       MrOutgoing          *outgoing,
+                                                       GError             **error);
+
 /* Sets From, Reply-To and the copy address of @outgoing from the effective settings. */
 void                    mr_delivery_fill_sender       (MrDelivery          *self,
                                                        MrOutgoing          *outgoing);

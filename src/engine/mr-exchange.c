@@ -152,6 +152,33 @@ host_is_exchange_online (const char *url)
                           g_ascii_strcasecmp (host, "outlook.office.com") == 0);
 }
 
+gboolean
+mr_exchange_is_set_up (MrSettings  *settings,
+                       const char  *app,
+                       GError     **error)
+{
+  g_autofree char *transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
+  g_autofree char *ews_url = mr_settings_dup_effective_string (settings, app, "exchange.ews_url");
+  g_autofree char *client_id = mr_settings_dup_effective_string (settings, app, "exchange.client_id");
+
+  if (g_str_equal (transport, "graph"))
+    {
+      if (*client_id != '\0')
+        return TRUE;
+      g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP,
+                           _("Exchange is not set up: Microsoft Graph needs the company’s app registration. The "
+                             "admin registers Mailroom in Microsoft Entra ID and enters its application (client) ID "
+                             "in exchange.client_id"));
+      return FALSE;
+    }
+  if (*ews_url != '\0' || mr_settings_get_effective_boolean (settings, app, "exchange.autodiscover"))
+    return TRUE;
+  g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP,
+                       _("Exchange is not set up: the admin enters the Exchange Web Services address "
+                         "(exchange.ews_url) or turns on autodiscover, or chooses Microsoft Graph for Exchange Online"));
+  return FALSE;
+}
+
 MrExchange *
 mr_exchange_new (MrSettings  *settings,
                  const char  *app,
@@ -164,6 +191,8 @@ mr_exchange_new (MrSettings  *settings,
   g_autofree char *trust = mr_settings_dup_effective_string (settings, app, "exchange.trust_file");
   g_autofree char *user_email = mr_settings_dup_effective_string (settings, NULL, "user.email");
 
+  if (!mr_exchange_is_set_up (settings, app, error))
+    return NULL;
   self->transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
   self->auth = mr_settings_dup_effective_string (settings, app, "exchange.auth");
   self->save_copy = mr_settings_get_effective_boolean (settings, app, "exchange.save_copy");
@@ -206,14 +235,6 @@ mr_exchange_new (MrSettings  *settings,
       self->auth = g_strdup ("oauth2");
       self->route = self->mailbox ? g_strdup_printf (_("Microsoft Graph, mailbox %s"), self->mailbox)
                                   : g_strdup (_("Microsoft Graph"));
-      if (*self->oauth->client_id == '\0')
-        {
-          g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP,
-                               _("exchange.client_id: Microsoft Graph needs the company’s app registration. The "
-                                 "admin registers Mailroom in Microsoft Entra ID and enters its application "
-                                 "(client) ID"));
-          return NULL;
-        }
     }
   else
     {

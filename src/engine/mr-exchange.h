@@ -6,7 +6,7 @@
  *
  * EWS: CreateItem with the MIME message as MimeContent and every recipient named (SendAndSaveCopy, or
  * SendOnly with exchange.save_copy off); NTLM, Basic or Negotiate over HTTPS only, or OAuth2. Without
- * exchange.ews_url the URL is found by autodiscover from the sender's address.
+ * exchange.ews_url, and with exchange.autodiscover on, the URL is found from the person's address.
  * Graph: POST /v1.0/me/sendMail (or /users/MAILBOX/sendMail) with the MIME message in base64; Graph
  * keeps it in Sent Items. Requests over 4 MB are refused before anything is sent.
  * Busy answers (ErrorServerBusy's BackOffMilliseconds, 429/503 with Retry-After) are waited out
@@ -55,12 +55,18 @@ GQuark mr_exchange_error_quark (void);
  * refused recipient or a message too big. Works for SMTP errors too. */
 gboolean mr_route_error_allows_fallback (const GError *error);
 
+/* Whether the settings of @app send through Exchange at all: an EWS URL, exchange.autodiscover, or
+ * Graph with a client ID. Errors: MR_EXCHANGE_ERROR_NOT_SET_UP, saying what the admin sets. */
+gboolean mr_exchange_is_set_up (MrSettings  *settings,
+                                const char  *app,
+                                GError     **error);
+
 #define MR_TYPE_EXCHANGE (mr_exchange_get_type ())
 
 G_DECLARE_FINAL_TYPE (MrExchange, mr_exchange, MR, EXCHANGE, GObject)
 
 /* Errors: MR_SETTINGS_ERROR_INVALID_VALUE (no From address, no username), and
- * MR_EXCHANGE_ERROR_NOT_SET_UP (Graph without exchange.client_id). */
+ * MR_EXCHANGE_ERROR_NOT_SET_UP (see mr_exchange_is_set_up()). */
 MrExchange   *mr_exchange_new                (MrSettings           *settings,
                                               const char           *app,
                                               GError              **error);

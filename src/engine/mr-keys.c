@@ -52,8 +52,9 @@ static const MrKeyInfo keys[] = {
   { "mailshot.unsubscribe_url",  MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_HTTPS_URL },
   { "mailshot.unsubscribe_mailto", MR_KEY_TYPE_STRING, "\"\"",       COMPANY_APP,      FALSE, MR_CHECK_ADDRESS },
   { "exchange.transport",        MR_KEY_TYPE_CHOICE,  "\"ews\"",     COMPANY_APP,      FALSE, MR_CHECK_TEXT, exchange_transports },
-  /* Empty: found by autodiscover from the sender's address. */
   { "exchange.ews_url",          MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_HTTPS_SERVICE },
+  /* Without an EWS URL: find it from the person's address when sending. */
+  { "exchange.autodiscover",     MR_KEY_TYPE_BOOLEAN, "false",       COMPANY_APP,      FALSE, MR_CHECK_TEXT },
   { "exchange.auth",             MR_KEY_TYPE_CHOICE,  "\"ntlm\"",    COMPANY_APP,      FALSE, MR_CHECK_TEXT, exchange_auths },
   /* Empty: the person's own address (user.email). */
   { "exchange.username",         MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT },

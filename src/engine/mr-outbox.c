@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "mr-exchange.h"
 #include "mr-outbox.h"
 #include "mr-smtp-error.h"
 
@@ -42,18 +43,135 @@ mr_outbox_next_attempt (gint64 created,
 static gboolean
 is_worth_retrying (const GError *error)
 {
-  if (error->domain == MR_SECRETS_ERROR)
-    return FALSE;
+  if (error->domain == MR_EXCHANGE_ERROR)
+    return error->code == MR_EXCHANGE_ERROR_BUSY || error->code == MR_EXCHANGE_ERROR_UNREACHABLE;
   if (error->domain != MR_SMTP_ERROR)
     return FALSE;
   return mr_smtp_error_get_class (error) == MR_SMTP_FAILURE_TRANSIENT ||
          error->code == MR_SMTP_ERROR_CONNECT || error->code == MR_SMTP_ERROR_RESOLVE;
 }
 
-/* One attempt on a recorded message, and what it leaves it as. */
+/* The transports a route tries, in order: "auto" is the company's preferred one, then the other when
+ * exchange.fallback allows it. */
+static GPtrArray *
+route_transports (MrSettings *settings,
+                  const char *app,
+                  const char *route)
+{
+  GPtrArray *transports = g_ptr_array_new_with_free_func (g_free);
+
+  if (g_strcmp0 (route, "auto") == 0)
+    {
+      g_autofree char *preferred = mr_settings_dup_effective_string (settings, app, "exchange.preferred");
+
+      g_ptr_array_add (transports, g_strdup (preferred));
+      if (mr_settings_get_effective_boolean (settings, app, "exchange.fallback"))
+        g_ptr_array_add (transports, g_strdup (g_str_equal (preferred, "smtp") ? "exchange" : "smtp"));
+      /* Exchange that is not set up is no part of "auto". */
+      for (guint i = transports->len; i-- > 0;)
+        if (transports->len > 1 && g_str_equal (g_ptr_array_index (transports, i), "exchange") &&
+            !mr_exchange_is_set_up (settings, app, NULL))
+          g_ptr_array_remove_index (transports, i);
+    }
+  else
+    g_ptr_array_add (transports, g_strdup (g_strcmp0 (route, "exchange") == 0 ? "exchange" : "smtp"));
+  return transports;
+}
+
+/* Where a logged route ("smtp", "sendmail", "ews", "graph") sends from again. */
+static const char *
+route_of_entry (const MrSentEntry *entry)
+{
+  return g_strcmp0 (entry->route, "ews") == 0 || g_strcmp0 (entry->route, "graph") == 0 ? "exchange" : "smtp";
+}
+
+/* What one transport did with the message. */
+typedef struct {
+  char     *route;        /* as logged: smtp, sendmail, ews, graph */
+  char     *server;
+  char     *reply;
+  GStrv     refused;
+  guint     retry_after;  /* seconds the service asked for */
+} TransportResult;
+
+static void
+transport_result_clear (TransportResult *result)
+{
+  g_free (result->route);
+  g_free (result->server);
+  g_free (result->reply);
+  g_strfreev (result->refused);
+}
+
+static gboolean
+send_with (const char           *transport,
+           MrSettings           *settings,
+           const char           *app,
+           const char           *password,
+           const MrSmtpEnvelope *envelope,
+           GBytes               *message,
+           TransportResult      *result,
+           GCancellable         *cancellable,
+           GError              **error)
+{
+  if (g_str_equal (transport, "exchange"))
+    {
+      g_autoptr(MrExchange) exchange = mr_exchange_new (settings, app, error);
+      gboolean sent;
+
+      result->route = g_strdup ("ews");
+      if (exchange == NULL)
+        return FALSE;
+      g_free (result->route);
+      result->route = g_strdup (mr_exchange_get_transport (exchange));
+      sent = mr_exchange_send_sync (exchange, envelope, message, cancellable, error);
+      result->server = g_strdup (mr_exchange_get_route (exchange));
+      result->reply = g_strdup (mr_exchange_get_reply (exchange));
+      result->retry_after = mr_exchange_get_retry_after (exchange);
+      result->refused = g_new0 (char *, 1);
+      return sent;
+    }
+  else
+    {
+      g_autoptr(MrDelivery) delivery = mr_delivery_new (settings, app, error);
+      const MrSmtpConfig *config;
+
+      result->route = g_strdup ("smtp");
+      if (delivery == NULL)
+        return FALSE;
+      if (password != NULL)
+        mr_delivery_set_password (delivery, password);
+      config = mr_delivery_get_config (delivery);
+      g_free (result->route);
+      result->route = g_strdup (mr_delivery_uses_sendmail (delivery) ? "sendmail" : "smtp");
+      result->server = mr_delivery_uses_sendmail (delivery) ? g_strdup ("sendmail")
+                                                            : g_strdup_printf ("%s:%u", config->host, config->port);
+      if (!mr_delivery_send_sync (delivery, envelope, message, cancellable, error))
+        return FALSE;
+      {
+        const MrSmtpSendResult *sent = mr_delivery_get_result (delivery);
+        GStrvBuilder *refused = g_strv_builder_new ();
+
+        for (guint i = 0; i < sent->refused->len; i++)
+          g_strv_builder_add (refused, g_ptr_array_index (sent->refused, i));
+        result->refused = g_strv_builder_end (refused);
+        g_strv_builder_unref (refused);
+        result->reply = g_strdup (sent->final_reply);
+      }
+      return TRUE;
+    }
+}
+
+/* One attempt on a recorded message along its route, and what it leaves it as. A transport that
+ * cannot send at all (unreachable, TLS, login, not set up, a policy refusal of the sender) hands
+ * over to the next one of the route; a refused recipient never does. Each try is its own line in
+ * the log. */
 static MrSendReport *
 attempt (MrSentLog            *log,
-         MrDelivery           *delivery,
+         MrSettings           *settings,
+         const char           *app,
+         const char           *route,
+         const char           *password,
          gint64                id,
          gint64                created,
          guint                 attempts_before,
@@ -63,62 +181,82 @@ attempt (MrSentLog            *log,
          GCancellable         *cancellable,
          GError              **error)
 {
-  g_autoptr(MrSendReport) report = g_new0 (MrSendReport, 1);
-  g_autoptr(GError) send_error = NULL;
-  g_autoptr(GError) log_error = NULL;
-  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
-  g_autofree char *server = mr_delivery_uses_sendmail (delivery) ? g_strdup ("sendmail")
-                                                                  : g_strdup_printf ("%s:%u", config->host, config->port);
-  const char *route = mr_delivery_uses_sendmail (delivery) ? "sendmail" : "smtp";
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gint64 next = 0;
-  const char *outcome;
+  g_autoptr(GPtrArray) transports = route_transports (settings, app, route);
 
-  report->id = id;
-  report->message_id = g_strdup (message_id);
-  report->route = g_strdup (route);
+  for (guint t = 0; t < transports->len; t++)
+    {
+      g_autoptr(MrSendReport) report = g_new0 (MrSendReport, 1);
+      g_autoptr(GError) send_error = NULL;
+      g_autoptr(GError) log_error = NULL;
+      TransportResult result = { 0 };
+      gboolean last = t + 1 == transports->len;
+      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+      gint64 next = 0;
+      const char *outcome;
+      gboolean sent = send_with (g_ptr_array_index (transports, t), settings, app, password, envelope, message,
+                                 &result, cancellable, &send_error);
 
-  if (mr_delivery_send_sync (delivery, envelope, message, cancellable, &send_error))
-    {
-      const MrSmtpSendResult *result = mr_delivery_get_result (delivery);
-      GStrvBuilder *refused = g_strv_builder_new ();
+      report->id = id;
+      report->message_id = g_strdup (message_id);
+      report->route = g_strdup (result.route);
+      if (sent)
+        {
+          report->refused = g_steal_pointer (&result.refused);
+          report->reply = g_strdup (result.reply);
+          report->state = MR_SENT_STATE_ACCEPTED;
+          outcome = report->refused[0] != NULL ? "partly-refused" : "accepted";
+        }
+      else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Cancelled by the person: it may go later, from the outbox. */
+          report->state = MR_SENT_STATE_QUEUED;
+          next = now;
+          outcome = "cancelled";
+          report->reply = g_strdup (send_error->message);
+        }
+      else if (!last && mr_route_error_allows_fallback (send_error))
+        {
+          g_autofree char *reply = send_error->domain == MR_SMTP_ERROR ? mr_smtp_error_describe_reply (send_error)
+                                                                       : g_strdup (send_error->message);
 
-      for (guint i = 0; i < result->refused->len; i++)
-        g_strv_builder_add (refused, g_ptr_array_index (result->refused, i));
-      report->refused = g_strv_builder_end (refused);
-      g_strv_builder_unref (refused);
-      report->reply = g_strdup (result->final_reply);
-      report->state = MR_SENT_STATE_ACCEPTED;
-      outcome = result->refused->len > 0 ? "partly-refused" : "accepted";
-    }
-  else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      /* Cancelled by the person: it may go later, from the outbox. */
-      report->state = MR_SENT_STATE_QUEUED;
-      next = now;
-      outcome = "cancelled";
-      report->reply = g_strdup (send_error->message);
-    }
-  else
-    {
-      report->reply = mr_smtp_error_describe_reply (send_error);
-      next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
-      report->state = next != 0 ? MR_SENT_STATE_QUEUED : MR_SENT_STATE_FAILED;
-      outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
-    }
-  report->failure = g_steal_pointer (&send_error);
-
-  if (!mr_sent_log_record_attempt (log, id, route, server, outcome, report->reply, report->state, next, &log_error))
-    {
-      /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
-      if (report->state == MR_SENT_STATE_ACCEPTED)
-        g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
-                     _("The server accepted the mail, but the sent log could not record it: %s"), log_error->message);
+          /* Still on its way: the next transport of the route takes over. */
+          if (!mr_sent_log_record_attempt (log, id, result.route, result.server, "fell-back", reply,
+                                           MR_SENT_STATE_SENDING, 0, error))
+            {
+              transport_result_clear (&result);
+              return NULL;
+            }
+          transport_result_clear (&result);
+          continue;
+        }
       else
-        g_propagate_error (error, g_steal_pointer (&log_error));
-      return NULL;
+        {
+          report->reply = send_error->domain == MR_SMTP_ERROR ? mr_smtp_error_describe_reply (send_error)
+                                                              : g_strdup (send_error->message);
+          next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
+          if (next != 0 && result.retry_after > 0)
+            next = MAX (next, now + result.retry_after);
+          report->state = next != 0 ? MR_SENT_STATE_QUEUED : MR_SENT_STATE_FAILED;
+          outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
+        }
+      report->failure = g_steal_pointer (&send_error);
+
+      if (!mr_sent_log_record_attempt (log, id, result.route, result.server, outcome, report->reply, report->state,
+                                       next, &log_error))
+        {
+          transport_result_clear (&result);
+          /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
+          if (report->state == MR_SENT_STATE_ACCEPTED)
+            g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
+                         _("The server accepted the mail, but the sent log could not record it: %s"), log_error->message);
+          else
+            g_propagate_error (error, g_steal_pointer (&log_error));
+          return NULL;
+        }
+      transport_result_clear (&result);
+      return g_steal_pointer (&report);
     }
-  return g_steal_pointer (&report);
+  g_assert_not_reached ();
 }
 
 MrSendReport *
@@ -131,7 +269,6 @@ mr_outbox_send_again_sync (MrSettings    *settings,
   g_autoptr(MrSentEntry) entry = mr_sent_log_get (log, id, error);
   g_autoptr(GBytes) copy = NULL;
   g_autoptr(GBytes) message = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrSmtpEnvelope) envelope = NULL;
   g_autofree char *message_id = NULL;
   g_autofree char *entry_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
@@ -159,9 +296,6 @@ mr_outbox_send_again_sync (MrSettings    *settings,
   message = mr_message_renew (copy, entry->from_address, &message_id, error);
   if (message == NULL)
     return NULL;
-  delivery = mr_delivery_new (settings, entry->app, error);
-  if (delivery == NULL)
-    return NULL;
 
   envelope = mr_smtp_envelope_new (entry->from_address);
   for (guint r = 0; entry->recipients[r] != NULL; r++)
@@ -172,8 +306,8 @@ mr_outbox_send_again_sync (MrSettings    *settings,
                             entry->subject, (const char * const *) entry->recipients, entry->log_option, message, error);
   if (new_id == 0)
     return NULL;
-  return attempt (log, delivery, new_id, g_get_real_time () / G_USEC_PER_SEC, 0, message_id, envelope, message,
-                  cancellable, error);
+  return attempt (log, settings, entry->app, route_of_entry (entry), NULL, new_id, g_get_real_time () / G_USEC_PER_SEC,
+                  0, message_id, envelope, message, cancellable, error);
 }
 
 /* Entries claimed but not tried go back to the outbox, due at once. */
@@ -214,20 +348,22 @@ mr_outbox_send_sync (MrSettings     *settings,
                      GCancellable   *cancellable,
                      GError        **error)
 {
-  g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(MrSmtpEnvelope) envelope = NULL;
   g_autofree char *message_id = NULL;
   g_autofree char *user = mr_settings_dup_effective_string (settings, NULL, "user.email");
   gint64 id;
 
-  if (g_strcmp0 (route, "exchange") == 0)
+  if (route != NULL && !g_str_equal (route, "smtp") && !g_str_equal (route, "exchange") && !g_str_equal (route, "auto"))
     {
-      /* Said plainly, and nothing pretends to send. */
-      g_set_error_literal (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE,
-                           _("Sending through Exchange is not set up in this version of Mailroom. Choose SMTP."));
+      g_set_error (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE,
+                   _("There is no route “%s”: choose smtp, exchange or auto"), route);
       return NULL;
     }
+
+  /* Said plainly, before anything is logged. */
+  if (g_strcmp0 (route, "exchange") == 0 && !mr_exchange_is_set_up (settings, app, error))
+    return NULL;
 
   /* A template's own From: only from a domain the company has verified. */
   if (outgoing->from_address != NULL &&
@@ -238,12 +374,8 @@ mr_outbox_send_sync (MrSettings     *settings,
                      "the admin adds the domain to domains.verified first"), outgoing->from_address);
       return NULL;
     }
-  delivery = mr_delivery_new (settings, app, error);
-  if (delivery == NULL)
+  if (!mr_settings_fill_sender (settings, app, outgoing, error))
     return NULL;
-  if (password != NULL)
-    mr_delivery_set_password (delivery, password);
-  mr_delivery_fill_sender (delivery, outgoing);
 
   message = mr_outgoing_build (outgoing, &message_id, error);
   if (message == NULL)
@@ -261,8 +393,8 @@ mr_outbox_send_sync (MrSettings     *settings,
   }
   if (id == 0)
     return NULL;
-  return attempt (log, delivery, id, g_get_real_time () / G_USEC_PER_SEC, 0, message_id, envelope, message,
-                  cancellable, error);
+  return attempt (log, settings, app, route ? route : "smtp", password, id, g_get_real_time () / G_USEC_PER_SEC, 0,
+                  message_id, envelope, message, cancellable, error);
 }
 
 GPtrArray *
@@ -281,7 +413,6 @@ mr_outbox_process_sync (MrSettings    *settings,
   for (guint i = 0; i < due->len; i++)
     {
       MrSentEntry *entry = g_ptr_array_index (due, i);
-      g_autoptr(MrDelivery) delivery = NULL;
       g_autoptr(GBytes) message = NULL;
       g_autoptr(MrSmtpEnvelope) envelope = mr_smtp_envelope_new (entry->from_address);
       g_autoptr(GError) local_error = NULL;
@@ -295,17 +426,16 @@ mr_outbox_process_sync (MrSettings    *settings,
       for (guint r = 0; entry->recipients[r] != NULL; r++)
         mr_smtp_envelope_add_recipient (envelope, entry->recipients[r]);
       message = mr_sent_log_get_copy (log, entry->id, &local_error);
-      delivery = mr_delivery_new (settings, entry->app, &local_error);
-      if (message == NULL || delivery == NULL)
+      if (message == NULL)
         {
-          /* The settings no longer send this (or the copy is gone): final, with the reason. */
-          mr_sent_log_record_attempt (log, entry->id, "smtp", NULL, "failed",
+          /* The copy is gone: final, with the reason. */
+          mr_sent_log_record_attempt (log, entry->id, entry->route, NULL, "failed",
                                       local_error ? local_error->message : _("The message itself is no longer kept"),
                                       MR_SENT_STATE_FAILED, 0, NULL);
           continue;
         }
-      report = attempt (log, delivery, entry->id, entry->created, entry->attempts, entry->message_id, envelope, message,
-                        cancellable, error);
+      report = attempt (log, settings, entry->app, route_of_entry (entry), NULL, entry->id, entry->created,
+                        entry->attempts, entry->message_id, envelope, message, cancellable, error);
       if (report == NULL)
         {
           release_claims (log, due, i + 1);

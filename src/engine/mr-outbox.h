@@ -4,7 +4,12 @@
  * (so that nothing is sent that is not logged), each attempt is recorded, and a mail that failed for
  * now (4xx, server unreachable, offline) is queued and retried with back-off: 1, 5, 15 and 60
  * minutes, then every 4 hours, for 2 days. A permanent failure (5xx, a refused login, an untrusted
- * certificate) is final. Exchange is not set up yet: choosing it is refused plainly.
+ * certificate) is final.
+ *
+ * Routes: "smtp", "exchange" (EWS or Graph, as exchange.transport says) or "auto": the company's
+ * exchange.preferred transport, then the other one when exchange.fallback allows and the first cannot
+ * send at all (unreachable, TLS, login, not set up, a 5.7.x policy refusal of the sender); never after
+ * a refused recipient. Each try is an attempt in the log; the entry keeps the route that sent it.
  *
  * Errors: MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, those of MrDelivery and MrSmtpClient (when nothing
  * was queued), and MR_SENT_LOG_ERROR_WRITE (when the log could not record: see its message).
