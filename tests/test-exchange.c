@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/wait.h>
 
 #include "mr-error.h"
 #include "mr-ews.h"
@@ -848,6 +849,135 @@ test_graph_request_limit (Fixture       *fixture,
   g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 0);
 }
 
+/* ---- The CLI ---------------------------------------------------------------------------------- */
+
+static int
+run_cli_with_input (const char  *input,
+                    char       **out,
+                    char       **err,
+                    const char  *arguments)
+{
+  g_autofree char *script = g_strdup_printf ("printf '%%s\\n' '%s' | \"$MAILROOM_CLI\" %s", input, arguments);
+  const char *argv[] = { "/bin/sh", "-c", script, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+write_template (Fixture    *fixture,
+                const char *route)
+{
+  g_autofree char *path = g_build_filename (fixture->dirs.company_templates, "invoice.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
+                                           " \"route\": \"%s\", \"html\": \"<p>Dear {{name}}, invoice {{number}} is attached.</p>\"}",
+                                           route);
+
+  g_mkdir_with_parents (fixture->dirs.company_templates, 0755);
+  mr_test_write_file (path, text);
+}
+
+static void
+test_cli_ews (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *pdf = g_build_filename (fixture->dirs.root, "Rechnung 7.pdf", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *mime = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  mr_test_write_file (pdf, "%PDF-1.4 invoice seven\n");
+  write_template (fixture, "exchange");
+
+  /* No password yet: said so, with the way to give one. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "check", "--json", NULL), ==, 78);
+  g_assert_nonnull (strstr (out, "\"password-missing\""));
+  g_assert_nonnull (strstr (out, "exchange password"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli_with_input ("Secret-4-EWS", &out, &err, "exchange password --stdin"), ==, 0);
+  g_assert_nonnull (strstr (err, "CORP\\alice@localhost"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "check", "--json", NULL), ==, 0);
+  answer = json_from_string (out, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "transport"), ==, "ews");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "reply"), ==, "NoError");
+  g_clear_pointer (&answer, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The template says Exchange; the attachment goes with it. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org",
+                                    "--var", "name=Ann", "--var", "number=7", "--attach", pdf, "--json", NULL), ==, 0);
+  answer = json_from_string (out, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "route"), ==, "ews");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "state"), ==, "accepted");
+  mime = mr_standin_dup_last_mime (fixture->standin);
+  g_assert_nonnull (strstr (mime, "Subject: Invoice 7"));
+  g_assert_nonnull (strstr (mime, "Rechnung 7.pdf"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A wrong route is a usage error. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org",
+                                    "--var", "name=Ann", "--var", "number=7", "--via", "carrier-pigeon", NULL), ==, 64);
+}
+
+static void
+test_cli_graph_device_code (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  write_template (fixture, "smtp");
+
+  /* Not signed in: sending through Graph says how to sign in. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org",
+                                    "--var", "name=Ann", "--var", "number=7", "--via", "exchange", "--json", NULL), ==, 77);
+  g_assert_nonnull (strstr (out, "\"failed\""));
+  g_assert_nonnull (strstr (out, "exchange login"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  mr_standin_set_token_script (fixture->standin, "pending,ok");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "login", "--device-code", "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "FJ7KQ2LXM"));
+  g_assert_nonnull (strstr (err, "/devicelogin"));
+  answer = json_from_string (out, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "account"), ==, "CORP\\alice");
+  g_clear_pointer (&answer, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Invoice", "--to", "ann@example.org",
+                                    "--var", "name=Ann", "--var", "number=7", "--via", "exchange", "--json", NULL), ==, 0);
+  answer = json_from_string (out, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "route"), ==, "graph");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "state"), ==, "accepted");
+  g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Declined: the exit status and the kind say so. */
+  mr_standin_set_token_script (fixture->standin, "declined");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "login", "--device-code", "--json", NULL), ==, 77);
+  g_assert_nonnull (strstr (out, "\"sign-in-declined\""));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -872,5 +1002,7 @@ main (int    argc,
   ADD ("/exchange/graph/send", test_graph_send);
   ADD ("/exchange/graph/errors", test_graph_errors);
   ADD ("/exchange/graph/request-limit", test_graph_request_limit);
+  ADD ("/exchange/cli/ews", test_cli_ews);
+  ADD ("/exchange/cli/graph-device-code", test_cli_graph_device_code);
   return g_test_run ();
 }

@@ -20,6 +20,7 @@
 #include "mr-secrets.h"
 #include "mr-settings.h"
 #include "mr-outbox.h"
+#include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-timer.h"
 #include "mr-proofreader.h"
@@ -59,6 +60,8 @@ typedef struct {
   char       *count;
   char       *row;
   char       *output;
+  char       *allow_host;
+  gboolean    device_code;
   gboolean    send_duplicates;
   gboolean    skip_invalid;
   GPtrArray  *args;      /* positional arguments after the command words */
@@ -162,6 +165,10 @@ static const char help_text[] =
      "  mailroom-cli suppression list | suppression add ADDRESS... | suppression remove ADDRESS... | suppression import FILE\n"
      "              (FILE: addresses, or the unsubscribe tokens of mailshots sent from here, one a line)\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
+     "  mailroom-cli exchange check [--app NAME] [--json] [--verbose]\n"
+     "  mailroom-cli exchange discover ADDRESS [--allow-host HOST] [--json] [--verbose]\n"
+     "  mailroom-cli exchange password [--stdin] | exchange password --clear\n"
+     "  mailroom-cli exchange login --device-code [--json] | exchange logout\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
      "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
@@ -2072,6 +2079,270 @@ cmd_suppression (Invocation *inv,
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
+/* ---- exchange --------------------------------------------------------------------------------- */
+
+static void
+print_exchange_transcript (Invocation *inv,
+                           MrExchange *exchange)
+{
+  g_autofree char *transcript = NULL;
+
+  if (!inv->verbose)
+    return;
+  transcript = mr_exchange_dup_transcript (exchange);
+  g_printerr ("%s", transcript);
+}
+
+static int
+cmd_exchange_check (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = mr_exchange_new (inv->settings, inv->app, &error);
+  gboolean ok;
+
+  if (exchange == NULL)
+    return fail (inv, error);
+  if (mr_exchange_get_warning (exchange) != NULL && !inv->json)
+    g_printerr (_("mailroom-cli: warning: %s\n"), mr_exchange_get_warning (exchange));
+  ok = mr_exchange_check_sync (exchange, NULL, &error);
+  if (!ok && !inv->json && g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING))
+    {
+      g_autofree char *prompt = g_strdup_printf (_("%s\nPassword for %s (used once, not stored): "), error->message,
+                                                 mr_exchange_get_account (exchange)->user);
+      g_autoptr(MrSecret) password = read_password_from_tty (prompt);
+
+      if (password != NULL && *password != '\0')
+        {
+          mr_exchange_set_password (exchange, password);
+          g_clear_error (&error);
+          ok = mr_exchange_check_sync (exchange, NULL, &error);
+        }
+    }
+  print_exchange_transcript (inv, exchange);
+  if (!ok)
+    return fail (inv, error);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "transport", mr_exchange_get_transport (exchange));
+      add_string (builder, "route", mr_exchange_get_route (exchange));
+      add_string (builder, "reply", mr_exchange_get_reply (exchange));
+      add_string (builder, "warning", mr_exchange_get_warning (exchange));
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      g_print (_("Exchange: %s\n"), mr_exchange_get_route (exchange));
+      g_print (_("Login: accepted (%s)\n"), mr_exchange_get_reply (exchange));
+    }
+  return MR_EXIT_OK;
+}
+
+static gboolean
+ask_yes (const char *question)
+{
+  FILE *tty = fopen ("/dev/tty", "r+");
+  char line[16] = "";
+
+  if (tty == NULL)
+    return FALSE;
+  fputs (question, tty);
+  fflush (tty);
+  if (fgets (line, sizeof line, tty) == NULL)
+    line[0] = '\0';
+  fclose (tty);
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int
+cmd_exchange_discover (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *unconfirmed = NULL;
+  const char *address;
+
+  if (inv->args->len != 1)
+    return usage_error (inv, _("“exchange discover” needs the e-mail address to look up"));
+  address = g_ptr_array_index (inv->args, 0);
+  exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
+  if (exchange == NULL)
+    return fail (inv, error);
+  url = mr_exchange_discover_sync (exchange, address, inv->allow_host, &unconfirmed, NULL, &error);
+  if (url == NULL && unconfirmed != NULL && !inv->json)
+    {
+      g_autofree char *question = g_strdup_printf (_("%s\nSend your login to %s? [y/N] "), error->message, unconfirmed);
+
+      if (ask_yes (question))
+        {
+          g_clear_error (&error);
+          url = mr_exchange_discover_sync (exchange, address, unconfirmed, NULL, NULL, &error);
+        }
+    }
+  print_exchange_transcript (inv, exchange);
+  if (url == NULL)
+    return fail (inv, error);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "address", address);
+      add_string (builder, "ews_url", url);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      g_print ("%s\n", url);
+      g_printerr (_("To use it: mailroom-cli company set exchange.ews_url %s\n"), url);
+    }
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_exchange_password (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
+  const MrSecretAccount *account;
+  g_autoptr(MrSecret) password = NULL;
+  g_autofree char *who = NULL;
+
+  if (exchange == NULL)
+    return fail (inv, error);
+  account = mr_exchange_get_account (exchange);
+  if (account == NULL)
+    {
+      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("Exchange logs in without a password here (exchange.auth is oauth2 or negotiate, or the "
+                             "transport is Microsoft Graph): use “mailroom-cli exchange login”"));
+      return fail (inv, error);
+    }
+  who = mr_secret_account_describe (account);
+  if (inv->clear)
+    {
+      if (!mr_secrets_clear_sync (account, NULL, &error))
+        return fail (inv, error);
+      if (!inv->json)
+        g_printerr (_("Removed the Exchange password for %s from the keyring.\n"), who);
+      return MR_EXIT_OK;
+    }
+  if (inv->use_stdin)
+    password = read_password_from_stdin ();
+  else
+    {
+      g_autofree char *prompt = g_strdup_printf (_("Exchange password for %s: "), who);
+
+      password = read_password_from_tty (prompt);
+      if (password == NULL)
+        return usage_error (inv, _("There is no terminal to ask for the password: give it on standard input with --stdin"));
+    }
+  if (*password == '\0')
+    {
+      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("The password is empty: nothing was stored"));
+      return fail (inv, error);
+    }
+  if (!mr_secrets_store_sync (account, password, NULL, &error))
+    return fail (inv, error);
+  if (!inv->json)
+    g_printerr (_("Stored the Exchange password for %s in the keyring.\n"), who);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_exchange_login (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
+  g_autoptr(MrOAuthDeviceCode) code = NULL;
+  g_autoptr(MrOAuthTokens) tokens = NULL;
+  const MrOAuthConfig *config;
+  const char *scope;
+
+  if (exchange == NULL)
+    return fail (inv, error);
+  if (!inv->device_code)
+    return usage_error (inv, _("Sign in with “exchange login --device-code”: the browser sign-in is not in this "
+                               "version yet"));
+  config = mr_exchange_get_oauth_config (exchange);
+  scope = g_strcmp0 (mr_exchange_get_transport (exchange), "graph") == 0 ? MR_OAUTH_SCOPE_GRAPH_SEND : MR_OAUTH_SCOPE_EWS;
+  code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), config, scope, NULL, &error);
+  if (code == NULL)
+    return fail (inv, error);
+  /* The code goes to stderr, so that --json output stays one document. */
+  g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri, code->user_code);
+  tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), config, code, NULL, &error);
+  if (tokens == NULL)
+    return fail (inv, error);
+  if (tokens->refresh_token == NULL)
+    {
+      g_set_error_literal (&error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
+                           _("The sign-in gave no refresh token: the app registration must allow offline_access"));
+      return fail (inv, error);
+    }
+  if (!mr_oauth_store_refresh_token_sync (config, tokens->refresh_token, NULL, &error))
+    return fail (inv, error);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "account", config->account);
+      add_string (builder, "transport", mr_exchange_get_transport (exchange));
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_printerr (_("Signed in as %s. The sign-in is kept in the keyring.\n"), config->account);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_exchange_logout (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
+  g_autoptr(MrSecretAccount) account = NULL;
+
+  if (exchange == NULL)
+    return fail (inv, error);
+  account = mr_oauth_config_get_account (mr_exchange_get_oauth_config (exchange));
+  if (!mr_secrets_clear_sync (account, NULL, &error))
+    return fail (inv, error);
+  if (!inv->json)
+    g_printerr (_("Signed out: the sign-in of %s is removed from the keyring.\n"), account->user);
+  return MR_EXIT_OK;
+}
+
+static int
+cmd_exchange (Invocation *inv,
+              const char *command)
+{
+  if (g_strcmp0 (command, "check") == 0 && inv->args->len == 0)
+    return cmd_exchange_check (inv);
+  if (g_strcmp0 (command, "discover") == 0)
+    return cmd_exchange_discover (inv);
+  if (g_strcmp0 (command, "password") == 0 && inv->args->len == 0)
+    return cmd_exchange_password (inv);
+  if (g_strcmp0 (command, "login") == 0 && inv->args->len == 0)
+    return cmd_exchange_login (inv);
+  if (g_strcmp0 (command, "logout") == 0 && inv->args->len == 0)
+    return cmd_exchange_logout (inv);
+  return usage_error (inv, _("“exchange” takes check, discover ADDRESS, password, login or logout"));
+}
+
 static int
 run (Invocation *inv,
      int         argc,
@@ -2098,6 +2369,8 @@ run (Invocation *inv,
         inv->skip_invalid = TRUE;
       else if (g_str_equal (arg, "--send-duplicates"))
         inv->send_duplicates = TRUE;
+      else if (g_str_equal (arg, "--device-code"))
+        inv->device_code = TRUE;
       else if (g_str_equal (arg, "--data") || g_str_has_prefix (arg, "--data="))
         {
           const char *file = arg[6] == '=' ? arg + 7 : (i + 1 < argc ? argv[++i] : NULL);
@@ -2133,7 +2406,8 @@ run (Invocation *inv,
                g_str_equal (arg, "--start") || g_str_equal (arg, "--attachments-dir") ||
                g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
                g_str_equal (arg, "--name-column") ||
-               g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output"))
+               g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output") ||
+               g_str_equal (arg, "--allow-host"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -2184,6 +2458,8 @@ run (Invocation *inv,
             inv->row = g_strdup (value);
           else if (g_str_equal (arg, "--output"))
             inv->output = g_strdup (value);
+          else if (g_str_equal (arg, "--allow-host"))
+            inv->allow_host = g_strdup (value);
           else
             inv->status = g_strdup (value);
         }
@@ -2230,7 +2506,7 @@ run (Invocation *inv,
     return usage_error (inv, _("--stdin and --clear belong to “password”"));
   if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
       g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "send") != 0 &&
-      g_strcmp0 (group, "mailshot") != 0)
+      g_strcmp0 (group, "mailshot") != 0 && g_strcmp0 (group, "exchange") != 0)
     return usage_error (inv, _("--app belongs to “company password”, “settings effective”, “check” and “test-email”"));
   if (inv->to != NULL && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "render") != 0 &&
       g_strcmp0 (group, "send") != 0 && g_strcmp0 (group, "log") != 0 && g_strcmp0 (command, "samples") != 0)
@@ -2279,6 +2555,8 @@ run (Invocation *inv,
     return cmd_mailshot (inv, command);
   else if (g_str_equal (group, "suppression"))
     return cmd_suppression (inv, command);
+  else if (g_str_equal (group, "exchange"))
+    return cmd_exchange (inv, command);
 
   {
     g_autofree char *message = g_strdup_printf (_("Unknown command “%s%s%s”"), group,
@@ -2316,6 +2594,7 @@ main (int    argc,
   g_ptr_array_unref (inv.attach_list);
   g_free (inv.template_name);
   g_free (inv.via);
+  g_free (inv.allow_host);
   g_free (inv.since);
   g_free (inv.status);
   g_free (inv.recipients);

@@ -179,10 +179,32 @@ mr_exchange_is_set_up (MrSettings  *settings,
   return FALSE;
 }
 
+static MrExchange *exchange_new (MrSettings  *settings,
+                                 const char  *app,
+                                 gboolean     require_set_up,
+                                 GError     **error);
+
 MrExchange *
 mr_exchange_new (MrSettings  *settings,
                  const char  *app,
                  GError     **error)
+{
+  return exchange_new (settings, app, TRUE, error);
+}
+
+MrExchange *
+mr_exchange_new_for_setup (MrSettings  *settings,
+                           const char  *app,
+                           GError     **error)
+{
+  return exchange_new (settings, app, FALSE, error);
+}
+
+static MrExchange *
+exchange_new (MrSettings  *settings,
+              const char  *app,
+              gboolean     require_set_up,
+              GError     **error)
 {
   g_autoptr(MrExchange) self = g_object_new (MR_TYPE_EXCHANGE, NULL);
   g_autofree char *ews_url = mr_settings_dup_effective_string (settings, app, "exchange.ews_url");
@@ -191,7 +213,7 @@ mr_exchange_new (MrSettings  *settings,
   g_autofree char *trust = mr_settings_dup_effective_string (settings, app, "exchange.trust_file");
   g_autofree char *user_email = mr_settings_dup_effective_string (settings, NULL, "user.email");
 
-  if (!mr_exchange_is_set_up (settings, app, error))
+  if (require_set_up && !mr_exchange_is_set_up (settings, app, error))
     return NULL;
   self->transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
   self->auth = mr_settings_dup_effective_string (settings, app, "exchange.auth");
@@ -269,6 +291,12 @@ mr_exchange_set_tls_database (MrExchange   *self,
                               GTlsDatabase *database)
 {
   g_set_object (&self->tls_database, database);
+}
+
+const MrSecretAccount *
+mr_exchange_get_account (MrExchange *self)
+{
+  return self->account;
 }
 
 const char *
@@ -1093,8 +1121,19 @@ mr_exchange_discover_sync (MrExchange    *self,
                    _("“%s” is not an e-mail address, so there is no domain to ask"), address_in);
       return NULL;
     }
-  if (get_session (self, error) == NULL || !find_password (self, cancellable, error))
+  if (get_session (self, error) == NULL)
     return NULL;
+  {
+    g_autoptr(GError) password_error = NULL;
+
+    /* Many servers answer autodiscover without a login; ask for one only when it is refused. */
+    if (!find_password (self, cancellable, &password_error) &&
+        !g_error_matches (password_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING))
+      {
+        g_propagate_error (error, g_steal_pointer (&password_error));
+        return NULL;
+      }
+  }
   g_free (self->trusted_domain);
   self->trusted_domain = g_ascii_strdown (domain, -1);
   g_free (self->allowed_host);

@@ -70,6 +70,14 @@ G_DECLARE_FINAL_TYPE (MrExchange, mr_exchange, MR, EXCHANGE, GObject)
 MrExchange   *mr_exchange_new                (MrSettings           *settings,
                                               const char           *app,
                                               GError              **error);
+/* The same without requiring that Exchange be set up: for autodiscover, signing in and storing the
+ * password while the admin sets it up. */
+MrExchange   *mr_exchange_new_for_setup      (MrSettings           *settings,
+                                              const char           *app,
+                                              GError              **error);
+/* Where the EWS password lives (service "exchange", scope user, host = the EWS host or the mail
+ * domain, user = exchange.username); NULL when the login is not a password (OAuth2, Negotiate). */
+const MrSecretAccount *mr_exchange_get_account (MrExchange         *self);
 void          mr_exchange_set_password       (MrExchange           *self,
                                               const char           *password);
 /* The TLS database to trust (tests, private CAs); by default exchange.trust_file or the system's. */
