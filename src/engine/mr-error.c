@@ -58,7 +58,7 @@ static const ErrorRow rows[] = {
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_OPEN,            "log-unavailable",     MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },
-  { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_UNAVAILABLE },
+  { mr_delivery_error_quark, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE, "route-unavailable",  MR_EXIT_USAGE },
   { mr_exchange_error_quark, MR_EXCHANGE_ERROR_NOT_SET_UP,      "exchange-not-set-up", MR_EXIT_CONFIG },
   { mr_exchange_error_quark, MR_EXCHANGE_ERROR_UNREACHABLE,     "connect-failed",      MR_EXIT_UNAVAILABLE },
   { mr_exchange_error_quark, MR_EXCHANGE_ERROR_TLS_UNTRUSTED,   "tls-untrusted",       MR_EXIT_CONFIG },
