@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mr-company-page.h"
 #include "mr-key-labels.h"
@@ -50,6 +51,18 @@ struct _MrCompanyPage
   AdwEntryRow         *mailshot_minute_row;
   AdwEntryRow         *mailshot_day_row;
   AdwEntryRow         *mailshot_connections_row;
+  AdwComboRow         *exchange_transport_row;
+  AdwActionRow        *exchange_guide_row;
+  GtkImage            *exchange_guide_icon;
+  AdwEntryRow         *exchange_url_row;
+  AdwActionRow        *exchange_autodiscover_row;
+  GtkSwitch           *exchange_autodiscover_switch;
+  AdwComboRow         *exchange_auth_row;
+  AdwEntryRow         *exchange_client_id_row;
+  AdwEntryRow         *exchange_tenant_row;
+  AdwComboRow         *exchange_preferred_row;
+  AdwActionRow        *exchange_fallback_row;
+  GtkSwitch           *exchange_fallback_switch;
   AdwActionRow        *copy_each_row;
   GtkSwitch           *copy_each_switch;
   AdwEntryRow         *unsubscribe_url_row;
@@ -82,6 +95,9 @@ static const char * const security_values[] = { "none", "starttls", "tls", NULL 
 static const char * const auth_values[] = { "none", "password", "ntlm", "oauth2", NULL };
 static const char * const credentials_values[] = { "company", "per-user", NULL };
 static const char * const delivery_values[] = { "remote", "local-smtp", "sendmail", NULL };
+static const char * const exchange_transport_values[] = { "ews", "graph", NULL };
+static const char * const exchange_auth_values[] = { "ntlm", "basic", "negotiate", "oauth2", NULL };
+static const char * const exchange_preferred_values[] = { "smtp", "exchange", NULL };
 
 static void update_state (MrCompanyPage *self);
 static void rebuild_lists (MrCompanyPage *self);
@@ -508,6 +524,49 @@ edited_string (MrCompanyPage *self,
   return g_strdup (json_node_get_string (node));
 }
 
+/* Which Exchange door fits, with Microsoft's dates where they matter. */
+static void
+update_exchange_guide (MrCompanyPage *self)
+{
+  g_autofree char *transport = edited_string (self, "exchange.transport");
+  g_autofree char *ews_url = edited_string (self, "exchange.ews_url");
+  g_autofree char *exchange_auth = edited_string (self, "exchange.auth");
+  g_autofree char *provider = edited_string (self, "smtp.provider");
+  g_autofree char *smtp_auth = edited_string (self, "smtp.auth");
+  gboolean graph = g_strcmp0 (transport, "graph") == 0;
+  gboolean online_ews = !graph && ews_url != NULL &&
+                        (strstr (ews_url, "outlook.office365.com") != NULL || strstr (ews_url, "outlook.office.com") != NULL);
+  gboolean basic_smtp_at_office365 = g_strcmp0 (provider, "office365") == 0 && g_strcmp0 (smtp_auth, "password") == 0;
+  const char *guide;
+  gboolean warn = online_ews || basic_smtp_at_office365;
+
+  if (online_ews)
+    guide = _("This EWS address is Exchange Online. Microsoft turned EWS off there by default on 1 October 2026 "
+              "(only allow-listed apps) and shuts it down on 1 April 2027: choose Exchange Online (Microsoft Graph).");
+  else if (basic_smtp_at_office365)
+    guide = _("Office 365 turns off password (Basic) login for SMTP by default at the end of December 2026. Choose "
+              "OAuth2 for SMTP, or send through Exchange Online (Microsoft Graph) with each person’s sign-in.");
+  else if (graph)
+    guide = _("Register Mailroom in Microsoft Entra ID: a public client that allows the device-code flow, with the "
+              "delegated permission Mail.Send. Enter its client ID below; each person then signs in once in My "
+              "settings.");
+  else
+    guide = _("For Exchange Server in your own network, which keeps EWS. Enter its EWS address, or let autodiscover "
+              "find it; each person stores their Exchange password in My settings.");
+  adw_action_row_set_subtitle (self->exchange_guide_row, guide);
+  gtk_image_set_from_icon_name (self->exchange_guide_icon, warn ? "dialog-warning-symbolic" : "dialog-information-symbolic");
+  if (warn)
+    gtk_widget_add_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->exchange_url_row), !graph);
+  gtk_widget_set_visible (GTK_WIDGET (self->exchange_autodiscover_row), !graph);
+  gtk_widget_set_visible (GTK_WIDGET (self->exchange_auth_row), !graph);
+  gtk_widget_set_visible (GTK_WIDGET (self->exchange_client_id_row), graph || g_strcmp0 (exchange_auth, "oauth2") == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->exchange_tenant_row), graph || g_strcmp0 (exchange_auth, "oauth2") == 0);
+}
+
 static void
 update_state (MrCompanyPage *self)
 {
@@ -542,6 +601,8 @@ update_state (MrCompanyPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->per_user_row), needs_login && remote && per_user);
   gtk_widget_set_visible (GTK_WIDGET (self->plaintext_row), needs_login && remote);
   gtk_widget_set_visible (GTK_WIDGET (self->sendmail_path_row), !remote);
+
+  update_exchange_guide (self);
 
   gtk_widget_set_visible (GTK_WIDGET (self->plaintext_warning_row), warnings != NULL && warnings[0] != NULL);
   if (warnings != NULL && warnings[0] != NULL)
@@ -802,6 +863,18 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_minute_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_day_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_connections_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_transport_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_icon);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_url_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_switch);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_auth_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_client_id_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_tenant_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_preferred_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_fallback_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_fallback_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, unsubscribe_url_row);
@@ -894,6 +967,15 @@ mr_company_page_new (MrSettings *settings)
   mr_settings_form_add_switch (self->form, "mailshot.copy_each", self->copy_each_row, self->copy_each_switch);
   mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_url", self->unsubscribe_url_row, FALSE);
   mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_mailto", self->unsubscribe_mailto_row, FALSE);
+  mr_settings_form_add_combo (self->form, "exchange.transport", self->exchange_transport_row, exchange_transport_values);
+  mr_settings_form_add_entry (self->form, "exchange.ews_url", self->exchange_url_row, FALSE);
+  mr_settings_form_add_switch (self->form, "exchange.autodiscover", self->exchange_autodiscover_row,
+                               self->exchange_autodiscover_switch);
+  mr_settings_form_add_combo (self->form, "exchange.auth", self->exchange_auth_row, exchange_auth_values);
+  mr_settings_form_add_entry (self->form, "exchange.client_id", self->exchange_client_id_row, FALSE);
+  mr_settings_form_add_entry (self->form, "exchange.tenant", self->exchange_tenant_row, FALSE);
+  mr_settings_form_add_combo (self->form, "exchange.preferred", self->exchange_preferred_row, exchange_preferred_values);
+  mr_settings_form_add_switch (self->form, "exchange.fallback", self->exchange_fallback_row, self->exchange_fallback_switch);
 
   g_signal_connect (self->form, "value-changed", G_CALLBACK (on_value_changed), self);
   g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_dirty_changed), self);

@@ -573,6 +573,31 @@ restore_draft (MrComposePage *self)
 
 /* ---- Templates -------------------------------------------------------------------------------- */
 
+/* The rows of "Send via", in order. */
+static const char * const routes[] = { "smtp", "exchange", "auto", NULL };
+
+static guint
+route_index (const char *route)
+{
+  for (guint i = 0; routes[i] != NULL; i++)
+    if (g_strcmp0 (route, routes[i]) == 0)
+      return i;
+  return 0;
+}
+
+/* How a logged route reads in a sentence. */
+static const char *
+route_label (const char *route)
+{
+  if (g_strcmp0 (route, "ews") == 0)
+    return _("Exchange (EWS)");
+  if (g_strcmp0 (route, "graph") == 0)
+    return _("Microsoft Graph");
+  if (g_strcmp0 (route, "sendmail") == 0)
+    return _("the sendmail program");
+  return _("SMTP");
+}
+
 static void
 on_template_selected (MrComposePage *self)
 {
@@ -585,8 +610,7 @@ on_template_selected (MrComposePage *self)
       gtk_editable_set_text (GTK_EDITABLE (self->subject_row), template_->subject ? template_->subject : "");
       set_buffer_text (self->text_view, template_->text);
       set_buffer_text (self->html_view, template_->html);
-      /* The template's route: Exchange when it asks for it, SMTP otherwise ("auto" sends by SMTP for now). */
-      adw_combo_row_set_selected (self->via_row, g_strcmp0 (template_->route, "exchange") == 0 ? 1 : 0);
+      adw_combo_row_set_selected (self->via_row, route_index (template_->route));
     }
   refresh_variables (self);
   refresh_size_limit (self);
@@ -857,7 +881,8 @@ on_sent (GObject      *source,
 
   if (report->state == MR_SENT_STATE_ACCEPTED)
     {
-      g_autofree char *status = g_strdup_printf (_("Accepted by the server. The Sent page has it (%s)."), report->message_id);
+      g_autofree char *status = g_strdup_printf (_("Accepted through %s. The Sent page has it (%s)."),
+                                                 route_label (report->route), report->message_id);
 
       set_status (self, status);
       /* Sent: the draft has done its work. */
@@ -894,7 +919,7 @@ on_send_clicked (MrComposePage *self)
   MrOutgoing *outgoing;
   SendJob *job;
   g_autofree char *status = NULL;
-  gboolean exchange = adw_combo_row_get_selected (self->via_row) == 1;
+  const char *route = routes[MIN (adw_combo_row_get_selected (self->via_row), G_N_ELEMENTS (routes) - 2)];
 
   if (self->busy)
     return;
@@ -925,14 +950,17 @@ on_send_clicked (MrComposePage *self)
   job->settings = g_steal_pointer (&snapshot);
   job->log = g_object_ref (self->log);
   job->outgoing = outgoing;
-  job->route = g_strdup (exchange ? "exchange" : "smtp");
+  job->route = g_strdup (route);
   job->app = g_strdup (current ? current->app : NULL);
   job->template_name = current ? g_strdup (current->name) : NULL;
   job->log_option = g_strdup (used->log);
 
-  status = exchange ? g_strdup (_("Sending via Exchange…"))
-                    : g_strdup_printf (_("Sending via SMTP to %s…"),
-                                       delivery ? mr_delivery_get_route (delivery) : _("the server"));
+  if (g_str_equal (route, "exchange"))
+    status = g_strdup (_("Sending via Exchange…"));
+  else if (g_str_equal (route, "auto"))
+    status = g_strdup (_("Sending…"));
+  else
+    status = g_strdup_printf (_("Sending via SMTP to %s…"), delivery ? mr_delivery_get_route (delivery) : _("the server"));
   set_status (self, status);
   set_busy (self, TRUE);
 
