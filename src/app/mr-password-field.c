@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-exchange.h"
 #include "mr-password-field.h"
 
 struct _MrPasswordField
@@ -12,6 +13,7 @@ struct _MrPasswordField
 
   MrSettings          *settings;
   MrScope              scope;
+  gboolean             exchange;       /* the person's Exchange (EWS) password, not an SMTP one */
   AdwPasswordEntryRow *password_row;   /* weak */
   AdwActionRow        *keyring_row;    /* weak */
   GtkWidget           *forget_button;  /* weak */
@@ -49,6 +51,29 @@ mr_password_field_init (MrPasswordField *self)
   self->cancellable = g_cancellable_new ();
 }
 
+/* The keyring account the password belongs to. */
+static MrSecretAccount *
+get_account (MrPasswordField  *self,
+             GError          **error)
+{
+  g_autoptr(MrExchange) exchange = NULL;
+  const MrSecretAccount *account;
+
+  if (!self->exchange)
+    return mr_settings_get_account (self->settings, self->scope, NULL, error);
+  exchange = mr_exchange_new_for_setup (self->settings, NULL, error);
+  if (exchange == NULL)
+    return NULL;
+  account = mr_exchange_get_account (exchange);
+  if (account == NULL)
+    {
+      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("Exchange logs in without a password here: use Sign In"));
+      return NULL;
+    }
+  return mr_secret_account_copy (account);
+}
+
 static void
 on_lookup_done (GObject      *source,
                 GAsyncResult *result,
@@ -78,7 +103,7 @@ mr_password_field_refresh (MrPasswordField *self)
 
   if (self->settings == NULL || self->keyring_row == NULL)  /* disposed */
     return;
-  account = mr_settings_get_account (self->settings, self->scope, NULL, NULL);
+  account = get_account (self, NULL);
   gtk_widget_set_visible (self->forget_button, FALSE);
   if (account == NULL)
     {
@@ -109,7 +134,7 @@ on_forget_done (GObject      *source,
 static void
 on_forget_clicked (MrPasswordField *self)
 {
-  g_autoptr(MrSecretAccount) account = mr_settings_get_account (self->settings, self->scope, NULL, NULL);
+  g_autoptr(MrSecretAccount) account = get_account (self, NULL);
 
   if (account != NULL)
     mr_secrets_clear_async (account, self->cancellable, on_forget_done, g_object_ref (self));
@@ -130,6 +155,18 @@ mr_password_field_new (MrSettings          *settings,
   g_set_weak_pointer (&self->keyring_row, keyring_row);
   g_set_weak_pointer (&self->forget_button, forget_button);
   g_signal_connect_swapped (forget_button, "clicked", G_CALLBACK (on_forget_clicked), self);
+  return self;
+}
+
+MrPasswordField *
+mr_password_field_new_for_exchange (MrSettings          *settings,
+                                    AdwPasswordEntryRow *password_row,
+                                    AdwActionRow        *keyring_row,
+                                    GtkWidget           *forget_button)
+{
+  MrPasswordField *self = mr_password_field_new (settings, MR_SCOPE_USER, password_row, keyring_row, forget_button);
+
+  self->exchange = TRUE;
   return self;
 }
 
@@ -186,7 +223,7 @@ mr_password_field_store_async (MrPasswordField     *self,
       return;
     }
 
-  account = mr_settings_get_account (self->settings, self->scope, NULL, &error);
+  account = get_account (self, &error);
   if (account == NULL)
     {
       g_task_return_error (task, error);

@@ -21,6 +21,11 @@ MrPasswordField *mr_password_field_new          (MrSettings          *settings,
                                                  AdwPasswordEntryRow *password_row,
                                                  AdwActionRow        *keyring_row,
                                                  GtkWidget           *forget_button);
+/* The same for the person's own Exchange (EWS) password (service "exchange"). */
+MrPasswordField *mr_password_field_new_for_exchange (MrSettings          *settings,
+                                                     AdwPasswordEntryRow *password_row,
+                                                     AdwActionRow        *keyring_row,
+                                                     GtkWidget           *forget_button);
 /* Whether a password was typed and waits to be saved. */
 gboolean         mr_password_field_get_pending  (MrPasswordField     *self);
 void             mr_password_field_clear        (MrPasswordField     *self);

@@ -253,6 +253,8 @@ on_row_activated (MrSentPage    *self,
 
       g_string_append_printf (body, _("\n%s, %s through %s: %s\n%s\n"), when, attempt->outcome, attempt->route,
                               attempt->server ? attempt->server : "", attempt->reply ? attempt->reply : "");
+      if (g_strcmp0 (attempt->outcome, "fell-back") == 0)
+        g_string_append (body, _("This route could not send, so the next one took over.\n"));
     }
 
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), entry->subject, body->str);
@@ -328,6 +330,23 @@ mr_sent_page_refresh (MrSentPage *self)
       g_autofree char *to = g_strjoinv (", ", entry->recipients);
       g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", to, when, state_label (entry->state));
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, entry->mailshot);
+
+      /* Exchange says so, and a mail that needed more than one try too. */
+      if (g_strcmp0 (entry->route, "ews") == 0 || g_strcmp0 (entry->route, "graph") == 0)
+        {
+          g_autofree char *through = g_strdup_printf (_("%s · through %s"), subtitle,
+                                                      g_str_equal (entry->route, "ews") ? _("Exchange (EWS)")
+                                                                                        : _("Microsoft Graph"));
+          g_free (subtitle);
+          subtitle = g_steal_pointer (&through);
+        }
+      if (entry->attempts > 1)
+        {
+          g_autofree char *tries = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %u attempt", "%s · %u attempts",
+                                                                 entry->attempts), subtitle, entry->attempts);
+          g_free (subtitle);
+          subtitle = g_steal_pointer (&tries);
+        }
 
       /* A mail of a mailshot says which. */
       if (entry->mailshot > 0)
