@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mr-error.h"
+#include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
 #include "mr-test-dialog.h"
@@ -221,6 +222,14 @@ is_row_with_subtitle (GtkWidget     *widget,
 {
   return ADW_IS_ACTION_ROW (widget) &&
          g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), subtitle) == 0;
+}
+
+static gboolean
+is_row_with_subtitle_part (GtkWidget     *widget,
+                           gconstpointer  part)
+{
+  return ADW_IS_ACTION_ROW (widget) && adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)) != NULL &&
+         strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), part) != NULL;
 }
 
 static gboolean
@@ -1905,6 +1914,180 @@ test_check_server_and_pin (MrTestDirs    *dirs,
   close_window (window);
 }
 
+static gboolean
+sign_in_dialog_open (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (data));
+  return subtitle != NULL && g_str_has_prefix (subtitle, "Signed in as");
+}
+
+static void
+send_from_compose (MrWindow   *window,
+                   guint       via,
+                   const char *expected_status)
+{
+  MrComposePage *compose = mr_window_get_compose_page (window);
+
+  mr_window_show_page (window, "compose");
+  spin (50);
+  g_assert_true (mr_compose_page_select_template (compose, "Invoice"));
+  spin (50);
+  mr_compose_page_set_variable (compose, "name", "Ann");
+  mr_compose_page_set_variable (compose, "number", "7");
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (compose, MR_TYPE_COMPOSE_PAGE, "via_row")), via);
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (compose_idle, compose, "the send");
+  spin (100);
+  if (strstr (mr_compose_page_get_status (compose), expected_status) == NULL)
+    g_error ("Expected “%s”, the status says: %s", expected_status, mr_compose_page_get_status (compose));
+}
+
+/* The done-when of Exchange: the EWS stand-in takes a template with an attachment from the compose
+ * pane; with SMTP down, "Automatic" still sends, and the Sent page shows how; the Graph stand-in
+ * after a device-code sign-in on My settings. */
+static void
+test_exchange (MrTestDirs    *dirs,
+               gconstpointer  data)
+{
+  g_autoptr(MrStandin) standin = NULL;
+  g_autofree char *pdf = g_build_filename (dirs->company_templates, "Preisliste.pdf", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invoice.json", NULL);
+  g_autofree char *ews_url = NULL;
+  g_autofree char *base_url = NULL;
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autofree char *company = NULL;
+  g_autofree char *mime = NULL;
+  AdwMessageDialog *dialog;
+  MrWindow *window;
+  MrUserPage *user;
+  MrCompanyPage *company_page;
+  MrSentPage *sent;
+
+  if (!mr_test_require_keyring ())
+    return;
+  standin = mr_standin_start ();
+  mr_standin_set_ews_auth (standin, "ntlm", "CORP\\ann", "Exchange-Pw-7");
+  ews_url = mr_standin_url (standin, "/EWS/Exchange.asmx");
+  base_url = mr_standin_url (standin, "");
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (pdf, "%PDF-1.4 prices");
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
+                                     " \"route\": \"exchange\", \"html\": \"<p>Dear {{name}}, invoice {{number}}.</p>\","
+                                     " \"attachments\": [{\"path\": \"Preisliste.pdf\"}]}");
+  /* SMTP is down: nothing listens on its port. */
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                             "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                             "\"sender.from_address\": \"office@example.com\", \"exchange.ews_url\": \"%s\", "
+                             "\"exchange.trust_file\": \"%s\", \"exchange.client_id\": "
+                             "\"11111111-2222-3333-4444-555555555555\", \"exchange.tenant\": \"example.com\", "
+                             "\"exchange.authority\": \"%s\", \"exchange.graph_endpoint\": \"%s\"}}",
+                             mr_test_closed_port (), ews_url, ca, base_url, base_url);
+  mr_test_write_file (dirs->company_path, company);
+  {
+    g_autofree char *user_dir = g_path_get_dirname (dirs->user_path);
+    g_mkdir_with_parents (user_dir, 0700);
+  }
+  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"user.email\": \"ann@example.com\"}}");
+
+  window = open_window ();
+  company_page = mr_window_get_company_page (window);
+  /* The admin's guide: EWS for Exchange Server. */
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (company_page, MR_TYPE_COMPANY_PAGE,
+                                                                                "exchange_guide_row"))),
+                            "Exchange Server"));
+  gtk_widget_grab_focus (child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_url_row"));
+  spin (100);
+  screenshot (window, "company-exchange.png");
+
+  /* My settings: the Exchange login and password, to the keyring. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));
+  spin (50);
+  user = mr_window_get_user_page (window);
+  g_assert_true (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "exchange_group")));
+  g_assert_true (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "exchange_password_row")));
+  g_assert_false (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "sign_in_row")));
+  type_text (child (user, MR_TYPE_USER_PAGE, "exchange_username_row"), "CORP\\ann");
+  type_text (child (user, MR_TYPE_USER_PAGE, "exchange_password_row"), "Exchange-Pw-7");
+  save_and_wait (window);
+  wait_for (subtitle_settled, child (user, MR_TYPE_USER_PAGE, "exchange_keyring_row"), "the keyring row");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (user, MR_TYPE_USER_PAGE, "exchange_keyring_row"))),
+                   ==, "Stored in your keyring");
+  screenshot (window, "user-exchange.png");
+
+  /* The template's route is Exchange: the compose pane sends it there, attachment and all. */
+  send_from_compose (window, 1, "Accepted through Exchange (EWS)");
+  mime = mr_standin_dup_last_mime (standin);
+  g_assert_nonnull (strstr (mime, "Subject: Invoice 7"));
+  g_assert_nonnull (strstr (mime, "Preisliste.pdf"));
+
+  /* Automatic, SMTP first: SMTP cannot connect, Exchange takes over. */
+  send_from_compose (window, 2, "Accepted through Exchange (EWS)");
+  mr_window_show_page (window, "sent");
+  sent = mr_window_get_sent_page (window);
+  mr_sent_page_refresh (sent);
+  spin (100);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 2);
+  g_assert_nonnull (find_widget (GTK_WIDGET (sent), is_row_with_subtitle_part, " · through Exchange (EWS) · 2 attempts"));
+  g_signal_emit_by_name (child (sent, MR_TYPE_SENT_PAGE, "list"), "row-activated",
+                         gtk_list_box_get_row_at_index (GTK_LIST_BOX (child (sent, MR_TYPE_SENT_PAGE, "list")), 0));
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "fell-back through smtp"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "accepted through ews"));
+  screenshot_window (GTK_WINDOW (dialog), "sent-fallback.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+  if (mr_standin_validates (standin))
+    g_assert_cmpuint (mr_standin_count_invalid (standin), ==, 0);
+
+  /* Exchange Online: Microsoft Graph, after a device-code sign-in on My settings. */
+  {
+    g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (mr_settings_load (settings, &error));
+    g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "exchange.transport", "graph", NULL, &error));
+    g_assert_no_error (error);
+  }
+  close_window (window);
+  window = open_window ();
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (mr_window_get_company_page (window),
+                                                                                MR_TYPE_COMPANY_PAGE,
+                                                                                "exchange_guide_row"))),
+                            "Entra ID"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));
+  spin (50);
+  user = mr_window_get_user_page (window);
+  g_assert_true (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "sign_in_row")));
+  g_assert_false (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "exchange_password_row")));
+  mr_standin_set_token_script (standin, "pending,ok");
+  g_signal_emit_by_name (child (user, MR_TYPE_USER_PAGE, "sign_in_button"), "clicked");
+  wait_for (sign_in_dialog_open, NULL, "the sign-in dialog");
+  dialog = find_message_dialog ();
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "FJ7KQ2LXM"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "/devicelogin"));
+  screenshot_window (GTK_WINDOW (dialog), "sign-in.png");
+  wait_at_most (20, signed_in, child (user, MR_TYPE_USER_PAGE, "sign_in_row"), "the sign-in");
+  g_assert_null (find_message_dialog ());
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (user, MR_TYPE_USER_PAGE, "sign_in_row"))),
+                            "CORP\\ann"));
+
+  send_from_compose (window, 1, "Accepted through Microsoft Graph");
+  {
+    g_autoptr(GPtrArray) sends = mr_standin_get_requests (standin, "/v1.0/me/sendMail");
+    g_assert_cmpuint (sends->len, ==, 1);
+  }
+  close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1931,6 +2114,7 @@ main (int    argc,
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);
   ADD ("/gui/no-keyring", test_no_keyring);
   ADD ("/gui/compose-and-sent", test_compose_and_sent);
+  ADD ("/gui/exchange", test_exchange);
   ADD ("/gui/compose-draft-mailto-outbox", test_compose_draft_mailto_outbox);
   ADD ("/gui/compose-save-template", test_compose_save_template);
   ADD ("/gui/compose-html-preview", test_compose_html_preview);
