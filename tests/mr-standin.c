@@ -41,6 +41,10 @@ struct _MrStandin
   GHashTable   *access_tokens;  /* valid access token → scope */
   guint         serial;
   char         *last_mime;
+  char        **authorize_script;
+  guint         authorize_step;
+  GHashTable   *codes;          /* authorization code → "challenge redirect_uri" */
+  GHashTable   *scope_tokens;   /* scope part → the access token to issue for it */
 };
 
 static void
@@ -126,6 +130,23 @@ mr_standin_set_autodiscover (MrStandin  *standin,
 {
   g_mutex_lock (&standin->lock);
   g_hash_table_replace (standin->autodiscover, g_strdup (host), g_strdup (answer));
+  g_mutex_unlock (&standin->lock);
+}
+
+void
+mr_standin_set_authorize_script (MrStandin  *standin,
+                                  const char *script)
+{
+  set_script (standin, &standin->authorize_script, &standin->authorize_step, script);
+}
+
+void
+mr_standin_set_token_for_scope (MrStandin  *standin,
+                                const char *scope_part,
+                                const char *token)
+{
+  g_mutex_lock (&standin->lock);
+  g_hash_table_replace (standin->scope_tokens, g_strdup (scope_part), g_strdup (token));
   g_mutex_unlock (&standin->lock);
 }
 
@@ -545,6 +566,16 @@ issue_tokens (MrStandin         *standin,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *access = g_strdup_printf ("at-%u", ++standin->serial);
   g_autofree char *refresh = g_strdup_printf ("rt-%u", standin->serial);
+  GHashTableIter iter;
+  gpointer part, fixed;
+
+  g_hash_table_iter_init (&iter, standin->scope_tokens);
+  while (scope != NULL && g_hash_table_iter_next (&iter, &part, &fixed))
+    if (strstr (scope, part) != NULL)
+      {
+        g_free (access);
+        access = g_strdup (fixed);
+      }
 
   g_hash_table_replace (standin->access_tokens, g_strdup (access), g_strdup (scope ? scope : ""));
   g_hash_table_replace (standin->refresh_tokens, g_strdup (refresh), g_strdup (""));
@@ -573,9 +604,51 @@ handle_oauth (MrStandin         *standin,
   g_autoptr(GHashTable) form = soup_form_decode (text);
   const char *grant = g_hash_table_lookup (form, "grant_type");
 
-  if (g_strcmp0 (g_hash_table_lookup (form, "client_id"), "11111111-2222-3333-4444-555555555555") != 0)
+  gboolean google = g_str_has_prefix (path, "/google/");
+
+  if (g_strcmp0 (g_hash_table_lookup (form, "client_id"), google ? "123-test.apps.googleusercontent.com"
+                                                                  : "11111111-2222-3333-4444-555555555555") != 0 ||
+      (google && g_strcmp0 (g_hash_table_lookup (form, "client_secret"), "GOCSPX-test") != 0))
     {
-      oauth_error (message, "unauthorized_client");
+      oauth_error (message, google ? "invalid_client" : "unauthorized_client");
+      return;
+    }
+  if (g_strcmp0 (grant, "authorization_code") == 0)
+    {
+      const char *code = g_hash_table_lookup (form, "code");
+      const char *expected = code ? g_hash_table_lookup (standin->codes, code) : NULL;
+      const char *verifier = g_hash_table_lookup (form, "code_verifier");
+      g_autofree char *challenge = NULL;
+
+      if (verifier != NULL)
+        {
+          guint8 digest[32];
+          gsize length = sizeof digest;
+          GChecksum *sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+          g_autofree char *encoded = NULL;
+
+          g_checksum_update (sha256, (const guchar *) verifier, -1);
+          g_checksum_get_digest (sha256, digest, &length);
+          g_checksum_free (sha256);
+          encoded = g_base64_encode (digest, length);
+          g_strdelimit (encoded, "+", '-');
+          g_strdelimit (encoded, "/", '_');
+          encoded[strcspn (encoded, "=")] = '\0';
+          challenge = g_strdup_printf ("%s %s", encoded, (const char *) g_hash_table_lookup (form, "redirect_uri"));
+        }
+      /* PKCE: the verifier must hash to the challenge, and the redirect be the same; a code works once. */
+      if (expected == NULL || challenge == NULL || strncmp (expected, challenge, strlen (challenge)) != 0 ||
+          expected[strlen (challenge)] != '\t')
+        {
+          oauth_error (message, "invalid_grant");
+          return;
+        }
+      {
+        g_autofree char *scope = g_strdup (strchr (expected, '\t') + 1);
+
+        g_hash_table_remove (standin->codes, code);
+        issue_tokens (standin, message, scope);
+      }
       return;
     }
   if (g_str_has_suffix (path, "/devicecode"))
@@ -630,6 +703,40 @@ handle_oauth (MrStandin         *standin,
       return;
     }
   oauth_error (message, "unsupported_grant_type");
+}
+
+/* The sign-in page: the person signs in (or declines) at once, and the browser is sent back. */
+static void
+handle_authorize (MrStandin         *standin,
+                  SoupServerMessage *message,
+                  GHashTable        *query)
+{
+  const char *redirect_uri = query ? g_hash_table_lookup (query, "redirect_uri") : NULL;
+  const char *state = query ? g_hash_table_lookup (query, "state") : NULL;
+  const char *challenge = query ? g_hash_table_lookup (query, "code_challenge") : NULL;
+  g_autofree char *step = next_step (standin->authorize_script, &standin->authorize_step);
+  g_autofree char *location = NULL;
+  g_autofree char *code = NULL;
+
+  if (redirect_uri == NULL || !g_str_has_prefix (redirect_uri, "http://127.0.0.1:") || state == NULL ||
+      challenge == NULL || g_strcmp0 (g_hash_table_lookup (query, "code_challenge_method"), "S256") != 0 ||
+      g_strcmp0 (g_hash_table_lookup (query, "response_type"), "code") != 0)
+    {
+      respond (message, SOUP_STATUS_BAD_REQUEST, "text/plain", "AADSTS900144: a required parameter is missing");
+      return;
+    }
+  if (g_strcmp0 (step, "declined") == 0)
+    location = g_strdup_printf ("%s?error=access_denied&state=%s", redirect_uri, state);
+  else
+    {
+      code = g_strdup_printf ("code-%u", ++standin->serial);
+      g_hash_table_replace (standin->codes, g_strdup (code),
+                            g_strdup_printf ("%s %s\t%s", challenge, redirect_uri,
+                                             (const char *) g_hash_table_lookup (query, "scope")));
+      location = g_strdup_printf ("%s?code=%s&state=%s", redirect_uri, code, state);
+    }
+  soup_message_headers_replace (soup_server_message_get_response_headers (message), "Location", location);
+  respond (message, SOUP_STATUS_FOUND, "text/html", "");
 }
 
 static void
@@ -711,7 +818,9 @@ handle (SoupServer        *server,
     handle_ews (standin, message, body, authorization);
   else if (g_str_equal (path, "/autodiscover/autodiscover.xml"))
     handle_autodiscover (standin, message, body, request->host);
-  else if (strstr (path, "/oauth2/v2.0/") != NULL)
+  else if (g_str_has_suffix (path, "/authorize") || g_str_has_suffix (path, "/auth"))
+    handle_authorize (standin, message, query);
+  else if (strstr (path, "/oauth2/v2.0/") != NULL || g_str_has_prefix (path, "/google/"))
     handle_oauth (standin, message, path, body);
   else if (g_str_has_prefix (path, "/v1.0/"))
     handle_graph (standin, message, path, authorization, body);
@@ -766,6 +875,8 @@ mr_standin_start (void)
   standin->autodiscover = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->refresh_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->access_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  standin->codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  standin->scope_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->invalid_report = g_string_new (NULL);
   standin->schema = load_schema ();
 
@@ -797,6 +908,9 @@ mr_standin_stop (MrStandin *standin)
   g_hash_table_unref (standin->autodiscover);
   g_hash_table_unref (standin->refresh_tokens);
   g_hash_table_unref (standin->access_tokens);
+  g_hash_table_unref (standin->codes);
+  g_hash_table_unref (standin->scope_tokens);
+  g_strfreev (standin->authorize_script);
   g_string_free (standin->invalid_report, TRUE);
   if (standin->schema != NULL)
     xmlSchemaFree (standin->schema);

@@ -47,13 +47,23 @@ void        mr_standin_set_ews_auth      (MrStandin  *standin,
 void        mr_standin_set_autodiscover  (MrStandin  *standin,
                                           const char *host,
                                           const char *answer);
-/* Token endpoint answers to device-code polls, in turn: "pending", "slow_down", "declined",
+/* Google's endpoints are /google/auth and /google/token (client 123-test.apps.googleusercontent.com,
+ * secret GOCSPX-test). Token endpoint answers to device-code polls, in turn: "pending", "slow_down", "declined",
  * "expired", "ok". */
 void        mr_standin_set_token_script  (MrStandin  *standin,
                                           const char *script);
 /* Graph sendMail answers, in turn: "accepted", "error:400:CODE", "too-large", "throttle:SECONDS". */
 void        mr_standin_set_graph_script  (MrStandin  *standin,
                                           const char *script);
+/* The sign-in page's answers, in turn: "ok" (signed in) or "declined". It serves
+ * /TENANT/oauth2/v2.0/authorize and /google/auth, and checks PKCE (S256) at the token endpoint. */
+void        mr_standin_set_authorize_script (MrStandin  *standin,
+                                             const char *script);
+/* Access tokens asked for with a scope containing @scope_part are @token (for a real server that
+ * knows the token: the SMTP server's XOAUTH2). */
+void        mr_standin_set_token_for_scope  (MrStandin  *standin,
+                                             const char *scope_part,
+                                             const char *token);
 /* Revokes every refresh token issued so far (invalid_grant on the next refresh). */
 void        mr_standin_revoke_tokens     (MrStandin  *standin);
 

@@ -369,3 +369,26 @@ mr_test_run_cli (char       **out,
   g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, out, err, &status, NULL);
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
+
+void
+mr_test_install_fake_browser (const char *data_dir,
+                              const char *config_dir,
+                              const char *log)
+{
+  g_autofree char *servers = servers_dir ();
+  g_autofree char *applications = g_build_filename (data_dir, "applications", NULL);
+  g_autofree char *desktop_path = g_build_filename (applications, "mailroom-fake-browser.desktop", NULL);
+  g_autofree char *mimeapps = g_build_filename (config_dir, "mimeapps.list", NULL);
+  g_autofree char *desktop = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Fake Browser\nNoDisplay=true\n"
+                                              "Exec=/usr/bin/python3 %s/fake-browser.py %%u\n"
+                                              "MimeType=x-scheme-handler/https;x-scheme-handler/http;\n", servers);
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+
+  g_assert_cmpint (g_mkdir_with_parents (applications, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
+  mr_test_write_file (desktop_path, desktop);
+  mr_test_write_file (mimeapps, "[Default Applications]\nx-scheme-handler/https=mailroom-fake-browser.desktop\n"
+                                "x-scheme-handler/http=mailroom-fake-browser.desktop\n");
+  g_setenv ("MAILROOM_FAKE_BROWSER_CA", ca, TRUE);
+  g_setenv ("MAILROOM_FAKE_BROWSER_LOG", log, TRUE);
+}

@@ -83,6 +83,12 @@ char         *mr_test_cert_path            (const char    *name);
 /* A port nothing listens on. */
 guint16       mr_test_closed_port          (void);
 
+/* Registers tests/servers/fake-browser.py as the desktop's browser for http(s) in @data_dir (a .desktop
+ * file) and @config_dir (mimeapps.list); it trusts the tests' CA and logs each address to @log. */
+void          mr_test_install_fake_browser (const char    *data_dir,
+                                            const char    *config_dir,
+                                            const char    *log);
+
 /* Runs $MAILROOM_CLI with the arguments (NULL-terminated); returns its exit status, -1 if it died. */
 int           mr_test_run_cli              (char         **out,
                                             char         **err,

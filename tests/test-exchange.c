@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "mr-delivery.h"
 #include "mr-error.h"
 #include "mr-ews.h"
 #include "mr-exchange.h"
@@ -849,6 +850,151 @@ test_graph_request_limit (Fixture       *fixture,
   g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 0);
 }
 
+/* ---- The browser sign-in (PKCE) and XOAUTH2 ---------------------------------------------------- */
+
+static char *
+install_browser (Fixture *fixture)
+{
+  char *log = g_build_filename (fixture->dirs.root, "browser.log", NULL);
+
+  /* Where GIO looks in this process, and where a mailroom-cli started now looks. */
+  mr_test_install_fake_browser (g_get_user_data_dir (), g_get_user_config_dir (), log);
+  mr_test_install_fake_browser (fixture->dirs.data_home, fixture->dirs.config_home, log);
+  return log;
+}
+
+static void
+test_browser_sign_in (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *log = install_browser (fixture);
+  g_autofree char *opened = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autoptr(MrOAuthTokens) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) authorizations = NULL;
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  exchange = new_exchange (fixture, NULL);
+
+  /* The desktop's browser opens the sign-in page, which sends it back to the loopback listener. */
+  tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                          MR_OAUTH_SCOPE_GRAPH_SEND, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tokens->refresh_token);
+  opened = mr_test_read_file (log);
+  g_assert_nonnull (strstr (opened, "/contoso.example/oauth2/v2.0/authorize?"));
+  g_assert_nonnull (strstr (opened, "code_challenge_method=S256"));
+  g_assert_nonnull (strstr (opened, "redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
+  g_assert_nonnull (strstr (opened, "offline_access"));
+  authorizations = mr_standin_get_requests (fixture->standin, "/contoso.example/oauth2/v2.0/authorize");
+  g_assert_cmpuint (authorizations->len, ==, 1);
+  g_clear_pointer (&tokens, mr_oauth_tokens_free);
+
+  /* The person says no at the sign-in page. */
+  mr_standin_set_authorize_script (fixture->standin, "declined");
+  tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                          MR_OAUTH_SCOPE_GRAPH_SEND, NULL, NULL, NULL, &error);
+  g_assert_null (tokens);
+  g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_DECLINED);
+}
+
+static void
+test_smtp_xoauth2 (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *pem = mr_test_cert_path ("good.pem");
+  g_autofree char *key = mr_test_cert_path ("good.key");
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem,
+                                                         "--key", key, "--auth-required",
+                                                         "--token", "alice@example.test:tok-smtp-send",
+                                                         "--token", "ann@gmail.example:tok-google-mail", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", server->port);
+  g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
+  g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  log = install_browser (fixture);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
+  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "alice@example.test");
+  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "alice@example.test");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "alice@example.test");
+
+  /* Office 365: one Microsoft sign-in; SMTP asks it for its own token (SMTP.Send). */
+  mr_standin_set_token_for_scope (fixture->standin, "https://outlook.office.com/SMTP.Send", "tok-smtp-send");
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+    g_autoptr(MrOAuthTokens) tokens = NULL;
+    g_autoptr(MrDelivery) delivery = NULL;
+    g_autofree char *transcript = NULL;
+
+    /* Not signed in: said so. */
+    delivery = mr_delivery_new (fixture->settings, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (mr_delivery_check_sync (delivery, NULL, &error));
+    g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED);
+    g_clear_error (&error);
+    g_clear_object (&delivery);
+
+    tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                            MR_OAUTH_SCOPE_GRAPH_SEND, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (mr_oauth_store_refresh_token_sync (mr_exchange_get_oauth_config (exchange), tokens->refresh_token,
+                                                      NULL, &error));
+    delivery = mr_delivery_new (fixture->settings, NULL, &error);
+    g_assert_true (mr_delivery_send_test_sync (delivery, "bob@example.org", NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (mr_smtp_client_get_server_info (mr_delivery_get_client (delivery))->auth_mechanism, ==, "XOAUTH2");
+    transcript = mr_delivery_dup_transcript (delivery);
+    g_assert_null (strstr (transcript, "tok-smtp-send"));
+  }
+
+  /* Gmail: Google's browser sign-in, scope https://mail.google.com/. */
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
+  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+  mr_standin_set_token_for_scope (fixture->standin, "https://mail.google.com/", "tok-google-mail");
+  {
+    g_autoptr(MrOAuthConfig) google = mr_oauth_config_new_for_settings (fixture->settings, NULL, "google");
+    g_autoptr(SoupSession) session = soup_session_new ();
+    g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca, NULL);
+    g_autoptr(MrOAuthTokens) tokens = NULL;
+    g_autoptr(MrDelivery) delivery = NULL;
+    g_autofree char *opened = NULL;
+
+    g_assert_cmpstr (google->account, ==, "ann@gmail.example");
+    soup_session_set_tls_database (session, database);
+    tokens = mr_oauth_browser_sign_in_sync (session, google, MR_OAUTH_SCOPE_GOOGLE_MAIL, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    opened = mr_test_read_file (log);
+    g_assert_nonnull (strstr (opened, "/google/auth?"));
+    g_assert_nonnull (strstr (opened, "access_type=offline"));
+    g_assert_nonnull (strstr (opened, "login_hint=ann%40gmail.example"));
+    g_assert_true (mr_oauth_store_refresh_token_sync (google, tokens->refresh_token, NULL, &error));
+    delivery = mr_delivery_new (fixture->settings, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (mr_delivery_send_test_sync (delivery, "bob@example.org", NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+}
+
 /* ---- The CLI ---------------------------------------------------------------------------------- */
 
 static int
@@ -1005,6 +1151,8 @@ main (int    argc,
   ADD ("/exchange/graph/send", test_graph_send);
   ADD ("/exchange/graph/errors", test_graph_errors);
   ADD ("/exchange/graph/request-limit", test_graph_request_limit);
+  ADD ("/exchange/oauth/browser-sign-in", test_browser_sign_in);
+  ADD ("/exchange/smtp-xoauth2", test_smtp_xoauth2);
   ADD ("/exchange/cli/ews", test_cli_ews);
   ADD ("/exchange/cli/graph-device-code", test_cli_graph_device_code);
   return g_test_run ();

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "mr-delivery.h"
+#include "mr-exchange.h"
+#include "mr-oauth.h"
 
 struct _MrDelivery
 {
@@ -13,6 +15,8 @@ struct _MrDelivery
 
   MrSmtpConfig     *config;
   MrSecretAccount  *account;          /* where the password lives; NULL without a login */
+  MrOAuthConfig    *oauth;            /* XOAUTH2: whose sign-in gives the access token */
+  char             *oauth_trust_file;
   char             *password;         /* given by the caller when the keyring has none */
   char             *route;
   gboolean          sendmail;
@@ -38,6 +42,8 @@ mr_delivery_finalize (GObject *object)
 
   mr_smtp_config_free (self->config);
   mr_secret_account_free (self->account);
+  mr_oauth_config_free (self->oauth);
+  g_free (self->oauth_trust_file);
   mr_secret_free (self->password);
   g_free (self->route);
   g_free (self->sendmail_path);
@@ -222,6 +228,16 @@ mr_delivery_new (MrSettings  *settings,
           g_free (config->username);
           config->username = g_strdup (self->account->user);
         }
+      if (config->auth == MR_SMTP_AUTH_OAUTH2)
+        {
+          g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+          gboolean google = g_str_equal (provider, "gmail") || g_str_has_suffix (config->host, "gmail.com") ||
+                            g_str_has_suffix (config->host, "googlemail.com");
+          g_autofree char *oauth_trust = mr_settings_dup_effective_string (settings, app, "exchange.trust_file");
+
+          self->oauth = mr_oauth_config_new_for_settings (settings, app, google ? "google" : "microsoft");
+          self->oauth_trust_file = *oauth_trust ? g_steal_pointer (&oauth_trust) : NULL;
+        }
     }
   return g_steal_pointer (&self);
 }
@@ -299,6 +315,42 @@ find_secret (MrDelivery    *self,
   if (self->password != NULL)
     {
       config->secret = g_strdup (self->password);
+      return TRUE;
+    }
+
+  /* XOAUTH2: a fresh access token from the person's sign-in. A token stored by hand in place of a
+   * password still works, for servers Mailroom cannot sign in to. */
+  if (self->oauth != NULL)
+    {
+      g_autoptr(GError) sign_in_error = NULL;
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autoptr(GTlsDatabase) database = self->oauth_trust_file ? g_tls_file_database_new (self->oauth_trust_file, NULL)
+                                                                : NULL;
+      const char *scope = g_strcmp0 (self->oauth->provider, "google") == 0 ? MR_OAUTH_SCOPE_GOOGLE_MAIL
+                                                                             : MR_OAUTH_SCOPE_SMTP_SEND;
+      char *token;
+
+      if (database != NULL)
+        soup_session_set_tls_database (session, database);
+      token = mr_oauth_get_access_token_sync (session, self->oauth, scope, cancellable, &sign_in_error);
+      if (token != NULL)
+        {
+          config->secret = token;
+          return TRUE;
+        }
+      if (!g_error_matches (sign_in_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED) &&
+          !g_error_matches (sign_in_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP))
+        {
+          g_propagate_error (error, g_steal_pointer (&sign_in_error));
+          return FALSE;
+        }
+      password = mr_secrets_lookup_sync (self->account, cancellable, NULL);
+      if (password == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&sign_in_error));
+          return FALSE;
+        }
+      config->secret = g_steal_pointer (&password);
       return TRUE;
     }
 

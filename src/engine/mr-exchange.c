@@ -245,11 +245,7 @@ exchange_new (MrSettings  *settings,
       return NULL;
     }
 
-  self->oauth = g_new0 (MrOAuthConfig, 1);
-  self->oauth->authority = mr_settings_dup_effective_string (settings, app, "exchange.authority");
-  self->oauth->tenant = mr_settings_dup_effective_string (settings, app, "exchange.tenant");
-  self->oauth->client_id = mr_settings_dup_effective_string (settings, app, "exchange.client_id");
-  self->oauth->account = g_strdup (username);
+  self->oauth = mr_oauth_config_new_for_settings (settings, app, "microsoft");
 
   if (g_strcmp0 (self->transport, "graph") == 0)
     {

@@ -69,6 +69,11 @@ static const MrKeyInfo keys[] = {
   /* What the route "auto" means: the transport tried first, and whether the other may follow. */
   { "exchange.preferred",          MR_KEY_TYPE_CHOICE,  "\"smtp\"",    COMPANY_APP,      FALSE, MR_CHECK_TEXT, routes },
   { "exchange.fallback",          MR_KEY_TYPE_BOOLEAN, "true",        COMPANY_APP,      FALSE, MR_CHECK_TEXT },
+  /* Google's OAuth client for XOAUTH2 to Gmail (a "Desktop app" client; its secret is not one). */
+  { "google.client_id",          MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_TEXT },
+  { "google.client_secret",      MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_TEXT },
+  { "google.authorize_url",      MR_KEY_TYPE_STRING,  "\"https://accounts.google.com/o/oauth2/v2/auth\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
+  { "google.token_url",          MR_KEY_TYPE_STRING,  "\"https://oauth2.googleapis.com/token\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },
