@@ -1125,6 +1125,62 @@ test_cli_graph_device_code (Fixture       *fixture,
   mr_standin_set_token_script (fixture->standin, "declined");
   g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "login", "--device-code", "--json", NULL), ==, 77);
   g_assert_nonnull (strstr (out, "\"sign-in-declined\""));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Without --device-code: the desktop's browser. */
+  {
+    g_autofree char *log = install_browser (fixture);
+    g_autofree char *opened = NULL;
+
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "exchange", "login", "--json", NULL), ==, 0);
+    g_assert_nonnull (strstr (err, "browser"));
+    opened = mr_test_read_file (log);
+    g_assert_nonnull (strstr (opened, "code_challenge="));
+  }
+}
+
+static void
+test_cli_user_login_gmail (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *pem = mr_test_cert_path ("good.pem");
+  g_autofree char *key = mr_test_cert_path ("good.key");
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem,
+                                                         "--key", key, "--auth-required",
+                                                         "--token", "ann@gmail.example:tok-google-cli", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", server->port);
+  g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
+  g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
+  g_autofree char *log = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  log = install_browser (fixture);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "ann@gmail.example");
+  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+  mr_standin_set_token_for_scope (fixture->standin, "https://mail.google.com/", "tok-google-cli");
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "user", "login", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "Signed in as ann@gmail.example"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "test-email", "--to", "bob@example.org", "--json", NULL), ==, 0);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
 }
 
 int
@@ -1155,5 +1211,6 @@ main (int    argc,
   ADD ("/exchange/smtp-xoauth2", test_smtp_xoauth2);
   ADD ("/exchange/cli/ews", test_cli_ews);
   ADD ("/exchange/cli/graph-device-code", test_cli_graph_device_code);
+  ADD ("/exchange/cli/user-login-gmail", test_cli_user_login_gmail);
   return g_test_run ();
 }

@@ -139,6 +139,7 @@ static const char help_text[] =
      "  mailroom-cli user unset KEY\n"
      "  mailroom-cli user password [--stdin]\n"
      "  mailroom-cli user password --clear\n"
+     "  mailroom-cli user login [--device-code]\n"
      "  mailroom-cli settings effective [--app NAME] [--json]\n"
      "  mailroom-cli check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli test-email --to ADDRESS [--app NAME] [--json] [--verbose]\n"
@@ -168,7 +169,7 @@ static const char help_text[] =
      "  mailroom-cli exchange check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli exchange discover ADDRESS [--allow-host HOST] [--json] [--verbose]\n"
      "  mailroom-cli exchange password [--stdin] | exchange password --clear\n"
-     "  mailroom-cli exchange login --device-code [--json] | exchange logout\n"
+     "  mailroom-cli exchange login [--device-code] [--json] | exchange logout\n"
      "\n"
      "Keys are listed in docs/settings.md. List values are JSON arrays, for example\n"
      "  mailroom-cli company set domains.verified '[\"example.com\"]'\n"
@@ -2271,17 +2272,24 @@ cmd_exchange_login (Invocation *inv)
 
   if (exchange == NULL)
     return fail (inv, error);
-  if (!inv->device_code)
-    return usage_error (inv, _("Sign in with “exchange login --device-code”: the browser sign-in is not in this "
-                               "version yet"));
   config = mr_exchange_get_oauth_config (exchange);
   scope = g_strcmp0 (mr_exchange_get_transport (exchange), "graph") == 0 ? MR_OAUTH_SCOPE_GRAPH_SEND : MR_OAUTH_SCOPE_EWS;
-  code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), config, scope, NULL, &error);
-  if (code == NULL)
-    return fail (inv, error);
-  /* The code goes to stderr, so that --json output stays one document. */
-  g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri, code->user_code);
-  tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), config, code, NULL, &error);
+  if (inv->device_code)
+    {
+      code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), config, scope, NULL, &error);
+      if (code == NULL)
+        return fail (inv, error);
+      /* The code goes to stderr, so that --json output stays one document. */
+      g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri,
+                  code->user_code);
+      tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), config, code, NULL, &error);
+    }
+  else
+    {
+      g_printerr (_("Opening the sign-in page in your browser… (on a machine without one, use --device-code)\n"));
+      tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), config, scope, NULL, NULL, NULL,
+                                              &error);
+    }
   if (tokens == NULL)
     return fail (inv, error);
   if (tokens->refresh_token == NULL)
@@ -2305,6 +2313,59 @@ cmd_exchange_login (Invocation *inv)
       print_json (root);
     }
   else
+    g_printerr (_("Signed in as %s. The sign-in is kept in the keyring.\n"), config->account);
+  return MR_EXIT_OK;
+}
+
+/* `user login`: the sign-in SMTP's OAuth2 uses (Microsoft for Office 365, Google for Gmail). */
+static int
+cmd_user_login (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrDelivery) delivery = mr_delivery_new (inv->settings, inv->app, &error);
+  g_autoptr(SoupSession) session = NULL;
+  g_autoptr(MrOAuthTokens) tokens = NULL;
+  g_autoptr(MrOAuthDeviceCode) code = NULL;
+  const MrOAuthConfig *config;
+  gboolean google;
+
+  if (delivery == NULL)
+    return fail (inv, error);
+  config = mr_delivery_get_oauth_config (delivery);
+  if (config == NULL)
+    {
+      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("smtp.auth: SMTP logs in with a password here, not with a sign-in (oauth2)"));
+      return fail (inv, error);
+    }
+  google = g_strcmp0 (config->provider, "google") == 0;
+  session = mr_delivery_new_oauth_session (delivery);
+  if (inv->device_code)
+    {
+      code = mr_oauth_device_start_sync (session, config, MR_OAUTH_SCOPE_SMTP_SEND, NULL, &error);
+      if (code == NULL)
+        return fail (inv, error);
+      g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri,
+                  code->user_code);
+      tokens = mr_oauth_device_poll_sync (session, config, code, NULL, &error);
+    }
+  else
+    {
+      g_printerr (_("Opening the sign-in page in your browser…\n"));
+      tokens = mr_oauth_browser_sign_in_sync (session, config, google ? MR_OAUTH_SCOPE_GOOGLE_MAIL
+                                                                      : MR_OAUTH_SCOPE_SMTP_SEND,
+                                              NULL, NULL, NULL, &error);
+    }
+  if (tokens == NULL)
+    return fail (inv, error);
+  if (tokens->refresh_token == NULL || !mr_oauth_store_refresh_token_sync (config, tokens->refresh_token, NULL, &error))
+    {
+      if (error == NULL)
+        g_set_error_literal (&error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
+                             _("The sign-in gave no refresh token: the OAuth client must allow offline access"));
+      return fail (inv, error);
+    }
+  if (!inv->json)
     g_printerr (_("Signed in as %s. The sign-in is kept in the keyring.\n"), config->account);
   return MR_EXIT_OK;
 }
@@ -2532,6 +2593,8 @@ run (Invocation *inv,
         return cmd_unset (inv, scope);
       if (g_strcmp0 (command, "password") == 0)
         return cmd_password (inv, scope);
+      if (g_strcmp0 (command, "login") == 0 && scope == MR_SCOPE_USER && inv->args->len == 0)
+        return cmd_user_login (inv);
     }
   else if (g_str_equal (group, "settings") && g_strcmp0 (command, "effective") == 0)
     return cmd_effective (inv);

@@ -250,6 +250,24 @@ mr_delivery_set_password (MrDelivery *self,
   self->password = g_strdup (password);
 }
 
+const MrOAuthConfig *
+mr_delivery_get_oauth_config (MrDelivery *self)
+{
+  return self->oauth;
+}
+
+SoupSession *
+mr_delivery_new_oauth_session (MrDelivery *self)
+{
+  SoupSession *session = soup_session_new ();
+  g_autoptr(GTlsDatabase) database = self->oauth_trust_file ? g_tls_file_database_new (self->oauth_trust_file, NULL)
+                                                            : NULL;
+
+  if (database != NULL)
+    soup_session_set_tls_database (session, database);
+  return session;
+}
+
 const char *
 mr_delivery_get_route (MrDelivery *self)
 {
@@ -323,15 +341,11 @@ find_secret (MrDelivery    *self,
   if (self->oauth != NULL)
     {
       g_autoptr(GError) sign_in_error = NULL;
-      g_autoptr(SoupSession) session = soup_session_new ();
-      g_autoptr(GTlsDatabase) database = self->oauth_trust_file ? g_tls_file_database_new (self->oauth_trust_file, NULL)
-                                                                : NULL;
+      g_autoptr(SoupSession) session = mr_delivery_new_oauth_session (self);
       const char *scope = g_strcmp0 (self->oauth->provider, "google") == 0 ? MR_OAUTH_SCOPE_GOOGLE_MAIL
                                                                              : MR_OAUTH_SCOPE_SMTP_SEND;
       char *token;
 
-      if (database != NULL)
-        soup_session_set_tls_database (session, database);
       token = mr_oauth_get_access_token_sync (session, self->oauth, scope, cancellable, &sign_in_error);
       if (token != NULL)
         {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "mr-message.h"
+#include "mr-oauth.h"
 #include "mr-settings.h"
 #include "mr-smtp-client.h"
 
@@ -84,6 +85,11 @@ gboolean                mr_delivery_send_sync         (MrDelivery          *self
                                                        GBytes              *message,
                                                        GCancellable        *cancellable,
                                                        GError             **error);
+
+/* With smtp.auth = oauth2: whose sign-in gives the XOAUTH2 token (Microsoft, or Google for Gmail),
+ * and a session that trusts what exchange.trust_file names; NULL otherwise. */
+const MrOAuthConfig    *mr_delivery_get_oauth_config  (MrDelivery          *self);
+SoupSession            *mr_delivery_new_oauth_session (MrDelivery          *self);
 
 /* "smtp.example.com port 587 (STARTTLS)", or "the sendmail program /usr/sbin/sendmail". */
 const char             *mr_delivery_get_route         (MrDelivery          *self);
