@@ -45,6 +45,8 @@ struct _MrStandin
   guint         authorize_step;
   GHashTable   *codes;          /* authorization code → "challenge redirect_uri" */
   GHashTable   *scope_tokens;   /* scope part → the access token to issue for it */
+  GString      *steps;          /* the draft-attach-send path, as it happened */
+  guint         change;         /* the draft's ChangeKey serial */
 };
 
 static void
@@ -442,6 +444,81 @@ remember_mime (MrStandin  *standin,
   standin->last_mime = g_strndup ((const char *) decoded, length);
 }
 
+static char *
+element_text (const char *text,
+              const char *element)
+{
+  g_autofree char *open = g_strdup_printf ("<%s", element);
+  const char *start = strstr (text, open);
+  const char *end;
+
+  start = start ? strchr (start, '>') : NULL;
+  end = start ? strstr (start, "</") : NULL;
+  return start && end ? g_strndup (start + 1, (gsize) (end - start - 1)) : NULL;
+}
+
+/* The draft, attach, send path: CreateItem SaveOnly, CreateAttachment, SendItem. Each request must
+ * name the draft's current ChangeKey, as Exchange requires. */
+static gboolean
+handle_ews_steps (MrStandin         *standin,
+                  SoupServerMessage *message,
+                  GBytes            *body)
+{
+  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_autofree char *key = g_strdup_printf ("ChangeKey=\"CQAAAB%u\"", standin->change);
+  g_autofree char *next_key = NULL;
+  g_autofree char *extra = NULL;
+
+  if (strstr (text, "MessageDisposition=\"SaveOnly\"") != NULL)
+    {
+      g_autofree char *subject = element_text (text, "t:Subject");
+
+      standin->change = 1;
+      g_string_append_printf (standin->steps, "draft:%s;", subject ? subject : "");
+      respond_ews_message (message, "CreateItem", "Success", "NoError", NULL,
+                           "<m:Items><t:Message><t:ItemId Id=\"AAMkDraft1\" ChangeKey=\"CQAAAB1\"/></t:Message></m:Items>");
+      return TRUE;
+    }
+  if (strstr (text, "CreateAttachment") == NULL && strstr (text, "SendItem") == NULL)
+    return FALSE;
+  if (strstr (text, "Id=\"AAMkDraft1\"") == NULL || strstr (text, key) == NULL)
+    {
+      respond_ews_message (message, strstr (text, "SendItem") ? "SendItem" : "CreateAttachment", "Error",
+                           "ErrorIrresolvableConflict", "The send or update operation could not be performed because "
+                           "the change key passed in the request does not match the current change key for the item.",
+                           NULL);
+      return TRUE;
+    }
+  if (strstr (text, "SendItem") != NULL)
+    {
+      g_string_append (standin->steps, "send");
+      respond_ews_message (message, "SendItem", "Success", "NoError", NULL, NULL);
+      return TRUE;
+    }
+  {
+    g_autofree char *name = element_text (text, "t:Name");
+
+    g_string_append_printf (standin->steps, "attach:%s;", name ? name : "");
+  }
+  standin->change++;
+  next_key = g_strdup_printf ("CQAAAB%u", standin->change);
+  extra = g_strdup_printf ("<m:Attachments><t:FileAttachment><t:AttachmentId Id=\"AAMkAtt%u\" RootItemId=\"AAMkDraft1\" "
+                           "RootItemChangeKey=\"%s\"/></t:FileAttachment></m:Attachments>", standin->change, next_key);
+  respond_ews_message (message, "CreateAttachment", "Success", "NoError", NULL, extra);
+  return TRUE;
+}
+
+char *
+mr_standin_dup_steps (MrStandin *standin)
+{
+  char *steps;
+
+  g_mutex_lock (&standin->lock);
+  steps = g_strdup (standin->steps->str);
+  g_mutex_unlock (&standin->lock);
+  return steps;
+}
+
 static void
 handle_ews (MrStandin         *standin,
             SoupServerMessage *message,
@@ -462,8 +539,13 @@ handle_ews (MrStandin         *standin,
       return;
     }
   create = g_strstr_len (g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), "CreateItem") != NULL;
+  if (handle_ews_steps (standin, message, body))
+    return;
   step = next_step (standin->ews_script, &standin->ews_step);
-  if (step == NULL || g_str_equal (step, "success"))
+  if (step != NULL && g_str_equal (step, "mime-refused"))
+    respond_ews_message (message, "CreateItem", "Error", "ErrorMimeContentConversionFailed",
+                         "Content conversion failed.", "<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/>");
+  else if (step == NULL || g_str_equal (step, "success"))
     {
       if (create)
         {
@@ -878,6 +960,7 @@ mr_standin_start (void)
   standin->codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->scope_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->invalid_report = g_string_new (NULL);
+  standin->steps = g_string_new (NULL);
   standin->schema = load_schema ();
 
   g_mutex_lock (&standin->lock);
@@ -912,6 +995,7 @@ mr_standin_stop (MrStandin *standin)
   g_hash_table_unref (standin->scope_tokens);
   g_strfreev (standin->authorize_script);
   g_string_free (standin->invalid_report, TRUE);
+  g_string_free (standin->steps, TRUE);
   if (standin->schema != NULL)
     xmlSchemaFree (standin->schema);
   g_strfreev (standin->ews_script);

@@ -34,7 +34,9 @@ guint       mr_standin_count_invalid     (MrStandin  *standin);
 char       *mr_standin_dup_invalid_report (MrStandin *standin);
 
 /* EWS answers to CreateItem / GetFolder, taken in turn (the last one repeats): "success",
- * "send-as-denied", "busy:MS" (ErrorServerBusy with BackOffMilliseconds), "fault" (a SOAP fault). */
+ * "send-as-denied", "busy:MS" (ErrorServerBusy with BackOffMilliseconds), "fault" (a SOAP fault),
+ * "mime-refused" (ErrorMimeContentConversionFailed). A draft (CreateItem SaveOnly), CreateAttachment and
+ * SendItem always work, when they name the draft's current ChangeKey. */
 void        mr_standin_set_ews_script    (MrStandin  *standin,
                                           const char *script);
 /* Who may use EWS: "ntlm", "basic" (with @user and @password) or NULL (anyone). */
@@ -70,6 +72,8 @@ void        mr_standin_revoke_tokens     (MrStandin  *standin);
 /* The requests so far to @path (NULL: all), oldest first; free with g_ptr_array_unref. */
 GPtrArray  *mr_standin_get_requests      (MrStandin  *standin,
                                           const char *path);
+/* The draft-attach-send path as it went: "draft:SUBJECT;attach:NAME;…send". */
+char       *mr_standin_dup_steps         (MrStandin  *standin);
 /* The base64 MIME message of the last EWS CreateItem or Graph sendMail, decoded. */
 char       *mr_standin_dup_last_mime     (MrStandin  *standin);
 

@@ -474,6 +474,48 @@ test_ews_busy_backoff (Fixture       *fixture,
 }
 
 static void
+test_ews_draft_attach_send (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *attachment = g_build_filename (fixture->dirs.root, "Rechnung 7.pdf", NULL);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *steps = NULL;
+  g_autofree char *draft = NULL;
+  g_autofree char *message_id = NULL;
+  g_autofree char *bracketed = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+
+  mr_test_write_file (attachment, "%PDF-1.4 invoice seven\n");
+  message = build_message (attachment, &message_id);
+  /* This server cannot take the MIME message while sending. */
+  mr_standin_set_ews_script (fixture->standin, "mime-refused");
+  g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+  g_assert_no_error (error);
+  steps = mr_standin_dup_steps (fixture->standin);
+  g_assert_cmpstr (steps, ==, "draft:Invoice 7 – März;attach:Rechnung 7.pdf;send");
+
+  /* The draft has the HTML body, every recipient, the From and the sent log's Message-ID. */
+  requests = mr_standin_get_requests (fixture->standin, "/EWS/Exchange.asmx");
+  for (guint i = 0; i < requests->len && draft == NULL; i++)
+    {
+      MrStandinRequest *request = g_ptr_array_index (requests, i);
+      g_autofree char *text = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+
+      if (strstr (text, "SaveOnly") != NULL)
+        draft = g_steal_pointer (&text);
+    }
+  g_assert_nonnull (draft);
+  g_assert_nonnull (strstr (draft, "<t:Body BodyType=\"HTML\">"));
+  g_assert_nonnull (strstr (draft, "<t:BccRecipients><t:Mailbox><t:EmailAddress>dave@example.org"));
+  g_assert_nonnull (strstr (draft, "<t:From><t:Mailbox><t:EmailAddress>alice@example.test"));
+  bracketed = g_strdup_printf ("<t:InternetMessageId>&lt;%s&gt;</t:InternetMessageId>", message_id);
+  g_assert_nonnull (strstr (draft, bracketed));
+}
+
+static void
 test_ews_exchange_online_warning (Fixture       *fixture,
                                   gconstpointer  data)
 {
@@ -1199,6 +1241,7 @@ main (int    argc,
   ADD ("/exchange/ews/basic", test_ews_basic);
   ADD ("/exchange/ews/errors", test_ews_errors);
   ADD ("/exchange/ews/busy-backoff", test_ews_busy_backoff);
+  ADD ("/exchange/ews/draft-attach-send", test_ews_draft_attach_send);
   ADD ("/exchange/ews/exchange-online-warning", test_ews_exchange_online_warning);
   ADD ("/exchange/ews/check", test_ews_check);
   ADD ("/exchange/autodiscover/steps", test_autodiscover);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mr-ews.h"
+#include "mr-gmime-private.h"
 
 #define AUTODISCOVER_REQUEST_NS  "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 #define AUTODISCOVER_RESPONSE_NS "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
@@ -101,6 +102,203 @@ mr_ews_build_create_item (GBytes             *message,
   return serialize (doc);
 }
 
+static void
+attachment_free (MrEwsAttachment *attachment)
+{
+  g_free (attachment->name);
+  g_free (attachment->content_type);
+  g_free (attachment->content_id);
+  g_bytes_unref (attachment->content);
+  g_free (attachment);
+}
+
+void
+mr_ews_parts_free (MrEwsParts *parts)
+{
+  if (parts == NULL)
+    return;
+  g_free (parts->subject);
+  g_free (parts->body);
+  g_free (parts->from);
+  g_free (parts->message_id);
+  g_ptr_array_unref (parts->attachments);
+  g_free (parts);
+}
+
+static GBytes *
+decoded_content (GMimePart *part)
+{
+  GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new ();
+  GByteArray *array;
+
+  if (wrapper == NULL)
+    return g_bytes_new (NULL, 0);
+  g_mime_data_wrapper_write_to_stream (wrapper, stream);
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+  return g_bytes_new (array->data, array->len);
+}
+
+static void
+collect_part (GMimeObject *parent,
+              GMimeObject *object,
+              gpointer     data)
+{
+  MrEwsParts *parts = data;
+  GMimeContentType *type = g_mime_object_get_content_type (object);
+  const char *filename;
+  const char *disposition;
+
+  if (!GMIME_IS_PART (object))
+    return;
+  filename = g_mime_part_get_filename (GMIME_PART (object));
+  disposition = g_mime_object_get_disposition (object);
+  if (filename != NULL || g_strcmp0 (disposition, "attachment") == 0 || g_mime_object_get_content_id (object) != NULL)
+    {
+      MrEwsAttachment *attachment = g_new0 (MrEwsAttachment, 1);
+
+      attachment->name = g_strdup (filename ? filename : "attachment");
+      attachment->content_type = g_mime_content_type_get_mime_type (type);
+      attachment->content_id = g_strdup (g_mime_object_get_content_id (object));
+      attachment->content = decoded_content (GMIME_PART (object));
+      g_ptr_array_add (parts->attachments, attachment);
+      return;
+    }
+  /* The HTML body wins over the plain one. */
+  if (g_mime_content_type_is_type (type, "text", "html") || (parts->body == NULL &&
+                                                             g_mime_content_type_is_type (type, "text", "plain")))
+    {
+      g_autoptr(GBytes) content = decoded_content (GMIME_PART (object));
+
+      g_free (parts->body);
+      parts->body = g_strndup (g_bytes_get_data (content, NULL), g_bytes_get_size (content));
+      parts->html = g_mime_content_type_is_type (type, "text", "html");
+    }
+}
+
+MrEwsParts *
+mr_ews_parts_from_mime (GBytes *message)
+{
+  g_autoptr(GMimeMessage) parsed = mr_gmime_parse (message);
+  MrEwsParts *parts = g_new0 (MrEwsParts, 1);
+  InternetAddressList *from;
+
+  parts->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) attachment_free);
+  if (parsed == NULL)
+    return parts;
+  parts->subject = g_strdup (g_mime_message_get_subject (parsed));
+  parts->message_id = g_strdup (g_mime_message_get_message_id (parsed));
+  from = g_mime_message_get_from (parsed);
+  if (from != NULL && internet_address_list_length (from) > 0 &&
+      INTERNET_ADDRESS_IS_MAILBOX (internet_address_list_get_address (from, 0)))
+    parts->from = g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (
+                              internet_address_list_get_address (from, 0))));
+  g_mime_message_foreach (parsed, collect_part, parts);
+  return parts;
+}
+
+GBytes *
+mr_ews_build_create_draft (const MrEwsParts   *parts,
+                           const char * const *to,
+                           const char * const *cc,
+                           const char * const *bcc)
+{
+  g_autoptr(xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNs *messages, *types;
+  xmlNode *body = new_envelope (doc, &messages, &types);
+  xmlNode *create = xmlNewChild (body, messages, BAD_CAST "CreateItem", NULL);
+  xmlNode *folder, *id, *items, *item, *text;
+
+  xmlNewProp (create, BAD_CAST "MessageDisposition", BAD_CAST "SaveOnly");
+  folder = xmlNewChild (create, messages, BAD_CAST "SavedItemFolderId", NULL);
+  id = xmlNewChild (folder, types, BAD_CAST "DistinguishedFolderId", NULL);
+  xmlNewProp (id, BAD_CAST "Id", BAD_CAST "drafts");
+  items = xmlNewChild (create, messages, BAD_CAST "Items", NULL);
+  item = xmlNewChild (items, types, BAD_CAST "Message", NULL);
+  xmlNewTextChild (item, types, BAD_CAST "Subject", BAD_CAST (parts->subject ? parts->subject : ""));
+  text = xmlNewTextChild (item, types, BAD_CAST "Body", BAD_CAST (parts->body ? parts->body : ""));
+  xmlNewProp (text, BAD_CAST "BodyType", BAD_CAST (parts->html ? "HTML" : "Text"));
+  add_recipients (item, types, "ToRecipients", to);
+  add_recipients (item, types, "CcRecipients", cc);
+  add_recipients (item, types, "BccRecipients", bcc);
+  if (parts->from != NULL)
+    {
+      xmlNode *from = xmlNewChild (item, types, BAD_CAST "From", NULL);
+      xmlNode *mailbox = xmlNewChild (from, types, BAD_CAST "Mailbox", NULL);
+      xmlNewTextChild (mailbox, types, BAD_CAST "EmailAddress", BAD_CAST parts->from);
+    }
+  /* The Message-ID the sent log knows. */
+  if (parts->message_id != NULL)
+    {
+      g_autofree char *bracketed = g_strdup_printf ("<%s>", parts->message_id);
+      xmlNewTextChild (item, types, BAD_CAST "InternetMessageId", BAD_CAST bracketed);
+    }
+  return serialize (doc);
+}
+
+static void
+add_item_id (xmlNode    *parent,
+             xmlNs      *types,
+             const char *element,
+             const char *item_id,
+             const char *change_key)
+{
+  xmlNode *id = xmlNewChild (parent, types, BAD_CAST element, NULL);
+
+  xmlNewProp (id, BAD_CAST "Id", BAD_CAST item_id);
+  if (change_key != NULL)
+    xmlNewProp (id, BAD_CAST "ChangeKey", BAD_CAST change_key);
+}
+
+GBytes *
+mr_ews_build_create_attachment (const char            *item_id,
+                                const char            *change_key,
+                                const MrEwsAttachment *attachment)
+{
+  g_autoptr(xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNs *messages, *types;
+  xmlNode *body = new_envelope (doc, &messages, &types);
+  xmlNode *create = xmlNewChild (body, messages, BAD_CAST "CreateAttachment", NULL);
+  xmlNode *list, *file;
+  g_autofree char *encoded = g_base64_encode (g_bytes_get_data (attachment->content, NULL),
+                                              g_bytes_get_size (attachment->content));
+
+  add_item_id (create, messages, "ParentItemId", item_id, change_key);
+  list = xmlNewChild (create, messages, BAD_CAST "Attachments", NULL);
+  file = xmlNewChild (list, types, BAD_CAST "FileAttachment", NULL);
+  xmlNewTextChild (file, types, BAD_CAST "Name", BAD_CAST attachment->name);
+  xmlNewTextChild (file, types, BAD_CAST "ContentType", BAD_CAST attachment->content_type);
+  if (attachment->content_id != NULL)
+    xmlNewTextChild (file, types, BAD_CAST "ContentId", BAD_CAST attachment->content_id);
+  if (attachment->content_id != NULL)
+    xmlNewTextChild (file, types, BAD_CAST "IsInline", BAD_CAST "true");
+  xmlNewTextChild (file, types, BAD_CAST "Content", BAD_CAST encoded);
+  return serialize (doc);
+}
+
+GBytes *
+mr_ews_build_send_item (const char *item_id,
+                        const char *change_key,
+                        gboolean    save_copy)
+{
+  g_autoptr(xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNs *messages, *types;
+  xmlNode *body = new_envelope (doc, &messages, &types);
+  xmlNode *send = xmlNewChild (body, messages, BAD_CAST "SendItem", NULL);
+  xmlNode *ids;
+
+  xmlNewProp (send, BAD_CAST "SaveItemToFolder", BAD_CAST (save_copy ? "true" : "false"));
+  ids = xmlNewChild (send, messages, BAD_CAST "ItemIds", NULL);
+  add_item_id (ids, types, "ItemId", item_id, change_key);
+  if (save_copy)
+    {
+      xmlNode *folder = xmlNewChild (send, messages, BAD_CAST "SavedItemFolderId", NULL);
+      xmlNode *id = xmlNewChild (folder, types, BAD_CAST "DistinguishedFolderId", NULL);
+      xmlNewProp (id, BAD_CAST "Id", BAD_CAST "sentitems");
+    }
+  return serialize (doc);
+}
+
 GBytes *
 mr_ews_build_get_folder (void)
 {
@@ -126,6 +324,8 @@ mr_ews_response_free (MrEwsResponse *response)
   g_free (response->response_class);
   g_free (response->code);
   g_free (response->text);
+  g_free (response->item_id);
+  g_free (response->change_key);
   g_free (response);
 }
 
@@ -289,6 +489,26 @@ mr_ews_parse_response (GBytes  *body,
         response->code = text_of (find (message, MR_EWS_NS_MESSAGES, "ResponseCode"));
         response->text = text_of (find (message, MR_EWS_NS_MESSAGES, "MessageText"));
         response->back_off_ms = back_off_of (find (message, MR_EWS_NS_MESSAGES, "MessageXml"));
+        {
+          xmlNode *item_id = find (message, MR_EWS_NS_TYPES, "ItemId");
+          xmlNode *attachment_id = find (message, MR_EWS_NS_TYPES, "AttachmentId");
+          xmlChar *id = NULL, *key = NULL;
+
+          if (item_id != NULL)
+            {
+              id = xmlGetProp (item_id, BAD_CAST "Id");
+              key = xmlGetProp (item_id, BAD_CAST "ChangeKey");
+            }
+          else if (attachment_id != NULL)
+            {
+              id = xmlGetProp (attachment_id, BAD_CAST "RootItemId");
+              key = xmlGetProp (attachment_id, BAD_CAST "RootItemChangeKey");
+            }
+          response->item_id = g_strdup ((const char *) id);
+          response->change_key = g_strdup ((const char *) key);
+          xmlFree (id);
+          xmlFree (key);
+        }
         return g_steal_pointer (&response);
       }
 

@@ -24,6 +24,38 @@ GBytes     *mr_ews_build_create_item   (GBytes             *message,
                                         const char * const *bcc,
                                         gboolean            save_copy);
 
+/* A message taken apart, for servers that cannot take the MIME message with its attachments in one
+ * request: create a draft, attach each file, then send it. */
+typedef struct {
+  char    *name;
+  char    *content_type;
+  char    *content_id;     /* inline images; NULL otherwise */
+  GBytes  *content;
+} MrEwsAttachment;
+
+typedef struct {
+  char      *subject;
+  char      *body;
+  gboolean   html;
+  char      *from;           /* the From address */
+  char      *message_id;     /* without the angle brackets */
+  GPtrArray *attachments;    /* MrEwsAttachment */
+} MrEwsParts;
+
+MrEwsParts *mr_ews_parts_from_mime      (GBytes             *message);
+void        mr_ews_parts_free           (MrEwsParts         *parts);
+/* CreateItem SaveOnly into Drafts: the message without its attachments. */
+GBytes     *mr_ews_build_create_draft   (const MrEwsParts   *parts,
+                                         const char * const *to,
+                                         const char * const *cc,
+                                         const char * const *bcc);
+GBytes     *mr_ews_build_create_attachment (const char            *item_id,
+                                            const char            *change_key,
+                                            const MrEwsAttachment *attachment);
+GBytes     *mr_ews_build_send_item      (const char         *item_id,
+                                         const char         *change_key,
+                                         gboolean            save_copy);
+
 /* GetFolder on Sent Items: the cheapest request that proves the URL and the login work. */
 GBytes     *mr_ews_build_get_folder    (void);
 
@@ -34,6 +66,8 @@ typedef struct {
                                  without one */
   char     *text;             /* MessageText or faultstring, for the transcript */
   gint64    back_off_ms;      /* MessageXml's BackOffMilliseconds; 0 when absent */
+  char     *item_id;          /* the item created (t:ItemId), or the one an attachment went to */
+  char     *change_key;       /* its current ChangeKey */
 } MrEwsResponse;
 
 void        mr_ews_response_free       (MrEwsResponse      *response);
@@ -53,5 +87,6 @@ gboolean    mr_ews_parse_autodiscover  (GBytes             *body,
                                         GError            **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEwsResponse, mr_ews_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEwsParts, mr_ews_parts_free)
 
 G_END_DECLS

@@ -912,6 +912,54 @@ graph_call (MrExchange    *self,
 
 /* ---- Sending ---------------------------------------------------------------------------------- */
 
+static gboolean
+ews_send_in_steps (MrExchange         *self,
+                   GBytes             *message,
+                   const char * const *to,
+                   const char * const *cc,
+                   const char * const *bcc,
+                   GCancellable       *cancellable,
+                   GError            **error)
+{
+  g_autoptr(MrEwsParts) parts = mr_ews_parts_from_mime (message);
+  g_autoptr(GBytes) draft = mr_ews_build_create_draft (parts, to, cc, bcc);
+  g_autoptr(MrEwsResponse) created = ews_call (self, draft, cancellable, error);
+  g_autofree char *item_id = NULL;
+  g_autofree char *change_key = NULL;
+
+  if (created == NULL)
+    return FALSE;
+  if (created->item_id == NULL)
+    {
+      g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
+                           _("Exchange created the draft but did not say which item it is"));
+      return FALSE;
+    }
+  item_id = g_strdup (created->item_id);
+  change_key = g_strdup (created->change_key);
+  for (guint i = 0; i < parts->attachments->len; i++)
+    {
+      g_autoptr(GBytes) request = mr_ews_build_create_attachment (item_id, change_key,
+                                                                  g_ptr_array_index (parts->attachments, i));
+      g_autoptr(MrEwsResponse) attached = ews_call (self, request, cancellable, error);
+
+      if (attached == NULL)
+        return FALSE;
+      /* Each attachment changes the item: the next request needs its new ChangeKey. */
+      if (attached->change_key != NULL)
+        {
+          g_free (change_key);
+          change_key = g_strdup (attached->change_key);
+        }
+    }
+  {
+    g_autoptr(GBytes) request = mr_ews_build_send_item (item_id, change_key, self->save_copy);
+    g_autoptr(MrEwsResponse) sent = ews_call (self, request, cancellable, error);
+
+    return sent != NULL;
+  }
+}
+
 gboolean
 mr_exchange_send_sync (MrExchange           *self,
                        const MrSmtpEnvelope *envelope,
@@ -949,13 +997,24 @@ mr_exchange_send_sync (MrExchange           *self,
   {
     g_autoptr(GBytes) request = NULL;
     g_autoptr(MrEwsResponse) response = NULL;
+    g_autoptr(GError) local_error = NULL;
 
     if (!ensure_ews_url (self, cancellable, error))
       return FALSE;
     request = mr_ews_build_create_item (message, (const char * const *) to, (const char * const *) cc,
                                         (const char * const *) bcc, self->save_copy);
-    response = ews_call (self, request, cancellable, error);
-    return response != NULL;
+    response = ews_call (self, request, cancellable, &local_error);
+    if (response != NULL)
+      return TRUE;
+    if (g_strcmp0 (self->reply, "ErrorMimeContentConversionFailed") != 0)
+      {
+        g_propagate_error (error, g_steal_pointer (&local_error));
+        return FALSE;
+      }
+    /* This server cannot take the whole MIME message while sending: draft, attach, send. */
+    note (self, "the server could not take the MIME message: creating a draft, attaching, then sending");
+    return ews_send_in_steps (self, message, (const char * const *) to, (const char * const *) cc,
+                              (const char * const *) bcc, cancellable, error);
   }
 }
 

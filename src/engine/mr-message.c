@@ -12,22 +12,13 @@
 #include <string.h>
 
 #include "mr-keys.h"
+#include "mr-gmime-private.h"
 #include "mr-message.h"
 
 /* GMime 3.2 defines no autoptr cleanups of its own. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFormatOptions, g_mime_format_options_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMultipart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimePart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 
-static void
-ensure_gmime (void)
+void
+mr_gmime_ensure (void)
 {
   static gsize initialized = 0;
 
@@ -413,7 +404,7 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
   const char *domain;
   InternetAddress *from;
 
-  ensure_gmime ();
+  mr_gmime_ensure ();
 
   /* Nothing rendered into a header may add a header or a recipient. */
   if (!mr_validate_address (outgoing->from_address, error))
@@ -490,7 +481,7 @@ mr_message_id_new (const char *from_address)
 {
   const char *domain = from_address ? mr_address_get_domain (from_address) : NULL;
 
-  ensure_gmime ();
+  mr_gmime_ensure ();
   return g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
 }
 
@@ -510,7 +501,7 @@ mr_message_renew (GBytes      *message,
   char *text;
   gsize length;
 
-  ensure_gmime ();
+  mr_gmime_ensure ();
   stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (message, NULL),
                                               g_bytes_get_size (message));
   parser = g_mime_parser_new_with_stream (stream);
@@ -585,13 +576,13 @@ mr_outgoing_get_envelope (const MrOutgoing *outgoing)
   return envelope;
 }
 
-static GMimeMessage *
-parse_message (GBytes *message)
+GMimeMessage *
+mr_gmime_parse (GBytes *message)
 {
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeParser) parser = NULL;
 
-  ensure_gmime ();
+  mr_gmime_ensure ();
   stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
   parser = g_mime_parser_new_with_stream (stream);
   return g_mime_parser_construct_message (parser, NULL);
@@ -619,7 +610,7 @@ mr_message_split_recipients (GBytes               *message,
                              GStrv                *cc,
                              GStrv                *bcc)
 {
-  g_autoptr(GMimeMessage) parsed = parse_message (message);
+  g_autoptr(GMimeMessage) parsed = mr_gmime_parse (message);
   InternetAddressList *to_list = parsed ? g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_TO) : NULL;
   InternetAddressList *cc_list = parsed ? g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_CC) : NULL;
   g_autoptr(GStrvBuilder) to_builder = g_strv_builder_new ();
@@ -653,7 +644,7 @@ mr_message_add_bcc (GBytes             *message,
 
   if (bcc == NULL || bcc[0] == NULL)
     return g_bytes_ref (message);
-  parsed = parse_message (message);
+  parsed = mr_gmime_parse (message);
   if (parsed == NULL)
     return g_bytes_ref (message);
   list = g_mime_message_get_addresses (parsed, GMIME_ADDRESS_TYPE_BCC);
