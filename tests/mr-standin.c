@@ -532,6 +532,19 @@ handle_ews (MrStandin         *standin,
     return;
   if (g_strcmp0 (standin->ews_auth, "basic") == 0 && !basic_check (standin, message, authorization))
     return;
+  if (g_strcmp0 (standin->ews_auth, "bearer") == 0)
+    {
+      const char *scope = authorization && g_str_has_prefix (authorization, "Bearer ")
+                            ? g_hash_table_lookup (standin->access_tokens, authorization + 7) : NULL;
+
+      if (scope == NULL || strstr (scope, "https://outlook.office365.com/EWS.AccessAsUser.All") == NULL)
+        {
+          soup_message_headers_replace (soup_server_message_get_response_headers (message), "WWW-Authenticate",
+                                        "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\"");
+          respond (message, SOUP_STATUS_UNAUTHORIZED, "text/plain", "401 - Unauthorized");
+          return;
+        }
+    }
   if (!validate (standin, body))
     {
       standin->invalid++;

@@ -39,7 +39,8 @@ char       *mr_standin_dup_invalid_report (MrStandin *standin);
  * SendItem always work, when they name the draft's current ChangeKey. */
 void        mr_standin_set_ews_script    (MrStandin  *standin,
                                           const char *script);
-/* Who may use EWS: "ntlm", "basic" (with @user and @password) or NULL (anyone). */
+/* Who may use EWS: "ntlm", "basic" (with @user and @password), "bearer" (an access token issued
+ * here for the EWS scope) or NULL (anyone). */
 void        mr_standin_set_ews_auth      (MrStandin  *standin,
                                           const char *scheme,
                                           const char *user,

@@ -516,6 +516,48 @@ test_ews_draft_attach_send (Fixture       *fixture,
 }
 
 static void
+test_ews_oauth2 (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GBytes) message = build_message (NULL, NULL);
+  g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "oauth2");
+  mr_standin_set_ews_auth (fixture->standin, "bearer", NULL, NULL);
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+    g_autoptr(MrOAuthDeviceCode) code = NULL;
+    g_autoptr(MrOAuthTokens) tokens = NULL;
+
+    /* No password account: the sign-in is the login. */
+    g_assert_null (mr_exchange_get_account (exchange));
+    mr_standin_set_token_script (fixture->standin, "ok");
+    code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                       MR_OAUTH_SCOPE_EWS, NULL, &error);
+    g_assert_no_error (error);
+    code->interval_ms = 10;
+    tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                        code, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (mr_oauth_store_refresh_token_sync (mr_exchange_get_oauth_config (exchange), tokens->refresh_token,
+                                                      NULL, &error));
+  }
+  {
+    g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
+    g_autofree char *transcript = NULL;
+
+    g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    transcript = mr_exchange_dup_transcript (exchange);
+    g_assert_nonnull (strstr (transcript, "Bearer (token hidden)"));
+    g_assert_null (strstr (transcript, "at-"));
+  }
+}
+
+static void
 test_ews_exchange_online_warning (Fixture       *fixture,
                                   gconstpointer  data)
 {
@@ -1242,6 +1284,7 @@ main (int    argc,
   ADD ("/exchange/ews/errors", test_ews_errors);
   ADD ("/exchange/ews/busy-backoff", test_ews_busy_backoff);
   ADD ("/exchange/ews/draft-attach-send", test_ews_draft_attach_send);
+  ADD ("/exchange/ews/oauth2", test_ews_oauth2);
   ADD ("/exchange/ews/exchange-online-warning", test_ews_exchange_online_warning);
   ADD ("/exchange/ews/check", test_ews_check);
   ADD ("/exchange/autodiscover/steps", test_autodiscover);
