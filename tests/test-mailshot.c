@@ -15,6 +15,7 @@
 #include "mr-mailshot.h"
 #include "mr-sent-log.h"
 #include "mr-proofreader.h"
+#include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-timer.h"
 
@@ -1511,6 +1512,112 @@ test_cli_start_later (MrTestDirs    *dirs,
   g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
+/* An Exchange-only company: the mailshot goes through EWS, over two connections, with the SMTP
+ * settings giving only the sender; a refused login pauses it. */
+static void
+test_exchange_route (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autoptr(MrStandin) standin = NULL;
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *url = NULL;
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autofree char *company = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
+  g_autoptr(MrSecretAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) sends = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  gint64 job;
+
+  if (!mr_test_require_keyring ())
+    return;
+  standin = mr_standin_start ();
+  mr_standin_set_ews_auth (standin, "ntlm", "CORP\\bulk", "Bulk-Pw-1");
+  url = mr_standin_url (standin, "/EWS/Exchange.asmx");
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"sender.from_address\": \"office@example.com\", "
+                             "\"exchange.ews_url\": \"%s\", \"exchange.trust_file\": \"%s\", "
+                             "\"exchange.username\": \"CORP\\\\bulk\", \"mailshot.connections\": 2}}", url, ca);
+  mr_test_write_file (dirs->company_path, company);
+  g_assert_true (mr_settings_load (settings, &error));
+  account = mr_secret_account_new_for ("exchange", MR_SECRET_SCOPE_USER, "localhost", "CORP\\bulk", NULL);
+  g_assert_true (mr_secrets_store_sync (account, "Bulk-Pw-1", NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 12; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u,Bonn,1 May\n", i, i);
+  mr_test_write_file (list, rows->str);
+
+  /* SMTP is not set up at all: by SMTP the job cannot be made. */
+  g_assert_cmpint (mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error), ==, 0);
+  g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  options.route = "exchange";
+  g_assert_cmpint (mr_mailshot_send_samples_sync (settings, template_, list, &options, "me@example.com", 1, NULL, &error),
+                   ==, 1);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (mr_standin_dup_last_mime (standin), "[Sample, row 2, for p0@example.org]"));
+
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpstr (status->route, ==, "exchange");
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->accepted, ==, 12);
+  g_assert_cmpstr (status->state, ==, "done");
+  /* One CreateItem a recipient (and the sample), each one to that recipient alone. */
+  sends = mr_standin_get_requests (standin, "/EWS/Exchange.asmx");
+  {
+    guint creates = 0;
+
+    for (guint i = 0; i < sends->len; i++)
+      {
+        MrStandinRequest *request = g_ptr_array_index (sends, i);
+        g_autofree char *text = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+
+        if (strstr (text, "CreateItem") != NULL && request->authorization != NULL &&
+            g_str_has_prefix (request->authorization, "NTLM") && strstr (text, "<t:ToRecipients>") != NULL)
+          creates++;
+      }
+    g_test_message ("%u EWS requests for 13 mails", sends->len);
+    g_assert_cmpuint (creates, >=, 13);
+  }
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, &error);
+    MrSentQuery query = { NULL, NULL, 0, 0, -1, 0 };
+    g_autoptr(GPtrArray) entries = mr_sent_log_search (log, &query, NULL);
+    guint ews = 0;
+
+    for (guint i = 0; i < entries->len; i++)
+      if (g_str_has_prefix (((MrSentEntry *) g_ptr_array_index (entries, i))->route, "EWS at "))
+        ews++;
+    g_assert_cmpuint (ews, ==, 13);
+  }
+  if (mr_standin_validates (standin))
+    g_assert_cmpuint (mr_standin_count_invalid (standin), ==, 0);
+
+  /* The password changed on the server: the first refusal pauses the job, with the reason. */
+  mr_standin_set_ews_auth (standin, "ntlm", "CORP\\bulk", "Changed-2");
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
+  g_clear_error (&error);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpstr (status->state, ==, "paused");
+  g_assert_nonnull (strstr (status->reason, "CORP\\bulk"));
+  g_assert_cmpuint (status->pending, ==, 12);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1543,6 +1650,7 @@ main (int    argc,
   ADD ("/mailshot/template-gone", test_template_gone);
   ADD ("/mailshot/retry-then-accept", test_retry_then_accept);
   ADD ("/mailshot/cli-start-later", test_cli_start_later);
+  ADD ("/mailshot/exchange-route", test_exchange_route);
 #undef ADD
 
   return g_test_run ();

@@ -256,6 +256,8 @@ current_choice (MrMailshotsPage *self)
 
   choice->options = defaults;
   choice->options.app = choice->template_ ? choice->template_->app : NULL;
+  /* The template's route: Exchange when it says so ("auto": the company's preferred transport). */
+  choice->options.route = choice->template_ ? choice->template_->route : NULL;
   choice->options.proof.address_column = choice->address_column;
   choice->options.proof.attachment_column = choice->attachment_column;
   choice->options.proof.name_column = choice->name_column;

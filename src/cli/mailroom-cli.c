@@ -155,7 +155,8 @@ static const char help_text[] =
      "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--name-column NAME]\n"
      "                        [--rate N/min] [--per-day N] [--connections N] [--limit N] [--start \"YYYY-MM-DD HH:MM\"]\n"
      "                        [--attachment-column NAME --attachments-dir DIR] [--exclude-rows 3,7-9]\n"
-     "                        [--send-duplicates] [--skip-invalid] [--dry-run DIR] [--app NAME] [--json]\n"
+     "                        [--send-duplicates] [--skip-invalid] [--dry-run DIR] [--via smtp|exchange|auto]\n"
+     "                        [--app NAME] [--json]\n"
      "  mailroom-cli mailshot check --template TEMPLATE --recipients FILE [the options above] [--json]\n"
      "  mailroom-cli mailshot preview --template TEMPLATE --recipients FILE --row N [the options above]\n"
      "  mailroom-cli mailshot samples --template TEMPLATE --recipients FILE [--count N] [--to ADDRESS]\n"
@@ -1433,6 +1434,10 @@ mailshot_options (Invocation         *inv,
   gint64 number;
 
   options->app = inv->app ? inv->app : template_->app;
+  /* The template's route, unless --via says otherwise. */
+  if (inv->via != NULL && !g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, inv->via))
+    return usage_error (inv, _("--via takes smtp, exchange or auto"));
+  options->route = inv->via ? inv->via : template_->route;
   options->proof.address_column = inv->address_column;
   options->proof.attachment_column = inv->attachment_column;
   options->proof.name_column = inv->name_column;

@@ -165,10 +165,32 @@ mr_settings_fill_sender (MrSettings  *settings,
   return TRUE;
 }
 
+static MrDelivery *delivery_new (MrSettings  *settings,
+                                 const char  *app,
+                                 gboolean     require_server,
+                                 GError     **error);
+
 MrDelivery *
 mr_delivery_new (MrSettings  *settings,
                  const char  *app,
                  GError     **error)
+{
+  return delivery_new (settings, app, TRUE, error);
+}
+
+MrDelivery *
+mr_delivery_new_sender_only (MrSettings  *settings,
+                             const char  *app,
+                             GError     **error)
+{
+  return delivery_new (settings, app, FALSE, error);
+}
+
+static MrDelivery *
+delivery_new (MrSettings  *settings,
+              const char  *app,
+              gboolean     require_server,
+              GError     **error)
 {
   static const char *securities[] = { "none", "starttls", "tls", NULL };
   static const char *auths[] = { "none", "password", "ntlm", "oauth2", NULL };
@@ -209,6 +231,8 @@ mr_delivery_new (MrSettings  *settings,
     self->route = g_strdup_printf (_("the sendmail program %s"), self->sendmail_path);
   else
     {
+      if (*config->host == '\0' && !require_server)
+        return g_steal_pointer (&self);
       if (*config->host == '\0')
         {
           g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,

@@ -25,6 +25,12 @@ MrDelivery             *mr_delivery_new               (MrSettings          *sett
                                                        const char          *app,
                                                        GError             **error);
 
+/* The same for what is not sent by SMTP (Exchange): From, Reply-To and the copy address, and the
+ * SMTP server when one is set. */
+MrDelivery             *mr_delivery_new_sender_only   (MrSettings          *settings,
+                                                       const char          *app,
+                                                       GError             **error);
+
 /* The largest message the server of @app's profile took, as it announced (SIZE) when Mailroom last
  * connected to it; 0 when not known or not announced, or in sendmail mode. */
 guint64                 mr_delivery_get_known_size_limit (MrSettings       *settings,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mr-keys.h"
+#include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-outbox.h"
 #include "mr-presets.h"
@@ -123,7 +124,7 @@ run_statement (MrMailshotJournal  *self,
 }
 
 /* The journal's schema; older journals are brought up to it when opened. */
-#define JOURNAL_VERSION 2
+#define JOURNAL_VERSION 3
 
 static int
 journal_version (MrMailshotJournal *self)
@@ -197,6 +198,7 @@ mr_mailshot_journal_open (const char  *path,
       "recipients ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0",
       "recipients ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
       "recipients ADD COLUMN subject TEXT",
+      "jobs ADD COLUMN route TEXT NOT NULL DEFAULT 'smtp'",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (added); i++)
@@ -368,6 +370,23 @@ insert_row (guint               row,
 
 static const MrMailshotOptions default_options = MR_MAILSHOT_OPTIONS_INIT;
 
+char *
+mr_mailshot_resolve_route (MrSettings *settings,
+                           const char *app,
+                           const char *route)
+{
+  if (g_strcmp0 (route, "smtp") == 0 || g_strcmp0 (route, "exchange") == 0)
+    return g_strdup (route);
+  /* "auto": the preferred transport, when it is set up. */
+  {
+    g_autofree char *preferred = mr_settings_dup_effective_string (settings, app, "exchange.preferred");
+
+    if (g_str_equal (preferred, "exchange") && mr_exchange_is_set_up (settings, app, NULL))
+      return g_strdup ("exchange");
+    return g_strdup ("smtp");
+  }
+}
+
 gint64
 mr_mailshot_create (MrMailshotJournal        *self,
                     MrSettings               *settings,
@@ -388,14 +407,25 @@ mr_mailshot_create (MrMailshotJournal        *self,
   CreateJob create = { self, NULL, 0, NULL, NULL, FALSE, FALSE };
   guint per_minute, per_day, connections;
   const char *app;
+  g_autofree char *route = NULL;
 
   if (options == NULL)
     options = &default_options;
   app = options->app;
   if (reader == NULL)
     return 0;
+  route = mr_mailshot_resolve_route (settings, app, options->route);
   /* The settings must be able to send, and the Message-IDs are in the sender's domain. */
-  delivery = mr_delivery_new (settings, app, error);
+  if (g_str_equal (route, "exchange"))
+    {
+      g_autoptr(MrExchange) exchange = mr_exchange_new (settings, app, error);
+
+      if (exchange == NULL)
+        return 0;
+      delivery = mr_delivery_new_sender_only (settings, app, error);
+    }
+  else
+    delivery = mr_delivery_new (settings, app, error);
   if (delivery == NULL)
     return 0;
   mr_delivery_fill_sender (delivery, sender);
@@ -421,14 +451,14 @@ mr_mailshot_create (MrMailshotJournal        *self,
     return 0;
   if (!run_statement (self, "INSERT INTO jobs (created, template, template_name, recipients, app, state, rate, per_day, "
                             "connections, not_before, attachment_column, attachments_dir, copy_each, unsubscribe_url, "
-                            "unsubscribe_mailto, name_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error,
-                      "isssssiiiississs",
+                            "unsubscribe_mailto, name_column, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      error, "isssssiiiississss",
                       g_get_real_time () / G_USEC_PER_SEC, template_->path, template_->name, absolute, app,
                       options->start_at > 0 ? "scheduled" : "ready", (gint64) per_minute, (gint64) per_day,
                       (gint64) connections, options->start_at, options->proof.attachment_column, attachments_dir,
                       (gint64) mr_settings_get_effective_boolean (settings, app, "mailshot.copy_each"),
                       *unsubscribe_url ? unsubscribe_url : NULL, *unsubscribe_mailto ? unsubscribe_mailto : NULL,
-                      options->proof.name_column))
+                      options->proof.name_column, route))
     goto rollback;
   create.job = sqlite3_last_insert_rowid (self->db);
   create.insert = prepare (self, "INSERT INTO recipients (job, row, address, data, message_id, state, reply, token) "
@@ -468,6 +498,7 @@ mr_mailshot_status_free (MrMailshotStatus *status)
 {
   if (status == NULL)
     return;
+  g_free (status->route);
   g_free (status->template_path);
   g_free (status->template_name);
   g_free (status->recipients_path);
@@ -496,7 +527,7 @@ mr_mailshot_recipient_free (MrMailshotRecipient *recipient)
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'failed-permanent'), " \
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'skipped'), " \
   "(SELECT COUNT (*) FROM recipients WHERE job = jobs.id AND state = 'queued-locally'), " \
-  "created, not_before, per_day, connections FROM jobs "
+  "created, not_before, per_day, connections, route FROM jobs "
 
 static gboolean lease_is_held (MrMailshotJournal *self, gint64 job);
 
@@ -525,6 +556,7 @@ read_status (MrMailshotJournal *self,
   status->not_before = sqlite3_column_int64 (statement, 16);
   status->per_day = sqlite3_column_int (statement, 17);
   status->connections = sqlite3_column_int (statement, 18);
+  status->route = column_text (statement, 19);
   status->running = g_str_equal (status->state, "running") && lease_is_held (self, status->id);
   return status;
 }
@@ -840,6 +872,19 @@ failure_scope (const GError *error)
       default:
         return FAILURE_STOPS_JOB;
       }
+  if (error->domain == MR_EXCHANGE_ERROR)
+    switch (error->code)
+      {
+      case MR_EXCHANGE_ERROR_BUSY:
+        return FAILURE_TEMPORARY;
+      case MR_EXCHANGE_ERROR_RECIPIENT_REFUSED:
+      case MR_EXCHANGE_ERROR_TOO_BIG:
+      case MR_EXCHANGE_ERROR_REJECTED:
+        return FAILURE_PERMANENT;
+      default:
+        /* Login, sign-in, unreachable, Send As denied: no mail of the job would go. */
+        return FAILURE_STOPS_JOB;
+      }
   /* A header that would break, an attachment gone from its folder: this row's data. */
   if (error->domain == MR_SETTINGS_ERROR || error->domain == G_FILE_ERROR)
     return FAILURE_PERMANENT;
@@ -1002,6 +1047,9 @@ typedef struct {
   char                   *copy_to;
   MrSettings             *settings;
   MrMailshotStatus       *status;
+  GPtrArray              *exchanges;        /* MrExchange, one a worker, when the job goes through Exchange */
+  char                   *route_label;      /* for the sent log: the SMTP server, or "EWS at …" */
+  gint                    next_worker;
 
   GMutex                  lock;
   GCond                   committed;        /* a batch of claims was committed */
@@ -1095,7 +1143,8 @@ set_outcome (Outcome    *outcome,
 #define SENT_LOG_BATCH 500
 
 static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSettings *settings, gint64 job,
-                           MrMailshotStatus *status, MrTemplate *template_, MrDelivery *delivery);
+                           MrMailshotStatus *status, MrTemplate *template_, MrDelivery *delivery,
+                           const char *route);
 
 /* A worker's request: write its last outcome, and give it the next recipient. */
 typedef struct {
@@ -1312,11 +1361,13 @@ report_progress (Run *run)
 static void
 send_job_copy (Run            *run,
                MrSmtpClient   *client,
+               MrExchange     *exchange,
                MrSmtpEnvelope *envelope,
                GBytes         *message)
 {
   g_autoptr(MrSmtpEnvelope) copy = NULL;
   g_autoptr(MrSmtpSendResult) copied = NULL;
+  gboolean exchange_copied = FALSE;
 
   g_mutex_lock (&run->lock);
   if (run->copy_to == NULL || run->config->copy_each || run->config->copy_sent || run->copying)
@@ -1329,12 +1380,15 @@ send_job_copy (Run            *run,
 
   copy = mr_smtp_envelope_new (envelope->from);
   mr_smtp_envelope_add_recipient (copy, run->copy_to);
-  if (client != NULL)
+  if (exchange != NULL)
+    exchange_copied = mr_exchange_send_sync (exchange, copy, message, run->cancellable, NULL);
+  else if (client != NULL)
     copied = mr_smtp_client_send_sync (client, copy, message, run->cancellable, NULL);
 
   g_mutex_lock (&run->lock);
   run->copying = FALSE;
-  if ((client == NULL && mr_delivery_send_sync (run->delivery, copy, message, run->cancellable, NULL)) || copied != NULL)
+  if (exchange_copied || copied != NULL ||
+      (exchange == NULL && client == NULL && mr_delivery_send_sync (run->delivery, copy, message, run->cancellable, NULL)))
     {
       g_mutex_lock (&run->db_lock);
       run->config->copy_sent = run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i",
@@ -1377,7 +1431,9 @@ run_worker (gpointer data)
 {
   Run *run = data;
   g_autoptr(MrSmtpClient) client = NULL;
-  gboolean sendmail = mr_delivery_uses_sendmail (run->delivery);
+  MrExchange *exchange = run->exchanges != NULL
+    ? g_ptr_array_index (run->exchanges, (guint) g_atomic_int_add (&run->next_worker, 1) % run->exchanges->len) : NULL;
+  gboolean sendmail = exchange == NULL && mr_delivery_uses_sendmail (run->delivery);
   Outcome outcome = { FALSE };
 
   for (;;)
@@ -1398,20 +1454,22 @@ run_worker (gpointer data)
       g_mutex_unlock (&run->lock);
       if (log_now)
         sync_sent_log (run->journal, &run->db_lock, run->settings, run->job, run->status, run->template_,
-                       run->delivery);
+                       run->delivery, run->route_label);
       if (!claimed)
         break;
 
       message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
       /* Connected before the wait, so that the pace is the spacing of the mails as the server gets
        * them, not of the attempts. */
-      if (message != NULL && !sendmail && client == NULL)
+      if (message != NULL && !sendmail && exchange == NULL && client == NULL)
         client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
       if (message != NULL && send_error == NULL && !pace (send_at, run->cancellable))
         g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
       if (message != NULL && send_error == NULL)
         {
-          if (sendmail)
+          if (exchange != NULL)
+            sent = mr_exchange_send_sync (exchange, envelope, message, run->cancellable, &send_error);
+          else if (sendmail)
             sent = mr_delivery_send_sync (run->delivery, envelope, message, run->cancellable, &send_error);
           else
             {
@@ -1420,9 +1478,10 @@ run_worker (gpointer data)
             }
           if (sent)
             {
-              set_outcome (&outcome, todo.row, run->accepted_state, result ? result->final_reply : NULL, 0);
+              set_outcome (&outcome, todo.row, run->accepted_state,
+                           exchange ? mr_exchange_get_reply (exchange) : result ? result->final_reply : NULL, 0);
               outcome.subject = g_strdup (rendered->subject);
-              send_job_copy (run, client, envelope, message);
+              send_job_copy (run, client, exchange, envelope, message);
               g_mutex_lock (&run->lock);
               /* The pace counts from when the server took the mail: arrivals are at least an
                * interval apart, however long each mail took. */
@@ -1473,13 +1532,18 @@ run_worker (gpointer data)
           g_mutex_unlock (&run->lock);
           break;
         }
-      /* 4.7.x: the server asks to slow down (too many messages, a rate limit): the whole job does. */
-      if (scope == FAILURE_TEMPORARY && send_error->domain == MR_SMTP_ERROR &&
-          g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error) : "",
-                            "4.7."))
+      /* 4.7.x, or Exchange busy: the server asks to slow down (a rate limit): the whole job does. */
+      if (scope == FAILURE_TEMPORARY &&
+          ((send_error->domain == MR_SMTP_ERROR &&
+            g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error)
+                                                                          : "", "4.7.")) ||
+           g_error_matches (send_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY)))
         {
           run->interval = MAX (run->interval * 2, G_USEC_PER_SEC);
           run->next_send = g_get_monotonic_time () + run->interval;
+          if (exchange != NULL)
+            run->next_send = MAX (run->next_send, g_get_monotonic_time () +
+                                                  (gint64) mr_exchange_get_retry_after (exchange) * G_USEC_PER_SEC);
         }
       report_progress (run);
       g_mutex_unlock (&run->lock);
@@ -1540,6 +1604,7 @@ record_in_sent_log (MrMailshotJournal  *self,
                     MrMailshotStatus   *status,
                     MrTemplate         *template_,
                     MrDelivery         *delivery,
+                    const char         *route,
                     GError            **error)
 {
   g_autoptr(MrSentLog) log = NULL;
@@ -1594,7 +1659,7 @@ record_in_sent_log (MrMailshotJournal  *self,
           mail.from_address = from_address;
           mail.app = status->app;
           mail.template_name = status->template_name;
-          mail.route = mr_delivery_get_route (delivery);
+          mail.route = route;
           mail.state = g_str_equal (state, "failed-permanent") ? MR_SENT_STATE_FAILED : MR_SENT_STATE_ACCEPTED;
           mail.time = sqlite3_column_int64 (statement, 6);
           mail.attempts = sqlite3_column_int (statement, 7);
@@ -1645,11 +1710,12 @@ sync_sent_log (MrMailshotJournal *self,
                gint64             job,
                MrMailshotStatus  *status,
                MrTemplate        *template_,
-               MrDelivery        *delivery)
+               MrDelivery        *delivery,
+               const char        *route)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!record_in_sent_log (self, db_lock, settings, job, status, template_, delivery, &error))
+  if (!record_in_sent_log (self, db_lock, settings, job, status, template_, delivery, route, &error))
     g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
 }
 
@@ -1682,6 +1748,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
   g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(GPtrArray) exchanges = NULL;
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   g_auto(JobConfig) config = { 0 };
   g_autofree char *mode = NULL;
@@ -1712,7 +1779,25 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     }
 
   template_ = mr_template_load (status->template_path, &setup_error);
-  delivery = template_ ? mr_delivery_new (settings, status->app, &setup_error) : NULL;
+  if (template_ != NULL && g_strcmp0 (status->route, "exchange") == 0)
+    {
+      /* Exchange sends; the SMTP settings give only the sender. One MrExchange a worker. */
+      delivery = mr_delivery_new_sender_only (settings, status->app, &setup_error);
+      exchanges = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; delivery != NULL && i < MAX (status->connections, 1); i++)
+        {
+          MrExchange *exchange = mr_exchange_new (settings, status->app, &setup_error);
+
+          if (exchange == NULL)
+            {
+              g_clear_object (&delivery);
+              break;
+            }
+          g_ptr_array_add (exchanges, exchange);
+        }
+    }
+  else
+    delivery = template_ ? mr_delivery_new (settings, status->app, &setup_error) : NULL;
   if (delivery != NULL && template_->from_address != NULL &&
       !mr_settings_domain_is_verified (settings, mr_address_get_domain (template_->from_address)))
     {
@@ -1736,7 +1821,9 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
       !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
     goto out;
-  sync_sent_log (self, NULL, settings, job, status, template_, delivery);
+  run.route_label = exchanges != NULL ? g_strdup (mr_exchange_get_route (g_ptr_array_index (exchanges, 0)))
+                                       : g_strdup (mr_delivery_get_route (delivery));
+  sync_sent_log (self, NULL, settings, job, status, template_, delivery, run.route_label);
 
   run.journal = self;
   run.job = job;
@@ -1747,7 +1834,8 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.progress = progress;
   run.user_data = user_data;
   mode = mr_settings_dup_effective_string (settings, status->app, "delivery.mode");
-  run.accepted_state = g_strcmp0 (mode, "remote") == 0 ? "accepted" : "queued-locally";
+  run.accepted_state = g_strcmp0 (mode, "remote") == 0 || exchanges != NULL ? "accepted" : "queued-locally";
+  run.exchanges = exchanges;
   {
     g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
 
@@ -1781,12 +1869,12 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.sent_today = status->per_day > 0 ? sent_in_last_day (self, status->app, 0, NULL) : 0;
 
   /* sendmail is one program per mail, and MrDelivery keeps one result: one worker. */
-  for (guint i = 1; i < status->connections && !mr_delivery_uses_sendmail (delivery); i++)
+  for (guint i = 1; i < status->connections && (exchanges != NULL || !mr_delivery_uses_sendmail (delivery)); i++)
     g_ptr_array_add (threads, g_thread_new ("mailshot-connection", run_worker, &run));
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
-  sync_sent_log (self, NULL, settings, job, status, template_, delivery);
+  sync_sent_log (self, NULL, settings, job, status, template_, delivery, run.route_label);
 
 finish:
   sqlite3_finalize (run.outcome_statement);
@@ -1795,6 +1883,7 @@ finish:
   sqlite3_finalize (run.retry_statement);
   g_ptr_array_unref (run.claims);
   g_free (run.streak_reply);
+  g_free (run.route_label);
   g_cond_clear (&run.committed);
   g_mutex_clear (&run.db_lock);
   g_mutex_clear (&run.lock);
@@ -1953,11 +2042,15 @@ visit_rows (MrSettings               *settings,
   g_autofree char *mailto = NULL;
   Visit visit = { template_, NULL, { 0 }, NULL, NULL, visitor, data, FALSE };
 
+  g_autofree char *route = NULL;
+
   if (options == NULL)
     options = &default_options;
   if (reader == NULL)
     return FALSE;
-  visit.delivery = mr_delivery_new (settings, options->app, error);
+  route = mr_mailshot_resolve_route (settings, options->app, options->route);
+  visit.delivery = g_str_equal (route, "exchange") ? mr_delivery_new_sender_only (settings, options->app, error)
+                                                   : mr_delivery_new (settings, options->app, error);
   if (visit.delivery == NULL)
     return FALSE;
   mr_delivery_fill_sender (visit.delivery, sender);
@@ -2133,6 +2226,7 @@ typedef struct {
   MrSmtpClient *client;
   GCancellable *cancellable;
   GError       *error;
+  MrExchange   *exchange;      /* when the mailshot goes through Exchange */
 } Samples;
 
 static gboolean
@@ -2168,7 +2262,9 @@ send_sample (Visit      *visit,
   message = mr_outgoing_build (outgoing, &message_id, &samples->error);
   if (message == NULL)
     return FALSE;
-  if (mr_delivery_uses_sendmail (visit->delivery))
+  if (samples->exchange != NULL)
+    sent = mr_exchange_send_sync (samples->exchange, to_self, message, samples->cancellable, &samples->error);
+  else if (mr_delivery_uses_sendmail (visit->delivery))
     sent = mr_delivery_send_sync (visit->delivery, to_self, message, samples->cancellable, &samples->error);
   else
     {
@@ -2184,8 +2280,11 @@ send_sample (Visit      *visit,
   if (samples->log != NULL)
     {
       MrSentMailshotMail mail = { message_id, samples->to, outgoing->from_address, outgoing->subject, samples->app,
-                                  visit->template_->name, mr_delivery_get_route (visit->delivery),
-                                  result ? result->final_reply : NULL, MR_SENT_STATE_ACCEPTED, 1,
+                                  visit->template_->name,
+                                  samples->exchange ? mr_exchange_get_route (samples->exchange)
+                                                    : mr_delivery_get_route (visit->delivery),
+                                  samples->exchange ? mr_exchange_get_reply (samples->exchange)
+                                                    : result ? result->final_reply : NULL, MR_SENT_STATE_ACCEPTED, 1,
                                   g_get_real_time () / G_USEC_PER_SEC };
       g_autoptr(GError) log_error = NULL;
 
@@ -2205,14 +2304,24 @@ mr_mailshot_send_samples_sync (MrSettings               *settings,
                                GCancellable             *cancellable,
                                GError                  **error)
 {
-  Samples samples = { to, count, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL };
+  Samples samples = { to, count, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL, NULL };
   g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrExchange) exchange = NULL;
+  g_autofree char *route = NULL;
   gboolean read;
 
   if (!mr_validate_address (to, error))
     return -1;
   if (count == 0)
     return 0;
+  route = mr_mailshot_resolve_route (settings, samples.app, options ? options->route : NULL);
+  if (g_str_equal (route, "exchange"))
+    {
+      exchange = mr_exchange_new (settings, samples.app, error);
+      if (exchange == NULL)
+        return -1;
+      samples.exchange = exchange;
+    }
   log = mr_outbox_open_log (settings, NULL, error);
   if (log == NULL)
     return -1;

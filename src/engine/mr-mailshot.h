@@ -48,9 +48,12 @@ typedef struct {
   int             per_day;      /* 0: no daily limit */
   int             connections;
   gint64          start_at;     /* Unix time; 0: now */
+  const char     *route;        /* "smtp" or "exchange"; "auto" and NULL: the company's preferred one
+                                 * (exchange.preferred). A mailshot does not fall back mail by mail: a
+                                 * transport that cannot send pauses the job, as any such failure does. */
 } MrMailshotOptions;
 
-#define MR_MAILSHOT_OPTIONS_INIT { { NULL }, NULL, -1, -1, -1, 0 }
+#define MR_MAILSHOT_OPTIONS_INIT { { NULL }, NULL, -1, -1, -1, 0, NULL }
 
 typedef struct {
   gint64  id;
@@ -65,6 +68,7 @@ typedef struct {
   guint   rate;             /* messages a minute; 0: as fast as the server takes them */
   guint   per_day;          /* 0: no daily limit */
   guint   connections;
+  char   *route;            /* "smtp" or "exchange" */
   gboolean running;         /* a process holds the job's lease now */
   guint   total;
   guint   pending;          /* still to send, including "sending" (cut off) */
@@ -98,6 +102,11 @@ void               mr_mailshot_get_default_pace (MrSettings     *settings,
                                                  guint          *per_minute,
                                                  guint          *per_day,
                                                  guint          *connections);
+
+/* The transport a job of @app goes through for @route ("smtp", "exchange", "auto" or NULL). */
+char              *mr_mailshot_resolve_route (MrSettings     *settings,
+                                             const char     *app,
+                                             const char     *route);
 
 /* Roughly how long @count mails take at this pace, in seconds: whole days wait for the quota. */
 gint64             mr_mailshot_estimate_seconds (guint           count,

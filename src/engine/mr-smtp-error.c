@@ -281,7 +281,7 @@ mr_smtp_error_describe_reply (const GError *error)
 gboolean
 mr_smtp_error_is_sender_policy (const GError *error)
 {
-  const char *enhanced = mr_smtp_error_get_enhanced_code (error);
+  const char *enhanced = error->domain == MR_SMTP_ERROR ? mr_smtp_error_get_enhanced_code (error) : NULL;
 
-  return error->domain == MR_SMTP_ERROR && enhanced != NULL && g_str_has_prefix (enhanced, "5.7.");
+  return enhanced != NULL && g_str_has_prefix (enhanced, "5.7.");
 }
