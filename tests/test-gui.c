@@ -2021,6 +2021,26 @@ test_exchange (MrTestDirs    *dirs,
                    ==, "Stored in your keyring");
   screenshot (window, "user-exchange.png");
 
+  /* Check Exchange: logs in and reads Sent Items, sending nothing. */
+  {
+    MrTestDialog *check;
+
+    g_signal_emit_by_name (child (user, MR_TYPE_USER_PAGE, "exchange_check_button"), "clicked");
+    spin (50);
+    check = find_test_dialog ();
+    g_assert_nonnull (check);
+    wait_for (dialog_has_result, check, "the Exchange check");
+    spin (100);
+    if (!mr_test_dialog_get_succeeded (check))
+      g_error ("Check Exchange failed: %s",
+               gtk_label_get_text (GTK_LABEL (child (check, MR_TYPE_TEST_DIALOG, "result_description"))));
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (child (check, MR_TYPE_TEST_DIALOG, "result_title"))), ==,
+                     "Exchange Works");
+    screenshot_window (GTK_WINDOW (check), "check-exchange.png");
+    gtk_window_destroy (GTK_WINDOW (check));
+    spin (50);
+  }
+
   /* The template's route is Exchange: the compose pane sends it there, attachment and all. */
   send_from_compose (window, 1, "Accepted through Exchange (EWS)");
   mime = mr_standin_dup_last_mime (standin);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "mr-delivery.h"
+#include "mr-exchange.h"
 #include "mr-test-dialog.h"
 
 struct _MrTestDialog
@@ -16,6 +17,7 @@ struct _MrTestDialog
   MrTestKind           kind;
   gboolean             can_pin;
   MrDelivery          *delivery;
+  MrExchange          *exchange;
   GCancellable        *cancellable;
   gboolean             succeeded;
   char                *pin_candidate;
@@ -140,7 +142,8 @@ show_server (MrTestDialog           *self,
 static void
 show_transcript (MrTestDialog *self)
 {
-  g_autofree char *transcript = self->delivery ? mr_delivery_dup_transcript (self->delivery) : g_strdup ("");
+  g_autofree char *transcript = self->exchange ? mr_exchange_dup_transcript (self->exchange)
+                                : self->delivery ? mr_delivery_dup_transcript (self->delivery) : g_strdup ("");
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), transcript, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->details_expander), *transcript != '\0');
@@ -174,6 +177,7 @@ show_failure (MrTestDialog *self,
   clear_result (self);
   gtk_image_set_from_icon_name (self->result_icon, "dialog-error-symbolic");
   gtk_label_set_text (self->result_title, self->kind == MR_TEST_SEND_EMAIL ? _("The Test Email Was Not Sent")
+                                          : self->kind == MR_TEST_CHECK_EXCHANGE ? _("The Exchange Check Failed")
                                                                                   : _("The Server Check Failed"));
   gtk_label_set_text (self->result_description, error->message);
   /* The certificate matters when it was the problem. */
@@ -201,6 +205,8 @@ on_finished (GObject      *source,
 
   if (self->kind == MR_TEST_SEND_EMAIL)
     ok = mr_delivery_send_test_finish (MR_DELIVERY (source), result, &error);
+  else if (self->kind == MR_TEST_CHECK_EXCHANGE)
+    ok = mr_exchange_check_finish (MR_EXCHANGE (source), result, &error);
   else
     ok = mr_delivery_check_finish (MR_DELIVERY (source), result, &error);
 
@@ -220,6 +226,7 @@ on_finished (GObject      *source,
 
   /* No password to be had from the keyring: ask for it, once, and keep it nowhere. */
   if (!ok && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
+              g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING) ||
               g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
               g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)) &&
       !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
@@ -241,7 +248,17 @@ on_finished (GObject      *source,
   self->succeeded = TRUE;
   clear_result (self);
   gtk_image_set_from_icon_name (self->result_icon, "emblem-ok-symbolic");
-  if (self->kind == MR_TEST_SEND_EMAIL)
+  if (self->kind == MR_TEST_CHECK_EXCHANGE)
+    {
+      const char *warning = mr_exchange_get_warning (self->exchange);
+      g_autofree char *description = g_strdup_printf (_("Mailroom logged in to %s and read Sent Items. Nothing was "
+                                                        "sent.%s%s"), mr_exchange_get_route (self->exchange),
+                                                      warning ? "\n\n" : "", warning ? warning : "");
+
+      gtk_label_set_text (self->result_title, _("Exchange Works"));
+      gtk_label_set_text (self->result_description, description);
+    }
+  else if (self->kind == MR_TEST_SEND_EMAIL)
     {
       const MrSmtpSendResult *sent = mr_delivery_get_result (self->delivery);
       g_autofree char *description = g_strdup_printf (_("Sent to %s through %s.%s%s"),
@@ -276,6 +293,26 @@ start (MrTestDialog *self)
   g_autofree char *description = NULL;
 
   g_clear_object (&self->delivery);
+  g_clear_object (&self->exchange);
+  if (self->kind == MR_TEST_CHECK_EXCHANGE)
+    {
+      self->exchange = mr_exchange_new (self->settings, self->app, &error);
+      if (self->exchange == NULL)
+        {
+          show_failure (self, error);
+          return;
+        }
+      if (gtk_widget_get_visible (GTK_WIDGET (self->password_row)) && *password != '\0')
+        mr_exchange_set_password (self->exchange, password);
+      description = g_strdup_printf (_("Connecting to %s…"), mr_exchange_get_route (self->exchange));
+      adw_status_page_set_title (self->busy_page, _("Checking Exchange"));
+      adw_status_page_set_description (self->busy_page, description);
+      set_state (self, "busy");
+      g_clear_object (&self->cancellable);
+      self->cancellable = g_cancellable_new ();
+      mr_exchange_check_async (self->exchange, self->cancellable, on_finished, g_object_ref (self));
+      return;
+    }
   self->delivery = mr_delivery_new (self->settings, self->app, &error);
   if (self->delivery == NULL)
     {
@@ -371,6 +408,7 @@ mr_test_dialog_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->delivery);
+  g_clear_object (&self->exchange);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->app, g_free);
   g_clear_pointer (&self->pin_candidate, g_free);
@@ -441,7 +479,8 @@ mr_test_dialog_new (GtkWindow  *parent,
   self->kind = kind;
   self->can_pin = can_pin;
 
-  adw_window_title_set_title (self->window_title, kind == MR_TEST_SEND_EMAIL ? _("Send Test Email") : _("Check Server"));
+  adw_window_title_set_title (self->window_title, kind == MR_TEST_SEND_EMAIL ? _("Send Test Email")
+                                                  : kind == MR_TEST_CHECK_EXCHANGE ? _("Check Exchange") : _("Check Server"));
   adw_window_title_set_subtitle (self->window_title, subtitle);
   gtk_window_set_default_widget (GTK_WINDOW (self), self->start_button);
 

@@ -1,6 +1,6 @@
 /* mr-test-dialog.h: "Send Test Email" and "Check Server", with the advice when they fail
  *
- * The dialog runs the engine's MrDelivery, never the protocol itself. It shows what is happening
+ * The dialog runs the engine's MrDelivery (or MrExchange for "Check Exchange"), never the protocol itself. It shows what is happening
  * ("Sending via SMTP to smtp.example.com…"), can be cancelled, and ends with the result: success,
  * or the advice with the redacted transcript under Details. A certificate that failed verification
  * is shown, and an admin may pin it (smtp.tls_fingerprint) from here.
@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 typedef enum {
   MR_TEST_CHECK_SERVER,
   MR_TEST_SEND_EMAIL,
+  MR_TEST_CHECK_EXCHANGE,   /* log in to Exchange (EWS or Graph) and read Sent Items */
 } MrTestKind;
 
 #define MR_TYPE_TEST_DIALOG (mr_test_dialog_get_type ())

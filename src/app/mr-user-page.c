@@ -32,6 +32,8 @@ struct _MrUserPage
   AdwPasswordEntryRow *exchange_password_row;
   AdwActionRow        *exchange_keyring_row;
   GtkWidget           *exchange_forget_button;
+  AdwActionRow        *exchange_check_row;
+  GtkWidget           *exchange_check_button;
   AdwActionRow        *sign_in_row;
   GtkWidget           *sign_in_button;
   MrPasswordField     *exchange_password;
@@ -100,6 +102,12 @@ on_check_clicked (MrUserPage *self)
 }
 
 static void
+on_exchange_check_clicked (MrUserPage *self)
+{
+  open_test (self, MR_TEST_CHECK_EXCHANGE);
+}
+
+static void
 on_test_clicked (MrUserPage *self)
 {
   open_test (self, MR_TEST_SEND_EMAIL);
@@ -126,6 +134,8 @@ update_state (MrUserPage *self)
     gtk_widget_set_visible (GTK_WIDGET (self->exchange_password_row), login == EXCHANGE_PASSWORD);
     gtk_widget_set_visible (GTK_WIDGET (self->exchange_keyring_row), login == EXCHANGE_PASSWORD);
     gtk_widget_set_visible (GTK_WIDGET (self->sign_in_row), login == EXCHANGE_SIGN_IN);
+    /* Checking uses what is saved. */
+    gtk_widget_set_sensitive (GTK_WIDGET (self->exchange_check_row), saved);
   }
 }
 
@@ -498,6 +508,8 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_password_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_keyring_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_forget_button);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_check_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_check_button);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, sign_in_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, sign_in_button);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, try_row);
@@ -506,6 +518,7 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_test_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_sign_in_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_exchange_check_clicked);
 }
 
 static void
