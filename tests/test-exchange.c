@@ -947,6 +947,26 @@ install_browser (Fixture *fixture)
   return log;
 }
 
+/* Gmail with OAuth2 on the local SMTP server at @port, Google's endpoints on the stand-in. */
+static void
+set_up_gmail (Fixture    *fixture,
+              const char *port)
+{
+  g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
+  g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
+
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
+  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
+  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+}
+
 static void
 test_browser_sign_in (Fixture       *fixture,
                       gconstpointer  data)
@@ -995,8 +1015,6 @@ test_smtp_xoauth2 (Fixture       *fixture,
                                                          "--token", "alice@example.test:tok-smtp-send",
                                                          "--token", "ann@gmail.example:tok-google-mail", NULL);
   g_autofree char *port = g_strdup_printf ("%u", server->port);
-  g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
-  g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
   g_autofree char *log = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -1043,16 +1061,7 @@ test_smtp_xoauth2 (Fixture       *fixture,
   }
 
   /* Gmail: Google's browser sign-in, scope https://mail.google.com/. */
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
-  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+  set_up_gmail (fixture, port);
   mr_standin_set_token_for_scope (fixture->standin, "https://mail.google.com/", "tok-google-mail");
   {
     g_autoptr(MrOAuthConfig) google = mr_oauth_config_new_for_settings (fixture->settings, NULL, "google");
@@ -1235,8 +1244,6 @@ test_cli_user_login_gmail (Fixture       *fixture,
                                                          "--key", key, "--auth-required",
                                                          "--token", "ann@gmail.example:tok-google-cli", NULL);
   g_autofree char *port = g_strdup_printf ("%u", server->port);
-  g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
-  g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
   g_autofree char *log = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -1244,19 +1251,10 @@ test_cli_user_login_gmail (Fixture       *fixture,
   if (!mr_test_require_keyring ())
     return;
   log = install_browser (fixture);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
   set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
   set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
   set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "ann@gmail.example");
-  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+  set_up_gmail (fixture, port);
   mr_standin_set_token_for_scope (fixture->standin, "https://mail.google.com/", "tok-google-cli");
 
   g_assert_cmpint (mr_test_run_cli (&out, &err, "user", "login", NULL), ==, 0);

@@ -350,14 +350,55 @@ read_password_from_tty (const char *prompt)
   return password;
 }
 
+/* `password` for SMTP and Exchange alike: read it (terminal or --stdin) and store it, or --clear. */
+static int
+store_password (Invocation            *inv,
+                const MrSecretAccount *account,
+                gboolean               exchange)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSecret) password = NULL;
+  g_autofree char *who = mr_secret_account_describe (account);
+
+  if (inv->clear)
+    {
+      if (!mr_secrets_clear_sync (account, NULL, &error))
+        return fail (inv, error);
+      if (!inv->json)
+        g_printerr (exchange ? _("Removed the Exchange password for %s from the keyring.\n")
+                             : _("Removed the password for %s from the keyring.\n"), who);
+      return MR_EXIT_OK;
+    }
+  if (inv->use_stdin)
+    password = read_password_from_stdin ();
+  else
+    {
+      g_autofree char *prompt = g_strdup_printf (exchange ? _("Exchange password for %s: ") : _("Password for %s: "), who);
+
+      password = read_password_from_tty (prompt);
+      if (password == NULL)
+        return usage_error (inv, _("There is no terminal to ask for the password: give it on standard input with --stdin"));
+    }
+  if (*password == '\0')
+    {
+      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("The password is empty: nothing was stored"));
+      return fail (inv, error);
+    }
+  if (!mr_secrets_store_sync (account, password, NULL, &error))
+    return fail (inv, error);
+  if (!inv->json)
+    g_printerr (exchange ? _("Stored the Exchange password for %s in the keyring.\n")
+                         : _("Stored the password for %s in the keyring.\n"), who);
+  return MR_EXIT_OK;
+}
+
 static int
 cmd_password (Invocation *inv,
               MrScope     scope)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MrSecretAccount) account = NULL;
-  g_autoptr(MrSecret) password = NULL;
-  g_autofree char *who = NULL;
 
   if (inv->args->len != 0)
     return usage_error (inv, _("“password” takes no value: it reads the password from the terminal or, with --stdin, from standard input"));
@@ -367,40 +408,7 @@ cmd_password (Invocation *inv,
   account = mr_settings_get_account (inv->settings, scope, inv->app, &error);
   if (account == NULL)
     return fail (inv, error);
-  who = mr_secret_account_describe (account);
-
-  if (inv->clear)
-    {
-      if (!mr_secrets_clear_sync (account, NULL, &error))
-        return fail (inv, error);
-      if (!inv->json)
-        g_printerr (_("Removed the password for %s from the keyring.\n"), who);
-      return MR_EXIT_OK;
-    }
-
-  if (inv->use_stdin)
-    password = read_password_from_stdin ();
-  else
-    {
-      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), who);
-
-      password = read_password_from_tty (prompt);
-      if (password == NULL)
-        return usage_error (inv, _("There is no terminal to ask for the password: give it on standard input with --stdin"));
-    }
-
-  if (*password == '\0')
-    {
-      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                           _("The password is empty: nothing was stored"));
-      return fail (inv, error);
-    }
-
-  if (!mr_secrets_store_sync (account, password, NULL, &error))
-    return fail (inv, error);
-  if (!inv->json)
-    g_printerr (_("Stored the password for %s in the keyring.\n"), who);
-  return MR_EXIT_OK;
+  return store_password (inv, account, FALSE);
 }
 
 /* ---- settings effective ----------------------------------------------------------------------- */
@@ -2220,8 +2228,6 @@ cmd_exchange_password (Invocation *inv)
   g_autoptr(GError) error = NULL;
   g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
   const MrSecretAccount *account;
-  g_autoptr(MrSecret) password = NULL;
-  g_autofree char *who = NULL;
 
   if (exchange == NULL)
     return fail (inv, error);
@@ -2233,67 +2239,35 @@ cmd_exchange_password (Invocation *inv)
                              "transport is Microsoft Graph): use “mailroom-cli exchange login”"));
       return fail (inv, error);
     }
-  who = mr_secret_account_describe (account);
-  if (inv->clear)
-    {
-      if (!mr_secrets_clear_sync (account, NULL, &error))
-        return fail (inv, error);
-      if (!inv->json)
-        g_printerr (_("Removed the Exchange password for %s from the keyring.\n"), who);
-      return MR_EXIT_OK;
-    }
-  if (inv->use_stdin)
-    password = read_password_from_stdin ();
-  else
-    {
-      g_autofree char *prompt = g_strdup_printf (_("Exchange password for %s: "), who);
-
-      password = read_password_from_tty (prompt);
-      if (password == NULL)
-        return usage_error (inv, _("There is no terminal to ask for the password: give it on standard input with --stdin"));
-    }
-  if (*password == '\0')
-    {
-      g_set_error_literal (&error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                           _("The password is empty: nothing was stored"));
-      return fail (inv, error);
-    }
-  if (!mr_secrets_store_sync (account, password, NULL, &error))
-    return fail (inv, error);
-  if (!inv->json)
-    g_printerr (_("Stored the Exchange password for %s in the keyring.\n"), who);
-  return MR_EXIT_OK;
+  return store_password (inv, account, TRUE);
 }
 
+/* A sign-in in the browser, or with a device code, whose refresh token goes to the keyring. */
 static int
-cmd_exchange_login (Invocation *inv)
+sign_in_and_store (Invocation          *inv,
+                   SoupSession         *session,
+                   const MrOAuthConfig *config,
+                   const char          *scope,
+                   const char          *transport)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
   g_autoptr(MrOAuthDeviceCode) code = NULL;
   g_autoptr(MrOAuthTokens) tokens = NULL;
-  const MrOAuthConfig *config;
-  const char *scope;
 
-  if (exchange == NULL)
-    return fail (inv, error);
-  config = mr_exchange_get_oauth_config (exchange);
-  scope = g_strcmp0 (mr_exchange_get_transport (exchange), "graph") == 0 ? MR_OAUTH_SCOPE_GRAPH_SEND : MR_OAUTH_SCOPE_EWS;
   if (inv->device_code)
     {
-      code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), config, scope, NULL, &error);
+      code = mr_oauth_device_start_sync (session, config, scope, NULL, &error);
       if (code == NULL)
         return fail (inv, error);
       /* The code goes to stderr, so that --json output stays one document. */
       g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri,
                   code->user_code);
-      tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), config, code, NULL, &error);
+      tokens = mr_oauth_device_poll_sync (session, config, code, NULL, &error);
     }
   else
     {
       g_printerr (_("Opening the sign-in page in your browser… (on a machine without one, use --device-code)\n"));
-      tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), config, scope, NULL, NULL, NULL,
-                                              &error);
+      tokens = mr_oauth_browser_sign_in_sync (session, config, scope, NULL, NULL, NULL, &error);
     }
   if (tokens == NULL)
     return fail (inv, error);
@@ -2312,7 +2286,7 @@ cmd_exchange_login (Invocation *inv)
 
       json_builder_begin_object (builder);
       add_string (builder, "account", config->account);
-      add_string (builder, "transport", mr_exchange_get_transport (exchange));
+      add_string (builder, "transport", transport);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       print_json (root);
@@ -2322,6 +2296,21 @@ cmd_exchange_login (Invocation *inv)
   return MR_EXIT_OK;
 }
 
+static int
+cmd_exchange_login (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (inv->settings, inv->app, &error);
+  const char *transport;
+
+  if (exchange == NULL)
+    return fail (inv, error);
+  transport = mr_exchange_get_transport (exchange);
+  return sign_in_and_store (inv, mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                            g_strcmp0 (transport, "graph") == 0 ? MR_OAUTH_SCOPE_GRAPH_SEND : MR_OAUTH_SCOPE_EWS,
+                            transport);
+}
+
 /* `user login`: the sign-in SMTP's OAuth2 uses (Microsoft for Office 365, Google for Gmail). */
 static int
 cmd_user_login (Invocation *inv)
@@ -2329,10 +2318,7 @@ cmd_user_login (Invocation *inv)
   g_autoptr(GError) error = NULL;
   g_autoptr(MrDelivery) delivery = mr_delivery_new (inv->settings, inv->app, &error);
   g_autoptr(SoupSession) session = NULL;
-  g_autoptr(MrOAuthTokens) tokens = NULL;
-  g_autoptr(MrOAuthDeviceCode) code = NULL;
   const MrOAuthConfig *config;
-  gboolean google;
 
   if (delivery == NULL)
     return fail (inv, error);
@@ -2343,36 +2329,9 @@ cmd_user_login (Invocation *inv)
                            _("smtp.auth: SMTP logs in with a password here, not with a sign-in (oauth2)"));
       return fail (inv, error);
     }
-  google = g_strcmp0 (config->provider, "google") == 0;
   session = mr_delivery_new_oauth_session (delivery);
-  if (inv->device_code)
-    {
-      code = mr_oauth_device_start_sync (session, config, MR_OAUTH_SCOPE_SMTP_SEND, NULL, &error);
-      if (code == NULL)
-        return fail (inv, error);
-      g_printerr (_("To sign in, open %s in a browser and enter the code %s\n"), code->verification_uri,
-                  code->user_code);
-      tokens = mr_oauth_device_poll_sync (session, config, code, NULL, &error);
-    }
-  else
-    {
-      g_printerr (_("Opening the sign-in page in your browser…\n"));
-      tokens = mr_oauth_browser_sign_in_sync (session, config, google ? MR_OAUTH_SCOPE_GOOGLE_MAIL
-                                                                      : MR_OAUTH_SCOPE_SMTP_SEND,
-                                              NULL, NULL, NULL, &error);
-    }
-  if (tokens == NULL)
-    return fail (inv, error);
-  if (tokens->refresh_token == NULL || !mr_oauth_store_refresh_token_sync (config, tokens->refresh_token, NULL, &error))
-    {
-      if (error == NULL)
-        g_set_error_literal (&error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
-                             _("The sign-in gave no refresh token: the OAuth client must allow offline access"));
-      return fail (inv, error);
-    }
-  if (!inv->json)
-    g_printerr (_("Signed in as %s. The sign-in is kept in the keyring.\n"), config->account);
-  return MR_EXIT_OK;
+  return sign_in_and_store (inv, session, config, g_strcmp0 (config->provider, "google") == 0
+                                                    ? MR_OAUTH_SCOPE_GOOGLE_MAIL : MR_OAUTH_SCOPE_SMTP_SEND, "smtp");
 }
 
 static int
