@@ -392,3 +392,15 @@ mr_test_install_fake_browser (const char *data_dir,
   g_setenv ("MAILROOM_FAKE_BROWSER_CA", ca, TRUE);
   g_setenv ("MAILROOM_FAKE_BROWSER_LOG", log, TRUE);
 }
+
+void
+mr_test_set_ok (MrSettings *settings,
+                MrScope     scope,
+                const char *key,
+                const char *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
+    g_error ("Setting %s to %s failed: %s", key, value, error->message);
+}

@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "mr-settings.h"
+
 G_BEGIN_DECLS
 
 void      mr_test_init              (int          *argc,
@@ -33,6 +35,11 @@ void      mr_test_dirs_teardown     (MrTestDirs    *dirs,
 /* Fails (under `make test`) or skips (elsewhere) when no Secret Service runs. */
 gboolean  mr_test_require_keyring   (void);
 
+/* Sets @key to @value in @scope and saves it, or fails the test saying why. */
+void      mr_test_set_ok            (MrSettings    *settings,
+                                     MrScope        scope,
+                                     const char    *key,
+                                     const char    *value);
 void      mr_test_write_file        (const char    *path,
                                      const char    *contents);
 char     *mr_test_read_file         (const char    *path);

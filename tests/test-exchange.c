@@ -147,17 +147,6 @@ typedef struct {
   MrSettings *settings;
 } Fixture;
 
-static void
-set_ok (MrSettings *settings,
-        MrScope     scope,
-        const char *key,
-        const char *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
-    g_error ("%s = %s: %s", key, value, error->message);
-}
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -174,16 +163,16 @@ fixture_setup (Fixture       *fixture,
   authority = mr_standin_url (fixture->standin, "");
   fixture->settings = mr_settings_new (NULL, NULL);
   g_assert_true (mr_settings_load (fixture->settings, NULL));
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.test");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.timeout_ms", "5000");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", CLIENT_ID);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.tenant", "contoso.example");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.authority", authority);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.graph_endpoint", authority);
-  set_ok (fixture->settings, MR_SCOPE_USER, "user.email", "alice@example.test");
-  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.timeout_ms", "5000");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", CLIENT_ID);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.tenant", "contoso.example");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.authority", authority);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.graph_endpoint", authority);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "user.email", "alice@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
   mr_standin_set_ews_auth (fixture->standin, "ntlm", "CORP\\alice", "Secret-4-EWS");
 }
 
@@ -380,7 +369,7 @@ test_ews_basic (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   /* Configured for Basic, the server offers only NTLM: said so, with what it offers. */
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "basic");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "basic");
   {
     g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
 
@@ -397,7 +386,7 @@ test_ews_basic (Fixture       *fixture,
     g_assert_no_error (error);
   }
   /* SendOnly when the copy is not wanted. */
-  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.save_copy", "false");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "exchange.save_copy", "false");
   {
     g_autoptr(MrExchange) exchange = new_exchange (fixture, "Secret-4-EWS");
     g_autofree char *body = NULL;
@@ -525,7 +514,7 @@ test_ews_oauth2 (Fixture       *fixture,
 
   if (!mr_test_require_keyring ())
     return;
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "oauth2");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.auth", "oauth2");
   mr_standin_set_ews_auth (fixture->standin, "bearer", NULL, NULL);
   {
     g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
@@ -563,7 +552,7 @@ test_ews_exchange_online_warning (Fixture       *fixture,
 {
   g_autoptr(MrExchange) exchange = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "https://outlook.office365.com/EWS/Exchange.asmx");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "https://outlook.office365.com/EWS/Exchange.asmx");
   exchange = new_exchange (fixture, NULL);
   g_assert_nonnull (mr_exchange_get_warning (exchange));
   g_assert_nonnull (strstr (mr_exchange_get_warning (exchange), "1 April 2027"));
@@ -602,8 +591,8 @@ test_autodiscover (Fixture       *fixture,
   g_autofree char *found = NULL;
   g_autoptr(GPtrArray) requests = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
   mr_standin_set_ews_auth (fixture->standin, NULL, NULL, NULL);
 
   /* Found through the SRV record (nothing answers on port 443 of the domain's hosts). */
@@ -680,7 +669,7 @@ test_autodiscover_then_send (Fixture       *fixture,
   g_autoptr(MrExchange) exchange = NULL;
   g_autoptr(GError) error = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
   /* Not set up until the admin turns autodiscover on. */
   {
     g_autoptr(MrExchange) none = mr_exchange_new (fixture->settings, NULL, &error);
@@ -690,7 +679,7 @@ test_autodiscover_then_send (Fixture       *fixture,
     mr_assert_error_kind (error, "exchange-not-set-up");
     g_clear_error (&error);
   }
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.autodiscover", "true");
   mr_standin_set_autodiscover (fixture->standin, "mail.example.test", ews_answer);
   exchange = new_exchange (fixture, "Secret-4-EWS");
   g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
@@ -741,7 +730,7 @@ test_device_code (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) polls = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
   exchange = new_exchange (fixture, NULL);
 
   tokens = sign_in (fixture, exchange, "pending,slow_down,pending,ok", &error);
@@ -764,7 +753,7 @@ test_device_code (Fixture       *fixture,
   g_clear_error (&error);
 
   /* A client ID the service does not know is the admin's to fix. */
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", "00000000-0000-0000-0000-000000000000");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.client_id", "00000000-0000-0000-0000-000000000000");
   {
     g_autoptr(MrExchange) other = new_exchange (fixture, NULL);
     g_autoptr(MrOAuthDeviceCode) code = mr_oauth_device_start_sync (mr_exchange_get_session (other),
@@ -783,7 +772,7 @@ signed_in_graph (Fixture *fixture)
   g_autoptr(MrOAuthTokens) tokens = NULL;
   g_autoptr(GError) error = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
   exchange = new_exchange (fixture, NULL);
   tokens = sign_in (fixture, exchange, "ok", &error);
   g_assert_no_error (error);
@@ -836,7 +825,7 @@ test_graph_send (Fixture       *fixture,
   g_assert_nonnull (strstr (mime, "price list.csv"));
 
   /* A shared mailbox. */
-  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.mailbox", "sales@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "exchange.mailbox", "sales@example.test");
   {
     g_autoptr(MrExchange) shared = new_exchange (fixture, NULL);
 
@@ -955,16 +944,16 @@ set_up_gmail (Fixture    *fixture,
   g_autofree char *google_auth = mr_standin_url (fixture->standin, "/google/auth");
   g_autofree char *google_token = mr_standin_url (fixture->standin, "/google/token");
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
-  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_id", "123-test.apps.googleusercontent.com");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.client_secret", "GOCSPX-test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.authorize_url", google_auth);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "google.token_url", google_token);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
 }
 
 static void
@@ -978,7 +967,7 @@ test_browser_sign_in (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) authorizations = NULL;
 
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
   exchange = new_exchange (fixture, NULL);
 
   /* The desktop's browser opens the sign-in page, which sends it back to the loopback listener. */
@@ -1021,15 +1010,15 @@ test_smtp_xoauth2 (Fixture       *fixture,
   if (!mr_test_require_keyring ())
     return;
   log = install_browser (fixture);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
-  set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "alice@example.test");
-  set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "alice@example.test");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "alice@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.security", "starttls");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "alice@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "exchange.username", "alice@example.test");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "alice@example.test");
 
   /* Office 365: one Microsoft sign-in; SMTP asks it for its own token (SMTP.Send). */
   mr_standin_set_token_for_scope (fixture->standin, "https://outlook.office.com/SMTP.Send", "tok-smtp-send");
@@ -1184,7 +1173,7 @@ test_cli_graph_device_code (Fixture       *fixture,
 
   if (!mr_test_require_keyring ())
     return;
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.transport", "graph");
   write_template (fixture, "smtp");
 
   /* Not signed in: sending through Graph says how to sign in. */
@@ -1251,9 +1240,9 @@ test_cli_user_login_gmail (Fixture       *fixture,
   if (!mr_test_require_keyring ())
     return;
   log = install_browser (fixture);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
-  set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "ann@gmail.example");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
+  mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "sender.from_address", "ann@gmail.example");
   set_up_gmail (fixture, port);
   mr_standin_set_token_for_scope (fixture->standin, "https://mail.google.com/", "tok-google-cli");
 

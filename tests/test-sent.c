@@ -15,17 +15,6 @@
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 
-static void
-set_ok (MrSettings *settings,
-        MrScope     scope,
-        const char *key,
-        const char *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
-    g_error ("%s = %s: %s", key, value, error->message);
-}
 
 static MrSettings *
 settings_for_port (guint16 port)
@@ -34,13 +23,13 @@ settings_for_port (guint16 port)
   g_autofree char *text = g_strdup_printf ("%u", port);
 
   g_assert_true (mr_settings_load (settings, NULL));
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "127.0.0.1");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", text);
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.auth", "none");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.security", "none");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "3000");
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "127.0.0.1");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", text);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.auth", "none");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.security", "none");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "3000");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
   return settings;
 }
 
@@ -418,7 +407,7 @@ test_log_retention (MrTestDirs    *dirs,
   age_entry (path, recent, 29);
 
   /* 0 keeps everything. */
-  set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "0");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "0");
   log = mr_outbox_open_log (settings, path, &error);
   g_assert_no_error (error);
   found = mr_sent_log_search (log, &everything, &error);
@@ -426,7 +415,7 @@ test_log_retention (MrTestDirs    *dirs,
   g_clear_pointer (&found, g_ptr_array_unref);
   g_clear_object (&log);
 
-  set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "30");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "log.retention_days", "30");
   log = mr_outbox_open_log (settings, path, &error);
   g_assert_no_error (error);
   found = mr_sent_log_search (log, &everything, &error);
@@ -463,11 +452,11 @@ test_known_size_limit (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
 
   /* Another server is not this one. */
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", other_port);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", other_port);
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
 
   /* A damaged cache is only a lost hint, and the next connection mends it. */
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", server_port);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", server_port);
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
   mr_test_write_file (cache, "{ not json");
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
@@ -526,7 +515,7 @@ test_killed_mid_send (MrTestDirs    *dirs,
   MrSentEntry *entry;
   gint64 now;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "30000");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "30000");
   mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hello\"}");
   cli = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
                           g_getenv ("MAILROOM_CLI"), "send", "--template", template_path, "--to", "ann@example.org", NULL);
@@ -544,7 +533,7 @@ test_killed_mid_send (MrTestDirs    *dirs,
   g_assert_cmpstr (check, ==, "ok");
 
   /* While its claim lasts, nobody else sends it: the dead process may have been about to. */
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
   log = mr_outbox_open_log (settings, path, &error);
   g_assert_no_error (error);
   reports = mr_outbox_process_sync (settings, log, g_get_real_time () / G_USEC_PER_SEC, NULL, &error);
@@ -662,7 +651,7 @@ test_template_from (MrTestDirs    *dirs,
   g_autoptr(JsonNode) parsed = NULL;
   g_autoptr(JsonNode) envelope = NULL;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
   mr_test_write_file (billing, "{\"schema_version\": 1, \"name\": \"Billing\", \"subject\": \"Invoice\", \"text\": \"x\","
                                " \"from_name\": \"Müller Billing\", \"from_address\": \"billing@example.com\"}");
   mr_test_write_file (foreign, "{\"schema_version\": 1, \"name\": \"Foreign\", \"subject\": \"Hi\", \"text\": \"x\","
@@ -796,7 +785,7 @@ test_cli_outbox (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
 
   /* The server is back: retried now, it goes; the cancelled one does not. */
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
   g_assert_cmpint (mr_test_run_cli (&out, &err, "outbox", "retry", "2", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -820,9 +809,9 @@ set_up_exchange (MrSettings *settings,
                                                                   "CORP\\alice", NULL);
   g_autoptr(GError) error = NULL;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
-  set_ok (settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
-  set_ok (settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.trust_file", ca);
+  mr_test_set_ok (settings, MR_SCOPE_USER, "exchange.username", "CORP\\alice");
   mr_standin_set_ews_auth (standin, "ntlm", "CORP\\alice", "Secret-4-EWS");
   g_assert_true (mr_secrets_store_sync (account, "Secret-4-EWS", NULL, &error));
   g_assert_no_error (error);
@@ -878,7 +867,7 @@ test_route_fallback (MrTestDirs    *dirs,
     g_assert_cmpuint (mr_standin_count_invalid (standin), ==, 0);
 
   /* Without fallback, "auto" is SMTP alone, and the mail waits in the outbox. */
-  set_ok (settings, MR_SCOPE_COMPANY, "exchange.fallback", "false");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.fallback", "false");
   {
     g_autoptr(MrOutgoing) other = simple_outgoing ("bob@example.org");
     g_autoptr(MrSendReport) queued = mr_outbox_send_sync (settings, log, NULL, "auto", other, NULL, "full", NULL, NULL,
@@ -893,7 +882,7 @@ test_route_fallback (MrTestDirs    *dirs,
   }
 
   /* Exchange preferred: it goes first, and "exchange" alone works too. */
-  set_ok (settings, MR_SCOPE_COMPANY, "exchange.preferred", "exchange");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.preferred", "exchange");
   {
     g_autoptr(MrOutgoing) other = simple_outgoing ("carl@example.org");
     g_autoptr(MrSendReport) sent = mr_outbox_send_sync (settings, log, NULL, "exchange", other, NULL, "full", NULL, NULL,
@@ -925,7 +914,7 @@ test_route_no_fallback_for_refused_recipient (MrTestDirs    *dirs,
     return;
   standin = mr_standin_start ();
   set_up_exchange (settings, standin);
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "");
   log = mr_sent_log_open (NULL, &error);
   g_assert_no_error (error);
   g_ptr_array_add (outgoing->to, g_strdup ("nobody@example.org"));

@@ -23,17 +23,6 @@ load_settings (MrTestDirs *dirs)
   return settings;
 }
 
-static void
-set_ok (MrSettings *settings,
-        MrScope     scope,
-        const char *key,
-        const char *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
-    g_error ("Setting %s to %s failed: %s", key, value, error->message);
-}
 
 static void
 test_missing_files_are_empty (MrTestDirs    *dirs,
@@ -58,11 +47,11 @@ test_round_trip_and_modes (MrTestDirs    *dirs,
   g_autofree char *user_dir = g_path_get_dirname (dirs->user_path);
   struct stat st;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", "465");
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.sender.from_name", "Example News");
-  set_ok (settings, MR_SCOPE_USER, "user.name", "Jürgen Müller");
-  set_ok (settings, MR_SCOPE_USER, "user.email", "jm@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", "465");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.sender.from_name", "Example News");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.name", "Jürgen Müller");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.email", "jm@example.com");
 
   g_assert_cmpint (g_stat (dirs->user_path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
@@ -96,7 +85,7 @@ test_company_folder_created (MrTestDirs    *dirs,
 
   g_assert_true (mr_settings_load (settings, &error));
   g_assert_true (mr_settings_can_edit_company (settings));
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
   g_assert_cmpint (g_stat (dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0755);
   g_assert_true (g_file_test (nested, G_FILE_TEST_IS_REGULAR));
@@ -126,7 +115,7 @@ test_company_mode_is_kept (MrTestDirs    *dirs,
   mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {}}");
   g_chmod (dirs->company_path, 0664);
   settings = load_settings (dirs);
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
   g_assert_cmpint (g_stat (dirs->company_path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0664);
 }
@@ -244,10 +233,10 @@ test_rejected_change_writes_nothing (MrTestDirs    *dirs,
     { MR_SCOPE_USER, "user.name", "Line\nbreak", "invalid-value" },
   };
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
-  set_ok (settings, MR_SCOPE_COMPANY, "locks", "[\"smtp.host\"]");
-  set_ok (settings, MR_SCOPE_USER, "user.name", "Ann");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "locks", "[\"smtp.host\"]");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.name", "Ann");
   before_company = mr_test_read_file (dirs->company_path);
   before_user = mr_test_read_file (dirs->user_path);
 
@@ -275,9 +264,9 @@ test_effective_resolution (MrTestDirs    *dirs,
   MrOrigin origin;
   JsonNode *value;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_name", "Example Ltd");
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.sender.from_name", "Example News");
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.reports.smtp.port", "2525");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_name", "Example Ltd");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.sender.from_name", "Example News");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.reports.smtp.port", "2525");
 
   value = mr_settings_get_effective (settings, "marketing", "sender.from_name", &origin);
   g_assert_cmpstr (json_node_get_string (value), ==, "Example News");
@@ -291,12 +280,12 @@ test_effective_resolution (MrTestDirs    *dirs,
   g_assert_cmpstr (json_node_get_string (value), ==, "Example Ltd");
 
   /* A user's own value wins, unless the company locks the key. */
-  set_ok (settings, MR_SCOPE_USER, "sender.from_name", "Ann at Example");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "sender.from_name", "Ann at Example");
   value = mr_settings_get_effective (settings, "marketing", "sender.from_name", &origin);
   g_assert_cmpstr (json_node_get_string (value), ==, "Ann at Example");
   g_assert_cmpint (origin, ==, MR_ORIGIN_USER);
 
-  set_ok (settings, MR_SCOPE_COMPANY, "locks", "[\"sender.from_name\"]");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "locks", "[\"sender.from_name\"]");
   value = mr_settings_get_effective (settings, NULL, "sender.from_name", &origin);
   g_assert_cmpstr (json_node_get_string (value), ==, "Example Ltd");
   g_assert_cmpint (origin, ==, MR_ORIGIN_COMPANY);
@@ -306,7 +295,7 @@ test_effective_resolution (MrTestDirs    *dirs,
   }
 
   /* The stale locked value does not block other changes of the user's. */
-  set_ok (settings, MR_SCOPE_USER, "user.email", "ann@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.email", "ann@example.com");
 }
 
 static void
@@ -317,8 +306,8 @@ test_credentials (MrTestDirs    *dirs,
   g_autoptr(GError) error = NULL;
   g_autoptr(MrSecretAccount) account = NULL;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.username", "office@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "smtp.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.username", "office@example.com");
 
   /* Company credentials: the user has no login of their own. */
   g_assert_false (mr_settings_set_and_commit (settings, MR_SCOPE_USER, "smtp.username", "ann", NULL, &error));
@@ -334,13 +323,13 @@ test_credentials (MrTestDirs    *dirs,
   g_clear_pointer (&account, mr_secret_account_free);
 
   /* Per-user credentials: the user's login, and never the company's. */
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "");
   g_assert_null (mr_settings_get_account (settings, MR_SCOPE_USER, NULL, &error));
   mr_assert_error_kind (error, "invalid-value");
   g_assert_nonnull (strstr (error->message, "My settings"));
   g_clear_error (&error);
-  set_ok (settings, MR_SCOPE_USER, "smtp.username", "ann@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "smtp.username", "ann@example.com");
   account = mr_settings_get_account (settings, MR_SCOPE_USER, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (account->user, ==, "ann@example.com");
@@ -356,19 +345,19 @@ test_presets (MrTestDirs    *dirs,
   g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.gmail.com");
   g_assert_cmpint (mr_settings_get_effective_int (settings, NULL, "smtp.port"), ==, 587);
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.security"), ==, "starttls");
   g_assert_cmpuint (mr_preset_get_port_for_security (mr_preset_lookup ("gmail"), "tls"), ==, 465);
   g_assert_cmpuint (mr_preset_get_port_for_security (mr_preset_lookup ("zoho"), "tls"), ==, 465);
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.office365.com");
 
   /* The relay: host from the sender domain, no login, security and auth fixed. */
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.co.uk");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365-relay");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.co.uk");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365-relay");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
                    "example-co-uk.mail.protection.outlook.com");
   g_assert_cmpint (mr_settings_get_effective_int (settings, NULL, "smtp.port"), ==, 25);
@@ -387,16 +376,16 @@ test_presets (MrTestDirs    *dirs,
   g_clear_error (&error);
 
   /* The host follows a new sender domain. */
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
                    "example-com.mail.protection.outlook.com");
 
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "local");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "local");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "delivery.mode"), ==, "local-smtp");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
 
   /* Per application. */
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.smtp.provider", "zoho");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.smtp.provider", "zoho");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, "marketing", "smtp.host"), ==, "smtp.zoho.com");
   g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
 }
@@ -410,7 +399,7 @@ test_verified_domains (MrTestDirs    *dirs,
   g_autoptr(GPtrArray) warnings = NULL;
 
   /* An empty list allows any domain. */
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@anything.example");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@anything.example");
   g_assert_true (mr_settings_domain_is_verified (settings, "anything.example"));
 
   /* A list that leaves the current From address out is refused as a whole. */
@@ -419,7 +408,7 @@ test_verified_domains (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (error->message, "anything.example"));
   g_clear_error (&error);
 
-  set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\", \"anything.example\"]");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\", \"anything.example\"]");
   g_assert_false (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "apps.news.sender.from_address",
                                               "news@elsewhere.example", NULL, &error));
   mr_assert_error_kind (error, "invalid-value");
@@ -457,8 +446,8 @@ test_app_profiles (MrTestDirs    *dirs,
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) apps = NULL;
 
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.smtp.host", "bulk.example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "apps.reports.sender.from_name", "Reports");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.smtp.host", "bulk.example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.reports.sender.from_name", "Reports");
   apps = mr_settings_file_list_apps (mr_settings_get_company (settings));
   g_assert_cmpuint (g_strv_length (apps), ==, 2);
 

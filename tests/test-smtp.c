@@ -819,17 +819,6 @@ test_smtputf8_only_when_needed (void)
 
 /* ---- Delivery from the settings, sendmail, and the CLI ---------------------------------------- */
 
-static void
-set_ok (MrSettings *settings,
-        MrScope     scope,
-        const char *key,
-        const char *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
-    g_error ("%s = %s: %s", key, value, error->message);
-}
 
 static void
 test_sendmail (MrTestDirs    *dirs,
@@ -850,10 +839,10 @@ test_sendmail (MrTestDirs    *dirs,
   mr_test_write_file (script, contents);
   g_chmod (script, 0755);
   g_assert_true (mr_settings_load (settings, NULL));
-  set_ok (settings, MR_SCOPE_COMPANY, "delivery.mode", "sendmail");
-  set_ok (settings, MR_SCOPE_COMPANY, "delivery.sendmail_path", script);
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "delivery.mode", "sendmail");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "delivery.sendmail_path", script);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
 
   delivery = mr_delivery_new (settings, NULL, &error);
   g_assert_no_error (error);
@@ -895,15 +884,15 @@ test_delivery_from_settings (MrTestDirs    *dirs,
   g_autoptr(JsonNode) env = NULL;
 
   g_assert_true (mr_settings_load (settings, NULL));
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.username", "tim");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
-  set_ok (settings, MR_SCOPE_COMPANY, "sender.send_as_user", "true");
-  set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "5000");
-  set_ok (settings, MR_SCOPE_USER, "user.email", "ann@example.com");
-  set_ok (settings, MR_SCOPE_USER, "user.name", "Ann Example");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "localhost");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.port", port);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.username", "tim");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.tls_trust_file", ca);
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.send_as_user", "true");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.timeout_command_ms", "5000");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.email", "ann@example.com");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.name", "Ann Example");
 
   delivery = mr_delivery_new (settings, NULL, &error);
   g_assert_no_error (error);
@@ -918,8 +907,8 @@ test_delivery_from_settings (MrTestDirs    *dirs,
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (env), "login"), ==, "tim");
 
   /* A user address outside the verified domains is refused at send time. */
-  set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
-  set_ok (settings, MR_SCOPE_USER, "user.email", "ann@private.example");
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "domains.verified", "[\"example.com\"]");
+  mr_test_set_ok (settings, MR_SCOPE_USER, "user.email", "ann@private.example");
   unverified = mr_delivery_new (settings, NULL, &error);
   g_assert_null (unverified);
   g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);

@@ -425,6 +425,15 @@ normalize_fingerprint (const char  *text,
 }
 
 static gboolean
+is_https_url (const char *text)
+{
+  g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 && g_uri_get_host (uri) != NULL &&
+         *g_uri_get_host (uri) != '\0';
+}
+
+static gboolean
 check_string (const MrKeyInfo  *key,
               const char       *text,
               char            **normalized,
@@ -459,29 +468,14 @@ check_string (const MrKeyInfo  *key,
       return *normalized != NULL;
 
     case MR_CHECK_HTTPS_SERVICE:
-      if (*text == '\0')
-        return TRUE;
-      {
-        g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
-
-        if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || g_uri_get_host (uri) == NULL ||
-            *g_uri_get_host (uri) == '\0')
-          return invalid (error, _("Enter an address that starts with https://: passwords and tokens go only over "
-                                   "an encrypted connection"));
-      }
-      return TRUE;
     case MR_CHECK_HTTPS_URL:
-      if (*text == '\0')
+      if (*text == '\0' || is_https_url (text))
         return TRUE;
-      {
-        g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
-
-        if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || g_uri_get_host (uri) == NULL ||
-            *g_uri_get_host (uri) == '\0')
-          return invalid (error, _("Enter an address that starts with https://, for example "
+      return invalid (error, key->check == MR_CHECK_HTTPS_SERVICE
+                               ? _("Enter an address that starts with https://: passwords and tokens go only over "
+                                   "an encrypted connection")
+                               : _("Enter an address that starts with https://, for example "
                                    "https://example.com/unsubscribe?token={token}"));
-      }
-      return TRUE;
 
     case MR_CHECK_TEXT:
     case MR_CHECK_DOMAINS:
