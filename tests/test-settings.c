@@ -421,6 +421,32 @@ test_verified_domains (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "private.example"));
 }
 
+/* Microsoft's dates, where the settings run into them. */
+static void
+test_microsoft_dates (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = load_settings (dirs);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365");
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.auth", "password", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "December 2026"));
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.auth", "oauth2", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "exchange.ews_url",
+                                             "https://outlook.office365.com/EWS/Exchange.asmx", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "1 April 2027"));
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "exchange.transport", "graph", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
 static void
 test_plaintext_warning (MrTestDirs    *dirs,
                         gconstpointer  data)
@@ -484,6 +510,7 @@ main (int    argc,
   ADD ("/settings/presets", test_presets);
   ADD ("/settings/verified-domains", test_verified_domains);
   ADD ("/settings/plaintext-warning", test_plaintext_warning);
+  ADD ("/settings/microsoft-dates", test_microsoft_dates);
   ADD ("/settings/app-profiles", test_app_profiles);
 #undef ADD
 

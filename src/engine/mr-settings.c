@@ -438,6 +438,18 @@ check_company (MrSettings      *self,
           return FALSE;
         }
 
+      /* Microsoft's dates, where a setting runs into them. */
+      if (warnings != NULL && g_strcmp0 (company_string (self, edited, app, "smtp.provider"), "office365") == 0 &&
+          g_strcmp0 (auth, "password") == 0)
+        g_ptr_array_add (warnings, g_strdup (_("Office 365 turns off password (Basic) login for SMTP by default at the "
+                                               "end of December 2026: choose OAuth2, or send through Exchange Online "
+                                               "(Microsoft Graph).")));
+      if (warnings != NULL && g_strcmp0 (company_string (self, edited, app, "exchange.transport"), "ews") == 0 &&
+          strstr (company_string (self, edited, app, "exchange.ews_url"), "outlook.office365.com") != NULL)
+        g_ptr_array_add (warnings, g_strdup (_("EWS at Exchange Online has been off by default since 1 October 2026 "
+                                               "and shuts down on 1 April 2027: use Microsoft Graph "
+                                               "(exchange.transport = graph).")));
+
       if (warnings != NULL && g_strcmp0 (security, "none") == 0 && g_strcmp0 (auth, "none") != 0)
         g_ptr_array_add (warnings,
                          app ? g_strdup_printf (_("Application “%s”: the password would cross the network "
