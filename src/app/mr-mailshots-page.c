@@ -845,6 +845,15 @@ show_start (MrMailshotsPage *self)
                                                  "%u rows of the list are not sent (see the check).", not_sent),
                               not_sent);
     }
+  /* Which way it goes: the template's route. */
+  {
+    MrTemplate *template_ = selected_template (self);
+    g_autofree char *route = mr_mailshot_resolve_route (self->settings, template_ ? template_->app : NULL,
+                                                        template_ ? template_->route : NULL);
+
+    if (g_str_equal (route, "exchange"))
+      g_string_append_printf (text, " %s", _("It goes through Exchange, as the template says."));
+  }
   if (per_day > 0 && sendable > per_day)
     g_string_append_printf (text, " %s", _("More than a day’s limit: the job is spread over several days and goes on "
                                            "while Mailroom is closed (a systemd timer is installed for it)."));
