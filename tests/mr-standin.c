@@ -5,6 +5,7 @@
 #include <libxml/xmlschemas.h>
 #include <nettle/des.h>
 #include <nettle/md4.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mr-standin.h"
@@ -46,6 +47,8 @@ struct _MrStandin
   GHashTable   *codes;          /* authorization code → "challenge redirect_uri" */
   GHashTable   *scope_tokens;   /* scope part → the access token to issue for it */
   GString      *steps;          /* the draft-attach-send path, as it happened */
+  GByteArray   *upload;         /* what came through the upload session */
+  gsize         upload_size;    /* what the session was opened for */
   guint         change;         /* the draft's ChangeKey serial */
 };
 
@@ -834,6 +837,123 @@ handle_authorize (MrStandin         *standin,
   respond (message, SOUP_STATUS_FOUND, "text/html", "");
 }
 
+static JsonObject *
+json_object_of (GBytes *body)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* A message over 4 MB: the draft, its attachments (big ones by upload session), then send. */
+static gboolean
+handle_graph_steps (MrStandin         *standin,
+                    SoupServerMessage *message,
+                    const char        *path,
+                    GBytes            *body)
+{
+  g_autoptr(JsonObject) object = NULL;
+
+  if (g_str_has_suffix (path, "/me/messages"))
+    {
+      object = json_object_of (body);
+      if (object == NULL || !json_object_has_member (object, "subject") || !json_object_has_member (object, "body") ||
+          !json_object_has_member (object, "toRecipients"))
+        {
+          respond (message, SOUP_STATUS_BAD_REQUEST, "application/json",
+                   "{\"error\":{\"code\":\"ErrorInvalidRequest\",\"message\":\"Cannot read the message.\"}}");
+          return TRUE;
+        }
+      g_string_append_printf (standin->steps, "graph-draft:%s;", json_object_get_string_member (object, "subject"));
+      respond (message, SOUP_STATUS_CREATED, "application/json", "{\"id\":\"AAMkDraftG1\",\"isDraft\":true}");
+      return TRUE;
+    }
+  if (g_str_has_suffix (path, "/me/messages/AAMkDraftG1/attachments"))
+    {
+      object = json_object_of (body);
+      g_string_append_printf (standin->steps, "attach:%s;",
+                              object ? json_object_get_string_member_with_default (object, "name", "") : "");
+      respond (message, SOUP_STATUS_CREATED, "application/json", "{\"id\":\"AAMkAtt1\"}");
+      return TRUE;
+    }
+  if (g_str_has_suffix (path, "/me/messages/AAMkDraftG1/attachments/createUploadSession"))
+    {
+      JsonObject *item;
+      g_autofree char *answer = NULL;
+
+      object = json_object_of (body);
+      item = object && json_object_has_member (object, "AttachmentItem")
+               ? json_object_get_object_member (object, "AttachmentItem") : NULL;
+      if (item == NULL)
+        {
+          respond (message, SOUP_STATUS_BAD_REQUEST, "application/json",
+                   "{\"error\":{\"code\":\"ErrorInvalidRequest\",\"message\":\"No AttachmentItem.\"}}");
+          return TRUE;
+        }
+      standin->upload_size = (gsize) json_object_get_int_member_with_default (item, "size", 0);
+      g_byte_array_set_size (standin->upload, 0);
+      g_string_append_printf (standin->steps, "upload:%s:%" G_GSIZE_FORMAT ";",
+                              json_object_get_string_member_with_default (item, "name", ""), standin->upload_size);
+      answer = g_strdup_printf ("{\"uploadUrl\":\"https://localhost:%u/upload/AAMkAtt2?sig=abc\","
+                                "\"nextExpectedRanges\":[\"0-\"]}", standin->port);
+      respond (message, SOUP_STATUS_CREATED, "application/json", answer);
+      return TRUE;
+    }
+  if (g_str_has_suffix (path, "/me/messages/AAMkDraftG1/send"))
+    {
+      g_string_append (standin->steps, "send");
+      soup_server_message_set_status (message, SOUP_STATUS_ACCEPTED, NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* The upload session's URL: pieces in order, with Content-Range, and no token. */
+static void
+handle_upload (MrStandin         *standin,
+               SoupServerMessage *message,
+               GBytes            *body,
+               const char        *authorization)
+{
+  const char *range = soup_message_headers_get_one (soup_server_message_get_request_headers (message), "Content-Range");
+  guint64 first = 0, last = 0, total = 0;
+  g_autofree char *answer = NULL;
+
+  if (authorization != NULL || range == NULL ||
+      sscanf (range, "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, &first, &last, &total) != 3 ||
+      first != standin->upload->len || last - first + 1 != g_bytes_get_size (body) || total != standin->upload_size ||
+      (g_bytes_get_size (body) % (320 * 1024) != 0 && last + 1 != total))
+    {
+      respond (message, SOUP_STATUS_BAD_REQUEST, "application/json",
+               "{\"error\":{\"code\":\"InvalidRequest\",\"message\":\"The Content-Range is not the next piece.\"}}");
+      return;
+    }
+  g_byte_array_append (standin->upload, g_bytes_get_data (body, NULL), (guint) g_bytes_get_size (body));
+  g_string_append (standin->steps, "piece;");
+  if (standin->upload->len == standin->upload_size)
+    {
+      respond (message, SOUP_STATUS_CREATED, "application/json", "{}");
+      return;
+    }
+  answer = g_strdup_printf ("{\"nextExpectedRanges\":[\"%u-\"]}", standin->upload->len);
+  respond (message, SOUP_STATUS_OK, "application/json", answer);
+}
+
+GBytes *
+mr_standin_dup_upload (MrStandin *standin)
+{
+  GBytes *bytes;
+
+  g_mutex_lock (&standin->lock);
+  bytes = g_bytes_new (standin->upload->data, standin->upload->len);
+  g_mutex_unlock (&standin->lock);
+  return bytes;
+}
+
 static void
 handle_graph (MrStandin         *standin,
               SoupServerMessage *message,
@@ -853,6 +973,8 @@ handle_graph (MrStandin         *standin,
                "{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"Access token is empty.\"}}");
       return;
     }
+  if (handle_graph_steps (standin, message, path, body))
+    return;
   if (!g_str_has_suffix (path, "/sendMail"))
     {
       respond (message, SOUP_STATUS_OK, "application/json", "{\"id\":\"AAMkAGI2\",\"displayName\":\"Sent Items\"}");
@@ -919,6 +1041,8 @@ handle (SoupServer        *server,
     handle_oauth (standin, message, path, body);
   else if (g_str_has_prefix (path, "/v1.0/"))
     handle_graph (standin, message, path, authorization, body);
+  else if (g_str_has_prefix (path, "/upload/"))
+    handle_upload (standin, message, body, authorization);
   else
     respond (message, SOUP_STATUS_NOT_FOUND, "text/plain", "not here");
   g_mutex_unlock (&standin->lock);
@@ -974,6 +1098,7 @@ mr_standin_start (void)
   standin->scope_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->invalid_report = g_string_new (NULL);
   standin->steps = g_string_new (NULL);
+  standin->upload = g_byte_array_new ();
   standin->schema = load_schema ();
 
   g_mutex_lock (&standin->lock);
@@ -1009,6 +1134,7 @@ mr_standin_stop (MrStandin *standin)
   g_strfreev (standin->authorize_script);
   g_string_free (standin->invalid_report, TRUE);
   g_string_free (standin->steps, TRUE);
+  g_byte_array_unref (standin->upload);
   if (standin->schema != NULL)
     xmlSchemaFree (standin->schema);
   g_strfreev (standin->ews_script);

@@ -73,7 +73,10 @@ void        mr_standin_revoke_tokens     (MrStandin  *standin);
 /* The requests so far to @path (NULL: all), oldest first; free with g_ptr_array_unref. */
 GPtrArray  *mr_standin_get_requests      (MrStandin  *standin,
                                           const char *path);
-/* The draft-attach-send path as it went: "draft:SUBJECT;attach:NAME;…send". */
+/* What came through the last Graph upload session. */
+GBytes     *mr_standin_dup_upload        (MrStandin  *standin);
+/* The draft-attach-send paths as they went: EWS "draft:SUBJECT;attach:NAME;…send", Graph
+ * "graph-draft:SUBJECT;attach:NAME;upload:NAME:SIZE;piece;…send". */
 char       *mr_standin_dup_steps         (MrStandin  *standin);
 /* The base64 MIME message of the last EWS CreateItem or Graph sendMail, decoded. */
 char       *mr_standin_dup_last_mime     (MrStandin  *standin);

@@ -857,15 +857,21 @@ graph_url (MrExchange *self,
   return g_strdup_printf ("%.*s/v1.0/me%s", (int) length, self->graph_endpoint, path);
 }
 
-/* One Graph request, with 429 and 503 waited out when Retry-After is short. */
+/* One Graph request, with 429 and 503 waited out when Retry-After is short. Returns the answer's
+ * JSON object when @answer_out is given (an empty object for an empty answer). @authorize FALSE: the
+ * URL carries its own authorization (an upload session's). */
 static gboolean
-graph_call (MrExchange    *self,
-            const char    *method,
-            const char    *url,
-            GBytes        *body,
-            guint          expected,
-            GCancellable  *cancellable,
-            GError       **error)
+graph_request (MrExchange    *self,
+               const char    *method,
+               const char    *url,
+               const char    *content_type,
+               GBytes        *body,
+               const char    *content_range,
+               gboolean       authorize,
+               guint          expected,
+               JsonObject   **answer_out,
+               GCancellable  *cancellable,
+               GError       **error)
 {
   if (!check_https (self, url, error) || get_session (self, error) == NULL)
     return FALSE;
@@ -877,19 +883,38 @@ graph_call (MrExchange    *self,
       const char *retry_after;
       guint status;
 
+      if (message == NULL)
+        {
+          g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL, _("“%s” is not a web address"), url);
+          return FALSE;
+        }
       if (body != NULL)
-        set_body (message, "text/plain", body);
-      if (!add_bearer (self, message, MR_OAUTH_SCOPE_GRAPH_SEND, cancellable, error))
+        set_body (message, content_type, body);
+      if (content_range != NULL)
+        soup_message_headers_replace (soup_message_get_request_headers (message), "Content-Range", content_range);
+      if (authorize && !add_bearer (self, message, MR_OAUTH_SCOPE_GRAPH_SEND, cancellable, error))
         return FALSE;
       answer = mr_exchange_send_and_read (self->session, message, lines, cancellable, error);
       note (self, "%s", g_strchomp (lines->str));
       if (answer == NULL)
         return FALSE;
       status = soup_message_get_status (message);
-      if (status == expected)
+      if (status == expected || (expected == SOUP_STATUS_OK && status == SOUP_STATUS_CREATED && content_range))
         {
           g_autofree char *reply = g_strdup_printf ("%u %s", status, soup_message_get_reason_phrase (message));
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          JsonNode *root;
+
           set_reply (self, reply);
+          if (answer_out == NULL)
+            return TRUE;
+          if (g_bytes_get_size (answer) > 0 &&
+              json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer),
+                                          NULL) &&
+              (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+            *answer_out = json_object_ref (json_node_get_object (root));
+          else
+            *answer_out = json_object_new ();
           return TRUE;
         }
       retry_after = soup_message_headers_get_one (soup_message_get_response_headers (message), "Retry-After");
@@ -908,6 +933,220 @@ graph_call (MrExchange    *self,
       set_graph_error (self, message, answer, error);
       return FALSE;
     }
+}
+
+static gboolean
+graph_call (MrExchange    *self,
+            const char    *method,
+            const char    *url,
+            GBytes        *body,
+            guint          expected,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  return graph_request (self, method, url, "text/plain", body, NULL, TRUE, expected, NULL, cancellable, error);
+}
+
+static GBytes *
+json_bytes (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  char *text = json_to_string (root, FALSE);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static void
+add_graph_recipients (JsonBuilder        *builder,
+                      const char         *member,
+                      const char * const *addresses)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "emailAddress");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "address");
+      json_builder_add_string_value (builder, addresses[i]);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/* Graph takes an attachment of up to 3 MB in the request that adds it; larger ones go in pieces
+ * through an upload session, in multiples of 320 KiB as Graph requires. */
+#define GRAPH_INLINE_ATTACHMENT (3 * 1000 * 1000)
+#define GRAPH_UPLOAD_CHUNK (10 * 320 * 1024)
+
+static gboolean
+graph_upload (MrExchange            *self,
+              const char            *message_url,
+              const MrEwsAttachment *attachment,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(JsonObject) session = NULL;
+  g_autofree char *url = g_strdup_printf ("%s/attachments/createUploadSession", message_url);
+  gsize size = g_bytes_get_size (attachment->content);
+  const char *upload_url;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "AttachmentItem");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "attachmentType");
+  json_builder_add_string_value (builder, "file");
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, attachment->name);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, (gint64) size);
+  json_builder_set_member_name (builder, "contentType");
+  json_builder_add_string_value (builder, attachment->content_type);
+  if (attachment->content_id != NULL)
+    {
+      json_builder_set_member_name (builder, "isInline");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_set_member_name (builder, "contentId");
+      json_builder_add_string_value (builder, attachment->content_id);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  request = json_bytes (builder);
+  if (!graph_request (self, "POST", url, "application/json", request, NULL, TRUE, SOUP_STATUS_CREATED, &session,
+                      cancellable, error))
+    return FALSE;
+  upload_url = json_object_get_string_member_with_default (session, "uploadUrl", NULL);
+  if (upload_url == NULL)
+    {
+      g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
+                           _("Microsoft Graph opened no upload session for the attachment"));
+      return FALSE;
+    }
+  for (gsize offset = 0; offset < size; offset += GRAPH_UPLOAD_CHUNK)
+    {
+      gsize length = MIN (GRAPH_UPLOAD_CHUNK, size - offset);
+      g_autoptr(GBytes) chunk = g_bytes_new_from_bytes (attachment->content, offset, length);
+      g_autofree char *range = g_strdup_printf ("bytes %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                offset, offset + length - 1, size);
+
+      /* The upload URL carries its own authorization: no token goes with it. */
+      if (!graph_request (self, "PUT", upload_url, "application/octet-stream", chunk, range, FALSE, SOUP_STATUS_OK,
+                          NULL, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Over Graph's 4 MB a request: a draft, its attachments (large ones by upload session), then send.
+ * Graph keeps the sent mail in Sent Items, as sendMail does. */
+static gboolean
+graph_send_in_steps (MrExchange         *self,
+                     GBytes             *message,
+                     const char * const *to,
+                     const char * const *cc,
+                     const char * const *bcc,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  g_autoptr(MrEwsParts) parts = mr_ews_parts_from_mime (message);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GBytes) draft = NULL;
+  g_autoptr(JsonObject) created = NULL;
+  g_autofree char *messages_url = graph_url (self, "/messages");
+  g_autofree char *message_url = NULL;
+  g_autofree char *send_url = NULL;
+  const char *id;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "subject");
+  json_builder_add_string_value (builder, parts->subject ? parts->subject : "");
+  json_builder_set_member_name (builder, "body");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "contentType");
+  json_builder_add_string_value (builder, parts->html ? "HTML" : "Text");
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, parts->body ? parts->body : "");
+  json_builder_end_object (builder);
+  add_graph_recipients (builder, "toRecipients", to);
+  add_graph_recipients (builder, "ccRecipients", cc);
+  add_graph_recipients (builder, "bccRecipients", bcc);
+  if (parts->message_id != NULL)
+    {
+      g_autofree char *bracketed = g_strdup_printf ("<%s>", parts->message_id);
+
+      json_builder_set_member_name (builder, "internetMessageId");
+      json_builder_add_string_value (builder, bracketed);
+    }
+  json_builder_end_object (builder);
+  draft = json_bytes (builder);
+  note (self, "the message is over 4 MB: a draft, its attachments, then send");
+  if (!graph_request (self, "POST", messages_url, "application/json", draft, NULL, TRUE, SOUP_STATUS_CREATED, &created,
+                      cancellable, error))
+    return FALSE;
+  id = json_object_get_string_member_with_default (created, "id", NULL);
+  if (id == NULL)
+    {
+      g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
+                           _("Microsoft Graph created the draft but did not say which message it is"));
+      return FALSE;
+    }
+  {
+    g_autofree char *escaped = g_uri_escape_string (id, NULL, FALSE);
+    g_autofree char *path = g_strdup_printf ("/messages/%s", escaped);
+
+    message_url = graph_url (self, path);
+  }
+  for (guint i = 0; i < parts->attachments->len; i++)
+    {
+      const MrEwsAttachment *attachment = g_ptr_array_index (parts->attachments, i);
+
+      if (g_bytes_get_size (attachment->content) > GRAPH_INLINE_ATTACHMENT)
+        {
+          if (!graph_upload (self, message_url, attachment, cancellable, error))
+            return FALSE;
+        }
+      else
+        {
+          g_autoptr(JsonBuilder) file = json_builder_new ();
+          g_autoptr(GBytes) request = NULL;
+          g_autofree char *encoded = g_base64_encode (g_bytes_get_data (attachment->content, NULL),
+                                                      g_bytes_get_size (attachment->content));
+          g_autofree char *url = g_strdup_printf ("%s/attachments", message_url);
+
+          json_builder_begin_object (file);
+          json_builder_set_member_name (file, "@odata.type");
+          json_builder_add_string_value (file, "#microsoft.graph.fileAttachment");
+          json_builder_set_member_name (file, "name");
+          json_builder_add_string_value (file, attachment->name);
+          json_builder_set_member_name (file, "contentType");
+          json_builder_add_string_value (file, attachment->content_type);
+          if (attachment->content_id != NULL)
+            {
+              json_builder_set_member_name (file, "isInline");
+              json_builder_add_boolean_value (file, TRUE);
+              json_builder_set_member_name (file, "contentId");
+              json_builder_add_string_value (file, attachment->content_id);
+            }
+          json_builder_set_member_name (file, "contentBytes");
+          json_builder_add_string_value (file, encoded);
+          json_builder_end_object (file);
+          request = json_bytes (file);
+          if (!graph_request (self, "POST", url, "application/json", request, NULL, TRUE, SOUP_STATUS_CREATED, NULL,
+                              cancellable, error))
+            return FALSE;
+        }
+    }
+  send_url = g_strdup_printf ("%s/send", message_url);
+  {
+    g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+
+    return graph_request (self, "POST", send_url, "application/json", empty, NULL, TRUE, SOUP_STATUS_ACCEPTED, NULL,
+                          cancellable, error);
+  }
 }
 
 /* ---- Sending ---------------------------------------------------------------------------------- */
@@ -983,13 +1222,8 @@ mr_exchange_send_sync (MrExchange           *self,
       g_autofree char *url = graph_url (self, "/sendMail");
 
       if (length > GRAPH_REQUEST_LIMIT)
-        {
-          g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_TOO_BIG,
-                       _("The message is %.1f MB once encoded, more than the 4 MB Microsoft Graph takes in one "
-                         "request: nothing was sent. Send the attachments as links, or send this one by SMTP"),
-                       length / (1024.0 * 1024.0));
-          return FALSE;
-        }
+        return graph_send_in_steps (self, message, (const char * const *) to, (const char * const *) cc,
+                                    (const char * const *) bcc, cancellable, error);
       /* The MIME form: Graph keeps a copy in Sent Items and takes no saveToSentItems. */
       return graph_call (self, "POST", url, body, SOUP_STATUS_ACCEPTED, cancellable, error);
     }

@@ -8,7 +8,8 @@
  * SendOnly with exchange.save_copy off); NTLM, Basic or Negotiate over HTTPS only, or OAuth2. Without
  * exchange.ews_url, and with exchange.autodiscover on, the URL is found from the person's address.
  * Graph: POST /v1.0/me/sendMail (or /users/MAILBOX/sendMail) with the MIME message in base64; Graph
- * keeps it in Sent Items. Requests over 4 MB are refused before anything is sent.
+ * keeps it in Sent Items. A message over Graph's 4 MB a request goes as a draft, its attachments
+ * (those over 3 MB through an upload session, in pieces), then send.
  * Busy answers (ErrorServerBusy's BackOffMilliseconds, 429/503 with Retry-After) are waited out
  * when short (up to 10 s, 3 times); otherwise the error says when to try again
  * (mr_exchange_get_retry_after()).
