@@ -1048,6 +1048,141 @@ handle (SoupServer        *server,
   g_mutex_unlock (&standin->lock);
 }
 
+/* ---- A resolver for made-up domains ------------------------------------------------------------ */
+
+/* Names under example.test and example.net are this machine; _autodiscover._tcp.example.test points
+ * at the stand-in's port. Everything else goes to the real resolver. */
+typedef struct {
+  GResolver  parent_instance;
+  GResolver *real;
+  guint16    srv_port;
+} TestResolver;
+
+typedef struct {
+  GResolverClass parent_class;
+} TestResolverClass;
+
+static GType test_resolver_get_type (void);
+G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+static gboolean
+is_fake (const char *name)
+{
+  return g_str_has_suffix (name, "example.test") || g_str_has_suffix (name, "example.net");
+}
+
+static GList *
+fake_addresses (void)
+{
+  return g_list_append (NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static GList *
+test_resolver_lookup_by_name (GResolver     *resolver,
+                              const char    *name,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+
+  if (is_fake (name))
+    return fake_addresses ();
+  return g_resolver_lookup_by_name (self->real, name, cancellable, error);
+}
+
+static void
+test_resolver_lookup_by_name_async (GResolver           *resolver,
+                                    const char          *name,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+  GError *error = NULL;
+  GList *addresses = test_resolver_lookup_by_name (resolver, name, cancellable, &error);
+
+  if (addresses != NULL)
+    g_task_return_pointer (task, addresses, (GDestroyNotify) g_resolver_free_addresses);
+  else
+    g_task_return_error (task, error);
+}
+
+static GList *
+test_resolver_lookup_by_name_finish (GResolver     *resolver,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static GList *
+test_resolver_lookup_by_name_with_flags (GResolver                 *resolver,
+                                         const char                *name,
+                                         GResolverNameLookupFlags   flags,
+                                         GCancellable              *cancellable,
+                                         GError                   **error)
+{
+  return test_resolver_lookup_by_name (resolver, name, cancellable, error);
+}
+
+static void
+test_resolver_lookup_by_name_with_flags_async (GResolver                 *resolver,
+                                               const char                *name,
+                                               GResolverNameLookupFlags   flags,
+                                               GCancellable              *cancellable,
+                                               GAsyncReadyCallback        callback,
+                                               gpointer                   user_data)
+{
+  test_resolver_lookup_by_name_async (resolver, name, cancellable, callback, user_data);
+}
+
+static GList *
+test_resolver_lookup_service (GResolver     *resolver,
+                              const char    *rrname,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+
+  if (g_str_equal (rrname, "_autodiscover._tcp.example.test") && self->srv_port != 0)
+    return g_list_append (NULL, g_srv_target_new ("mail.example.test", self->srv_port, 0, 0));
+  g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No SRV record for %s", rrname);
+  return NULL;
+}
+
+static void
+test_resolver_init (TestResolver *self)
+{
+}
+
+static void
+test_resolver_class_init (TestResolverClass *klass)
+{
+  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
+
+  resolver_class->lookup_by_name = test_resolver_lookup_by_name;
+  resolver_class->lookup_by_name_async = test_resolver_lookup_by_name_async;
+  resolver_class->lookup_by_name_finish = test_resolver_lookup_by_name_finish;
+  resolver_class->lookup_by_name_with_flags = test_resolver_lookup_by_name_with_flags;
+  resolver_class->lookup_by_name_with_flags_async = test_resolver_lookup_by_name_with_flags_async;
+  resolver_class->lookup_by_name_with_flags_finish = test_resolver_lookup_by_name_finish;
+  resolver_class->lookup_service = test_resolver_lookup_service;
+}
+
+static TestResolver *test_resolver;
+
+void
+mr_standin_use_fake_dns (MrStandin *standin)
+{
+  if (test_resolver == NULL)
+    {
+      test_resolver = g_object_new (test_resolver_get_type (), NULL);
+      test_resolver->real = g_resolver_get_default ();
+      g_resolver_set_default (G_RESOLVER (test_resolver));
+    }
+  test_resolver->srv_port = standin->port;
+}
+
 /* ---- The thread ------------------------------------------------------------------------------- */
 
 static gpointer

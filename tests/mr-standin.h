@@ -28,6 +28,10 @@ guint16     mr_standin_get_port          (MrStandin  *standin);
 /* https://localhost:PORT@path */
 char       *mr_standin_url               (MrStandin  *standin,
                                           const char *path);
+/* From now on this process resolves names under example.test and example.net to 127.0.0.1, and
+ * _autodiscover._tcp.example.test to mail.example.test at this stand-in's port (a GResolver of the
+ * tests' own, set with g_resolver_set_default(); other names go to the real one). */
+void        mr_standin_use_fake_dns      (MrStandin  *standin);
 /* Whether the EWS schema was found (the validation runs), and how many requests failed it. */
 gboolean    mr_standin_validates         (MrStandin  *standin);
 guint       mr_standin_count_invalid     (MrStandin  *standin);

@@ -1921,6 +1921,12 @@ sign_in_dialog_open (gpointer data)
 }
 
 static gboolean
+url_found (gpointer data)
+{
+  return g_str_has_prefix (gtk_editable_get_text (GTK_EDITABLE (data)), "https://");
+}
+
+static gboolean
 signed_in (gpointer data)
 {
   const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (data));
@@ -1994,7 +2000,7 @@ test_exchange (MrTestDirs    *dirs,
     g_autofree char *user_dir = g_path_get_dirname (dirs->user_path);
     g_mkdir_with_parents (user_dir, 0700);
   }
-  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"user.email\": \"ann@example.com\"}}");
+  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"user.email\": \"ann@example.test\"}}");
 
   window = open_window ();
   company_page = mr_window_get_company_page (window);
@@ -2005,6 +2011,33 @@ test_exchange (MrTestDirs    *dirs,
   gtk_widget_grab_focus (child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_url_row"));
   spin (100);
   screenshot (window, "company-exchange.png");
+
+  /* Find…: autodiscover from ann@example.test leads out of the domain, and asks before going on. */
+  {
+    g_autofree char *elsewhere = g_strdup_printf ("redirect-url:https://hosted.example.net:%u/autodiscover/autodiscover.xml",
+                                                  mr_standin_get_port (standin));
+    g_autofree char *found = g_strdup_printf ("ews:%s", ews_url);
+    GtkWidget *url_row = child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_url_row");
+    AdwMessageDialog *ask;
+
+    mr_standin_use_fake_dns (standin);
+    mr_standin_set_autodiscover (standin, "mail.example.test", elsewhere);
+    mr_standin_set_autodiscover (standin, "hosted.example.net", found);
+    gtk_editable_set_text (GTK_EDITABLE (url_row), "");
+    spin (20);
+    g_signal_emit_by_name (child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_find_button"), "clicked");
+    wait_for (sign_in_dialog_open, NULL, "the question about the redirect");
+    ask = find_message_dialog ();
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (ask), "hosted.example.net"));
+    screenshot_window (GTK_WINDOW (ask), "autodiscover-redirect.png");
+    /* As the button does: the answer, then the dialog closes. */
+    adw_message_dialog_response (ask, "allow");
+    gtk_window_destroy (GTK_WINDOW (ask));
+    spin (50);
+    wait_for (url_found, url_row, "the EWS address found");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (url_row)), ==, ews_url);
+    g_assert_true (gtk_widget_get_sensitive (child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_find_button")));
+  }
 
   /* My settings: the Exchange login and password, to the keyring. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));

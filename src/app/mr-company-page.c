@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mr-company-page.h"
+#include "mr-exchange.h"
 #include "mr-key-labels.h"
 #include "mr-password-field.h"
 #include "mr-test-dialog.h"
@@ -55,6 +56,8 @@ struct _MrCompanyPage
   AdwActionRow        *exchange_guide_row;
   GtkImage            *exchange_guide_icon;
   AdwEntryRow         *exchange_url_row;
+  GtkWidget           *exchange_find_button;
+  GCancellable        *find_cancellable;
   AdwActionRow        *exchange_autodiscover_row;
   GtkSwitch           *exchange_autodiscover_switch;
   AdwComboRow         *exchange_auth_row;
@@ -524,6 +527,144 @@ edited_string (MrCompanyPage *self,
   return g_strdup (json_node_get_string (node));
 }
 
+/* ---- Finding the EWS address (autodiscover) --------------------------------------------------- */
+
+typedef struct {
+  MrExchange *exchange;
+  char       *address;
+  char       *allowed_host;
+  char       *url;
+  char       *unconfirmed;
+} FindJob;
+
+static void
+find_job_free (FindJob *job)
+{
+  g_clear_object (&job->exchange);
+  g_free (job->address);
+  g_free (job->allowed_host);
+  g_free (job->url);
+  g_free (job->unconfirmed);
+  g_free (job);
+}
+
+static void
+find_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  FindJob *job = task_data;
+  GError *error = NULL;
+
+  job->url = mr_exchange_discover_sync (job->exchange, job->address, job->allowed_host, &job->unconfirmed, cancellable,
+                                        &error);
+  if (job->url != NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void start_find (MrCompanyPage *self,
+                        const char    *allowed_host);
+
+static void
+on_redirect_answer (AdwMessageDialog *dialog,
+                    const char       *response,
+                    MrCompanyPage    *self)
+{
+  if (g_str_equal (response, "allow"))
+    start_find (self, g_object_get_data (G_OBJECT (dialog), "host"));
+}
+
+static void
+show_find_message (MrCompanyPage *self,
+                   const char    *heading,
+                   const char    *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_found (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(MrCompanyPage) self = user_data;
+  FindJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (self->exchange_find_button == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
+      if (g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED) && job->unconfirmed != NULL)
+        {
+          /* Out of the domain: the person decides whether their password may go there. */
+          GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                      _("Send Your Login Elsewhere?"), error->message);
+
+          adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                            "allow", _("_Allow"), NULL);
+          adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow", ADW_RESPONSE_DESTRUCTIVE);
+          adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+          g_object_set_data_full (G_OBJECT (dialog), "host", g_strdup (job->unconfirmed), g_free);
+          g_signal_connect_object (dialog, "response", G_CALLBACK (on_redirect_answer), self, 0);
+          gtk_window_present (GTK_WINDOW (dialog));
+          return;
+        }
+      show_find_message (self, _("No Exchange Server Found"), error->message);
+      return;
+    }
+  if (self->exchange_find_button == NULL)
+    return;
+  gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
+  {
+    g_autoptr(JsonNode) value = json_node_init_string (json_node_alloc (), job->url);
+    mr_settings_form_set_value (self->form, "exchange.ews_url", value);
+  }
+}
+
+static void
+start_find (MrCompanyPage *self,
+            const char    *allowed_host)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *email = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
+  g_autofree char *from = mr_settings_dup_effective_string (self->settings, NULL, "sender.from_address");
+  FindJob *job;
+  MrExchange *exchange = mr_exchange_new_for_setup (self->settings, NULL, &error);
+
+  if (exchange == NULL)
+    {
+      show_find_message (self, _("No Exchange Server Found"), error->message);
+      return;
+    }
+  job = g_new0 (FindJob, 1);
+  job->exchange = exchange;
+  job->address = g_strdup (*email ? email : from);
+  job->allowed_host = g_strdup (allowed_host);
+  gtk_widget_set_sensitive (self->exchange_find_button, FALSE);
+  g_cancellable_cancel (self->find_cancellable);
+  g_clear_object (&self->find_cancellable);
+  self->find_cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->find_cancellable, on_found, g_object_ref (self));
+  g_task_set_source_tag (task, start_find);
+  g_task_set_task_data (task, job, (GDestroyNotify) find_job_free);
+  g_task_run_in_thread (task, find_thread);
+}
+
+static void
+on_exchange_find_clicked (MrCompanyPage *self)
+{
+  start_find (self, NULL);
+}
+
 /* Which Exchange door fits, with Microsoft's dates where they matter. */
 static void
 update_exchange_guide (MrCompanyPage *self)
@@ -689,6 +830,7 @@ reload (MrCompanyPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->managed_group), !self->editable);
   gtk_widget_set_sensitive (self->add_app_button, self->editable);
   gtk_widget_set_sensitive (GTK_WIDGET (self->add_domain_row), self->editable);
+  gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
 
   mr_settings_form_set_editable (self->form, self->editable);
   mr_settings_form_reload (self->form);
@@ -807,6 +949,8 @@ mr_company_page_dispose (GObject *object)
   if (self->form != NULL)
     g_signal_handlers_disconnect_by_data (self->form, self);
   g_clear_object (&self->form);
+  g_cancellable_cancel (self->find_cancellable);
+  g_clear_object (&self->find_cancellable);
   /* Cancels a keyring call in flight even while its callback holds a reference. */
   if (self->password != NULL)
     g_object_run_dispose (G_OBJECT (self->password));
@@ -867,6 +1011,8 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_icon);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_url_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_find_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_exchange_find_clicked);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_auth_row);
