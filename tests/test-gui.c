@@ -2141,6 +2141,77 @@ test_exchange (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* Gmail with OAuth2: My settings signs in in the browser (PKCE, loopback redirect), and the compose
+ * pane then sends by XOAUTH2 with a token from that sign-in. */
+static void
+test_gmail_sign_in (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autofree char *pem = mr_test_cert_path ("good.pem");
+  g_autofree char *key = mr_test_cert_path ("good.key");
+  g_autofree char *ca = mr_test_cert_path ("ca.pem");
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem,
+                                                         "--key", key, "--auth-required",
+                                                         "--token", "ann@gmail.example:tok-gui-google", NULL);
+  g_autoptr(MrStandin) standin = mr_standin_start ();
+  g_autofree char *auth_url = mr_standin_url (standin, "/google/auth");
+  g_autofree char *token_url = mr_standin_url (standin, "/google/token");
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invoice.json", NULL);
+  g_autofree char *log = g_build_filename (dirs->root, "browser.log", NULL);
+  g_autofree char *company = NULL;
+  g_autofree char *opened = NULL;
+  GtkWidget *row;
+  MrWindow *window;
+  MrUserPage *user;
+
+  if (!mr_test_require_keyring ())
+    return;
+  mr_test_install_fake_browser (g_get_user_data_dir (), g_get_user_config_dir (), log);
+  mr_standin_set_token_for_scope (standin, "https://mail.google.com/", "tok-gui-google");
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"gmail\", "
+                             "\"smtp.host\": \"localhost\", \"smtp.port\": %u, \"smtp.security\": \"starttls\", "
+                             "\"smtp.auth\": \"oauth2\", \"smtp.credentials\": \"per-user\", "
+                             "\"smtp.tls_trust_file\": \"%s\", \"exchange.trust_file\": \"%s\", "
+                             "\"google.client_id\": \"123-test.apps.googleusercontent.com\", "
+                             "\"google.client_secret\": \"GOCSPX-test\", \"google.authorize_url\": \"%s\", "
+                             "\"google.token_url\": \"%s\", \"sender.from_address\": \"ann@gmail.example\"}}",
+                             server->port, ca, ca, auth_url, token_url);
+  mr_test_write_file (dirs->company_path, company);
+  {
+    g_autofree char *user_dir = g_path_get_dirname (dirs->user_path);
+    g_mkdir_with_parents (user_dir, 0700);
+  }
+  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"smtp.username\": \"ann@gmail.example\"}}");
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
+                                     " \"text\": \"Dear {{name}}, invoice {{number}}.\"}");
+
+  window = open_window ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));
+  spin (50);
+  user = mr_window_get_user_page (window);
+  row = child (user, MR_TYPE_USER_PAGE, "smtp_sign_in_row");
+  g_assert_true (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "smtp_sign_in_group")));
+  g_assert_false (gtk_widget_get_visible (child (user, MR_TYPE_USER_PAGE, "password_row")));
+  wait_for (subtitle_settled, row, "the sign-in row");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "Not signed in"));
+
+  g_signal_emit_by_name (child (user, MR_TYPE_USER_PAGE, "smtp_sign_in_button"), "clicked");
+  spin (50);
+  g_assert_nonnull (find_message_dialog ());
+  screenshot_window (GTK_WINDOW (find_message_dialog ()), "sign-in-google.png");
+  wait_at_most (20, signed_in, row, "the browser sign-in");
+  g_assert_null (find_message_dialog ());
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "ann@gmail.example"));
+  opened = mr_test_read_file (log);
+  g_assert_nonnull (strstr (opened, "/google/auth?"));
+  screenshot (window, "user-sign-in.png");
+
+  send_from_compose (window, 0, "Accepted through SMTP");
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2168,6 +2239,7 @@ main (int    argc,
   ADD ("/gui/no-keyring", test_no_keyring);
   ADD ("/gui/compose-and-sent", test_compose_and_sent);
   ADD ("/gui/exchange", test_exchange);
+  ADD ("/gui/gmail-sign-in", test_gmail_sign_in);
   ADD ("/gui/compose-draft-mailto-outbox", test_compose_draft_mailto_outbox);
   ADD ("/gui/compose-save-template", test_compose_save_template);
   ADD ("/gui/compose-html-preview", test_compose_html_preview);

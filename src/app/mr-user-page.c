@@ -6,6 +6,7 @@
 
 #include "mr-exchange.h"
 #include "mr-password-field.h"
+#include "mr-sign-in.h"
 #include "mr-test-dialog.h"
 #include "mr-user-page.h"
 
@@ -37,8 +38,11 @@ struct _MrUserPage
   AdwActionRow        *sign_in_row;
   GtkWidget           *sign_in_button;
   MrPasswordField     *exchange_password;
-  GCancellable        *sign_in_cancellable;
-  AdwMessageDialog    *sign_in_dialog;
+  MrSignIn            *exchange_sign_in;
+  AdwPreferencesGroup *smtp_sign_in_group;
+  AdwActionRow        *smtp_sign_in_row;
+  GtkWidget           *smtp_sign_in_button;
+  MrSignIn            *smtp_sign_in;
   AdwActionRow        *try_row;
   GtkWidget           *check_button;
   GtkWidget           *test_button;
@@ -128,6 +132,15 @@ update_state (MrUserPage *self)
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->email_warning_row), warnings[0]);
   gtk_widget_set_visible (GTK_WIDGET (self->login_group), uses_own_login (self));
   {
+    g_autofree char *auth = mr_settings_dup_effective_string (self->settings, NULL, "smtp.auth");
+    gboolean oauth2 = g_strcmp0 (auth, "oauth2") == 0;
+
+    /* SMTP with OAuth2: a sign-in, not a password. */
+    gtk_widget_set_visible (GTK_WIDGET (self->smtp_sign_in_group), oauth2);
+    gtk_widget_set_visible (GTK_WIDGET (self->password_row), !oauth2);
+    gtk_widget_set_visible (GTK_WIDGET (self->keyring_row), !oauth2);
+  }
+  {
     ExchangeLogin login = exchange_login (self);
 
     gtk_widget_set_visible (GTK_WIDGET (self->exchange_group), mr_exchange_is_set_up (self->settings, NULL, NULL));
@@ -137,198 +150,6 @@ update_state (MrUserPage *self)
     /* Checking uses what is saved. */
     gtk_widget_set_sensitive (GTK_WIDGET (self->exchange_check_row), saved);
   }
-}
-
-/* ---- The Microsoft sign-in (device code) ------------------------------------------------------ */
-
-static void
-refresh_sign_in (MrUserPage *self);
-
-static void
-sign_in_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  MrExchange *exchange = task_data;
-  MrOAuthDeviceCode *code = g_object_get_data (G_OBJECT (task), "code");
-  const MrOAuthConfig *config = mr_exchange_get_oauth_config (exchange);
-  GError *error = NULL;
-
-  if (code == NULL)
-    {
-      const char *scope = g_strcmp0 (mr_exchange_get_transport (exchange), "graph") == 0 ? MR_OAUTH_SCOPE_GRAPH_SEND
-                                                                                          : MR_OAUTH_SCOPE_EWS;
-      code = mr_oauth_device_start_sync (mr_exchange_get_session (exchange), config, scope, cancellable, &error);
-      if (code == NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_pointer (task, code, (GDestroyNotify) mr_oauth_device_code_free);
-      return;
-    }
-  {
-    g_autoptr(MrOAuthTokens) tokens = mr_oauth_device_poll_sync (mr_exchange_get_session (exchange), config, code,
-                                                                 cancellable, &error);
-
-    if (tokens == NULL || !mr_oauth_store_refresh_token_sync (config, tokens->refresh_token ? tokens->refresh_token : "",
-                                                              cancellable, &error))
-      g_task_return_error (task, error);
-    else
-      g_task_return_boolean (task, TRUE);
-  }
-}
-
-static void
-close_sign_in_dialog (MrUserPage *self)
-{
-  if (self->sign_in_dialog != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->sign_in_dialog));
-  g_clear_weak_pointer (&self->sign_in_dialog);
-}
-
-static void
-on_signed_in (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(MrUserPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->sign_in_row == NULL)  /* disposed */
-    return;
-  close_sign_in_dialog (self);
-  gtk_widget_set_sensitive (self->sign_in_button, TRUE);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      adw_action_row_set_subtitle (self->sign_in_row, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                                        ? _("The sign-in was cancelled") : error->message);
-      return;
-    }
-  refresh_sign_in (self);
-}
-
-static void
-on_sign_in_dialog_response (MrUserPage *self,
-                            const char *response)
-{
-  g_cancellable_cancel (self->sign_in_cancellable);
-}
-
-static void
-on_code_received (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(MrUserPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  MrOAuthDeviceCode *code = g_task_propagate_pointer (G_TASK (result), &error);
-  MrExchange *exchange = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GTask) poll = NULL;
-  g_autofree char *body = NULL;
-  AdwMessageDialog *dialog;
-
-  if (self->sign_in_row == NULL)
-    {
-      mr_oauth_device_code_free (code);
-      return;
-    }
-  if (code == NULL)
-    {
-      gtk_widget_set_sensitive (self->sign_in_button, TRUE);
-      adw_action_row_set_subtitle (self->sign_in_row, error->message);
-      return;
-    }
-  body = g_markup_printf_escaped (_("Open <a href=\"%s\">%s</a> in a browser, sign in with your Microsoft account, and "
-                                    "enter this code:\n\n<span size=\"x-large\" weight=\"bold\">%s</span>\n\n"
-                                    "Mailroom waits here until you have signed in."),
-                                  code->verification_uri, code->verification_uri, code->user_code);
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                       _("Sign In to Microsoft"), NULL));
-  adw_message_dialog_set_body_use_markup (dialog, TRUE);
-  adw_message_dialog_set_body (dialog, body);
-  /* The link in the body opens the browser; the only answer is to give up. */
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), NULL);
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "uri", g_strdup (code->verification_uri), g_free);
-  g_object_set_data_full (G_OBJECT (dialog), "code", g_strdup (code->user_code), g_free);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_sign_in_dialog_response), self, G_CONNECT_SWAPPED);
-  g_set_weak_pointer (&self->sign_in_dialog, dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
-
-  poll = g_task_new (NULL, self->sign_in_cancellable, on_signed_in, g_object_ref (self));
-  g_task_set_source_tag (poll, on_code_received);
-  g_task_set_task_data (poll, g_object_ref (exchange), g_object_unref);
-  g_object_set_data_full (G_OBJECT (poll), "code", code, (GDestroyNotify) mr_oauth_device_code_free);
-  g_task_run_in_thread (poll, sign_in_thread);
-}
-
-static void
-on_sign_in_clicked (MrUserPage *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MrExchange) exchange = mr_exchange_new_for_setup (self->settings, NULL, &error);
-  g_autoptr(GTask) task = NULL;
-
-  if (exchange == NULL)
-    {
-      adw_action_row_set_subtitle (self->sign_in_row, error->message);
-      return;
-    }
-  g_cancellable_cancel (self->sign_in_cancellable);
-  g_clear_object (&self->sign_in_cancellable);
-  self->sign_in_cancellable = g_cancellable_new ();
-  gtk_widget_set_sensitive (self->sign_in_button, FALSE);
-  adw_action_row_set_subtitle (self->sign_in_row, _("Asking Microsoft for a sign-in code…"));
-  task = g_task_new (NULL, self->sign_in_cancellable, on_code_received, g_object_ref (self));
-  g_task_set_source_tag (task, on_sign_in_clicked);
-  g_task_set_task_data (task, g_steal_pointer (&exchange), g_object_unref);
-  g_task_run_in_thread (task, sign_in_thread);
-}
-
-static void
-on_sign_in_lookup_done (GObject      *source,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  g_autoptr(MrUserPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MrSecret) token = mr_secrets_lookup_finish (result, &error);
-  g_autofree char *who = NULL;
-
-  if (self->sign_in_row == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  who = g_object_steal_data (G_OBJECT (self->sign_in_row), "account");
-  if (error != NULL)
-    adw_action_row_set_subtitle (self->sign_in_row, error->message);
-  else if (token != NULL)
-    {
-      g_autofree char *subtitle = g_strdup_printf (_("Signed in as %s"), who);
-
-      adw_action_row_set_subtitle (self->sign_in_row, subtitle);
-      gtk_button_set_label (GTK_BUTTON (self->sign_in_button), _("_Sign In Again…"));
-    }
-  else
-    {
-      adw_action_row_set_subtitle (self->sign_in_row, _("Not signed in yet: sign in once, and Mailroom keeps the sign-in "
-                                                        "in your keyring"));
-      gtk_button_set_label (GTK_BUTTON (self->sign_in_button), _("_Sign In…"));
-    }
-}
-
-static void
-refresh_sign_in (MrUserPage *self)
-{
-  g_autoptr(MrExchange) exchange = NULL;
-  g_autoptr(MrSecretAccount) account = NULL;
-
-  if (exchange_login (self) != EXCHANGE_SIGN_IN)
-    return;
-  exchange = mr_exchange_new_for_setup (self->settings, NULL, NULL);
-  if (exchange == NULL)
-    return;
-  account = mr_oauth_config_get_account (mr_exchange_get_oauth_config (exchange));
-  g_object_set_data_full (G_OBJECT (self->sign_in_row), "account", g_strdup (account->user), g_free);
-  mr_secrets_lookup_async (account, self->sign_in_cancellable, on_sign_in_lookup_done, g_object_ref (self));
 }
 
 void
@@ -349,7 +170,8 @@ mr_user_page_revert (MrUserPage *self)
   mr_password_field_clear (self->exchange_password);
   if (exchange_login (self) == EXCHANGE_PASSWORD)
     mr_password_field_refresh (self->exchange_password);
-  refresh_sign_in (self);
+  mr_sign_in_refresh (self->exchange_sign_in);
+  mr_sign_in_refresh (self->smtp_sign_in);
 }
 
 gboolean
@@ -468,9 +290,12 @@ mr_user_page_dispose (GObject *object)
   if (self->exchange_password != NULL)
     g_object_run_dispose (G_OBJECT (self->exchange_password));
   g_clear_object (&self->exchange_password);
-  g_cancellable_cancel (self->sign_in_cancellable);
-  g_clear_object (&self->sign_in_cancellable);
-  close_sign_in_dialog (self);
+  if (self->exchange_sign_in != NULL)
+    g_object_run_dispose (G_OBJECT (self->exchange_sign_in));
+  g_clear_object (&self->exchange_sign_in);
+  if (self->smtp_sign_in != NULL)
+    g_object_run_dispose (G_OBJECT (self->smtp_sign_in));
+  g_clear_object (&self->smtp_sign_in);
   g_clear_object (&self->settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_USER_PAGE);
@@ -512,12 +337,14 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, exchange_check_button);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, sign_in_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, sign_in_button);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, smtp_sign_in_group);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, smtp_sign_in_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, smtp_sign_in_button);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, try_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, check_button);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, test_button);
   gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_test_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_sign_in_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_exchange_check_clicked);
 }
 
@@ -527,7 +354,6 @@ mr_user_page_init (MrUserPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->password_row, "changed", G_CALLBACK (on_changes), self);
   g_signal_connect_swapped (self->exchange_password_row, "changed", G_CALLBACK (on_changes), self);
-  self->sign_in_cancellable = g_cancellable_new ();
 }
 
 MrUserPage *
@@ -547,6 +373,10 @@ mr_user_page_new (MrSettings *settings)
   mr_settings_form_add_entry (self->form, "exchange.username", self->exchange_username_row, FALSE);
   self->exchange_password = mr_password_field_new_for_exchange (settings, self->exchange_password_row,
                                                                 self->exchange_keyring_row, self->exchange_forget_button);
+  self->exchange_sign_in = mr_sign_in_new (settings, MR_SIGN_IN_EXCHANGE, self->sign_in_row,
+                                           GTK_BUTTON (self->sign_in_button));
+  self->smtp_sign_in = mr_sign_in_new (settings, MR_SIGN_IN_SMTP, self->smtp_sign_in_row,
+                                       GTK_BUTTON (self->smtp_sign_in_button));
   g_signal_connect_swapped (self->form, "notify::dirty", G_CALLBACK (on_changes), self);
   g_signal_connect_swapped (self->form, "notify::warnings", G_CALLBACK (update_state), self);
 

@@ -97,6 +97,22 @@ mr_oauth_config_new_for_settings (MrSettings *settings,
   }
 }
 
+MrOAuthConfig *
+mr_oauth_config_copy (const MrOAuthConfig *config)
+{
+  MrOAuthConfig *copy = g_new0 (MrOAuthConfig, 1);
+
+  copy->provider = g_strdup (config->provider);
+  copy->authorize_url = g_strdup (config->authorize_url);
+  copy->token_url = g_strdup (config->token_url);
+  copy->device_url = g_strdup (config->device_url);
+  copy->client_id = g_strdup (config->client_id);
+  copy->client_secret = g_strdup (config->client_secret);
+  copy->account = g_strdup (config->account);
+  copy->keyring_host = g_strdup (config->keyring_host);
+  return copy;
+}
+
 void
 mr_oauth_config_free (MrOAuthConfig *config)
 {

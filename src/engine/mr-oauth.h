@@ -56,6 +56,7 @@ MrOAuthConfig *mr_oauth_config_new_google    (const char *authorize_url,
 MrOAuthConfig *mr_oauth_config_new_for_settings (MrSettings *settings,
                                                  const char *app,
                                                  const char *provider);
+MrOAuthConfig *mr_oauth_config_copy (const MrOAuthConfig *config);
 void           mr_oauth_config_free (MrOAuthConfig *config);
 
 typedef struct {
