@@ -934,6 +934,38 @@ test_route_no_fallback_for_refused_recipient (MrTestDirs    *dirs,
   }
 }
 
+/* A policy refusal of the sender (5.7.x at MAIL FROM) is SMTP's failure, not the recipient's:
+ * "auto" hands the mail to Exchange. */
+static void
+test_route_fallback_on_policy (MrTestDirs    *dirs,
+                               gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--mail-reply", "550 5.7.60 SMTP; Client does not have "
+                                                         "permissions to send as this sender", NULL);
+  g_autoptr(MrStandin) standin = NULL;
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autoptr(MrSentLog) log = NULL;
+  g_autoptr(MrOutgoing) outgoing = simple_outgoing ("ann@example.org");
+  g_autoptr(MrSendReport) report = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_test_require_keyring ())
+    return;
+  standin = mr_standin_start ();
+  set_up_exchange (settings, standin);
+  log = mr_sent_log_open (NULL, &error);
+  g_assert_no_error (error);
+  report = mr_outbox_send_sync (settings, log, NULL, "auto", outgoing, NULL, "full", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (report->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpstr (report->route, ==, "ews");
+  attempts = mr_sent_log_get_attempts (log, report->id, &error);
+  g_assert_cmpuint (attempts->len, ==, 2);
+  g_assert_nonnull (strstr (((MrSentAttempt *) g_ptr_array_index (attempts, 0))->reply, "5.7.60"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -957,6 +989,7 @@ main (int    argc,
   ADD ("/sent/cli-send", test_cli_send);
   ADD ("/sent/route-fallback", test_route_fallback);
   ADD ("/sent/route-no-fallback-for-refused-recipient", test_route_no_fallback_for_refused_recipient);
+  ADD ("/sent/route-fallback-on-policy", test_route_fallback_on_policy);
 #undef ADD
 
   return g_test_run ();
