@@ -854,6 +854,24 @@ set_up_gmail (Fixture    *fixture,
   mr_test_set_ok (fixture->settings, MR_SCOPE_USER, "smtp.username", "ann@gmail.example");
 }
 
+static gpointer
+cancel_later (gpointer cancellable)
+{
+  g_usleep (150 * 1000);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+/* A browser that never comes back, and a person who gives up 150 ms later. */
+static gboolean
+cancel_instead_of_browsing (const char  *uri,
+                            gpointer     cancellable,
+                            GError     **error)
+{
+  g_thread_unref (g_thread_new ("give-up", cancel_later, cancellable));
+  return TRUE;
+}
+
 static void
 test_browser_sign_in (Fixture       *fixture,
                       gconstpointer  data)
@@ -881,6 +899,21 @@ test_browser_sign_in (Fixture       *fixture,
   authorizations = mr_standin_get_requests (fixture->standin, "/contoso.example/oauth2/v2.0/authorize");
   g_assert_cmpuint (authorizations->len, ==, 1);
   g_clear_pointer (&tokens, mr_oauth_tokens_free);
+
+  /* Given up while the browser is open (the person closed Mailroom's dialog): the wait ends at once. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    gint64 start = g_get_monotonic_time ();
+
+    tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
+                                            MR_OAUTH_SCOPE_GRAPH_SEND, cancel_instead_of_browsing, cancellable,
+                                            cancellable, &error);
+    g_assert_null (tokens);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpint (g_get_monotonic_time () - start, >=, 150 * 1000);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+    g_clear_error (&error);
+  }
 
   /* The person says no at the sign-in page. */
   mr_standin_set_authorize_script (fixture->standin, "declined");

@@ -489,6 +489,20 @@ on_redirect (SoupServer        *server,
 }
 
 static gboolean
+on_deadline (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_cancelled (GCancellable *cancellable,
+              gpointer      data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 open_in_desktop_browser (const char  *uri,
                          gpointer     user_data,
                          GError     **error)
@@ -542,7 +556,9 @@ mr_oauth_browser_sign_in_sync (SoupSession          *session,
   g_autoptr(GHashTable) form = NULL;
   g_autoptr(JsonObject) answer = NULL;
   Redirect redirect = { context, random_token (), NULL, NULL, FALSE };
-  gint64 deadline = g_get_monotonic_time () + 10 * 60 * G_USEC_PER_SEC;
+  gboolean timed_out = FALSE;
+  GSource *deadline;
+  GSource *cancelled = NULL;
   GSList *uris;
   guint status = 0;
   GError *local_error = NULL;
@@ -617,11 +633,24 @@ mr_oauth_browser_sign_in_sync (SoupSession          *session,
       return NULL;
     }
 
-  while (!redirect.done && !g_cancellable_is_cancelled (cancellable) && g_get_monotonic_time () < deadline)
+  /* Sleep until the redirect, a cancel or the deadline wakes the listener's context. */
+  deadline = g_timeout_source_new_seconds (10 * 60);
+  g_source_set_callback (deadline, on_deadline, &timed_out, NULL);
+  g_source_attach (deadline, context);
+  if (cancellable != NULL)
     {
-      /* The listener's work, else a short sleep: the redirect, a cancel and the deadline are all seen. */
-      if (!g_main_context_iteration (context, FALSE))
-        g_usleep (20000);
+      cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (cancelled, (GSourceFunc) (void (*) (void)) on_cancelled, NULL, NULL);
+      g_source_attach (cancelled, context);
+    }
+  while (!redirect.done && !g_cancellable_is_cancelled (cancellable) && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (deadline);
+  g_source_unref (deadline);
+  if (cancelled != NULL)
+    {
+      g_source_destroy (cancelled);
+      g_source_unref (cancelled);
     }
   /* Let the page reach the browser before the listener goes. */
   for (guint i = 0; i < 20 && g_main_context_iteration (context, FALSE); i++)
