@@ -696,6 +696,16 @@ test_graph_send (Fixture       *fixture,
   g_assert_nonnull (after);
   g_assert_cmpstr (before, !=, after);
 
+  /* A second mail on the same session uses the access token it has: no refresh per mail. */
+  {
+    guint refreshes = count_requests (fixture, "/contoso.example/oauth2/v2.0/token");
+
+    g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_requests (fixture, "/contoso.example/oauth2/v2.0/token"), ==, refreshes);
+    g_assert_cmpuint (count_requests (fixture, "/v1.0/me/sendMail"), ==, 2);
+  }
+
   /* Graph reads the recipients from the message: Bcc goes in as a header there, and only there. */
   mime = mr_standin_dup_last_mime (fixture->standin);
   g_assert_nonnull (strstr (mime, "Bcc: dave@example.org"));

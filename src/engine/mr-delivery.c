@@ -370,7 +370,7 @@ find_secret (MrDelivery    *self,
                                                                              : MR_OAUTH_SCOPE_SMTP_SEND;
       char *token;
 
-      token = mr_oauth_get_access_token_sync (session, self->oauth, scope, cancellable, &sign_in_error);
+      token = mr_oauth_get_access_token_sync (session, self->oauth, scope, NULL, cancellable, &sign_in_error);
       if (token != NULL)
         {
           config->secret = token;

@@ -46,6 +46,10 @@ struct _MrExchange
   GString         *transcript;
   char            *reply;
   guint            retry_after;
+  /* The last access token, kept for the requests of its lifetime (a mailshot's mails). */
+  char            *access_token;
+  const char      *access_scope;
+  gint64           access_expires;
   /* Autodiscover's host rules, for the authenticate handler. */
   char            *trusted_domain;
   char            *allowed_host;
@@ -76,6 +80,7 @@ mr_exchange_finalize (GObject *object)
   g_mutex_clear (&self->lock);
   g_string_free (self->transcript, TRUE);
   g_free (self->reply);
+  mr_secret_free (self->access_token);
   g_free (self->trusted_domain);
   g_free (self->allowed_host);
 
@@ -618,12 +623,23 @@ add_bearer (MrExchange    *self,
             GCancellable  *cancellable,
             GError       **error)
 {
-  g_autoptr(MrSecret) token = mr_oauth_get_access_token_sync (self->session, self->oauth, scope, cancellable, error);
   g_autoptr(MrSecret) header = NULL;
 
-  if (token == NULL)
-    return FALSE;
-  header = g_strdup_printf ("Bearer %s", token);
+  /* A refresh for each request would rotate the refresh token once a mail: keep the access token
+   * until two minutes before it expires. */
+  if (self->access_token == NULL || g_strcmp0 (self->access_scope, scope) != 0 ||
+      self->access_expires - 120 < g_get_real_time () / G_USEC_PER_SEC)
+    {
+      char *token = mr_oauth_get_access_token_sync (self->session, self->oauth, scope, &self->access_expires, cancellable,
+                                                    error);
+
+      if (token == NULL)
+        return FALSE;
+      mr_secret_free (self->access_token);
+      self->access_token = token;
+      self->access_scope = scope;
+    }
+  header = g_strdup_printf ("Bearer %s", self->access_token);
   soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", header);
   note (self, "authorization: Bearer (token hidden)");
   return TRUE;
@@ -723,6 +739,7 @@ ews_call (MrExchange    *self,
       status = soup_message_get_status (message);
       if (status == SOUP_STATUS_UNAUTHORIZED)
         {
+          g_clear_pointer (&self->access_token, mr_secret_free);
           set_unauthorized_error (self, message, error);
           return NULL;
         }
@@ -930,6 +947,9 @@ graph_request (MrExchange    *self,
             }
           continue;
         }
+      /* A token refused (revoked, say) is not offered again. */
+      if (status == SOUP_STATUS_UNAUTHORIZED)
+        g_clear_pointer (&self->access_token, mr_secret_free);
       set_graph_error (self, message, answer, error);
       return FALSE;
     }

@@ -391,6 +391,7 @@ char *
 mr_oauth_get_access_token_sync (SoupSession          *session,
                                 const MrOAuthConfig  *config,
                                 const char           *scope,
+                                gint64               *expires_at,
                                 GCancellable         *cancellable,
                                 GError              **error)
 {
@@ -440,6 +441,8 @@ mr_oauth_get_access_token_sync (SoupSession          *session,
   if (tokens->refresh_token != NULL && g_strcmp0 (tokens->refresh_token, refresh_token) != 0 &&
       !mr_secrets_store_sync (account, tokens->refresh_token, cancellable, error))
     return NULL;
+  if (expires_at != NULL)
+    *expires_at = tokens->expires_at;
   return g_steal_pointer (&tokens->access_token);
 }
 

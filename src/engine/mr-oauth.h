@@ -109,10 +109,13 @@ MrOAuthTokens     *mr_oauth_browser_sign_in_sync (SoupSession         *session,
                                                   GCancellable        *cancellable,
                                                   GError             **error);
 
-/* An access token for @scope from the stored refresh token, storing the new refresh token. */
+/* An access token for @scope from the stored refresh token, storing the new refresh token.
+ * @expires_at (optional): when the token expires, real time in seconds, so that the caller can keep
+ * it for the requests until then instead of refreshing for each. */
 char              *mr_oauth_get_access_token_sync (SoupSession         *session,
                                                    const MrOAuthConfig *config,
                                                    const char          *scope,
+                                                   gint64              *expires_at,
                                                    GCancellable        *cancellable,
                                                    GError             **error);
 
