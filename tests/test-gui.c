@@ -2196,11 +2196,14 @@ test_gmail_sign_in (MrTestDirs    *dirs,
   wait_for (subtitle_settled, row, "the sign-in row");
   g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "Not signed in"));
 
+  /* The person takes a moment in the browser, long enough to see the dialog that waits. */
+  g_setenv ("MAILROOM_FAKE_BROWSER_DELAY_MS", "1500", TRUE);
   g_signal_emit_by_name (child (user, MR_TYPE_USER_PAGE, "smtp_sign_in_button"), "clicked");
   spin (50);
   g_assert_nonnull (find_message_dialog ());
   screenshot_window (GTK_WINDOW (find_message_dialog ()), "sign-in-google.png");
   wait_at_most (20, signed_in, row, "the browser sign-in");
+  g_unsetenv ("MAILROOM_FAKE_BROWSER_DELAY_MS");
   g_assert_null (find_message_dialog ());
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "ann@gmail.example"));
   opened = mr_test_read_file (log);
