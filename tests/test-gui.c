@@ -2152,7 +2152,7 @@ test_gmail_sign_in (MrTestDirs    *dirs,
   g_autofree char *ca = mr_test_cert_path ("ca.pem");
   g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem,
                                                          "--key", key, "--auth-required",
-                                                         "--token", "ann@gmail.example:tok-gui-google", NULL);
+                                                         "--token", "ann.gui@gmail.example:tok-gui-google", NULL);
   g_autoptr(MrStandin) standin = mr_standin_start ();
   g_autofree char *auth_url = mr_standin_url (standin, "/google/auth");
   g_autofree char *token_url = mr_standin_url (standin, "/google/token");
@@ -2164,6 +2164,7 @@ test_gmail_sign_in (MrTestDirs    *dirs,
   MrWindow *window;
   MrUserPage *user;
 
+  /* A login no other test signs in with: the suite shares one keyring. */
   if (!mr_test_require_keyring ())
     return;
   mr_test_install_fake_browser (g_get_user_data_dir (), g_get_user_config_dir (), log);
@@ -2174,14 +2175,14 @@ test_gmail_sign_in (MrTestDirs    *dirs,
                              "\"smtp.tls_trust_file\": \"%s\", \"exchange.trust_file\": \"%s\", "
                              "\"google.client_id\": \"123-test.apps.googleusercontent.com\", "
                              "\"google.client_secret\": \"GOCSPX-test\", \"google.authorize_url\": \"%s\", "
-                             "\"google.token_url\": \"%s\", \"sender.from_address\": \"ann@gmail.example\"}}",
+                             "\"google.token_url\": \"%s\", \"sender.from_address\": \"ann.gui@gmail.example\"}}",
                              server->port, ca, ca, auth_url, token_url);
   mr_test_write_file (dirs->company_path, company);
   {
     g_autofree char *user_dir = g_path_get_dirname (dirs->user_path);
     g_mkdir_with_parents (user_dir, 0700);
   }
-  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"smtp.username\": \"ann@gmail.example\"}}");
+  mr_test_write_file (dirs->user_path, "{\"schema_version\": 1, \"settings\": {\"smtp.username\": \"ann.gui@gmail.example\"}}");
   g_mkdir_with_parents (dirs->company_templates, 0755);
   mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invoice\", \"subject\": \"Invoice {{number}}\","
                                      " \"text\": \"Dear {{name}}, invoice {{number}}.\"}");
@@ -2205,7 +2206,7 @@ test_gmail_sign_in (MrTestDirs    *dirs,
   wait_at_most (20, signed_in, row, "the browser sign-in");
   g_unsetenv ("MAILROOM_FAKE_BROWSER_DELAY_MS");
   g_assert_null (find_message_dialog ());
-  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "ann@gmail.example"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "ann.gui@gmail.example"));
   opened = mr_test_read_file (log);
   g_assert_nonnull (strstr (opened, "/google/auth?"));
   screenshot (window, "user-sign-in.png");
