@@ -1202,7 +1202,7 @@ test_pace_defaults (MrTestDirs    *dirs,
     {
       g_autoptr(MrSettings) settings = settings_with (dirs, 25, cases[i].settings);
 
-      mr_mailshot_get_default_pace (settings, NULL, &minute, &day, &connections);
+      mr_mailshot_get_default_pace (settings, NULL, NULL, &minute, &day, &connections);
       g_assert_cmpuint (minute, ==, cases[i].minute);
       g_assert_cmpuint (day, ==, cases[i].day);
       g_assert_cmpuint (connections, ==, cases[i].connections);
@@ -1567,6 +1567,19 @@ test_exchange_route (MrTestDirs    *dirs,
   g_assert_no_error (error);
   status = mr_mailshot_get_status (journal, job, &error);
   g_assert_cmpstr (status->route, ==, "exchange");
+  /* An Exchange Server's limits are its admin's: no default pace. Exchange Online's are Office 365's. */
+  g_assert_cmpuint (status->rate, ==, 0);
+  {
+    guint minute = 0, day = 0, connections = 0;
+
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.ews_url", "https://outlook.office365.com/EWS/Exchange.asmx");
+    mr_mailshot_get_default_pace (settings, NULL, "exchange", &minute, &day, &connections);
+    g_assert_cmpuint (minute, ==, 30);
+    g_assert_cmpuint (day, ==, 10000);
+    mr_mailshot_get_default_pace (settings, NULL, "smtp", &minute, &day, &connections);
+    g_assert_cmpuint (minute, ==, 0);
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "exchange.ews_url", url);
+  }
   g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_clear_pointer (&status, mr_mailshot_status_free);

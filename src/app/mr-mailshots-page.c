@@ -491,7 +491,8 @@ on_template_changed (MrMailshotsPage *self)
   guint per_minute, per_day, connections;
 
   /* The pace of the template's application profile, as the company set it. */
-  mr_mailshot_get_default_pace (self->settings, template_ ? template_->app : NULL, &per_minute, &per_day, &connections);
+  mr_mailshot_get_default_pace (self->settings, template_ ? template_->app : NULL, template_ ? template_->route : NULL,
+                                &per_minute, &per_day, &connections);
   gtk_spin_button_set_value (self->per_minute_spin, per_minute);
   gtk_spin_button_set_value (self->per_day_spin, per_day);
   gtk_spin_button_set_value (self->connections_spin, connections);

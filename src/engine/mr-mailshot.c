@@ -246,11 +246,13 @@ mr_mailshot_journal_free (MrMailshotJournal *self)
 void
 mr_mailshot_get_default_pace (MrSettings *settings,
                               const char *app,
+                              const char *route,
                               guint      *per_minute,
                               guint      *per_day,
                               guint      *connections)
 {
   g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+  g_autofree char *resolved = mr_mailshot_resolve_route (settings, app, route);
   g_autofree char *account = mr_settings_dup_effective_string (settings, app, "smtp.username");
   gint64 minute = mr_settings_get_effective_int (settings, app, "mailshot.per_minute");
   gint64 day = mr_settings_get_effective_int (settings, app, "mailshot.per_day");
@@ -260,6 +262,17 @@ mr_mailshot_get_default_pace (MrSettings *settings,
     {
       g_free (account);
       account = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+    }
+  /* Through Exchange the mailbox's limits apply, not the SMTP provider's: Exchange Online's are
+   * Office 365's (Graph, or EWS at outlook.office365.com); an Exchange Server's are its admin's. */
+  if (g_str_equal (resolved, "exchange"))
+    {
+      g_autofree char *transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
+      g_autofree char *ews_url = mr_settings_dup_effective_string (settings, app, "exchange.ews_url");
+
+      g_free (provider);
+      provider = g_strdup (g_str_equal (transport, "graph") || strstr (ews_url, "outlook.office365.com") != NULL
+                             ? "office365" : "other");
     }
   mr_preset_get_mailshot_pace (mr_preset_lookup (provider), account, per_minute, per_day, connections);
   if (minute >= 0)
@@ -436,7 +449,7 @@ mr_mailshot_create (MrMailshotJournal        *self,
     attachments_dir = g_canonicalize_filename (options->proof.attachments_dir, NULL);
 
   /* The job keeps the settings it was made with. */
-  mr_mailshot_get_default_pace (settings, app, &per_minute, &per_day, &connections);
+  mr_mailshot_get_default_pace (settings, app, route, &per_minute, &per_day, &connections);
   if (options->per_minute >= 0)
     per_minute = (guint) options->per_minute;
   if (options->per_day >= 0)

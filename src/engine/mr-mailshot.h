@@ -96,9 +96,11 @@ MrMailshotJournal *mr_mailshot_journal_open (const char         *path,
                                              GError            **error);
 void               mr_mailshot_journal_free (MrMailshotJournal  *journal);
 
-/* The pace a job of @app gets by default: the settings, else the provider preset's. */
+/* The pace a job of @app through @route (as for mr_mailshot_resolve_route()) gets by default: the
+ * settings, else the provider preset's; through Exchange Online, Office 365's. */
 void               mr_mailshot_get_default_pace (MrSettings     *settings,
                                                  const char     *app,
+                                                 const char     *route,
                                                  guint          *per_minute,
                                                  guint          *per_day,
                                                  guint          *connections);
