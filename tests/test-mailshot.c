@@ -559,7 +559,13 @@ test_cli_refuses_errors (MrTestDirs    *dirs,
   mr_test_write_file (list, "email,name,city,date\nann@example.org,Ann,Bern,1\nbad@,Bad,Bern,1\n");
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list, NULL), ==, 65);
   g_assert_nonnull (strstr (err, "--skip-invalid"));
+  g_assert_nonnull (strstr (err, "Row 3: “bad@”"));
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* Refused, nothing was written either: no job to resume by mistake. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "status", "--json", NULL), ==, 0);
+  g_assert_null (strstr (out, "\"id\""));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list,

@@ -1743,6 +1743,22 @@ print_estimate (const MrProofReport    *report,
 }
 
 /* Check, write the job, send it. */
+/* Rows with errors stop a mailshot before anything is written or sent: say which. */
+static int
+refuse_rows (MrProofReport *report)
+{
+  for (guint i = 0; i < report->problems->len; i++)
+    {
+      MrProblem *problem = g_ptr_array_index (report->problems, i);
+      if (problem->severity == MR_PROBLEM_ERROR)
+        g_printerr ("mailroom-cli: %s\n", problem->message);
+    }
+  g_printerr (g_dngettext (GETTEXT_PACKAGE, "mailroom-cli: %u row has errors: nothing was sent. Fix it, or send the rest with --skip-invalid\n",
+                           "mailroom-cli: %u rows have errors: nothing was sent. Fix them, or send the rest with --skip-invalid\n",
+                           report->rows_with_errors), report->rows_with_errors);
+  return MR_EXIT_DATA;
+}
+
 static int
 cmd_mailshot_send (Invocation *inv)
 {
@@ -1759,29 +1775,18 @@ cmd_mailshot_send (Invocation *inv)
   if ((status = mailshot_setup (inv, _("“mailshot” needs --template TEMPLATE and --recipients FILE"), &template_,
                                 &options, &excluded)) >= 0)
     return status;
-  /* The proof-reader first: with errors, nothing is sent unless the person chose to skip them. */
-  report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
-  if (report == NULL)
-    return fail (inv, error);
-  if (report->rows_with_errors > 0 && !inv->skip_invalid)
-    {
-      for (guint i = 0; i < report->problems->len; i++)
-        {
-          MrProblem *problem = g_ptr_array_index (report->problems, i);
-          if (problem->severity == MR_PROBLEM_ERROR)
-            g_printerr ("mailroom-cli: %s\n", problem->message);
-        }
-      g_printerr (g_dngettext (GETTEXT_PACKAGE, "mailroom-cli: %u row has errors: nothing was sent. Fix it, or send the rest with --skip-invalid\n",
-                               "mailroom-cli: %u rows have errors: nothing was sent. Fix them, or send the rest with --skip-invalid\n",
-                               report->rows_with_errors), report->rows_with_errors);
-      return MR_EXIT_DATA;
-    }
-
   if (inv->dry_run != NULL)
     {
-      gint64 written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, &options, inv->dry_run, &error);
+      gint64 written;
       g_autofree char *count = NULL;
 
+      /* The proof-reader first: with errors, nothing is written unless the person chose to skip them. */
+      report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
+      if (report == NULL)
+        return fail (inv, error);
+      if (report->rows_with_errors > 0 && !inv->skip_invalid)
+        return refuse_rows (report);
+      written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, &options, inv->dry_run, &error);
       if (written < 0)
         return fail (inv, error);
       count = g_strdup_printf ("%" G_GINT64_FORMAT, written);
@@ -1792,8 +1797,12 @@ cmd_mailshot_send (Invocation *inv)
   journal = mr_mailshot_journal_open (NULL, &error);
   if (journal == NULL)
     return fail (inv, error);
-  g_clear_pointer (&report, mr_proof_report_free);
+  /* One pass over the list: it is checked as the job is written, and with errors nothing is written
+   * or sent unless the person chose to skip them. */
+  options.refuse_errors = !inv->skip_invalid;
   job = mr_mailshot_create (journal, inv->settings, template_, inv->recipients, &options, &report, &error);
+  if (g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_ROWS) && report != NULL)
+    return refuse_rows (report);
   if (job == 0 || (created = mr_mailshot_get_status (journal, job, &error)) == NULL)
     return fail (inv, error);
   if (!inv->json)

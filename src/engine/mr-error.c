@@ -82,6 +82,7 @@ static const ErrorRow rows[] = {
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_BUSY,            "mailshot-busy",       MR_EXIT_TEMPFAIL },
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_NOTHING,         "nothing-to-send",     MR_EXIT_DATA },
   { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_PAUSED,          "mailshot-paused",     MR_EXIT_TEMPFAIL },
+  { mr_mailshot_error_quark, MR_MAILSHOT_ERROR_ROWS,            "rows-with-errors",    MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_NO_HEADER,   "recipients-no-header", MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_ENCODING,    "recipients-encoding", MR_EXIT_DATA },
   { mr_recipients_error_quark, MR_RECIPIENTS_ERROR_MALFORMED,   "recipients-malformed", MR_EXIT_DATA },

@@ -487,6 +487,17 @@ mr_mailshot_create (MrMailshotJournal        *self,
       journal_failed (self, "add recipients", error);
       goto rollback;
     }
+  /* One pass over the list decides and writes: refused, it is as if nothing had been read. */
+  if (options->refuse_errors && report->rows_with_errors > 0)
+    {
+      g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_ROWS,
+                   g_dngettext (GETTEXT_PACKAGE, "%u row has errors: nothing was written or sent",
+                                "%u rows have errors: nothing was written or sent", report->rows_with_errors),
+                   report->rows_with_errors);
+      if (report_out != NULL)
+        *report_out = g_steal_pointer (&report);
+      goto rollback;
+    }
   if (report->sendable == 0)
     {
       g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOTHING,

@@ -35,6 +35,7 @@ typedef enum {
   MR_MAILSHOT_ERROR_BUSY,        /* another process runs the job */
   MR_MAILSHOT_ERROR_NOTHING,     /* no recipient can be sent to */
   MR_MAILSHOT_ERROR_PAUSED,      /* the job paused itself: the message says why (a refused login, say) */
+  MR_MAILSHOT_ERROR_ROWS,        /* rows have errors and the job was to refuse them: nothing written */
 } MrMailshotError;
 
 GQuark mr_mailshot_error_quark (void);
@@ -51,9 +52,10 @@ typedef struct {
   const char     *route;        /* "smtp" or "exchange"; "auto" and NULL: the company's preferred one
                                  * (exchange.preferred). A mailshot does not fall back mail by mail: a
                                  * transport that cannot send pauses the job, as any such failure does. */
+  gboolean        refuse_errors; /* mr_mailshot_create(): a row with an error writes no job at all */
 } MrMailshotOptions;
 
-#define MR_MAILSHOT_OPTIONS_INIT { { NULL }, NULL, -1, -1, -1, 0, NULL }
+#define MR_MAILSHOT_OPTIONS_INIT { { NULL }, NULL, -1, -1, -1, 0, NULL, FALSE }
 
 typedef struct {
   gint64  id;
@@ -118,7 +120,8 @@ gint64             mr_mailshot_estimate_seconds (guint           count,
 
 /* Reads and checks @recipients and writes the job; rows the proof-reader rejects, and repeated
  * addresses, are kept as "skipped" with the reason. Returns the job's number, 0 with @error
- * (MR_MAILSHOT_ERROR_NOTHING when no row can be sent, the errors of mr_proofread_full(), and those
+ * (MR_MAILSHOT_ERROR_NOTHING when no row can be sent, _ROWS when rows have errors and
+ * @options refuse them (@report_out then holds the report all the same), the errors of mr_proofread_full(), and those
  * of mr_delivery_new() when the settings of the application cannot send). */
 gint64             mr_mailshot_create       (MrMailshotJournal        *journal,
                                              MrSettings               *settings,
