@@ -35,6 +35,7 @@ struct _MrMailshotsPage
   GPtrArray         *recipients;     /* MrMailshotRecipient of the job shown */
   MrRowModel        *rows_model;     /* one item a recipient, by position */
   GHashTable        *bound_cells;    /* GtkListItem on screen */
+  guint              grow_tick;      /* adds the first rows a few a frame */
   gint64             rate_time;      /* the last progress sample: when, and how many were done */
   guint              rate_done;
   double             rate;           /* mails a minute, smoothed */
@@ -1188,6 +1189,28 @@ static void fill_cell (MrMailshotsPage *self, GtkListItem *item);
 /* The list's items stand for rows by position and never change while a job is shown: the cells on
  * screen (a few dozen) are filled again from the new data. Replacing changed items instead made
  * the column view redo work for the whole list, which stalled the window on long jobs. */
+/* GTK 4.8's column view makes the widgets of up to about 200 rows as soon as they exist, which
+ * stalled the window for 100–190 ms when a long job's view opened: those rows come a few a frame. */
+#define ROWS_MADE_AT_ONCE 200
+#define ROWS_PER_FRAME 10
+
+static gboolean
+grow_rows (GtkWidget     *widget,
+           GdkFrameClock *clock,
+           gpointer       data)
+{
+  MrMailshotsPage *self = data;
+  guint n = self->recipients != NULL ? self->recipients->len : 0;
+  guint have = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
+  guint next = have < ROWS_MADE_AT_ONCE ? MIN (n, have + ROWS_PER_FRAME) : n;
+
+  mr_row_model_set_n_items (self->rows_model, next);
+  if (next < n)
+    return G_SOURCE_CONTINUE;
+  self->grow_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 update_rows (MrMailshotsPage *self)
 {
@@ -1196,6 +1219,12 @@ update_rows (MrMailshotsPage *self)
   GHashTableIter iter;
   gpointer item;
 
+  if (n > old && old < ROWS_MADE_AT_ONCE)
+    {
+      if (self->grow_tick == 0)
+        self->grow_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->recipients_view), grow_rows, self, NULL);
+      return;
+    }
   if (n != old)
     {
       mr_row_model_set_n_items (self->rows_model, n);
@@ -1699,6 +1728,9 @@ mr_mailshots_page_dispose (GObject *object)
 
   /* Jobs stop between two mails and are left to go on next time. */
   mr_mailshots_page_stop (self);
+  if (self->grow_tick != 0 && self->recipients_view != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->recipients_view), self->grow_tick);
+  self->grow_tick = 0;
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->running, g_hash_table_unref);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
