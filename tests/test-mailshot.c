@@ -1637,6 +1637,53 @@ test_exchange_route (MrTestDirs    *dirs,
   g_assert_cmpuint (status->pending, ==, 12);
 }
 
+typedef struct {
+  const char *path;
+  gboolean    sent_log;
+  GError     *error;
+} Opener;
+
+static gpointer
+open_at_once (gpointer data)
+{
+  Opener *opener = data;
+
+  if (opener->sent_log)
+    {
+      MrSentLog *log = mr_sent_log_open (opener->path, &opener->error);
+      g_clear_object (&log);
+    }
+  else
+    {
+      MrMailshotJournal *journal = mr_mailshot_journal_open (opener->path, &opener->error);
+      g_clear_pointer (&journal, mr_mailshot_journal_free);
+    }
+  return NULL;
+}
+
+/* A window watching and the CLI starting a job open a new journal (or sent log) at the same moment:
+ * both get it, neither fails with "database is locked" nor creates the tables twice. */
+static void
+test_opened_twice_at_once (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+  for (guint round = 0; round < 40; round++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-%u.db", round % 2 ? "sent" : "journal", round);
+      g_autofree char *path = g_build_filename (dirs->root, name, NULL);
+      Opener openers[3] = { { path, round % 2 == 1, NULL }, { path, round % 2 == 1, NULL }, { path, round % 2 == 1, NULL } };
+      GThread *threads[3];
+
+      for (guint i = 0; i < 3; i++)
+        threads[i] = g_thread_new ("opener", open_at_once, &openers[i]);
+      for (guint i = 0; i < 3; i++)
+        {
+          g_thread_join (threads[i]);
+          g_assert_no_error (openers[i].error);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1670,6 +1717,7 @@ main (int    argc,
   ADD ("/mailshot/retry-then-accept", test_retry_then_accept);
   ADD ("/mailshot/cli-start-later", test_cli_start_later);
   ADD ("/mailshot/exchange-route", test_exchange_route);
+  ADD ("/mailshot/opened-twice-at-once", test_opened_twice_at_once);
 #undef ADD
 
   return g_test_run ();

@@ -18,6 +18,7 @@
 #include "mr-keys.h"
 #include "mr-exchange.h"
 #include "mr-mailshot.h"
+#include "mr-sqlite.h"
 #include "mr-outbox.h"
 #include "mr-presets.h"
 #include "mr-secrets.h"
@@ -167,7 +168,15 @@ mr_mailshot_journal_open (const char  *path,
   /* Up to date: nothing to write (the window opens the journal every second to watch a job). */
   if (journal_version (self) == JOURNAL_VERSION)
     return self;
-  if (!exec (self, "PRAGMA journal_mode = WAL;", error) ||
+  /* Two processes may meet here with a new journal (a window watching, the CLI starting a job): WAL
+   * waits for the other, and the schema is brought up to date in one transaction. */
+  if (mr_sqlite_use_wal (self->db) != SQLITE_OK)
+    {
+      journal_failed (self, "PRAGMA journal_mode = WAL", error);
+      mr_mailshot_journal_free (self);
+      return NULL;
+    }
+  if (!exec (self, "BEGIN IMMEDIATE;", error) ||
       !exec (self,
              "CREATE TABLE IF NOT EXISTS jobs ("
              "  id INTEGER PRIMARY KEY, created INTEGER NOT NULL, template TEXT NOT NULL, template_name TEXT,"
@@ -179,6 +188,7 @@ mr_mailshot_journal_open (const char  *path,
              "  reply TEXT, next_attempt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, row));"
              "CREATE INDEX IF NOT EXISTS recipients_todo ON recipients (job, state, row);", error))
     {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       mr_mailshot_journal_free (self);
       return NULL;
     }
@@ -211,6 +221,7 @@ mr_mailshot_journal_open (const char  *path,
           {
             sqlite3_free (message);
             journal_failed (self, sql, error);
+            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
             mr_mailshot_journal_free (self);
             return NULL;
           }
@@ -219,12 +230,14 @@ mr_mailshot_journal_open (const char  *path,
     if (!exec (self, "CREATE INDEX IF NOT EXISTS recipients_sent ON recipients (sent_at);"
                      "CREATE INDEX IF NOT EXISTS recipients_token ON recipients (token) WHERE token IS NOT NULL;", error))
       {
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
         mr_mailshot_journal_free (self);
         return NULL;
       }
   }
-  if (!exec (self, "PRAGMA user_version = " G_STRINGIFY (JOURNAL_VERSION) ";", error))
+  if (!exec (self, "PRAGMA user_version = " G_STRINGIFY (JOURNAL_VERSION) "; COMMIT;", error))
     {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       mr_mailshot_journal_free (self);
       return NULL;
     }

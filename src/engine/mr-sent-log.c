@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mr-sent-log.h"
+#include "mr-sqlite.h"
 #include "mr-settings.h"
 
 G_DEFINE_QUARK (mr-sent-log-error-quark, mr_sent_log_error)
@@ -171,7 +172,15 @@ mr_sent_log_open (const char  *path,
   g_chmod (self->path, 0600);
   sqlite3_busy_timeout (self->db, 5000);
 
-  if (!exec_or (self, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+  if (mr_sqlite_use_wal (self->db) != SQLITE_OK)
+    {
+      g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_OPEN, _("The sent log %s cannot be opened: %s"),
+                   self->path, sqlite3_errmsg (self->db));
+      return NULL;
+    }
+  /* The schema is read and brought up to date in one transaction: two processes opening a new log
+   * at once must not both create it. */
+  if (!exec_or (self, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; BEGIN IMMEDIATE;",
                 MR_SENT_LOG_ERROR_OPEN, error))
     return NULL;
 
@@ -181,6 +190,7 @@ mr_sent_log_open (const char  *path,
   sqlite3_finalize (statement);
   if (version > SCHEMA_VERSION)
     {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_OPEN,
                    _("The sent log %s was written by a newer Mailroom"), self->path);
       return NULL;
@@ -188,7 +198,6 @@ mr_sent_log_open (const char  *path,
 
   if (version == 0 &&
       !exec_or (self,
-             "BEGIN;"
              "CREATE TABLE messages ("
              "  id INTEGER PRIMARY KEY,"
              "  message_id TEXT NOT NULL UNIQUE,"
@@ -216,16 +225,21 @@ mr_sent_log_open (const char  *path,
              "CREATE INDEX messages_created ON messages (created);"
              "CREATE INDEX messages_state ON messages (state, next_attempt);"
              "CREATE INDEX attempts_message ON attempts (message);"
-             "PRAGMA user_version = 1;"
-             "COMMIT;", MR_SENT_LOG_ERROR_OPEN, error))
-    return NULL;
+             "PRAGMA user_version = 1;", MR_SENT_LOG_ERROR_OPEN, error))
+    goto rollback;
   /* 2: mails of a mailshot name their job. */
   if (version < 2 &&
-      !exec_or (self, "BEGIN; ALTER TABLE messages ADD COLUMN mailshot INTEGER; PRAGMA user_version = 2; COMMIT;",
+      !exec_or (self, "ALTER TABLE messages ADD COLUMN mailshot INTEGER; PRAGMA user_version = 2;",
                 MR_SENT_LOG_ERROR_OPEN, error))
-    return NULL;
+    goto rollback;
+  if (!exec_or (self, "COMMIT;", MR_SENT_LOG_ERROR_OPEN, error))
+    goto rollback;
 
   return g_steal_pointer (&self);
+
+rollback:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return NULL;
 }
 
 static sqlite3_stmt *
