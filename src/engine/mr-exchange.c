@@ -229,14 +229,9 @@ exchange_new (MrSettings  *settings,
   self->mailbox = *mailbox ? g_steal_pointer (&mailbox) : NULL;
   self->ews_url = *ews_url ? g_steal_pointer (&ews_url) : NULL;
 
-  /* Exchange sends as the mailbox that logs in: the person's own address unless the company sends. */
-  if (mr_settings_get_effective_boolean (settings, app, "sender.send_as_user") || *user_email != '\0')
-    self->from_address = g_strdup (user_email);
-  if (self->from_address == NULL || *self->from_address == '\0')
-    {
-      g_free (self->from_address);
-      self->from_address = mr_settings_dup_effective_string (settings, app, "sender.from_address");
-    }
+  /* Exchange sends from the mailbox that logs in: the person's own address, when it is known. */
+  self->from_address = *user_email != '\0' ? g_strdup (user_email)
+                                            : mr_settings_dup_effective_string (settings, app, "sender.from_address");
   if (*username == '\0')
     {
       g_free (username);
