@@ -2100,8 +2100,6 @@ cmd_suppression (Invocation *inv,
   return MR_EXIT_OK;
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------- */
-
 /* ---- exchange --------------------------------------------------------------------------------- */
 
 static void
@@ -2376,6 +2374,8 @@ cmd_exchange (Invocation *inv,
     return cmd_exchange_logout (inv);
   return usage_error (inv, _("“exchange” takes check, discover ADDRESS, password, login or logout"));
 }
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
 
 static int
 run (Invocation *inv,

@@ -12,6 +12,7 @@
 
 #define AUTODISCOVER_REQUEST_NS  "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 #define AUTODISCOVER_RESPONSE_NS "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+#define AUTODISCOVER_OUTER_NS    "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
 
@@ -553,17 +554,11 @@ mr_ews_parse_autodiscover (GBytes  *body,
   account = find (root, AUTODISCOVER_RESPONSE_NS, "Account");
   if (account == NULL)
     {
+      /* The error's Message is in the outer response namespace; find() searches the whole tree. */
       g_autofree char *message = text_of (find (root, AUTODISCOVER_RESPONSE_NS, "Message"));
 
       if (message == NULL)
-        {
-          /* The error element lives in the outer response namespace. */
-          for (xmlNode *node = root->children; node != NULL && message == NULL; node = node->next)
-            {
-              xmlNode *error_node = node->type == XML_ELEMENT_NODE ? find (node, "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006", "Message") : NULL;
-              message = text_of (error_node);
-            }
-        }
+        message = text_of (find (root, AUTODISCOVER_OUTER_NS, "Message"));
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("The autodiscover answer names no account%s%s"),
                    message ? ": " : "", message ? message : "");
       return FALSE;

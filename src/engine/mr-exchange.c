@@ -282,13 +282,6 @@ mr_exchange_set_password (MrExchange *self,
   self->password = g_strdup (password);
 }
 
-void
-mr_exchange_set_tls_database (MrExchange   *self,
-                              GTlsDatabase *database)
-{
-  g_set_object (&self->tls_database, database);
-}
-
 const MrSecretAccount *
 mr_exchange_get_account (MrExchange *self)
 {

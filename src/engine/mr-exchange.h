@@ -81,9 +81,6 @@ MrExchange   *mr_exchange_new_for_setup      (MrSettings           *settings,
 const MrSecretAccount *mr_exchange_get_account (MrExchange         *self);
 void          mr_exchange_set_password       (MrExchange           *self,
                                               const char           *password);
-/* The TLS database to trust (tests, private CAs); by default exchange.trust_file or the system's. */
-void          mr_exchange_set_tls_database   (MrExchange           *self,
-                                              GTlsDatabase         *database);
 
 /* Sends @message to every recipient of @envelope. Errors: MR_EXCHANGE_ERROR_*, the keyring's,
  * G_IO_ERROR_CANCELLED. */
