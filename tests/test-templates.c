@@ -300,6 +300,101 @@ test_big_attachment (MrTestDirs    *dirs,
   g_assert_cmpint (json_object_get_int_member (attachment, "size"), ==, 10 * 1024 * 1024);
 }
 
+/* The Date and the boundaries are each message's own; the rest must be the same bytes. */
+static char *
+comparable (GBytes *message)
+{
+  g_autoptr(GRegex) date = g_regex_new ("^Date: [^\r]*\r\n", G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GRegex) boundary = g_regex_new ("=-[0-9a-f]{32}", 0, 0, NULL);
+  g_autofree char *text = g_strndup (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+  g_autofree char *no_date = g_regex_replace_literal (date, text, -1, 0, "", 0, NULL);
+
+  return g_regex_replace_literal (boundary, no_date, -1, 0, "BOUNDARY", 0, NULL);
+}
+
+static MrOutgoing *
+builder_case (const char *pdf,
+              guint       variant)
+{
+  MrOutgoing *outgoing = mr_outgoing_new ();
+
+  outgoing->from_address = g_strdup ("office@example.com");
+  outgoing->from_name = g_strdup (variant % 2 ? "Büro Müller" : "Office");
+  g_ptr_array_add (outgoing->to, g_strdup_printf ("person%u@example.org", variant));
+  outgoing->to_name = variant % 3 ? g_strdup_printf ("Jürgen %u", variant) : NULL;
+  outgoing->subject = g_strdup_printf ("Grüße, Nummer %u", variant);
+  outgoing->text_body = variant == 4 ? NULL : g_strdup_printf ("Hello %u,\nsee the file.\n", variant);
+  outgoing->html_body = variant == 2 ? NULL : g_strdup_printf ("<p>Hallo %u, <b>Zürich</b></p>", variant);
+  outgoing->message_id = g_strdup_printf ("case%u@example.com", variant);
+  if (variant != 2)
+    {
+      g_ptr_array_add (outgoing->cc, g_strdup (variant == 1 ? "boss@example.com" : "team@example.com"));
+      outgoing->reply_to = g_strdup ("replies@example.com");
+      outgoing->list_unsubscribe = g_strdup_printf ("<https://example.com/u/%u>", variant);
+      outgoing->list_unsubscribe_post = TRUE;
+      mr_outgoing_add_attachment (outgoing, pdf, NULL, NULL);
+    }
+  return outgoing;
+}
+
+static void
+test_builder_reuse (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autofree char *pdf = g_build_filename (dirs->root, "terms.pdf", NULL);
+  g_autoptr(MrMessageBuilder) builder = mr_message_builder_new ();
+  /* One shape twice, another, a derived text, the first again: each as a fresh build gives it. */
+  static const guint variants[] = { 0, 1, 2, 3, 4, 1 };
+
+  mr_test_write_file (pdf, "%PDF-1.4\n% terms and conditions\n");
+  for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
+    {
+      g_autoptr(MrOutgoing) outgoing = builder_case (pdf, variants[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) kept = mr_message_builder_build (builder, outgoing, NULL, &error);
+      g_autoptr(GBytes) fresh = NULL;
+      g_autofree char *kept_text = NULL;
+      g_autofree char *fresh_text = NULL;
+      g_autoptr(JsonNode) report = NULL;
+
+      g_assert_no_error (error);
+      fresh = mr_outgoing_build (outgoing, NULL, &error);
+      g_assert_no_error (error);
+      kept_text = comparable (kept);
+      fresh_text = comparable (fresh);
+      g_assert_cmpstr (kept_text, ==, fresh_text);
+      report = parse_message (dirs, kept);
+      assert_clean (report);
+    }
+
+  /* A failed message leaves the builder usable. */
+  {
+    g_autoptr(MrOutgoing) bad = builder_case (pdf, 0);
+    g_autoptr(MrOutgoing) good = builder_case (pdf, 3);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) message = NULL;
+    g_autofree char *text = NULL;
+
+    g_ptr_array_add (bad->to, g_strdup ("not an address"));
+    g_assert_null (mr_message_builder_build (builder, bad, NULL, &error));
+    g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
+    g_clear_error (&error);
+    g_free (((MrAttachment *) g_ptr_array_index (bad->attachments, 0))->path);
+    ((MrAttachment *) g_ptr_array_index (bad->attachments, 0))->path = g_strdup ("/nonexistent/terms.pdf");
+    g_ptr_array_remove_index (bad->to, 1);
+    g_assert_null (mr_message_builder_build (builder, bad, NULL, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+
+    message = mr_message_builder_build (builder, good, NULL, &error);
+    g_assert_no_error (error);
+    text = comparable (message);
+    g_assert_nonnull (strstr (text, "To: person3@example.org\r\n"));
+    g_assert_nonnull (strstr (text, "Hello 3,"));
+    g_assert_null (strstr (text, "person0"));
+  }
+}
+
 static void
 test_missing_attachment (MrTestDirs    *dirs,
                          gconstpointer  data)
@@ -531,6 +626,7 @@ main (int    argc,
   ADD ("/templates/mime-structures", test_mime_structures);
   ADD ("/templates/big-attachment", test_big_attachment);
   ADD ("/templates/missing-attachment", test_missing_attachment);
+  ADD ("/templates/builder-reuse", test_builder_reuse);
   ADD ("/templates/import-export-scopes", test_import_export_and_scopes);
   ADD ("/templates/save-personal", test_save_personal);
   ADD ("/templates/cli", test_cli);

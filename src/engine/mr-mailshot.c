@@ -1038,8 +1038,10 @@ row_outgoing (MrTemplate       *template_,
   return g_steal_pointer (&outgoing);
 }
 
+/* @builder: a worker's own, or NULL for one message alone. */
 static GBytes *
-build_message (MrTemplate       *template_,
+build_message (MrMessageBuilder *builder,
+               MrTemplate       *template_,
                MrDelivery       *delivery,
                const JobConfig  *config,
                Todo             *todo,
@@ -1054,7 +1056,7 @@ build_message (MrTemplate       *template_,
   if (outgoing == NULL)
     return NULL;
   *envelope = mr_outgoing_get_envelope (outgoing);
-  message = mr_outgoing_build (outgoing, NULL, error);
+  message = builder ? mr_message_builder_build (builder, outgoing, NULL, error) : mr_outgoing_build (outgoing, NULL, error);
   if (message != NULL && rendered_out != NULL)
     *rendered_out = g_steal_pointer (&rendered);
   return message;
@@ -1471,6 +1473,7 @@ run_worker (gpointer data)
   MrExchange *exchange = run->exchanges != NULL
     ? g_ptr_array_index (run->exchanges, (guint) g_atomic_int_add (&run->next_worker, 1) % run->exchanges->len) : NULL;
   gboolean sendmail = exchange == NULL && mr_delivery_uses_sendmail (run->delivery);
+  g_autoptr(MrMessageBuilder) builder = mr_message_builder_new ();
   Outcome outcome = { FALSE };
 
   for (;;)
@@ -1495,7 +1498,7 @@ run_worker (gpointer data)
       if (!claimed)
         break;
 
-      message = build_message (run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
+      message = build_message (builder, run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
       /* Connected before the wait, so that the pace is the spacing of the mails as the server gets
        * them, not of the attempts. */
       if (message != NULL && !sendmail && exchange == NULL && client == NULL)
@@ -2126,7 +2129,7 @@ write_row (Visit      *visit,
 
   if (problem != NULL)
     return TRUE;
-  message = build_message (visit->template_, visit->delivery, &visit->config, todo, &envelope, NULL, &dry->error);
+  message = build_message (NULL, visit->template_, visit->delivery, &visit->config, todo, &envelope, NULL, &dry->error);
   if (message == NULL)
     return FALSE;
   name = g_strdup_printf ("%06u.eml", todo->row);
@@ -2205,7 +2208,7 @@ preview_row (Visit      *visit,
       g_set_error_literal (&wanted->error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, problem);
       return FALSE;
     }
-  message = build_message (visit->template_, visit->delivery, &visit->config, todo, &envelope, &rendered, &wanted->error);
+  message = build_message (NULL, visit->template_, visit->delivery, &visit->config, todo, &envelope, &rendered, &wanted->error);
   /* A row the proof-reader rejected may not make a message at all: its problem says why. */
   if (message == NULL && problem != NULL)
     {

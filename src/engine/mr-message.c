@@ -102,10 +102,11 @@ check_addresses (GPtrArray   *addresses,
 }
 
 static void
-add_mailboxes (InternetAddressList *list,
+set_mailboxes (InternetAddressList *list,
                GPtrArray           *addresses,
                const char          *first_name)
 {
+  internet_address_list_clear (list);
   for (guint i = 0; i < addresses->len; i++)
     {
       const char *name = i == 0 && first_name != NULL && *first_name != '\0' ? first_name : NULL;
@@ -222,17 +223,35 @@ mr_html_to_text (const char *html)
 
 /* ---- MIME parts ------------------------------------------------------------------------------- */
 
-static GMimeObject *
+/* The text as it is, in UTF-8 (us-ascii when it is plain ASCII): GMime's own choice would convert
+ * it to a narrower charset first (ISO-8859-1 for most European text), which costs an iconv pass per
+ * part and gains nothing today. */
+static void
+set_text (GMimeTextPart *part,
+          const char    *text)
+{
+  gsize length = strlen (text);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, length);
+  g_autoptr(GMimeDataWrapper) content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  gboolean ascii = TRUE;
+
+  for (gsize i = 0; i < length && ascii; i++)
+    ascii = (guchar) text[i] < 0x80;
+  g_mime_text_part_set_charset (part, ascii ? "us-ascii" : "utf-8");
+  g_mime_part_set_content (GMIME_PART (part), content);
+  /* Quoted-printable or base64 as the text needs: 7-bit on the wire, short lines. */
+  g_mime_part_set_content_encoding (GMIME_PART (part),
+                                    g_mime_part_get_best_content_encoding (GMIME_PART (part), GMIME_ENCODING_CONSTRAINT_7BIT));
+}
+
+static GMimeTextPart *
 text_part (const char *subtype,
            const char *text)
 {
   GMimeTextPart *part = g_mime_text_part_new_with_subtype (subtype);
 
-  g_mime_text_part_set_text (part, text);
-  /* Quoted-printable or base64 as the text needs: 7-bit on the wire, short lines. */
-  g_mime_part_set_content_encoding (GMIME_PART (part),
-                                    g_mime_part_get_best_content_encoding (GMIME_PART (part), GMIME_ENCODING_CONSTRAINT_7BIT));
-  return GMIME_OBJECT (part);
+  set_text (part, text);
+  return part;
 }
 
 static GMimeObject *
@@ -277,19 +296,24 @@ file_part (const MrAttachment  *attachment,
   return GMIME_OBJECT (part);
 }
 
-/* mixed › alternative › (text, related › (html, inline images)), each level only when needed. */
-
 /* GMime reads /dev/urandom for each boundary it makes up; a mailshot builds thousands of messages,
  * so the boundary comes from GLib's generator (seeded once) instead (2.7% of a mailshot's CPU). */
-static GMimeMultipart *
-new_multipart (const char *subtype)
+static void
+set_boundary (GMimeMultipart *multipart)
 {
-  GMimeMultipart *multipart = g_mime_multipart_new_with_subtype (subtype);
   char boundary[40];
 
   g_snprintf (boundary, sizeof boundary, "=-%08x%08x%08x%08x", g_random_int (), g_random_int (), g_random_int (),
               g_random_int ());
   g_mime_multipart_set_boundary (multipart, boundary);
+}
+
+static GMimeMultipart *
+new_multipart (const char *subtype)
+{
+  GMimeMultipart *multipart = g_mime_multipart_new_with_subtype (subtype);
+
+  set_boundary (multipart);
   return multipart;
 }
 
@@ -304,14 +328,28 @@ local_time_zone (void)
   return (GTimeZone *) zone;
 }
 
+/* The kept tree of a message: the body's parts are made once per shape (see shape_of()), and
+ * each message only sets their text again. */
+struct _MrMessageBuilder {
+  char               *shape;
+  GMimeMessage       *message;
+  GMimeTextPart      *text;
+  GMimeTextPart      *html;         /* NULL without an HTML body */
+  GMimeObject        *body;         /* the message's body, until the first message's headers are set */
+  GPtrArray          *multiparts;   /* GMimeMultipart, each with a boundary of its own per message */
+  char               *from;         /* header values as last set, to skip those that stay the same */
+  char               *reply_to;
+  char               *cc;
+  GMimeFormatOptions *options;
+};
+
+/* mixed › alternative › (text, related › (html, inline images)), each level only when needed. */
 static GMimeObject *
-build_body (const MrOutgoing  *outgoing,
+build_body (MrMessageBuilder  *builder,
+            const MrOutgoing  *outgoing,
             GError           **error)
 {
-  g_autoptr(GMimeObject) text = NULL;
-  g_autoptr(GMimeObject) html = NULL;
   g_autoptr(GMimeObject) body = NULL;
-  g_autofree char *derived = NULL;
   gboolean has_inline = FALSE, has_attached = FALSE;
 
   for (guint i = 0; i < outgoing->attachments->len; i++)
@@ -324,19 +362,20 @@ build_body (const MrOutgoing  *outgoing,
         has_attached = TRUE;
     }
 
-  if (outgoing->text_body == NULL && outgoing->html_body != NULL)
-    derived = mr_html_to_text (outgoing->html_body);
-  text = text_part ("plain", outgoing->text_body ? outgoing->text_body : derived ? derived : "");
-
+  builder->text = text_part ("plain", "");
   if (outgoing->html_body != NULL)
     {
       GMimeMultipart *alternative = new_multipart ("alternative");
+      g_autoptr(GMimeObject) html = NULL;
 
-      html = text_part ("html", outgoing->html_body);
+      g_ptr_array_add (builder->multiparts, alternative);
+      builder->html = text_part ("html", "");
+      html = g_object_ref (GMIME_OBJECT (builder->html));
       if (has_inline)
         {
           GMimeMultipart *related = new_multipart ("related");
 
+          g_ptr_array_add (builder->multiparts, related);
           g_mime_multipart_add (related, html);
           for (guint i = 0; i < outgoing->attachments->len; i++)
             {
@@ -347,27 +386,23 @@ build_body (const MrOutgoing  *outgoing,
                 continue;
               image = file_part (attachment, error);
               if (image == NULL)
-                {
-                  g_object_unref (related);
-                  g_object_unref (alternative);
-                  return NULL;
-                }
+                return NULL;
               g_mime_multipart_add (related, image);
             }
           g_set_object (&html, GMIME_OBJECT (related));
-          g_object_unref (related);
         }
-      g_mime_multipart_add (alternative, text);
+      g_mime_multipart_add (alternative, GMIME_OBJECT (builder->text));
       g_mime_multipart_add (alternative, html);
-      body = GMIME_OBJECT (alternative);
+      body = g_object_ref (GMIME_OBJECT (alternative));
     }
   else
-    body = g_object_ref (text);
+    body = g_object_ref (GMIME_OBJECT (builder->text));
 
   if (has_attached)
     {
       GMimeMultipart *mixed = new_multipart ("mixed");
 
+      g_ptr_array_add (builder->multiparts, mixed);
       g_mime_multipart_add (mixed, body);
       for (guint i = 0; i < outgoing->attachments->len; i++)
         {
@@ -378,65 +413,198 @@ build_body (const MrOutgoing  *outgoing,
             continue;
           file = file_part (attachment, error);
           if (file == NULL)
-            {
-              g_object_unref (mixed);
-              return NULL;
-            }
+            return NULL;
           g_mime_multipart_add (mixed, file);
         }
       g_set_object (&body, GMIME_OBJECT (mixed));
-      g_object_unref (mixed);
     }
   return g_steal_pointer (&body);
 }
 
-GBytes *
-mr_outgoing_build (const MrOutgoing  *outgoing,
-                   char             **message_id,
-                   GError           **error)
+MrMessageBuilder *
+mr_message_builder_new (void)
 {
-  g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GMimeObject) body = NULL;
-  g_autoptr(GMimeFormatOptions) options = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
-  g_autofree char *id = NULL;
-  g_autofree char *text = NULL;
-  const char *domain;
-  InternetAddress *from;
+  MrMessageBuilder *builder = g_new0 (MrMessageBuilder, 1);
 
   mr_gmime_ensure ();
+  builder->multiparts = g_ptr_array_new_with_free_func (g_object_unref);
+  builder->options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (builder->options, GMIME_NEWLINE_FORMAT_DOS);
+  return builder;
+}
 
+static void
+forget_tree (MrMessageBuilder *builder)
+{
+  g_clear_pointer (&builder->shape, g_free);
+  g_clear_object (&builder->message);
+  g_clear_object (&builder->body);
+  g_clear_pointer (&builder->from, g_free);
+  g_clear_pointer (&builder->reply_to, g_free);
+  g_clear_pointer (&builder->cc, g_free);
+  g_clear_object (&builder->text);
+  g_clear_object (&builder->html);
+  g_ptr_array_set_size (builder->multiparts, 0);
+}
+
+void
+mr_message_builder_free (MrMessageBuilder *builder)
+{
+  if (builder == NULL)
+    return;
+  forget_tree (builder);
+  g_ptr_array_unref (builder->multiparts);
+  g_mime_format_options_free (builder->options);
+  g_free (builder);
+}
+
+/* What decides the tree and the order of the headers; two messages of one shape differ only in
+ * header values and texts. A header that comes and goes is part of it, as GMime adds it at the end. */
+static char *
+shape_of (const MrOutgoing *outgoing)
+{
+  GString *shape = g_string_new (NULL);
+
+  g_string_append_c (shape, outgoing->html_body != NULL ? 'H' : '-');
+  /* An address header once set stays, even when emptied. */
+  g_string_append_c (shape, outgoing->reply_to != NULL && *outgoing->reply_to != '\0' ? 'R' : '-');
+  g_string_append_c (shape, outgoing->to->len > 0 ? 'T' : '-');
+  g_string_append_c (shape, outgoing->cc->len > 0 ? 'C' : '-');
+  g_string_append_c (shape, outgoing->list_unsubscribe != NULL ? 'U' : '-');
+  g_string_append_c (shape, outgoing->list_unsubscribe != NULL && outgoing->list_unsubscribe_post ? 'P' : '-');
+  for (guint i = 0; i < outgoing->attachments->len; i++)
+    {
+      MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
+
+      g_string_append_printf (shape, "\x1e%s\x1f%s\x1f%s", attachment->path,
+                              attachment->filename ? attachment->filename : "",
+                              attachment->content_id ? attachment->content_id : "");
+    }
+  return g_string_free (shape, FALSE);
+}
+
+static gboolean
+validate_outgoing (const MrOutgoing  *outgoing,
+                   GError           **error)
+{
   /* Nothing rendered into a header may add a header or a recipient. */
   if (!mr_validate_address (outgoing->from_address, error))
     {
       g_prefix_error (error, "sender.from_address: ");
-      return NULL;
+      return FALSE;
     }
   if ((outgoing->from_name != NULL && !mr_validate_single_line (outgoing->from_name, error)) ||
       (outgoing->to_name != NULL && !mr_validate_single_line (outgoing->to_name, error)) ||
       (outgoing->subject != NULL && !mr_validate_single_line (outgoing->subject, error)))
     {
       g_prefix_error (error, _("Subject or name: "));
-      return NULL;
+      return FALSE;
     }
-  if ((outgoing->reply_to != NULL && *outgoing->reply_to != '\0' && !mr_validate_address (outgoing->reply_to, error)) ||
-      !check_addresses (outgoing->to, "To", error) || !check_addresses (outgoing->cc, "Cc", error) ||
-      !check_addresses (outgoing->bcc, "Bcc", error) || !check_addresses (outgoing->copy_to, "sender.copy_to", error))
-    return NULL;
-
-  message = g_mime_message_new (TRUE);
-  from = internet_address_mailbox_new (outgoing->from_name && *outgoing->from_name ? outgoing->from_name : NULL,
-                                       outgoing->from_address);
-  internet_address_list_add (g_mime_message_get_from (message), from);
-  g_object_unref (from);
-  if (outgoing->reply_to != NULL && *outgoing->reply_to != '\0')
+  if (outgoing->list_unsubscribe != NULL && !mr_validate_single_line (outgoing->list_unsubscribe, error))
     {
-      InternetAddress *reply_to = internet_address_mailbox_new (NULL, outgoing->reply_to);
-      internet_address_list_add (g_mime_message_get_reply_to (message), reply_to);
-      g_object_unref (reply_to);
+      g_prefix_error (error, "List-Unsubscribe: ");
+      return FALSE;
     }
-  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), outgoing->to, outgoing->to_name);
-  add_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), outgoing->cc, NULL);
+  return (outgoing->reply_to == NULL || *outgoing->reply_to == '\0' || mr_validate_address (outgoing->reply_to, error)) &&
+         check_addresses (outgoing->to, "To", error) && check_addresses (outgoing->cc, "Cc", error) &&
+         check_addresses (outgoing->bcc, "Bcc", error) && check_addresses (outgoing->copy_to, "sender.copy_to", error);
+}
+
+/* A new tree for @shape. The headers are added by the first message, in the order every message of
+ * the shape then keeps. */
+static gboolean
+grow_tree (MrMessageBuilder  *builder,
+           const MrOutgoing  *outgoing,
+           char              *shape,
+           GError           **error)
+{
+  forget_tree (builder);
+  builder->body = build_body (builder, outgoing, error);
+  if (builder->body == NULL)
+    {
+      forget_tree (builder);
+      g_free (shape);
+      return FALSE;
+    }
+  /* With "pretty headers" GMime places Date, From, Reply-To, To, Cc and Subject where they belong. */
+  builder->message = g_mime_message_new (TRUE);
+  builder->shape = shape;
+  return TRUE;
+}
+
+/* Whether @value differs from what @kept holds; @kept takes it. Header values GMime would encode
+ * again for nothing (the sender's, most of all) are set only when they change. */
+static gboolean
+changed (char       **kept,
+         const char  *value)
+{
+  if (*kept != NULL && g_str_equal (*kept, value))
+    return FALSE;
+  g_free (*kept);
+  *kept = g_strdup (value);
+  return TRUE;
+}
+
+/* Empty for no @address. */
+static void
+set_mailbox (InternetAddressList *list,
+             const char          *name,
+             const char          *address)
+{
+  InternetAddress *mailbox;
+
+  internet_address_list_clear (list);
+  if (address == NULL || *address == '\0')
+    return;
+  mailbox = internet_address_mailbox_new (name && *name ? name : NULL, address);
+  internet_address_list_add (list, mailbox);
+  g_object_unref (mailbox);
+}
+
+GBytes *
+mr_message_builder_build (MrMessageBuilder  *builder,
+                          const MrOutgoing  *outgoing,
+                          char             **message_id,
+                          GError           **error)
+{
+  GMimeMessage *message;
+  g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
+  g_autofree char *id = NULL;
+  g_autofree char *derived = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autofree char *from_key = NULL;
+  g_autofree char *cc_key = NULL;
+  GByteArray *text;
+  const char *domain;
+  char *shape;
+
+  if (!validate_outgoing (outgoing, error))
+    return NULL;
+  shape = shape_of (outgoing);
+  if (builder->shape == NULL || !g_str_equal (shape, builder->shape))
+    {
+      if (!grow_tree (builder, outgoing, shape, error))
+        return NULL;
+    }
+  else
+    g_free (shape);
+  message = builder->message;
+
+  from_key = g_strconcat (outgoing->from_name ? outgoing->from_name : "", "\n", outgoing->from_address, NULL);
+  if (changed (&builder->from, from_key))
+    set_mailbox (g_mime_message_get_from (message), outgoing->from_name, outgoing->from_address);
+  if (outgoing->reply_to != NULL && *outgoing->reply_to != '\0' && changed (&builder->reply_to, outgoing->reply_to))
+    set_mailbox (g_mime_message_get_reply_to (message), NULL, outgoing->reply_to);
+  if (outgoing->to->len > 0)
+    set_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), outgoing->to, outgoing->to_name);
+  if (outgoing->cc->len > 0)
+    {
+      g_ptr_array_add (outgoing->cc, NULL);
+      cc_key = g_strjoinv ("\n", (char **) outgoing->cc->pdata);
+      g_ptr_array_remove_index (outgoing->cc, outgoing->cc->len - 1);
+      if (changed (&builder->cc, cc_key))
+        set_mailboxes (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), outgoing->cc, NULL);
+    }
   /* Bcc and copy_to stay out of the headers on purpose. */
 
   g_mime_message_set_subject (message, outgoing->subject ? outgoing->subject : "", "utf-8");
@@ -445,35 +613,53 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
   id = outgoing->message_id ? g_strdup (outgoing->message_id)
                             : g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
   g_mime_message_set_message_id (message, id);
-  g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
+  if (builder->body != NULL)
+    g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
   if (outgoing->list_unsubscribe != NULL)
+    g_mime_object_set_header (GMIME_OBJECT (message), "List-Unsubscribe", outgoing->list_unsubscribe, NULL);
+  if (builder->body != NULL)
     {
-      if (!mr_validate_single_line (outgoing->list_unsubscribe, error))
-        {
-          g_prefix_error (error, "List-Unsubscribe: ");
-          return NULL;
-        }
-      g_mime_object_set_header (GMIME_OBJECT (message), "List-Unsubscribe", outgoing->list_unsubscribe, NULL);
       /* One-click only with an HTTPS URL to post to (RFC 8058 §3.1). */
-      if (outgoing->list_unsubscribe_post)
+      if (outgoing->list_unsubscribe != NULL && outgoing->list_unsubscribe_post)
         g_mime_object_set_header (GMIME_OBJECT (message), "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+      g_mime_message_set_mime_part (message, builder->body);
+      g_clear_object (&builder->body);
     }
 
-  body = build_body (outgoing, error);
-  if (body == NULL)
-    return NULL;
-  g_mime_message_set_mime_part (message, body);
+  if (outgoing->text_body == NULL && outgoing->html_body != NULL)
+    derived = mr_html_to_text (outgoing->html_body);
+  set_text (builder->text, outgoing->text_body ? outgoing->text_body : derived ? derived : "");
+  if (builder->html != NULL)
+    set_text (builder->html, outgoing->html_body);
+  for (guint i = 0; i < builder->multiparts->len; i++)
+    set_boundary (g_ptr_array_index (builder->multiparts, i));
 
-  options = g_mime_format_options_new ();
-  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  text = g_mime_object_to_string (GMIME_OBJECT (message), options);
-
+  text = g_byte_array_sized_new (4096);
+  stream = g_mime_stream_mem_new_with_byte_array (text);
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
+  if (g_mime_object_write_to_stream (GMIME_OBJECT (message), builder->options, stream) < 0)
+    {
+      /* The only stream read is an attachment's, opened when the tree grew. */
+      g_byte_array_unref (text);
+      forget_tree (builder);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("An attachment could not be read again"));
+      return NULL;
+    }
   if (message_id != NULL)
-    *message_id = g_strdup (id);
-  {
-    gsize length = strlen (text);
-    return g_bytes_new_take (g_steal_pointer (&text), length);
-  }
+    *message_id = g_steal_pointer (&id);
+  return g_byte_array_free_to_bytes (text);
+}
+
+GBytes *
+mr_outgoing_build (const MrOutgoing  *outgoing,
+                   char             **message_id,
+                   GError           **error)
+{
+  MrMessageBuilder *builder = mr_message_builder_new ();
+  GBytes *message = mr_message_builder_build (builder, outgoing, message_id, error);
+
+  mr_message_builder_free (builder);
+  return message;
 }
 
 char *

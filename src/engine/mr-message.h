@@ -54,6 +54,21 @@ void            mr_outgoing_free         (MrOutgoing        *outgoing);
 GBytes         *mr_outgoing_build        (const MrOutgoing  *outgoing,
                                           char             **message_id,
                                           GError           **error);
+/* Builds one message after another, as a mailshot does: the MIME tree is made for the first and
+ * kept while the messages keep its shape (the same attachments, HTML or not, the same unsubscribe
+ * headers); each message then only sets the header values and texts again. The result is what
+ * mr_outgoing_build() gives for the same @outgoing, byte for byte but for the Date and the
+ * boundaries. One builder per thread. Errors: as mr_outgoing_build(). */
+typedef struct _MrMessageBuilder MrMessageBuilder;
+
+MrMessageBuilder *mr_message_builder_new   (void);
+GBytes           *mr_message_builder_build (MrMessageBuilder  *builder,
+                                            const MrOutgoing  *outgoing,
+                                            char             **message_id,
+                                            GError           **error);
+void              mr_message_builder_free  (MrMessageBuilder  *builder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMessageBuilder, mr_message_builder_free)
+
 /* The same message with a new Message-ID and Date, to send it again as a mail of its own (a
  * recipient's server may drop a second copy with the first one's Message-ID). Errors:
  * MR_SETTINGS_ERROR_INVALID_VALUE when @message is not a message. */
