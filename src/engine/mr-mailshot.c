@@ -929,11 +929,13 @@ failure_scope (const GError *error)
 }
 
 typedef struct {
-  guint  row;
-  char  *address;
-  char  *data;
-  char  *message_id;
-  char  *token;
+  guint     row;
+  char     *address;
+  char     *data;
+  char     *message_id;
+  char     *token;
+  gboolean  retry;          /* it was failed-temporary */
+  gint64    last_sent_at;   /* before this claim; 0: never */
 } Todo;
 
 static void
@@ -1085,15 +1087,16 @@ typedef struct {
   const char             *accepted_state;   /* "accepted", or "queued-locally" for this machine's MTA */
   char                   *copy_to;
   MrSettings             *settings;
+  MrSentLog              *sent_log;         /* NULL when it cannot be opened: the next run records the mails */
   MrMailshotStatus       *status;
   GPtrArray              *exchanges;        /* MrExchange, one a worker, when the job goes through Exchange */
   char                   *route_label;      /* for the sent log: the SMTP server, or "EWS at …" */
   gint                    next_worker;
 
   GMutex                  lock;
-  GCond                   committed;        /* a batch of claims was committed */
   GPtrArray              *claims;           /* Claim, waiting for the next commit */
-  gboolean                committing;       /* a worker commits a batch now */
+  GCond                   claims_waiting;   /* wakes the committer */
+  gboolean                workers_done;     /* the committer may end */
   GMutex                  db_lock;          /* one transaction at a time on the journal; taken after @lock, never before */
   sqlite3_stmt           *outcome_statement;
   sqlite3_stmt           *claim_statement;
@@ -1181,7 +1184,7 @@ set_outcome (Outcome    *outcome,
 /* Final mails recorded in the sent log at a time, while a job runs. */
 #define SENT_LOG_BATCH 500
 
-static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSettings *settings, gint64 job,
+static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSentLog *log, gint64 job,
                            MrMailshotStatus *status, MrTemplate *template_, MrDelivery *delivery,
                            const char *route);
 
@@ -1189,9 +1192,11 @@ static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSettings 
 typedef struct {
   Outcome  *outcome;
   Todo     *todo;
-  gint64    send_at;
+  gboolean  in_flight;  /* submitted, not yet waited for */
   gboolean  claimed;
   gboolean  done;
+  gboolean  log_now;    /* the worker records final mails in the sent log next */
+  GCond     woken;      /* its batch is committed */
 } Claim;
 
 typedef struct {
@@ -1229,6 +1234,8 @@ fetch_todos (Run        *run,
           todo->data = column_text (statement, 2);
           todo->message_id = column_text (statement, 3);
           todo->token = column_text (statement, 4);
+          todo->last_sent_at = sqlite3_column_int64 (statement, 5);
+          todo->retry = statement == run->retry_statement;
           found++;
         }
       if (found < wanted && step != SQLITE_DONE)
@@ -1311,31 +1318,25 @@ failed:
     ((Claim *) g_ptr_array_index (batch, i))->claimed = FALSE;
 }
 
-/* Under @lock: writes @outcome and claims the next recipient. The first worker to ask commits for
- * every worker waiting; the others wait for it. Returns FALSE when this worker is done; @log_now
- * says it is this worker's turn to record final mails in the sent log. */
-static gboolean
-claim_next (Run      *run,
-            Outcome  *outcome,
-            Todo     *todo,
-            gint64   *send_at,
-            gboolean *log_now)
+/* The journal's one writer while a job runs. Each commit takes every claim that came while the
+ * last one ran: one fsync for all of them, the whole point of several connections. The workers
+ * meanwhile build their next mail instead of waiting for their turn to commit. */
+static gpointer
+run_committer (gpointer data)
 {
-  Claim claim = { outcome, todo, 0, FALSE, FALSE };
+  Run *run = data;
 
-  g_ptr_array_add (run->claims, &claim);
-  while (!claim.done)
+  g_mutex_lock (&run->lock);
+  for (;;)
     {
       g_autoptr(GPtrArray) batch = NULL;
       Committed result = { 0, NULL, FALSE, NULL };
       guint allowed = G_MAXUINT;
 
-      if (run->committing)
-        {
-          g_cond_wait (&run->committed, &run->lock);
-          continue;
-        }
-      run->committing = TRUE;
+      while (run->claims->len == 0 && !run->workers_done)
+        g_cond_wait (&run->claims_waiting, &run->lock);
+      if (run->claims->len == 0)
+        break;
       batch = g_steal_pointer (&run->claims);
       run->claims = g_ptr_array_new ();
       if (run->stop)
@@ -1345,13 +1346,6 @@ claim_next (Run      *run,
       if (run->per_day > 0 && allowed == 0 && !run->stop)
         run->quota_reached = TRUE;
 
-      /* Now and then the leader also records the final mails in the sent log (once it has handed
-       * the others their recipients), so that a long job shows there as it goes. */
-      if (run->settled_unlogged >= SENT_LOG_BATCH)
-        {
-          run->settled_unlogged = 0;
-          *log_now = TRUE;
-        }
       g_mutex_unlock (&run->lock);
       commit_claims (run, batch, allowed, &result);
       g_mutex_lock (&run->lock);
@@ -1362,28 +1356,77 @@ claim_next (Run      *run,
         stop_run (run, g_error_new_literal (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
                                             g_str_equal (result.state, "cancelled") ? _("The mailshot was cancelled")
                                                                                    : _("The mailshot was paused")));
+      /* No more claims today; the mails already claimed still go. */
       if (result.quota)
         run->quota_reached = TRUE;
-      if (run->quota_reached)
-        run->stop = TRUE;
       g_free (result.state);
       run->sent_today += result.claimed;
+      /* Now and then a worker records the final mails in the sent log, so that a long job shows
+       * there as it goes. */
+      if (run->settled_unlogged >= SENT_LOG_BATCH)
+        {
+          run->settled_unlogged = 0;
+          ((Claim *) g_ptr_array_index (batch, 0))->log_now = TRUE;
+        }
       for (guint i = 0; i < batch->len; i++)
         {
           Claim *done = g_ptr_array_index (batch, i);
 
-          if (done->claimed)
-            {
-              done->send_at = MAX (g_get_monotonic_time (), run->next_send);
-              run->next_send = done->send_at + run->interval;
-            }
           done->done = TRUE;
+          g_cond_signal (&done->woken);
         }
-      run->committing = FALSE;
-      g_cond_broadcast (&run->committed);
     }
-  *send_at = claim.send_at;
-  return claim.claimed;
+  g_mutex_unlock (&run->lock);
+  return NULL;
+}
+
+/* Under @lock: asks the committer to write @outcome (when set) and to claim a recipient into @todo. */
+static void
+claim_submit (Run     *run,
+              Claim   *claim,
+              Outcome *outcome,
+              Todo    *todo)
+{
+  todo_clear (todo);
+  *claim = (Claim) { outcome, todo, TRUE, FALSE, FALSE, FALSE };
+  g_cond_init (&claim->woken);
+  g_ptr_array_add (run->claims, claim);
+  g_cond_signal (&run->claims_waiting);
+}
+
+/* Under @lock: waits for @claim's commit, if it is in flight. Its outcome is then in the journal;
+ * sets @log_now when it is this worker's turn to update the sent log. */
+static void
+claim_wait (Run      *run,
+            Claim    *claim,
+            gboolean *log_now)
+{
+  if (!claim->in_flight)
+    return;
+  while (!claim->done)
+    g_cond_wait (&claim->woken, &run->lock);
+  g_cond_clear (&claim->woken);
+  claim->in_flight = FALSE;
+  if (claim->log_now)
+    *log_now = TRUE;
+}
+
+/* Under @lock: a recipient claimed but not sent goes back as it was, attempts and all. */
+static void
+claim_release (Run   *run,
+               Claim *claim)
+{
+  Todo *todo = claim->todo;
+
+  if (!claim->claimed)
+    return;
+  claim->claimed = FALSE;
+  run->sent_today = run->sent_today > 0 ? run->sent_today - 1 : 0;
+  g_mutex_lock (&run->db_lock);
+  run_statement (run->journal, "UPDATE recipients SET state = ?, attempts = attempts - 1, "
+                               "sent_at = NULLIF (?, 0) WHERE job = ? AND row = ? AND state = 'sending'", NULL, "siii",
+                 todo->retry ? "failed-temporary" : "pending", todo->last_sent_at, run->job, (gint64) todo->row);
+  g_mutex_unlock (&run->db_lock);
 }
 
 static void
@@ -1464,7 +1507,46 @@ note_failure (Run          *run,
   return TRUE;
 }
 
-/* One connection's loop: claim, wait for the pace, build, send, note the outcome. */
+/* A recipient a worker holds: claimed, then built, then sent. */
+typedef struct {
+  Claim            claim;
+  Todo             todo;
+  GBytes          *message;
+  MrSmtpEnvelope  *envelope;
+  MrRendered      *rendered;
+} Slot;
+
+static void
+slot_clear_message (Slot *slot)
+{
+  g_clear_pointer (&slot->message, g_bytes_unref);
+  g_clear_pointer (&slot->envelope, mr_smtp_envelope_free);
+  g_clear_pointer (&slot->rendered, mr_rendered_free);
+}
+
+/* Under @lock, when the worker stops: waits for its claims in flight, and puts back what it holds. */
+static void
+slots_release (Run      *run,
+               Slot     *slots,
+               guint     n_slots,
+               gboolean *log_now)
+{
+  for (guint i = 0; i < n_slots; i++)
+    claim_wait (run, &slots[i].claim, log_now);
+  for (guint i = 0; i < n_slots; i++)
+    {
+      claim_release (run, &slots[i].claim);
+      slot_clear_message (&slots[i]);
+      todo_clear (&slots[i].todo);
+    }
+}
+
+/* One connection's loop: build, wait for the pace, send, note the outcome, claim the next.
+ *
+ * Without a pace a worker holds two recipients: while the committer writes the outcome of one mail
+ * (and fsyncs), the worker builds the next. That mail is sent only once the outcome is in the
+ * journal, so a crash can still only duplicate the mails in flight, one per connection. With a pace
+ * the spacing is the point, and a worker holds one. */
 static gpointer
 run_worker (gpointer data)
 {
@@ -1475,118 +1557,171 @@ run_worker (gpointer data)
   gboolean sendmail = exchange == NULL && mr_delivery_uses_sendmail (run->delivery);
   g_autoptr(MrMessageBuilder) builder = mr_message_builder_new ();
   Outcome outcome = { FALSE };
+  Slot slots[2] = { { { 0 } } };
+  guint n_slots = run->interval == 0 ? 2 : 1;
+  guint head = 0;
+
+  g_mutex_lock (&run->lock);
+  for (guint i = 0; i < n_slots; i++)
+    claim_submit (run, &slots[i].claim, &outcome, &slots[i].todo);
+  g_mutex_unlock (&run->lock);
 
   for (;;)
     {
-      g_auto(Todo) todo = { 0 };
-      g_autoptr(GBytes) message = NULL;
-      g_autoptr(MrSmtpEnvelope) envelope = NULL;
+      Slot *slot = &slots[head];
+      Slot *other = &slots[(head + 1) % n_slots];
       g_autoptr(MrSmtpSendResult) result = NULL;
-      g_autoptr(MrRendered) rendered = NULL;
       g_autoptr(GError) send_error = NULL;
       g_autofree char *reason = NULL;
-      gboolean claimed, sent, log_now = FALSE;
-      gint64 send_at = 0;
+      gboolean sent = FALSE, log_now = FALSE, stopped;
+      gint64 send_at;
       FailureScope scope;
 
       g_mutex_lock (&run->lock);
-      claimed = claim_next (run, &outcome, &todo, &send_at, &log_now);
+      claim_wait (run, &slot->claim, &log_now);
+      if (!run->stop && !slot->claim.claimed && other != slot && (other->claim.in_flight || other->claim.claimed))
+        {
+          /* Nothing left for this one; the other may still have a recipient. */
+          g_mutex_unlock (&run->lock);
+          head = (head + 1) % n_slots;
+          goto log;
+        }
+      stopped = run->stop || !slot->claim.claimed;
+      if (stopped)
+        slots_release (run, slots, n_slots, &log_now);
       g_mutex_unlock (&run->lock);
-      if (log_now)
-        sync_sent_log (run->journal, &run->db_lock, run->settings, run->job, run->status, run->template_,
-                       run->delivery, run->route_label);
-      if (!claimed)
-        break;
+      if (stopped)
+        {
+          if (log_now)
+            sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
+                           run->delivery, run->route_label);
+          break;
+        }
 
-      message = build_message (builder, run->template_, run->delivery, run->config, &todo, &envelope, &rendered, &send_error);
+      if (slot->message == NULL)
+        slot->message = build_message (builder, run->template_, run->delivery, run->config, &slot->todo, &slot->envelope,
+                                       &slot->rendered, &send_error);
       /* Connected before the wait, so that the pace is the spacing of the mails as the server gets
        * them, not of the attempts. */
-      if (message != NULL && !sendmail && exchange == NULL && client == NULL)
+      if (slot->message != NULL && !sendmail && exchange == NULL && client == NULL)
         client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
-      if (message != NULL && send_error == NULL && !pace (send_at, run->cancellable))
+
+      /* The last outcome in the journal before the next mail goes; then this mail's turn in the
+       * pace, taken now rather than at the claim, as a server that asks to slow down changes it. */
+      g_mutex_lock (&run->lock);
+      if (other != slot)
+        claim_wait (run, &other->claim, &log_now);
+      stopped = run->stop;
+      if (stopped)
+        slots_release (run, slots, n_slots, &log_now);
+      send_at = MAX (g_get_monotonic_time (), run->next_send);
+      run->next_send = send_at + run->interval;
+      g_mutex_unlock (&run->lock);
+      if (stopped)
+        break;
+
+      if (slot->message != NULL && send_error == NULL && !pace (send_at, run->cancellable))
         g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-      if (message != NULL && send_error == NULL)
+      if (slot->message != NULL && send_error == NULL)
         {
           if (exchange != NULL)
-            sent = mr_exchange_send_sync (exchange, envelope, message, run->cancellable, &send_error);
+            sent = mr_exchange_send_sync (exchange, slot->envelope, slot->message, run->cancellable, &send_error);
           else if (sendmail)
-            sent = mr_delivery_send_sync (run->delivery, envelope, message, run->cancellable, &send_error);
+            sent = mr_delivery_send_sync (run->delivery, slot->envelope, slot->message, run->cancellable, &send_error);
           else
             {
-              result = mr_smtp_client_send_sync (client, envelope, message, run->cancellable, &send_error);
+              result = mr_smtp_client_send_sync (client, slot->envelope, slot->message, run->cancellable, &send_error);
               sent = result != NULL;
-            }
-          if (sent)
-            {
-              set_outcome (&outcome, todo.row, run->accepted_state,
-                           exchange ? mr_exchange_get_reply (exchange) : result ? result->final_reply : NULL, 0);
-              outcome.subject = g_strdup (rendered->subject);
-              send_job_copy (run, client, exchange, envelope, message);
-              g_mutex_lock (&run->lock);
-              /* The pace counts from when the server took the mail: arrivals are at least an
-               * interval apart, however long each mail took. */
-              if (run->interval > 0)
-                run->next_send = MAX (run->next_send, g_get_monotonic_time () + run->interval);
-              g_array_set_size (run->streak_rows, 0);
-              report_progress (run);
-              g_mutex_unlock (&run->lock);
-              continue;
             }
         }
 
-      reason = mr_smtp_error_describe_reply (send_error);
-      scope = failure_scope (send_error);
-      g_mutex_lock (&run->lock);
-      if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (sent)
         {
-          /* Not sent: it waits for the next run. */
-          set_outcome (&outcome, todo.row, "pending", NULL, 0);
-          write_outcome (run, &outcome, NULL);
-          stop_run (run, g_steal_pointer (&send_error));
-          g_mutex_unlock (&run->lock);
-          break;
-        }
-      /* A broken connection is not used again. */
-      if (scope != FAILURE_PERMANENT)
-        g_clear_object (&client);
-      if (scope == FAILURE_STOPS_JOB)
-        {
-          set_outcome (&outcome, todo.row, "pending", reason, 0);
-          write_outcome (run, &outcome, NULL);
-          g_mutex_lock (&run->db_lock);
-          run_statement (run->journal, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
-                         send_error->message, run->job);
-          g_mutex_unlock (&run->db_lock);
-          stop_run (run, g_error_new (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
-                                      _("The mailshot paused itself, as every mail would fail the same way: %s"),
-                                      send_error->message));
-          g_mutex_unlock (&run->lock);
-          break;
-        }
-      set_outcome (&outcome, todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent", reason,
-                   g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
-      outcome.subject = rendered ? g_strdup (rendered->subject) : NULL;
-      if (send_error->domain == MR_SMTP_ERROR && note_failure (run, todo.row, send_error))
-        {
+          set_outcome (&outcome, slot->todo.row, run->accepted_state,
+                       exchange ? mr_exchange_get_reply (exchange) : result ? result->final_reply : NULL, 0);
+          outcome.subject = g_strdup (slot->rendered->subject);
+          send_job_copy (run, client, exchange, slot->envelope, slot->message);
+          g_mutex_lock (&run->lock);
+          /* The pace counts from when the server took the mail: arrivals are at least an
+           * interval apart, however long each mail took. */
+          if (run->interval > 0)
+            run->next_send = MAX (run->next_send, g_get_monotonic_time () + run->interval);
+          g_array_set_size (run->streak_rows, 0);
           report_progress (run);
-          g_mutex_unlock (&run->lock);
-          break;
         }
-      /* 4.7.x, or Exchange busy: the server asks to slow down (a rate limit): the whole job does. */
-      if (scope == FAILURE_TEMPORARY &&
-          ((send_error->domain == MR_SMTP_ERROR &&
-            g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error)
-                                                                          : "", "4.7.")) ||
-           g_error_matches (send_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY)))
+      else
         {
-          run->interval = MAX (run->interval * 2, G_USEC_PER_SEC);
-          run->next_send = g_get_monotonic_time () + run->interval;
-          if (exchange != NULL)
-            run->next_send = MAX (run->next_send, g_get_monotonic_time () +
-                                                  (gint64) mr_exchange_get_retry_after (exchange) * G_USEC_PER_SEC);
+          reason = mr_smtp_error_describe_reply (send_error);
+          scope = failure_scope (send_error);
+          g_mutex_lock (&run->lock);
+          if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              /* Not sent: it waits for the next run. */
+              set_outcome (&outcome, slot->todo.row, "pending", NULL, 0);
+              write_outcome (run, &outcome, NULL);
+              slot->claim.claimed = FALSE;
+              stop_run (run, g_steal_pointer (&send_error));
+              slots_release (run, slots, n_slots, &log_now);
+              g_mutex_unlock (&run->lock);
+              break;
+            }
+          /* A broken connection is not used again. */
+          if (scope != FAILURE_PERMANENT)
+            g_clear_object (&client);
+          if (scope == FAILURE_STOPS_JOB)
+            {
+              set_outcome (&outcome, slot->todo.row, "pending", reason, 0);
+              write_outcome (run, &outcome, NULL);
+              slot->claim.claimed = FALSE;
+              g_mutex_lock (&run->db_lock);
+              run_statement (run->journal, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
+                             send_error->message, run->job);
+              g_mutex_unlock (&run->db_lock);
+              stop_run (run, g_error_new (MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED,
+                                          _("The mailshot paused itself, as every mail would fail the same way: %s"),
+                                          send_error->message));
+              slots_release (run, slots, n_slots, &log_now);
+              g_mutex_unlock (&run->lock);
+              break;
+            }
+          set_outcome (&outcome, slot->todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent",
+                       reason, g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
+          outcome.subject = slot->rendered ? g_strdup (slot->rendered->subject) : NULL;
+          if (send_error->domain == MR_SMTP_ERROR && note_failure (run, slot->todo.row, send_error))
+            {
+              report_progress (run);
+              write_outcome (run, &outcome, NULL);
+              slot->claim.claimed = FALSE;
+              slots_release (run, slots, n_slots, &log_now);
+              g_mutex_unlock (&run->lock);
+              break;
+            }
+          /* 4.7.x, or Exchange busy: the server asks to slow down (a rate limit): the whole job does. */
+          if (scope == FAILURE_TEMPORARY &&
+              ((send_error->domain == MR_SMTP_ERROR &&
+                g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error)
+                                                                              : "", "4.7.")) ||
+               g_error_matches (send_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY)))
+            {
+              run->interval = MAX (run->interval * 2, G_USEC_PER_SEC);
+              run->next_send = g_get_monotonic_time () + run->interval;
+              if (exchange != NULL)
+                run->next_send = MAX (run->next_send, g_get_monotonic_time () +
+                                                      (gint64) mr_exchange_get_retry_after (exchange) * G_USEC_PER_SEC);
+            }
+          report_progress (run);
         }
-      report_progress (run);
+      /* Settled: the outcome goes with the claim of this slot's next recipient. */
+      slot->claim.claimed = FALSE;
+      slot_clear_message (slot);
+      claim_submit (run, &slot->claim, &outcome, &slot->todo);
       g_mutex_unlock (&run->lock);
+      head = (head + 1) % n_slots;
+
+    log:
+      if (log_now)
+        sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
+                       run->delivery, run->route_label);
     }
 
   g_mutex_lock (&run->lock);
@@ -1639,7 +1774,7 @@ sent_in_last_day (MrMailshotJournal *self,
 static gboolean
 record_in_sent_log (MrMailshotJournal  *self,
                     GMutex             *db_lock,
-                    MrSettings         *settings,
+                    MrSentLog          *log,
                     gint64              job,
                     MrMailshotStatus   *status,
                     MrTemplate         *template_,
@@ -1647,7 +1782,6 @@ record_in_sent_log (MrMailshotJournal  *self,
                     const char         *route,
                     GError            **error)
 {
-  g_autoptr(MrSentLog) log = NULL;
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
   const char *from_address;
 
@@ -1712,8 +1846,6 @@ record_in_sent_log (MrMailshotJournal  *self,
         g_mutex_unlock (db_lock);
       if (mails->len == 0)
         return TRUE;
-      if (log == NULL && (log = mr_outbox_open_log (settings, NULL, error)) == NULL)
-        return FALSE;
       if (!mr_sent_log_add_mailshot_mails (log, job, (MrSentMailshotMail *) mails->data, mails->len, error))
         return FALSE;
       if (db_lock != NULL)
@@ -1746,7 +1878,7 @@ record_in_sent_log (MrMailshotJournal  *self,
 static void
 sync_sent_log (MrMailshotJournal *self,
                GMutex            *db_lock,
-               MrSettings        *settings,
+               MrSentLog         *log,
                gint64             job,
                MrMailshotStatus  *status,
                MrTemplate        *template_,
@@ -1755,7 +1887,7 @@ sync_sent_log (MrMailshotJournal *self,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!record_in_sent_log (self, db_lock, settings, job, status, template_, delivery, route, &error))
+  if (log != NULL && !record_in_sent_log (self, db_lock, log, job, status, template_, delivery, route, &error))
     g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
 }
 
@@ -1790,6 +1922,9 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(GPtrArray) exchanges = NULL;
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  GThread *committer;
+  g_autoptr(MrSentLog) sent_log = NULL;
+  g_autoptr(GError) log_error = NULL;
   g_auto(JobConfig) config = { 0 };
   g_autofree char *mode = NULL;
   GError *setup_error = NULL;
@@ -1863,9 +1998,14 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     goto out;
   run.route_label = exchanges != NULL ? g_strdup (mr_exchange_get_route (g_ptr_array_index (exchanges, 0)))
                                        : g_strdup (mr_delivery_get_route (delivery));
-  sync_sent_log (self, NULL, settings, job, status, template_, delivery, run.route_label);
+  /* Opened once for the run: opening checks its schema and purges old entries. */
+  sent_log = mr_outbox_open_log (settings, NULL, &log_error);
+  if (sent_log == NULL)
+    g_message ("Mailshot mails are not in the sent log yet: %s", log_error->message);
+  sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
 
   run.journal = self;
+  run.sent_log = sent_log;
   run.job = job;
   run.template_ = template_;
   run.delivery = delivery;
@@ -1886,17 +2026,17 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.status = status;
   g_mutex_init (&run.lock);
   g_mutex_init (&run.db_lock);
-  g_cond_init (&run.committed);
   run.claims = g_ptr_array_new ();
+  g_cond_init (&run.claims_waiting);
   run.streak_rows = g_array_new (FALSE, FALSE, sizeof (guint));
   run.outcome_statement = prepare (self, "UPDATE recipients SET state = ?, reply = ?, next_attempt = ?, "
                                          "subject = COALESCE (?, subject) WHERE job = ? AND row = ?", error);
   run.claim_statement = prepare (self, "UPDATE recipients SET state = 'sending', attempts = attempts + 1, sent_at = ? "
                                        "WHERE job = ? AND row = ?", error);
   /* One index seek each (recipients_todo), not a sort of the whole list. */
-  run.pending_statement = prepare (self, "SELECT row, address, data, message_id, token FROM recipients "
+  run.pending_statement = prepare (self, "SELECT row, address, data, message_id, token, sent_at FROM recipients "
                                          "WHERE job = ?1 AND state = 'pending' AND ?3 >= 0 ORDER BY row LIMIT ?2", error);
-  run.retry_statement = prepare (self, "SELECT row, address, data, message_id, token FROM recipients "
+  run.retry_statement = prepare (self, "SELECT row, address, data, message_id, token, sent_at FROM recipients "
                                        "WHERE job = ?1 AND state = 'failed-temporary' AND next_attempt <= ?3 "
                                        "ORDER BY row LIMIT ?2", error);
   if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||
@@ -1908,13 +2048,19 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.per_day = status->per_day;
   run.sent_today = status->per_day > 0 ? sent_in_last_day (self, status->app, 0, NULL) : 0;
 
+  committer = g_thread_new ("mailshot-journal", run_committer, &run);
   /* sendmail is one program per mail, and MrDelivery keeps one result: one worker. */
   for (guint i = 1; i < status->connections && (exchanges != NULL || !mr_delivery_uses_sendmail (delivery)); i++)
     g_ptr_array_add (threads, g_thread_new ("mailshot-connection", run_worker, &run));
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
-  sync_sent_log (self, NULL, settings, job, status, template_, delivery, run.route_label);
+  g_mutex_lock (&run.lock);
+  run.workers_done = TRUE;
+  g_cond_signal (&run.claims_waiting);
+  g_mutex_unlock (&run.lock);
+  g_thread_join (committer);
+  sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
 
 finish:
   sqlite3_finalize (run.outcome_statement);
@@ -1922,9 +2068,9 @@ finish:
   sqlite3_finalize (run.pending_statement);
   sqlite3_finalize (run.retry_statement);
   g_ptr_array_unref (run.claims);
+  g_cond_clear (&run.claims_waiting);
   g_free (run.streak_reply);
   g_free (run.route_label);
-  g_cond_clear (&run.committed);
   g_mutex_clear (&run.db_lock);
   g_mutex_clear (&run.lock);
   if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||

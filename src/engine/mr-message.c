@@ -575,7 +575,6 @@ mr_message_builder_build (MrMessageBuilder  *builder,
   g_autofree char *from_key = NULL;
   g_autofree char *cc_key = NULL;
   GByteArray *text;
-  const char *domain;
   char *shape;
 
   if (!validate_outgoing (outgoing, error))
@@ -609,9 +608,7 @@ mr_message_builder_build (MrMessageBuilder  *builder,
 
   g_mime_message_set_subject (message, outgoing->subject ? outgoing->subject : "", "utf-8");
   g_mime_message_set_date (message, now);
-  domain = mr_address_get_domain (outgoing->from_address);
-  id = outgoing->message_id ? g_strdup (outgoing->message_id)
-                            : g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
+  id = outgoing->message_id ? g_strdup (outgoing->message_id) : mr_message_id_new (outgoing->from_address);
   g_mime_message_set_message_id (message, id);
   if (builder->body != NULL)
     g_mime_object_set_header (GMIME_OBJECT (message), "X-Mailer", "Mailroom " MAILROOM_VERSION, NULL);
@@ -666,9 +663,11 @@ char *
 mr_message_id_new (const char *from_address)
 {
   const char *domain = from_address ? mr_address_get_domain (from_address) : NULL;
+  g_autofree char *unique = g_uuid_string_random ();
 
-  mr_gmime_ensure ();
-  return g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
+  /* GMime's g_mime_utils_generate_message_id() reads /dev/urandom anew for each one, and a
+   * mailshot fixes one per row before it starts; a random UUID is as unique. */
+  return g_strdup_printf ("%s@%s", unique, domain && *domain ? domain : "localhost");
 }
 
 GBytes *
@@ -682,7 +681,6 @@ mr_message_renew (GBytes      *message,
   g_autoptr(GMimeMessage) parsed = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
   g_autoptr(GMimeFormatOptions) options = NULL;
-  const char *domain = mr_address_get_domain (from_address);
   g_autofree char *id = NULL;
   char *text;
   gsize length;
@@ -699,7 +697,7 @@ mr_message_renew (GBytes      *message,
                            _("The kept copy is not a readable message"));
       return NULL;
     }
-  id = g_mime_utils_generate_message_id (domain && *domain ? domain : "localhost");
+  id = mr_message_id_new (from_address);
   g_mime_message_set_message_id (parsed, id);
   g_mime_message_set_date (parsed, now);
 
