@@ -987,6 +987,117 @@ test_connections (MrTestDirs    *dirs,
   g_assert_cmpstr (status->state, ==, "done");
 }
 
+typedef struct {
+  MrMailshotJournal *other;
+  gint64             job;
+  gboolean           paused;
+} PauseAt;
+
+/* The window's Pause, as another process does it, once ten mails are done. */
+static void
+pause_after_ten (guint    done,
+                 guint    total,
+                 gpointer user_data)
+{
+  PauseAt *at = user_data;
+
+  if (done >= 10 && !at->paused)
+    {
+      g_assert_true (mr_mailshot_set_state (at->other, at->job, "paused", NULL));
+      at->paused = TRUE;
+    }
+}
+
+static gint64
+journal_count (const char *path,
+               const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
+  gint64 count;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
+  count = sqlite3_column_int64 (statement, 0);
+  sqlite3_finalize (statement);
+  sqlite3_close (db);
+  return count;
+}
+
+/* Paused mid-run: each connection holds a recipient more than it sends (built while the journal
+ * commits); those not sent go back as they were, not as attempts, and the resumed job sends each once. */
+static void
+test_paused_puts_back (MrTestDirs    *dirs,
+                       gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal", NULL);
+  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"mailshot.connections\": 3, \"mailshot.per_minute\": 0");
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotJournal) other = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wire = NULL;
+  PauseAt at = { other, 0, FALSE };
+  guint accepted = 0;
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u,X,1\n", i, i);
+  mr_test_write_file (list, rows->str);
+  at.job = mr_mailshot_create (journal, settings, template_, list, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, at.job, pause_after_ten, &at, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
+  g_clear_error (&error);
+
+  wire = mr_test_server_read_log (server);
+  recipients = mr_mailshot_get_recipients (journal, at.job, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      MrMailshotRecipient *recipient = g_ptr_array_index (recipients, i);
+      g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>", recipient->address);
+
+      if (count_in (wire, rcpt) == 1)
+        {
+          g_assert_cmpstr (recipient->state, ==, "accepted");
+          g_assert_cmpuint (recipient->attempts, ==, 1);
+          accepted++;
+        }
+      else
+        {
+          g_assert_cmpuint (count_in (wire, rcpt), ==, 0);
+          g_assert_cmpstr (recipient->state, ==, "pending");
+          g_assert_cmpuint (recipient->attempts, ==, 0);
+        }
+    }
+  g_test_message ("%u of 40 sent before the pause", accepted);
+  g_assert_cmpuint (accepted, >=, 10);
+  g_assert_cmpuint (accepted, <, 40);
+  g_assert_cmpint (journal_count (journal_path, "SELECT COUNT (*) FROM recipients WHERE state = 'pending' AND sent_at != 0"),
+                   ==, 0);
+
+  /* Resumed: the rest, each once. */
+  g_assert_true (mr_mailshot_set_state (journal, at.job, "ready", &error));
+  g_assert_true (mr_mailshot_run_sync (journal, settings, at.job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_free (wire);
+  wire = mr_test_server_read_log (server);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<p%u@example.org>", i);
+      g_assert_cmpuint (count_in (wire, rcpt), ==, 1);
+    }
+  status = mr_mailshot_get_status (journal, at.job, &error);
+  g_assert_cmpuint (status->accepted, ==, 40);
+  g_assert_cmpstr (status->state, ==, "done");
+}
+
 /* A row's own attachment, by name inside the chosen folder; nothing outside it. */
 static void
 test_attachments (MrTestDirs    *dirs,
@@ -1705,6 +1816,7 @@ main (int    argc,
   ADD ("/mailshot/unsubscribe", test_unsubscribe);
   ADD ("/mailshot/day-quota-and-run-due", test_day_quota_and_run_due);
   ADD ("/mailshot/connections", test_connections);
+  ADD ("/mailshot/paused-puts-back", test_paused_puts_back);
   ADD ("/mailshot/attachments", test_attachments);
   ADD ("/mailshot/row-choices", test_row_choices);
   ADD ("/mailshot/preview-samples-report", test_preview_samples_report);

@@ -1423,8 +1423,8 @@ claim_release (Run   *run,
   claim->claimed = FALSE;
   run->sent_today = run->sent_today > 0 ? run->sent_today - 1 : 0;
   g_mutex_lock (&run->db_lock);
-  run_statement (run->journal, "UPDATE recipients SET state = ?, attempts = attempts - 1, "
-                               "sent_at = NULLIF (?, 0) WHERE job = ? AND row = ? AND state = 'sending'", NULL, "siii",
+  run_statement (run->journal, "UPDATE recipients SET state = ?, attempts = attempts - 1, sent_at = ? "
+                               "WHERE job = ? AND row = ? AND state = 'sending'", NULL, "siii",
                  todo->retry ? "failed-temporary" : "pending", todo->last_sent_at, run->job, (gint64) todo->row);
   g_mutex_unlock (&run->db_lock);
 }
