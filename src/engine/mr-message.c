@@ -337,6 +337,7 @@ struct _MrMessageBuilder {
   GMimeTextPart      *html;         /* NULL without an HTML body */
   GMimeObject        *body;         /* the message's body, until the first message's headers are set */
   GPtrArray          *multiparts;   /* GMimeMultipart, each with a boundary of its own per message */
+  gint64              date;         /* the Date last set, in seconds */
   char               *from;         /* header values as last set, to skip those that stay the same */
   char               *reply_to;
   char               *cc;
@@ -439,6 +440,7 @@ forget_tree (MrMessageBuilder *builder)
   g_clear_pointer (&builder->shape, g_free);
   g_clear_object (&builder->message);
   g_clear_object (&builder->body);
+  builder->date = 0;
   g_clear_pointer (&builder->from, g_free);
   g_clear_pointer (&builder->reply_to, g_free);
   g_clear_pointer (&builder->cc, g_free);
@@ -568,7 +570,7 @@ mr_message_builder_build (MrMessageBuilder  *builder,
                           GError           **error)
 {
   GMimeMessage *message;
-  g_autoptr(GDateTime) now = g_date_time_new_now (local_time_zone ());
+  gint64 second = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *id = NULL;
   g_autofree char *derived = NULL;
   g_autoptr(GMimeStream) stream = NULL;
@@ -607,7 +609,14 @@ mr_message_builder_build (MrMessageBuilder  *builder,
   /* Bcc and copy_to stay out of the headers on purpose. */
 
   g_mime_message_set_subject (message, outgoing->subject ? outgoing->subject : "", "utf-8");
-  g_mime_message_set_date (message, now);
+  if (second != builder->date)
+    {
+      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (second);
+      g_autoptr(GDateTime) now = g_date_time_to_timezone (utc, local_time_zone ());
+
+      g_mime_message_set_date (message, now);
+      builder->date = second;
+    }
   id = outgoing->message_id ? g_strdup (outgoing->message_id) : mr_message_id_new (outgoing->from_address);
   g_mime_message_set_message_id (message, id);
   if (builder->body != NULL)
