@@ -1468,14 +1468,14 @@ send_job_copy (Run            *run,
   copy = mr_smtp_envelope_new (envelope->from);
   mr_smtp_envelope_add_recipient (copy, run->copy_to);
   if (exchange != NULL)
-    exchange_copied = mr_exchange_send_sync (exchange, copy, message, run->cancellable, NULL);
+    exchange_copied = mr_exchange_send_sync (exchange, copy, message, NULL, NULL);
   else if (client != NULL)
-    copied = mr_smtp_client_send_sync (client, copy, message, run->cancellable, NULL);
+    copied = mr_smtp_client_send_sync (client, copy, message, NULL, NULL);
 
   g_mutex_lock (&run->lock);
   run->copying = FALSE;
   if (exchange_copied || copied != NULL ||
-      (exchange == NULL && client == NULL && mr_delivery_send_sync (run->delivery, copy, message, run->cancellable, NULL)))
+      (exchange == NULL && client == NULL && mr_delivery_send_sync (run->delivery, copy, message, NULL, NULL)))
     {
       g_mutex_lock (&run->db_lock);
       run->config->copy_sent = run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i",
@@ -1628,15 +1628,17 @@ run_worker (gpointer data)
 
       if (slot->message != NULL && send_error == NULL && !pace (send_at, run->cancellable))
         g_set_error_literal (&send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+      /* A cancel stops the job between two mails, never inside one: a mail cut off after the server
+       * took it would be marked to send again (the timeouts bound the wait). */
       if (slot->message != NULL && send_error == NULL)
         {
           if (exchange != NULL)
-            sent = mr_exchange_send_sync (exchange, slot->envelope, slot->message, run->cancellable, &send_error);
+            sent = mr_exchange_send_sync (exchange, slot->envelope, slot->message, NULL, &send_error);
           else if (sendmail)
-            sent = mr_delivery_send_sync (run->delivery, slot->envelope, slot->message, run->cancellable, &send_error);
+            sent = mr_delivery_send_sync (run->delivery, slot->envelope, slot->message, NULL, &send_error);
           else
             {
-              result = mr_smtp_client_send_sync (client, slot->envelope, slot->message, run->cancellable, &send_error);
+              result = mr_smtp_client_send_sync (client, slot->envelope, slot->message, NULL, &send_error);
               sent = result != NULL;
             }
         }
@@ -1662,10 +1664,8 @@ run_worker (gpointer data)
           g_mutex_lock (&run->lock);
           if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
-              /* Not sent: it waits for the next run. */
-              set_outcome (&outcome, slot->todo.row, "pending", NULL, 0);
-              write_outcome (run, &outcome, NULL);
-              slot->claim.claimed = FALSE;
+              /* Cancelled before it went (waiting for its turn, or connecting): it waits for the
+               * next run, as it was. */
               stop_run (run, g_steal_pointer (&send_error));
               slots_release (run, slots, n_slots, &log_now);
               g_mutex_unlock (&run->lock);
