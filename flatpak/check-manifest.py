@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Checks the Flatpak manifest, which cannot be built here: valid JSON, the app ID, the GNOME runtime,
-read access to the host's company file, and a module that builds this project with meson."""
+read access to the host's company file, what the mailshot timer needs, and a module that builds this
+project with meson."""
 import json
 import sys
 
@@ -14,7 +15,9 @@ if manifest.get("id") != app_id:
 if manifest.get("runtime") != "org.gnome.Platform" or manifest.get("sdk") != "org.gnome.Sdk":
     problems.append("the runtime must be the GNOME one")
 args = manifest.get("finish-args", [])
-for needed in ("--filesystem=host-etc:ro", "--talk-name=org.freedesktop.secrets", "--share=network"):
+# The mailshot timer: its units in the host's ~/.config/systemd/user, systemd asked over D-Bus.
+for needed in ("--filesystem=host-etc:ro", "--talk-name=org.freedesktop.secrets", "--share=network",
+               "--talk-name=org.freedesktop.systemd1", "--filesystem=xdg-config/systemd/user:create"):
     if needed not in args:
         problems.append(f"finish-args lacks {needed}")
 if "--env=MAILROOM_COMPANY_CONFIG=/run/host/etc/xdg/mailroom/company.json" not in args:

@@ -1524,6 +1524,209 @@ test_timer (MrTestDirs    *dirs,
   g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
+/* systemd's user manager on the test's own session bus, as a Flatpak sandbox reaches it: records
+ * each call, answers as systemd does, or refuses as a sandbox without the permission is refused. */
+typedef struct {
+  GMainContext    *context;
+  GMainLoop       *loop;
+  GThread         *thread;
+  GDBusConnection *connection;
+  GMutex           lock;
+  GCond            ready;
+  gboolean         started;
+  gboolean         refuse;
+  GString         *calls;
+} FakeSystemd;
+
+static const char fake_systemd_xml[] =
+  "<node><interface name='org.freedesktop.systemd1.Manager'>"
+  "<method name='Reload'/>"
+  "<method name='EnableUnitFiles'><arg type='as' direction='in'/><arg type='b' direction='in'/>"
+  "<arg type='b' direction='in'/><arg type='b' direction='out'/><arg type='a(sss)' direction='out'/></method>"
+  "<method name='DisableUnitFiles'><arg type='as' direction='in'/><arg type='b' direction='in'/>"
+  "<arg type='a(sss)' direction='out'/></method>"
+  "<method name='StartUnit'><arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='o' direction='out'/></method>"
+  "<method name='StopUnit'><arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='o' direction='out'/></method>"
+  "</interface></node>";
+
+static void
+fake_systemd_method (GDBusConnection       *connection,
+                     const char            *sender,
+                     const char            *path,
+                     const char            *interface,
+                     const char            *method,
+                     GVariant              *parameters,
+                     GDBusMethodInvocation *invocation,
+                     gpointer               user_data)
+{
+  FakeSystemd *fake = user_data;
+  g_autofree char *arguments = g_variant_print (parameters, FALSE);
+  gboolean refuse;
+
+  g_mutex_lock (&fake->lock);
+  g_string_append_printf (fake->calls, "%s %s\n", method, arguments);
+  refuse = fake->refuse;
+  g_mutex_unlock (&fake->lock);
+  if (refuse)
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                "Access to org.freedesktop.systemd1 is not allowed");
+  else if (g_str_equal (method, "EnableUnitFiles"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(b@a(sss))", TRUE,
+                                                                      g_variant_new_array (G_VARIANT_TYPE ("(sss)"), NULL, 0)));
+  else if (g_str_equal (method, "DisableUnitFiles"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a(sss))",
+                                                                      g_variant_new_array (G_VARIANT_TYPE ("(sss)"), NULL, 0)));
+  else if (g_str_has_suffix (method, "Unit"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", "/org/freedesktop/systemd1/job/1"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gpointer
+fake_systemd_thread (gpointer data)
+{
+  FakeSystemd *fake = data;
+  static const GDBusInterfaceVTable vtable = { fake_systemd_method, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (fake_systemd_xml, NULL);
+  g_autofree char *address = NULL;
+  g_autoptr(GVariant) owned = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (fake->context);
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  fake->connection = g_dbus_connection_new_for_address_sync (address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (fake->connection, "/org/freedesktop/systemd1", info->interfaces[0], &vtable, fake,
+                                     NULL, &error);
+  g_assert_no_error (error);
+  owned = g_dbus_connection_call_sync (fake->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.systemd1", 4 /* DO_NOT_QUEUE */),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_mutex_lock (&fake->lock);
+  fake->started = TRUE;
+  g_cond_signal (&fake->ready);
+  g_mutex_unlock (&fake->lock);
+  g_main_loop_run (fake->loop);
+  g_dbus_connection_close_sync (fake->connection, NULL, NULL);
+  g_clear_object (&fake->connection);
+  g_main_context_pop_thread_default (fake->context);
+  return NULL;
+}
+
+static FakeSystemd *
+fake_systemd_start (void)
+{
+  FakeSystemd *fake = g_new0 (FakeSystemd, 1);
+
+  fake->context = g_main_context_new ();
+  fake->loop = g_main_loop_new (fake->context, FALSE);
+  fake->calls = g_string_new (NULL);
+  g_mutex_init (&fake->lock);
+  g_cond_init (&fake->ready);
+  fake->thread = g_thread_new ("fake-systemd", fake_systemd_thread, fake);
+  g_mutex_lock (&fake->lock);
+  while (!fake->started)
+    g_cond_wait (&fake->ready, &fake->lock);
+  g_mutex_unlock (&fake->lock);
+  return fake;
+}
+
+static char *
+fake_systemd_take_calls (FakeSystemd *fake)
+{
+  char *calls;
+
+  g_mutex_lock (&fake->lock);
+  calls = g_strdup (fake->calls->str);
+  g_string_truncate (fake->calls, 0);
+  g_mutex_unlock (&fake->lock);
+  return calls;
+}
+
+static void
+fake_systemd_stop (FakeSystemd *fake)
+{
+  g_main_loop_quit (fake->loop);
+  g_thread_join (fake->thread);
+  g_main_loop_unref (fake->loop);
+  g_main_context_unref (fake->context);
+  g_string_free (fake->calls, TRUE);
+  g_mutex_clear (&fake->lock);
+  g_cond_clear (&fake->ready);
+  g_free (fake);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeSystemd, fake_systemd_stop)
+
+/* From the Flatpak: the units go to the host's ~/.config/systemd/user, start the app's CLI through
+ * flatpak, and systemd is asked over D-Bus, as there is no systemctl in the sandbox. */
+static void
+test_timer_flatpak (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autoptr(FakeSystemd) systemd = fake_systemd_start ();
+  g_autofree char *host_config = g_build_filename (dirs->root, "host-config", NULL);
+  g_autofree char *service = g_build_filename (host_config, "systemd", "user", "mailroom-mailshots.service", NULL);
+  g_autofree char *timer = g_build_filename (host_config, "systemd", "user", "mailroom-mailshots.timer", NULL);
+  g_autofree char *sandbox_timer = g_build_filename (g_get_user_config_dir (), "systemd", "user", "mailroom-mailshots.timer", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *calls = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("FLATPAK_ID", "io.github.mailroom.Mailroom", TRUE);
+  g_setenv ("HOST_XDG_CONFIG_HOME", host_config, TRUE);
+  /* Not there in a sandbox. */
+  g_setenv ("MAILROOM_SYSTEMCTL", "/nonexistent/systemctl", TRUE);
+
+  g_assert_false (mr_timer_is_installed ());
+  g_assert_true (mr_timer_install (&error));
+  g_assert_no_error (error);
+  g_assert_true (mr_timer_is_installed ());
+  g_assert_false (g_file_test (sandbox_timer, G_FILE_TEST_EXISTS));
+  text = mr_test_read_file (service);
+  g_assert_nonnull (strstr (text, "\nExecStart=flatpak run --command=mailroom-cli io.github.mailroom.Mailroom mailshot run-due\n"));
+  g_clear_pointer (&text, g_free);
+  text = mr_test_read_file (timer);
+  g_assert_nonnull (strstr (text, "OnUnitActiveSec=5min"));
+  calls = fake_systemd_take_calls (systemd);
+  g_assert_cmpstr (calls, ==, "Reload ()\n"
+                              "EnableUnitFiles (['mailroom-mailshots.timer'], false, true)\n"
+                              "StartUnit ('mailroom-mailshots.timer', 'replace')\n");
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "installed\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "remove", NULL), ==, 0);
+  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (service, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&calls, g_free);
+  calls = fake_systemd_take_calls (systemd);
+  g_assert_cmpstr (calls, ==, "StopUnit ('mailroom-mailshots.timer', 'replace')\n"
+                              "DisableUnitFiles (['mailroom-mailshots.timer'], false)\n"
+                              "Reload ()\n");
+
+  /* A sandbox without --talk-name=org.freedesktop.systemd1: refused, and the message says what
+   * happens instead. */
+  g_mutex_lock (&systemd->lock);
+  systemd->refuse = TRUE;
+  g_mutex_unlock (&systemd->lock);
+  g_assert_false (mr_timer_install (&error));
+  g_assert_nonnull (strstr (error->message, "Access to org.freedesktop.systemd1 is not allowed"));
+  g_assert_nonnull (strstr (error->message, "next opens"));
+
+  g_unsetenv ("FLATPAK_ID");
+  g_unsetenv ("HOST_XDG_CONFIG_HOME");
+  g_unsetenv ("MAILROOM_SYSTEMCTL");
+}
+
 /* Every mail refused the same way (the server will not take this sender): after ten in a row the
  * job pauses, and those ten are tried again on resume, rather than the whole list failing. */
 static void
@@ -1924,6 +2127,7 @@ main (int    argc,
   ADD ("/mailshot/pace-defaults", test_pace_defaults);
   ADD ("/mailshot/queued-locally", test_queued_locally);
   ADD ("/mailshot/timer", test_timer);
+  ADD ("/mailshot/timer-flatpak", test_timer_flatpak);
   ADD ("/mailshot/same-failures-pause", test_same_failures_pause);
   ADD ("/mailshot/sent-log-during-run", test_sent_log_during_run);
   ADD ("/mailshot/template-gone", test_template_gone);

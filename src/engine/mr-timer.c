@@ -12,11 +12,30 @@
 
 #define UNIT "mailroom-mailshots"
 
+/* Inside a Flatpak sandbox: the app's ID, else NULL. */
+static const char *
+flatpak_id (void)
+{
+  const char *id = g_getenv ("FLATPAK_ID");
+
+  return id != NULL && *id != '\0' ? id : NULL;
+}
+
+/* The units go where the user's systemd reads them: in a sandbox that is the host's config folder
+ * (--filesystem=xdg-config/systemd/user:create), not the app's own. */
 static char *
 unit_path (const char *suffix)
 {
   g_autofree char *name = g_strconcat (UNIT ".", suffix, NULL);
+  const char *host_config = g_getenv ("HOST_XDG_CONFIG_HOME");
 
+  if (flatpak_id () != NULL)
+    {
+      g_autofree char *config = host_config && *host_config ? g_strdup (host_config)
+                                                            : g_build_filename (g_get_home_dir (), ".config", NULL);
+
+      return g_build_filename (config, "systemd", "user", name, NULL);
+    }
   return g_build_filename (g_get_user_config_dir (), "systemd", "user", name, NULL);
 }
 
@@ -36,6 +55,34 @@ find_cli (void)
   return g_build_filename (MAILROOM_BINDIR, "mailroom-cli", NULL);
 }
 
+/* In a sandbox systemctl is not there: the user's systemd is asked over the session bus
+ * (--talk-name=org.freedesktop.systemd1). */
+static gboolean
+systemd_call (const char  *method,
+              GVariant    *parameters,
+              GError     **error)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  g_autoptr(GVariant) reply = NULL;
+
+  if (bus == NULL)
+    {
+      g_variant_unref (g_variant_ref_sink (parameters));
+      return FALSE;
+    }
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", method, parameters, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (*error);
+      g_prefix_error (error, _("systemd’s %s failed: "), method);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* "daemon-reload", "enable --now" and "disable --now" of the timer, by systemctl or over D-Bus. */
 static gboolean
 systemctl (const char * const  *args,
            GError             **error)
@@ -45,6 +92,19 @@ systemctl (const char * const  *args,
   g_autoptr(GSubprocess) process = NULL;
   g_autofree char *errors = NULL;
 
+  if (flatpak_id () != NULL)
+    {
+      const char *units[] = { UNIT ".timer", NULL };
+
+      if (g_str_equal (args[0], "daemon-reload"))
+        return systemd_call ("Reload", g_variant_new ("()"), error);
+      if (g_str_equal (args[0], "enable"))
+        return systemd_call ("EnableUnitFiles", g_variant_new ("(^asbb)", units, FALSE, TRUE), error) &&
+               systemd_call ("StartUnit", g_variant_new ("(ss)", units[0], "replace"), error);
+      /* A timer systemd has not loaded cannot be stopped; it is disabled all the same. */
+      systemd_call ("StopUnit", g_variant_new ("(ss)", units[0], "replace"), NULL);
+      return systemd_call ("DisableUnitFiles", g_variant_new ("(^asb)", units, FALSE), error);
+    }
   g_ptr_array_add (argv, (gpointer) program);
   g_ptr_array_add (argv, (gpointer) "--user");
   for (guint i = 0; args[i] != NULL; i++)
@@ -70,8 +130,10 @@ mr_timer_install (GError **error)
   g_autofree char *timer = unit_path ("timer");
   g_autofree char *dir = g_path_get_dirname (service);
   g_autofree char *cli = find_cli ();
-  /* systemd splits ExecStart= at spaces; a path with none needs no quotes. */
-  g_autofree char *quoted = strpbrk (cli, " \t\"'\\") ? g_shell_quote (cli) : g_strdup (cli);
+  /* systemd splits ExecStart= at spaces; a path with none needs no quotes. From a sandbox, the host
+   * starts the app's CLI through flatpak (systemd finds "flatpak" in its own PATH). */
+  g_autofree char *quoted = flatpak_id () != NULL ? g_strdup_printf ("flatpak run --command=mailroom-cli %s", flatpak_id ())
+                            : strpbrk (cli, " \t\"'\\") ? g_shell_quote (cli) : g_strdup (cli);
   g_autofree char *service_text = NULL;
   static const char timer_text[] =
     "# Written by Mailroom: runs due mailshots. Remove with “mailroom-cli mailshot timer remove”.\n"

@@ -7,6 +7,12 @@
  * mr_timer_remove() ("mailroom-cli mailshot timer remove").
  *
  * systemctl is run as "systemctl --user"; MAILROOM_SYSTEMCTL names another program (tests).
+ *
+ * In a Flatpak sandbox (FLATPAK_ID set) the units go to the host's config folder
+ * ($HOST_XDG_CONFIG_HOME, else ~/.config: --filesystem=xdg-config/systemd/user:create), the service
+ * starts "flatpak run --command=mailroom-cli APP-ID mailshot run-due", and systemd's user manager is
+ * asked over the session bus (--talk-name=org.freedesktop.systemd1): Reload, EnableUnitFiles and
+ * StartUnit; StopUnit and DisableUnitFiles to remove.
  */
 #pragma once
 
@@ -15,8 +21,9 @@
 G_BEGIN_DECLS
 
 /* Writes the units and enables the timer. Errors: G_FILE_ERROR when a unit cannot be written;
- * G_SPAWN_ERROR / G_IO_ERROR_FAILED when systemctl is missing or refuses (the files are left, and the
- * message says so: without a systemd user session, jobs go on when Mailroom next opens). */
+ * G_SPAWN_ERROR / G_IO_ERROR_FAILED when systemctl is missing or refuses, a G_DBUS_ERROR in a sandbox
+ * (the files are left, and the message says so: without a systemd user session, jobs go on when
+ * Mailroom next opens). */
 gboolean mr_timer_install      (GError **error);
 /* Disables the timer and deletes the units; not installed is not an error. */
 gboolean mr_timer_remove       (GError **error);
