@@ -734,6 +734,81 @@ test_mailshot_timer_row (MrTestDirs    *dirs,
 }
 
 
+static gboolean
+job_created (gpointer data)
+{
+  return mr_mailshots_page_get_job (data) > 0 && !mr_mailshots_page_get_busy (data);
+}
+
+/* "Send via" in the wizard: the template's route to begin with; Exchange (Online, here) brings
+ * Office 365's pace, and the job keeps the route chosen. */
+static void
+test_mailshot_via (MrTestDirs    *dirs,
+                   gconstpointer  data)
+{
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "notice.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *fake = g_build_filename (dirs->root, "systemctl", NULL);
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  AdwComboRow *via;
+  MrMailshotsPage *page;
+  MrWindow *window;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Notice\", \"subject\": \"For {{name}}\","
+                                     " \"text\": \"Dear {{name}}.\"}");
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                          "\"smtp.port\": 2525, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                          "\"sender.from_address\": \"office@example.com\", "
+                                          "\"exchange.ews_url\": \"https://outlook.office365.com/EWS/Exchange.asmx\"}}");
+  mr_test_write_file (list, "email,name\nann@example.org,Ann\nbob@example.org,Bob\n");
+  mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
+  g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
+  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
+
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "new_button"), "clicked");
+  mr_mailshots_page_set_recipients (page, list);
+  wait_for (mailshots_idle, page, "the columns");
+  via = ADW_COMBO_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "via_row"));
+  /* The template says "auto", and the company prefers SMTP: its provider's pace (none). */
+  g_assert_cmpuint (adw_combo_row_get_selected (via), ==, 2);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_minute_spin"))),
+                   ==, 0);
+  adw_combo_row_set_selected (via, 1);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_minute_spin"))),
+                   ==, 30);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_day_spin"))),
+                   ==, 10000);
+  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "2099-01-04 08:00");
+  screenshot (window, "mailshot-via.png");
+
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the proof-reader");
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the preview");
+  mr_mailshots_page_next (page);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "start");
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_page"))),
+                            "It goes through Exchange."));
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_button"), "clicked");
+  wait_for (job_created, page, "the job");
+
+  journal = mr_mailshot_journal_open (NULL, &error);
+  g_assert_no_error (error);
+  status = mr_mailshot_get_status (journal, mr_mailshots_page_get_job (page), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (status->route, ==, "exchange");
+  g_assert_cmpuint (status->rate, ==, 30);
+  g_assert_cmpstr (status->state, ==, "scheduled");
+  close_window (window);
+  g_unsetenv ("MAILROOM_SYSTEMCTL");
+}
+
 static const char *wanted_state;
 
 static gboolean
@@ -2234,6 +2309,7 @@ main (int    argc,
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
+  ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);
   if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
     ADD ("/gui/mailshot-stall", test_mailshot_stall);

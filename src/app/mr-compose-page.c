@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mr-compose-page.h"
+#include "mr-routes.h"
 #if HAVE_WEBKIT
 #include <webkit/webkit.h>
 #endif
@@ -573,18 +574,6 @@ restore_draft (MrComposePage *self)
 
 /* ---- Templates -------------------------------------------------------------------------------- */
 
-/* The rows of "Send via", in order. */
-static const char * const routes[] = { "smtp", "exchange", "auto", NULL };
-
-static guint
-route_index (const char *route)
-{
-  for (guint i = 0; routes[i] != NULL; i++)
-    if (g_strcmp0 (route, routes[i]) == 0)
-      return i;
-  return 0;
-}
-
 /* How a logged route reads in a sentence. */
 static const char *
 route_label (const char *route)
@@ -610,7 +599,7 @@ on_template_selected (MrComposePage *self)
       gtk_editable_set_text (GTK_EDITABLE (self->subject_row), template_->subject ? template_->subject : "");
       set_buffer_text (self->text_view, template_->text);
       set_buffer_text (self->html_view, template_->html);
-      adw_combo_row_set_selected (self->via_row, route_index (template_->route));
+      adw_combo_row_set_selected (self->via_row, mr_route_get_row (template_->route));
     }
   refresh_variables (self);
   refresh_size_limit (self);
@@ -919,7 +908,7 @@ on_send_clicked (MrComposePage *self)
   MrOutgoing *outgoing;
   SendJob *job;
   g_autofree char *status = NULL;
-  const char *route = routes[MIN (adw_combo_row_get_selected (self->via_row), G_N_ELEMENTS (routes) - 2)];
+  const char *route = mr_route_for_row (adw_combo_row_get_selected (self->via_row));
 
   if (self->busy)
     return;

@@ -6,6 +6,7 @@
 
 #include "mr-delivery.h"
 #include "mr-mailshots-page.h"
+#include "mr-routes.h"
 #include "mr-recipients.h"
 #include "mr-row-model.h"
 #include "mr-timer.h"
@@ -48,6 +49,7 @@ struct _MrMailshotsPage
   GtkWidget         *remove_timer_button;
   GtkStack          *steps;
   AdwComboRow       *template_row;
+  AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *address_row;
   AdwComboRow       *name_row;
@@ -257,8 +259,8 @@ current_choice (MrMailshotsPage *self)
 
   choice->options = defaults;
   choice->options.app = choice->template_ ? choice->template_->app : NULL;
-  /* The template's route: Exchange when it says so ("auto": the company's preferred transport). */
-  choice->options.route = choice->template_ ? choice->template_->route : NULL;
+  /* As chosen; the template's route unless changed ("auto": the company's preferred transport). */
+  choice->options.route = mr_route_for_row (adw_combo_row_get_selected (self->via_row));
   choice->options.proof.address_column = choice->address_column;
   choice->options.proof.attachment_column = choice->attachment_column;
   choice->options.proof.name_column = choice->name_column;
@@ -485,18 +487,33 @@ on_choose_folder (MrMailshotsPage *self)
   choose_path (self, chooser, mr_mailshots_page_set_attachments_folder);
 }
 
+/* The pace of the template's application profile through the chosen route, as the company set it
+ * (through Exchange Online, Office 365's). */
 static void
-on_template_changed (MrMailshotsPage *self)
+on_via_changed (MrMailshotsPage *self)
 {
   MrTemplate *template_ = selected_template (self);
   guint per_minute, per_day, connections;
 
-  /* The pace of the template's application profile, as the company set it. */
-  mr_mailshot_get_default_pace (self->settings, template_ ? template_->app : NULL, template_ ? template_->route : NULL,
+  mr_mailshot_get_default_pace (self->settings, template_ ? template_->app : NULL,
+                                mr_route_for_row (adw_combo_row_get_selected (self->via_row)),
                                 &per_minute, &per_day, &connections);
   gtk_spin_button_set_value (self->per_minute_spin, per_minute);
   gtk_spin_button_set_value (self->per_day_spin, per_day);
   gtk_spin_button_set_value (self->connections_spin, connections);
+}
+
+static void
+on_template_changed (MrMailshotsPage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  guint row = mr_route_get_row (template_ ? template_->route : NULL);
+
+  /* The template's route first; the pace follows (the same row: set it here). */
+  if (adw_combo_row_get_selected (self->via_row) != row)
+    adw_combo_row_set_selected (self->via_row, row);
+  else
+    on_via_changed (self);
 }
 
 void
@@ -847,14 +864,14 @@ show_start (MrMailshotsPage *self)
                                                  "%u rows of the list are not sent (see the check).", not_sent),
                               not_sent);
     }
-  /* Which way it goes: the template's route. */
+  /* Which way it goes. */
   {
     MrTemplate *template_ = selected_template (self);
     g_autofree char *route = mr_mailshot_resolve_route (self->settings, template_ ? template_->app : NULL,
-                                                        template_ ? template_->route : NULL);
+                                                        mr_route_for_row (adw_combo_row_get_selected (self->via_row)));
 
     if (g_str_equal (route, "exchange"))
-      g_string_append_printf (text, " %s", _("It goes through Exchange, as the template says."));
+      g_string_append_printf (text, " %s", _("It goes through Exchange."));
   }
   if (per_day > 0 && sendable > per_day)
     g_string_append_printf (text, " %s", _("More than a day’s limit: the job is spread over several days and goes on "
@@ -1774,6 +1791,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (remove_timer_button);
   BIND (steps);
   BIND (template_row);
+  BIND (via_row);
   BIND (recipients_row);
   BIND (address_row);
   BIND (name_row);
@@ -1850,6 +1868,7 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_signal_connect_swapped (check_again, "clicked", G_CALLBACK (check_recipients), self);
   adw_preferences_group_set_header_suffix (self->check_group, check_again);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_changed), self);
+  g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (on_via_changed), self);
   g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
   update_step_controls (self);
 }
