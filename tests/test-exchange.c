@@ -545,6 +545,10 @@ test_autodiscover_then_send (Fixture       *fixture,
   g_autoptr(MrSmtpEnvelope) envelope = envelope_for_message ();
   g_autoptr(MrExchange) exchange = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *cache = g_build_filename (fixture->dirs.cache_home, "mailroom", "autodiscover.json", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *moved = NULL;
+  guint looked_up;
 
   mr_test_set_ok (fixture->settings, MR_SCOPE_COMPANY, "exchange.ews_url", "");
   /* Not set up until the admin turns autodiscover on. */
@@ -562,6 +566,61 @@ test_autodiscover_then_send (Fixture       *fixture,
   g_assert_true (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
   g_assert_no_error (error);
   g_assert_nonnull (strstr (mr_exchange_get_route (exchange), "mail.example.test"));
+  looked_up = count_requests (fixture, "/autodiscover/autodiscover.xml");
+  g_assert_cmpuint (looked_up, >, 0);
+
+  /* The next send (another process, a mailshot's next connection) uses what was found. */
+  {
+    g_autoptr(MrExchange) again = new_exchange (fixture, "Secret-4-EWS");
+    g_autofree char *transcript = NULL;
+
+    g_assert_true (mr_exchange_send_sync (again, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_requests (fixture, "/autodiscover/autodiscover.xml"), ==, looked_up);
+    g_assert_nonnull (strstr (mr_exchange_get_route (again), "mail.example.test"));
+    transcript = mr_exchange_dup_transcript (again);
+    g_assert_nonnull (strstr (transcript, "found earlier"));
+  }
+
+  /* The service moved (404 where it was): looked up again, and the mail goes. */
+  text = mr_test_read_file (cache);
+  g_assert_nonnull (strstr (text, "/EWS/Exchange.asmx"));
+  {
+    g_autoptr(GString) edited = g_string_new (text);
+
+    g_string_replace (edited, "/EWS/Exchange.asmx", "/Moved/Exchange.asmx", 0);
+    moved = g_string_free (g_steal_pointer (&edited), FALSE);
+  }
+  mr_test_write_file (cache, moved);
+  {
+    g_autoptr(MrExchange) moved_exchange = new_exchange (fixture, "Secret-4-EWS");
+    g_autofree char *transcript = NULL;
+
+    g_assert_true (mr_exchange_send_sync (moved_exchange, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_requests (fixture, "/Moved/Exchange.asmx"), ==, 1);
+    g_assert_cmpuint (count_requests (fixture, "/autodiscover/autodiscover.xml"), >, looked_up);
+    transcript = mr_exchange_dup_transcript (moved_exchange);
+
+    g_assert_nonnull (strstr (transcript, "does not answer any more"));
+  }
+  g_free (text);
+  text = mr_test_read_file (cache);
+  g_assert_null (strstr (text, "/Moved/"));
+
+  /* Kept a day, not longer. */
+  {
+    g_autoptr(GRegex) found = g_regex_new ("\"found\" : [0-9]+", 0, 0, NULL);
+    g_autofree char *old = g_regex_replace_literal (found, text, -1, 0, "\"found\" : 1000", 0, NULL);
+    g_autoptr(MrExchange) later = NULL;
+
+    mr_test_write_file (cache, old);
+    looked_up = count_requests (fixture, "/autodiscover/autodiscover.xml");
+    later = new_exchange (fixture, "Secret-4-EWS");
+    g_assert_true (mr_exchange_send_sync (later, envelope, message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_requests (fixture, "/autodiscover/autodiscover.xml"), >, looked_up);
+  }
 }
 
 /* ---- The device-code sign-in and Graph --------------------------------------------------------- */

@@ -417,11 +417,7 @@ find_secret (MrDelivery    *self,
 static char *
 servers_cache_path (void)
 {
-  const char *cache_home = g_getenv ("XDG_CACHE_HOME");
-
-  if (cache_home == NULL || !g_path_is_absolute (cache_home))
-    cache_home = g_get_user_cache_dir ();
-  return g_build_filename (cache_home, "mailroom", "servers.json", NULL);
+  return mr_get_user_cache_path ("servers.json");
 }
 
 static char *

@@ -27,6 +27,7 @@ struct _MrExchange
 
   char            *transport;        /* "ews" or "graph" */
   char            *ews_url;          /* NULL until set or discovered */
+  gboolean         ews_url_kept;     /* found by an earlier autodiscover (see cached_ews_url()) */
   char            *auth;             /* ntlm, basic, negotiate, oauth2 */
   MrSecretAccount *account;          /* the EWS password's; NULL with OAuth2 or Negotiate */
   char            *password;
@@ -775,6 +776,83 @@ ews_call (MrExchange    *self,
     }
 }
 
+/* Autodiscover's answers are kept a day in $XDG_CACHE_HOME/mailroom/autodiscover.json, as
+ * {"ADDRESS": {"url": URL, "found": UNIX-TIME}}: a send need not ask again each time (nor each
+ * connection of a mailshot). An address that stops answering is forgotten and looked up again. */
+#define DISCOVERY_KEPT_SECONDS (24 * 60 * 60)
+
+static GMutex discovery_cache_lock;
+
+static char *
+discovery_cache_path (void)
+{
+  return mr_get_user_cache_path ("autodiscover.json");
+}
+
+/* Under discovery_cache_lock. A missing or broken file is an empty cache. */
+static JsonObject *
+read_discovery_cache (void)
+{
+  g_autofree char *path = discovery_cache_path ();
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  if (g_file_get_contents (path, &text, NULL, NULL) && (root = json_from_string (text, NULL)) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (root))
+    return json_object_ref (json_node_get_object (root));
+  return json_object_new ();
+}
+
+static char *
+cached_ews_url (const char *address)
+{
+  g_autofree char *key = g_ascii_strdown (address, -1);
+  g_autoptr(JsonObject) cache = NULL;
+  JsonObject *entry;
+  char *url = NULL;
+
+  g_mutex_lock (&discovery_cache_lock);
+  cache = read_discovery_cache ();
+  entry = json_object_has_member (cache, key) && JSON_NODE_HOLDS_OBJECT (json_object_get_member (cache, key))
+          ? json_object_get_object_member (cache, key) : NULL;
+  if (entry != NULL && g_get_real_time () / G_USEC_PER_SEC - json_object_get_int_member_with_default (entry, "found", 0)
+                       < DISCOVERY_KEPT_SECONDS)
+    url = g_strdup (json_object_get_string_member_with_default (entry, "url", NULL));
+  g_mutex_unlock (&discovery_cache_lock);
+  return url;
+}
+
+/* NULL @url: forgets the address. A cache that cannot be written costs a lookup next time. */
+static void
+keep_ews_url (const char *address,
+              const char *url)
+{
+  g_autofree char *key = g_ascii_strdown (address, -1);
+  g_autofree char *path = discovery_cache_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(JsonObject) cache = NULL;
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *text = NULL;
+
+  g_mutex_lock (&discovery_cache_lock);
+  cache = read_discovery_cache ();
+  if (url != NULL)
+    {
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "url", url);
+      json_object_set_int_member (entry, "found", g_get_real_time () / G_USEC_PER_SEC);
+      json_object_set_object_member (cache, key, entry);
+    }
+  else if (json_object_has_member (cache, key))
+    json_object_remove_member (cache, key);
+  json_node_set_object (root, cache);
+  text = json_to_string (root, TRUE);
+  if (g_mkdir_with_parents (dir, 0700) == 0)
+    g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+  g_mutex_unlock (&discovery_cache_lock);
+}
+
 static gboolean
 ensure_ews_url (MrExchange    *self,
                 GCancellable  *cancellable,
@@ -784,12 +862,51 @@ ensure_ews_url (MrExchange    *self,
 
   if (self->ews_url != NULL)
     return TRUE;
-  self->ews_url = mr_exchange_discover_sync (self, self->from_address, NULL, &unconfirmed, cancellable, error);
-  if (self->ews_url == NULL)
-    return FALSE;
+  self->ews_url = cached_ews_url (self->from_address);
+  self->ews_url_kept = self->ews_url != NULL;
+  if (self->ews_url != NULL)
+    note (self, "autodiscover: %s (found earlier)", self->ews_url);
+  else
+    {
+      self->ews_url = mr_exchange_discover_sync (self, self->from_address, NULL, &unconfirmed, cancellable, error);
+      if (self->ews_url == NULL)
+        return FALSE;
+      keep_ews_url (self->from_address, self->ews_url);
+    }
   g_free (self->route);
   self->route = g_strdup_printf (_("EWS at %s"), self->ews_url);
   return TRUE;
+}
+
+/* One EWS request to the URL set or found; a URL found earlier that no longer answers there
+ * (unreachable, 404) is looked up again, once. */
+static MrEwsResponse *
+ews_call_found (MrExchange    *self,
+                GBytes        *request,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  GError *local_error = NULL;
+  MrEwsResponse *response;
+
+  if (!ensure_ews_url (self, cancellable, error))
+    return NULL;
+  response = ews_call (self, request, cancellable, &local_error);
+  if (response != NULL || !self->ews_url_kept ||
+      !(g_error_matches (local_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_UNREACHABLE) ||
+        g_error_matches (local_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP)))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      return response;
+    }
+  note (self, "autodiscover: %s does not answer any more (%s): looking again", self->ews_url, local_error->message);
+  g_error_free (local_error);
+  keep_ews_url (self->from_address, NULL);
+  g_clear_pointer (&self->ews_url, g_free);
+  if (!ensure_ews_url (self, cancellable, error))
+    return NULL;
+  return ews_call (self, request, cancellable, error);
 }
 
 /* ---- Graph ------------------------------------------------------------------------------------ */
@@ -1241,11 +1358,9 @@ mr_exchange_send_sync (MrExchange           *self,
     g_autoptr(MrEwsResponse) response = NULL;
     g_autoptr(GError) local_error = NULL;
 
-    if (!ensure_ews_url (self, cancellable, error))
-      return FALSE;
     request = mr_ews_build_create_item (message, (const char * const *) to, (const char * const *) cc,
                                         (const char * const *) bcc, self->save_copy);
-    response = ews_call (self, request, cancellable, &local_error);
+    response = ews_call_found (self, request, cancellable, &local_error);
     if (response != NULL)
       return TRUE;
     if (g_strcmp0 (self->reply, "ErrorMimeContentConversionFailed") != 0)
@@ -1272,11 +1387,8 @@ mr_exchange_check_sync (MrExchange    *self,
     }
   {
     g_autoptr(GBytes) request = mr_ews_build_get_folder ();
-    g_autoptr(MrEwsResponse) response = NULL;
+    g_autoptr(MrEwsResponse) response = ews_call_found (self, request, cancellable, error);
 
-    if (!ensure_ews_url (self, cancellable, error))
-      return FALSE;
-    response = ews_call (self, request, cancellable, error);
     return response != NULL;
   }
 }

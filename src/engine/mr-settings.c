@@ -131,6 +131,17 @@ mr_get_user_data_path (const char *name)
   return g_build_filename (data_home, "mailroom", name, NULL);
 }
 
+char *
+mr_get_user_cache_path (const char *name)
+{
+  /* As above: GLib caches g_get_user_cache_dir() too. */
+  const char *cache_home = g_getenv ("XDG_CACHE_HOME");
+
+  if (cache_home == NULL || !g_path_is_absolute (cache_home))
+    cache_home = g_get_user_cache_dir ();
+  return g_build_filename (cache_home, "mailroom", name, NULL);
+}
+
 MrSettings *
 mr_settings_new (const char *company_path,
                  const char *user_path)

@@ -34,6 +34,9 @@ char            *mr_settings_get_default_company_path (void);
 char            *mr_settings_get_default_user_path    (void);
 /* $XDG_DATA_HOME/mailroom/@name: the sent log, drafts, personal templates, mailshot journals. */
 char            *mr_get_user_data_path                (const char *name);
+/* $XDG_CACHE_HOME/mailroom/@name: what is only worth keeping to save a lookup (servers' SIZE,
+ * autodiscover's answers). */
+char            *mr_get_user_cache_path               (const char *name);
 
 /* NULL paths mean the defaults: $MAILROOM_COMPANY_CONFIG or /etc/xdg/mailroom/company.json, and
  * $XDG_CONFIG_HOME/mailroom/user.json. */
