@@ -1074,69 +1074,87 @@ assert_unsent_untouched (MrMailshotJournal *journal,
   return g_hash_table_size (delivered);
 }
 
-static gint64
-create_numbered_job (MrTestDirs        *dirs,
-                     MrMailshotJournal *journal,
-                     MrSettings        *settings,
-                     guint              count,
-                     guint              per_day)
+/* A job of numbered rows against aiosmtpd, over 3 connections without a pace: each connection
+ * holds a recipient more than it sends. */
+typedef struct {
+  MrTestServer      *server;
+  MrSettings        *settings;
+  char              *journal_path;
+  MrMailshotJournal *journal;
+  gint64             job;
+} HeldJob;
+
+static void
+held_job_setup (HeldJob    *held,
+                MrTestDirs *dirs,
+                guint       count,
+                guint       per_day)
 {
   g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
   g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
   g_autoptr(GString) rows = g_string_new ("email,name,city,date\n");
   g_autoptr(GError) error = NULL;
   MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
-  gint64 job;
 
+  held->server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  held->settings = settings_with (dirs, held->server->port, "\"mailshot.connections\": 3, \"mailshot.per_minute\": 0");
+  held->journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
+  held->journal = mr_mailshot_journal_open (NULL, &error);
+  g_assert_no_error (error);
   for (guint i = 0; i < count; i++)
     g_string_append_printf (rows, "p%u@example.org,P%u,X,1\n", i, i);
   mr_test_write_file (list, rows->str);
   options.per_day = per_day;
-  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  held->job = mr_mailshot_create (held->journal, held->settings, template_, list, &options, NULL, &error);
   g_assert_no_error (error);
-  return job;
 }
 
-/* Paused mid-run: each connection holds a recipient more than it sends (built while the journal
- * commits); those not sent go back as they were, and the resumed job sends each once. */
+static void
+held_job_clear (HeldJob *held)
+{
+  g_clear_pointer (&held->journal, mr_mailshot_journal_free);
+  g_clear_pointer (&held->journal_path, g_free);
+  g_clear_object (&held->settings);
+  g_clear_pointer (&held->server, mr_test_server_stop);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HeldJob, held_job_clear)
+
+/* Paused mid-run: those not sent go back as they were, and the resumed job sends each once. */
 static void
 test_paused_puts_back (MrTestDirs    *dirs,
                        gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
-  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"mailshot.connections\": 3, \"mailshot.per_minute\": 0");
-  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
-  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_auto(HeldJob) held = { 0 };
   g_autoptr(MrMailshotJournal) other = mr_mailshot_journal_open (NULL, NULL);
   g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GHashTable) delivered = NULL;
   g_autoptr(GError) error = NULL;
   PauseAt at = { other, 0, FALSE };
   guint accepted;
 
-  at.job = create_numbered_job (dirs, journal, settings, 40, 0);
-  g_assert_false (mr_mailshot_run_sync (journal, settings, at.job, pause_after_ten, &at, NULL, &error));
+  held_job_setup (&held, dirs, 40, 0);
+  at.job = held.job;
+  g_assert_false (mr_mailshot_run_sync (held.journal, held.settings, held.job, pause_after_ten, &at, NULL, &error));
   g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
   g_clear_error (&error);
-  accepted = assert_unsent_untouched (journal, at.job, server, journal_path);
+  accepted = assert_unsent_untouched (held.journal, held.job, held.server, held.journal_path);
   g_test_message ("%u of 40 sent before the pause", accepted);
   g_assert_cmpuint (accepted, >=, 10);
   g_assert_cmpuint (accepted, <, 40);
 
   /* Resumed: the rest, each once. */
-  g_assert_true (mr_mailshot_set_state (journal, at.job, "ready", &error));
-  g_assert_true (mr_mailshot_run_sync (journal, settings, at.job, NULL, NULL, NULL, &error));
+  g_assert_true (mr_mailshot_set_state (held.journal, held.job, "ready", &error));
+  g_assert_true (mr_mailshot_run_sync (held.journal, held.settings, held.job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  {
-    g_autoptr(GHashTable) delivered = delivered_counts (server);
-
-    g_assert_cmpuint (g_hash_table_size (delivered), ==, 40);
-    for (guint i = 0; i < 40; i++)
-      {
-        g_autofree char *address = g_strdup_printf ("p%u@example.org", i);
-        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (delivered, address)), ==, 1);
-      }
-  }
-  status = mr_mailshot_get_status (journal, at.job, &error);
+  delivered = delivered_counts (held.server);
+  g_assert_cmpuint (g_hash_table_size (delivered), ==, 40);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("p%u@example.org", i);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (delivered, address)), ==, 1);
+    }
+  status = mr_mailshot_get_status (held.journal, held.job, &error);
   g_assert_cmpuint (status->accepted, ==, 40);
   g_assert_cmpstr (status->state, ==, "done");
 }
@@ -1155,22 +1173,20 @@ static void
 test_cancelled_puts_back (MrTestDirs    *dirs,
                           gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
-  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"mailshot.connections\": 3, \"mailshot.per_minute\": 0");
-  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
-  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_auto(HeldJob) held = { 0 };
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 job = create_numbered_job (dirs, journal, settings, 40, 0);
   guint accepted;
 
-  g_assert_false (mr_mailshot_run_sync (journal, settings, job, cancel_after_ten, cancellable, cancellable, &error));
+  held_job_setup (&held, dirs, 40, 0);
+  g_assert_false (mr_mailshot_run_sync (held.journal, held.settings, held.job, cancel_after_ten, cancellable, cancellable,
+                                        &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  accepted = assert_unsent_untouched (journal, job, server, journal_path);
+  accepted = assert_unsent_untouched (held.journal, held.job, held.server, held.journal_path);
   g_assert_cmpuint (accepted, >=, 10);
   g_assert_cmpuint (accepted, <, 40);
-  status = mr_mailshot_get_status (journal, job, NULL);
+  status = mr_mailshot_get_status (held.journal, held.job, NULL);
   g_assert_cmpstr (status->state, ==, "ready");
   g_assert_cmpuint (status->pending, ==, 40 - accepted);
 }
@@ -1181,18 +1197,15 @@ static void
 test_quota_over_connections (MrTestDirs    *dirs,
                              gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
-  g_autoptr(MrSettings) settings = settings_with (dirs, server->port, "\"mailshot.connections\": 3, \"mailshot.per_minute\": 0");
-  g_autofree char *journal_path = g_build_filename (dirs->data_home, "mailroom", "mailshots.db", NULL);
-  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_auto(HeldJob) held = { 0 };
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 job = create_numbered_job (dirs, journal, settings, 20, 7);
 
-  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  held_job_setup (&held, dirs, 20, 7);
+  g_assert_true (mr_mailshot_run_sync (held.journal, held.settings, held.job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (assert_unsent_untouched (journal, job, server, journal_path), ==, 7);
-  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (assert_unsent_untouched (held.journal, held.job, held.server, held.journal_path), ==, 7);
+  status = mr_mailshot_get_status (held.journal, held.job, &error);
   g_assert_cmpuint (status->accepted, ==, 7);
   g_assert_cmpstr (status->state, ==, "scheduled");
 }
