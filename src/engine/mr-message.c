@@ -547,18 +547,14 @@ changed (char       **kept,
   return TRUE;
 }
 
-/* Empty for no @address. */
 static void
 set_mailbox (InternetAddressList *list,
              const char          *name,
              const char          *address)
 {
-  InternetAddress *mailbox;
+  InternetAddress *mailbox = internet_address_mailbox_new (name && *name ? name : NULL, address);
 
   internet_address_list_clear (list);
-  if (address == NULL || *address == '\0')
-    return;
-  mailbox = internet_address_mailbox_new (name && *name ? name : NULL, address);
   internet_address_list_add (list, mailbox);
   g_object_unref (mailbox);
 }
