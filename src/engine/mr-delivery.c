@@ -415,12 +415,6 @@ find_secret (MrDelivery    *self,
 /* The compose pane shows attachments against the server's limit before anything is sent, so the
  * SIZE each server announced is remembered (a cache: losing it only loses the hint). */
 static char *
-servers_cache_path (void)
-{
-  return mr_get_user_cache_path ("servers.json");
-}
-
-static char *
 server_key (const char *host,
             guint       port)
 {
@@ -428,19 +422,8 @@ server_key (const char *host,
   return g_strdup_printf ("%s:%u", lower, port);
 }
 
-static JsonObject *
-read_servers_cache (const char *path)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-
-  if (!json_parser_load_from_file (parser, path, NULL))
-    return json_object_new ();
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return json_object_new ();
-  return json_object_ref (json_node_get_object (root));
-}
+/* The SIZE each server announced, by host:port. */
+#define SERVERS_CACHE "servers.json"
 
 static void
 remember_server (const char             *host,
@@ -448,16 +431,12 @@ remember_server (const char             *host,
                  const MrSmtpServerInfo *info)
 {
   static GMutex lock;
-  g_autofree char *path = servers_cache_path ();
   g_autofree char *key = server_key (host, port);
-  g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(JsonObject) servers = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   JsonObject *entry;
 
   g_mutex_lock (&lock);
-  servers = read_servers_cache (path);
+  servers = mr_cache_read (SERVERS_CACHE);
   entry = json_object_has_member (servers, key) && JSON_NODE_HOLDS_OBJECT (json_object_get_member (servers, key))
             ? json_object_get_object_member (servers, key) : NULL;
   if (entry != NULL && json_object_get_int_member_with_default (entry, "size_limit", -1) == (gint64) info->size_limit)
@@ -469,10 +448,7 @@ remember_server (const char             *host,
   json_object_set_int_member (entry, "size_limit", (gint64) info->size_limit);
   json_object_set_int_member (entry, "seen", g_get_real_time () / G_USEC_PER_SEC);
   json_object_set_object_member (servers, key, entry);
-  root = json_node_init_object (json_node_alloc (), servers);
-  text = json_to_string (root, TRUE);
-  if (g_mkdir_with_parents (dir, 0700) == 0)
-    g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+  mr_cache_write (SERVERS_CACHE, servers);
   g_mutex_unlock (&lock);
 }
 
@@ -481,7 +457,6 @@ mr_delivery_get_known_size_limit (MrSettings *settings,
                                   const char *app)
 {
   g_autoptr(MrDelivery) delivery = mr_delivery_new (settings, app, NULL);
-  g_autofree char *path = servers_cache_path ();
   g_autofree char *key = NULL;
   g_autoptr(JsonObject) servers = NULL;
   JsonNode *entry;
@@ -489,7 +464,7 @@ mr_delivery_get_known_size_limit (MrSettings *settings,
   if (delivery == NULL || delivery->sendmail || delivery->config->host == NULL)
     return 0;
   key = server_key (delivery->config->host, delivery->config->port);
-  servers = read_servers_cache (path);
+  servers = mr_cache_read (SERVERS_CACHE);
   entry = json_object_get_member (servers, key);
   if (entry == NULL || !JSON_NODE_HOLDS_OBJECT (entry))
     return 0;

@@ -781,27 +781,9 @@ ews_call (MrExchange    *self,
  * connection of a mailshot). An address that stops answering is forgotten and looked up again. */
 #define DISCOVERY_KEPT_SECONDS (24 * 60 * 60)
 
+#define DISCOVERY_CACHE "autodiscover.json"
+
 static GMutex discovery_cache_lock;
-
-static char *
-discovery_cache_path (void)
-{
-  return mr_get_user_cache_path ("autodiscover.json");
-}
-
-/* Under discovery_cache_lock. A missing or broken file is an empty cache. */
-static JsonObject *
-read_discovery_cache (void)
-{
-  g_autofree char *path = discovery_cache_path ();
-  g_autofree char *text = NULL;
-  g_autoptr(JsonNode) root = NULL;
-
-  if (g_file_get_contents (path, &text, NULL, NULL) && (root = json_from_string (text, NULL)) != NULL &&
-      JSON_NODE_HOLDS_OBJECT (root))
-    return json_object_ref (json_node_get_object (root));
-  return json_object_new ();
-}
 
 static char *
 cached_ews_url (const char *address)
@@ -812,7 +794,7 @@ cached_ews_url (const char *address)
   char *url = NULL;
 
   g_mutex_lock (&discovery_cache_lock);
-  cache = read_discovery_cache ();
+  cache = mr_cache_read (DISCOVERY_CACHE);
   entry = json_object_has_member (cache, key) && JSON_NODE_HOLDS_OBJECT (json_object_get_member (cache, key))
           ? json_object_get_object_member (cache, key) : NULL;
   if (entry != NULL && g_get_real_time () / G_USEC_PER_SEC - json_object_get_int_member_with_default (entry, "found", 0)
@@ -828,14 +810,10 @@ keep_ews_url (const char *address,
               const char *url)
 {
   g_autofree char *key = g_ascii_strdown (address, -1);
-  g_autofree char *path = discovery_cache_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(JsonObject) cache = NULL;
-  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-  g_autofree char *text = NULL;
 
   g_mutex_lock (&discovery_cache_lock);
-  cache = read_discovery_cache ();
+  cache = mr_cache_read (DISCOVERY_CACHE);
   if (url != NULL)
     {
       JsonObject *entry = json_object_new ();
@@ -846,10 +824,7 @@ keep_ews_url (const char *address,
     }
   else if (json_object_has_member (cache, key))
     json_object_remove_member (cache, key);
-  json_node_set_object (root, cache);
-  text = json_to_string (root, TRUE);
-  if (g_mkdir_with_parents (dir, 0700) == 0)
-    g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+  mr_cache_write (DISCOVERY_CACHE, cache);
   g_mutex_unlock (&discovery_cache_lock);
 }
 

@@ -142,6 +142,34 @@ mr_get_user_cache_path (const char *name)
   return g_build_filename (cache_home, "mailroom", name, NULL);
 }
 
+JsonObject *
+mr_cache_read (const char *name)
+{
+  g_autofree char *path = mr_get_user_cache_path (name);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return json_object_new ();
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return json_object_new ();
+  return json_object_ref (json_node_get_object (root));
+}
+
+void
+mr_cache_write (const char *name,
+                JsonObject *object)
+{
+  g_autofree char *path = mr_get_user_cache_path (name);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), object);
+  g_autofree char *text = json_to_string (root, TRUE);
+
+  if (g_mkdir_with_parents (dir, 0700) == 0)
+    g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+}
+
 MrSettings *
 mr_settings_new (const char *company_path,
                  const char *user_path)

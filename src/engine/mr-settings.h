@@ -37,6 +37,13 @@ char            *mr_get_user_data_path                (const char *name);
 /* $XDG_CACHE_HOME/mailroom/@name: what is only worth keeping to save a lookup (servers' SIZE,
  * autodiscover's answers). */
 char            *mr_get_user_cache_path               (const char *name);
+/* The JSON object in the cache file @name; missing or unreadable, an empty one. Callers that write
+ * the file serialise their read-change-write themselves. */
+JsonObject      *mr_cache_read                        (const char *name);
+/* Replaces the cache file @name with @object, whole or not at all (mode 0600); a cache that cannot
+ * be written only costs a lookup later. */
+void             mr_cache_write                       (const char *name,
+                                                       JsonObject *object);
 
 /* NULL paths mean the defaults: $MAILROOM_COMPANY_CONFIG or /etc/xdg/mailroom/company.json, and
  * $XDG_CONFIG_HOME/mailroom/user.json. */
