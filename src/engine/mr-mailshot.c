@@ -1580,7 +1580,7 @@ run_worker (gpointer data)
       g_autoptr(GError) send_error = NULL;
       g_autofree char *reason = NULL;
       gboolean sent = FALSE, log_now = FALSE, stopped;
-      gint64 send_at;
+      gint64 send_at = 0;
       FailureScope scope;
 
       g_mutex_lock (&run->lock);
@@ -1620,8 +1620,11 @@ run_worker (gpointer data)
       stopped = run->stop;
       if (stopped)
         slots_release (run, slots, n_slots, &log_now);
-      send_at = MAX (g_get_monotonic_time (), run->next_send);
-      run->next_send = send_at + run->interval;
+      else
+        {
+          send_at = MAX (g_get_monotonic_time (), run->next_send);
+          run->next_send = send_at + run->interval;
+        }
       g_mutex_unlock (&run->lock);
       if (stopped)
         break;
