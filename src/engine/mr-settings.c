@@ -109,37 +109,36 @@ mr_settings_get_default_company_path (void)
   return g_strdup ("/etc/xdg/mailroom/company.json");
 }
 
+/* $VARIABLE/mailroom/@name, reading the variable each time: GLib caches its g_get_user_*_dir() for
+ * the process's life, and the tests give each case its own folders. */
+static char *
+user_path (const char   *variable,
+           const char *(*fallback) (void),
+           const char   *name)
+{
+  const char *home = g_getenv (variable);
+
+  if (home == NULL || !g_path_is_absolute (home))
+    home = fallback ();
+  return g_build_filename (home, "mailroom", name, NULL);
+}
+
 char *
 mr_settings_get_default_user_path (void)
 {
-  /* Read the variable each time: GLib caches g_get_user_config_dir() for the process's life. */
-  const char *config_home = g_getenv ("XDG_CONFIG_HOME");
-
-  if (config_home == NULL || !g_path_is_absolute (config_home))
-    config_home = g_get_user_config_dir ();
-  return g_build_filename (config_home, "mailroom", "user.json", NULL);
+  return user_path ("XDG_CONFIG_HOME", g_get_user_config_dir, "user.json");
 }
 
 char *
 mr_get_user_data_path (const char *name)
 {
-  /* Read the variable each time: GLib caches g_get_user_data_dir() for the process's life. */
-  const char *data_home = g_getenv ("XDG_DATA_HOME");
-
-  if (data_home == NULL || !g_path_is_absolute (data_home))
-    data_home = g_get_user_data_dir ();
-  return g_build_filename (data_home, "mailroom", name, NULL);
+  return user_path ("XDG_DATA_HOME", g_get_user_data_dir, name);
 }
 
 char *
 mr_get_user_cache_path (const char *name)
 {
-  /* As above: GLib caches g_get_user_cache_dir() too. */
-  const char *cache_home = g_getenv ("XDG_CACHE_HOME");
-
-  if (cache_home == NULL || !g_path_is_absolute (cache_home))
-    cache_home = g_get_user_cache_dir ();
-  return g_build_filename (cache_home, "mailroom", name, NULL);
+  return user_path ("XDG_CACHE_HOME", g_get_user_cache_dir, name);
 }
 
 JsonObject *
