@@ -1485,6 +1485,23 @@ test_queued_locally (MrTestDirs    *dirs,
   }
 }
 
+/* "mailshot timer status" says installed; "timer remove" deletes both units. */
+static void
+assert_cli_status_then_remove (const char *timer,
+                               const char *service)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "installed\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "remove", NULL), ==, 0);
+  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (service, G_FILE_TEST_EXISTS));
+}
+
 /* The systemd user timer: units a person can read, enabled through systemctl --user, removable. */
 static void
 test_timer (MrTestDirs    *dirs,
@@ -1498,8 +1515,6 @@ test_timer (MrTestDirs    *dirs,
   g_autofree char *timer = g_build_filename (g_get_user_config_dir (), "systemd", "user", "mailroom-mailshots.timer", NULL);
   g_autofree char *text = NULL;
   g_autofree char *log = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
 
   mr_test_write_file (fake, script);
@@ -1518,13 +1533,7 @@ test_timer (MrTestDirs    *dirs,
   log = mr_test_read_file (calls);
   g_assert_nonnull (strstr (log, "--user daemon-reload\n--user enable --now mailroom-mailshots.timer\n"));
 
-  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
-  g_assert_cmpstr (out, ==, "installed\n");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "remove", NULL), ==, 0);
-  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (service, G_FILE_TEST_EXISTS));
+  assert_cli_status_then_remove (timer, service);
   g_free (log);
   log = mr_test_read_file (calls);
   g_assert_nonnull (strstr (log, "--user disable --now mailroom-mailshots.timer\n"));
@@ -1689,8 +1698,6 @@ test_timer_flatpak (MrTestDirs    *dirs,
   g_autofree char *sandbox_timer = g_build_filename (g_get_user_config_dir (), "systemd", "user", "mailroom-mailshots.timer", NULL);
   g_autofree char *text = NULL;
   g_autofree char *calls = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
 
   g_setenv ("FLATPAK_ID", "io.github.mailroom.Mailroom", TRUE);
@@ -1713,13 +1720,7 @@ test_timer_flatpak (MrTestDirs    *dirs,
                               "EnableUnitFiles (['mailroom-mailshots.timer'], false, true)\n"
                               "StartUnit ('mailroom-mailshots.timer', 'replace')\n");
 
-  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
-  g_assert_cmpstr (out, ==, "installed\n");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "remove", NULL), ==, 0);
-  g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (service, G_FILE_TEST_EXISTS));
+  assert_cli_status_then_remove (timer, service);
   g_clear_pointer (&calls, g_free);
   calls = fake_systemd_take_calls (systemd);
   g_assert_cmpstr (calls, ==, "StopUnit ('mailroom-mailshots.timer', 'replace')\n"
