@@ -455,10 +455,27 @@ test_plaintext_warning (MrTestDirs    *dirs,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) warnings = NULL;
 
+  /* A password login without TLS: only mechanisms that never send the password are used, and the
+   * warning says so instead of claiming that the password crosses the network. */
   g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.security", "none", &warnings, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (warnings->len, ==, 1);
   g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "unencrypted"));
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "SCRAM-SHA-256"));
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "never sent"));
+  g_assert_null (strstr (g_ptr_array_index (warnings, 0), "password would cross"));
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+
+  /* Allowed in clear: then it may cross, and the warning says that. */
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.allow_plaintext_auth", "true", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "password may cross the network unencrypted"));
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+
+  /* NTLM never sends the password, whatever is allowed. */
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.auth", "ntlm", &warnings, &error));
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "never sent"));
   g_clear_pointer (&warnings, g_ptr_array_unref);
   g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.auth", "none", &warnings, &error));
   g_assert_cmpuint (warnings->len, ==, 0);

@@ -47,6 +47,7 @@ static const struct { const char *key; const char *label; } labels[] = {
   { "exchange.preferred", N_("“Automatic” sends through") },
   { "exchange.fallback", N_("Fall back to the other transport") },
   { "smtp.timeout_connect_ms", N_("Connection timeout (ms)") },
+  { "smtp.timeout_greeting_ms", N_("Greeting timeout (ms)") },
   { "smtp.timeout_command_ms", N_("Reply timeout (ms)") },
   { "smtp.timeout_data_ms", N_("End-of-message timeout (ms)") },
   { "domains.verified", N_("Verified domains") },

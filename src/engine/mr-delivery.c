@@ -213,6 +213,7 @@ delivery_new (MrSettings  *settings,
   config->trust_file = *trust ? g_steal_pointer (&trust) : NULL;
   config->fingerprint = *pin ? g_steal_pointer (&pin) : NULL;
   config->timeout_connect_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_connect_ms");
+  config->timeout_greeting_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_greeting_ms");
   config->timeout_command_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_command_ms");
   config->timeout_data_ms = mr_settings_get_effective_int (settings, app, "smtp.timeout_data_ms");
 
@@ -538,7 +539,7 @@ build_test_message (MrDelivery      *self,
 {
   g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *when = g_date_time_format (now, "%c");
+  g_autofree char *when = mr_format_body_date (now);
   GBytes *bytes;
 
   outgoing->from_name = g_strdup (self->from_name);

@@ -34,6 +34,7 @@ static const MrKeyInfo keys[] = {
   { "smtp.tls_trust_file",       MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_ABSOLUTE_PATH },
   { "smtp.tls_fingerprint",      MR_KEY_TYPE_STRING,  "\"\"",        COMPANY_APP,      FALSE, MR_CHECK_FINGERPRINT },
   { "smtp.timeout_connect_ms",    MR_KEY_TYPE_INT,     "60000",       COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, 1, 3600000 },
+  { "smtp.timeout_greeting_ms",   MR_KEY_TYPE_INT,     "300000",      COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, 1, 3600000 },
   { "smtp.timeout_command_ms",    MR_KEY_TYPE_INT,     "300000",      COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, 1, 3600000 },
   { "smtp.timeout_data_ms",       MR_KEY_TYPE_INT,     "600000",      COMPANY_APP,      FALSE, MR_CHECK_TEXT, NULL, 1, 3600000 },
   { "delivery.mode",             MR_KEY_TYPE_CHOICE,  "\"remote\"",  COMPANY_APP_USER, TRUE,  MR_CHECK_TEXT, delivery_modes },

@@ -665,6 +665,17 @@ mr_outgoing_build (const MrOutgoing  *outgoing,
 }
 
 char *
+mr_format_body_date (GDateTime *when)
+{
+  return g_strdup_printf ("%04d-%02d-%02d %02d:%02d %c%02d%02d", g_date_time_get_year (when),
+                          g_date_time_get_month (when), g_date_time_get_day_of_month (when),
+                          g_date_time_get_hour (when), g_date_time_get_minute (when),
+                          g_date_time_get_utc_offset (when) < 0 ? '-' : '+',
+                          (int) (ABS (g_date_time_get_utc_offset (when)) / G_TIME_SPAN_HOUR),
+                          (int) (ABS (g_date_time_get_utc_offset (when)) % G_TIME_SPAN_HOUR / G_TIME_SPAN_MINUTE));
+}
+
+char *
 mr_message_id_new (const char *from_address)
 {
   const char *domain = from_address ? mr_address_get_domain (from_address) : NULL;

@@ -82,6 +82,10 @@ GBytes         *mr_message_renew         (GBytes            *message,
  * cannot be read. */
 char           *mr_outgoing_preview_html (const MrOutgoing  *outgoing,
                                           GError           **error);
+/* @when for a mail's body, always ASCII whatever the locale: "2026-12-06 09:05 +0100". The locale's
+ * own form (%c) can hold characters such as U+2007 (GLib pads %e with it), which would make a plain
+ * ASCII mail go out as UTF-8 quoted-printable. */
+char           *mr_format_body_date      (GDateTime         *when);
 /* A new Message-ID in the domain of @from_address: <...@domain>. */
 char           *mr_message_id_new        (const char        *from_address);
 /* Every recipient, visible or not, once. */

@@ -34,6 +34,7 @@ static const struct { const char *name; gboolean cleartext; } mechanisms[] = {
   [MR_SASL_XOAUTH2] = { "XOAUTH2", TRUE },
   [MR_SASL_NTLM] = { "NTLM", FALSE },
   [MR_SASL_SCRAM_SHA_256] = { "SCRAM-SHA-256", FALSE },
+  [MR_SASL_SCRAM_SHA_1] = { "SCRAM-SHA-1", FALSE },
   [MR_SASL_CRAM_MD5] = { "CRAM-MD5", FALSE },
   [MR_SASL_PLAIN] = { "PLAIN", TRUE },
   [MR_SASL_LOGIN] = { "LOGIN", TRUE },
@@ -186,7 +187,28 @@ cram_md5_response (MrSasl  *sasl,
   return bytes_take_string (g_string_free (out, FALSE));
 }
 
-/* ---- SCRAM-SHA-256 ---------------------------------------------------------------------------- */
+/* ---- SCRAM-SHA-256 and SCRAM-SHA-1 ------------------------------------------------------------ */
+
+/* A server chooses the iteration count; more than this would only keep the client busy. */
+#define SCRAM_MAX_ITERATIONS 1000000
+
+static gboolean
+is_scram (MrSaslMechanism mechanism)
+{
+  return mechanism == MR_SASL_SCRAM_SHA_256 || mechanism == MR_SASL_SCRAM_SHA_1;
+}
+
+static GChecksumType
+scram_checksum (const MrSasl *sasl)
+{
+  return sasl->mechanism == MR_SASL_SCRAM_SHA_1 ? G_CHECKSUM_SHA1 : G_CHECKSUM_SHA256;
+}
+
+static gsize
+scram_digest_len (const MrSasl *sasl)
+{
+  return sasl->mechanism == MR_SASL_SCRAM_SHA_1 ? 20 : 32;
+}
 
 static char *
 scram_escape_name (const char *name)
@@ -256,7 +278,8 @@ scram_client_final (MrSasl   *sasl,
   g_autofree char *auth_message = NULL;
   g_autofree char *proof_b64 = NULL;
   guint8 salted[32], client_key[32], stored_key[32], client_signature[32], proof[32], server_key[32];
-  gsize salt_len = 0, stored_len = sizeof stored_key;
+  gsize n = scram_digest_len (sasl);
+  gsize salt_len = 0, stored_len = n;
   guint64 iterations;
   gnutls_datum_t key_datum, salt_datum;
   GChecksum *sha;
@@ -264,15 +287,15 @@ scram_client_final (MrSasl   *sasl,
 
   if (nonce == NULL || salt_b64 == NULL || iterations_text == NULL ||
       !g_str_has_prefix (nonce, sasl->client_nonce) || strlen (nonce) == strlen (sasl->client_nonce) ||
-      !g_ascii_string_to_unsigned (iterations_text, 10, 1, G_MAXUINT32, &iterations, NULL))
+      !g_ascii_string_to_unsigned (iterations_text, 10, 1, SCRAM_MAX_ITERATIONS, &iterations, NULL))
     {
-      malformed (error, "SCRAM-SHA-256");
+      malformed (error, mr_sasl_mechanism_get_name (sasl->mechanism));
       return NULL;
     }
   salt = g_base64_decode (salt_b64, &salt_len);
   if (salt_len == 0)
     {
-      malformed (error, "SCRAM-SHA-256");
+      malformed (error, mr_sasl_mechanism_get_name (sasl->mechanism));
       return NULL;
     }
 
@@ -283,31 +306,32 @@ scram_client_final (MrSasl   *sasl,
   key_datum.size = strlen (password);
   salt_datum.data = salt;
   salt_datum.size = salt_len;
-  if (gnutls_pbkdf2 (GNUTLS_MAC_SHA256, &key_datum, &salt_datum, (unsigned) iterations, salted, sizeof salted) < 0)
+  if (gnutls_pbkdf2 (sasl->mechanism == MR_SASL_SCRAM_SHA_1 ? GNUTLS_MAC_SHA1 : GNUTLS_MAC_SHA256, &key_datum,
+                    &salt_datum, (unsigned) iterations, salted, n) < 0)
     {
-      malformed (error, "SCRAM-SHA-256");
+      malformed (error, mr_sasl_mechanism_get_name (sasl->mechanism));
       return NULL;
     }
   explicit_bzero (password, strlen (password));
 
-  hmac (G_CHECKSUM_SHA256, salted, sizeof salted, (const guint8 *) "Client Key", 10, client_key, sizeof client_key);
-  sha = g_checksum_new (G_CHECKSUM_SHA256);
-  g_checksum_update (sha, client_key, sizeof client_key);
+  hmac (scram_checksum (sasl), salted, n, (const guint8 *) "Client Key", 10, client_key, n);
+  sha = g_checksum_new (scram_checksum (sasl));
+  g_checksum_update (sha, client_key, n);
   g_checksum_get_digest (sha, stored_key, &stored_len);
   g_checksum_free (sha);
 
   without_proof = g_strdup_printf ("c=biws,r=%s", nonce);
   auth_message = g_strdup_printf ("%s,%s,%s", sasl->client_first_bare, server_first, without_proof);
-  hmac (G_CHECKSUM_SHA256, stored_key, sizeof stored_key, (const guint8 *) auth_message, strlen (auth_message),
-        client_signature, sizeof client_signature);
-  for (guint i = 0; i < sizeof proof; i++)
+  hmac (scram_checksum (sasl), stored_key, n, (const guint8 *) auth_message, strlen (auth_message),
+        client_signature, n);
+  for (guint i = 0; i < n; i++)
     proof[i] = client_key[i] ^ client_signature[i];
 
-  hmac (G_CHECKSUM_SHA256, salted, sizeof salted, (const guint8 *) "Server Key", 10, server_key, sizeof server_key);
-  hmac (G_CHECKSUM_SHA256, server_key, sizeof server_key, (const guint8 *) auth_message, strlen (auth_message),
-        sasl->server_signature, sizeof sasl->server_signature);
+  hmac (scram_checksum (sasl), salted, n, (const guint8 *) "Server Key", 10, server_key, n);
+  hmac (scram_checksum (sasl), server_key, n, (const guint8 *) auth_message, strlen (auth_message),
+        sasl->server_signature, n);
 
-  proof_b64 = g_base64_encode (proof, sizeof proof);
+  proof_b64 = g_base64_encode (proof, n);
   result = bytes_take_string (g_strdup_printf ("%s,p=%s", without_proof, proof_b64));
   explicit_bzero (salted, sizeof salted);
   explicit_bzero (client_key, sizeof client_key);
@@ -322,7 +346,7 @@ scram_check_server_final (MrSasl   *sasl,
   gsize len;
   const char *data = g_bytes_get_data (challenge, &len);
   g_autofree char *server_final = g_strndup (data, len);
-  g_autofree char *expected = g_base64_encode (sasl->server_signature, sizeof sasl->server_signature);
+  g_autofree char *expected = g_base64_encode (sasl->server_signature, scram_digest_len (sasl));
 
   if (!g_str_has_prefix (server_final, "v=") || strcmp (server_final + 2, expected) != 0)
     {
@@ -594,6 +618,7 @@ mr_sasl_get_initial_response (MrSasl  *sasl,
       sasl->step = 1;
       return bytes_take_string (g_strdup_printf ("user=%s\001auth=Bearer %s\001\001", sasl->user, sasl->secret));
     case MR_SASL_SCRAM_SHA_256:
+    case MR_SASL_SCRAM_SHA_1:
       sasl->step = 1;
       return scram_client_first (sasl);
     case MR_SASL_NTLM:
@@ -645,13 +670,14 @@ mr_sasl_respond (MrSasl  *sasl,
       return NULL;
 
     case MR_SASL_SCRAM_SHA_256:
+    case MR_SASL_SCRAM_SHA_1:
       if (step == 0)
         return scram_client_first (sasl);
       if (step == 1)
         return scram_client_final (sasl, challenge, error);
       if (step == 2)
         return scram_check_server_final (sasl, challenge, error);
-      malformed (error, "SCRAM-SHA-256");
+      malformed (error, mr_sasl_mechanism_get_name (sasl->mechanism));
       return NULL;
 
     case MR_SASL_XOAUTH2:
@@ -676,7 +702,7 @@ gboolean
 mr_sasl_finish (MrSasl  *sasl,
                 GError **error)
 {
-  if (sasl->mechanism == MR_SASL_SCRAM_SHA_256 && !sasl->server_verified)
+  if (is_scram (sasl->mechanism) && !sasl->server_verified)
     {
       mr_smtp_set_error (error, MR_SMTP_ERROR_AUTH_FAILED, 0, NULL, NULL,
                          _("The server accepted the login without proving that it knows the password (SCRAM)."));

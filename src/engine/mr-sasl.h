@@ -1,6 +1,7 @@
 /* mr-sasl.h: the SMTP AUTH mechanisms (RFC 4954)
  *
- * PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677, without channel binding),
+ * PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677) and
+ * SCRAM-SHA-1 (RFC 5802), both without channel binding,
  * XOAUTH2 (Google and Microsoft) and NTLM (NTLMv2, MS-NLMP). A mechanism turns server challenges into
  * client responses; the SMTP client does the base64 and the 334 exchanges.
  *
@@ -20,6 +21,7 @@ typedef enum {
   MR_SASL_XOAUTH2,
   MR_SASL_NTLM,
   MR_SASL_SCRAM_SHA_256,
+  MR_SASL_SCRAM_SHA_1,
   MR_SASL_CRAM_MD5,
   MR_SASL_PLAIN,
   MR_SASL_LOGIN,

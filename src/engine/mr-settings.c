@@ -436,6 +436,35 @@ check_sender_domain (MrSettings      *self,
   return FALSE;
 }
 
+/* What an unencrypted connection means for the login chosen. Without TLS the client uses only
+ * mechanisms that never send the secret itself (SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, NTLM) unless
+ * smtp.allow_plaintext_auth lets PLAIN, LOGIN and XOAUTH2 through, so the warning says which. */
+static char *
+unencrypted_login_warning (MrSettings     *self,
+                           MrSettingsFile *edited,
+                           const char     *app,
+                           const char     *auth)
+{
+  MrOrigin origin;
+  gboolean allowed = json_node_get_boolean (company_value (self, edited, app, "smtp.allow_plaintext_auth", &origin));
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (auth, "oauth2") == 0)
+    text = allowed ? g_strdup (_("The sign-in token would cross the network unencrypted, where anyone on the way "
+                                 "could read it and send as you. Choose STARTTLS or TLS."))
+                   : g_strdup (_("The connection is unencrypted, and a sign-in token is never sent that way: "
+                                 "logging in will be refused. Choose STARTTLS or TLS."));
+  else if (g_strcmp0 (auth, "ntlm") == 0 || !allowed)
+    text = g_strdup (_("The connection is unencrypted: the mail can be read on the way. The password itself is "
+                       "never sent that way: Mailroom logs in only with methods that prove it without sending "
+                       "it (SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, NTLM), so a server that offers only PLAIN or "
+                       "LOGIN will refuse. Choose STARTTLS or TLS where the server offers them."));
+  else
+    text = g_strdup (_("The password may cross the network unencrypted: where the server offers only PLAIN or "
+                       "LOGIN, anyone on the way could read it. Choose STARTTLS or TLS."));
+  return app ? g_strdup_printf (_("Application “%s”: %s"), app, text) : g_steal_pointer (&text);
+}
+
 static gboolean
 check_company (MrSettings      *self,
                MrSettingsFile  *edited,
@@ -489,11 +518,7 @@ check_company (MrSettings      *self,
                                                "(exchange.transport = graph).")));
 
       if (warnings != NULL && g_strcmp0 (security, "none") == 0 && g_strcmp0 (auth, "none") != 0)
-        g_ptr_array_add (warnings,
-                         app ? g_strdup_printf (_("Application “%s”: the password would cross the network "
-                                                  "unencrypted. Choose STARTTLS or TLS."), app)
-                             : g_strdup (_("The password would cross the network unencrypted. "
-                                           "Choose STARTTLS or TLS.")));
+        g_ptr_array_add (warnings, unencrypted_login_warning (self, edited, app, auth));
     }
   return TRUE;
 }

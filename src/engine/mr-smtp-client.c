@@ -16,6 +16,18 @@
 #define MAX_REPLY_LINE 4096
 #define MAX_DATA_LINE  998
 #define MAX_TRANSCRIPT (256 * 1024)
+/* A reply longer than this is an attack or a broken server: real EHLO replies have about a dozen
+ * lines, and the longest refusals a few. */
+#define MAX_REPLY_LINES 1000
+#define MAX_REPLY_BYTES (1024 * 1024)
+
+/* What the client is waiting for; each has its own timeout, and a timeout names it. */
+typedef enum {
+  WAIT_CONNECT,     /* TCP, and for implicit TLS the handshake */
+  WAIT_GREETING,    /* the server's 220 (RFC 5321 4.5.3.2.1: 5 minutes) */
+  WAIT_REPLY,       /* a command's reply */
+  WAIT_DATA,        /* the message's data and the reply to its end */
+} Wait;
 
 struct _MrSmtpClient
 {
@@ -29,6 +41,8 @@ struct _MrSmtpClient
   GSocket            *socket;
   GIOStream          *stream;         /* tcp, or the TLS connection over it */
   GByteArray         *inbuf;
+  gsize               inpos;          /* what of inbuf was read already */
+  Wait                wait;
   MrSmtpServerInfo    info;
   MrCertificateInfo  *certificate;
   gboolean            connected;
@@ -70,6 +84,7 @@ mr_smtp_config_new (void)
   config->auth = MR_SMTP_AUTH_PASSWORD;
   /* RFC 5321 4.5.3.2: 5 minutes for commands, 10 for the end of DATA. */
   config->timeout_connect_ms = 60000;
+  config->timeout_greeting_ms = 300000;
   config->timeout_command_ms = 300000;
   config->timeout_data_ms = 600000;
   return config;
@@ -210,6 +225,7 @@ close_connection (MrSmtpClient *self)
   g_clear_object (&self->tcp);
   self->socket = NULL;
   g_byte_array_set_size (self->inbuf, 0);
+  self->inpos = 0;
   self->connected = FALSE;
 }
 
@@ -298,6 +314,51 @@ log_line (MrSmtpClient *self,
 
 /* ---- Errors from GIO -------------------------------------------------------------------------- */
 
+static guint
+wait_ms (MrSmtpClient *self,
+         Wait          wait)
+{
+  switch (wait)
+    {
+    case WAIT_CONNECT: return self->config->timeout_connect_ms;
+    case WAIT_GREETING: return self->config->timeout_greeting_ms;
+    case WAIT_DATA: return self->config->timeout_data_ms;
+    case WAIT_REPLY:
+    default: return self->config->timeout_command_ms;
+    }
+}
+
+/* The timeout that expired, by name: each wait has its own setting. */
+static gboolean
+timed_out (MrSmtpClient *self,
+           GError      **error)
+{
+  guint ms = wait_ms (self, self->wait);
+  g_autofree char *detail = NULL;
+
+  switch (self->wait)
+    {
+    case WAIT_CONNECT:
+      detail = g_strdup_printf (_("No connection to %s within %u ms (the connection timeout)."), self->config->host, ms);
+      break;
+    case WAIT_GREETING:
+      detail = g_strdup_printf (_("%s did not greet within %u ms (the greeting timeout)."), self->config->host, ms);
+      break;
+    case WAIT_DATA:
+      detail = g_strdup_printf (_("%s did not take the message within %u ms (the message timeout)."),
+                                self->config->host, ms);
+      break;
+    case WAIT_REPLY:
+    default:
+      detail = g_strdup_printf (_("No answer from %s within %u ms (the reply timeout)."), self->config->host, ms);
+      break;
+    }
+  mr_smtp_set_error (error, MR_SMTP_ERROR_TIMEOUT, 0, NULL, NULL, detail);
+  log_line (self, "*", detail);
+  close_connection (self);
+  return FALSE;
+}
+
 static gboolean
 io_failed (MrSmtpClient *self,
            GError       *local_error,
@@ -310,26 +371,16 @@ io_failed (MrSmtpClient *self,
       return FALSE;
     }
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    mr_smtp_set_error (error, MR_SMTP_ERROR_TIMEOUT, 0, NULL, NULL, local_error->message);
-  else if (local_error->domain == G_TLS_ERROR)
+    {
+      g_error_free (local_error);
+      return timed_out (self, error);
+    }
+  if (local_error->domain == G_TLS_ERROR)
     mr_smtp_set_error (error, MR_SMTP_ERROR_TLS_FAILED, 0, NULL, NULL, local_error->message);
   else
     mr_smtp_set_error (error, MR_SMTP_ERROR_CONNECTION_LOST, 0, NULL, NULL, local_error->message);
   log_line (self, "*", local_error->message);
   g_error_free (local_error);
-  close_connection (self);
-  return FALSE;
-}
-
-static gboolean
-timed_out (MrSmtpClient *self,
-           GError      **error)
-{
-  g_autofree char *detail = g_strdup_printf (_("No answer from %s within %u ms."), self->config->host,
-                                             self->config->timeout_command_ms);
-
-  mr_smtp_set_error (error, MR_SMTP_ERROR_TIMEOUT, 0, NULL, NULL, detail);
-  log_line (self, "*", detail);
   close_connection (self);
   return FALSE;
 }
@@ -390,6 +441,8 @@ read_some (MrSmtpClient  *self,
     }
 }
 
+/* One line, without its line end. Lines are taken from inbuf by moving inpos, so a burst of short
+ * lines is read in linear time; what is left is moved to the front only before reading more. */
 static char *
 read_line (MrSmtpClient  *self,
            gint64         deadline,
@@ -399,22 +452,35 @@ read_line (MrSmtpClient  *self,
   while (TRUE)
     {
       guint8 chunk[4096];
-      guint8 *newline = memchr (self->inbuf->data, '\n', self->inbuf->len);
+      gsize available = self->inbuf->len - self->inpos;
+      /* An empty GByteArray has NULL data: memchr must not see it. */
+      const guint8 *start = available > 0 ? self->inbuf->data + self->inpos : NULL;
+      const guint8 *newline = available > 0 ? memchr (start, '\n', available) : NULL;
       gssize n;
 
       if (newline != NULL)
         {
-          gsize len = newline - self->inbuf->data;
-          char *line = g_strndup ((const char *) self->inbuf->data, len > 0 && newline[-1] == '\r' ? len - 1 : len);
+          gsize len = newline - start;
+          char *line = g_strndup ((const char *) start, len > 0 && newline[-1] == '\r' ? len - 1 : len);
 
-          g_byte_array_remove_range (self->inbuf, 0, len + 1);
+          self->inpos += len + 1;
+          if (self->inpos == self->inbuf->len)
+            {
+              g_byte_array_set_size (self->inbuf, 0);
+              self->inpos = 0;
+            }
           return line;
         }
-      if (self->inbuf->len > MAX_REPLY_LINE)
+      if (available > MAX_REPLY_LINE)
         {
           mr_smtp_set_error (error, MR_SMTP_ERROR_PROTOCOL, 0, NULL, NULL, _("A reply line is far too long."));
           close_connection (self);
           return NULL;
+        }
+      if (self->inpos > 0)
+        {
+          g_byte_array_remove_range (self->inbuf, 0, self->inpos);
+          self->inpos = 0;
         }
 
       n = read_some (self, chunk, sizeof chunk, deadline, cancellable, error);
@@ -466,14 +532,16 @@ parse_enhanced (const char  *text,
 
 static Reply *
 read_reply (MrSmtpClient  *self,
-            guint          timeout_ms,
+            Wait           wait,
             GCancellable  *cancellable,
             GError       **error)
 {
-  gint64 deadline = deadline_after (timeout_ms);
+  gint64 deadline;
   g_autoptr(Reply) reply = g_new0 (Reply, 1);
   GString *text = g_string_new (NULL);
 
+  self->wait = wait;
+  deadline = deadline_after (wait_ms (self, wait));
   reply->lines = g_ptr_array_new_with_free_func (g_free);
   while (TRUE)
     {
@@ -501,6 +569,16 @@ read_reply (MrSmtpClient  *self,
         {
           mr_smtp_set_error (error, MR_SMTP_ERROR_PROTOCOL, 0, NULL, NULL,
                              _("A multi-line reply changed its code in the middle."));
+          g_string_free (text, TRUE);
+          close_connection (self);
+          return NULL;
+        }
+      if (reply->lines->len >= MAX_REPLY_LINES || text->len > MAX_REPLY_BYTES)
+        {
+          g_autofree char *detail = g_strdup_printf (_("The server’s reply is far too long (over %u lines or %u KB)."),
+                                                     MAX_REPLY_LINES, MAX_REPLY_BYTES / 1024);
+          mr_smtp_set_error (error, MR_SMTP_ERROR_PROTOCOL, 0, NULL, NULL, detail);
+          log_line (self, "*", "reply too long: stopping");
           g_string_free (text, TRUE);
           close_connection (self);
           return NULL;
@@ -537,16 +615,22 @@ static gboolean
 write_all (MrSmtpClient  *self,
            const void    *data,
            gsize          len,
-           guint          timeout_ms,
+           Wait           wait,
            GCancellable  *cancellable,
            GError       **error)
 {
   GOutputStream *out = g_io_stream_get_output_stream (self->stream);
   GError *local_error = NULL;
+  gboolean ok;
 
-  /* Whole seconds are what GSocket offers for blocking writes. */
-  g_socket_set_timeout (self->socket, MAX (1, (timeout_ms + 999) / 1000));
-  if (!g_output_stream_write_all (out, data, len, NULL, cancellable, &local_error))
+  /* Whole seconds are what GSocket offers for blocking writes. The timeout is taken off again, as
+   * a socket's timeout would also cut short the reads' own deadlines (g_socket_condition_timed_wait). */
+  self->wait = wait;
+  g_socket_set_timeout (self->socket, MAX (1, (wait_ms (self, wait) + 999) / 1000));
+  ok = g_output_stream_write_all (out, data, len, NULL, cancellable, &local_error);
+  if (self->socket != NULL)
+    g_socket_set_timeout (self->socket, 0);
+  if (!ok)
     return io_failed (self, local_error, error);
   return TRUE;
 }
@@ -562,7 +646,7 @@ send_line (MrSmtpClient  *self,
   g_autofree char *wire = g_strconcat (line, "\r\n", NULL);
 
   log_line (self, "C", shown ? shown : line);
-  return write_all (self, wire, strlen (wire), self->config->timeout_command_ms, cancellable, error);
+  return write_all (self, wire, strlen (wire), WAIT_REPLY, cancellable, error);
 }
 
 static Reply *
@@ -574,7 +658,7 @@ command (MrSmtpClient  *self,
 {
   if (!send_line (self, line, shown, cancellable, error))
     return NULL;
-  return read_reply (self, self->config->timeout_command_ms, cancellable, error);
+  return read_reply (self, WAIT_REPLY, cancellable, error);
 }
 
 /* A failure reply as an error: 4xx is temporary, 5xx gets @permanent_code. */
@@ -688,6 +772,7 @@ start_tls (MrSmtpClient  *self,
   g_autoptr(GIOStream) tls = NULL;
   GError *local_error = NULL;
   GTlsCertificate *peer;
+  gboolean ok;
 
   tls = g_tls_client_connection_new (G_IO_STREAM (self->tcp), identity, &local_error);
   if (tls == NULL)
@@ -715,10 +800,14 @@ start_tls (MrSmtpClient  *self,
     }
 
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), self);
-  g_socket_set_timeout (self->socket, MAX (1, (self->config->timeout_command_ms + 999) / 1000));
+  /* Implicit TLS is part of connecting; STARTTLS's handshake is waited for as a reply. */
+  self->wait = self->connected ? WAIT_REPLY : WAIT_CONNECT;
+  g_socket_set_timeout (self->socket, MAX (1, (wait_ms (self, self->wait) + 999) / 1000));
   log_line (self, "*", "TLS handshake");
-
-  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), cancellable, &local_error))
+  ok = g_tls_connection_handshake (G_TLS_CONNECTION (tls), cancellable, &local_error);
+  if (self->socket != NULL)
+    g_socket_set_timeout (self->socket, 0);
+  if (!ok)
     {
       g_signal_handlers_disconnect_by_data (tls, self);
       if (self->certificate != NULL && self->certificate->problems != NULL &&
@@ -844,18 +933,15 @@ learn_extensions (MrSmtpClient *self,
     }
   self->info.extensions = g_strv_builder_end (extensions);
   {
-    /* The same mechanism from both AUTH lines only once. */
+    /* The same mechanism from both AUTH lines only once, in the order offered; a set keeps this
+     * linear whatever a server sends. */
     g_auto(GStrv) all = g_strv_builder_end (mechanisms);
+    g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
     GStrvBuilder *unique = g_strv_builder_new ();
 
     for (guint i = 0; all[i] != NULL; i++)
-      {
-        gboolean seen = FALSE;
-        for (guint j = 0; j < i; j++)
-          seen = seen || g_str_equal (all[i], all[j]);
-        if (!seen)
-          g_strv_builder_add (unique, all[i]);
-      }
+      if (g_hash_table_add (seen, all[i]))
+        g_strv_builder_add (unique, all[i]);
     self->info.auth_mechanisms = g_strv_builder_end (unique);
     g_strv_builder_unref (unique);
   }
@@ -931,7 +1017,7 @@ starttls (MrSmtpClient  *self,
 
   /* RFC 3207: anything the server sent after its 220 and before the handshake was not protected,
    * and may have been injected by someone on the way. It is an error, never data. */
-  if (self->inbuf->len > 0 || (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
+  if (self->inbuf->len > self->inpos || (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
     {
       mr_smtp_set_error (error, MR_SMTP_ERROR_PROTOCOL, 0, NULL, NULL,
                          _("The server sent data after agreeing to STARTTLS and before encryption began."));
@@ -963,7 +1049,8 @@ choose_mechanism (MrSmtpClient     *self,
                   MrSaslMechanism  *chosen,
                   GError          **error)
 {
-  static const MrSaslMechanism for_password[] = { MR_SASL_SCRAM_SHA_256, MR_SASL_CRAM_MD5, MR_SASL_PLAIN, MR_SASL_LOGIN };
+  static const MrSaslMechanism for_password[] = { MR_SASL_SCRAM_SHA_256, MR_SASL_SCRAM_SHA_1, MR_SASL_CRAM_MD5,
+                                                  MR_SASL_PLAIN, MR_SASL_LOGIN };
   static const MrSaslMechanism for_ntlm[] = { MR_SASL_NTLM };
   static const MrSaslMechanism for_oauth2[] = { MR_SASL_XOAUTH2 };
   const MrSaslMechanism *wanted;
@@ -1001,7 +1088,10 @@ choose_mechanism (MrSmtpClient     *self,
       g_autofree char *detail = offered ? g_strdup_printf (_("The server offers: %s."), offered)
                                         : g_strdup (_("The server offers no login at all on this connection."));
 
-      mr_smtp_set_error (error, MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, NULL, detail);
+      /* A password login where the server takes only NTLM gets advice that names NTLM. */
+      gboolean wants_ntlm = self->config->auth == MR_SMTP_AUTH_PASSWORD && offers_mechanism (self, MR_SASL_NTLM);
+
+      mr_smtp_set_error (error, MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, wants_ntlm ? "NTLM" : NULL, detail);
     }
   log_line (self, "*", "no usable authentication mechanism: stopping");
   send_line (self, "QUIT", NULL, NULL, NULL);
@@ -1054,7 +1144,7 @@ authenticate (MrSmtpClient  *self,
 
   while (TRUE)
     {
-      g_autoptr(Reply) reply = read_reply (self, self->config->timeout_command_ms, cancellable, error);
+      g_autoptr(Reply) reply = read_reply (self, WAIT_REPLY, cancellable, error);
       g_autoptr(GBytes) challenge = NULL;
       g_autoptr(GBytes) response = NULL;
 
@@ -1149,6 +1239,12 @@ mr_smtp_client_connect_sync (MrSmtpClient  *self,
           g_propagate_error (error, local_error);
           return FALSE;
         }
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          g_error_free (local_error);
+          self->wait = WAIT_CONNECT;
+          return timed_out (self, error);
+        }
       mr_smtp_set_error (error, local_error->domain == G_RESOLVER_ERROR ? MR_SMTP_ERROR_RESOLVE : MR_SMTP_ERROR_CONNECT,
                          0, NULL, NULL, detail);
       log_line (self, "*", detail);
@@ -1157,11 +1253,14 @@ mr_smtp_client_connect_sync (MrSmtpClient  *self,
     }
   self->socket = g_socket_connection_get_socket (self->tcp);
   self->stream = g_object_ref (G_IO_STREAM (self->tcp));
+  /* GSocketClient leaves its connect timeout on the socket, where it would cap every later wait:
+   * the greeting, above all, which may take 5 minutes. Each wait sets its own from here on. */
+  g_socket_set_timeout (self->socket, 0);
 
   if (config->security == MR_SMTP_SECURITY_TLS && !start_tls (self, cancellable, error))
     return FALSE;
 
-  greeting = read_reply (self, config->timeout_command_ms, cancellable, error);
+  greeting = read_reply (self, WAIT_GREETING, cancellable, error);
   if (greeting == NULL)
     return FALSE;
   if (greeting->code != 220)
@@ -1370,7 +1469,7 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
           log_line (self, "C", g_ptr_array_index (commands, i));
           g_string_append_printf (batch, "%s\r\n", (const char *) g_ptr_array_index (commands, i));
         }
-      ok = write_all (self, batch->str, batch->len, self->config->timeout_command_ms, cancellable, error);
+      ok = write_all (self, batch->str, batch->len, WAIT_REPLY, cancellable, error);
       g_string_free (batch, TRUE);
       if (!ok)
         return NULL;
@@ -1393,7 +1492,7 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
           if (!send_line (self, line, NULL, cancellable, error))
             return NULL;
         }
-      reply = read_reply (self, self->config->timeout_command_ms, cancellable, error);
+      reply = read_reply (self, WAIT_REPLY, cancellable, error);
       if (reply == NULL)
         return NULL;
 
@@ -1440,7 +1539,7 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
           g_autoptr(Reply) ignored = NULL;
 
           send_line (self, ".", NULL, cancellable, NULL);
-          ignored = read_reply (self, self->config->timeout_data_ms, cancellable, NULL);
+          ignored = read_reply (self, WAIT_DATA, cancellable, NULL);
         }
       reply_failed (self, last_refusal, MR_SMTP_ERROR_REJECTED, NULL, error);
       return NULL;
@@ -1455,11 +1554,11 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
     g_autofree char *shown = g_strdup_printf ("<message: %" G_GSIZE_FORMAT " bytes>", message_size);
     log_line (self, "C", shown);
   }
-  if (!write_all (self, data->data, data->len, self->config->timeout_data_ms, cancellable, error))
+  if (!write_all (self, data->data, data->len, WAIT_DATA, cancellable, error))
     return NULL;
   log_line (self, "C", ".");
 
-  final_reply = read_reply (self, self->config->timeout_data_ms, cancellable, error);
+  final_reply = read_reply (self, WAIT_DATA, cancellable, error);
   if (final_reply == NULL)
     return NULL;
   if (final_reply->code != 250)

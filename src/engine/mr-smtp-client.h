@@ -45,7 +45,8 @@ typedef struct {
   char            *trust_file;           /* CA file (absolute), or NULL for the system store */
   char            *fingerprint;          /* "AB:CD:…" SHA-256 pin, or NULL */
   char            *helo_name;            /* NULL: this machine's name */
-  guint            timeout_connect_ms;
+  guint            timeout_connect_ms;   /* TCP, and for implicit TLS the handshake */
+  guint            timeout_greeting_ms;  /* the server's 220, once connected */
   guint            timeout_command_ms;
   guint            timeout_data_ms;      /* the reply to the end of DATA */
 } MrSmtpConfig;

@@ -127,6 +127,9 @@ static const Advice advice_table[] = {
     N_("The server does not offer STARTTLS, so Mailroom stopped: the login and the mail would have crossed "
        "the network unencrypted. If the server uses TLS from the start, choose TLS (usually port 465). If "
        "something between you and the server removes STARTTLS, tell your network administrator.") },
+  { MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, "ntlm",
+    N_("The server wants a Windows login (NTLM), and the authentication chosen is a password. In the Company "
+       "settings, set Authentication to “NTLM” and try again: the same login and password are used.") },
   { MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, NULL,
     N_("The server offers no login method that Mailroom can use with the chosen authentication, so nothing "
        "was sent. Choose another authentication method, or ask the mail provider which one to use.") },

@@ -5,7 +5,7 @@ Prints "PORT <n>", serves until standard input closes, and appends every line it
 so that tests can check what crossed the wire (no AUTH in clear, say).
 
 Scenarios: normal, greeting-421, no-answer, slow-ehlo, no-starttls, starttls-inject, drop-in-data,
-malformed, changing-multiline. Options shape the normal dialogue: --auth-reply, --mail-reply,
+malformed, changing-multiline, endless-multiline, many-auth. Options shape the normal dialogue: --auth-reply, --mail-reply,
 --rcpt-temp WORD, --rcpt-perm WORD, --no-pipelining, --size N, --data-reply.
 """
 import argparse
@@ -24,6 +24,8 @@ parser.add_argument("--rcpt-perm", default=None)
 parser.add_argument("--no-pipelining", action="store_true")
 parser.add_argument("--size", type=int, default=0)
 parser.add_argument("--delay-ms", type=int, default=5000)
+parser.add_argument("--greeting-delay-ms", type=int, default=0)
+parser.add_argument("--auth-offer", default="PLAIN LOGIN", help="the mechanisms of the AUTH line")
 args = parser.parse_args()
 
 
@@ -50,6 +52,8 @@ async def handle(reader, writer):
         if args.scenario == "greeting-421":
             await send("421 4.3.2 Service not available, closing channel\r\n")
             return
+        if args.greeting_delay_ms:
+            await asyncio.sleep(args.greeting_delay_ms / 1000)
         await send("220 fault.test ESMTP ready\r\n")
 
         while True:
@@ -65,6 +69,17 @@ async def handle(reader, writer):
                 if args.scenario == "malformed":
                     await send("hello there, I am not SMTP\r\n")
                     continue
+                if args.scenario == "endless-multiline":
+                    # A reply that never ends, as fast as the socket takes it.
+                    chunk = "".join(f"250-line {i} of a reply that never ends\r\n" for i in range(1000))
+                    while True:
+                        await send(chunk)
+                if args.scenario == "many-auth":
+                    # 200 AUTH lines of 300 distinct mechanisms each, then a real end.
+                    lines = [" ".join(f"X-M{l}-{m}" for m in range(300)) for l in range(200)]
+                    await send("250-fault.test\r\n" + "".join(f"250-AUTH {l}\r\n" for l in lines)
+                               + "250 AUTH PLAIN\r\n")
+                    continue
                 if args.scenario == "changing-multiline":
                     await send("250-fault.test\r\n251 PIPELINING\r\n")
                     continue
@@ -73,7 +88,7 @@ async def handle(reader, writer):
                     lines.append("STARTTLS")
                 if not args.no_pipelining:
                     lines.append("PIPELINING")
-                lines += ["8BITMIME", "ENHANCEDSTATUSCODES", "DSN", "AUTH PLAIN LOGIN"]
+                lines += ["8BITMIME", "ENHANCEDSTATUSCODES", "DSN", f"AUTH {args.auth_offer}"]
                 if args.size:
                     lines.append(f"SIZE {args.size}")
                 await send("".join(f"250-{l}\r\n" for l in lines[:-1]) + f"250 {lines[-1]}\r\n")

@@ -27,6 +27,7 @@ parser.add_argument("--user", action="append", default=[], help="login:password"
 parser.add_argument("--token", action="append", default=[], help="login:token for XOAUTH2")
 parser.add_argument("--auth-required", action="store_true")
 parser.add_argument("--exclude", action="append", default=[], help="an AUTH mechanism not to offer")
+parser.add_argument("--only", action="append", default=[], help="offer only these AUTH mechanisms")
 parser.add_argument("--maildir", required=True)
 parser.add_argument("--size", type=int, default=0)
 parser.add_argument("--rcpt-temp-once", help="a recipient containing this gets 451 the first time, 250 after")
@@ -85,6 +86,15 @@ class Handler:
 
     @auth_mechanism("SCRAM-SHA-256")
     async def auth_SCRAM_SHA_256(self, server, words):
+        return await self.scram(server, words, "sha256")
+
+    # Postfix with Cyrus SASL, and Dovecot, offer SCRAM-SHA-1 (RFC 5802).
+    @auth_mechanism("SCRAM-SHA-1")
+    async def auth_SCRAM_SHA_1(self, server, words):
+        return await self.scram(server, words, "sha1")
+
+    async def scram(self, server, words, hash_name):
+        digest = getattr(hashlib, hash_name)
         first = base64.b64decode(words[1]) if len(words) > 1 else await server.challenge_auth(b"")
         if not isinstance(first, bytes) or not first.startswith(b"n,,"):
             return AuthResult(success=False, handled=False)
@@ -102,16 +112,16 @@ class Handler:
         without_proof, _, proof = final.rpartition(",p=")
         if not without_proof.startswith("c=biws,r=" + nonce):
             return AuthResult(success=False, handled=False)
-        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-        client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-        stored_key = hashlib.sha256(client_key).digest()
+        salted = hashlib.pbkdf2_hmac(hash_name, password.encode(), salt, iterations)
+        client_key = hmac.new(salted, b"Client Key", digest).digest()
+        stored_key = digest(client_key).digest()
         auth_message = f"{bare},{server_first},{without_proof}".encode()
-        signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+        signature = hmac.new(stored_key, auth_message, digest).digest()
         expected = bytes(a ^ b for a, b in zip(client_key, signature))
         if login not in users or not hmac.compare_digest(base64.b64decode(proof), expected):
             return AuthResult(success=False, handled=False)
-        server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-        verifier = hmac.new(server_key, auth_message, hashlib.sha256).digest()
+        server_key = hmac.new(salted, b"Server Key", digest).digest()
+        verifier = hmac.new(server_key, auth_message, digest).digest()
         await server.challenge_auth(b"v=" + base64.b64encode(verifier))
         return AuthResult(success=True, handled=False, auth_data=login.encode())
 
@@ -141,6 +151,9 @@ if args.mode != "plain":
     context.load_cert_chain(args.cert, args.key)
 
 exclude = list(args.exclude)
+if args.only:
+    exclude += [m for m in ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN", "XOAUTH2")
+                if m not in args.only]
 
 
 class SizedSMTP(SMTP):
