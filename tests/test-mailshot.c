@@ -762,6 +762,53 @@ test_throttled (MrTestDirs    *dirs,
   g_assert_cmpstr (status->state, ==, "ready");
 }
 
+/* A server that says 4.7.0 once: the job slows down, then speeds up again towards its pace as the
+ * server takes mail (additive increase), over the same connection, which ends with QUIT. Without the
+ * recovery the 12 mails after the slow-down would take 12 s at the slowed pace. */
+static void
+test_throttle_recovers (MrTestDirs    *dirs,
+                        gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal",
+                                                         "--mail-reply", "451 4.7.0 Too many messages, slow down",
+                                                         "--mail-reply-count", "1", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (dirs, server->port);
+  g_autoptr(MrTemplate) template_ = write_template (dirs, FALSE);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wire = NULL;
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  GString *rows = g_string_new ("email,name,city,date\n");
+  gint64 job, started, took;
+
+  for (guint i = 0; i < 13; i++)
+    g_string_append_printf (rows, "p%u@example.org,P,X,1\n", i);
+  mr_test_write_file (list, rows->str);
+  g_string_free (rows, TRUE);
+  options.per_minute = 600;   /* 10 a second: 100 ms apart */
+  options.connections = 1;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  started = g_get_monotonic_time ();
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  took = g_get_monotonic_time () - started;
+  g_test_message ("13 mails, one slowed down: %.2f s", took / 1e6);
+  status = mr_mailshot_get_status (journal, job, &error);
+  g_assert_cmpuint (status->accepted, ==, 12);
+  g_assert_cmpuint (status->failed_temporary, ==, 1);
+  /* 1 s after the slow-down, then 0.5, 0.33 … back to 0.1: about 3 s in all. */
+  g_assert_cmpint (took, >=, 1 * G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, 7 * G_USEC_PER_SEC);
+
+  /* One connection for all, reset after the refusal and ended with QUIT (RFC 5321 4.1.1.10). */
+  wire = mr_test_server_read_log (server);
+  g_assert_cmpuint (count_in (wire, "EHLO "), ==, 1);
+  g_assert_cmpuint (count_in (wire, "RSET"), >=, 1);
+  g_assert_cmpuint (count_in (wire, "QUIT"), ==, 1);
+}
 
 static MrSettings *
 settings_with (MrTestDirs *dirs,
@@ -2129,6 +2176,7 @@ main (int    argc,
   ADD ("/mailshot/cli-dry-run", test_cli_dry_run);
   ADD ("/mailshot/suppression", test_suppression);
   ADD ("/mailshot/throttled", test_throttled);
+  ADD ("/mailshot/throttle-recovers", test_throttle_recovers);
   ADD ("/mailshot/unsubscribe", test_unsubscribe);
   ADD ("/mailshot/day-quota-and-run-due", test_day_quota_and_run_due);
   ADD ("/mailshot/connections", test_connections);

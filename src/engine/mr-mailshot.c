@@ -1108,6 +1108,7 @@ typedef struct {
   sqlite3_stmt           *pending_statement;
   sqlite3_stmt           *retry_statement;
   gint64                  interval;         /* µs between two mails */
+  gint64                  base_interval;    /* the job's own pace, which a server's "slow down" lengthens for a while */
   gint64                  next_send;        /* monotonic µs */
   guint                   done, total;
   guint                   settled_unlogged; /* final mails not yet in the sent log */
@@ -1120,6 +1121,26 @@ typedef struct {
   gboolean                stop;
   GError                 *error;            /* why the run stopped */
 } Run;
+
+/* With @lock held, after a mail the server took while the job is slower than its own pace because
+ * the server had asked it to slow down (4.7.x): additive increase, as TCP does after a loss. Each
+ * accepted mail adds a tenth of the job's pace to the rate (6 a minute for a job without a pace),
+ * up to the job's pace; a job without one goes unpaced again past 10 a second. A server that still
+ * limits says 4.7.x again, which halves the rate again, so the job settles just under its limit
+ * instead of staying at the slowest rate it was ever told. */
+static void
+speed_up (Run *run)
+{
+  double per_minute = 60.0 * G_USEC_PER_SEC / run->interval;
+  double step = run->base_interval > 0 ? MAX (1.0, 60.0 * G_USEC_PER_SEC / run->base_interval / 10) : 6.0;
+  gint64 interval;
+
+  per_minute += step;
+  interval = (gint64) (60.0 * G_USEC_PER_SEC / per_minute);
+  if (interval <= run->base_interval || (run->base_interval == 0 && per_minute >= 600))
+    interval = run->base_interval;
+  run->interval = interval;
+}
 
 static void
 stop_run (Run    *run,
@@ -1655,6 +1676,8 @@ run_worker (gpointer data)
           g_mutex_lock (&run->lock);
           /* The pace counts from when the server took the mail: arrivals are at least an
            * interval apart, however long each mail took. */
+          if (run->interval > run->base_interval)
+            speed_up (run);
           if (run->interval > 0)
             run->next_send = MAX (run->next_send, g_get_monotonic_time () + run->interval);
           g_array_set_size (run->streak_rows, 0);
@@ -1674,8 +1697,9 @@ run_worker (gpointer data)
               g_mutex_unlock (&run->lock);
               break;
             }
-          /* A broken connection is not used again. */
-          if (scope != FAILURE_PERMANENT)
+          /* A broken connection is not used again; one that is still up is (the next mail begins
+           * with RSET), and is closed with QUIT at the end. */
+          if (client != NULL && !mr_smtp_client_is_connected (client))
             g_clear_object (&client);
           if (scope == FAILURE_STOPS_JOB)
             {
@@ -2052,6 +2076,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       run.retry_statement == NULL)
     goto finish;
   run.interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
+  run.base_interval = run.interval;
   run.total = status->total;
   run.done = status->total - status->pending - status->failed_temporary;
   run.per_day = status->per_day;

@@ -280,6 +280,12 @@ mr_smtp_client_get_certificate (MrSmtpClient *self)
   return self->certificate;
 }
 
+gboolean
+mr_smtp_client_is_connected (MrSmtpClient *self)
+{
+  return self->connected && self->stream != NULL;
+}
+
 char *
 mr_smtp_client_dup_transcript (MrSmtpClient *self)
 {
@@ -1198,18 +1204,35 @@ authenticate (MrSmtpClient  *self,
 
 /* ---- Connect ---------------------------------------------------------------------------------- */
 
+static gboolean connect_and_log_in (MrSmtpClient  *self,
+                                    GCancellable  *cancellable,
+                                    GError       **error);
+
+/* A connection that failed after the greeting but is still up (a refused login, say) ends with
+ * QUIT, as RFC 5321 4.1.1.10 asks, not by dropping it. */
 gboolean
 mr_smtp_client_connect_sync (MrSmtpClient  *self,
                              GCancellable  *cancellable,
                              GError       **error)
+{
+  g_return_val_if_fail (!self->connected, FALSE);
+
+  if (connect_and_log_in (self, cancellable, error))
+    return TRUE;
+  mr_smtp_client_quit_sync (self, NULL, NULL);
+  return FALSE;
+}
+
+static gboolean
+connect_and_log_in (MrSmtpClient  *self,
+                    GCancellable  *cancellable,
+                    GError       **error)
 {
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketConnectable) address = NULL;
   g_autoptr(Reply) greeting = NULL;
   GError *local_error = NULL;
   const MrSmtpConfig *config = self->config;
-
-  g_return_val_if_fail (!self->connected, FALSE);
 
   server_info_clear (&self->info);
   if (config->host == NULL || *config->host == '\0')
@@ -1526,8 +1549,12 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
 
   if (mail_reply->code != 250)
     {
-      if (data_reply != NULL && data_reply->code == 354)
-        send_line (self, ".", NULL, cancellable, NULL);
+      /* A pipelining server may still have said 354: end the empty message, and read its reply so
+       * that the next transaction reads its own. */
+      if (data_reply != NULL && data_reply->code == 354 && send_line (self, ".", NULL, cancellable, NULL))
+        {
+          g_autoptr(Reply) ignored = read_reply (self, WAIT_DATA, cancellable, NULL);
+        }
       reply_failed (self, mail_reply, MR_SMTP_ERROR_REJECTED, NULL, error);
       return NULL;
     }

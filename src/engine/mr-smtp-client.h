@@ -160,6 +160,10 @@ gboolean                mr_smtp_client_quit_sync        (MrSmtpClient        *se
                                                          GCancellable        *cancellable,
                                                          GError             **error);
 
+/* Whether the connection is up and may carry another message: FALSE once it was closed, lost, timed
+ * out or ended by the server (421). A refused recipient or message leaves it up. */
+gboolean                mr_smtp_client_is_connected     (MrSmtpClient        *self);
+
 /* The protocol log so far, secrets masked ("C: AUTH PLAIN ********"). */
 char                   *mr_smtp_client_dup_transcript   (MrSmtpClient        *self);
 const MrSmtpServerInfo *mr_smtp_client_get_server_info  (MrSmtpClient        *self);

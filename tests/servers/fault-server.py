@@ -25,6 +25,8 @@ parser.add_argument("--no-pipelining", action="store_true")
 parser.add_argument("--size", type=int, default=0)
 parser.add_argument("--delay-ms", type=int, default=5000)
 parser.add_argument("--greeting-delay-ms", type=int, default=0)
+parser.add_argument("--mail-reply-count", type=int, default=0,
+                    help="only the first N MAIL commands (over all connections) get --mail-reply; 0: all")
 parser.add_argument("--auth-offer", default="PLAIN LOGIN", help="the mechanisms of the AUTH line")
 args = parser.parse_args()
 
@@ -32,6 +34,9 @@ args = parser.parse_args()
 def log(line):
     with open(args.log, "a", encoding="utf-8", errors="replace") as f:
         f.write(line + "\n")
+
+
+mails = [0]
 
 
 async def handle(reader, writer):
@@ -106,7 +111,11 @@ async def handle(reader, writer):
                     await readline()
                 await send(args.auth_reply + "\r\n")
             elif upper.startswith("MAIL FROM"):
-                await send(args.mail_reply + "\r\n")
+                mails[0] += 1
+                if args.mail_reply_count and mails[0] > args.mail_reply_count:
+                    await send("250 2.1.0 Sender OK\r\n")
+                else:
+                    await send(args.mail_reply + "\r\n")
             elif upper.startswith("RCPT TO"):
                 if args.rcpt_temp and args.rcpt_temp in verb:
                     await send("451 4.2.0 Try again later\r\n")
