@@ -64,6 +64,28 @@ char     *mr_test_unique_host       (const char    *stem);
                (kind), mr_error_get_kind (mr__e), mr__e->message);                     \
   } G_STMT_END
 
+/* Memory budgets (growth of the resident set) mean nothing under AddressSanitizer, whose shadow
+ * memory and quarantine grow with every allocation: there the budget checks are left out, and the
+ * sanitizer checks the same code for leaks and overflows instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MR_TEST_MEMORY_BUDGETS 0
+#else
+#define MR_TEST_MEMORY_BUDGETS 1
+#endif
+#define mr_assert_memory_growth(kilobytes, budget)                                      \
+  G_STMT_START {                                                                         \
+    if (MR_TEST_MEMORY_BUDGETS)                                                          \
+      g_assert_cmpint ((kilobytes), <, (budget));                                        \
+  } G_STMT_END
+
+/* g_assert_cmpstr() for a string the test owns: it is freed after the comparison, so that the
+ * suite runs clean under LeakSanitizer. */
+#define mr_assert_cmpstr_free(owned, cmp, expected)                                      \
+  G_STMT_START {                                                                         \
+    g_autofree char *mr__owned = (owned);                                                \
+    g_assert_cmpstr (mr__owned, cmp, (expected));                                        \
+  } G_STMT_END
+
 /* A test server from tests/servers/, listening on 127.0.0.1 at a port it chose. */
 typedef struct {
   GSubprocess *process;

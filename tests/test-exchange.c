@@ -208,7 +208,11 @@ test_ews_schema_rejects_bad_order (Fixture       *fixture,
     }
   mr_standin_set_ews_auth (fixture->standin, NULL, NULL, NULL);
   soup_session_set_tls_database (session, database);
-  soup_message_set_request_body_from_bytes (message, "text/xml", g_bytes_new_static (bad, sizeof bad - 1));
+  {
+    g_autoptr(GBytes) body = g_bytes_new_static (bad, sizeof bad - 1);
+
+    soup_message_set_request_body_from_bytes (message, "text/xml", body);
+  }
   answer = soup_session_send_and_read (session, message, NULL, NULL);
   g_assert_nonnull (answer);
   response = mr_ews_parse_response (answer, NULL);

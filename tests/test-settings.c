@@ -61,7 +61,7 @@ test_round_trip_and_modes (MrTestDirs    *dirs,
   g_assert_cmpint (st.st_mode & 0777, ==, 0644);
 
   again = load_settings (dirs);
-  g_assert_cmpstr (mr_settings_dup_effective_string (again, NULL, "smtp.host"), ==, "smtp.example.com");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (again, NULL, "smtp.host"), ==, "smtp.example.com");
   g_assert_cmpint (mr_settings_get_effective_int (again, NULL, "smtp.port"), ==, 465);
   g_assert_cmpstr (mr_settings_file_get_string (mr_settings_get_user (again), "user.name"), ==, "Jürgen Müller");
   g_assert_true (mr_settings_file_has_app (mr_settings_get_company (again), "marketing"));
@@ -253,7 +253,7 @@ test_rejected_change_writes_nothing (MrTestDirs    *dirs,
     }
 
   /* The in-memory layers did not change either. */
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.example.com");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.example.com");
 }
 
 static void
@@ -324,7 +324,7 @@ test_credentials (MrTestDirs    *dirs,
 
   /* Per-user credentials: the user's login, and never the company's. */
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.credentials", "per-user");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "");
   g_assert_null (mr_settings_get_account (settings, MR_SCOPE_USER, NULL, &error));
   mr_assert_error_kind (error, "invalid-value");
   g_assert_nonnull (strstr (error->message, "My settings"));
@@ -346,22 +346,22 @@ test_presets (MrTestDirs    *dirs,
   g_autofree char *reason = NULL;
 
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.gmail.com");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.gmail.com");
   g_assert_cmpint (mr_settings_get_effective_int (settings, NULL, "smtp.port"), ==, 587);
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.security"), ==, "starttls");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.security"), ==, "starttls");
   g_assert_cmpuint (mr_preset_get_port_for_security (mr_preset_lookup ("gmail"), "tls"), ==, 465);
   g_assert_cmpuint (mr_preset_get_port_for_security (mr_preset_lookup ("zoho"), "tls"), ==, 465);
 
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.office365.com");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.office365.com");
 
   /* The relay: host from the sender domain, no login, security and auth fixed. */
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.co.uk");
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "office365-relay");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
                    "example-co-uk.mail.protection.outlook.com");
   g_assert_cmpint (mr_settings_get_effective_int (settings, NULL, "smtp.port"), ==, 25);
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.auth"), ==, "none");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.auth"), ==, "none");
   g_assert_false (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.auth", "password", NULL, &error));
   mr_assert_error_kind (error, "invalid-value");
   g_assert_nonnull (strstr (error->message, "no login"));
@@ -377,17 +377,17 @@ test_presets (MrTestDirs    *dirs,
 
   /* The host follows a new sender domain. */
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
                    "example-com.mail.protection.outlook.com");
 
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "local");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "delivery.mode"), ==, "local-smtp");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "delivery.mode"), ==, "local-smtp");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
 
   /* Per application. */
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "apps.marketing.smtp.provider", "zoho");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, "marketing", "smtp.host"), ==, "smtp.zoho.com");
-  g_assert_cmpstr (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, "marketing", "smtp.host"), ==, "smtp.zoho.com");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");
 }
 
 static void

@@ -453,10 +453,10 @@ test_import_export_and_scopes (MrTestDirs    *dirs,
   g_clear_error (&error);
 
   /* A company template of the same name: the person's own wins for them, both are listed. */
-  write_template (dirs->company_templates, "offer.json",
-                  "{\"schema_version\": 1, \"name\": \"Offer\", \"subject\": \"Company offer\", \"text\": \"x\"}");
-  write_template (dirs->company_templates, "agenda.json",
-                  "{\"schema_version\": 1, \"name\": \"Agenda\", \"subject\": \"Agenda\", \"text\": \"x\"}");
+  g_free (write_template (dirs->company_templates, "offer.json",
+                          "{\"schema_version\": 1, \"name\": \"Offer\", \"subject\": \"Company offer\", \"text\": \"x\"}"));
+  g_free (write_template (dirs->company_templates, "agenda.json",
+                          "{\"schema_version\": 1, \"name\": \"Agenda\", \"subject\": \"Agenda\", \"text\": \"x\"}"));
   found = mr_template_find ("Offer", &error);
   g_assert_no_error (error);
   g_assert_cmpint (found->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
@@ -501,6 +501,7 @@ test_save_personal (MrTestDirs    *dirs,
   mr_test_write_file (pdf, "%PDF-1.4 prices");
   mr_test_write_file (other, "%PDF-1.4 terms");
   template_->name = g_strdup ("  Invoice 7  ");
+  g_free (template_->subject);
   template_->subject = g_strdup ("Invoice {{number}}");
   template_->html = g_strdup ("<p>Dear {{name}}, invoice {{number}} is attached.</p>");
   attachment->path = g_strdup (pdf);

@@ -452,7 +452,12 @@ variables_data (MrComposePage *self)
         }
       json_object_set_string_member (object, parts[g_strv_length (parts) - 1], value);
     }
-  return json_node_init_object (json_node_alloc (), root);
+  {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+    json_node_take_object (node, root);
+    return node;
+  }
 }
 
 /* ---- Drafts ----------------------------------------------------------------------------------- */

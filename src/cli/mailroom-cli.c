@@ -975,7 +975,10 @@ load_render_data (Invocation  *inv,
         }
     }
   else
-    data = json_node_init_object (json_node_alloc (), json_object_new ());
+    {
+      data = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (data, json_object_new ());
+    }
 
   root = json_node_get_object (data);
   for (guint i = 0; i < inv->vars->len; i++)

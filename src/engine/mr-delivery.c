@@ -553,6 +553,7 @@ build_test_message (MrDelivery      *self,
                                            "If you can read it, sending mail with these settings works.\n"),
                                          when, self->route);
 
+  g_clear_pointer (&self->message_id, g_free);
   bytes = mr_outgoing_build (outgoing, &self->message_id, error);
   if (bytes != NULL)
     *envelope = mr_outgoing_get_envelope (outgoing);

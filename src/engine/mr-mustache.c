@@ -696,7 +696,12 @@ mr_mustache_render (MrMustache             *mustache,
   GString *out = g_string_new (NULL);
 
   if (data == NULL)
-    data = empty = json_node_init_object (json_node_alloc (), json_object_new ());
+    {
+      g_autoptr(JsonObject) object = json_object_new ();
+
+      /* json_node_init_object() takes its own reference. */
+      data = empty = json_node_init_object (json_node_alloc (), object);
+    }
   g_ptr_array_add (stack, data);
   if (!render_nodes (mustache->nodes, stack, &state, out, error))
     {

@@ -580,6 +580,7 @@ serialize (MrSettingsFile *self)
   g_autoptr(JsonNode) root = NULL;
   g_auto(GStrv) keys = mr_settings_file_list_keys (self);
   g_auto(GStrv) apps = mr_settings_file_list_apps (self);
+  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "schema_version");
@@ -623,7 +624,8 @@ serialize (MrSettingsFile *self)
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
-  return g_strconcat (json_generator_to_data (generator, NULL), "\n", NULL);
+  text = json_generator_to_data (generator, NULL);
+  return g_strconcat (text, "\n", NULL);
 }
 
 static gboolean

@@ -564,7 +564,8 @@ read_reply (MrSmtpClient  *self,
       if (strlen (line) < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1]) || !g_ascii_isdigit (line[2]) ||
           (line[3] != '\0' && line[3] != ' ' && line[3] != '-') || line[0] < '2' || line[0] > '5')
         {
-          g_autofree char *detail = g_strdup_printf (_("Unexpected reply: “%s”"), g_strescape (line, NULL));
+          g_autofree char *escaped = g_strescape (line, NULL);
+          g_autofree char *detail = g_strdup_printf (_("Unexpected reply: “%s”"), escaped);
           mr_smtp_set_error (error, MR_SMTP_ERROR_PROTOCOL, 0, NULL, NULL, detail);
           g_string_free (text, TRUE);
           close_connection (self);
