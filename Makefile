@@ -1,7 +1,13 @@
 # Two commands do all the set-up on a fresh Debian 12 machine: `make run` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build run test screenshots bench clean
+SANITIZE_BUILD ?= build-sanitize
+# AddressSanitizer and UndefinedBehaviorSanitizer; the GUI needs WebKit, which is not built with them.
+SANITIZE_OPTIONS = -Db_sanitize=address,undefined -Db_lundef=false -Dhtml_preview=disabled
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test test-sanitize fuzz screenshots bench clean
 
 all: build
 
@@ -20,6 +26,22 @@ run: build
 test: build
 	build-aux/run-tests.sh $(BUILD)
 
+# The engine, the CLI and their suites (and the fuzz corpora's replay) under ASan, UBSan and LSan.
+$(SANITIZE_BUILD)/build.ninja: | deps
+	meson setup $(SANITIZE_BUILD) $(SANITIZE_OPTIONS)
+
+test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
+	meson compile -C $(SANITIZE_BUILD)
+	MAILROOM_SETUP_OPTIONS="$(SANITIZE_OPTIONS)" build-aux/run-tests.sh $(SANITIZE_BUILD) sanitize
+
+# libFuzzer (clang): each target runs for FUZZ_SECONDS; what it finds is kept in tests/fuzz/crashes/.
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Dwerror=false -Dhtml_preview=disabled
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	meson compile -C $(FUZZ_BUILD)
+	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 screenshots: build
 	build-aux/screenshots.sh $(BUILD)
 
@@ -27,4 +49,4 @@ bench: build
 	bench/run-bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

@@ -2,10 +2,12 @@
 # `make test`: runs the suite as an unprivileged user, because root ignores file modes and the
 # permission tests could not fail. As root it uses (and creates once) the user mailroom-test.
 set -eu
+# A second argument "sanitize" runs the sanitizer suites (build-aux/meson-test-summary.sh).
 build=${1:-build}
+mode=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-suite="build-aux/meson-test-summary.sh $build"
+suite="build-aux/meson-test-summary.sh $build $mode"
 
 if [ "$(id -u)" -ne 0 ]; then
   exec $suite
@@ -30,6 +32,7 @@ fi
 chown -R "$user" "$copy"
 chmod 755 "$copy"
 cd "$copy"
-runuser -u "$user" -- meson setup "$build" >/dev/null
+# shellcheck disable=SC2086
+runuser -u "$user" -- meson setup "$build" ${MAILROOM_SETUP_OPTIONS:-} >/dev/null
 runuser -u "$user" -- meson compile -C "$build"
 runuser -u "$user" -- $suite

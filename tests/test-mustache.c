@@ -45,7 +45,7 @@ run_spec_file (gconstpointer data)
       mustache = mr_mustache_parse (source, &render_error);
       if (mustache != NULL)
         output = mr_mustache_render (mustache, json_object_get_member (test, "data"), TRUE, partial_from_object,
-                                     partials, NULL, &render_error);
+                                     partials, NULL, 0, &render_error);
       if (g_strcmp0 (output, expected) != 0)
         {
           g_autofree char *got = output ? g_strescape (output, NULL) : g_strdup (render_error->message);
@@ -99,8 +99,8 @@ test_missing_and_escaping (void)
   g_autoptr(MrMustache) mustache = mr_mustache_parse ("Dear {{name}}, {{missing}} {{#none}}{{inside}}{{/none}} {{a.b}}", NULL);
   g_autoptr(JsonNode) data = json_from_string ("{\"name\": \"<Tom & \\\"Jerry\\\">\", \"a\": {}}", NULL);
   g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *html = mr_mustache_render (mustache, data, TRUE, NULL, NULL, missing, NULL);
-  g_autofree char *text = mr_mustache_render (mustache, data, FALSE, NULL, NULL, NULL, NULL);
+  g_autofree char *html = mr_mustache_render (mustache, data, TRUE, NULL, NULL, missing, 0, NULL);
+  g_autofree char *text = mr_mustache_render (mustache, data, FALSE, NULL, NULL, NULL, 0, NULL);
   g_autoptr(GPtrArray) names = mr_mustache_list_names (mustache);
 
   g_assert_cmpstr (html, ==, "Dear &lt;Tom &amp; &quot;Jerry&quot;&gt;,   ");
@@ -124,10 +124,153 @@ test_recursion_limit (void)
 {
   g_autoptr(MrMustache) mustache = mr_mustache_parse ("{{>loop}}", NULL);
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = mr_mustache_render (mustache, NULL, TRUE, self_partial, NULL, NULL, &error);
+  g_autofree char *out = mr_mustache_render (mustache, NULL, TRUE, self_partial, NULL, NULL, 0, &error);
 
   g_assert_null (out);
   g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP);
+}
+
+/* Seconds since @start, for the bounds on hostile templates. */
+static double
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
+/* 100,000 nested sections: refused at the nesting limit, not by a stack overflow, and quickly. */
+static void
+test_deep_sections (void)
+{
+  GString *source = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMustache) mustache = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append (source, "{{#a}}");
+  for (guint i = 0; i < 100000; i++)
+    g_string_append (source, "{{/a}}");
+  mustache = mr_mustache_parse (source->str, &error);
+  g_assert_null (mustache);
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_SYNTAX);
+  g_assert_nonnull (strstr (error->message, "nested more than 100 levels deep"));
+  g_assert_cmpfloat (seconds_since (start), <, 2.0);
+  g_string_free (source, TRUE);
+  g_clear_error (&error);
+
+  /* 100 levels are fine, and render. */
+  {
+    GString *ok = g_string_new (NULL);
+    g_autoptr(MrMustache) fine = NULL;
+    g_autoptr(JsonNode) data = json_from_string ("{\"a\": true}", NULL);
+    g_autofree char *out = NULL;
+
+    for (guint i = 0; i < 100; i++)
+      g_string_append (ok, "{{#a}}");
+    g_string_append (ok, "x");
+    for (guint i = 0; i < 100; i++)
+      g_string_append (ok, "{{/a}}");
+    fine = mr_mustache_parse (ok->str, &error);
+    g_assert_no_error (error);
+    out = mr_mustache_render (fine, data, FALSE, NULL, NULL, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (out, ==, "x");
+    g_string_free (ok, TRUE);
+  }
+}
+
+/* 100,000 tags and 100,000 missing names: linear time (it took 74 s when each tag's position was
+ * counted from the start of the template). */
+static void
+test_many_tags_linear (void)
+{
+  GString *source = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrMustache) mustache = NULL;
+  g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_printf (source, "{{v%u}} ", i);
+  mustache = mr_mustache_parse (source->str, &error);
+  g_assert_no_error (error);
+  out = mr_mustache_render (mustache, NULL, FALSE, NULL, NULL, missing, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (missing->len, ==, 100000);
+  g_test_message ("100,000 tags parsed and rendered in %.2f s", seconds_since (start));
+  g_assert_cmpfloat (seconds_since (start), <, 3.0);
+  g_string_free (source, TRUE);
+}
+
+typedef struct {
+  guint levels;
+  const char *leaf;
+} Laughs;
+
+/* p0 is the leaf; every other partial includes the one below it twice: 2^40 copies at level 40. */
+static const char *
+laughing_partial (const char *name,
+                  gpointer    user_data)
+{
+  Laughs *laughs = user_data;
+  static char buffer[64];
+  guint level = (guint) g_ascii_strtoull (name + 1, NULL, 10);
+
+  if (level == 0)
+    return laughs->leaf;
+  g_snprintf (buffer, sizeof buffer, "{{>p%u}}{{>p%u}}", level - 1, level - 1);
+  return buffer;
+}
+
+/* "Billion laughs": the output limit stops a growing render, and the work limit one that grows
+ * nothing; both in bounded time, where they ran until killed. */
+static void
+test_billion_laughs (void)
+{
+  static const char *leaves[] = { "lol lol lol lol lol lol lol lol lol lol", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (leaves); i++)
+    {
+      Laughs laughs = { 40, leaves[i] };
+      g_autoptr(MrMustache) mustache = mr_mustache_parse ("{{>p40}}", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      out = mr_mustache_render (mustache, NULL, FALSE, laughing_partial, &laughs, NULL, 0, &error);
+      g_assert_null (out);
+      g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG);
+      g_test_message ("%s leaf: stopped after %.2f s: %s", *leaves[i] ? "a text" : "an empty",
+                      seconds_since (start), error->message);
+      g_assert_cmpfloat (seconds_since (start), <, 20.0);
+    }
+}
+
+/* The limit given is the one that holds, and it is checked while rendering. */
+static void
+test_output_limit (void)
+{
+  g_autoptr(MrMustache) mustache = mr_mustache_parse ("{{#rows}}{{text}}{{/rows}}", NULL);
+  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *row = g_strnfill (1000, 'x');
+  GString *json = g_string_new ("{\"rows\": [");
+
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf (json, "%s{\"text\": \"%s\"}", i ? "," : "", row);
+  g_string_append (json, "]}");
+  data = json_from_string (json->str, NULL);
+  g_string_free (json, TRUE);
+
+  out = mr_mustache_render (mustache, data, FALSE, NULL, NULL, NULL, 100 * 1000, &error);
+  g_assert_null (out);
+  g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG);
+  g_clear_error (&error);
+  out = mr_mustache_render (mustache, data, FALSE, NULL, NULL, NULL, 1000 * 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (out), ==, 1000 * 1000);
 }
 
 int
@@ -157,6 +300,10 @@ main (int    argc,
   g_test_add_func ("/mustache/syntax-errors", test_syntax_errors);
   g_test_add_func ("/mustache/missing-and-escaping", test_missing_and_escaping);
   g_test_add_func ("/mustache/recursion-limit", test_recursion_limit);
+  g_test_add_func ("/mustache/deep-sections", test_deep_sections);
+  g_test_add_func ("/mustache/many-tags-linear", test_many_tags_linear);
+  g_test_add_func ("/mustache/billion-laughs", test_billion_laughs);
+  g_test_add_func ("/mustache/output-limit", test_output_limit);
 
   return g_test_run ();
 }

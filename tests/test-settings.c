@@ -151,6 +151,35 @@ test_corrupt_file (MrTestDirs    *dirs,
       /* Nothing overwrites it: a later save is refused until it is fixed. */
       mr_assert_file_contents (dirs->company_path, cases[i].contents);
     }
+
+  /* Hostile and odd files: whitespace or a comment only ("empty", where json-glib gives no root and
+   * no error), and nesting 100,000 deep (json-glib's parser recursed until the stack overflowed). */
+  {
+    GString *deep = g_string_new ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": ");
+    const char *says[] = { "empty", "empty", "nested more than 64 levels deep" };
+    char *contents[3];
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, '[');
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, ']');
+    g_string_append (deep, "}}");
+    contents[0] = g_strdup (" \n\t \n");
+    contents[1] = g_strdup ("/* nothing here yet */\n");
+    contents[2] = g_string_free (deep, FALSE);
+    for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
+      {
+        g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+        g_autoptr(GError) error = NULL;
+
+        mr_test_write_file (dirs->company_path, contents[i]);
+        g_assert_false (mr_settings_load (settings, &error));
+        mr_assert_error_kind (error, "file-corrupt");
+        if (strstr (error->message, says[i]) == NULL)
+          g_error ("Odd case %u: the message does not say “%s”: %s", i, says[i], error->message);
+        g_free (contents[i]);
+      }
+  }
 }
 
 static void

@@ -149,6 +149,34 @@ test_errors (MrTestDirs    *dirs,
       g_assert_cmpint (mr_error_get_exit_status (error), ==, 65);
     }
 
+  /* Whitespace or a comment only, and nesting 100,000 deep: said plainly, never a crash or a
+   * critical. */
+  {
+    GString *deep = g_string_new ("{\"schema_version\": 1, \"name\": \"x\", \"partials\": ");
+    const char *says[] = { "empty", "empty", "nested more than 64 levels deep" };
+    char *odd[3];
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append (deep, "{\"a\": ");
+    g_string_append (deep, "1");
+    for (guint i = 0; i < 100001; i++)
+      g_string_append_c (deep, '}');
+    odd[0] = g_strdup ("  \n\n ");
+    odd[1] = g_strdup ("/* a template to come */\n");
+    odd[2] = g_string_free (deep, FALSE);
+    for (guint i = 0; i < G_N_ELEMENTS (odd); i++)
+      {
+        g_autofree char *path = write_template (dirs->root, "odd.json", odd[i]);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null (mr_template_load (path, &error));
+        g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID);
+        if (strstr (error->message, says[i]) == NULL)
+          g_error ("Odd template %u: the message does not say “%s”: %s", i, says[i], error->message);
+        g_free (odd[i]);
+      }
+  }
+
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
       g_autofree char *path = write_template (dirs->root, "t.json", invalid[i].json);
@@ -611,6 +639,24 @@ test_cli (MrTestDirs    *dirs,
     const char *argv[] = { cli, "render", "Nope", NULL };
     g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL);
     g_assert_cmpint (WEXITSTATUS (status), ==, 66);
+  }
+  {
+    /* Data nested 100,000 deep: 65 and the limit named, where the parser's recursion crashed. */
+    GString *deep = g_string_new ("{\"name\": ");
+    const char *argv[] = { cli, "--json", "render", "Invite", "--data", data_file, "--var", "date=Friday", NULL };
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append (deep, "{\"a\": ");
+    g_string_append (deep, "1");
+    for (guint i = 0; i < 100001; i++)
+      g_string_append_c (deep, '}');
+    mr_test_write_file (data_file, deep->str);
+    g_string_free (deep, TRUE);
+    g_clear_pointer (&out, g_free);
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, NULL);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 65);
+    g_assert_nonnull (strstr (out, "nested more than 64 levels deep"));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "mr-json.h"
 #include "mr-compose-page.h"
 #include "mr-routes.h"
 #if HAVE_WEBKIT
@@ -539,13 +540,13 @@ static void
 restore_draft (MrComposePage *self)
 {
   g_autofree char *path = draft_path ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = mr_json_parse_file (path, NULL);
   JsonObject *draft;
   const char *template_name;
 
-  if (!json_parser_load_from_file (parser, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return;
-  draft = json_node_get_object (json_parser_get_root (parser));
+  draft = json_node_get_object (root);
 
   self->loading = TRUE;
   template_name = json_object_get_string_member_with_default (draft, "template", "");

@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "mr-json.h"
 #include "mr-delivery.h"
 #include "mr-error.h"
 #include "mr-secrets.h"
@@ -947,9 +948,8 @@ load_render_data (Invocation  *inv,
 
   if (inv->data_file != NULL)
     {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-
-      if (!json_parser_load_from_file (parser, inv->data_file, error))
+      data = mr_json_parse_file (inv->data_file, error);
+      if (data == NULL)
         {
           g_prefix_error (error, "%s: ", inv->data_file);
           if ((*error)->domain != G_FILE_ERROR)
@@ -966,7 +966,6 @@ load_render_data (Invocation  *inv,
             }
           return NULL;
         }
-      data = json_node_copy (json_parser_get_root (parser));
       if (!JSON_NODE_HOLDS_OBJECT (data))
         {
           g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID, _("%s: the data must be a JSON object"),

@@ -55,6 +55,7 @@ static const ErrorRow rows[] = {
   { mr_template_error_quark, MR_TEMPLATE_ERROR_TOO_DEEP,        "template-too-deep",   MR_EXIT_DATA },
   { mr_template_error_quark, MR_TEMPLATE_ERROR_INVALID,         "template-invalid",    MR_EXIT_DATA },
   { mr_template_error_quark, MR_TEMPLATE_ERROR_NOT_FOUND,       "template-not-found",  MR_EXIT_NO_INPUT },
+  { mr_template_error_quark, MR_TEMPLATE_ERROR_TOO_BIG,         "template-too-big",    MR_EXIT_DATA },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_OPEN,            "log-unavailable",     MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_WRITE,           "log-write-failed",    MR_EXIT_CANT_CREATE },
   { mr_sent_log_error_quark, MR_SENT_LOG_ERROR_NOT_FOUND,       "no-such-entry",       MR_EXIT_DATA },

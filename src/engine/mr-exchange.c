@@ -8,6 +8,7 @@
 
 #include "mr-ews.h"
 #include "mr-exchange.h"
+#include "mr-json.h"
 #include "mr-exchange-private.h"
 #include "mr-message.h"
 #include "mr-smtp-error.h"
@@ -892,14 +893,11 @@ set_graph_error (MrExchange  *self,
                  GBytes      *answer,
                  GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = answer != NULL ? mr_json_parse_bytes (answer, NULL) : NULL;
   guint status = soup_message_get_status (message);
   const char *code = NULL;
-  JsonNode *root;
 
-  if (answer != NULL &&
-      json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer), NULL) &&
-      (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
     {
       JsonObject *object = json_node_get_object (root);
       JsonObject *inner = json_object_has_member (object, "error") &&
@@ -999,16 +997,13 @@ graph_request (MrExchange    *self,
       if (status == expected || (expected == SOUP_STATUS_OK && status == SOUP_STATUS_CREATED && content_range))
         {
           g_autofree char *reply = g_strdup_printf ("%u %s", status, soup_message_get_reason_phrase (message));
-          g_autoptr(JsonParser) parser = json_parser_new ();
-          JsonNode *root;
+          g_autoptr(JsonNode) root = NULL;
 
           set_reply (self, reply);
           if (answer_out == NULL)
             return TRUE;
-          if (g_bytes_get_size (answer) > 0 &&
-              json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer),
-                                          NULL) &&
-              (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+          if (g_bytes_get_size (answer) > 0 && (root = mr_json_parse_bytes (answer, NULL)) != NULL &&
+              JSON_NODE_HOLDS_OBJECT (root))
             *answer_out = json_object_ref (json_node_get_object (root));
           else
             *answer_out = json_object_new ();

@@ -103,29 +103,38 @@ syntax_error (GError     **error,
   return FALSE;
 }
 
+/* Where the tokenizer is: lines and columns are counted on from the last position asked for, so
+ * that a template of 100,000 tags is read in linear time (positions only ever move forward). */
+typedef struct {
+  const char *at;
+  guint       line;
+  guint       column;
+} Cursor;
+
 static void
-position_at (const char *source,
+position_at (Cursor     *cursor,
              const char *at,
              guint      *line,
              guint      *column)
 {
-  *line = 1;
-  *column = 1;
-  for (const char *p = source; p < at; p = g_utf8_next_char (p))
+  for (const char *p = cursor->at; p < at; p = g_utf8_next_char (p))
     {
       if (*p == '\n')
         {
-          (*line)++;
-          *column = 1;
+          cursor->line++;
+          cursor->column = 1;
         }
       else
-        (*column)++;
+        cursor->column++;
     }
+  cursor->at = MAX (cursor->at, at);
+  *line = cursor->line;
+  *column = cursor->column;
 }
 
 static void
 add_text (GPtrArray  *tokens,
-          const char *source,
+          Cursor     *cursor,
           const char *start,
           const char *end)
 {
@@ -138,7 +147,7 @@ add_text (GPtrArray  *tokens,
 
       token->kind = TOKEN_TEXT;
       token->value = g_strndup (start, piece_end - start);
-      position_at (source, start, &token->line, &token->column);
+      position_at (cursor, start, &token->line, &token->column);
       g_ptr_array_add (tokens, token);
       start = piece_end;
     }
@@ -180,6 +189,7 @@ tokenize (const char  *source,
   g_autofree char *open = g_strdup ("{{");
   g_autofree char *close = g_strdup ("}}");
   const char *p = source;
+  Cursor cursor = { source, 1, 1 };
 
   while (*p != '\0')
     {
@@ -191,11 +201,11 @@ tokenize (const char  *source,
 
       if (tag == NULL)
         {
-          add_text (tokens, source, p, p + strlen (p));
+          add_text (tokens, &cursor, p, p + strlen (p));
           break;
         }
-      add_text (tokens, source, p, tag);
-      position_at (source, tag, &line, &column);
+      add_text (tokens, &cursor, p, tag);
+      position_at (&cursor, tag, &line, &column);
 
       inner = tag + strlen (open);
       sigil = *inner;
@@ -372,6 +382,7 @@ build (GPtrArray  *tokens,
        guint      *position,
        GPtrArray  *into,
        Token      *opener,
+       guint       depth,
        GError    **error)
 {
   while (*position < tokens->len)
@@ -403,8 +414,13 @@ build (GPtrArray  *tokens,
 
       if (token->kind == TOKEN_SECTION || token->kind == TOKEN_INVERTED)
         {
+          /* Each level is a call here and when rendering: the nesting is limited before it can
+           * exhaust the stack. */
+          if (depth + 1 > MAX_DEPTH)
+            return syntax_error (error, token->line, token->column,
+                                 _("sections are nested more than %d levels deep"), MAX_DEPTH);
           node->children = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
-          if (!build (tokens, position, node->children, token, error))
+          if (!build (tokens, position, node->children, token, depth + 1, error))
             return FALSE;
         }
     }
@@ -427,7 +443,7 @@ mr_mustache_parse (const char  *source,
     return NULL;
   mark_standalone (tokens);
   nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
-  if (!build (tokens, &position, nodes, NULL, error))
+  if (!build (tokens, &position, nodes, NULL, 0, error))
     return NULL;
 
   mustache = g_new0 (MrMustache, 1);
@@ -442,8 +458,17 @@ typedef struct {
   MrMustachePartialFunc  partials;
   gpointer               partials_data;
   GPtrArray             *missing;
-  guint                  depth;
+  GHashTable            *missing_set;  /* the names in @missing, to add each once in constant time */
+  GHashTable            *parsed;       /* a partial's source (as indented) → its tree, parsed once */
+  guint                  depth;        /* sections and partials, as rendered */
+  guint64                steps;        /* nodes rendered so far */
+  gsize                  max_output;
 } RenderState;
+
+/* Partials can multiply the work without adding output (each including the last one twice, 40
+ * deep, is 2^40 inclusions of nothing): rendering stops after this many nodes, far more than any
+ * real mail takes, so that its time stays linear in the template and the output. */
+#define MAX_RENDER_STEPS (16 * 1024 * 1024)
 
 static JsonNode *
 lookup (GPtrArray  *stack,
@@ -559,12 +584,34 @@ static void
 note_missing (RenderState *state,
               const char  *name)
 {
-  if (state->missing == NULL)
+  if (state->missing == NULL || !g_hash_table_add (state->missing_set, (gpointer) name))
     return;
-  for (guint i = 0; i < state->missing->len; i++)
-    if (g_str_equal (g_ptr_array_index (state->missing, i), name))
-      return;
   g_ptr_array_add (state->missing, g_strdup (name));
+}
+
+/* The output's size and the work done, checked as rendering goes rather than after. */
+static gboolean
+within_budget (RenderState *state,
+               GString     *out,
+               GError     **error)
+{
+  if (out->len > state->max_output)
+    {
+      g_autofree char *limit = g_format_size_full (state->max_output, G_FORMAT_SIZE_LONG_FORMAT);
+
+      g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG,
+                   _("The rendered text grows past the limit of %s: check the sections and partials that repeat"),
+                   limit);
+      return FALSE;
+    }
+  if (++state->steps > MAX_RENDER_STEPS)
+    {
+      g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG,
+                   _("Rendering takes far too many steps (over %d million): partials or sections repeat "
+                     "each other too often"), MAX_RENDER_STEPS / (1024 * 1024));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean render_nodes (GPtrArray *nodes, GPtrArray *stack, RenderState *state, GString *out, GError **error);
@@ -578,7 +625,7 @@ render_partial (Node        *node,
 {
   const char *source = state->partials ? state->partials (node->value, state->partials_data) : NULL;
   g_autofree char *indented = NULL;
-  g_autoptr(MrMustache) partial = NULL;
+  MrMustache *partial;
   gboolean ok;
 
   if (source == NULL)
@@ -586,16 +633,22 @@ render_partial (Node        *node,
   if (state->depth >= MAX_DEPTH)
     {
       g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
-                   _("The partial “%s” includes itself too deeply (more than %d levels)"), node->value, MAX_DEPTH);
+                   _("The partial “%s” is nested too deeply (more than %d levels of sections and partials)"),
+                   node->value, MAX_DEPTH);
       return FALSE;
     }
 
-  indented = node->indent && *node->indent ? indent_source (source, node->indent) : NULL;
-  partial = mr_mustache_parse (indented ? indented : source, error);
+  indented = node->indent && *node->indent ? indent_source (source, node->indent) : g_strdup (source);
+  partial = g_hash_table_lookup (state->parsed, indented);
   if (partial == NULL)
     {
-      g_prefix_error (error, _("In the partial “%s”: "), node->value);
-      return FALSE;
+      partial = mr_mustache_parse (indented, error);
+      if (partial == NULL)
+        {
+          g_prefix_error (error, _("In the partial “%s”: "), node->value);
+          return FALSE;
+        }
+      g_hash_table_insert (state->parsed, g_steal_pointer (&indented), partial);
     }
   state->depth++;
   ok = render_nodes (partial->nodes, stack, state, out, error);
@@ -615,6 +668,8 @@ render_nodes (GPtrArray   *nodes,
       Node *node = g_ptr_array_index (nodes, i);
       JsonNode *value;
 
+      if (!within_budget (state, out, error))
+        return FALSE;
       switch (node->kind)
         {
         case TOKEN_TEXT:
@@ -633,6 +688,14 @@ render_nodes (GPtrArray   *nodes,
           value = lookup (stack, node->value);
           if (is_falsey (value))
             break;
+          if (state->depth >= MAX_DEPTH)
+            {
+              g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
+                           _("The section “%s” is nested too deeply (more than %d levels of sections and partials)"),
+                           node->value, MAX_DEPTH);
+              return FALSE;
+            }
+          state->depth++;
           if (JSON_NODE_HOLDS_ARRAY (value))
             {
               JsonArray *array = json_node_get_array (value);
@@ -658,12 +721,24 @@ render_nodes (GPtrArray   *nodes,
               if (!ok)
                 return FALSE;
             }
+          state->depth--;
           break;
 
         case TOKEN_INVERTED:
           value = lookup (stack, node->value);
-          if (is_falsey (value) && !render_nodes (node->children, stack, state, out, error))
+          if (!is_falsey (value))
+            break;
+          if (state->depth >= MAX_DEPTH)
+            {
+              g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
+                           _("The section “%s” is nested too deeply (more than %d levels of sections and partials)"),
+                           node->value, MAX_DEPTH);
+              return FALSE;
+            }
+          state->depth++;
+          if (!render_nodes (node->children, stack, state, out, error))
             return FALSE;
+          state->depth--;
           break;
 
         case TOKEN_PARTIAL:
@@ -688,12 +763,20 @@ mr_mustache_render (MrMustache             *mustache,
                     MrMustachePartialFunc   partials,
                     gpointer                partials_data,
                     GPtrArray              *missing,
+                    gsize                   max_output,
                     GError                **error)
 {
   g_autoptr(GPtrArray) stack = g_ptr_array_new ();
   g_autoptr(JsonNode) empty = NULL;
-  RenderState state = { escape_html, partials, partials_data, missing, 0 };
+  g_autoptr(GHashTable) missing_set = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) parsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) mr_mustache_free);
+  RenderState state = { escape_html, partials, partials_data, missing, missing_set, parsed, 0, 0,
+                        max_output > 0 ? max_output : MR_MUSTACHE_DEFAULT_MAX_OUTPUT };
   GString *out = g_string_new (NULL);
+
+  for (guint i = 0; missing != NULL && i < missing->len; i++)
+    g_hash_table_add (missing_set, g_ptr_array_index (missing, i));
 
   if (data == NULL)
     {
@@ -703,7 +786,7 @@ mr_mustache_render (MrMustache             *mustache,
       data = empty = json_node_init_object (json_node_alloc (), object);
     }
   g_ptr_array_add (stack, data);
-  if (!render_nodes (mustache->nodes, stack, &state, out, error))
+  if (!render_nodes (mustache->nodes, stack, &state, out, error) || !within_budget (&state, out, error))
     {
       g_string_free (out, TRUE);
       return NULL;

@@ -7,7 +7,8 @@
  *
  * Call order: mr_mustache_parse() once → mr_mustache_render() as often as needed.
  * Errors: MR_TEMPLATE_ERROR_SYNTAX, with the line and column, when parsing; when rendering,
- * MR_TEMPLATE_ERROR_SYNTAX for a broken partial and _TOO_DEEP for partials that recurse without end.
+ * MR_TEMPLATE_ERROR_SYNTAX for a broken partial, _TOO_DEEP for sections and partials nested past
+ * 100 levels (partials that include themselves without end), and _TOO_BIG past the size limit.
  */
 #pragma once
 
@@ -23,6 +24,7 @@ typedef enum {
   MR_TEMPLATE_ERROR_TOO_DEEP,          /* partials nested beyond reason */
   MR_TEMPLATE_ERROR_INVALID,           /* a template file that cannot be used: the message says why */
   MR_TEMPLATE_ERROR_NOT_FOUND,         /* no template of that name */
+  MR_TEMPLATE_ERROR_TOO_BIG,           /* the rendered text passed its size limit, or took far too much work */
 } MrTemplateError;
 
 GQuark mr_template_error_quark (void);
@@ -37,13 +39,21 @@ MrMustache *mr_mustache_parse    (const char             *source,
                                   GError                **error);
 void        mr_mustache_free     (MrMustache             *mustache);
 
-/* @missing (optional) collects the names of variables that had no value, once each. */
+/* The largest text a render makes unless told otherwise (mr_mustache_render()'s @max_output). */
+#define MR_MUSTACHE_DEFAULT_MAX_OUTPUT (50 * 1024 * 1024)
+
+/* @missing (optional) collects the names of variables that had no value, once each.
+ * @max_output: the longest text allowed, checked while rendering (MR_TEMPLATE_ERROR_TOO_BIG past
+ * it); 0 for MR_MUSTACHE_DEFAULT_MAX_OUTPUT. Sections and partials nest at most 100 deep
+ * (MR_TEMPLATE_ERROR_TOO_DEEP), and the work a render may do is bounded too, so that its time is
+ * linear in the template and the output whatever the partials do. */
 char       *mr_mustache_render   (MrMustache             *mustache,
                                   JsonNode               *data,
                                   gboolean                escape_html,
                                   MrMustachePartialFunc   partials,
                                   gpointer                partials_data,
                                   GPtrArray              *missing,
+                                  gsize                   max_output,
                                   GError                **error);
 
 /* The variable and section names a template uses, for the compose pane's list. */

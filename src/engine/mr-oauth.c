@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "mr-json.h"
 #include "mr-exchange.h"
 #include "mr-exchange-private.h"
 #include "mr-oauth.h"
@@ -181,9 +182,6 @@ post_form (SoupSession   *session,
 {
   g_autoptr(SoupMessage) message = soup_message_new_from_encoded_form ("POST", url, soup_form_encode_hash (form));
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) parse_error = NULL;
-  JsonNode *root;
 
   if (message == NULL)
     {
@@ -195,12 +193,21 @@ post_form (SoupSession   *session,
   if (body == NULL)
     return NULL;
   *status = soup_message_get_status (message);
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body),
-                                   &parse_error) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  return mr_oauth_read_answer (body, url, *status, error);
+}
+
+JsonObject *
+mr_oauth_read_answer (GBytes      *body,
+                      const char  *url,
+                      guint        status,
+                      GError     **error)
+{
+  g_autoptr(JsonNode) root = mr_json_parse_bytes (body, NULL);
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
-                   _("The sign-in service at %s answered %u, and not with OAuth 2.0 data"), url, *status);
+                   _("The sign-in service at %s answered %u, and not with OAuth 2.0 data"), url, status);
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));

@@ -125,6 +125,13 @@ gboolean           mr_oauth_store_refresh_token_sync (const MrOAuthConfig *confi
                                                       GCancellable        *cancellable,
                                                       GError             **error);
 
+/* A token or device-code endpoint's answer (@body, with HTTP @status from @url) as a JSON object;
+ * anything else is MR_EXCHANGE_ERROR_PROTOCOL, hostile nesting included (mr_json_parse()). */
+JsonObject        *mr_oauth_read_answer (GBytes              *body,
+                                         const char          *url,
+                                         guint                status,
+                                         GError             **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthDeviceCode, mr_oauth_device_code_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthTokens, mr_oauth_tokens_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthConfig, mr_oauth_config_free)

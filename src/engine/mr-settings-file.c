@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mr-json.h"
 #include "mr-settings-file.h"
 
 struct _MrSettingsFile
@@ -445,7 +446,7 @@ mr_settings_file_load (MrSettingsFile  *self,
                        GError         **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
   g_autoptr(GHashTable) values = NULL;
   g_autoptr(GHashTable) apps = NULL;
   g_autofree char *contents = NULL;
@@ -478,16 +479,16 @@ mr_settings_file_load (MrSettingsFile  *self,
   if (!g_utf8_validate (contents, length, NULL))
     return corrupt (error, self->path, _("the file is not UTF-8 text"));
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, length, &local_error))
+  parsed = mr_json_parse (contents, (gssize) length, &local_error);
+  if (parsed == NULL)
     {
       g_autofree char *reason = describe_parse_error (local_error);
       return corrupt (error, self->path, reason);
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (parsed))
     return corrupt (error, self->path, _("it does not hold a JSON object"));
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (parsed);
 
   version = json_object_get_member (root, "schema_version");
   if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) || json_node_get_value_type (version) != G_TYPE_INT64)

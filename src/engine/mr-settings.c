@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "mr-json.h"
 #include "mr-settings.h"
 
 struct _MrSettings
@@ -145,12 +146,8 @@ JsonObject *
 mr_cache_read (const char *name)
 {
   g_autofree char *path = mr_get_user_cache_path (name);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr(JsonNode) root = mr_json_parse_file (path, NULL);
 
-  if (!json_parser_load_from_file (parser, path, NULL))
-    return json_object_new ();
-  root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return json_object_new ();
   return json_object_ref (json_node_get_object (root));

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "mr-json.h"
 #include "mr-keys.h"
 #include "mr-settings.h"
 #include "mr-template.h"
@@ -184,13 +185,14 @@ load_with_embedded (const char  *path,
                     GError     **error)
 {
   g_autoptr(MrTemplate) template_ = mr_template_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) parsed = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonObject *root;
   JsonNode *version;
   g_autofree char *absolute = g_path_is_absolute (path) ? g_strdup (path) : g_canonicalize_filename (path, NULL);
 
-  if (!json_parser_load_from_file (parser, absolute, &local_error))
+  parsed = mr_json_parse_file (absolute, &local_error);
+  if (parsed == NULL)
     {
       if (local_error->domain == G_FILE_ERROR)
         g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_NOT_FOUND, "%s", local_error->message);
@@ -198,12 +200,12 @@ load_with_embedded (const char  *path,
         invalid (error, absolute, "%s", local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (parsed))
     {
       invalid (error, absolute, _("a template file holds a JSON object"));
       return NULL;
     }
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (parsed);
   version = json_object_get_member (root, "schema_version");
   if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) || json_node_get_value_type (version) != G_TYPE_INT64 ||
       json_node_get_int (version) < 1 || json_node_get_int (version) > TEMPLATE_SCHEMA_VERSION)
@@ -736,6 +738,7 @@ render_part (MrTemplate     *template_,
              gboolean        html,
              PartialLookup  *lookup,
              GPtrArray      *missing,
+             guint64        *budget,
              GError        **error)
 {
   MrMustache *mustache;
@@ -754,9 +757,11 @@ render_part (MrTemplate     *template_,
       g_prefix_error (error, _("%s, %s: "), template_->name, part);
       return NULL;
     }
-  out = mr_mustache_render (mustache, data, html, find_partial, lookup, missing, error);
+  out = mr_mustache_render (mustache, data, html, find_partial, lookup, missing, (gsize) MAX (*budget, 1), error);
   if (out == NULL)
     g_prefix_error (error, _("%s, %s: "), template_->name, part);
+  else
+    *budget -= MIN (*budget, strlen (out));
   return out;
 }
 
@@ -765,20 +770,30 @@ mr_template_render (MrTemplate  *template_,
                     JsonNode    *data,
                     GError     **error)
 {
+  return mr_template_render_limited (template_, data, 0, error);
+}
+
+MrRendered *
+mr_template_render_limited (MrTemplate  *template_,
+                            JsonNode    *data,
+                            guint64      max_bytes,
+                            GError     **error)
+{
+  guint64 budget = max_bytes > 0 ? max_bytes : MR_MUSTACHE_DEFAULT_MAX_OUTPUT;
   g_autoptr(MrRendered) rendered = g_new0 (MrRendered, 1);
   g_autoptr(GHashTable) cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   PartialLookup lookup = { template_, cache };
 
   rendered->missing = g_ptr_array_new_with_free_func (g_free);
   /* Headers and text verbatim, HTML escaped. */
-  rendered->subject = render_part (template_, _("subject"), template_->subject, data, FALSE, &lookup, rendered->missing, error);
+  rendered->subject = render_part (template_, _("subject"), template_->subject, data, FALSE, &lookup, rendered->missing, &budget, error);
   if (rendered->subject == NULL)
     return NULL;
   if (template_->text != NULL &&
-      (rendered->text = render_part (template_, _("text"), template_->text, data, FALSE, &lookup, rendered->missing, error)) == NULL)
+      (rendered->text = render_part (template_, _("text"), template_->text, data, FALSE, &lookup, rendered->missing, &budget, error)) == NULL)
     return NULL;
   if (template_->html != NULL &&
-      (rendered->html = render_part (template_, _("HTML"), template_->html, data, TRUE, &lookup, rendered->missing, error)) == NULL)
+      (rendered->html = render_part (template_, _("HTML"), template_->html, data, TRUE, &lookup, rendered->missing, &budget, error)) == NULL)
     return NULL;
 
   /* A value may not add a header: the subject stays one line. */

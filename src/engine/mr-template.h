@@ -98,6 +98,13 @@ GPtrArray   *mr_template_list_variables    (MrTemplate   *template_,
 MrRendered  *mr_template_render            (MrTemplate   *template_,
                                             JsonNode     *data,
                                             GError      **error);
+/* The same, with @max_bytes for subject, text and HTML together, checked while rendering
+ * (MR_TEMPLATE_ERROR_TOO_BIG past it): the server's SIZE where it is known. 0: 50 MB
+ * (MR_MUSTACHE_DEFAULT_MAX_OUTPUT), which mr_template_render() uses. */
+MrRendered  *mr_template_render_limited    (MrTemplate   *template_,
+                                            JsonNode     *data,
+                                            guint64       max_bytes,
+                                            GError      **error);
 void         mr_rendered_free              (MrRendered   *rendered);
 
 /* Puts the rendered subject and bodies, the template's attachments and its own From (when it has
