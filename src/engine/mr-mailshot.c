@@ -755,6 +755,7 @@ typedef struct {
   char     *unsubscribe_mailto;
   gboolean  copy_each;
   gboolean  copy_sent;
+  guint64   size_limit;   /* the server's SIZE as last announced, for rendering; 0: not known */
 } JobConfig;
 
 static void
@@ -922,8 +923,10 @@ failure_scope (const GError *error)
         /* Login, sign-in, unreachable, Send As denied: no mail of the job would go. */
         return FAILURE_STOPS_JOB;
       }
-  /* A header that would break, an attachment gone from its folder: this row's data. */
-  if (error->domain == MR_SETTINGS_ERROR || error->domain == G_FILE_ERROR)
+  /* A header that would break, an attachment gone from its folder, a row whose values make the
+   * mail too big: this row's data. */
+  if (error->domain == MR_SETTINGS_ERROR || error->domain == G_FILE_ERROR ||
+      g_error_matches (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG))
     return FAILURE_PERMANENT;
   return FAILURE_STOPS_JOB;
 }
@@ -1026,7 +1029,7 @@ row_outgoing (JsonParser       *parser,
 
   if (data == NULL)
     return NULL;
-  rendered = mr_template_render (template_, data, error);
+  rendered = mr_template_render_limited (template_, data, config->size_limit, error);
   if (rendered == NULL)
     return NULL;
   g_ptr_array_add (outgoing->to, g_strdup (todo->address));
@@ -2025,6 +2028,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     }
   if (!read_job_config (self, job, &config, error))
     goto out;
+  config.size_limit = mr_delivery_get_known_size_limit (settings, status->app);
   /* Holding the lease, any "sending" row was cut off by a crash: it goes first, again. */
   if (!run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
       !run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
@@ -2284,6 +2288,7 @@ visit_rows (MrSettings               *settings,
   visit.config.unsubscribe_url = *url ? g_strdup (url) : NULL;
   visit.config.unsubscribe_mailto = *mailto ? g_strdup (mailto) : NULL;
   visit.config.copy_each = mr_settings_get_effective_boolean (settings, options->app, "mailshot.copy_each");
+  visit.config.size_limit = mr_delivery_get_known_size_limit (settings, options->app);
   report = mr_proofread_full (template_, recipients, &options->proof, visit_row, &visit, error);
   job_config_clear (&visit.config);
   g_object_unref (visit.delivery);
