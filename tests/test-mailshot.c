@@ -114,6 +114,24 @@ test_proofreader (MrTestDirs    *dirs,
   report = mr_proofread (template_, path, "work", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (report->sendable, ==, 1);
+
+  /* 200 long column names and none for the addresses: the message names a few, not the header. */
+  {
+    GString *header = g_string_new (NULL);
+    g_autofree char *long_name = g_strnfill (100, 'c');
+
+    for (guint i = 0; i < 200; i++)
+      g_string_append_printf (header, "%s%s%u", i ? "," : "", long_name, i);
+    g_string_append (header, "\nx\n");
+    mr_test_write_file (path, header->str);
+    g_string_free (header, TRUE);
+    g_clear_pointer (&report, mr_proof_report_free);
+    g_assert_null (mr_proofread (template_, path, NULL, NULL, NULL, &error));
+    g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN);
+    g_assert_nonnull (strstr (error->message, "and 180 more"));
+    g_assert_cmpuint (strlen (error->message), <, 1500);
+    g_clear_error (&error);
+  }
 }
 
 /* A strict template: a variable without a value stops the row. */
@@ -193,6 +211,28 @@ test_cli (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients",
                                     "/nonexistent.csv", NULL), ==, 66);
+
+  /* UTF-16 with a broken sequence in the header row, and after the "[" of a JSON list: 65 and the
+   * row named, where it exited 70 "internal" and set an error twice (fatal under G_DEBUG). */
+  {
+    static const char header[] = "\xff\xfe" "e\0m\0\0\xd8" "a\0i\0l\0\n\0a\0@\0b\0.\0c\0\n\0";
+    static const char json[] = "\xff\xfe" "[\0\0\xd8" "{\0}\0]\0";
+    const char *texts[] = { header, json };
+    gsize lengths[] = { sizeof header - 1, sizeof json - 1 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+      {
+        g_autofree char *broken = g_build_filename (dirs->root, "broken.csv", NULL);
+
+        g_clear_pointer (&out, g_free);
+        g_clear_pointer (&err, g_free);
+        g_assert_true (g_file_set_contents (broken, texts[i], lengths[i], NULL));
+        g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "mailshot", "check", "--template", template_path,
+                                          "--recipients", broken, NULL), ==, 65);
+        g_assert_nonnull (strstr (out, "recipients-encoding"));
+        g_assert_nonnull (strstr (out, "UTF-16LE"));
+      }
+  }
 }
 
 static MrSettings *settings_with (MrTestDirs *dirs, guint16 port, const char *extra);
@@ -625,6 +665,26 @@ test_cli_dry_run (MrTestDirs    *dirs,
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (parsed), "defects")), ==, 0);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "subject"), ==, "Invitation for Ann Müller");
+
+  /* A line break in one row's subject value fails that row, in a dry run as in a real one: the
+   * rows after it are still written, the row is named, and the exit is the real run's 76. */
+  {
+    g_autofree char *dir2 = g_build_filename (dirs->root, "out2", NULL);
+    g_autofree char *after = g_build_filename (dir2, "000004.eml", NULL);
+    g_autofree char *broken = g_build_filename (dir2, "000003.eml", NULL);
+
+    mr_test_write_file (list, "email,name,city,date\nann@example.org,Ann,Bern,1 May\n"
+                              "eve@example.org,\"Eve\r\nBcc: all@example.org\",Bern,1 May\n"
+                              "bob@example.org,Bob,Basel,2 May\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_path, "--recipients", list,
+                                      "--dry-run", dir2, NULL), ==, 76);
+    g_assert_nonnull (strstr (out, "2 messages written"));
+    g_assert_nonnull (strstr (err, "Row 3 (eve@example.org)"));
+    g_assert_true (g_file_test (after, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (broken, G_FILE_TEST_EXISTS));
+  }
 }
 
 /* What the process holds now (not its peak, which start-up may already have set high). */

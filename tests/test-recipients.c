@@ -295,6 +295,196 @@ test_streaming (MrTestDirs    *dirs,
   mr_assert_memory_growth (peak_kilobytes () - before, 2048);
 }
 
+/* Writes @head, then @fill repeated @count times, then @tail, to @path without holding it all. */
+static void
+write_repeated (const char *path,
+                const char *head,
+                const char *fill,
+                gsize       count,
+                const char *tail)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+  GOutputStream *stream = G_OUTPUT_STREAM (out);
+  gsize fill_length = strlen (fill);
+  g_autoptr(GString) chunk = g_string_new (NULL);
+
+  g_assert_true (g_output_stream_write_all (stream, head, strlen (head), NULL, NULL, NULL));
+  while (count > 0)
+    {
+      gsize n = MIN (count, 65536 / MAX (fill_length, 1));
+
+      g_string_truncate (chunk, 0);
+      for (gsize i = 0; i < n; i++)
+        g_string_append_len (chunk, fill, fill_length);
+      g_assert_true (g_output_stream_write_all (stream, chunk->str, chunk->len, NULL, NULL, NULL));
+      count -= n;
+    }
+  g_assert_true (g_output_stream_write_all (stream, tail, strlen (tail), NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (stream, NULL, NULL));
+}
+
+/* Hostile lists: a 20 MB row with no line break, a 20 MB field, a row of 100,000 fields, a header
+ * of 100,000 columns. Each is refused with its row in constant memory, and the reading goes on. */
+static void
+test_limits (MrTestDirs    *dirs,
+             gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "hostile.csv", NULL);
+  const char * const *fields;
+  guint row = 0;
+  glong before = peak_kilobytes ();
+
+  {
+    static const char *fills[] = { "x", "\"xxxxxxx", ",", };
+    static const char *says[] = { "longer than 256 KB", "longer than 256 KB", "more than 16,384 fields" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fills); i++)
+      {
+        g_autoptr(MrRecipientReader) reader = NULL;
+        g_autoptr(GError) error = NULL;
+
+        /* Row 2 is the hostile one; row 3 is fine and still read. */
+        write_repeated (path, "email,name\nann@example.org,", fills[i], i == 2 ? 100000 : 20 * 1024 * 1024 / strlen (fills[i]),
+                        i == 1 ? "\"\nbob@example.org,Bob\n" : "\nbob@example.org,Bob\n");
+        reader = mr_recipient_reader_open (path, &error);
+        g_assert_no_error (error);
+        g_assert_false (mr_recipient_reader_next (reader, &fields, &row, &error));
+        g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED);
+        g_assert_cmpuint (row, ==, 2);
+        if (strstr (error->message, says[i]) == NULL || strstr (error->message, "Row 2") == NULL)
+          g_error ("Case %u does not say “%s”: %s", i, says[i], error->message);
+        g_assert_cmpuint (strlen (error->message), <, 200);
+        g_clear_error (&error);
+        g_assert_true (mr_recipient_reader_next (reader, &fields, &row, &error));
+        g_assert_no_error (error);
+        g_assert_cmpuint (row, ==, 3);
+        g_assert_cmpstr (fields[0], ==, "bob@example.org");
+      }
+  }
+  {
+    /* A header of 100,000 columns is refused whole, and the message does not repeat it. */
+    g_autoptr(GError) error = NULL;
+
+    write_repeated (path, "email", ",name", 100000, "\nann@example.org\n");
+    g_assert_null (mr_recipient_reader_open (path, &error));
+    g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED);
+    g_assert_nonnull (strstr (error->message, "Row 1"));
+    g_assert_cmpuint (strlen (error->message), <, 200);
+  }
+  g_test_message ("peak memory before %ld kB, after %ld kB", before, peak_kilobytes ());
+  mr_assert_memory_growth (peak_kilobytes () - before, 8192);
+}
+
+/* A JSON object with 100,000 keys is refused for its row at once, and 10,000 keys in each of many
+ * objects are read in linear time (checking each key against the columns one by one took 26 s). */
+static void
+test_json_many_keys (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "keys.json", NULL);
+  g_autoptr(MrRecipientReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  const char * const *fields;
+  guint row = 0, rows = 0;
+  gint64 start;
+  GString *object = g_string_new ("{\"email\": \"a@example.org\"");
+  GString *text = g_string_new ("[");
+
+  for (guint k = 0; k < 10000; k++)
+    g_string_append_printf (object, ", \"k%u\": \"v\"", k);
+  g_string_append (object, "}");
+  for (guint r = 0; r < 20; r++)
+    g_string_append_printf (text, "%s%s", r ? ",\n" : "", object->str);
+  g_string_append (text, ",\n{");
+  for (guint k = 0; k < 100000; k++)
+    g_string_append_printf (text, "%s\"x%u\": 1", k ? ", " : "", k);
+  g_string_append (text, "},\n");
+  g_string_append (text, object->str);
+  g_string_append (text, "]");
+  g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
+  g_string_free (object, TRUE);
+  g_string_free (text, TRUE);
+
+  start = g_get_monotonic_time ();
+  reader = mr_recipient_reader_open (path, &error);
+  g_assert_no_error (error);
+  while (TRUE)
+    {
+      if (mr_recipient_reader_next (reader, &fields, &row, &error))
+        {
+          rows++;
+          continue;
+        }
+      if (error == NULL)
+        break;
+      g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED);
+      g_assert_cmpuint (row, ==, 22);
+      if (strstr (error->message, "too long") == NULL)
+        g_error ("%s", error->message);
+      g_clear_error (&error);
+    }
+  g_assert_cmpuint (rows, ==, 21);
+  g_test_message ("21 objects of 10,001 keys and one of 100,000: %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
+/* A UTF-16 file whose bytes break (a lone surrogate) in the header row, or just after the "[" of a
+ * JSON list: an encoding error naming the row, once, never an internal error. */
+static void
+test_broken_utf16 (MrTestDirs    *dirs,
+                   gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (dirs->root, "broken.csv", NULL);
+  static const struct { const char *text; guint row; } cases[] = {
+    { "em\x01" "ail,name\nann@example.org,Ann\n", 1 },
+    { "[\x01{\"email\": \"ann@example.org\"}]", 2 },
+    { "email,name\nann@example.org,Ann\nbob@exam\x01ple.org,Bob\n", 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GByteArray) bytes = g_byte_array_new ();
+      g_autoptr(MrRecipientReader) reader = NULL;
+      g_autoptr(GError) error = NULL;
+      const char * const *fields;
+      guint row = 0;
+
+      /* UTF-16LE with its byte-order mark; "\x01" stands for a lone high surrogate. */
+      g_byte_array_append (bytes, (const guint8 *) "\xff\xfe", 2);
+      for (const char *p = cases[i].text; *p; p++)
+        {
+          guint8 unit[2] = { (guint8) *p, 0 };
+
+          if (*p == '\x01')
+            {
+              unit[0] = 0x00;
+              unit[1] = 0xd8;
+            }
+          g_byte_array_append (bytes, unit, 2);
+        }
+      g_assert_true (g_file_set_contents (path, (const char *) bytes->data, bytes->len, NULL));
+
+      reader = mr_recipient_reader_open (path, &error);
+      while (reader != NULL && mr_recipient_reader_next (reader, &fields, &row, &error))
+        ;
+      if (reader == NULL)
+        row = 1 + (cases[i].row == 2);
+      g_assert_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_ENCODING);
+      if (strstr (error->message, "UTF-16LE") == NULL)
+        g_error ("Case %u: %s", i, error->message);
+      g_assert_cmpuint (row, ==, cases[i].row);
+      g_test_message ("case %u: %s", i, error->message);
+      /* After it, the reader is at its end, and says nothing more. */
+      g_clear_error (&error);
+      if (reader != NULL)
+        {
+          g_assert_false (mr_recipient_reader_next (reader, &fields, &row, &error));
+          g_assert_no_error (error);
+        }
+    }
+}
+
 /* JSON: an array of objects, the first object's keys naming the columns; rows numbered as if a
  * header row came first, so that a list reads the same from CSV and from JSON. */
 static void
@@ -402,6 +592,9 @@ main (int    argc,
   ADD ("/recipients/streaming", test_streaming);
   ADD ("/recipients/json", test_json);
   ADD ("/recipients/json-streaming", test_json_streaming);
+  ADD ("/recipients/limits", test_limits);
+  ADD ("/recipients/json-many-keys", test_json_many_keys);
+  ADD ("/recipients/broken-utf16", test_broken_utf16);
 #undef ADD
 
   return g_test_run ();

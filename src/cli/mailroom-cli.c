@@ -1781,6 +1781,7 @@ cmd_mailshot_send (Invocation *inv)
     {
       gint64 written;
       g_autofree char *count = NULL;
+      g_autoptr(GPtrArray) failed = NULL;
 
       /* The proof-reader first: with errors, nothing is written unless the person chose to skip them. */
       report = mr_proofread_full (template_, inv->recipients, &options.proof, NULL, NULL, &error);
@@ -1788,12 +1789,15 @@ cmd_mailshot_send (Invocation *inv)
         return fail (inv, error);
       if (report->rows_with_errors > 0 && !inv->skip_invalid)
         return refuse_rows (report);
-      written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, &options, inv->dry_run, &error);
+      written = mr_mailshot_dry_run (inv->settings, template_, inv->recipients, &options, inv->dry_run, &failed, &error);
       if (written < 0)
         return fail (inv, error);
       count = g_strdup_printf ("%" G_GINT64_FORMAT, written);
       g_print (_("%s messages written to %s; nothing was sent\n"), count, inv->dry_run);
-      return MR_EXIT_OK;
+      /* The rows a real run would fail for good, as it would: named, and exit 76. */
+      for (guint i = 0; i < failed->len; i++)
+        g_printerr ("mailroom-cli: %s\n", (const char *) g_ptr_array_index (failed, i));
+      return failed->len > 0 ? MR_EXIT_PROTOCOL : MR_EXIT_OK;
     }
 
   journal = mr_mailshot_journal_open (NULL, &error);

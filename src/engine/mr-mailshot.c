@@ -2298,6 +2298,7 @@ visit_rows (MrSettings               *settings,
 typedef struct {
   const char *dir;
   gint64      written;
+  GPtrArray  *failed;
   GError     *error;
 } DryRun;
 
@@ -2315,6 +2316,15 @@ write_row (Visit      *visit,
   if (problem != NULL)
     return TRUE;
   message = build_message (NULL, NULL, visit->template_, visit->delivery, &visit->config, todo, &envelope, NULL, &dry->error);
+  /* A row whose own values make no mail (a line break in the subject, say) fails that row in a real
+   * run, and the job goes on: so does the dry run, which names it. */
+  if (message == NULL && failure_scope (dry->error) == FAILURE_PERMANENT)
+    {
+      g_ptr_array_add (dry->failed, g_strdup_printf (_("Row %u (%s): %s"), todo->row, todo->address,
+                                                     dry->error->message));
+      g_clear_error (&dry->error);
+      return TRUE;
+    }
   if (message == NULL)
     return FALSE;
   name = g_strdup_printf ("%06u.eml", todo->row);
@@ -2332,9 +2342,11 @@ mr_mailshot_dry_run (MrSettings               *settings,
                      const char               *recipients,
                      const MrMailshotOptions  *options,
                      const char               *dir,
+                     GPtrArray               **failed,
                      GError                  **error)
 {
-  DryRun dry = { dir, 0, NULL };
+  g_autoptr(GPtrArray) failed_rows = g_ptr_array_new_with_free_func (g_free);
+  DryRun dry = { dir, 0, failed_rows, NULL };
 
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
@@ -2353,6 +2365,8 @@ mr_mailshot_dry_run (MrSettings               *settings,
       g_propagate_error (error, dry.error);
       return -1;
     }
+  if (failed != NULL)
+    *failed = g_steal_pointer (&failed_rows);
   return dry.written;
 }
 

@@ -132,13 +132,16 @@ gint64             mr_mailshot_create       (MrMailshotJournal        *journal,
                                              GError                  **error);
 
 /* Writes each message the job would send as DIR/ROW.eml (ROW as the spreadsheet numbers it), and
- * sends nothing. Returns how many were written, -1 with @error (those of mr_mailshot_create(), and
- * G_FILE_ERROR when a file cannot be written). */
+ * sends nothing. A row whose own values make no mail (as a real run would fail it and go on) is
+ * named in @failed ("Row 7 (ann@…): why", char*) and the others are still written. Returns how many
+ * were written, -1 with @error (those of mr_mailshot_create(), and G_FILE_ERROR when a file cannot
+ * be written). */
 gint64             mr_mailshot_dry_run      (MrSettings               *settings,
                                              MrTemplate               *template_,
                                              const char               *recipients,
                                              const MrMailshotOptions  *options,
                                              const char               *dir,
+                                             GPtrArray               **failed,
                                              GError                  **error);
 
 /* One row's message exactly as the job would send it (its Message-ID aside). */

@@ -283,7 +283,7 @@ mr_proofread_full (MrTemplate            *template_,
   address = address_column ? find_column (columns, address_column) : find_address_column (columns);
   if (address < 0)
     {
-      g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+      g_autofree char *listed = mr_recipients_describe_columns (columns);
 
       if (address_column != NULL)
         g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
@@ -300,7 +300,7 @@ mr_proofread_full (MrTemplate            *template_,
       name_column = find_column (columns, options->name_column);
       if (name_column < 0)
         {
-          g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+          g_autofree char *listed = mr_recipients_describe_columns (columns);
           g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
                        _("There is no column “%s” for the names; the columns are: %s"), options->name_column, listed);
           return NULL;
@@ -311,7 +311,7 @@ mr_proofread_full (MrTemplate            *template_,
       attachment = find_column (columns, options->attachment_column);
       if (attachment < 0)
         {
-          g_autofree char *listed = g_strjoinv (", ", (char **) columns);
+          g_autofree char *listed = mr_recipients_describe_columns (columns);
           g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN,
                        _("There is no column “%s” for the attachments; the columns are: %s"),
                        options->attachment_column, listed);

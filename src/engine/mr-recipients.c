@@ -11,6 +11,13 @@ G_DEFINE_QUARK (mr-recipients-error-quark, mr_recipients_error)
 
 #define BUFFER_SIZE 65536
 
+/* A field, a row and a header longer than any spreadsheet writes are refused with their row, and
+ * the reader goes on reading in constant memory: what is past a limit is read but not kept. Excel
+ * and LibreOffice hold at most 32,767 characters in a cell and 16,384 columns. */
+#define MAX_FIELD   (256 * 1024)
+#define MAX_RECORD  (1024 * 1024)
+#define MAX_COLUMNS 16384
+
 struct _MrRecipientReader
 {
   GInputStream *stream;
@@ -31,15 +38,21 @@ struct _MrRecipientReader
   gboolean      json_done;           /* the closing "]" was read, or the structure broke */
   GPtrArray    *json_names;          /* char*, the keys of the object just read */
   GError       *json_first_error;    /* why the first object cannot be used, reported as its row */
+  GHashTable   *column_index;        /* JSON: a column's name → its index + 1 */
+  GError       *read_error;          /* the stream failed (bytes the converter refused, say): the end */
+  gsize         record_bytes;        /* kept of the record being read */
+  const char   *too_long;            /* why the record being read is not kept whole, or NULL */
 };
 
 /* ---- Bytes ------------------------------------------------------------------------------------ */
 
+/* A read error is kept in the reader, once, and reading ends there: the public functions report
+ * it with the row it stopped at, whatever the parsing made of the missing bytes. */
 static gboolean
-fill (MrRecipientReader  *self,
-      GError            **error)
+fill (MrRecipientReader *self)
 {
   gssize n;
+  GError *local_error = NULL;
 
   if (self->at_end)
     return TRUE;
@@ -49,23 +62,31 @@ fill (MrRecipientReader  *self,
       self->length -= self->position;
       self->position = 0;
     }
-  n = g_input_stream_read (self->stream, self->buffer + self->length, BUFFER_SIZE - self->length, NULL, error);
+  n = g_input_stream_read (self->stream, self->buffer + self->length, BUFFER_SIZE - self->length, NULL, &local_error);
   if (n < 0)
-    return FALSE;
+    {
+      if (self->read_error == NULL)
+        self->read_error = local_error;
+      else
+        g_error_free (local_error);
+      self->at_end = TRUE;
+      return FALSE;
+    }
   if (n == 0)
     self->at_end = TRUE;
   self->length += n;
   return TRUE;
 }
 
-/* The next byte, or -1 at the end of the file; -2 with @error when reading failed. */
+/* The next byte, or -1 at the end of the file; -2 when reading failed (self->read_error). */
 static int
-next_byte (MrRecipientReader  *self,
-           GError            **error)
+next_byte (MrRecipientReader *self)
 {
+  if (self->read_error != NULL)
+    return -2;
   if (self->position >= self->length)
     {
-      if (!fill (self, error))
+      if (!fill (self))
         return -2;
       if (self->position >= self->length)
         return -1;
@@ -74,10 +95,9 @@ next_byte (MrRecipientReader  *self,
 }
 
 static int
-peek_byte (MrRecipientReader  *self,
-           GError            **error)
+peek_byte (MrRecipientReader *self)
 {
-  int c = next_byte (self, error);
+  int c = next_byte (self);
 
   if (c >= 0)
     self->position--;
@@ -101,28 +121,58 @@ new_field (MrRecipientReader *self)
   return field;
 }
 
+/* Appends to a field what fits within the limits, and notes why the rest does not. */
+static void
+append_limited (MrRecipientReader *self,
+                GString           *field,
+                const char        *bytes,
+                gsize              length)
+{
+  if (field->len + length > MAX_FIELD)
+    self->too_long = self->too_long ? self->too_long : _("a field is longer than 256 KB");
+  else if (self->record_bytes + length > MAX_RECORD)
+    self->too_long = self->too_long ? self->too_long : _("it is longer than 1 MB");
+  if (self->too_long != NULL)
+    return;
+  g_string_append_len (field, bytes, length);
+  self->record_bytes += length;
+}
+
+/* The record's next field, or NULL past MAX_COLUMNS (the rest of the record is read, not kept). */
+static GString *
+next_field (MrRecipientReader *self)
+{
+  if (self->raw->len >= MAX_COLUMNS)
+    {
+      self->too_long = self->too_long ? self->too_long : _("it has more than 16,384 fields");
+      return NULL;
+    }
+  return new_field (self);
+}
+
 /* Reads one record's raw fields (RFC 4180, leniently: text after a closing quote is kept, as
- * spreadsheets do). Returns FALSE at the end of the file with nothing read, or with @error. */
+ * spreadsheets do). Returns FALSE at the end of the file with nothing read, at a read error
+ * (self->read_error), or with @error. A record past a limit is read to its end in constant memory,
+ * with self->too_long saying why it is not whole. */
 static gboolean
 read_record (MrRecipientReader  *self,
              GError            **error)
 {
   GString *field;
+  gsize field_length = 0;   /* counted also when not kept */
   gboolean quoted = FALSE;
   gboolean any = FALSE;
-  GError *local_error = NULL;
   int c;
 
   g_ptr_array_set_size (self->raw, 0);
+  self->record_bytes = 0;
+  self->too_long = NULL;
   field = new_field (self);
   for (;;)
     {
-      c = next_byte (self, &local_error);
+      c = next_byte (self);
       if (c == -2)
-        {
-          g_propagate_error (error, local_error);
-          return FALSE;
-        }
+        return FALSE;
       if (c == -1)
         {
           if (quoted)
@@ -136,30 +186,44 @@ read_record (MrRecipientReader  *self,
       any = TRUE;
       if (quoted)
         {
-          if (c != '"')
-            g_string_append_c (field, (char) c);
-          else if (peek_byte (self, NULL) == '"')
+          char ch = (char) c;
+
+          if (c == '"')
             {
-              g_string_append_c (field, '"');
+              if (peek_byte (self) != '"')
+                {
+                  quoted = FALSE;
+                  continue;
+                }
               self->position++;
             }
-          else
-            quoted = FALSE;
+          field_length++;
+          if (field != NULL)
+            append_limited (self, field, &ch, 1);
         }
-      else if (c == '"' && field->len == 0)
+      else if (c == '"' && field_length == 0)
         quoted = TRUE;
       else if (c == self->separator)
-        field = new_field (self);
+        {
+          field = next_field (self);
+          field_length = 0;
+        }
       else if (c == '\n')
         return TRUE;
       else if (c == '\r')
         {
-          if (peek_byte (self, NULL) == '\n')
+          if (peek_byte (self) == '\n')
             self->position++;
           return TRUE;
         }
       else
-        g_string_append_c (field, (char) c);
+        {
+          char ch = (char) c;
+
+          field_length++;
+          if (field != NULL)
+            append_limited (self, field, &ch, 1);
+        }
     }
 }
 
@@ -185,6 +249,34 @@ decode (MrRecipientReader  *self,
       return NULL;
     }
   return g_strndup (raw->str, raw->len);
+}
+
+/* The read error that ended the reading, for the caller: bytes the converter refused (a broken
+ * UTF-16 file) are an encoding error of @row, which exits 65 like every other fault of the list;
+ * a failing disk stays a G_IO_ERROR. Any error the parsing made of the missing bytes is dropped. */
+static gboolean
+take_read_error (MrRecipientReader  *self,
+                 guint               row,
+                 GError            **error)
+{
+  GError *read_error = g_steal_pointer (&self->read_error);
+
+  if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) ||
+      g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) || read_error->domain == G_CONVERT_ERROR)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_ENCODING,
+                   _("Row %u is not valid %s text, and nothing after it can be read (%s)"), row, self->encoding,
+                   read_error->message);
+      g_error_free (read_error);
+    }
+  else
+    g_propagate_error (error, read_error);
+  /* Nothing more comes from this reader. */
+  self->read_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "");
+  self->json_done = TRUE;
+  self->at_end = TRUE;
+  self->length = self->position = 0;
+  return FALSE;
 }
 
 /* ---- Opening: encoding, "sep=", separator, header --------------------------------------------- */
@@ -217,7 +309,8 @@ convert_from (MrRecipientReader  *self,
   self->length = self->position = 0;
   self->at_end = FALSE;
   self->encoding = encoding;
-  return fill (self, error);
+  fill (self);
+  return TRUE;
 }
 
 static char
@@ -254,12 +347,11 @@ detect_separator (MrRecipientReader *self)
 /* ---- JSON: an array of flat objects ----------------------------------------------------------- */
 
 static int
-json_skip_space (MrRecipientReader  *self,
-                 GError            **error)
+json_skip_space (MrRecipientReader *self)
 {
   int c;
 
-  while ((c = peek_byte (self, error)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+  while ((c = peek_byte (self)) == ' ' || c == '\t' || c == '\r' || c == '\n')
     self->position++;
   return c;
 }
@@ -277,11 +369,21 @@ json_broken (MrRecipientReader  *self,
 }
 
 static void
-append_unichar (GString  *out,
-                gunichar  c)
+append_unichar (MrRecipientReader *self,
+                GString           *out,
+                gunichar           c)
 {
   char utf8[6];
-  g_string_append_len (out, utf8, g_unichar_to_utf8 (c, utf8));
+
+  append_limited (self, out, utf8, g_unichar_to_utf8 (c, utf8));
+}
+
+static void
+append_byte (MrRecipientReader *self,
+             GString           *out,
+             char               c)
+{
+  append_limited (self, out, &c, 1);
 }
 
 static int
@@ -291,7 +393,7 @@ json_hex4 (MrRecipientReader *self)
 
   for (int i = 0; i < 4; i++)
     {
-      int c = next_byte (self, NULL);
+      int c = next_byte (self);
       int digit = c >= 0 ? g_ascii_xdigit_value ((char) c) : -1;
 
       if (digit < 0)
@@ -309,28 +411,28 @@ json_read_string (MrRecipientReader  *self,
 {
   for (;;)
     {
-      int c = next_byte (self, error);
+      int c = next_byte (self);
 
       if (c < 0)
-        return c == -2 ? FALSE : json_broken (self, _("a string never ends"), error);
+        return json_broken (self, _("a string never ends"), error);
       if (c == '"')
         return TRUE;
       if (c < 0x20)
         return json_broken (self, _("a control character in a string"), error);
       if (c != '\\')
         {
-          g_string_append_c (out, (char) c);
+          append_byte (self, out, (char) c);
           continue;
         }
-      c = next_byte (self, error);
+      c = next_byte (self);
       switch (c)
         {
-        case '"': case '\\': case '/': g_string_append_c (out, (char) c); break;
-        case 'b': g_string_append_c (out, '\b'); break;
-        case 'f': g_string_append_c (out, '\f'); break;
-        case 'n': g_string_append_c (out, '\n'); break;
-        case 'r': g_string_append_c (out, '\r'); break;
-        case 't': g_string_append_c (out, '\t'); break;
+        case '"': case '\\': case '/': append_byte (self, out, (char) c); break;
+        case 'b': append_byte (self, out, '\b'); break;
+        case 'f': append_byte (self, out, '\f'); break;
+        case 'n': append_byte (self, out, '\n'); break;
+        case 'r': append_byte (self, out, '\r'); break;
+        case 't': append_byte (self, out, '\t'); break;
         case 'u':
           {
             int high = json_hex4 (self);
@@ -339,16 +441,16 @@ json_read_string (MrRecipientReader  *self,
               return json_broken (self, _("a bad \\u escape"), error);
             if (high >= 0xd800 && high < 0xdc00)
               {
-                int low = next_byte (self, NULL) == '\\' && next_byte (self, NULL) == 'u' ? json_hex4 (self) : -1;
+                int low = next_byte (self) == '\\' && next_byte (self) == 'u' ? json_hex4 (self) : -1;
 
                 if (low < 0xdc00 || low >= 0xe000)
                   return json_broken (self, _("half of a surrogate pair"), error);
-                append_unichar (out, 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00));
+                append_unichar (self, out, 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00));
               }
             else if (high >= 0xdc00 && high < 0xe000)
               return json_broken (self, _("half of a surrogate pair"), error);
             else
-              append_unichar (out, (gunichar) high);
+              append_unichar (self, out, (gunichar) high);
           }
           break;
         default:
@@ -365,7 +467,7 @@ json_read_bare (MrRecipientReader  *self,
                 gboolean           *nested,
                 GError            **error)
 {
-  int c = peek_byte (self, error);
+  int c = peek_byte (self);
 
   *nested = c == '{' || c == '[';
   if (*nested)
@@ -375,7 +477,7 @@ json_read_bare (MrRecipientReader  *self,
 
       do
         {
-          c = next_byte (self, error);
+          c = next_byte (self);
           if (c == '"')
             {
               if (!json_read_string (self, ignored, error))
@@ -391,14 +493,28 @@ json_read_bare (MrRecipientReader  *self,
       while (depth > 0);
       return TRUE;
     }
-  while ((c = peek_byte (self, error)) >= 0 && (g_ascii_isalnum ((char) c) || c == '-' || c == '+' || c == '.'))
-    g_string_append_c (out, (char) next_byte (self, NULL));
-  if (g_str_equal (out->str, "null"))
-    g_string_truncate (out, 0);
-  else if (out->len == 0 || (!g_str_equal (out->str, "true") && !g_str_equal (out->str, "false") &&
-                             !g_ascii_isdigit (out->str[out->len - 1])))
-    return json_broken (self, _("a value that is not a string, number, true, false or null"), error);
-  return TRUE;
+  {
+    /* Judged by what was read, not by what was kept: past a limit nothing is kept. */
+    char word[6] = "";
+    char last = '\0';
+    gsize length = 0;
+
+    while ((c = peek_byte (self)) >= 0 && (g_ascii_isalnum ((char) c) || c == '-' || c == '+' || c == '.'))
+      {
+        last = (char) next_byte (self);
+        if (length < 5)
+          word[length] = last;
+        length++;
+        append_byte (self, out, last);
+      }
+    word[MIN (length, 5)] = '\0';
+    if (length == 4 && g_str_equal (word, "null"))
+      g_string_truncate (out, 0);
+    else if (length == 0 || (!(length == 4 && g_str_equal (word, "true")) &&
+                             !(length == 5 && g_str_equal (word, "false")) && !g_ascii_isdigit (last)))
+      return json_broken (self, _("a value that is not a string, number, true, false or null"), error);
+    return TRUE;
+  }
 }
 
 /* One object: its keys into json_names and its values into raw. @nested_key names a key whose value
@@ -412,10 +528,12 @@ json_read_object (MrRecipientReader  *self,
 
   g_ptr_array_set_size (self->json_names, 0);
   g_ptr_array_set_size (self->raw, 0);
-  if (json_skip_space (self, error) != '{')
+  self->record_bytes = 0;
+  self->too_long = NULL;
+  if (json_skip_space (self) != '{')
     return json_broken (self, _("each item of the array must be an object"), error);
   self->position++;
-  if (json_skip_space (self, error) == '}')
+  if (json_skip_space (self) == '}')
     {
       self->position++;
       return TRUE;
@@ -423,18 +541,22 @@ json_read_object (MrRecipientReader  *self,
   for (;;)
     {
       g_autoptr(GString) name = g_string_new (NULL);
-      GString *value = new_field (self);
+      g_autoptr(GString) dropped = NULL;
+      GString *value = next_field (self);
       gboolean nested = FALSE;
 
-      if (json_skip_space (self, error) != '"')
+      /* Past MAX_COLUMNS keys the values are read but not kept (too_long says so). */
+      if (value == NULL)
+        value = dropped = g_string_new (NULL);
+      if (json_skip_space (self) != '"')
         return json_broken (self, _("a key must be a string"), error);
       self->position++;
       if (!json_read_string (self, name, error))
         return FALSE;
-      if (json_skip_space (self, error) != ':')
+      if (json_skip_space (self) != ':')
         return json_broken (self, _("a key without a value"), error);
       self->position++;
-      c = json_skip_space (self, error);
+      c = json_skip_space (self);
       if (c == '"')
         {
           self->position++;
@@ -445,8 +567,9 @@ json_read_object (MrRecipientReader  *self,
         return FALSE;
       if (nested && *nested_key == NULL)
         *nested_key = g_strdup (name->str);
-      g_ptr_array_add (self->json_names, g_string_free (g_steal_pointer (&name), FALSE));
-      c = json_skip_space (self, error);
+      if (dropped == NULL)
+        g_ptr_array_add (self->json_names, g_string_free (g_steal_pointer (&name), FALSE));
+      c = json_skip_space (self);
       self->position++;
       if (c == '}')
         return TRUE;
@@ -475,7 +598,7 @@ json_next (MrRecipientReader  *self,
     }
   if (self->json_done)
     return FALSE;
-  c = json_skip_space (self, error);
+  c = json_skip_space (self);
   if (c == ']')
     {
       self->json_done = TRUE;
@@ -492,6 +615,12 @@ json_next (MrRecipientReader  *self,
   if (!json_read_object (self, &nested_key, error))
     return FALSE;
   self->row++;
+  if (self->too_long != NULL)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                   _("Row %u is too long to be a recipient (%s): it is left out"), self->row, self->too_long);
+      return FALSE;
+    }
   if (nested_key != NULL)
     {
       g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
@@ -517,11 +646,10 @@ json_fields (MrRecipientReader  *self,
     {
       const char *name = g_ptr_array_index (self->json_names, i);
       GString *value = g_ptr_array_index (self->raw, i);
-      guint c;
+      /* A set, not a search of the columns for each key: 100,000 keys took 26 s. */
+      guint c = GPOINTER_TO_UINT (g_hash_table_lookup (self->column_index, name));
 
-      for (c = 0; c < n_columns && !g_str_equal (g_ptr_array_index (self->columns, c), name); c++)
-        ;
-      if (c == n_columns)
+      if (c-- == 0)
         {
           g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
                        _("Row %u has “%s”, which the first object does not have: the first object names the columns"),
@@ -552,7 +680,7 @@ json_open (MrRecipientReader  *self,
   self->json_names = g_ptr_array_new_with_free_func (g_free);
   self->position++;
   self->row = 1;
-  if (json_skip_space (self, error) == ']' || !json_next (self, &local_error))
+  if (json_skip_space (self) == ']' || !json_next (self, &local_error))
     {
       /* A first object with a nested value still names the columns; its row reports the error. */
       if (local_error != NULL && !self->json_done)
@@ -569,8 +697,14 @@ json_open (MrRecipientReader  *self,
           return FALSE;
         }
     }
+  self->column_index = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < self->json_names->len; i++)
-    g_ptr_array_add (self->columns, g_strdup (g_ptr_array_index (self->json_names, i)));
+    {
+      char *name = g_strdup (g_ptr_array_index (self->json_names, i));
+
+      g_ptr_array_add (self->columns, name);
+      g_hash_table_insert (self->column_index, name, GUINT_TO_POINTER (self->columns->len));
+    }
   if (self->columns->len == 0)
     {
       g_set_error_literal (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
@@ -581,6 +715,31 @@ json_open (MrRecipientReader  *self,
   g_ptr_array_add (self->fields, NULL);
   self->json_first_pending = TRUE;
   return TRUE;
+}
+
+char *
+mr_recipients_describe_columns (const char * const *columns)
+{
+  GString *out = g_string_new (NULL);
+  guint n = columns ? g_strv_length ((char **) columns) : 0;
+
+  for (guint i = 0; i < MIN (n, 20); i++)
+    {
+      const char *name = columns[i];
+
+      if (i > 0)
+        g_string_append (out, ", ");
+      if (g_utf8_strlen (name, -1) > 40)
+        {
+          g_string_append_len (out, name, g_utf8_offset_to_pointer (name, 39) - name);
+          g_string_append (out, "…");
+        }
+      else
+        g_string_append (out, name);
+    }
+  if (n > 20)
+    g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, " and %u more", " and %u more", n - 20), n - 20);
+  return g_string_free (out, FALSE);
 }
 
 MrRecipientReader *
@@ -598,8 +757,13 @@ mr_recipient_reader_open (const char  *path,
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->fields = g_ptr_array_new_with_free_func (g_free);
   self->stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
-  if (self->stream == NULL || !fill (self, error))
+  if (self->stream == NULL)
     return NULL;
+  if (!fill (self))
+    {
+      g_propagate_error (error, g_steal_pointer (&self->read_error));
+      return NULL;
+    }
 
   /* The encoding: a byte-order mark says it; otherwise UTF-8 if the start reads as UTF-8. */
   self->encoding = "UTF-8";
@@ -609,6 +773,11 @@ mr_recipient_reader_open (const char  *path,
     return NULL;
   else if (starts_with (self, "\xfe\xff", 2) && !convert_from (self, file, "UTF-16BE", error))
     return NULL;
+  if (self->read_error != NULL)
+    {
+      take_read_error (self, 1, error);
+      return NULL;
+    }
   else if (!g_utf8_validate_len ((const char *) self->buffer, self->length, &invalid_end) &&
            /* a character cut in two by the end of the buffer is not a reason to doubt */
            !(!self->at_end && (const guint8 *) invalid_end >= self->buffer + self->length - 3))
@@ -621,10 +790,18 @@ mr_recipient_reader_open (const char  *path,
   {
     int c;
 
-    while ((c = peek_byte (self, NULL)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+    while ((c = peek_byte (self)) == ' ' || c == '\t' || c == '\r' || c == '\n')
       self->position++;
     if (c == '[')
-      return json_open (self, error) ? g_steal_pointer (&self) : NULL;
+      {
+        if (json_open (self, &local_error) && self->read_error == NULL)
+          return g_steal_pointer (&self);
+        if (self->read_error != NULL)
+          take_read_error (self, self->row + 1, error);
+        else
+          g_propagate_error (error, g_steal_pointer (&local_error));
+        return NULL;
+      }
   }
 
   /* Excel's first line "sep=;" names the separator. */
@@ -632,7 +809,7 @@ mr_recipient_reader_open (const char  *path,
     {
       self->separator = (char) self->buffer[self->position + 4];
       self->position += 5;
-      while (peek_byte (self, NULL) == '\r' || peek_byte (self, NULL) == '\n')
+      while (peek_byte (self) == '\r' || peek_byte (self) == '\n')
         self->position++;
       has_sep_line = TRUE;
     }
@@ -644,7 +821,9 @@ mr_recipient_reader_open (const char  *path,
     {
       if (!read_record (self, &local_error))
         {
-          if (local_error != NULL)
+          if (self->read_error != NULL)
+            take_read_error (self, 1, error);
+          else if (local_error != NULL)
             g_propagate_error (error, g_steal_pointer (&local_error));
           else
             g_set_error_literal (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
@@ -653,6 +832,12 @@ mr_recipient_reader_open (const char  *path,
         }
     }
   while (record_is_blank (self));
+  if (self->too_long != NULL)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                   _("Row 1 (the column names) is too long to be a spreadsheet’s header (%s)"), self->too_long);
+      return NULL;
+    }
   self->row = 1;
   for (guint i = 0; i < self->raw->len; i++)
     {
@@ -692,6 +877,8 @@ mr_recipient_reader_free (MrRecipientReader *self)
   g_clear_pointer (&self->fields, g_ptr_array_unref);
   g_clear_pointer (&self->json_names, g_ptr_array_unref);
   g_clear_error (&self->json_first_error);
+  g_clear_pointer (&self->column_index, g_hash_table_unref);
+  g_clear_error (&self->read_error);
   g_free (self);
 }
 
@@ -724,35 +911,45 @@ mr_recipient_reader_next (MrRecipientReader    *self,
 
   if (self->json)
     {
-      gboolean ok = json_next (self, error) && json_fields (self, error);
+      gboolean ok = json_next (self, &local_error) && json_fields (self, &local_error);
 
+      if (self->read_error != NULL)
+        {
+          g_clear_error (&local_error);
+          if (row != NULL)
+            *row = self->row + 1;
+          /* Said once: after it, the reader is at its end. */
+          if (!g_error_matches (self->read_error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+            take_read_error (self, self->row + 1, error);
+          return FALSE;
+        }
       if (row != NULL)
         *row = self->row;
       if (ok)
         *fields = (const char * const *) self->fields->pdata;
+      else if (local_error != NULL)
+        g_propagate_error (error, local_error);
       return ok;
     }
   do
     {
       if (!read_record (self, &local_error))
         {
+          /* Unreadable from here (a quote never closed, bytes the converter refuses, a read
+           * error): the end. */
+          if (row != NULL && (local_error != NULL || self->read_error != NULL))
+            *row = self->row + 1;
+          if (self->read_error != NULL)
+            {
+              g_clear_error (&local_error);
+              if (!g_error_matches (self->read_error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+                take_read_error (self, self->row + 1, error);
+              return FALSE;
+            }
           if (local_error != NULL)
             {
-              /* Unreadable from here (a quote never closed, bytes the converter refuses, a read
-               * error): the end. */
-              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) ||
-                  g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) || local_error->domain == G_CONVERT_ERROR)
-                {
-                  GError *converted = g_error_new (MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_ENCODING,
-                                                   _("Row %u is not valid %s text, and nothing after it can be read (%s)"),
-                                                   self->row + 1, self->encoding, local_error->message);
-                  g_error_free (local_error);
-                  local_error = converted;
-                }
               self->at_end = TRUE;
               self->length = self->position = 0;
-              if (row != NULL)
-                *row = self->row + 1;
               g_propagate_error (error, local_error);
             }
           return FALSE;
@@ -763,6 +960,12 @@ mr_recipient_reader_next (MrRecipientReader    *self,
 
   if (row != NULL)
     *row = self->row;
+  if (self->too_long != NULL)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                   _("Row %u is too long to be a recipient (%s): it is left out"), self->row, self->too_long);
+      return FALSE;
+    }
   g_ptr_array_set_size (self->fields, 0);
   for (guint i = 0; i < self->raw->len; i++)
     {

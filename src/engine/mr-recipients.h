@@ -14,7 +14,13 @@
  * first, so that a list reads the same from CSV and JSON. A broken structure ends the reading,
  * with an error naming its row.
  *
- * The file is read as a stream: memory does not grow with the number of rows.
+ * The file is read as a stream: memory does not grow with the number of rows. Limits, generous for
+ * real spreadsheets (Excel and LibreOffice hold 32,767 characters in a cell and 16,384 columns): a
+ * field is at most 256 KB, a row 1 MB, and a row has at most 16,384 fields. A row past a limit is
+ * an error for that row (MR_RECIPIENTS_ERROR_MALFORMED) and the reading goes on; a header row past
+ * one refuses the file. What is past a limit is read but not kept, so memory stays constant.
+ * Bytes that a UTF-16 file's converter refuses end the reading with MR_RECIPIENTS_ERROR_ENCODING
+ * naming the row, once.
  *
  * Call order: mr_recipient_reader_open() → mr_recipient_reader_next() until it returns FALSE with no
  * error → free. Errors: MR_RECIPIENTS_ERROR (below), G_IO_ERROR when the file cannot be read.
@@ -57,6 +63,10 @@ gboolean            mr_recipient_reader_next          (MrRecipientReader  *reade
                                                        const char * const **fields,
                                                        guint               *row,
                                                        GError            **error);
+
+/* The column names for a message, short whatever the file holds: the first 20, each cut at 40
+ * characters, and how many more there are. */
+char               *mr_recipients_describe_columns    (const char * const *columns);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrRecipientReader, mr_recipient_reader_free)
 
