@@ -35,11 +35,15 @@ test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
 	MAILROOM_SETUP_OPTIONS="$(SANITIZE_OPTIONS)" build-aux/run-tests.sh $(SANITIZE_BUILD) sanitize
 
 # libFuzzer (clang): each target runs for FUZZ_SECONDS; what it finds is kept in tests/fuzz/crashes/.
+FUZZ_TARGETS = $(foreach t,recipients mustache settings ews oauth smtp,tests/fuzz/fuzz-$(t))
+
 $(FUZZ_BUILD)/build.ninja: | deps
-	CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Dwerror=false -Dhtml_preview=disabled
+	build-aux/install-deps.sh build-aux/packages-fuzz.txt
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+	  -Dwerror=false -Dhtml_preview=disabled
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	meson compile -C $(FUZZ_BUILD)
+	meson compile -C $(FUZZ_BUILD) $(FUZZ_TARGETS)
 	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 screenshots: build

@@ -1,9 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages in build-aux/packages.txt that are missing; does nothing when all are there.
+# Installs the Debian packages in build-aux/packages.txt (or the list given) that are missing; does
+# nothing when all are there.
 set -eu
 here=$(dirname "$0")
+list=${1:-$here/packages.txt}
 missing=""
-for package in $(grep -v '^#' "$here/packages.txt"); do
+for package in $(grep -v '^#' "$list"); do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
   [ "$status" = "installed" ] || missing="$missing $package"
 done

@@ -14,7 +14,7 @@ mr_json_check_depth (const char  *data,
                      GError     **error)
 {
   guint depth = 0, line = 1;
-  gboolean in_string = FALSE;
+  gboolean in_string = FALSE, ended = FALSE;
 
   for (gsize i = 0; i < length; i++)
     {
@@ -22,6 +22,28 @@ mr_json_check_depth (const char  *data,
 
       if (c == '\n')
         line++;
+      /* After the top-level object or array only spaces and comments: json-glib reads a second value
+       * and then leaks the first when it fails. */
+      if (ended && !in_string)
+        {
+          if (c == '/' && i + 1 < length && data[i + 1] == '*')
+            {
+              const char *end = g_strstr_len (data + i + 2, length - i - 2, "*/");
+
+              if (end != NULL)
+                {
+                  i = end + 1 - data;
+                  continue;
+                }
+            }
+          if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            {
+              g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                           _("line %u: there is more after the end of the JSON value"), line);
+              return FALSE;
+            }
+          continue;
+        }
       if (in_string)
         {
           if (c == '\\')
@@ -42,7 +64,7 @@ mr_json_check_depth (const char  *data,
             }
         }
       else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
+        ended = --depth == 0;
     }
   return TRUE;
 }

@@ -223,6 +223,33 @@ member_string (JsonObject *object,
            ? json_node_get_string (node) : NULL;
 }
 
+/* A number member, or @fallback when it is missing or not a number: json-glib's own getter warns
+ * (a critical) about a member of another type, which a hostile service chooses. Microsoft has sent
+ * "expires_in" as a string of digits, which counts. */
+static gint64
+member_int (JsonObject *object,
+            const char *name,
+            gint64      fallback)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return fallback;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64: return json_node_get_int (node);
+    case G_TYPE_DOUBLE: return (gint64) CLAMP (json_node_get_double (node), 0, G_MAXINT32);
+    case G_TYPE_STRING:
+      {
+        guint64 value;
+
+        return g_ascii_string_to_unsigned (json_node_get_string (node), 10, 0, G_MAXINT32, &value, NULL)
+                 ? (gint64) value : fallback;
+      }
+    default: return fallback;
+    }
+}
+
 /* The error member of an OAuth answer, as an error a person understands. */
 static void
 set_oauth_error (JsonObject  *answer,
@@ -307,23 +334,22 @@ mr_oauth_device_start_sync (SoupSession          *session,
   code->user_code = g_strdup (member_string (answer, "user_code"));
   code->verification_uri = g_strdup (member_string (answer, "verification_uri"));
   code->message = g_strdup (member_string (answer, "message"));
-  interval = json_object_get_int_member_with_default (answer, "interval", 5);
-  expires_in = json_object_get_int_member_with_default (answer, "expires_in", 900);
+  interval = member_int (answer, "interval", 5);
+  expires_in = member_int (answer, "expires_in", 900);
   code->interval_ms = (guint) CLAMP (interval, 0, 60) * 1000;
   code->slow_down_ms = 5000;
   code->expires_at = g_get_monotonic_time () + CLAMP (expires_in, 1, 86400) * G_USEC_PER_SEC;
   return g_steal_pointer (&code);
 }
 
-static MrOAuthTokens *
-tokens_from (JsonObject *answer)
+MrOAuthTokens *
+mr_oauth_tokens_from_answer (JsonObject *answer)
 {
   MrOAuthTokens *tokens = g_new0 (MrOAuthTokens, 1);
 
   tokens->access_token = g_strdup (member_string (answer, "access_token"));
   tokens->refresh_token = g_strdup (member_string (answer, "refresh_token"));
-  tokens->expires_at = g_get_real_time () / G_USEC_PER_SEC +
-                       json_object_get_int_member_with_default (answer, "expires_in", 3600);
+  tokens->expires_at = g_get_real_time () / G_USEC_PER_SEC + CLAMP (member_int (answer, "expires_in", 3600), 0, 86400 * 366);
   return tokens;
 }
 
@@ -356,7 +382,7 @@ mr_oauth_device_poll_sync (SoupSession          *session,
       if (answer == NULL)
         return NULL;
       if (status == SOUP_STATUS_OK && member_string (answer, "access_token") != NULL)
-        return tokens_from (answer);
+        return mr_oauth_tokens_from_answer (answer);
 
       failure = member_string (answer, "error");
       if (g_strcmp0 (failure, "authorization_pending") != 0 && g_strcmp0 (failure, "slow_down") != 0)
@@ -443,7 +469,7 @@ mr_oauth_get_access_token_sync (SoupSession          *session,
       set_oauth_error (answer, status, error);
       return NULL;
     }
-  tokens = tokens_from (answer);
+  tokens = mr_oauth_tokens_from_answer (answer);
   /* Refresh tokens rotate: the old one may stop working once a new one is issued. */
   if (tokens->refresh_token != NULL && g_strcmp0 (tokens->refresh_token, refresh_token) != 0 &&
       !mr_secrets_store_sync (account, tokens->refresh_token, cancellable, error))
@@ -707,5 +733,5 @@ mr_oauth_browser_sign_in_sync (SoupSession          *session,
       set_oauth_error (answer, status, error);
       return NULL;
     }
-  return tokens_from (answer);
+  return mr_oauth_tokens_from_answer (answer);
 }

@@ -132,6 +132,10 @@ JsonObject        *mr_oauth_read_answer (GBytes              *body,
                                          guint                status,
                                          GError             **error);
 
+/* The tokens of a token endpoint's answer (missing members are NULL; a lifetime that is not a
+ * number is taken as an hour). */
+MrOAuthTokens     *mr_oauth_tokens_from_answer (JsonObject         *answer);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthDeviceCode, mr_oauth_device_code_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthTokens, mr_oauth_tokens_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOAuthConfig, mr_oauth_config_free)

@@ -302,8 +302,11 @@ log_line (MrSmtpClient *self,
           const char   *who,
           const char   *line)
 {
+  /* The transcript is shown as text: a server's bytes are made valid UTF-8 first. */
+  g_autofree char *valid = g_utf8_validate (line, -1, NULL) ? NULL : g_utf8_make_valid (line, -1);
+
   g_mutex_lock (&self->transcript_lock);
-  g_string_append_printf (self->transcript, "%s: %s\n", who, line);
+  g_string_append_printf (self->transcript, "%s: %s\n", who, valid ? valid : line);
   /* A connection that carries a whole mailshot keeps only its recent past. */
   if (self->transcript->len > MAX_TRANSCRIPT)
     {

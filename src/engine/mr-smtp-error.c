@@ -192,12 +192,19 @@ mr_smtp_set_error (GError        **error,
                    const char     *detail)
 {
   g_autofree char *advice = NULL;
+  g_autofree char *valid_text = NULL;
+  g_autofree char *valid_detail = NULL;
   GString *message;
   MrSmtpErrorPrivate *priv;
 
   if (error == NULL)
     return;
 
+  /* A server's words are whatever bytes it sent: made valid UTF-8 here, as a message must be. */
+  valid_text = server_text ? g_utf8_make_valid (server_text, -1) : NULL;
+  valid_detail = detail ? g_utf8_make_valid (detail, -1) : NULL;
+  server_text = valid_text;
+  detail = valid_detail;
   advice = mr_smtp_advise (code, reply_code, enhanced_code, server_text);
   message = g_string_new (advice);
   if (detail != NULL && *detail != '\0')
