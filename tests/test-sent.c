@@ -283,6 +283,124 @@ test_back_off (void)
 }
 
 
+static const char *
+outcome_of (JsonObject *entry,
+            const char *address,
+            const char *member)
+{
+  JsonArray *outcomes = json_object_get_array_member (entry, "outcomes");
+
+  for (guint i = 0; i < json_array_get_length (outcomes); i++)
+    {
+      JsonObject *recipient = json_array_get_object_element (outcomes, i);
+
+      if (g_strcmp0 (json_object_get_string_member (recipient, "address"), address) == 0)
+        return json_object_get_string_member_with_default (recipient, member, NULL);
+    }
+  g_error ("No outcome for %s", address);
+}
+
+/* One recipient refused for now (450) while the other is taken: the mail waits in the outbox for
+ * that recipient alone (exit 75), and the retry sends the same message, with its Message-ID, to it
+ * only. Then one refused for good (550) while the other is taken: "partly-accepted", and the log
+ * keeps each recipient's outcome and reply (`log --to`, `log --json`). */
+static void
+test_recipients_one_by_one (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--rcpt-temp-once", "defer",
+                                                         "--rcpt-perm", "nobody", NULL);
+  g_autoptr(MrSettings) settings = settings_for_port (server->port);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "note.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) log = NULL;
+  g_autoptr(JsonNode) first_envelope = NULL;
+  g_autoptr(JsonNode) retry_envelope = NULL;
+  g_autoptr(GPtrArray) reports = NULL;
+  g_autoptr(MrSentLog) sent_log = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first_id = NULL;
+  JsonObject *entry;
+  JsonArray *rcpts;
+
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "");
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Note\", \"subject\": \"Note\", \"text\": \"Hi\"}");
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Note", "--to", "ok@example.org", "--cc",
+                                    "defer@example.org", NULL), ==, 75);
+  g_assert_nonnull (strstr (out, "Refused for now, waits in the outbox: defer@example.org"));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  first_envelope = mr_test_server_read_envelope (server, 1);
+  rcpts = json_object_get_array_member (json_node_get_object (first_envelope), "rcpt_tos");
+  g_assert_cmpuint (json_array_get_length (rcpts), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (rcpts, 0), ==, "ok@example.org");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--json", "--to", "defer@example.org", NULL), ==, 0);
+  log = json_from_string (out, NULL);
+  entry = json_array_get_object_element (json_node_get_array (log), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "queued");
+  g_assert_cmpstr (outcome_of (entry, "ok@example.org", "outcome"), ==, "accepted");
+  g_assert_cmpstr (outcome_of (entry, "defer@example.org", "outcome"), ==, "temporary");
+  g_assert_nonnull (strstr (outcome_of (entry, "defer@example.org", "reply"), "451"));
+  first_id = g_strdup_printf ("<%s>", json_object_get_string_member (entry, "message_id"));
+
+  /* The outbox's turn (as if its time had come): only the recipient that waited. */
+  sent_log = mr_sent_log_open (NULL, &error);
+  g_assert_no_error (error);
+  reports = mr_outbox_process_sync (settings, sent_log, G_MAXINT64, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reports->len, ==, 1);
+  g_assert_cmpint (((MrSendReport *) g_ptr_array_index (reports, 0))->state, ==, MR_SENT_STATE_ACCEPTED);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  retry_envelope = mr_test_server_read_envelope (server, 2);
+  rcpts = json_object_get_array_member (json_node_get_object (retry_envelope), "rcpt_tos");
+  g_assert_cmpuint (json_array_get_length (rcpts), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (rcpts, 0), ==, "defer@example.org");
+  {
+    g_autoptr(JsonNode) again = mr_test_server_parse_message (server, 2);
+
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "message_id"), ==, first_id);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&log, json_node_unref);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--json", "--to", "defer@example.org", NULL), ==, 0);
+  log = json_from_string (out, NULL);
+  entry = json_array_get_object_element (json_node_get_array (log), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "accepted");
+  g_assert_cmpstr (outcome_of (entry, "defer@example.org", "outcome"), ==, "accepted");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&log, json_node_unref);
+
+  /* Refused for good beside one taken: partly accepted, 76, and the log says who. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", "Note", "--to", "ann@example.org", "--cc",
+                                    "nobody@example.org", NULL), ==, 76);
+  g_assert_nonnull (strstr (out, "Refused: nobody@example.org"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--to", "nobody@example.org", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "partly-accepted"));
+  g_assert_nonnull (strstr (out, "nobody@example.org (refused)"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--json", "--to", "nobody@example.org", NULL), ==, 0);
+  log = json_from_string (out, NULL);
+  entry = json_array_get_object_element (json_node_get_array (log), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "partly-accepted");
+  g_assert_cmpstr (outcome_of (entry, "ann@example.org", "outcome"), ==, "accepted");
+  g_assert_cmpstr (outcome_of (entry, "nobody@example.org", "outcome"), ==, "refused");
+  g_assert_nonnull (strstr (outcome_of (entry, "nobody@example.org", "reply"), "550 5.1.1"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--status", "partly-accepted", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "nobody@example.org"));
+}
+
 static void
 test_cli_send (MrTestDirs    *dirs,
                gconstpointer  data)
@@ -991,6 +1109,7 @@ main (int    argc,
   ADD ("/sent/permanent-failure", test_permanent_failure);
   ADD ("/sent/outbox-retries", test_outbox_retries_when_server_returns);
   ADD ("/sent/cli-send", test_cli_send);
+  ADD ("/sent/recipients-one-by-one", test_recipients_one_by_one);
   ADD ("/sent/route-fallback", test_route_fallback);
   ADD ("/sent/route-no-fallback-for-refused-recipient", test_route_no_fallback_for_refused_recipient);
   ADD ("/sent/route-fallback-on-policy", test_route_fallback_on_policy);

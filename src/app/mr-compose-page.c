@@ -890,6 +890,20 @@ on_sent (GObject      *source,
       self->loading = FALSE;
       forget_draft ();
     }
+  else if (report->state == MR_SENT_STATE_PARTLY_ACCEPTED ||
+           (report->state == MR_SENT_STATE_QUEUED && report->failure == NULL))
+    {
+      /* Taken for some recipients: who was refused, for good or for now, in words. */
+      GString *status = g_string_new (_("Accepted for some recipients only."));
+
+      for (guint i = 0; report->refused != NULL && report->refused[i] != NULL; i++)
+        g_string_append_printf (status, _("\nRefused: %s"), report->refused[i]);
+      for (guint i = 0; report->deferred != NULL && report->deferred[i] != NULL; i++)
+        g_string_append_printf (status, _("\nRefused for now, waits in the outbox: %s"), report->deferred[i]);
+      set_status (self, status->str);
+      g_string_free (status, TRUE);
+      forget_draft ();
+    }
   else if (report->state == MR_SENT_STATE_QUEUED)
     {
       g_autofree char *status = g_strdup_printf (_("Not sent yet: %s\nIt waits in the outbox and will be tried again."),

@@ -39,12 +39,26 @@ state_label (MrSentState state)
   switch (state)
     {
     case MR_SENT_STATE_ACCEPTED: return _("Accepted by the server");
+    case MR_SENT_STATE_PARTLY_ACCEPTED: return _("Partly accepted: some recipients refused");
     case MR_SENT_STATE_QUEUED: return _("Waiting in the outbox");
     case MR_SENT_STATE_FAILED: return _("Failed");
     case MR_SENT_STATE_CANCELLED: return _("Cancelled");
     case MR_SENT_STATE_SENDING:
     default: return _("Sending");
     }
+}
+
+/* A recipient's outcome in words. */
+static const char *
+recipient_outcome_label (const char *outcome)
+{
+  if (g_strcmp0 (outcome, "accepted") == 0)
+    return _("accepted");
+  if (g_strcmp0 (outcome, "refused") == 0)
+    return _("refused");
+  if (g_strcmp0 (outcome, "temporary") == 0)
+    return _("refused for now, waits in the outbox");
+  return _("not tried yet");
 }
 
 guint
@@ -152,6 +166,8 @@ send_again_done (GObject      *source,
     notice = g_strdup (error->message);
   else if (report->state == MR_SENT_STATE_ACCEPTED)
     notice = g_strdup (_("Sent again: accepted by the server"));
+  else if (report->state == MR_SENT_STATE_PARTLY_ACCEPTED || (report->state == MR_SENT_STATE_QUEUED && report->failure == NULL))
+    notice = g_strdup (_("Sent again: accepted for some recipients; the details say which"));
   else if (report->state == MR_SENT_STATE_QUEUED)
     notice = g_strdup_printf (_("Not sent again yet: %s. It waits in the outbox."), report->failure->message);
   else
@@ -245,6 +261,18 @@ on_row_activated (MrSentPage    *self,
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, entry->mailshot);
       g_string_append_printf (body, _("Part of mailshot %s (its report is on the Mailshots page)\n"), number);
     }
+  /* Each recipient's own outcome, when they differ or the server said something about one. */
+  if (entry->outcomes != NULL && entry->outcomes->len > 1)
+    {
+      g_string_append (body, _("\nRecipients:\n"));
+      for (guint i = 0; i < entry->outcomes->len; i++)
+        {
+          MrSentRecipient *recipient = g_ptr_array_index (entry->outcomes, i);
+
+          g_string_append_printf (body, "%s: %s%s%s\n", recipient->address, recipient_outcome_label (recipient->outcome),
+                                  recipient->reply ? " · " : "", recipient->reply ? recipient->reply : "");
+        }
+    }
   for (guint i = 0; attempts != NULL && i < attempts->len; i++)
     {
       MrSentAttempt *attempt = g_ptr_array_index (attempts, i);
@@ -297,6 +325,7 @@ mr_sent_page_refresh (MrSentPage *self)
     case 1: query.state = MR_SENT_STATE_ACCEPTED; break;
     case 2: query.state = MR_SENT_STATE_QUEUED; break;
     case 3: query.state = MR_SENT_STATE_FAILED; break;
+    case 4: query.state = MR_SENT_STATE_PARTLY_ACCEPTED; break;
     default: break;
     }
   switch (gtk_drop_down_get_selected (self->date_filter))

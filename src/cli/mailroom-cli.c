@@ -1096,6 +1096,7 @@ add_report_json (JsonBuilder  *builder,
   add_string (builder, "route", report->route);
   add_string (builder, "reply", report->reply);
   add_strv (builder, "refused", (const char * const *) report->refused);
+  add_strv (builder, "deferred", (const char * const *) report->deferred);
   add_string (builder, "error", report->failure ? report->failure->message : NULL);
   json_builder_end_object (builder);
 }
@@ -1113,13 +1114,18 @@ print_report (Invocation   *inv,
       root = json_builder_get_root (builder);
       print_json (root);
     }
-  else if (report->state == MR_SENT_STATE_ACCEPTED)
+  else if (report->state == MR_SENT_STATE_ACCEPTED || report->state == MR_SENT_STATE_PARTLY_ACCEPTED ||
+           (report->state == MR_SENT_STATE_QUEUED && report->failure == NULL))
     {
       g_autofree char *entry = g_strdup_printf ("%" G_GINT64_FORMAT, report->id);
 
-      g_print (_("Accepted by the server (%s, log entry %s)\n"), report->message_id, entry);
+      g_print (report->state == MR_SENT_STATE_ACCEPTED ? _("Accepted by the server (%s, log entry %s)\n")
+                                                      : _("Accepted by the server for some recipients (%s, log entry %s)\n"),
+               report->message_id, entry);
       for (guint i = 0; report->refused != NULL && report->refused[i] != NULL; i++)
         g_print (_("Refused: %s\n"), report->refused[i]);
+      for (guint i = 0; report->deferred != NULL && report->deferred[i] != NULL; i++)
+        g_print (_("Refused for now, waits in the outbox: %s\n"), report->deferred[i]);
     }
   else if (report->state == MR_SENT_STATE_QUEUED)
     {
@@ -1133,8 +1139,12 @@ print_report (Invocation   *inv,
 
   if (report->state == MR_SENT_STATE_ACCEPTED)
     return MR_EXIT_OK;
+  /* Some recipients wait for another try: 75, as for a mail that waits whole. */
   if (report->state == MR_SENT_STATE_QUEUED)
     return MR_EXIT_TEMPFAIL;
+  /* Some refused for good while the others were taken: 76, as a mailshot says it. */
+  if (report->state == MR_SENT_STATE_PARTLY_ACCEPTED)
+    return MR_EXIT_PROTOCOL;
   return report->failure ? (int) mr_error_get_exit_status (report->failure) : MR_EXIT_PROTOCOL;
 }
 
@@ -1236,6 +1246,20 @@ add_entry_json (JsonBuilder *builder,
   add_string (builder, "state", mr_sent_state_to_string (entry->state));
   add_string (builder, "from", entry->from_address);
   add_strv (builder, "recipients", (const char * const *) entry->recipients);
+  /* Each recipient's own outcome and the server's reply about it. */
+  json_builder_set_member_name (builder, "outcomes");
+  json_builder_begin_array (builder);
+  for (guint i = 0; entry->outcomes != NULL && i < entry->outcomes->len; i++)
+    {
+      MrSentRecipient *recipient = g_ptr_array_index (entry->outcomes, i);
+
+      json_builder_begin_object (builder);
+      add_string (builder, "address", recipient->address);
+      add_string (builder, "outcome", recipient->outcome);
+      add_string (builder, "reply", recipient->reply);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
   add_string (builder, "subject", entry->subject);
   add_string (builder, "template", entry->template_name);
   add_string (builder, "app", entry->app);
@@ -1275,10 +1299,22 @@ print_entries (Invocation *inv,
       else
         {
           g_autofree char *created = format_time (entry->created);
-          g_autofree char *to = g_strjoinv (", ", entry->recipients);
+          GString *to = g_string_new (NULL);
 
+          /* A recipient whose outcome is not the mail's own says it: "bob@… (refused)". */
+          for (guint r = 0; r < entry->outcomes->len; r++)
+            {
+              MrSentRecipient *recipient = g_ptr_array_index (entry->outcomes, r);
+              gboolean as_mail = (entry->state == MR_SENT_STATE_ACCEPTED && g_str_equal (recipient->outcome, "accepted")) ||
+                                 (entry->state == MR_SENT_STATE_FAILED && g_str_equal (recipient->outcome, "refused"));
+
+              g_string_append_printf (to, "%s%s", r ? ", " : "", recipient->address);
+              if (!as_mail && entry->state != MR_SENT_STATE_SENDING && entry->state != MR_SENT_STATE_CANCELLED)
+                g_string_append_printf (to, " (%s)", recipient->outcome);
+            }
           g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s\t%s\n", entry->id, created, mr_sent_state_to_string (entry->state),
-                   to, entry->subject);
+                   to->str, entry->subject);
+          g_string_free (to, TRUE);
         }
     }
   json_builder_end_array (builder);
@@ -1315,7 +1351,7 @@ cmd_log (Invocation *inv)
       MrSentState state;
 
       if (!mr_sent_state_from_string (inv->status, &state))
-        return usage_error (inv, _("--status takes accepted, failed, queued, sending or cancelled"));
+        return usage_error (inv, _("--status takes accepted, partly-accepted, failed, queued, sending or cancelled"));
       query.state = state;
     }
 

@@ -629,6 +629,7 @@ run_sendmail (MrDelivery            *self,
   self->result = g_new0 (MrSmtpSendResult, 1);
   self->result->accepted = g_ptr_array_new_with_free_func (g_free);
   self->result->refused = g_ptr_array_new_with_free_func (g_free);
+  self->result->deferred = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < envelope->recipients->len; i++)
     g_ptr_array_add (self->result->accepted, g_strdup (g_ptr_array_index (envelope->recipients, i)));
   return TRUE;

@@ -14,7 +14,7 @@ mr_json_check_depth (const char  *data,
                      GError     **error)
 {
   guint depth = 0, line = 1;
-  gboolean in_string = FALSE, ended = FALSE;
+  gboolean in_string = FALSE, ended = FALSE, started = FALSE;
 
   for (gsize i = 0; i < length; i++)
     {
@@ -22,9 +22,10 @@ mr_json_check_depth (const char  *data,
 
       if (c == '\n')
         line++;
-      /* After the top-level object or array only spaces and comments: json-glib reads a second value
+      /* Before the top-level value and after it, only spaces and comments; and that value is an object
+       * or an array, as everything Mailroom reads is. json-glib reads a second value after the first
        * and then leaks the first when it fails. */
-      if (ended && !in_string)
+      if ((ended || !started) && !in_string)
         {
           if (c == '/' && i + 1 < length && data[i + 1] == '*')
             {
@@ -36,13 +37,17 @@ mr_json_check_depth (const char  *data,
                   continue;
                 }
             }
-          if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+          if (!ended && (c == '{' || c == '['))
+            started = TRUE;
+          else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
             {
               g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                           _("line %u: there is more after the end of the JSON value"), line);
+                           ended ? _("line %u: there is more after the end of the JSON value")
+                                 : _("line %u: it is not a JSON object or array"), line);
               return FALSE;
             }
-          continue;
+          else
+            continue;
         }
       if (in_string)
         {

@@ -6,8 +6,9 @@
  * counts the nesting first in one pass that does not recurse, and refuses it past
  * MR_JSON_MAX_DEPTH with an error that names the limit. Text with no value at all (only
  * whitespace or a comment), for which json-glib gives a NULL root and no error, is an error too, and
- * so is anything but spaces and comments after the top-level object or array (json-glib 1.6 reads a
- * second value, fails, and leaks the first).
+ * so is a top-level value that is not an object or an array (nothing Mailroom reads is one), and
+ * anything but spaces and comments after it (json-glib 1.6 reads a second value, fails, and leaks
+ * the first).
  *
  * Errors: JSON_PARSER_ERROR (JSON_PARSER_ERROR_INVALID_DATA for nesting and empty text, the
  * parser's own codes otherwise); mr_json_parse_file() also G_FILE_ERROR.

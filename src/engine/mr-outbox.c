@@ -22,6 +22,7 @@ mr_send_report_free (MrSendReport *report)
   g_free (report->route);
   g_free (report->reply);
   g_strfreev (report->refused);
+  g_strfreev (report->deferred);
   g_clear_error (&report->failure);
   g_free (report);
 }
@@ -90,7 +91,8 @@ typedef struct {
   char     *route;        /* as logged: smtp, sendmail, ews, graph */
   char     *server;
   char     *reply;
-  GStrv     refused;
+  GStrv     refused;      /* "address: reply", refused for good */
+  GStrv     deferred;     /* "address: reply", refused for now */
   guint     retry_after;  /* seconds the service asked for */
 } TransportResult;
 
@@ -101,6 +103,20 @@ transport_result_clear (TransportResult *result)
   g_free (result->server);
   g_free (result->reply);
   g_strfreev (result->refused);
+  g_strfreev (result->deferred);
+}
+
+static GStrv
+strv_of (GPtrArray *array)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv strv;
+
+  for (guint i = 0; array != NULL && i < array->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (array, i));
+  strv = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return strv;
 }
 
 static gboolean
@@ -129,6 +145,7 @@ send_with (const char           *transport,
       result->reply = g_strdup (mr_exchange_get_reply (exchange));
       result->retry_after = mr_exchange_get_retry_after (exchange);
       result->refused = g_new0 (char *, 1);
+      result->deferred = g_new0 (char *, 1);
       return sent;
     }
   else
@@ -150,22 +167,117 @@ send_with (const char           *transport,
         return FALSE;
       {
         const MrSmtpSendResult *sent = mr_delivery_get_result (delivery);
-        GStrvBuilder *refused = g_strv_builder_new ();
 
-        for (guint i = 0; i < sent->refused->len; i++)
-          g_strv_builder_add (refused, g_ptr_array_index (sent->refused, i));
-        result->refused = g_strv_builder_end (refused);
-        g_strv_builder_unref (refused);
+        result->refused = strv_of (sent->refused);
+        result->deferred = strv_of (sent->deferred);
         result->reply = g_strdup (sent->final_reply);
       }
       return TRUE;
     }
 }
 
-/* One attempt on a recorded message along its route, and what it leaves it as. A transport that
- * cannot send at all (unreachable, TLS, login, not set up, a policy refusal of the sender) hands
- * over to the next one of the route; a refused recipient never does. Each try is its own line in
- * the log. */
+/* Each recipient's outcome after an attempt: those of @envelope from this attempt (@sent: the
+ * server took the message for all but the refused and deferred ones; otherwise all get @outcome),
+ * the others as @before had them. Counts what the whole message is now. */
+typedef struct {
+  GArray *recipients;     /* MrSentRecipient, owned strings */
+  guint   accepted, refused, waiting;
+} Outcomes;
+
+static void
+outcomes_clear (Outcomes *outcomes)
+{
+  for (guint i = 0; outcomes->recipients != NULL && i < outcomes->recipients->len; i++)
+    {
+      MrSentRecipient *recipient = &g_array_index (outcomes->recipients, MrSentRecipient, i);
+
+      g_free (recipient->address);
+      g_free (recipient->outcome);
+      g_free (recipient->reply);
+    }
+  g_clear_pointer (&outcomes->recipients, g_array_unref);
+}
+
+static void
+outcomes_add (Outcomes   *outcomes,
+              const char *address,
+              const char *outcome,
+              const char *reply)
+{
+  MrSentRecipient recipient = { g_strdup (address), g_strdup (outcome), g_strdup (reply) };
+
+  g_array_append_val (outcomes->recipients, recipient);
+  if (g_str_equal (outcome, "accepted"))
+    outcomes->accepted++;
+  else if (g_str_equal (outcome, "refused"))
+    outcomes->refused++;
+  else
+    outcomes->waiting++;
+}
+
+static void
+outcomes_take (Outcomes             *outcomes,
+               const MrSmtpEnvelope *envelope,
+               const MrSentEntry    *before,
+               gboolean              sent,
+               const TransportResult *result,
+               const char           *outcome,
+               const char           *reply)
+{
+  g_autoptr(GHashTable) said = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GStrv lists[2] = { sent ? result->refused : NULL, sent ? result->deferred : NULL };
+
+  outcomes->recipients = g_array_new (FALSE, TRUE, sizeof (MrSentRecipient));
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
+      {
+        char *address, *why;
+
+        mr_smtp_split_refusal (lists[l][i], &address, &why);
+        outcomes_add (outcomes, address, l == 0 ? "refused" : "temporary", why);
+        g_hash_table_add (said, address);
+        g_free (why);
+      }
+  for (guint i = 0; i < envelope->recipients->len; i++)
+    {
+      const char *address = g_ptr_array_index (envelope->recipients, i);
+
+      if (!g_hash_table_contains (said, address))
+        outcomes_add (outcomes, address, sent ? "accepted" : outcome, sent ? NULL : reply);
+      g_hash_table_add (said, g_strdup (address));
+    }
+  /* Recipients this attempt did not try keep what an earlier one decided. */
+  for (guint i = 0; before != NULL && i < before->outcomes->len; i++)
+    {
+      MrSentRecipient *earlier = g_ptr_array_index (before->outcomes, i);
+
+      if (g_hash_table_contains (said, earlier->address))
+        continue;
+      if (g_str_equal (earlier->outcome, "accepted"))
+        outcomes->accepted++;
+      else if (g_str_equal (earlier->outcome, "refused"))
+        outcomes->refused++;
+      else
+        outcomes->waiting++;
+    }
+}
+
+/* The message's state once nobody waits: accepted, partly accepted or failed. */
+static MrSentState
+settled_state (const Outcomes *outcomes)
+{
+  if (outcomes->refused == 0 && outcomes->accepted > 0)
+    return MR_SENT_STATE_ACCEPTED;
+  return outcomes->accepted > 0 ? MR_SENT_STATE_PARTLY_ACCEPTED : MR_SENT_STATE_FAILED;
+}
+
+/* One attempt on a recorded message along its route, to the recipients of @envelope (on a retry,
+ * those still waiting), and what it leaves it as. A transport that cannot send at all (unreachable,
+ * TLS, login, not set up, a policy refusal of the sender) hands over to the next one of the route;
+ * a refused recipient never does. A recipient refused for now (4xx) while others were taken waits
+ * in the outbox alone: the same message, same Message-ID, with the outbox's back-off. Each try is
+ * its own line in the log, with each recipient's outcome. @before: the entry as it was (a retry),
+ * or NULL. */
 static MrSendReport *
 attempt (MrSentLog            *log,
          MrSettings           *settings,
@@ -176,6 +288,7 @@ attempt (MrSentLog            *log,
          gint64                created,
          guint                 attempts_before,
          const char           *message_id,
+         const MrSentEntry    *before,
          const MrSmtpEnvelope *envelope,
          GBytes               *message,
          GCancellable         *cancellable,
@@ -189,6 +302,7 @@ attempt (MrSentLog            *log,
       g_autoptr(GError) send_error = NULL;
       g_autoptr(GError) log_error = NULL;
       TransportResult result = { 0 };
+      Outcomes outcomes = { NULL };
       gboolean last = t + 1 == transports->len;
       gint64 now = g_get_real_time () / G_USEC_PER_SEC;
       gint64 next = 0;
@@ -202,9 +316,36 @@ attempt (MrSentLog            *log,
       if (sent)
         {
           report->refused = g_steal_pointer (&result.refused);
+          report->deferred = g_steal_pointer (&result.deferred);
           report->reply = g_strdup (result.reply);
-          report->state = MR_SENT_STATE_ACCEPTED;
-          outcome = report->refused[0] != NULL ? "partly-refused" : "accepted";
+          result.refused = g_strdupv (report->refused);
+          result.deferred = g_strdupv (report->deferred);
+          outcomes_take (&outcomes, envelope, before, TRUE, &result, NULL, NULL);
+          if (outcomes.waiting > 0)
+            next = mr_outbox_next_attempt (created, attempts_before + 1, now);
+          if (next != 0)
+            {
+              report->state = MR_SENT_STATE_QUEUED;
+              outcome = "partly-deferred";
+            }
+          else
+            {
+              /* Past the outbox's two days, a recipient still refused for now is given up. */
+              for (guint i = 0; i < outcomes.recipients->len; i++)
+                {
+                  MrSentRecipient *recipient = &g_array_index (outcomes.recipients, MrSentRecipient, i);
+
+                  if (g_str_equal (recipient->outcome, "temporary"))
+                    {
+                      g_free (recipient->outcome);
+                      recipient->outcome = g_strdup ("refused");
+                      outcomes.waiting--;
+                      outcomes.refused++;
+                    }
+                }
+              report->state = settled_state (&outcomes);
+              outcome = outcomes.refused > 0 ? "partly-refused" : "accepted";
+            }
         }
       else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -236,15 +377,20 @@ attempt (MrSentLog            *log,
           next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
           if (next != 0 && result.retry_after > 0)
             next = MAX (next, now + result.retry_after);
-          report->state = next != 0 ? MR_SENT_STATE_QUEUED : MR_SENT_STATE_FAILED;
+          outcomes_take (&outcomes, envelope, before, FALSE, &result, next != 0 ? "temporary" : "refused",
+                         report->reply);
+          /* Refused for good after others were taken on an earlier try: partly accepted. */
+          report->state = next != 0 ? MR_SENT_STATE_QUEUED : settled_state (&outcomes);
           outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
         }
       report->failure = g_steal_pointer (&send_error);
 
-      if (!mr_sent_log_record_attempt (log, id, result.route, result.server, outcome, report->reply, report->state,
-                                       next, &log_error))
+      if (!mr_sent_log_record_attempt_for (log, id, result.route, result.server, outcome, report->reply, report->state,
+                                           next, outcomes.recipients ? (MrSentRecipient *) (void *) outcomes.recipients->data : NULL,
+                                           outcomes.recipients ? outcomes.recipients->len : 0, &log_error))
         {
           transport_result_clear (&result);
+          outcomes_clear (&outcomes);
           /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
           if (report->state == MR_SENT_STATE_ACCEPTED)
             g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
@@ -254,6 +400,7 @@ attempt (MrSentLog            *log,
           return NULL;
         }
       transport_result_clear (&result);
+      outcomes_clear (&outcomes);
       return g_steal_pointer (&report);
     }
   g_assert_not_reached ();
@@ -307,7 +454,7 @@ mr_outbox_send_again_sync (MrSettings    *settings,
   if (new_id == 0)
     return NULL;
   return attempt (log, settings, entry->app, route_of_entry (entry), NULL, new_id, g_get_real_time () / G_USEC_PER_SEC,
-                  0, message_id, envelope, message, cancellable, error);
+                  0, message_id, NULL, envelope, message, cancellable, error);
 }
 
 /* Entries claimed but not tried go back to the outbox, due at once. */
@@ -394,7 +541,7 @@ mr_outbox_send_sync (MrSettings     *settings,
   if (id == 0)
     return NULL;
   return attempt (log, settings, app, route ? route : "smtp", password, id, g_get_real_time () / G_USEC_PER_SEC, 0,
-                  message_id, envelope, message, cancellable, error);
+                  message_id, NULL, envelope, message, cancellable, error);
 }
 
 GPtrArray *
@@ -423,8 +570,20 @@ mr_outbox_process_sync (MrSettings    *settings,
           release_claims (log, due, i);
           break;
         }
-      for (guint r = 0; entry->recipients[r] != NULL; r++)
-        mr_smtp_envelope_add_recipient (envelope, entry->recipients[r]);
+      /* Only the recipients still waiting: those taken or refused for good are not sent it again. */
+      for (guint r = 0; r < entry->outcomes->len; r++)
+        {
+          MrSentRecipient *recipient = g_ptr_array_index (entry->outcomes, r);
+
+          if (!g_str_equal (recipient->outcome, "accepted") && !g_str_equal (recipient->outcome, "refused"))
+            mr_smtp_envelope_add_recipient (envelope, recipient->address);
+        }
+      if (envelope->recipients->len == 0)
+        {
+          /* Nothing left to send (a record from a crash between two writes): settled. */
+          mr_sent_log_set_state (log, entry->id, MR_SENT_STATE_PARTLY_ACCEPTED, 0, NULL);
+          continue;
+        }
       message = mr_sent_log_get_copy (log, entry->id, &local_error);
       if (message == NULL)
         {
@@ -435,7 +594,7 @@ mr_outbox_process_sync (MrSettings    *settings,
           continue;
         }
       report = attempt (log, settings, entry->app, route_of_entry (entry), NULL, entry->id, entry->created,
-                        entry->attempts, entry->message_id, envelope, message, cancellable, error);
+                        entry->attempts, entry->message_id, entry, envelope, message, cancellable, error);
       if (report == NULL)
         {
           release_claims (log, due, i + 1);

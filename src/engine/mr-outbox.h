@@ -4,7 +4,9 @@
  * (so that nothing is sent that is not logged), each attempt is recorded, and a mail that failed for
  * now (4xx, server unreachable, offline) is queued and retried with back-off: 1, 5, 15 and 60
  * minutes, then every 4 hours, for 2 days. A permanent failure (5xx, a refused login, an untrusted
- * certificate) is final.
+ * certificate) is final. Recipients count one by one: when the server takes the mail for some and
+ * refuses others for now, those wait in the outbox and only they are sent it again (the same
+ * message and Message-ID); one refused for good makes the mail "partly-accepted".
  *
  * Routes: "smtp", "exchange" (EWS or Graph, as exchange.transport says) or "auto": the company's
  * exchange.preferred transport, then the other one when exchange.fallback allows and the first cannot
@@ -35,7 +37,8 @@ typedef struct {
   char        *message_id;
   char        *route;
   char        *reply;         /* the server's last word */
-  GStrv        refused;       /* recipients the server refused while taking the rest */
+  GStrv        refused;       /* "address: reply" the server refused for good while taking the rest */
+  GStrv        deferred;      /* "address: reply" refused for now: they wait in the outbox (state queued) */
   GError      *failure;       /* why it was queued or failed; NULL when accepted */
 } MrSendReport;
 

@@ -16,7 +16,7 @@
 
 G_DEFINE_QUARK (mr-sent-log-error-quark, mr_sent_log_error)
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct _MrSentLog
 {
@@ -29,7 +29,7 @@ struct _MrSentLog
 
 G_DEFINE_FINAL_TYPE (MrSentLog, mr_sent_log, G_TYPE_OBJECT)
 
-static const char * const state_names[] = { "sending", "accepted", "queued", "failed", "cancelled" };
+static const char * const state_names[] = { "sending", "accepted", "queued", "failed", "cancelled", "partly-accepted" };
 
 const char *
 mr_sent_state_to_string (MrSentState state)
@@ -51,6 +51,17 @@ mr_sent_state_from_string (const char  *text,
 }
 
 void
+mr_sent_recipient_free (MrSentRecipient *recipient)
+{
+  if (recipient == NULL)
+    return;
+  g_free (recipient->address);
+  g_free (recipient->outcome);
+  g_free (recipient->reply);
+  g_free (recipient);
+}
+
+void
 mr_sent_entry_free (MrSentEntry *entry)
 {
   if (entry == NULL)
@@ -62,6 +73,7 @@ mr_sent_entry_free (MrSentEntry *entry)
   g_free (entry->from_address);
   g_free (entry->subject);
   g_strfreev (entry->recipients);
+  g_clear_pointer (&entry->outcomes, g_ptr_array_unref);
   g_free (entry->route);
   g_free (entry->log_option);
   g_free (entry->last_error);
@@ -230,6 +242,11 @@ mr_sent_log_open (const char  *path,
   /* 2: mails of a mailshot name their job. */
   if (version < 2 &&
       !exec_or (self, "ALTER TABLE messages ADD COLUMN mailshot INTEGER; PRAGMA user_version = 2;",
+                MR_SENT_LOG_ERROR_OPEN, error))
+    goto rollback;
+  /* 3: each recipient's own outcome and reply, as a JSON object by address. */
+  if (version < 3 &&
+      !exec_or (self, "ALTER TABLE messages ADD COLUMN outcomes TEXT; PRAGMA user_version = 3;",
                 MR_SENT_LOG_ERROR_OPEN, error))
     goto rollback;
   if (!exec_or (self, "COMMIT;", MR_SENT_LOG_ERROR_OPEN, error))
@@ -421,7 +438,8 @@ update_state_locked (MrSentLog   *self,
 {
   sqlite3_stmt *statement;
   gboolean ok;
-  gboolean final = state == MR_SENT_STATE_ACCEPTED || state == MR_SENT_STATE_FAILED || state == MR_SENT_STATE_CANCELLED;
+  gboolean final = state == MR_SENT_STATE_ACCEPTED || state == MR_SENT_STATE_FAILED || state == MR_SENT_STATE_CANCELLED ||
+                   state == MR_SENT_STATE_PARTLY_ACCEPTED;
 
   statement = prepare (self, "UPDATE messages SET state = ?, next_attempt = ?, updated = ?, "
                              "route = COALESCE (?, route), last_error = ?, attempts = attempts + ?, "
@@ -461,12 +479,79 @@ mr_sent_log_record_attempt (MrSentLog   *self,
                             gint64       next_attempt,
                             GError     **error)
 {
+  return mr_sent_log_record_attempt_for (self, id, route, server, outcome, reply, state, next_attempt, NULL, 0, error);
+}
+
+/* With @lock held, in a transaction: the recipients' outcomes merged into the entry's. */
+static gboolean
+merge_outcomes_locked (MrSentLog             *self,
+                       gint64                 id,
+                       const MrSentRecipient *recipients,
+                       guint                  n_recipients,
+                       GError               **error)
+{
+  sqlite3_stmt *statement = prepare (self, "SELECT outcomes FROM messages WHERE id = ?", error);
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *object;
+  gboolean ok;
+
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, id);
+  if (sqlite3_step (statement) == SQLITE_ROW && sqlite3_column_text (statement, 0) != NULL)
+    root = json_from_string ((const char *) sqlite3_column_text (statement, 0), NULL);
+  sqlite3_finalize (statement);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_clear_pointer (&root, json_node_unref);
+      root = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (root, json_object_new ());
+    }
+  object = json_node_get_object (root);
+  for (guint i = 0; i < n_recipients; i++)
+    {
+      JsonArray *pair = json_array_new ();
+
+      json_array_add_string_element (pair, recipients[i].outcome);
+      if (recipients[i].reply != NULL)
+        json_array_add_string_element (pair, recipients[i].reply);
+      else
+        json_array_add_null_element (pair);
+      json_object_set_array_member (object, recipients[i].address, pair);
+    }
+  text = json_to_string (root, FALSE);
+  statement = prepare (self, "UPDATE messages SET outcomes = ? WHERE id = ?", error);
+  if (statement == NULL)
+    return FALSE;
+  bind_text (statement, 1, text);
+  sqlite3_bind_int64 (statement, 2, id);
+  ok = sqlite3_step (statement) == SQLITE_DONE;
+  sqlite3_finalize (statement);
+  return ok || db_failed (self, MR_SENT_LOG_ERROR_WRITE, "outcomes", error);
+}
+
+gboolean
+mr_sent_log_record_attempt_for (MrSentLog             *self,
+                                gint64                 id,
+                                const char            *route,
+                                const char            *server,
+                                const char            *outcome,
+                                const char            *reply,
+                                MrSentState            state,
+                                gint64                 next_attempt,
+                                const MrSentRecipient *recipients,
+                                guint                  n_recipients,
+                                GError               **error)
+{
   sqlite3_stmt *statement;
   gboolean ok = FALSE;
 
   g_mutex_lock (&self->lock);
   if (!exec (self, "BEGIN IMMEDIATE", error))
     goto out;
+  if (n_recipients > 0 && !merge_outcomes_locked (self, id, recipients, n_recipients, error))
+    goto rollback;
 
   statement = prepare (self, "INSERT INTO attempts (message, time, route, server, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)", error);
   if (statement == NULL)
@@ -516,7 +601,7 @@ mr_sent_log_set_state (MrSentLog   *self,
 }
 
 #define ENTRY_COLUMNS "id, message_id, created, updated, user, app, template, from_address, subject, recipients, " \
-                      "state, route, log_option, copy IS NOT NULL, next_attempt, attempts, last_error, mailshot"
+                      "state, route, log_option, copy IS NOT NULL, next_attempt, attempts, last_error, mailshot, outcomes"
 
 static char *
 column_text (sqlite3_stmt *statement,
@@ -561,6 +646,40 @@ read_entry (sqlite3_stmt *statement)
       g_strv_builder_add (builder, json_array_get_string_element (json_node_get_array (list), i));
   entry->recipients = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
+
+  /* Each recipient's outcome; an entry from before they were kept (or a mailshot's mail, which has
+   * one recipient) has the entry's own. */
+  {
+    g_autofree char *outcomes_text = column_text (statement, 18);
+    g_autoptr(JsonNode) outcomes = outcomes_text ? json_from_string (outcomes_text, NULL) : NULL;
+    JsonObject *object = outcomes && JSON_NODE_HOLDS_OBJECT (outcomes) ? json_node_get_object (outcomes) : NULL;
+    const char *fallback = entry->state == MR_SENT_STATE_ACCEPTED ? "accepted"
+                           : entry->state == MR_SENT_STATE_FAILED ? "refused" : "pending";
+
+    entry->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_recipient_free);
+    for (guint i = 0; entry->recipients[i] != NULL; i++)
+      {
+        MrSentRecipient *recipient = g_new0 (MrSentRecipient, 1);
+        JsonNode *pair = object ? json_object_get_member (object, entry->recipients[i]) : NULL;
+        JsonArray *array = pair && JSON_NODE_HOLDS_ARRAY (pair) ? json_node_get_array (pair) : NULL;
+
+        recipient->address = g_strdup (entry->recipients[i]);
+        if (array != NULL && json_array_get_length (array) >= 1)
+          {
+            JsonNode *outcome = json_array_get_element (array, 0);
+            JsonNode *reply = json_array_get_length (array) >= 2 ? json_array_get_element (array, 1) : NULL;
+
+            recipient->outcome = g_strdup (JSON_NODE_HOLDS_VALUE (outcome) ? json_node_get_string (outcome) : fallback);
+            recipient->reply = reply && JSON_NODE_HOLDS_VALUE (reply) ? g_strdup (json_node_get_string (reply)) : NULL;
+          }
+        else
+          {
+            recipient->outcome = g_strdup (fallback);
+            recipient->reply = entry->state == MR_SENT_STATE_FAILED ? g_strdup (entry->last_error) : NULL;
+          }
+        g_ptr_array_add (entry->outcomes, recipient);
+      }
+  }
   return entry;
 }
 

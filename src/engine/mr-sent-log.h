@@ -3,7 +3,10 @@
  * One row per message (its Message-ID) with its final state, and one row per attempt under it: time,
  * route, server, and the server's reply. States say what is known: "accepted" means accepted by the
  * server, not delivered. A message that failed for now is "queued": the outbox retries it with
- * back-off. The full message is kept while it may still be sent, and afterwards only with the
+ * back-off. Each recipient keeps its own outcome and the server's reply for it ("accepted",
+ * "refused" for good, "temporary" while it waits, "pending" before any try): a message some of
+ * whose recipients were refused for good and the others accepted is "partly-accepted", and one
+ * whose refused-for-now recipients wait is "queued" until they are taken or given up. The full message is kept while it may still be sent, and afterwards only with the
  * template's "full" log option.
  *
  * The database is $XDG_DATA_HOME/mailroom/sent.db, written in transactions (WAL), so a crash in the
@@ -31,7 +34,15 @@ typedef enum {
   MR_SENT_STATE_QUEUED,
   MR_SENT_STATE_FAILED,
   MR_SENT_STATE_CANCELLED,
+  MR_SENT_STATE_PARTLY_ACCEPTED,  /* final: some recipients accepted, the others refused for good */
 } MrSentState;
+
+/* One recipient's outcome: "accepted", "refused", "temporary" or "pending". */
+typedef struct {
+  char *address;
+  char *outcome;
+  char *reply;                /* the server's reply about this recipient, or NULL */
+} MrSentRecipient;
 
 typedef struct {
   gint64      id;
@@ -52,6 +63,7 @@ typedef struct {
   guint       attempts;
   char       *last_error;
   gint64      mailshot;       /* the mailshot job it was part of; 0 for a mail of its own */
+  GPtrArray  *outcomes;       /* MrSentRecipient, one per recipient in the order of @recipients */
 } MrSentEntry;
 
 typedef struct {
@@ -127,6 +139,19 @@ gboolean       mr_sent_log_record_attempt   (MrSentLog          *self,
                                              MrSentState         state,
                                              gint64              next_attempt,
                                              GError            **error);
+/* The same, with the outcome of each recipient the attempt told about (@recipients, @n_recipients;
+ * the others keep theirs). */
+gboolean       mr_sent_log_record_attempt_for (MrSentLog             *self,
+                                             gint64                 id,
+                                             const char            *route,
+                                             const char            *server,
+                                             const char            *outcome,
+                                             const char            *reply,
+                                             MrSentState            state,
+                                             gint64                 next_attempt,
+                                             const MrSentRecipient *recipients,
+                                             guint                  n_recipients,
+                                             GError               **error);
 gboolean       mr_sent_log_set_state        (MrSentLog          *self,
                                              gint64              id,
                                              MrSentState         state,
@@ -172,6 +197,7 @@ gboolean       mr_sent_state_from_string    (const char         *text,
                                              MrSentState        *state);
 void           mr_sent_entry_free           (MrSentEntry        *entry);
 void           mr_sent_attempt_free         (MrSentAttempt      *attempt);
+void           mr_sent_recipient_free       (MrSentRecipient    *recipient);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrSentEntry, mr_sent_entry_free)
 

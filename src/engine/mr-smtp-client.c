@@ -171,8 +171,21 @@ mr_smtp_send_result_free (MrSmtpSendResult *result)
     return;
   g_ptr_array_unref (result->accepted);
   g_ptr_array_unref (result->refused);
+  g_clear_pointer (&result->deferred, g_ptr_array_unref);
   g_free (result->final_reply);
   g_free (result);
+}
+
+void
+mr_smtp_split_refusal (const char  *entry,
+                       char       **address,
+                       char       **reply)
+{
+  /* The address is the envelope's, as validated: the reply follows the first ": ". */
+  const char *colon = strstr (entry, ": ");
+
+  *address = colon ? g_strndup (entry, colon - entry) : g_strdup (entry);
+  *reply = colon ? g_strdup (colon + 2) : NULL;
 }
 
 static void
@@ -1425,6 +1438,7 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
 
   result->accepted = g_ptr_array_new_with_free_func (g_free);
   result->refused = g_ptr_array_new_with_free_func (g_free);
+  result->deferred = g_ptr_array_new_with_free_func (g_free);
 
   if (!self->connected)
     {
@@ -1544,7 +1558,10 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
           else
             {
               g_autofree char *described = describe_reply (reply);
-              g_ptr_array_add (result->refused, g_strdup_printf ("%s: %s", address, described));
+
+              /* 4xx: for now, the caller tries this recipient again; 5xx: for good. */
+              g_ptr_array_add (reply->code >= 400 && reply->code < 500 ? result->deferred : result->refused,
+                               g_strdup_printf ("%s: %s", address, described));
               g_clear_pointer (&last_refusal, reply_free);
               last_refusal = g_steal_pointer (&reply);
             }

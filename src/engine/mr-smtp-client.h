@@ -104,9 +104,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrSmtpEnvelope, mr_smtp_envelope_free)
 /* What happened to a message that the server took (for at least one recipient). */
 typedef struct {
   GPtrArray  *accepted;           /* char* addresses */
-  GPtrArray  *refused;            /* char* "address: 550 5.1.1 …" */
+  GPtrArray  *refused;            /* char* "address: 550 5.1.1 …": refused for good (5xx) */
+  GPtrArray  *deferred;           /* char* "address: 450 4.2.1 …": refused for now (4xx), to try again */
   char       *final_reply;        /* the reply to the end of DATA, often with a queue id */
 } MrSmtpSendResult;
+
+/* Splits a refused or deferred entry into its address and the server's reply. */
+void            mr_smtp_split_refusal   (const char  *entry,
+                                         char       **address,
+                                         char       **reply);
 
 void            mr_smtp_send_result_free (MrSmtpSendResult *result);
 
