@@ -28,6 +28,6 @@ ok=${ok:-0}; skipped=${skipped:-0}
 fail=$(( ${fail:-0} + ${timeout:-0} + ${unexpected:-0} ))
 # A run that stopped early (meson itself failed) counts as one more failure.
 [ "$meson_status" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
-[ "$mode" = sanitize ] && printf 'Sanitizers (ASan, UBSan, LSan): '
+[ "$mode" = sanitize ] && printf 'Sanitizers: '
 echo "$ok passed, $fail failed, $skipped skipped"
 [ "$ok" -gt 0 ] && [ "$fail" -eq 0 ] && [ "$meson_status" -eq 0 ]

@@ -72,6 +72,13 @@ char     *mr_test_unique_host       (const char    *stem);
 #else
 #define MR_TEST_MEMORY_BUDGETS 1
 #endif
+/* Time bounds on work that must stay linear are checked with room for the sanitizers' own cost. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MR_TEST_TIME_SCALE 10
+#else
+#define MR_TEST_TIME_SCALE 1
+#endif
+
 #define mr_assert_memory_growth(kilobytes, budget)                                      \
   G_STMT_START {                                                                         \
     if (MR_TEST_MEMORY_BUDGETS)                                                          \

@@ -1210,7 +1210,8 @@ static void
 test_compose_and_sent (MrTestDirs    *dirs,
                        gconstpointer  data)
 {
-  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--rcpt-perm", "refused",
+                                                         NULL);
   g_autofree char *pdf = g_build_filename (dirs->company_templates, "Preisliste.pdf", NULL);
   g_autofree char *template_path = g_build_filename (dirs->company_templates, "invoice.json", NULL);
   g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
@@ -1310,6 +1311,32 @@ test_compose_and_sent (MrTestDirs    *dirs,
   spin (50);
   g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "Exchange is not set up"));
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+
+  /* One recipient refused for good, the other taken: compose says who, and the Sent page shows the
+   * mail as partly accepted, with each recipient's outcome in its details. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (compose, MR_TYPE_COMPOSE_PAGE, "via_row")), 0);
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "bob@example.org, refused@example.org");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (compose_idle, compose, "the partly refused send");
+  spin (50);
+  if (strstr (mr_compose_page_get_status (compose), "Accepted for some recipients only") == NULL ||
+      strstr (mr_compose_page_get_status (compose), "Refused: refused@example.org") == NULL)
+    g_error ("Not said: %s", mr_compose_page_get_status (compose));
+  mr_window_show_page (window, "sent");
+  gtk_editable_set_text (GTK_EDITABLE (child (sent, MR_TYPE_SENT_PAGE, "search_entry")), "refused@");
+  spin (400);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 1);
+  g_signal_emit_by_name (child (sent, MR_TYPE_SENT_PAGE, "list"), "row-activated",
+                         gtk_list_box_get_row_at_index (GTK_LIST_BOX (child (sent, MR_TYPE_SENT_PAGE, "list")), 0));
+  spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "Partly accepted"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "bob@example.org: accepted"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "refused@example.org: refused · 550"));
+  screenshot_window (GTK_WINDOW (dialog), "sent-partly-accepted.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
   close_window (window);
 }
 

@@ -154,7 +154,7 @@ test_deep_sections (void)
   g_assert_null (mustache);
   g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_SYNTAX);
   g_assert_nonnull (strstr (error->message, "nested more than 100 levels deep"));
-  g_assert_cmpfloat (seconds_since (start), <, 2.0);
+  g_assert_cmpfloat (seconds_since (start), <, 2.0 * MR_TEST_TIME_SCALE);
   g_string_free (source, TRUE);
   g_clear_error (&error);
 
@@ -199,7 +199,7 @@ test_many_tags_linear (void)
   g_assert_no_error (error);
   g_assert_cmpuint (missing->len, ==, 100000);
   g_test_message ("100,000 tags parsed and rendered in %.2f s", seconds_since (start));
-  g_assert_cmpfloat (seconds_since (start), <, 3.0);
+  g_assert_cmpfloat (seconds_since (start), <, 3.0 * MR_TEST_TIME_SCALE);
   g_string_free (source, TRUE);
 }
 
@@ -238,12 +238,12 @@ test_billion_laughs (void)
       g_autofree char *out = NULL;
       gint64 start = g_get_monotonic_time ();
 
-      out = mr_mustache_render (mustache, NULL, FALSE, laughing_partial, &laughs, NULL, 0, &error);
+      out = mr_mustache_render (mustache, NULL, FALSE, laughing_partial, &laughs, NULL, 4 * 1024 * 1024, &error);
       g_assert_null (out);
       g_assert_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG);
       g_test_message ("%s leaf: stopped after %.2f s: %s", *leaves[i] ? "a text" : "an empty",
                       seconds_since (start), error->message);
-      g_assert_cmpfloat (seconds_since (start), <, 20.0);
+      g_assert_cmpfloat (seconds_since (start), <, 20.0 * MR_TEST_TIME_SCALE);
     }
 }
 

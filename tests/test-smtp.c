@@ -630,7 +630,7 @@ test_hostile_replies_bounded (void)
 
     g_assert_true (mr_smtp_client_connect_sync (client, NULL, &error));
     g_assert_no_error (error);
-    g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC * MR_TEST_TIME_SCALE);
     info = mr_smtp_client_get_server_info (client);
     g_assert_cmpuint (g_strv_length (info->auth_mechanisms), ==, 60001);
     g_assert_cmpstr (info->auth_mechanisms[0], ==, "X-M0-0");

@@ -181,6 +181,28 @@ parse_delimiters (const char  *content,
   return TRUE;
 }
 
+/* strstr() within [@from, @end): the template's end is known, and a search that is bounded by it
+ * stays linear in every build (AddressSanitizer's strstr() measures the whole rest each time). */
+static const char *
+find (const char *from,
+      const char *end,
+      const char *needle)
+{
+  gsize length = strlen (needle);
+
+  while (from + length <= end)
+    {
+      const char *first = memchr (from, needle[0], end - from);
+
+      if (first == NULL || first + length > end)
+        return NULL;
+      if (memcmp (first, needle, length) == 0)
+        return first;
+      from = first + 1;
+    }
+  return NULL;
+}
+
 static GPtrArray *
 tokenize (const char  *source,
           GError     **error)
@@ -189,11 +211,12 @@ tokenize (const char  *source,
   g_autofree char *open = g_strdup ("{{");
   g_autofree char *close = g_strdup ("}}");
   const char *p = source;
+  const char *source_end = source + strlen (source);
   Cursor cursor = { source, 1, 1 };
 
   while (*p != '\0')
     {
-      const char *tag = strstr (p, open);
+      const char *tag = find (p, source_end, open);
       const char *inner, *end, *after;
       Token *token;
       char sigil;
@@ -201,7 +224,7 @@ tokenize (const char  *source,
 
       if (tag == NULL)
         {
-          add_text (tokens, &cursor, p, p + strlen (p));
+          add_text (tokens, &cursor, p, source_end);
           break;
         }
       add_text (tokens, &cursor, p, tag);
@@ -213,7 +236,7 @@ tokenize (const char  *source,
         {
           g_autofree char *triple_close = g_strconcat ("}", close, NULL);
 
-          end = strstr (inner + 1, triple_close);
+          end = find (inner + 1, source_end, triple_close);
           if (end == NULL)
             {
               syntax_error (error, line, column, _("“%s{” is never closed with “}%s”"), open, close);
@@ -223,7 +246,7 @@ tokenize (const char  *source,
         }
       else
         {
-          end = strstr (inner, close);
+          end = find (inner, source_end, close);
           if (end == NULL)
             {
               syntax_error (error, line, column, _("“%s” is never closed with “%s”"), open, close);
@@ -468,7 +491,7 @@ typedef struct {
 /* Partials can multiply the work without adding output (each including the last one twice, 40
  * deep, is 2^40 inclusions of nothing): rendering stops after this many nodes, far more than any
  * real mail takes, so that its time stays linear in the template and the output. */
-#define MAX_RENDER_STEPS (16 * 1024 * 1024)
+#define MAX_RENDER_STEPS (4 * 1024 * 1024)
 
 static JsonNode *
 lookup (GPtrArray  *stack,
@@ -616,6 +639,23 @@ within_budget (RenderState *state,
 
 static gboolean render_nodes (GPtrArray *nodes, GPtrArray *stack, RenderState *state, GString *out, GError **error);
 
+/* One level deeper, counted with the partials: the caller leaves it with state->depth--. */
+static gboolean
+enter_section (RenderState *state,
+               Node        *node,
+               GError     **error)
+{
+  if (state->depth >= MAX_DEPTH)
+    {
+      g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
+                   _("The section “%s” is nested too deeply (more than %d levels of sections and partials)"),
+                   node->value, MAX_DEPTH);
+      return FALSE;
+    }
+  state->depth++;
+  return TRUE;
+}
+
 static gboolean
 render_partial (Node        *node,
                 GPtrArray   *stack,
@@ -638,17 +678,19 @@ render_partial (Node        *node,
       return FALSE;
     }
 
-  indented = node->indent && *node->indent ? indent_source (source, node->indent) : g_strdup (source);
-  partial = g_hash_table_lookup (state->parsed, indented);
+  /* Looked up by its text, copied only the first time. */
+  if (node->indent && *node->indent)
+    source = indented = indent_source (source, node->indent);
+  partial = g_hash_table_lookup (state->parsed, source);
   if (partial == NULL)
     {
-      partial = mr_mustache_parse (indented, error);
+      partial = mr_mustache_parse (source, error);
       if (partial == NULL)
         {
           g_prefix_error (error, _("In the partial “%s”: "), node->value);
           return FALSE;
         }
-      g_hash_table_insert (state->parsed, g_steal_pointer (&indented), partial);
+      g_hash_table_insert (state->parsed, g_strdup (source), partial);
     }
   state->depth++;
   ok = render_nodes (partial->nodes, stack, state, out, error);
@@ -688,14 +730,8 @@ render_nodes (GPtrArray   *nodes,
           value = lookup (stack, node->value);
           if (is_falsey (value))
             break;
-          if (state->depth >= MAX_DEPTH)
-            {
-              g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
-                           _("The section “%s” is nested too deeply (more than %d levels of sections and partials)"),
-                           node->value, MAX_DEPTH);
-              return FALSE;
-            }
-          state->depth++;
+          if (!enter_section (state, node, error))
+            return FALSE;
           if (JSON_NODE_HOLDS_ARRAY (value))
             {
               JsonArray *array = json_node_get_array (value);
@@ -728,14 +764,8 @@ render_nodes (GPtrArray   *nodes,
           value = lookup (stack, node->value);
           if (!is_falsey (value))
             break;
-          if (state->depth >= MAX_DEPTH)
-            {
-              g_set_error (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_DEEP,
-                           _("The section “%s” is nested too deeply (more than %d levels of sections and partials)"),
-                           node->value, MAX_DEPTH);
-              return FALSE;
-            }
-          state->depth++;
+          if (!enter_section (state, node, error))
+            return FALSE;
           if (!render_nodes (node->children, stack, state, out, error))
             return FALSE;
           state->depth--;
