@@ -34,6 +34,7 @@ struct _MrStandin
   char         *ews_user;
   char         *ews_password;
   GHashTable   *autodiscover;   /* host → answer */
+  GHashTable   *autoconfig;     /* "HOST PATH" → document, or "redirect:URL" */
   char        **token_script;
   guint         token_step;
   char        **graph_script;
@@ -125,6 +126,17 @@ mr_standin_set_ews_auth (MrStandin  *standin,
   standin->ews_auth = g_strdup (scheme);
   standin->ews_user = g_strdup (user);
   standin->ews_password = g_strdup (password);
+  g_mutex_unlock (&standin->lock);
+}
+
+void
+mr_standin_set_autoconfig (MrStandin  *standin,
+                           const char *host,
+                           const char *path,
+                           const char *document)
+{
+  g_mutex_lock (&standin->lock);
+  g_hash_table_insert (standin->autoconfig, g_strdup_printf ("%s %s", host, path), g_strdup (document));
   g_mutex_unlock (&standin->lock);
 }
 
@@ -1009,6 +1021,28 @@ handle_graph (MrStandin         *standin,
   soup_server_message_set_status (message, SOUP_STATUS_ACCEPTED, NULL);
 }
 
+/* Thunderbird's autoconfig document, as a domain serves it; nothing without one. */
+static void
+handle_autoconfig (MrStandin         *standin,
+                   SoupServerMessage *message,
+                   const char        *host,
+                   const char        *path)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", host, path);
+  const char *document = g_hash_table_lookup (standin->autoconfig, key);
+
+  if (document == NULL)
+    respond (message, SOUP_STATUS_NOT_FOUND, "text/plain", "no autoconfig here");
+  else if (g_str_has_prefix (document, "redirect:"))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (message), "Location",
+                                    document + strlen ("redirect:"));
+      respond (message, SOUP_STATUS_FOUND, "text/html", "");
+    }
+  else
+    respond (message, SOUP_STATUS_OK, "text/xml", document);
+}
+
 static void
 handle (SoupServer        *server,
         SoupServerMessage *message,
@@ -1035,6 +1069,8 @@ handle (SoupServer        *server,
     handle_ews (standin, message, body, authorization);
   else if (g_str_equal (path, "/autodiscover/autodiscover.xml"))
     handle_autodiscover (standin, message, body, request->host);
+  else if (g_str_equal (path, "/mail/config-v1.1.xml") || g_str_equal (path, "/.well-known/autoconfig/mail/config-v1.1.xml"))
+    handle_autoconfig (standin, message, request->host, path);
   else if (g_str_has_suffix (path, "/authorize") || g_str_has_suffix (path, "/auth"))
     handle_authorize (standin, message, query);
   else if (strstr (path, "/oauth2/v2.0/") != NULL || g_str_has_prefix (path, "/google/"))
@@ -1056,7 +1092,15 @@ typedef struct {
   GResolver  parent_instance;
   GResolver *real;
   guint16    srv_port;
+  GPtrArray *records;   /* FakeRecord */
 } TestResolver;
+
+typedef struct {
+  char    *type;        /* "MX" or "SRV" */
+  char    *name;        /* the domain, or _service._tcp.domain */
+  char    *target;
+  guint16  number;      /* MX preference, SRV port */
+} FakeRecord;
 
 typedef struct {
   GResolverClass parent_class;
@@ -1136,6 +1180,44 @@ test_resolver_lookup_by_name_with_flags_async (GResolver                 *resolv
   test_resolver_lookup_by_name_async (resolver, name, cancellable, callback, user_data);
 }
 
+/* Records added by mr_standin_add_dns_record(); nothing else has any (NOT_FOUND, as for a domain
+ * without them). */
+static GList *
+fake_records (TestResolver *self,
+              const char   *type,
+              const char   *name)
+{
+  GList *found = NULL;
+
+  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
+    {
+      FakeRecord *record = g_ptr_array_index (self->records, i);
+
+      if (!g_str_equal (record->type, type) || g_ascii_strcasecmp (record->name, name) != 0)
+        continue;
+      if (g_str_equal (type, "MX"))
+        found = g_list_append (found, g_variant_ref_sink (g_variant_new ("(qs)", record->number, record->target)));
+      else
+        found = g_list_append (found, g_srv_target_new (record->target, record->number, 0, 0));
+    }
+  return found;
+}
+
+static GList *
+test_resolver_lookup_records (GResolver            *resolver,
+                              const char           *rrname,
+                              GResolverRecordType   record_type,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+  GList *found = record_type == G_RESOLVER_RECORD_MX ? fake_records (self, "MX", rrname) : NULL;
+
+  if (found == NULL)
+    g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No DNS record of the requested type for %s", rrname);
+  return found;
+}
+
 static GList *
 test_resolver_lookup_service (GResolver     *resolver,
                               const char    *rrname,
@@ -1143,7 +1225,10 @@ test_resolver_lookup_service (GResolver     *resolver,
                               GError       **error)
 {
   TestResolver *self = (TestResolver *) resolver;
+  GList *found = fake_records (self, "SRV", rrname);
 
+  if (found != NULL)
+    return found;
   if (g_str_equal (rrname, "_autodiscover._tcp.example.test") && self->srv_port != 0)
     return g_list_append (NULL, g_srv_target_new ("mail.example.test", self->srv_port, 0, 0));
   g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No SRV record for %s", rrname);
@@ -1167,6 +1252,7 @@ test_resolver_class_init (TestResolverClass *klass)
   resolver_class->lookup_by_name_with_flags_async = test_resolver_lookup_by_name_with_flags_async;
   resolver_class->lookup_by_name_with_flags_finish = test_resolver_lookup_by_name_finish;
   resolver_class->lookup_service = test_resolver_lookup_service;
+  resolver_class->lookup_records = test_resolver_lookup_records;
 }
 
 static TestResolver *test_resolver;
@@ -1181,6 +1267,25 @@ mr_standin_use_fake_dns (MrStandin *standin)
       g_resolver_set_default (G_RESOLVER (test_resolver));
     }
   test_resolver->srv_port = standin->port;
+}
+
+void
+mr_standin_add_dns_record (MrStandin  *standin,
+                           const char *type,
+                           const char *name,
+                           const char *target,
+                           guint16     number)
+{
+  FakeRecord *record = g_new0 (FakeRecord, 1);
+
+  mr_standin_use_fake_dns (standin);
+  if (test_resolver->records == NULL)
+    test_resolver->records = g_ptr_array_new ();
+  record->type = g_strdup (type);
+  record->name = g_strdup (name);
+  record->target = g_strdup (target);
+  record->number = number;
+  g_ptr_array_add (test_resolver->records, record);
 }
 
 /* ---- The thread ------------------------------------------------------------------------------- */
@@ -1227,6 +1332,7 @@ mr_standin_start (void)
   standin->loop = g_main_loop_new (standin->context, FALSE);
   standin->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
   standin->autodiscover = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  standin->autoconfig = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->refresh_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->access_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   standin->codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -1262,6 +1368,7 @@ mr_standin_stop (MrStandin *standin)
   g_main_context_unref (standin->context);
   g_ptr_array_unref (standin->requests);
   g_hash_table_unref (standin->autodiscover);
+  g_hash_table_unref (standin->autoconfig);
   g_hash_table_unref (standin->refresh_tokens);
   g_hash_table_unref (standin->access_tokens);
   g_hash_table_unref (standin->codes);

@@ -32,6 +32,18 @@ char       *mr_standin_url               (MrStandin  *standin,
  * _autodiscover._tcp.example.test to mail.example.test at this stand-in's port (a GResolver of the
  * tests' own, set with g_resolver_set_default(); other names go to the real one). */
 void        mr_standin_use_fake_dns      (MrStandin  *standin);
+/* Adds a record to the fake DNS (and turns it on): "MX" with @number its preference, or "SRV" for
+ * @name "_service._tcp.domain" with @number its port. A lookup of any other MX or SRV finds none. */
+void        mr_standin_add_dns_record    (MrStandin  *standin,
+                                          const char *type,
+                                          const char *name,
+                                          const char *target,
+                                          guint16     number);
+/* An autoconfig document (or "redirect:URL") at https://@host:PORT@path. */
+void        mr_standin_set_autoconfig    (MrStandin  *standin,
+                                          const char *host,
+                                          const char *path,
+                                          const char *document);
 /* Whether the EWS schema was found (the validation runs), and how many requests failed it. */
 gboolean    mr_standin_validates         (MrStandin  *standin);
 guint       mr_standin_count_invalid     (MrStandin  *standin);

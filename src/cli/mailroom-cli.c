@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "mr-discover.h"
 #include "mr-json.h"
 #include "mr-delivery.h"
 #include "mr-error.h"
@@ -65,6 +66,7 @@ typedef struct {
   gboolean    device_code;
   gboolean    send_duplicates;
   gboolean    skip_invalid;
+  gboolean    save;
   GPtrArray  *args;      /* positional arguments after the command words */
   MrSettings *settings;
 } Invocation;
@@ -142,6 +144,7 @@ static const char help_text[] =
      "  mailroom-cli user password --clear\n"
      "  mailroom-cli user login [--device-code]\n"
      "  mailroom-cli settings effective [--app NAME] [--json]\n"
+     "  mailroom-cli setup ADDRESS [--save] [--json] [--verbose]\n"
      "  mailroom-cli check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli test-email --to ADDRESS [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli templates list [--json]\n"
@@ -790,6 +793,79 @@ cmd_test_email (Invocation *inv)
   return MR_EXIT_OK;
 }
 
+
+/* ---- setup ------------------------------------------------------------------------------------ */
+
+/* Finds the outgoing server from an address (mr-discover.h) and says what was found and from where;
+ * with --save it writes it: the company's settings when this user may, otherwise their own. */
+static int
+cmd_setup (Invocation *inv,
+           const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrDiscovery) discovery = mr_discover_sync (address, NULL, NULL, &error);
+  const char *saved = NULL;
+
+  if (discovery == NULL)
+    return fail (inv, error);
+  if (inv->save)
+    {
+      MrScope scope = mr_settings_can_edit_company (inv->settings) ? MR_SCOPE_COMPANY : MR_SCOPE_USER;
+
+      if (!mr_discovery_apply (discovery, inv->settings, scope, address, &error))
+        return fail (inv, error);
+      saved = scope == MR_SCOPE_COMPANY ? "company" : "user";
+    }
+
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_string (builder, "address", address);
+      add_string (builder, "source", mr_discover_source_to_string (discovery->source));
+      add_string (builder, "found_by", discovery->found_by);
+      add_string (builder, "provider", discovery->provider);
+      add_string (builder, "provider_name", discovery->provider_name);
+      add_string (builder, "host", discovery->host);
+      json_builder_set_member_name (builder, "port");
+      json_builder_add_int_value (builder, discovery->port);
+      add_string (builder, "security", discovery->security);
+      add_string (builder, "auth", discovery->auth);
+      add_string (builder, "username", discovery->username);
+      add_string (builder, "help_url", discovery->help_url);
+      g_ptr_array_add (discovery->steps, NULL);
+      add_strv (builder, "steps", (const char * const *) discovery->steps->pdata);
+      g_ptr_array_remove_index (discovery->steps, discovery->steps->len - 1);
+      add_string (builder, "saved", saved);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return MR_EXIT_OK;
+    }
+
+  g_print ("%s\n", discovery->found_by);
+  if (discovery->host != NULL)
+    g_print (_("Server: %s, port %u, %s\n"), discovery->host, discovery->port,
+             g_strcmp0 (discovery->security, "tls") == 0 ? _("encrypted (TLS)")
+             : g_strcmp0 (discovery->security, "starttls") == 0 ? _("encrypted (STARTTLS)") : _("not encrypted"));
+  if (discovery->username != NULL)
+    g_print (_("Login: %s\n"), discovery->username);
+  if (discovery->help_url != NULL && discovery->source == MR_DISCOVER_NONE)
+    g_print (_("Your provider’s settings: %s\n"), discovery->help_url);
+  if (inv->verbose)
+    for (guint i = 0; i < discovery->steps->len; i++)
+      g_printerr ("* %s\n", (const char *) g_ptr_array_index (discovery->steps, i));
+  if (saved != NULL)
+    g_print (g_str_equal (saved, "company") ? _("Saved in the company settings. Next: mailroom-cli company password, "
+                                                "then mailroom-cli check.\n")
+                                            : _("Saved in your own settings. Next: mailroom-cli user password, "
+                                                "then mailroom-cli check.\n"));
+  else
+    g_print (_("Nothing was saved: run it again with --save to keep it.\n"));
+  return MR_EXIT_OK;
+}
 
 /* ---- templates and render --------------------------------------------------------------------- */
 
@@ -2443,6 +2519,8 @@ run (Invocation *inv,
         inv->mime = TRUE;
       else if (g_str_equal (arg, "--skip-invalid"))
         inv->skip_invalid = TRUE;
+      else if (g_str_equal (arg, "--save"))
+        inv->save = TRUE;
       else if (g_str_equal (arg, "--send-duplicates"))
         inv->send_duplicates = TRUE;
       else if (g_str_equal (arg, "--device-code"))
@@ -2613,6 +2691,8 @@ run (Invocation *inv,
     }
   else if (g_str_equal (group, "settings") && g_strcmp0 (command, "effective") == 0)
     return cmd_effective (inv);
+  else if (g_str_equal (group, "setup") && command != NULL && inv->args->len == 0)
+    return cmd_setup (inv, command);
   else if (g_str_equal (group, "check") && command == NULL)
     return cmd_check (inv);
   else if (g_str_equal (group, "test-email") && command == NULL)

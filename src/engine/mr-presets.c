@@ -27,6 +27,9 @@ struct _MrPreset
   guint    per_day;
   guint    per_day_personal;
   guint    connections;
+  GStrv    domains;     /* address domains that are this provider's ("*.onmicrosoft.com" too) */
+  GStrv    mx;          /* the provider's mail exchangers, as patterns with "*" */
+  char    *help_url;    /* the provider's own page of settings */
 };
 
 /* Names in presets.json, listed here so that xgettext finds them. */
@@ -85,6 +88,9 @@ load_presets (void)
       preset->auth = dup_string_array (object, "auth");
       preset->delivery = g_strdup (json_object_get_string_member_with_default (object, "delivery", "remote"));
       preset->locked = dup_string_array (object, "locked");
+      preset->domains = dup_string_array (object, "domains");
+      preset->mx = dup_string_array (object, "mx");
+      preset->help_url = g_strdup (json_object_get_string_member_with_default (object, "help_url", NULL));
       if (json_object_has_member (object, "ports"))
         {
           JsonObject *ports = json_object_get_object_member (object, "ports");
@@ -127,6 +133,51 @@ mr_preset_lookup (const char *id)
     if (g_strcmp0 (all[i]->id, id) == 0)
       return all[i];
   return NULL;
+}
+
+static gboolean
+matches_any (const char * const *patterns,
+             const char         *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  /* A host name may end in a dot (an absolute name, as DNS gives it). */
+  if (g_str_has_suffix (lower, "."))
+    lower[strlen (lower) - 1] = '\0';
+  for (guint i = 0; patterns != NULL && patterns[i] != NULL; i++)
+    if (g_pattern_match_simple (patterns[i], lower))
+      return TRUE;
+  return FALSE;
+}
+
+const MrPreset *
+mr_preset_lookup_by_domain (const char *domain)
+{
+  guint n;
+  const MrPreset * const *all = mr_presets_get_all (&n);
+
+  for (guint i = 0; domain != NULL && i < n; i++)
+    if (matches_any ((const char * const *) all[i]->domains, domain))
+      return all[i];
+  return NULL;
+}
+
+const MrPreset *
+mr_preset_lookup_by_mx (const char *mx_host)
+{
+  guint n;
+  const MrPreset * const *all = mr_presets_get_all (&n);
+
+  for (guint i = 0; mx_host != NULL && i < n; i++)
+    if (matches_any ((const char * const *) all[i]->mx, mx_host))
+      return all[i];
+  return NULL;
+}
+
+const char *
+mr_preset_get_help_url (const MrPreset *preset)
+{
+  return preset->help_url;
 }
 
 const char *

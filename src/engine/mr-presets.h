@@ -14,6 +14,12 @@ typedef struct _MrPreset MrPreset;
 
 const MrPreset * const *mr_presets_get_all          (guint           *n_presets);
 const MrPreset         *mr_preset_lookup            (const char      *id);
+/* The provider whose addresses are at @domain (gmail.com is Gmail), or NULL. */
+const MrPreset         *mr_preset_lookup_by_domain  (const char      *domain);
+/* The provider whose mail exchanger @mx_host is (*.mail.protection.outlook.com is Office 365), or NULL. */
+const MrPreset         *mr_preset_lookup_by_mx      (const char      *mx_host);
+/* The provider's page of settings, for a person who fills them in by hand; NULL when none. */
+const char             *mr_preset_get_help_url      (const MrPreset  *preset);
 
 const char             *mr_preset_get_id            (const MrPreset  *preset);
 const char             *mr_preset_get_name          (const MrPreset  *preset);   /* translated */
