@@ -1206,6 +1206,63 @@ compose_idle (gpointer data)
   return !mr_compose_page_get_busy (data);
 }
 
+static gboolean
+welcome_idle (gpointer data)
+{
+  return !mr_welcome_page_get_busy (data);
+}
+
+/* A first start with nothing set up: the window opens on the welcome, which asks for an email
+ * address; at a domain whose MX is Office 365's (the test resolver) it says so and why, and "Use
+ * These Settings" writes the company's settings and goes on to the Company page. */
+static void
+test_welcome (MrTestDirs    *dirs,
+              gconstpointer  data)
+{
+  g_autoptr(MrStandin) standin = mr_standin_start ();
+  g_autofree char *company = NULL;
+  MrWelcomePage *welcome;
+  MrWindow *window;
+
+  mr_standin_add_dns_record (standin, "MX", "contoso.example.net", "contoso-example-net.mail.protection.outlook.com", 0);
+  g_assert_false (g_file_test (dirs->company_path, G_FILE_TEST_EXISTS));
+  window = mr_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "welcome");
+  welcome = mr_window_get_welcome_page (window);
+  g_assert_nonnull (welcome);
+
+  /* Find Settings waits for an address, and says so. */
+  g_assert_false (gtk_widget_get_sensitive (child (welcome, MR_TYPE_WELCOME_PAGE, "find_button")));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (child (welcome, MR_TYPE_WELCOME_PAGE, "find_button")), ==,
+                   "Enter an email address first");
+  screenshot (window, "welcome.png");
+  type_text (child (welcome, MR_TYPE_WELCOME_PAGE, "address_row"), "admin@contoso.example.net");
+  g_assert_true (gtk_widget_get_sensitive (child (welcome, MR_TYPE_WELCOME_PAGE, "find_button")));
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "find_button"), "clicked");
+  wait_for (welcome_idle, welcome, "the search for the settings");
+  spin (50);
+  if (mr_welcome_page_get_found (welcome) == NULL || strstr (mr_welcome_page_get_found (welcome), "Office 365") == NULL)
+    g_error ("Not found: %s", mr_welcome_page_get_found (welcome));
+  g_assert_true (gtk_widget_get_visible (child (welcome, MR_TYPE_WELCOME_PAGE, "use_button")));
+  screenshot (window, "welcome-found.png");
+
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "use_button"), "clicked");
+  spin (300);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
+  g_assert_null (mr_window_get_welcome_page (window));
+  company = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (company, "\"smtp.provider\" : \"office365\""));
+  g_assert_nonnull (strstr (company, "\"smtp.host\" : \"smtp.office365.com\""));
+  g_assert_nonnull (strstr (company, "admin@contoso.example.net"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (mr_window_get_company_page (window), MR_TYPE_COMPANY_PAGE,
+                                                                "host_row"))), ==, "smtp.office365.com");
+  screenshot (window, "welcome-done.png");
+  close_window (window);
+}
+
 static void
 test_compose_and_sent (MrTestDirs    *dirs,
                        gconstpointer  data)
@@ -2334,6 +2391,7 @@ main (int    argc,
   ADD ("/gui/company/read-only", test_read_only_company);
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
+  ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);

@@ -6,6 +6,7 @@
 
 #include "mr-app-resources.h"
 #include "mr-outbox.h"
+#include "mr-welcome-page.h"
 #include "mr-window.h"
 
 struct _MrWindow
@@ -20,6 +21,7 @@ struct _MrWindow
   MrComposePage        *compose_page;
   MrSentPage           *sent_page;
   MrMailshotsPage      *mailshots_page;
+  MrWelcomePage        *welcome_page;     /* on a first start only */
   MrSentLog            *log;
   guint                 outbox_timer;
   gboolean              busy;
@@ -51,6 +53,12 @@ MrCompanyPage *
 mr_window_get_company_page (MrWindow *self)
 {
   return self->company_page;
+}
+
+MrWelcomePage *
+mr_window_get_welcome_page (MrWindow *self)
+{
+  return self->welcome_page;
 }
 
 MrUserPage *
@@ -146,11 +154,16 @@ void
 mr_window_show_page (MrWindow   *self,
                      const char *name)
 {
-  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", NULL };
+  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", "welcome", NULL };
   GtkWidget *child;
   GtkStackPage *page;
 
   g_return_if_fail (g_strv_contains (places, name));
+  if (g_str_equal (name, "welcome") && self->welcome_page == NULL)
+    name = "company";
+  /* The welcome is no place of the sidebar's. */
+  if (g_str_equal (name, "welcome"))
+    gtk_list_box_unselect_all (self->sidebar);
 
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar)); row != NULL;
        row = gtk_widget_get_next_sibling (row))
@@ -171,7 +184,7 @@ mr_window_show_page (MrWindow   *self,
   adw_window_title_set_title (self->content_title, gtk_stack_page_get_title (page));
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
 
-  if (self->state != NULL)
+  if (self->state != NULL && !g_str_equal (name, "welcome"))
     g_settings_set_string (self->state, "last-page", name);
   _mr_window_update_actions (self);
 }
@@ -196,9 +209,22 @@ on_compose_sent (MrWindow *self)
     mr_sent_page_refresh (self->sent_page);
 }
 
+static void on_welcome_done (MrWindow *self, const char *page, const char *found_by);
+
+static void
+remove_welcome (MrWindow *self)
+{
+  if (self->welcome_page == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->welcome_page, self);
+  gtk_stack_remove (self->stack, GTK_WIDGET (self->welcome_page));
+  self->welcome_page = NULL;
+}
+
 static void
 remove_settings_pages (MrWindow *self)
 {
+  remove_welcome (self);
   if (self->compose_page != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->compose_page, self);
@@ -229,6 +255,48 @@ remove_settings_pages (MrWindow *self)
       gtk_stack_remove (self->stack, GTK_WIDGET (self->user_page));
       self->user_page = NULL;
     }
+}
+
+/* The welcome saved what it found (or the person chose to enter it): the pages read it again, and
+ * the next one says what to do. */
+typedef struct {
+  MrWindow *window;
+  char     *page;
+  char     *toast;
+} WelcomeDone;
+
+static gboolean
+finish_welcome (gpointer data)
+{
+  WelcomeDone *done = data;
+
+  mr_window_reload (done->window);
+  /* Entered by hand: the welcome is not shown again in this window. */
+  remove_welcome (done->window);
+  mr_window_show_page (done->window, done->page);
+  if (done->toast != NULL)
+    mr_window_toast (done->window, done->toast);
+  g_object_unref (done->window);
+  g_free (done->page);
+  g_free (done->toast);
+  g_free (done);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_welcome_done (MrWindow   *self,
+                 const char *page,
+                 const char *found_by)
+{
+  WelcomeDone *done = g_new0 (WelcomeDone, 1);
+
+  /* After the welcome's own signal: the reload removes the welcome. */
+  done->window = g_object_ref (self);
+  done->page = g_strdup (page);
+  done->toast = found_by ? g_strdup_printf (_("%s. Now enter the password, save, and send yourself a test email."),
+                                            found_by)
+                         : NULL;
+  g_idle_add (finish_welcome, done);
 }
 
 void
@@ -280,6 +348,15 @@ mr_window_reload (MrWindow *self)
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->mailshots_page), "mailshots");
   gtk_stack_page_set_title (stack_page, _("Mailshots"));
   g_signal_connect_swapped (self->mailshots_page, "notice", G_CALLBACK (mr_window_toast), self);
+
+  /* A first start: the welcome, which asks for an email address. */
+  if (mr_welcome_page_is_needed (self->settings))
+    {
+      self->welcome_page = mr_welcome_page_new (self->settings);
+      stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->welcome_page), "welcome");
+      gtk_stack_page_set_title (stack_page, _("Welcome"));
+      g_signal_connect_swapped (self->welcome_page, "done", G_CALLBACK (on_welcome_done), self);
+    }
 
   mr_window_show_page (self, page ? page : "company");
 }
@@ -482,7 +559,7 @@ mr_window_new (GtkApplication *application)
   g_autofree char *page = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
 
   mr_window_reload (self);
-  mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
+  mr_window_show_page (self, self->welcome_page != NULL ? "welcome" : page != NULL && *page != '\0' ? page : "company");
   /* Mail left in the outbox when Mailroom last closed goes now if its time has come. */
   on_outbox_timer (self);
   self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);

@@ -7,6 +7,7 @@
 #include "mr-compose-page.h"
 #include "mr-mailshots-page.h"
 #include "mr-sent-page.h"
+#include "mr-welcome-page.h"
 #include "mr-user-page.h"
 
 G_BEGIN_DECLS
@@ -23,11 +24,14 @@ MrUserPage     *mr_window_get_user_page    (MrWindow       *self);
 MrComposePage  *mr_window_get_compose_page (MrWindow       *self);
 MrSentPage     *mr_window_get_sent_page    (MrWindow       *self);
 MrMailshotsPage *mr_window_get_mailshots_page (MrWindow     *self);
+/* The welcome of a first start, or NULL once settings exist. */
+MrWelcomePage  *mr_window_get_welcome_page (MrWindow       *self);
 /* Shows the compose pane filled from a mailto: link. */
 void            mr_window_open_mailto      (MrWindow       *self,
                                             const char     *uri);
 
-/* "company", "user", "compose", "mailshots" or "sent". */
+/* "company", "user", "compose", "mailshots", "sent", or "welcome" (the company page when there is
+ * no welcome). */
 void            mr_window_show_page        (MrWindow       *self,
                                             const char     *name);
 const char     *mr_window_get_page_name    (MrWindow       *self);

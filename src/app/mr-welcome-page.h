@@ -1,0 +1,31 @@
+/* mr-welcome-page.h: the first window: set up from an email address
+ *
+ * Shown on a first start, when neither the company nor the person has any settings yet. It asks one
+ * thing, an email address, finds the server from it (mr-discover.h) and says which step found it;
+ * "Use These Settings" saves it (the company's settings for someone who may write them, their own
+ * otherwise) and emits "done" with the page to show next: there the person adds their password and
+ * checks the server. Someone who may not write the company's settings is told, in plain words,
+ * that the company's mail is not set up and whom to ask.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mr-settings.h"
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_WELCOME_PAGE (mr_welcome_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (MrWelcomePage, mr_welcome_page, MR, WELCOME_PAGE, AdwBin)
+
+MrWelcomePage *mr_welcome_page_new         (MrSettings    *settings);
+/* Whether a search is under way (for tests). */
+gboolean       mr_welcome_page_get_busy    (MrWelcomePage *self);
+/* What the last search found, in words, or NULL. */
+const char    *mr_welcome_page_get_found   (MrWelcomePage *self);
+
+/* Whether a window should open on the welcome: no company settings, and none of the person's. */
+gboolean       mr_welcome_page_is_needed   (MrSettings    *settings);
+
+G_END_DECLS
