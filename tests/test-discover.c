@@ -177,6 +177,31 @@ test_autoconfig (void)
   }
 }
 
+/* The document alone: TLS and OAuth2 read as such; a document with its own entities (which could
+ * expand without end) is not taken. */
+static void
+test_autoconfig_document (void)
+{
+  static const char oauth[] =
+    "<clientConfig><emailProvider><outgoingServer type=\"smtp\"><hostname>mail.%EMAILDOMAIN%</hostname>"
+    "<port>465</port><socketType>SSL</socketType><authentication>OAuth2</authentication>"
+    "<username>%EMAILADDRESS%</username></outgoingServer></emailProvider></clientConfig>";
+  static const char entities[] =
+    "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+    "<clientConfig><emailProvider><outgoingServer type=\"smtp\"><hostname>&b;</hostname><port>587</port>"
+    "<socketType>STARTTLS</socketType></outgoingServer></emailProvider></clientConfig>";
+  g_autoptr(MrDiscovery) found = mr_discovery_from_autoconfig (oauth, sizeof oauth - 1, "ann@example.org");
+
+  g_assert_nonnull (found);
+  g_assert_cmpstr (found->host, ==, "mail.example.org");
+  g_assert_cmpuint (found->port, ==, 465);
+  g_assert_cmpstr (found->security, ==, "tls");
+  g_assert_cmpstr (found->auth, ==, "oauth2");
+  g_assert_cmpstr (found->username, ==, "ann@example.org");
+  g_assert_null (mr_discovery_from_autoconfig (entities, sizeof entities - 1, "ann@example.org"));
+  g_assert_null (mr_discovery_from_autoconfig ("not xml", 7, "ann@example.org"));
+}
+
 /* 5: nothing found, said step by step, and "Other" to fill in; an address that is not one. */
 static void
 test_nothing_found (void)
@@ -282,6 +307,7 @@ main (int    argc,
   g_test_add_func ("/discover/mx", test_mx);
   g_test_add_func ("/discover/srv", test_srv);
   g_test_add_func ("/discover/autoconfig", test_autoconfig);
+  g_test_add_func ("/discover/autoconfig-document", test_autoconfig_document);
   g_test_add_func ("/discover/nothing-found", test_nothing_found);
 #define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
   ADD ("/discover/apply", test_apply);

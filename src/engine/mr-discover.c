@@ -279,6 +279,12 @@ read_autoconfig (MrDiscovery *discovery,
 
   if (doc == NULL)
     return FALSE;
+  /* No autoconfig document has a DTD; one with its own entities could expand them without end. */
+  if (xmlGetIntSubset (doc) != NULL)
+    {
+      xmlFreeDoc (doc);
+      return FALSE;
+    }
   if (xmlDocGetRootElement (doc) != NULL && g_strcmp0 ((const char *) xmlDocGetRootElement (doc)->name, "clientConfig") == 0)
     provider = child_element (xmlDocGetRootElement (doc), "emailProvider");
 
@@ -338,6 +344,21 @@ read_autoconfig (MrDiscovery *discovery,
       }
   xmlFreeDoc (doc);
   return found;
+}
+
+MrDiscovery *
+mr_discovery_from_autoconfig (const char *document,
+                              gsize       length,
+                              const char *address)
+{
+  g_autoptr(MrDiscovery) discovery = g_new0 (MrDiscovery, 1);
+
+  discovery->steps = g_ptr_array_new_with_free_func (g_free);
+  discovery->source = MR_DISCOVER_AUTOCONFIG;
+  if (!mr_validate_address (address, NULL) || length > G_MAXINT ||
+      !read_autoconfig (discovery, document, length, address, NULL))
+    return NULL;
+  return g_steal_pointer (&discovery);
 }
 
 /* The body, up to MAX_AUTOCONFIG, of an https GET that answered 200 itself (no redirect). */

@@ -70,6 +70,12 @@ void         mr_discovery_free   (MrDiscovery              *discovery);
 
 const char  *mr_discover_source_to_string (MrDiscoverSource source);
 
+/* What an autoconfig document (Thunderbird's clientConfig format, as fetched) says for @address:
+ * its SMTP server, TLS before STARTTLS before none; NULL when it names none or is not one. */
+MrDiscovery *mr_discovery_from_autoconfig (const char *document,
+                                           gsize       length,
+                                           const char *address);
+
 /* Saves what was found in the @scope layer: for MR_SCOPE_COMPANY the provider (with its preset),
  * the server, security, authentication, the login and the company's From address; for
  * MR_SCOPE_USER the person's address (user.email), their login and, where no lock forbids it, the
