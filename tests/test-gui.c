@@ -1263,6 +1263,26 @@ test_welcome (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* A clerk whose company is set up with a login for each person: the window opens on their own
+ * settings, where the login and password go, and says why. */
+static void
+test_first_start_own_login (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  MrWindow *window;
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"office365\", "
+                                          "\"smtp.host\": \"smtp.office365.com\", \"smtp.credentials\": \"per-user\", "
+                                          "\"sender.from_address\": \"office@example.com\"}}");
+  window = mr_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+  g_assert_null (mr_window_get_welcome_page (window));
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "user");
+  screenshot (window, "first-start-own-login.png");
+  close_window (window);
+}
+
 static void
 test_compose_and_sent (MrTestDirs    *dirs,
                        gconstpointer  data)
@@ -2392,6 +2412,7 @@ main (int    argc,
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/welcome", test_welcome);
+  ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);

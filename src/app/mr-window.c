@@ -552,6 +552,23 @@ mr_window_open_mailto (MrWindow   *self,
   mr_window_show_page (self, "compose");
 }
 
+/* A person whose company asks for per-user logins and who has not given theirs yet. */
+static gboolean
+needs_own_login (MrWindow *self)
+{
+  g_autofree char *credentials = NULL;
+  g_autofree char *auth = NULL;
+  g_autofree char *username = NULL;
+
+  if (self->settings == NULL || self->user_page == NULL ||
+      !mr_settings_file_get_exists (mr_settings_get_company (self->settings)))
+    return FALSE;
+  credentials = mr_settings_dup_effective_string (self->settings, NULL, "smtp.credentials");
+  auth = mr_settings_dup_effective_string (self->settings, NULL, "smtp.auth");
+  username = mr_settings_dup_effective_string (self->settings, NULL, "smtp.username");
+  return g_str_equal (credentials, "per-user") && !g_str_equal (auth, "none") && *username == '\0';
+}
+
 MrWindow *
 mr_window_new (GtkApplication *application)
 {
@@ -559,7 +576,17 @@ mr_window_new (GtkApplication *application)
   g_autofree char *page = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
 
   mr_window_reload (self);
-  mr_window_show_page (self, self->welcome_page != NULL ? "welcome" : page != NULL && *page != '\0' ? page : "company");
+  if (self->welcome_page != NULL)
+    mr_window_show_page (self, "welcome");
+  else if (needs_own_login (self))
+    {
+      /* The company is set up and each person logs in: a clerk's first step is their own login. */
+      mr_window_show_page (self, "user");
+      mr_window_toast (self, _("Your company has each person log in to send: enter your login and password here, "
+                               "then save."));
+    }
+  else
+    mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
   /* Mail left in the outbox when Mailroom last closed goes now if its time has come. */
   on_outbox_timer (self);
   self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);
