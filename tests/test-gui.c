@@ -1263,6 +1263,43 @@ test_welcome (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* Nothing set up: Send is off, the reason stands beside it in words (never a key name), and the
+ * button beside it opens the page that fixes it. With a From address but no server, it says that. */
+static void
+test_compose_nothing_set_up (MrTestDirs    *dirs,
+                             gconstpointer  data)
+{
+  MrWindow *window = open_window ();
+  MrComposePage *compose = mr_window_get_compose_page (window);
+  GtkWidget *send = child (compose, MR_TYPE_COMPOSE_PAGE, "send_button");
+  GtkWidget *fix = child (compose, MR_TYPE_COMPOSE_PAGE, "fix_button");
+
+  mr_window_show_page (window, "compose");
+  spin (100);
+  g_assert_false (gtk_widget_get_sensitive (send));
+  g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "No From address yet"));
+  g_assert_null (strstr (mr_compose_page_get_status (compose), "sender."));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (send), ==, mr_compose_page_get_status (compose));
+  g_assert_true (gtk_widget_get_visible (fix));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (fix)), ==, "Open _Company Settings");
+  screenshot (window, "compose-nothing-set-up.png");
+  g_signal_emit_by_name (fix, "clicked");
+  spin (100);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
+  close_window (window);
+
+  /* A From address, no server. */
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"sender.from_address\": "
+                                          "\"office@example.com\"}}");
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  mr_window_show_page (window, "compose");
+  spin (100);
+  g_assert_false (gtk_widget_get_sensitive (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button")));
+  g_assert_cmpstr (mr_compose_page_get_status (compose), ==, "No mail server is set up yet.");
+  close_window (window);
+}
+
 /* A clerk whose company is set up with a login for each person: the window opens on their own
  * settings, where the login and password go, and says why. */
 static void
@@ -2413,6 +2450,7 @@ main (int    argc,
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
+  ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "mr-exchange.h"
 #include "mr-json.h"
 #include "mr-compose-page.h"
 #include "mr-routes.h"
@@ -44,6 +45,8 @@ struct _MrComposePage
   AdwActionRow        *size_row;
   GtkSpinner          *spinner;
   GtkLabel            *status_label;
+  GtkWidget           *fix_button;
+  gboolean             blocked;       /* the status says why Send is off */
   GtkWidget           *send_button;
   GtkWidget           *cancel_button;
   GtkWidget           *preview_button;
@@ -593,6 +596,8 @@ route_label (const char *route)
   return _("SMTP");
 }
 
+static void update_send_state (MrComposePage *self);
+
 static void
 on_template_selected (MrComposePage *self)
 {
@@ -610,6 +615,7 @@ on_template_selected (MrComposePage *self)
   refresh_variables (self);
   refresh_size_limit (self);
   rebuild_attachments (self);
+  update_send_state (self);
   self->loading = was_loading;
   schedule_draft (self);
 }
@@ -840,13 +846,77 @@ send_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+/* Why no mail could go now, in words, and the page that fixes it (NULL when only someone else can):
+ * NULL when it can go. */
+static const char *
+blocked_reason (MrComposePage  *self,
+                const char    **fix_page)
+{
+  MrTemplate *template_ = selected_template (self);
+  const char *app = template_ ? template_->app : NULL;
+  const char *route = mr_route_for_row (adw_combo_row_get_selected (self->via_row));
+  g_autofree char *from = mr_settings_dup_effective_string (self->settings, app, "sender.from_address");
+  g_autofree char *mode = mr_settings_dup_effective_string (self->settings, app, "delivery.mode");
+  g_autofree char *host = mr_settings_dup_effective_string (self->settings, app, "smtp.host");
+  g_autofree char *email = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
+  gboolean admin = mr_settings_can_edit_company (self->settings);
+  gboolean as_user = mr_settings_get_effective_boolean (self->settings, app, "sender.send_as_user") && *email != '\0';
+  gboolean exchange = mr_exchange_is_set_up (self->settings, app, NULL);
+  gboolean smtp = !g_str_equal (mode, "remote") || *host != '\0';
+
+  *fix_page = NULL;
+  if (*from == '\0' && !as_user && (template_ == NULL || template_->from_address == NULL))
+    {
+      *fix_page = admin ? "company" : "user";
+      return admin ? _("No From address yet: add the address the office’s mail is sent from.")
+                   : _("No From address yet: add the address your mail is sent from.");
+    }
+  if (g_str_equal (route, "exchange") && !exchange)
+    {
+      *fix_page = admin ? "company" : NULL;
+      return admin ? _("Exchange is not set up: set it up in Company settings, or send through SMTP.")
+                   : _("Exchange is not set up: ask your administrator, or send through SMTP.");
+    }
+  if (!smtp && (g_str_equal (route, "smtp") || !exchange))
+    {
+      *fix_page = admin ? "company" : NULL;
+      return admin ? _("No mail server is set up yet.")
+                   : _("No mail server is set up yet: ask your administrator to set up the company’s mail.");
+    }
+  return NULL;
+}
+
+/* Send is insensitive while no mail could go, and the reason stands beside it with the button
+ * that leads to the fix. */
+static void
+update_send_state (MrComposePage *self)
+{
+  const char *fix_page = NULL;
+  const char *reason = self->settings ? blocked_reason (self, &fix_page) : NULL;
+
+  gtk_widget_set_sensitive (self->send_button, !self->busy && reason == NULL);
+  gtk_widget_set_tooltip_text (self->send_button, reason);
+  if (reason != NULL || self->blocked)
+    set_status (self, reason);
+  self->blocked = reason != NULL;
+  gtk_widget_set_visible (self->fix_button, fix_page != NULL);
+  if (fix_page != NULL)
+    {
+      gtk_button_set_label (GTK_BUTTON (self->fix_button), g_str_equal (fix_page, "company") ? _("Open _Company Settings")
+                                                                                            : _("Open _My Settings"));
+      /* The target first: GTK 4.8 checks the action against the target it has at each step. */
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->fix_button), g_variant_new_string (fix_page));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->fix_button), "win.show-page");
+    }
+}
+
 static void
 set_busy (MrComposePage *self,
           gboolean       busy)
 {
   self->busy = busy;
   gtk_widget_set_visible (self->cancel_button, busy);
-  gtk_widget_set_sensitive (self->send_button, !busy);
+  update_send_state (self);
   if (busy)
     gtk_spinner_start (self->spinner);
   else
@@ -932,6 +1002,16 @@ on_send_clicked (MrComposePage *self)
 
   if (self->busy)
     return;
+  {
+    const char *fix_page;
+    const char *reason = blocked_reason (self, &fix_page);
+
+    if (reason != NULL)
+      {
+        set_status (self, reason);
+        return;
+      }
+  }
   if (*gtk_editable_get_text (GTK_EDITABLE (self->to_row)) == '\0')
     {
       set_status (self, _("Enter at least one recipient in To."));
@@ -1277,6 +1357,7 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-compose-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, template_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, via_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, fix_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, to_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, cc_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, bcc_row);
@@ -1331,8 +1412,10 @@ mr_compose_page_new (MrSettings *settings,
   self->loading = TRUE;
   load_templates (self);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_selected), self);
+  g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (update_send_state), self);
   refresh_size_limit (self);
   self->loading = FALSE;
   restore_draft (self);
+  update_send_state (self);
   return self;
 }
