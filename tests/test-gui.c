@@ -1300,6 +1300,73 @@ test_compose_nothing_set_up (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* The action a key combination of the window triggers, as its shortcut controllers hold it. */
+static char *
+action_for_trigger (GtkWidget  *widget,
+                    const char *accelerator)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accelerator);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), k);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          GVariant *arguments = gtk_shortcut_get_arguments (shortcut);
+
+          if (!gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), wanted) || !GTK_IS_NAMED_ACTION (action))
+            continue;
+          return arguments ? g_strdup_printf ("%s %s", gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)),
+                                              g_variant_get_string (arguments, NULL))
+                           : g_strdup (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)));
+        }
+    }
+  return NULL;
+}
+
+/* The keyboard shortcuts the shortcuts window lists, bound on the window, and what they do. */
+static void
+test_shortcuts (MrTestDirs    *dirs,
+                gconstpointer  data)
+{
+  static const struct { const char *accelerator; const char *action; } bound[] = {
+    { "<Alt>3", "win.show-page compose" }, { "<Alt>4", "win.show-page mailshots" }, { "<Alt>5", "win.show-page sent" },
+    { "<Control>n", "win.new-mail" }, { "<Control>Return", "win.send" }, { "<Control><Shift>m", "win.new-mailshot" },
+    { "<Control>f", "win.find" },
+  };
+  MrWindow *window = open_window ();
+  GtkWidget *focus;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bound); i++)
+    {
+      g_autofree char *action = action_for_trigger (GTK_WIDGET (window), bound[i].accelerator);
+
+      if (g_strcmp0 (action, bound[i].action) != 0)
+        g_error ("%s does %s, not %s", bound[i].accelerator, action, bound[i].action);
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-mail", NULL);
+  spin (50);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "compose");
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus != NULL && gtk_widget_is_ancestor (focus, child (mr_window_get_compose_page (window),
+                                                                        MR_TYPE_COMPOSE_PAGE, "to_row")));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.find", NULL);
+  spin (50);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "sent");
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus != NULL && (focus == child (mr_window_get_sent_page (window), MR_TYPE_SENT_PAGE, "search_entry") ||
+                                   gtk_widget_is_ancestor (focus, child (mr_window_get_sent_page (window), MR_TYPE_SENT_PAGE,
+                                                                         "search_entry"))));
+  close_window (window);
+}
+
 /* A clerk whose company is set up with a login for each person: the window opens on their own
  * settings, where the login and password go, and says why. */
 static void
@@ -2451,6 +2518,7 @@ main (int    argc,
   ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
+  ADD ("/gui/shortcuts", test_shortcuts);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);

@@ -1401,6 +1401,19 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_content_changed), self);
 }
 
+void
+mr_compose_page_focus_recipients (MrComposePage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->to_row));
+}
+
+void
+mr_compose_page_send (MrComposePage *self)
+{
+  if (gtk_widget_get_sensitive (self->send_button))
+    on_send_clicked (self);
+}
+
 MrComposePage *
 mr_compose_page_new (MrSettings *settings,
                      MrSentLog  *log)

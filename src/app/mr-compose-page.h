@@ -29,6 +29,9 @@ gboolean       mr_compose_page_save_as_template (MrComposePage *self,
                                                  const char    *name,
                                                  GError       **error);
 /* What the file chooser and a drop do. */
+/* Keyboard: focus on To (Ctrl+N); Send as the button does, when it can go (Ctrl+Enter). */
+void           mr_compose_page_focus_recipients (MrComposePage *self);
+void           mr_compose_page_send           (MrComposePage *self);
 void           mr_compose_page_attach_file    (MrComposePage *self,
                                                const char    *path);
 gboolean       mr_compose_page_get_busy       (MrComposePage *self);

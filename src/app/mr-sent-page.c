@@ -481,3 +481,9 @@ mr_sent_page_new (MrSettings *settings,
   run_outbox (self);
   return self;
 }
+
+void
+mr_sent_page_focus_search (MrSentPage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}

@@ -22,4 +22,7 @@ guint       mr_sent_page_get_n_shown  (MrSentPage  *self);
 const char *mr_sent_page_get_subject  (MrSentPage  *self,
                                        guint        n);
 
+/* Ctrl+F: the search field, focused. */
+void            mr_sent_page_focus_search    (MrSentPage     *self);
+
 G_END_DECLS
