@@ -133,7 +133,8 @@ resolve_sender (MrSettings  *settings,
   if (**from_address == '\0')
     {
       g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                           _("sender.from_address: there is no From address to send with"));
+                           _("No From address yet: the settings need the address mail is sent from "
+                             "(the From address in Company settings or My settings)"));
       return FALSE;
     }
   if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (*from_address)))
