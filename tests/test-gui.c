@@ -1300,6 +1300,32 @@ test_compose_nothing_set_up (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* A company without Exchange: its group says it is not used and the fallback to it is off, with
+ * the reason; an EWS address makes it a route. */
+static void
+test_company_exchange_not_used (MrTestDirs    *dirs,
+                                gconstpointer  data)
+{
+  MrWindow *window;
+  MrCompanyPage *page;
+  GtkWidget *group, *fallback;
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"gmail\", "
+                                          "\"smtp.host\": \"smtp.gmail.com\", \"sender.from_address\": \"office@example.com\"}}");
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  group = child (page, MR_TYPE_COMPANY_PAGE, "exchange_group");
+  fallback = child (page, MR_TYPE_COMPANY_PAGE, "exchange_fallback_row");
+  g_assert_true (g_str_has_prefix (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (group)), "Not used"));
+  g_assert_false (gtk_widget_get_sensitive (fallback));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (fallback)), "until Exchange is set up"));
+  type_text (child (page, MR_TYPE_COMPANY_PAGE, "exchange_url_row"), "https://mail.example.com/EWS/Exchange.asmx");
+  spin (50);
+  g_assert_false (g_str_has_prefix (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (group)), "Not used"));
+  g_assert_true (gtk_widget_get_sensitive (fallback));
+  close_window (window);
+}
+
 /* The action a key combination of the window triggers, as its shortcut controllers hold it. */
 static char *
 action_for_trigger (GtkWidget  *widget,
@@ -2519,6 +2545,7 @@ main (int    argc,
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
   ADD ("/gui/shortcuts", test_shortcuts);
+  ADD ("/gui/company/exchange-not-used", test_company_exchange_not_used);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);

@@ -65,6 +65,7 @@ struct _MrCompanyPage
   AdwEntryRow         *exchange_tenant_row;
   AdwComboRow         *exchange_preferred_row;
   AdwActionRow        *exchange_fallback_row;
+  AdwPreferencesGroup *exchange_group;
   GtkSwitch           *exchange_fallback_switch;
   AdwActionRow        *copy_each_row;
   GtkSwitch           *copy_each_switch;
@@ -527,6 +528,18 @@ edited_string (MrCompanyPage *self,
   return g_strdup (json_node_get_string (node));
 }
 
+static gboolean
+edited_boolean (MrCompanyPage *self,
+                const char    *key)
+{
+  JsonNode *node = mr_settings_file_get (mr_settings_form_get_edited (self->form), key);
+  g_autoptr(JsonNode) fallback = NULL;
+
+  if (node == NULL)
+    node = fallback = mr_key_get_default (mr_key_lookup (key));
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
 /* ---- Finding the EWS address (autodiscover) --------------------------------------------------- */
 
 typedef struct {
@@ -700,6 +713,24 @@ update_exchange_guide (MrCompanyPage *self)
     gtk_widget_add_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
+
+  /* Until Exchange is set up it is not used, and says so; falling back to it could not work. */
+  {
+    g_autofree char *client_id = edited_string (self, "exchange.client_id");
+    gboolean set_up = (ews_url != NULL && *ews_url != '\0') || edited_boolean (self, "exchange.autodiscover") ||
+                      (graph && client_id != NULL && *client_id != '\0');
+
+    adw_preferences_group_set_description (self->exchange_group,
+                                           set_up ? _("Sending through Microsoft Exchange instead of SMTP, or when SMTP "
+                                                      "cannot send.")
+                                                  : _("Not used: mail goes through SMTP. To send through Microsoft "
+                                                      "Exchange, fill in what it needs below."));
+    gtk_widget_set_sensitive (GTK_WIDGET (self->exchange_fallback_row), set_up);
+    adw_action_row_set_subtitle (self->exchange_fallback_row,
+                                 set_up ? _("Server unreachable, login refused, not set up. Never when a recipient is "
+                                            "refused.")
+                                        : _("Off until Exchange is set up: there is nothing to fall back to."));
+  }
 
   gtk_widget_set_visible (GTK_WIDGET (self->exchange_url_row), !graph);
   gtk_widget_set_visible (GTK_WIDGET (self->exchange_autodiscover_row), !graph);
@@ -1020,6 +1051,7 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_tenant_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_preferred_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_fallback_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_group);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_fallback_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, copy_each_switch);
