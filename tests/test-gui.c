@@ -247,6 +247,15 @@ is_button_with_label (GtkWidget     *widget,
 }
 
 static void
+remember_toast (MrSentPage *page,
+                AdwToast   *toast,
+                AdwToast  **where)
+{
+  g_clear_object (where);
+  *where = g_object_ref (toast);
+}
+
+static void
 remember_notice (MrSentPage *page,
                  const char *notice,
                  char      **where)
@@ -1544,6 +1553,32 @@ test_compose_and_sent (MrTestDirs    *dirs,
   screenshot_window (GTK_WINDOW (dialog), "sent-partly-accepted.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
   spin (50);
+
+  /* Delete asks nothing: the entry leaves the list, and a toast offers Undo; only when the toast
+   * goes does the entry leave the log. */
+  {
+    AdwToast *toast = NULL;
+
+    g_signal_connect (sent, "toast", G_CALLBACK (remember_toast), &toast);
+    g_signal_emit_by_name (find_widget (GTK_WIDGET (sent), is_button_with_tooltip, "Delete this entry and its copy"),
+                           "clicked");
+    spin (50);
+    g_assert_nonnull (toast);
+    g_assert_cmpstr (adw_toast_get_title (toast), ==, "“Invoice 7” deleted");
+    g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 0);
+    g_signal_emit_by_name (toast, "button-clicked");
+    spin (50);
+    g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 1);
+
+    g_signal_emit_by_name (find_widget (GTK_WIDGET (sent), is_button_with_tooltip, "Delete this entry and its copy"),
+                           "clicked");
+    spin (50);
+    adw_toast_dismiss (toast);
+    spin (50);
+    mr_sent_page_refresh (sent);
+    g_assert_cmpuint (mr_sent_page_get_n_shown (sent), ==, 0);
+    g_clear_object (&toast);
+  }
   close_window (window);
 }
 

@@ -16,6 +16,7 @@ struct _MrSentPage
   MrSentLog    *log;
   GPtrArray    *entries;     /* MrSentEntry, as shown */
   GCancellable *cancellable;
+  GHashTable   *pending_deletes; /* entry ids deleted while their toast still offers Undo */
 
   GtkSearchEntry *search_entry;
   GtkDropDown    *state_filter;
@@ -28,6 +29,7 @@ G_DEFINE_FINAL_TYPE (MrSentPage, mr_sent_page, ADW_TYPE_BIN)
 
 enum {
   NOTICE,
+  TOAST,
   N_SIGNALS
 };
 
@@ -192,24 +194,87 @@ on_send_again_clicked (GtkButton  *button,
   g_task_run_in_thread (task, send_again_thread);
 }
 
+/* The subject of entry @id as shown, for a toast. */
+static const char *
+subject_of (MrSentPage *self,
+            gint64      id)
+{
+  for (guint i = 0; self->entries != NULL && i < self->entries->len; i++)
+    {
+      MrSentEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (entry->id == id)
+        return *entry->subject ? entry->subject : _("(no subject)");
+    }
+  return "";
+}
+
+static void
+on_cancel_undone (AdwToast   *toast,
+                  MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toast), "id"));
+
+  /* Back in the outbox, due now: it goes at the outbox's next turn. */
+  if (self->log != NULL)
+    mr_sent_log_set_state (self->log, id, MR_SENT_STATE_QUEUED, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  if (self->list != NULL)
+    mr_sent_page_refresh (self);
+}
+
+/* Cancelled at once (the outbox must not send it meanwhile), undone with the toast. */
 static void
 on_cancel_clicked (GtkButton  *button,
                    MrSentPage *self)
 {
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+  AdwToast *toast = adw_toast_new_format (_("“%s” will not be sent"), subject_of (self, id));
 
   mr_sent_log_set_state (self->log, id, MR_SENT_STATE_CANCELLED, 0, NULL);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  g_object_set_data (G_OBJECT (toast), "id", GSIZE_TO_POINTER ((gsize) id));
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_cancel_undone), self, 0);
   mr_sent_page_refresh (self);
+  g_signal_emit (self, signals[TOAST], 0, toast);
 }
 
+static void
+on_delete_undone (AdwToast   *toast,
+                  MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toast), "id"));
+
+  g_hash_table_remove (self->pending_deletes, &id);
+  if (self->list != NULL)
+    mr_sent_page_refresh (self);
+}
+
+static void
+on_delete_dismissed (AdwToast   *toast,
+                     MrSentPage *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toast), "id"));
+
+  /* Gone with the toast, unless Undo took it back first. */
+  if (g_hash_table_remove (self->pending_deletes, &id) && self->log != NULL)
+    mr_sent_log_delete (self->log, id, NULL);
+}
+
+/* The entry leaves the list at once and the log when its toast goes: Undo in between keeps it. */
 static void
 on_delete_clicked (GtkButton  *button,
                    MrSentPage *self)
 {
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "id"));
+  AdwToast *toast = adw_toast_new_format (_("“%s” deleted"), subject_of (self, id));
 
-  mr_sent_log_delete (self->log, id, NULL);
+  g_hash_table_add (self->pending_deletes, g_memdup2 (&id, sizeof id));
+  adw_toast_set_button_label (toast, _("_Undo"));
+  g_object_set_data (G_OBJECT (toast), "id", GSIZE_TO_POINTER ((gsize) id));
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_delete_undone), self, 0);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_delete_dismissed), self, 0);
   mr_sent_page_refresh (self);
+  g_signal_emit (self, signals[TOAST], 0, toast);
 }
 
 static void
@@ -349,6 +414,10 @@ mr_sent_page_refresh (MrSentPage *self)
   self->entries = mr_sent_log_search (self->log, &query, NULL);
   if (self->entries == NULL)
     self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_entry_free);
+  /* Deleted, with Undo still offered: not shown. */
+  for (guint i = self->entries->len; i > 0; i--)
+    if (g_hash_table_contains (self->pending_deletes, &((MrSentEntry *) g_ptr_array_index (self->entries, i - 1))->id))
+      g_ptr_array_remove_index (self->entries, i - 1);
 
   for (guint i = 0; i < self->entries->len; i++)
     {
@@ -430,6 +499,17 @@ mr_sent_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* Deletions whose toast is still up are what the person chose: they happen now. */
+  if (self->pending_deletes != NULL && self->log != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, self->pending_deletes);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        mr_sent_log_delete (self->log, *(gint64 *) key, NULL);
+    }
+  g_clear_pointer (&self->pending_deletes, g_hash_table_unref);
   g_clear_object (&self->settings);
   g_clear_object (&self->log);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
@@ -450,6 +530,9 @@ mr_sent_page_class_init (MrSentPageClass *klass)
   /* Something to tell the person (the result of sending again): the window shows it as a toast. */
   signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* A toast with Undo (a deletion, a cancelled mail): the window shows it. */
+  signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                 G_TYPE_NONE, 1, ADW_TYPE_TOAST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-sent-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, search_entry);
@@ -466,6 +549,7 @@ mr_sent_page_init (MrSentPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->pending_deletes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
 MrSentPage *

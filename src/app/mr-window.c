@@ -299,6 +299,13 @@ on_welcome_done (MrWindow   *self,
   g_idle_add (finish_welcome, done);
 }
 
+static void
+add_toast (MrWindow *self,
+           AdwToast *toast)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 void
 mr_window_reload (MrWindow *self)
 {
@@ -344,6 +351,7 @@ mr_window_reload (MrWindow *self)
   gtk_stack_page_set_title (stack_page, _("Sent"));
   g_signal_connect_swapped (self->compose_page, "sent", G_CALLBACK (on_compose_sent), self);
   g_signal_connect_swapped (self->sent_page, "notice", G_CALLBACK (mr_window_toast), self);
+  g_signal_connect_swapped (self->sent_page, "toast", G_CALLBACK (add_toast), self);
   self->mailshots_page = mr_mailshots_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->mailshots_page), "mailshots");
   gtk_stack_page_set_title (stack_page, _("Mailshots"));
