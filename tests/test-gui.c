@@ -1295,6 +1295,28 @@ test_compose_nothing_set_up (MrTestDirs    *dirs,
   g_signal_emit_by_name (fix, "clicked");
   spin (100);
   g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
+
+  /* Empty states: a sentence and the button that starts, and a search that finds nothing says so. */
+  {
+    MrSentPage *sent = mr_window_get_sent_page (window);
+    MrMailshotsPage *mailshots = mr_window_get_mailshots_page (window);
+    GtkWidget *empty = child (sent, MR_TYPE_SENT_PAGE, "empty_page");
+
+    mr_window_show_page (window, "sent");
+    spin (50);
+    g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (empty)), ==, "No Mail Sent Yet");
+    g_assert_true (gtk_widget_get_visible (child (sent, MR_TYPE_SENT_PAGE, "empty_new_button")));
+    screenshot (window, "sent-empty.png");
+    gtk_editable_set_text (GTK_EDITABLE (child (sent, MR_TYPE_SENT_PAGE, "search_entry")), "nothing like this");
+    spin (400);
+    g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (empty)), ==, "No Matching Mail");
+    g_assert_false (gtk_widget_get_visible (child (sent, MR_TYPE_SENT_PAGE, "empty_new_button")));
+    mr_window_show_page (window, "mailshots");
+    spin (50);
+    g_assert_true (gtk_widget_get_visible (child (mailshots, MR_TYPE_MAILSHOTS_PAGE, "no_jobs_label")));
+    g_assert_false (gtk_widget_get_visible (child (mailshots, MR_TYPE_MAILSHOTS_PAGE, "new_button")));
+    screenshot (window, "mailshots-empty.png");
+  }
   close_window (window);
 
   /* A From address, no server. */

@@ -1269,7 +1269,9 @@ update_jobs_list (MrMailshotsPage *self,
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->jobs_list))) != NULL)
     gtk_list_box_remove (self->jobs_list, child);
+  /* With no job, the empty state's own button starts one: one suggested action at a time. */
   gtk_widget_set_visible (self->no_jobs_label, jobs->len == 0);
+  gtk_widget_set_visible (self->new_button, jobs->len > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->jobs_list), jobs->len > 0);
   for (guint i = 0; i < jobs->len; i++)
     {

@@ -23,6 +23,8 @@ struct _MrSentPage
   GtkDropDown    *date_filter;
   GtkStack       *stack;
   GtkListBox     *list;
+  AdwStatusPage  *empty_page;
+  GtkWidget      *empty_new_button;
 };
 
 G_DEFINE_FINAL_TYPE (MrSentPage, mr_sent_page, ADW_TYPE_BIN)
@@ -482,6 +484,17 @@ mr_sent_page_refresh (MrSentPage *self)
         }
       gtk_list_box_append (self->list, row);
     }
+  /* Empty because nothing was sent, or because nothing matches the search: each says which. */
+  {
+    gboolean filtered = *text != '\0' || gtk_drop_down_get_selected (self->state_filter) != 0 ||
+                        gtk_drop_down_get_selected (self->date_filter) != 0;
+
+    adw_status_page_set_title (self->empty_page, filtered ? _("No Matching Mail") : _("No Mail Sent Yet"));
+    adw_status_page_set_description (self->empty_page,
+                                     filtered ? _("Try other words, or another state or date.")
+                                              : _("Mail you send appears here, with what the server said."));
+    gtk_widget_set_visible (self->empty_new_button, !filtered);
+  }
   gtk_stack_set_visible_child_name (self->stack, self->entries->len > 0 ? "list" : "empty");
 }
 
@@ -536,6 +549,8 @@ mr_sent_page_class_init (MrSentPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-sent-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, empty_new_button);
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, state_filter);
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, date_filter);
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, stack);
