@@ -73,6 +73,13 @@ subtitle_settled (gpointer data)
   return subtitle != NULL && !g_str_has_prefix (subtitle, "Checking");
 }
 
+static gboolean
+not_signed_in (gpointer data)
+{
+  const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (data));
+  return subtitle != NULL && g_str_has_prefix (subtitle, "Not signed in");
+}
+
 static GtkWidget *
 child (gpointer    widget,
        GType       type,
@@ -2493,6 +2500,15 @@ test_exchange (MrTestDirs    *dirs,
   dialog = find_message_dialog ();
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "FJ7KQ2LXM"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "/devicelogin"));
+  /* The code can be copied: the dialog stays, waiting. */
+  {
+    GtkWidget *copy = find_widget (adw_message_dialog_get_extra_child (dialog), is_button_with_label, "_Copy Code");
+
+    g_assert_nonnull (copy);
+    g_signal_emit_by_name (copy, "clicked");
+    spin (50);
+    g_assert_true (find_message_dialog () == dialog);
+  }
   screenshot_window (GTK_WINDOW (dialog), "sign-in.png");
   wait_at_most (20, signed_in, child (user, MR_TYPE_USER_PAGE, "sign_in_row"), "the sign-in");
   g_assert_null (find_message_dialog ());
@@ -2579,6 +2595,19 @@ test_gmail_sign_in (MrTestDirs    *dirs,
 
   send_from_compose (window, 0, "Accepted through SMTP");
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+
+  /* Sign Out, beside Sign In Again, forgets the sign-in. */
+  mr_window_show_page (window, "user");
+  spin (50);
+  {
+    GtkWidget *sign_out = find_widget (row, is_button_with_label, "Sign _Out");
+
+    g_assert_nonnull (sign_out);
+    g_assert_true (gtk_widget_get_visible (sign_out));
+    g_signal_emit_by_name (sign_out, "clicked");
+    wait_for (not_signed_in, row, "the sign-out");
+    g_assert_false (gtk_widget_get_visible (sign_out));
+  }
   close_window (window);
 }
 

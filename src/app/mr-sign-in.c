@@ -19,6 +19,7 @@ struct _MrSignIn
   GtkButton        *button;    /* weak */
   GCancellable     *cancellable;
   AdwMessageDialog *dialog;    /* weak */
+  GtkWidget        *sign_out;  /* beside the button, when signed in; weak */
 };
 
 G_DEFINE_FINAL_TYPE (MrSignIn, mr_sign_in, G_TYPE_OBJECT)
@@ -61,6 +62,7 @@ mr_sign_in_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->button, self);
   g_clear_weak_pointer (&self->row);
   g_clear_weak_pointer (&self->button);
+  g_clear_weak_pointer (&self->sign_out);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (mr_sign_in_parent_class)->dispose (object);
@@ -198,13 +200,43 @@ on_dialog_response (MrSignIn   *self,
 }
 
 static void
+on_copy_clicked (GtkButton *button,
+                 GtkLabel  *done)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), g_object_get_data (G_OBJECT (button), "code"));
+  gtk_widget_set_visible (GTK_WIDGET (done), TRUE);
+}
+
+/* The device code, with a button that copies it (the dialog stays open: it is waiting). */
+static GtkWidget *
+code_copier (const char *code)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Copy Code"));
+  GtkWidget *done = gtk_label_new (_("Copied"));
+
+  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
+  gtk_widget_set_name (button, "copy-code");
+  g_object_set_data_full (G_OBJECT (button), "code", g_strdup (code), g_free);
+  gtk_widget_set_visible (done, FALSE);
+  gtk_widget_add_css_class (done, "dim-label");
+  g_signal_connect (button, "clicked", G_CALLBACK (on_copy_clicked), done);
+  gtk_box_append (GTK_BOX (box), button);
+  gtk_box_append (GTK_BOX (box), done);
+  return box;
+}
+
+static void
 show_dialog (MrSignIn   *self,
              const char *heading,
-             const char *body)
+             const char *body,
+             const char *code)
 {
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
     GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self->row))), heading, NULL));
 
+  if (code != NULL)
+    adw_message_dialog_set_extra_child (dialog, code_copier (code));
   adw_message_dialog_set_body_use_markup (dialog, TRUE);
   adw_message_dialog_set_body (dialog, body);
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), NULL);
@@ -249,7 +281,7 @@ on_code_received (GObject      *source,
                                     "enter this code:\n\n<span size=\"x-large\" weight=\"bold\">%s</span>\n\n"
                                     "Mailroom waits here until you have signed in."),
                                   job->code->verification_uri, job->code->verification_uri, job->code->user_code);
-  show_dialog (self, _("Sign In to Microsoft"), body);
+  show_dialog (self, _("Sign In to Microsoft"), body, job->code->user_code);
 
   /* The second step, polling, with the same sign-in. */
   next = g_new0 (Job, 1);
@@ -279,7 +311,7 @@ on_clicked (MrSignIn *self)
     {
       show_dialog (self, _("Sign In to Google"),
                    _("The sign-in page opens in your browser. Sign in there and allow Mailroom to send mail as you; "
-                     "Mailroom waits here until you have."));
+                     "Mailroom waits here until you have."), NULL);
       run_job (self, job, on_signed_in);
     }
   else
@@ -317,6 +349,8 @@ on_lookup_done (GObject      *source,
                                                 "your keyring"));
       gtk_button_set_label (self->button, _("_Sign In…"));
     }
+  if (self->sign_out != NULL)
+    gtk_widget_set_visible (self->sign_out, token != NULL);
 }
 
 void
@@ -340,6 +374,38 @@ mr_sign_in_refresh (MrSignIn *self)
   job_free (job);
 }
 
+static void
+on_signed_out (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(MrSignIn) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_secrets_clear_finish (result, &error) && self->row != NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    adw_action_row_set_subtitle (self->row, error->message);
+  mr_sign_in_refresh (self);
+}
+
+/* Sign Out forgets the sign-in (its refresh token in the keyring); the service keeps nothing. */
+static void
+on_sign_out_clicked (MrSignIn *self)
+{
+  g_autoptr(GError) error = NULL;
+  Job *job = make_job (self, &error);
+  g_autoptr(MrSecretAccount) account = NULL;
+
+  if (job == NULL)
+    {
+      adw_action_row_set_subtitle (self->row, error->message);
+      return;
+    }
+  account = mr_oauth_config_get_account (job->config);
+  mr_secrets_clear_async (account, self->cancellable, on_signed_out, g_object_ref (self));
+  job_free (job);
+}
+
 MrSignIn *
 mr_sign_in_new (MrSettings   *settings,
                 MrSignInFor   what,
@@ -353,5 +419,16 @@ mr_sign_in_new (MrSettings   *settings,
   g_set_weak_pointer (&self->row, row);
   g_set_weak_pointer (&self->button, button);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_clicked), self);
+  /* Sign Out stands beside Sign In Again, once signed in. */
+  {
+    GtkWidget *sign_out = gtk_button_new_with_mnemonic (_("Sign _Out"));
+
+    gtk_widget_set_valign (sign_out, GTK_ALIGN_CENTER);
+    gtk_widget_set_visible (sign_out, FALSE);
+    gtk_widget_set_name (sign_out, "sign-out");
+    g_signal_connect_object (sign_out, "clicked", G_CALLBACK (on_sign_out_clicked), self, G_CONNECT_SWAPPED);
+    adw_action_row_add_suffix (row, sign_out);
+    g_set_weak_pointer (&self->sign_out, sign_out);
+  }
   return self;
 }
