@@ -247,6 +247,13 @@ is_button_with_tooltip (GtkWidget     *widget,
 }
 
 static gboolean
+is_row_titled (GtkWidget     *widget,
+               gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+static gboolean
 is_button_with_label (GtkWidget     *widget,
                       gconstpointer  label)
 {
@@ -2266,6 +2273,7 @@ test_check_server_and_pin (MrTestDirs    *dirs,
   /* Not trusted: the certificate is shown, and the admin may trust it. */
   dialog = run_test_dialog (page, "check_button", NULL);
   g_assert_false (mr_test_dialog_get_succeeded (dialog));
+  g_assert_true (gtk_widget_has_css_class (child (dialog, MR_TYPE_TEST_DIALOG, "result_icon"), "error"));
   g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "certificate_group")));
   g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "pin_button")));
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (child (dialog, MR_TYPE_TEST_DIALOG, "result_description"))),
@@ -2277,6 +2285,10 @@ test_check_server_and_pin (MrTestDirs    *dirs,
   spin (100);
   g_assert_true (mr_test_dialog_get_succeeded (dialog));
   g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "server_group")));
+  /* Success looks like it, and its certificate is trusted, not a problem beside "The Server Works". */
+  g_assert_true (gtk_widget_has_css_class (child (dialog, MR_TYPE_TEST_DIALOG, "result_icon"), "success"));
+  g_assert_null (find_widget (child (dialog, MR_TYPE_TEST_DIALOG, "certificate_group"), is_row_titled, "Problem"));
+  g_assert_nonnull (find_widget (child (dialog, MR_TYPE_TEST_DIALOG, "certificate_group"), is_row_titled, "Trusted"));
   saved = mr_test_read_file (dirs->company_path);
   g_assert_nonnull (strstr (saved, "\"smtp.tls_fingerprint\""));
   screenshot_window (GTK_WINDOW (dialog), "check-server.png");

@@ -112,7 +112,11 @@ show_certificate (MrTestDialog            *self,
   add_row (self, self->certificate_group, _("Issued by"), certificate->issuer);
   add_row (self, self->certificate_group, _("Valid"), validity);
   add_row (self, self->certificate_group, _("SHA-256 fingerprint"), certificate->sha256);
-  if (certificate->problems != NULL)
+  /* After a success the problem is not one any more: the certificate is trusted because its
+   * fingerprint is pinned. "The Server Works" never stands beside "Problem". */
+  if (certificate->problems != NULL && self->succeeded)
+    add_row (self, self->certificate_group, _("Trusted"), _("Because its fingerprint is pinned in the settings"));
+  else if (certificate->problems != NULL)
     add_row (self, self->certificate_group, _("Problem"), certificate->problems);
   gtk_widget_set_visible (GTK_WIDGET (self->certificate_group), TRUE);
 }
@@ -168,6 +172,26 @@ set_state (MrTestDialog *self,
     gtk_spinner_stop (self->spinner);
 }
 
+/* Success and failure look different, not only read differently: the icon and the heading take
+ * libadwaita's "success" or "error" colour. */
+static void
+set_outcome_style (MrTestDialog *self,
+                   const char   *style)
+{
+  static const char *styles[] = { "success", "error" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->result_icon), styles[i]);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->result_title), styles[i]);
+    }
+  if (style != NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->result_icon), style);
+      gtk_widget_add_css_class (GTK_WIDGET (self->result_title), style);
+    }
+}
+
 static void
 show_failure (MrTestDialog *self,
               const GError *error)
@@ -175,6 +199,7 @@ show_failure (MrTestDialog *self,
   MrSmtpClient *client = self->delivery ? mr_delivery_get_client (self->delivery) : NULL;
 
   clear_result (self);
+  set_outcome_style (self, "error");
   gtk_image_set_from_icon_name (self->result_icon, "dialog-error-symbolic");
   gtk_label_set_text (self->result_title, self->kind == MR_TEST_SEND_EMAIL ? _("The Test Email Was Not Sent")
                                           : self->kind == MR_TEST_CHECK_EXCHANGE ? _("The Exchange Check Failed")
@@ -216,6 +241,7 @@ on_finished (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       clear_result (self);
+      set_outcome_style (self, NULL);
       gtk_image_set_from_icon_name (self->result_icon, "process-stop-symbolic");
       gtk_label_set_text (self->result_title, _("Cancelled"));
       gtk_label_set_text (self->result_description, "");
@@ -247,6 +273,7 @@ on_finished (GObject      *source,
 
   self->succeeded = TRUE;
   clear_result (self);
+  set_outcome_style (self, "success");
   gtk_image_set_from_icon_name (self->result_icon, "emblem-ok-symbolic");
   if (self->kind == MR_TEST_CHECK_EXCHANGE)
     {
