@@ -150,28 +150,30 @@ matches_any (const char * const *patterns,
   return FALSE;
 }
 
-const MrPreset *
-mr_preset_lookup_by_domain (const char *domain)
+/* The first preset whose patterns (the GStrv at @patterns_offset in MrPreset) match @name. */
+static const MrPreset *
+lookup_matching (gsize       patterns_offset,
+                 const char *name)
 {
   guint n;
   const MrPreset * const *all = mr_presets_get_all (&n);
 
-  for (guint i = 0; domain != NULL && i < n; i++)
-    if (matches_any ((const char * const *) all[i]->domains, domain))
+  for (guint i = 0; name != NULL && i < n; i++)
+    if (matches_any (G_STRUCT_MEMBER (const char * const *, all[i], patterns_offset), name))
       return all[i];
   return NULL;
 }
 
 const MrPreset *
+mr_preset_lookup_by_domain (const char *domain)
+{
+  return lookup_matching (G_STRUCT_OFFSET (MrPreset, domains), domain);
+}
+
+const MrPreset *
 mr_preset_lookup_by_mx (const char *mx_host)
 {
-  guint n;
-  const MrPreset * const *all = mr_presets_get_all (&n);
-
-  for (guint i = 0; mx_host != NULL && i < n; i++)
-    if (matches_any ((const char * const *) all[i]->mx, mx_host))
-      return all[i];
-  return NULL;
+  return lookup_matching (G_STRUCT_OFFSET (MrPreset, mx), mx_host);
 }
 
 const char *
