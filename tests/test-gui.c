@@ -1409,7 +1409,7 @@ test_shortcuts (MrTestDirs    *dirs,
   static const struct { const char *accelerator; const char *action; } bound[] = {
     { "<Alt>3", "win.show-page compose" }, { "<Alt>4", "win.show-page mailshots" }, { "<Alt>5", "win.show-page sent" },
     { "<Control>n", "win.new-mail" }, { "<Control>Return", "win.send" }, { "<Control><Shift>m", "win.new-mailshot" },
-    { "<Control>f", "win.find" },
+    { "<Control>f", "win.find" }, { "F1", "win.help" },
   };
   MrWindow *window = open_window ();
   GtkWidget *focus;
