@@ -199,6 +199,18 @@ outcomes_clear (Outcomes *outcomes)
 }
 
 static void
+outcomes_count (Outcomes   *outcomes,
+                const char *outcome)
+{
+  if (g_str_equal (outcome, "accepted"))
+    outcomes->accepted++;
+  else if (g_str_equal (outcome, "refused"))
+    outcomes->refused++;
+  else
+    outcomes->waiting++;
+}
+
+static void
 outcomes_add (Outcomes   *outcomes,
               const char *address,
               const char *outcome,
@@ -207,12 +219,7 @@ outcomes_add (Outcomes   *outcomes,
   MrSentRecipient recipient = { g_strdup (address), g_strdup (outcome), g_strdup (reply) };
 
   g_array_append_val (outcomes->recipients, recipient);
-  if (g_str_equal (outcome, "accepted"))
-    outcomes->accepted++;
-  else if (g_str_equal (outcome, "refused"))
-    outcomes->refused++;
-  else
-    outcomes->waiting++;
+  outcomes_count (outcomes, outcome);
 }
 
 static void
@@ -251,14 +258,8 @@ outcomes_take (Outcomes             *outcomes,
     {
       MrSentRecipient *earlier = g_ptr_array_index (before->outcomes, i);
 
-      if (g_hash_table_contains (said, earlier->address))
-        continue;
-      if (g_str_equal (earlier->outcome, "accepted"))
-        outcomes->accepted++;
-      else if (g_str_equal (earlier->outcome, "refused"))
-        outcomes->refused++;
-      else
-        outcomes->waiting++;
+      if (!g_hash_table_contains (said, earlier->address))
+        outcomes_count (outcomes, earlier->outcome);
     }
 }
 
@@ -315,12 +316,10 @@ attempt (MrSentLog            *log,
       report->route = g_strdup (result.route);
       if (sent)
         {
+          outcomes_take (&outcomes, envelope, before, TRUE, &result, NULL, NULL);
           report->refused = g_steal_pointer (&result.refused);
           report->deferred = g_steal_pointer (&result.deferred);
           report->reply = g_strdup (result.reply);
-          result.refused = g_strdupv (report->refused);
-          result.deferred = g_strdupv (report->deferred);
-          outcomes_take (&outcomes, envelope, before, TRUE, &result, NULL, NULL);
           if (outcomes.waiting > 0)
             next = mr_outbox_next_attempt (created, attempts_before + 1, now);
           if (next != 0)
