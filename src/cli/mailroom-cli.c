@@ -522,6 +522,19 @@ add_strv (JsonBuilder        *builder,
   json_builder_end_array (builder);
 }
 
+/* The same, from an array of strings (which may be NULL: an empty list). */
+static void
+add_string_array (JsonBuilder     *builder,
+                  const char      *name,
+                  const GPtrArray *items)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; items != NULL && i < items->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (items, i));
+  json_builder_end_array (builder);
+}
+
 static void
 add_string (JsonBuilder *builder,
             const char  *name,
@@ -767,17 +780,9 @@ cmd_test_email (Invocation *inv)
       json_builder_begin_object (builder);
       add_string (builder, "route", mr_delivery_get_route (delivery));
       add_string (builder, "message_id", mr_delivery_get_message_id (delivery));
-      json_builder_set_member_name (builder, "accepted");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < result->accepted->len; i++)
-        json_builder_add_string_value (builder, g_ptr_array_index (result->accepted, i));
-      json_builder_end_array (builder);
+      add_string_array (builder, "accepted", result->accepted);
       add_string (builder, "reply", result->final_reply);
-      json_builder_set_member_name (builder, "refused");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < result->refused->len; i++)
-        json_builder_add_string_value (builder, g_ptr_array_index (result->refused, i));
-      json_builder_end_array (builder);
+      add_string_array (builder, "refused", result->refused);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       print_json (root);
@@ -835,9 +840,7 @@ cmd_setup (Invocation *inv,
       add_string (builder, "auth", discovery->auth);
       add_string (builder, "username", discovery->username);
       add_string (builder, "help_url", discovery->help_url);
-      g_ptr_array_add (discovery->steps, NULL);
-      add_strv (builder, "steps", (const char * const *) discovery->steps->pdata);
-      g_ptr_array_remove_index (discovery->steps, discovery->steps->len - 1);
+      add_string_array (builder, "steps", discovery->steps);
       add_string (builder, "saved", saved);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
@@ -905,11 +908,7 @@ add_template_json (JsonBuilder *builder,
       add_string (builder, "log", template_->log);
       json_builder_set_member_name (builder, "strict");
       json_builder_add_boolean_value (builder, template_->strict);
-      json_builder_set_member_name (builder, "variables");
-      json_builder_begin_array (builder);
-      for (guint i = 0; variables != NULL && i < variables->len; i++)
-        json_builder_add_string_value (builder, g_ptr_array_index (variables, i));
-      json_builder_end_array (builder);
+      add_string_array (builder, "variables", variables);
       json_builder_set_member_name (builder, "attachments");
       json_builder_begin_array (builder);
       for (guint i = 0; i < template_->attachments->len; i++)
@@ -1138,11 +1137,7 @@ cmd_render (Invocation *inv,
       add_string (builder, "subject", rendered->subject);
       add_string (builder, "text", rendered->text);
       add_string (builder, "html", rendered->html);
-      json_builder_set_member_name (builder, "missing");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < rendered->missing->len; i++)
-        json_builder_add_string_value (builder, g_ptr_array_index (rendered->missing, i));
-      json_builder_end_array (builder);
+      add_string_array (builder, "missing", rendered->missing);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       print_json (root);
