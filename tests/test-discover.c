@@ -255,6 +255,55 @@ test_apply (MrTestDirs    *dirs,
   }
 }
 
+/* Who logs in: one company login, or each person's own (the admin's then in their own layer, and
+ * the company's login name gone, so that nobody inherits it). */
+static void
+test_apply_login (MrTestDirs    *dirs,
+                  gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  g_autoptr(MrDiscovery) office = NULL;
+  g_autoptr(MrSecretAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  MrScope password_scope = MR_SCOPE_USER;
+
+  mr_standin_add_dns_record (standin, "MX", "tailspin.example.net", "tailspin-example-net.mail.protection.outlook.com", 0);
+  office = discover ("admin@tailspin.example.net");
+  g_assert_true (mr_settings_load (settings, &error));
+  g_assert_true (mr_discovery_apply (office, settings, MR_SCOPE_COMPANY, "admin@tailspin.example.net", &error));
+
+  /* An empty login name is refused, in words. */
+  g_assert_false (mr_discovery_apply_login (settings, MR_SCOPE_COMPANY, FALSE, "admin@tailspin.example.net", "",
+                                            &password_scope, &error));
+  g_assert_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_cmpstr (error->message, ==, "Enter the login name first");
+  g_clear_error (&error);
+
+  g_assert_true (mr_discovery_apply_login (settings, MR_SCOPE_COMPANY, FALSE, "admin@tailspin.example.net", "mailer",
+                                           &password_scope, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (password_scope, ==, MR_SCOPE_COMPANY);
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.credentials"), ==, "company");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "mailer");
+  account = mr_settings_get_account (settings, password_scope, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->user, ==, "mailer");
+  g_clear_pointer (&account, mr_secret_account_free);
+
+  g_assert_true (mr_discovery_apply_login (settings, MR_SCOPE_COMPANY, TRUE, "admin@tailspin.example.net", "admin",
+                                           &password_scope, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (password_scope, ==, MR_SCOPE_USER);
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.credentials"), ==, "per-user");
+  g_assert_null (mr_settings_file_get (mr_settings_get_company (settings), "smtp.username"));
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "admin");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "user.email"), ==, "admin@tailspin.example.net");
+  account = mr_settings_get_account (settings, password_scope, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (account->scope, ==, MR_SECRET_SCOPE_USER);
+  g_assert_cmpstr (account->user, ==, "admin");
+}
+
 /* `mailroom-cli setup`: what was found and from where, and --save. */
 static void
 test_cli (MrTestDirs    *dirs,
@@ -311,6 +360,7 @@ main (int    argc,
   g_test_add_func ("/discover/nothing-found", test_nothing_found);
 #define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
   ADD ("/discover/apply", test_apply);
+  ADD ("/discover/apply-login", test_apply_login);
   ADD ("/discover/cli", test_cli);
 #undef ADD
 

@@ -1237,7 +1237,7 @@ welcome_idle (gpointer data)
 
 /* A first start with nothing set up: the window opens on the welcome, which asks for an email
  * address; at a domain whose MX is Office 365's (the test resolver) it says so and why, and "Use
- * These Settings" writes the company's settings and goes on to the Company page. */
+ * These Settings" writes the company's settings; "Skip for Now" goes on to the Company page. */
 static void
 test_welcome (MrTestDirs    *dirs,
               gconstpointer  data)
@@ -1272,7 +1272,11 @@ test_welcome (MrTestDirs    *dirs,
   g_assert_true (gtk_widget_get_visible (child (welcome, MR_TYPE_WELCOME_PAGE, "use_button")));
   screenshot (window, "welcome-found.png");
 
+  /* Use These Settings saves them and asks for the login; the admin may leave that for later. */
   g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "use_button"), "clicked");
+  spin (100);
+  g_assert_cmpstr (mr_welcome_page_get_step (welcome), ==, "login");
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "finish_button"), "clicked");
   spin (300);
   g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
   g_assert_null (mr_window_get_welcome_page (window));
@@ -1285,6 +1289,8 @@ test_welcome (MrTestDirs    *dirs,
   screenshot (window, "welcome-done.png");
   close_window (window);
 }
+
+static const char *self_path;
 
 /* Nothing set up: Send is off, the reason stands beside it in words (never a key name), and the
  * button beside it opens the page that fixes it. With a From address but no server, it says that. */
@@ -2234,7 +2240,28 @@ test_send_test_email (MrTestDirs    *dirs,
   transcript = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
   g_assert_nonnull (strstr (transcript, "S: 535"));
   g_assert_null (strstr (transcript, "not-the-password"));
-  gtk_expander_set_expanded (GTK_EXPANDER (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")), TRUE);
+  /* The failing reply is marked, and in view when the details open: the transcript is longer
+   * than its box, so the box has scrolled down to it. */
+  {
+    GtkTextView *view = GTK_TEXT_VIEW (child (dialog, MR_TYPE_TEST_DIALOG, "transcript_view"));
+    GtkTextIter line_start, line_end;
+    GdkRectangle visible, location;
+    g_autofree char *failing = NULL;
+
+    gtk_text_buffer_get_iter_at_line (buffer, &line_start, mr_test_dialog_get_failing_line (dialog));
+    line_end = line_start;
+    gtk_text_iter_forward_to_line_end (&line_end);
+    failing = gtk_text_buffer_get_text (buffer, &line_start, &line_end, FALSE);
+    g_assert_true (g_str_has_prefix (failing, "S: 535"));
+    gtk_expander_set_expanded (GTK_EXPANDER (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")), TRUE);
+    spin (300);
+    gtk_text_view_get_visible_rect (view, &visible);
+    gtk_text_view_get_iter_location (view, &line_start, &location);
+    g_test_message ("transcript: visible %d..%d, failing line at %d", visible.y, visible.y + visible.height, location.y);
+    g_assert_cmpint (visible.y, >, 0);
+    g_assert_cmpint (location.y, >=, visible.y);
+    g_assert_cmpint (location.y + location.height, <=, visible.y + visible.height);
+  }
   screenshot_window (GTK_WINDOW (dialog), "test-email-failed.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
@@ -2243,6 +2270,189 @@ test_send_test_email (MrTestDirs    *dirs,
   type_text (child (page, MR_TYPE_COMPANY_PAGE, "from_name_row"), "Changed");
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "test_button")));
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "check_button")));
+  close_window (window);
+}
+
+/* Runs the test @path again in a process of its own, for a test that needs the environment set
+ * before the engine reads it. Returns TRUE in the parent, after the child passed. */
+static gboolean
+ran_in_child (const char *path)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *passed = NULL;
+
+  if (g_strcmp0 (g_getenv ("MAILROOM_TEST_CHILD"), path) == 0)
+    return FALSE;
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "MAILROOM_TEST_CHILD", path, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, self_path, "-p", path, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("%s failed in its own process:\n%s", path, out);
+  passed = g_strdup_printf ("ok 1 %s", path);
+  g_assert_nonnull (strstr (out, passed));
+  return TRUE;
+}
+
+/* Office 365 as the presets know it, but at a test server on this machine: the test resolver
+ * answers for example.test, and the port is the server's. */
+static void
+use_presets_with_office365_at (MrTestDirs *dirs,
+                               guint16     port)
+{
+  g_autofree char *source = g_build_filename (g_getenv ("MAILROOM_TOP_SRCDIR"), "src", "engine", "presets.json", NULL);
+  g_autofree char *path = g_build_filename (dirs->root, "presets.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *providers;
+
+  g_assert_true (json_parser_load_from_file (parser, source, &error));
+  providers = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "providers");
+  for (guint i = 0; i < json_array_get_length (providers); i++)
+    {
+      JsonObject *provider = json_array_get_object_element (providers, i);
+
+      if (g_str_equal (json_object_get_string_member (provider, "id"), "office365"))
+        {
+          json_object_set_string_member (provider, "host", "smtp.office365.example.test");
+          json_object_set_int_member (provider, "port", port);
+        }
+    }
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  g_assert_true (json_generator_to_file (generator, path, &error));
+  g_setenv ("MAILROOM_PRESETS", path, TRUE);
+}
+
+static gboolean
+test_dialog_has_result (gpointer data)
+{
+  MrTestDialog *dialog = find_test_dialog ();
+
+  return dialog != NULL && g_str_equal (mr_test_dialog_get_state (dialog), "result");
+}
+
+static const char *
+outcome_title (MrWelcomePage *welcome)
+{
+  return adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child (welcome, MR_TYPE_WELCOME_PAGE, "outcome_row")));
+}
+
+/* The admin's first hour, as the issue tells it: an empty home, only an address at a domain whose
+ * MX is Office 365's. The welcome finds the server, asks who logs in and the password, proves them
+ * with Check Server (trusting this server's own certificate, as an admin may), sends a test email
+ * to the address itself, and ends on the Company page with everything saved. */
+static void
+test_welcome_to_test_email (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  g_autofree char *pem = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *user_arg = NULL;
+  g_autoptr(MrTestServer) server = NULL;
+  g_autoptr(MrStandin) standin = NULL;
+  g_autoptr(JsonNode) sent = NULL;
+  g_autofree char *envelope = NULL;
+  g_autofree char *company = NULL;
+  MrWelcomePage *welcome;
+  MrTestDialog *dialog;
+  MrWindow *window;
+  GtkWidget *check;
+
+  if (!mr_test_require_keyring () || ran_in_child ("/gui/welcome-to-test-email"))
+    return;
+
+  pem = mr_test_cert_path ("selfsigned.pem");
+  key = mr_test_cert_path ("selfsigned.key");
+  user_arg = g_strdup_printf ("%s:welcome-secret", test_login ());
+  server = mr_test_server_start ("smtp-server.py", "--mode", "starttls", "--cert", pem, "--key", key,
+                                 "--user", user_arg, "--auth-required", NULL);
+  use_presets_with_office365_at (dirs, server->port);
+  standin = mr_standin_start ();
+  mr_standin_add_dns_record (standin, "MX", "contoso.example.net", "contoso-example-net.mail.protection.outlook.com", 0);
+
+  window = mr_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+  welcome = mr_window_get_welcome_page (window);
+  g_assert_nonnull (welcome);
+  type_text (child (welcome, MR_TYPE_WELCOME_PAGE, "address_row"), "admin@contoso.example.net");
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "find_button"), "clicked");
+  wait_for (welcome_idle, welcome, "the search for the settings");
+  g_assert_nonnull (strstr (mr_welcome_page_get_found (welcome), "Office 365"));
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "use_button"), "clicked");
+  spin (100);
+
+  /* The login step: who logs in (the admin's choice), the login, the password. Check Server waits
+   * for the password and says so. */
+  g_assert_cmpstr (mr_welcome_page_get_step (welcome), ==, "login");
+  g_assert_true (gtk_widget_get_visible (child (welcome, MR_TYPE_WELCOME_PAGE, "who_group")));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (welcome, MR_TYPE_WELCOME_PAGE, "username_row"))), ==,
+                   "admin@contoso.example.net");
+  check = child (welcome, MR_TYPE_WELCOME_PAGE, "check_button");
+  g_assert_false (gtk_widget_get_sensitive (check));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (check), ==, "Enter the password first");
+  gtk_editable_set_text (GTK_EDITABLE (child (welcome, MR_TYPE_WELCOME_PAGE, "username_row")), test_login ());
+  type_text (child (welcome, MR_TYPE_WELCOME_PAGE, "password_row"), "welcome-secret");
+  g_assert_true (gtk_widget_get_sensitive (check));
+  screenshot (window, "welcome-login.png");
+
+  /* Check Server: this server's certificate is its own, and the admin trusts it from the dialog. */
+  g_signal_emit_by_name (check, "clicked");
+  wait_for (test_dialog_has_result, NULL, "the server check");
+  spin (100);
+  dialog = find_test_dialog ();
+  g_assert_false (mr_test_dialog_get_succeeded (dialog));
+  g_assert_cmpstr (outcome_title (welcome), ==, "The server check failed");
+  g_signal_emit_by_name (child (dialog, MR_TYPE_TEST_DIALOG, "pin_button"), "clicked");
+  wait_for (dialog_has_result, dialog, "the check after trusting the certificate");
+  spin (100);
+  g_assert_true (mr_test_dialog_get_succeeded (dialog));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+  g_assert_cmpstr (outcome_title (welcome), ==, "The server works");
+  g_assert_true (gtk_widget_get_visible (child (welcome, MR_TYPE_WELCOME_PAGE, "test_button")));
+  g_assert_true (gtk_widget_has_css_class (child (welcome, MR_TYPE_WELCOME_PAGE, "test_button"), "suggested-action"));
+  g_assert_false (gtk_widget_has_css_class (check, "suggested-action"));
+  g_assert_true (gtk_widget_get_sensitive (check));   /* Check Again, with the saved password */
+  /* The password went to the keyring, nowhere else. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (welcome, MR_TYPE_WELCOME_PAGE, "password_row"))), ==, "");
+  g_assert_false (mr_test_tree_contains (dirs->root, "welcome-secret"));
+
+  /* Send Test Email, to the address itself. */
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "test_button"), "clicked");
+  spin (50);
+  dialog = find_test_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (mr_test_dialog_get_recipient (dialog), ==, "admin@contoso.example.net");
+  g_signal_emit_by_name (child (dialog, MR_TYPE_TEST_DIALOG, "start_button"), "clicked");
+  wait_for (dialog_has_result, dialog, "the test email");
+  spin (100);
+  g_assert_true (mr_test_dialog_get_succeeded (dialog));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (50);
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  sent = mr_test_server_read_envelope (server, 1);
+  envelope = json_to_string (sent, FALSE);
+  g_assert_nonnull (strstr (envelope, "admin@contoso.example.net"));
+  g_assert_cmpstr (outcome_title (welcome), ==, "Test email sent to admin@contoso.example.net");
+  g_assert_true (gtk_widget_has_css_class (child (welcome, MR_TYPE_WELCOME_PAGE, "finish_button"), "suggested-action"));
+  screenshot (window, "welcome-test-sent.png");
+
+  g_signal_emit_by_name (child (welcome, MR_TYPE_WELCOME_PAGE, "finish_button"), "clicked");
+  spin (300);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "company");
+  company = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (company, "\"smtp.provider\" : \"office365\""));
+  g_assert_nonnull (strstr (company, "\"smtp.credentials\" : \"company\""));
+  g_assert_nonnull (strstr (company, test_login ()));
+  g_assert_nonnull (strstr (company, "\"smtp.tls_fingerprint\""));
   close_window (window);
 }
 
@@ -2640,6 +2850,7 @@ main (int    argc,
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/welcome", test_welcome);
+  ADD ("/gui/welcome-to-test-email", test_welcome_to_test_email);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
   ADD ("/gui/shortcuts", test_shortcuts);

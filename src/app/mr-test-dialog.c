@@ -46,6 +46,7 @@ G_DEFINE_FINAL_TYPE (MrTestDialog, mr_test_dialog, ADW_TYPE_WINDOW)
 
 enum {
   SETTINGS_CHANGED,
+  FINISHED,
   N_SIGNALS
 };
 
@@ -143,14 +144,65 @@ show_server (MrTestDialog           *self,
   gtk_widget_set_visible (GTK_WIDGET (self->server_group), TRUE);
 }
 
+/* The line that failed: the server's last 4xx or 5xx reply, else the last line. */
+static int
+failing_line (const char *transcript)
+{
+  g_auto(GStrv) lines = g_strsplit (transcript, "\n", -1);
+  int reply = -1, last = -1;
+
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "S: 4") || g_str_has_prefix (lines[i], "S: 5"))
+        reply = i;
+      if (lines[i][0] != '\0')
+        last = i;
+    }
+  return reply >= 0 ? reply : last;
+}
+
+/* After a failure the failing line is marked and scrolled into view when the details open. */
 static void
-show_transcript (MrTestDialog *self)
+show_transcript (MrTestDialog *self,
+                 gboolean      failed)
 {
   g_autofree char *transcript = self->exchange ? mr_exchange_dup_transcript (self->exchange)
                                 : self->delivery ? mr_delivery_dup_transcript (self->delivery) : g_strdup ("");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->transcript_view);
+  int line = failed ? failing_line (transcript) : -1;
 
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), transcript, -1);
+  gtk_text_buffer_set_text (buffer, transcript, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->details_expander), *transcript != '\0');
+  if (gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "failing") == NULL)
+    gtk_text_buffer_create_tag (buffer, "failing", "weight", PANGO_WEIGHT_BOLD, "underline", PANGO_UNDERLINE_ERROR, NULL);
+  if (line >= 0)
+    {
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_iter_at_line (buffer, &start, line);
+      end = start;
+      gtk_text_iter_forward_to_line_end (&end);
+      gtk_text_buffer_apply_tag_by_name (buffer, "failing", &start, &end);
+      gtk_text_buffer_place_cursor (buffer, &start);
+      /* Done once the view has its size, when the details are first opened. */
+      gtk_text_view_scroll_to_mark (self->transcript_view, gtk_text_buffer_get_insert (buffer), 0.1, FALSE, 0, 0);
+    }
+}
+
+const char *
+mr_test_dialog_get_recipient (MrTestDialog *self)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (self->recipient_row));
+}
+
+int
+mr_test_dialog_get_failing_line (MrTestDialog *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->transcript_view);
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_iter_at_mark (buffer, &iter, gtk_text_buffer_get_insert (buffer));
+  return gtk_text_iter_get_line (&iter);
 }
 
 static void
@@ -215,8 +267,9 @@ show_failure (MrTestDialog *self,
       self->pin_candidate = g_strdup (mr_smtp_client_get_certificate (client)->sha256);
       gtk_widget_set_visible (self->pin_button, self->can_pin);
     }
-  show_transcript (self);
+  show_transcript (self, TRUE);
   set_state (self, "result");
+  g_signal_emit (self, signals[FINISHED], 0, FALSE);
 }
 
 static void
@@ -245,7 +298,7 @@ on_finished (GObject      *source,
       gtk_image_set_from_icon_name (self->result_icon, "process-stop-symbolic");
       gtk_label_set_text (self->result_title, _("Cancelled"));
       gtk_label_set_text (self->result_description, "");
-      show_transcript (self);
+      show_transcript (self, FALSE);
       set_state (self, "result");
       return;
     }
@@ -308,8 +361,9 @@ on_finished (GObject      *source,
           show_certificate (self, mr_smtp_client_get_certificate (mr_delivery_get_client (self->delivery)));
         }
     }
-  show_transcript (self);
+  show_transcript (self, FALSE);
   set_state (self, "result");
+  g_signal_emit (self, signals[FINISHED], 0, TRUE);
 }
 
 static void
@@ -458,6 +512,10 @@ mr_test_dialog_class_init (MrTestDialogClass *klass)
   /* The company settings changed here (a pinned certificate): pages should read them again. */
   signals[SETTINGS_CHANGED] =
     g_signal_new ("settings-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* ::finished (succeeded): the check or the test email ended, with a success or a failure shown. */
+  signals[FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_BOOLEAN);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-test-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, window_title);

@@ -32,5 +32,9 @@ MrTestDialog *mr_test_dialog_new         (GtkWindow  *parent,
 /* "ask", "busy" or "result" */
 const char   *mr_test_dialog_get_state   (MrTestDialog *self);
 gboolean      mr_test_dialog_get_succeeded (MrTestDialog *self);
+/* Where the test email goes (or went). */
+const char   *mr_test_dialog_get_recipient (MrTestDialog *self);
+/* The transcript line the cursor marks: after a failure, the server's failing reply. */
+int           mr_test_dialog_get_failing_line (MrTestDialog *self);
 
 G_END_DECLS

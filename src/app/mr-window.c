@@ -209,7 +209,7 @@ on_compose_sent (MrWindow *self)
     mr_sent_page_refresh (self->sent_page);
 }
 
-static void on_welcome_done (MrWindow *self, const char *page, const char *found_by);
+static void on_welcome_done (MrWindow *self, const char *page, const char *message);
 
 static void
 remove_welcome (MrWindow *self)
@@ -286,16 +286,14 @@ finish_welcome (gpointer data)
 static void
 on_welcome_done (MrWindow   *self,
                  const char *page,
-                 const char *found_by)
+                 const char *message)
 {
   WelcomeDone *done = g_new0 (WelcomeDone, 1);
 
   /* After the welcome's own signal: the reload removes the welcome. */
   done->window = g_object_ref (self);
   done->page = g_strdup (page);
-  done->toast = found_by ? g_strdup_printf (_("%s. Now enter the password, save, and send yourself a test email."),
-                                            found_by)
-                         : NULL;
+  done->toast = g_strdup (message);
   g_idle_add (finish_welcome, done);
 }
 

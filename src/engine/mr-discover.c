@@ -616,3 +616,50 @@ mr_discovery_apply (const MrDiscovery  *discovery,
     return FALSE;
   return mr_settings_commit (settings, edited, NULL, error);
 }
+
+gboolean
+mr_discovery_apply_login (MrSettings  *settings,
+                          MrScope      scope,
+                          gboolean     per_user,
+                          const char  *address,
+                          const char  *username,
+                          MrScope     *password_scope,
+                          GError     **error)
+{
+  g_autoptr(MrSettingsFile) edited = NULL;
+
+  g_return_val_if_fail (username != NULL && password_scope != NULL, FALSE);
+
+  if (*username == '\0')
+    {
+      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                           _("Enter the login name first"));
+      return FALSE;
+    }
+  if (scope == MR_SCOPE_COMPANY)
+    {
+      edited = mr_settings_file_copy (mr_settings_get_company (settings));
+      if (!mr_settings_file_set_from_text (edited, "smtp.credentials", per_user ? "per-user" : "company", error))
+        return FALSE;
+      if (per_user && !mr_settings_file_unset (edited, "smtp.username", error))
+        return FALSE;
+      if (!per_user && !mr_settings_file_set_from_text (edited, "smtp.username", username, error))
+        return FALSE;
+      if (!mr_settings_commit (settings, edited, NULL, error))
+        return FALSE;
+      g_clear_object (&edited);
+      if (!per_user)
+        {
+          *password_scope = MR_SCOPE_COMPANY;
+          return TRUE;
+        }
+    }
+  edited = mr_settings_file_copy (mr_settings_get_user (settings));
+  if (address != NULL && !set_text (settings, edited, MR_SCOPE_USER, "user.email", address, error))
+    return FALSE;
+  if (!mr_settings_file_set_from_text (edited, "smtp.username", username, error) ||
+      !mr_settings_commit (settings, edited, NULL, error))
+    return FALSE;
+  *password_scope = MR_SCOPE_USER;
+  return TRUE;
+}

@@ -86,6 +86,20 @@ gboolean     mr_discovery_apply  (const MrDiscovery        *discovery,
                                   const char               *address,
                                   GError                  **error);
 
+/* Who logs in to the server mr_discovery_apply() saved, and with which login name: for
+ * MR_SCOPE_COMPANY with @per_user FALSE the company's one login (smtp.credentials = company);
+ * with @per_user TRUE each person logs in with their own (smtp.credentials = per-user, the
+ * company's login name is removed, and @username becomes the admin's own, with user.email set to
+ * @address). For MR_SCOPE_USER the person's own login. @password_scope: where the password for
+ * @username then belongs (mr_settings_get_account()). Errors: those of mr_settings_commit(). */
+gboolean     mr_discovery_apply_login (MrSettings  *settings,
+                                       MrScope      scope,
+                                       gboolean     per_user,
+                                       const char  *address,
+                                       const char  *username,
+                                       MrScope     *password_scope,
+                                       GError     **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrDiscovery, mr_discovery_free)
 
 G_END_DECLS
