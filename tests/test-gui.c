@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mr-error.h"
+#include "mr-key-labels.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
@@ -2456,6 +2457,43 @@ test_welcome_to_test_email (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* No key name is the first thing a person reads: the engine's "user.email: …" is "Your email
+ * address: …" on screen, and a key named in the text is the row's name in quotes. */
+static void
+test_errors_in_words (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\", "
+                                              "\"sender.send_as_user\": true}}", mr_test_closed_port ());
+  MrTestDialog *dialog;
+  MrWindow *window;
+  const char *said;
+
+  mr_assert_cmpstr_free (mr_key_words ("sender.from_address: x@example.net is not one of the company’s verified "
+                                       "domains; add it to domains.verified first"), ==,
+                         "From address: x@example.net is not one of the company’s verified domains; add it to "
+                         "“Verified domains” first");
+  mr_assert_cmpstr_free (mr_key_words ("apps.billing.smtp.host: no server is set"), ==,
+                         "Server (application “billing”): no server is set");
+  /* Server names, addresses and plain words stay as they are. */
+  mr_assert_cmpstr_free (mr_key_words ("Could not reach smtp.example.com for office@example.com."), ==,
+                         "Could not reach smtp.example.com for office@example.com.");
+  mr_assert_cmpstr_free (mr_key_words ("Set smtp.host."), ==, "Set “Server”.");
+
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  dialog = run_test_dialog (mr_window_get_company_page (window), "test_button", "ann@example.org");
+  g_assert_false (mr_test_dialog_get_succeeded (dialog));
+  said = gtk_label_get_text (GTK_LABEL (child (dialog, MR_TYPE_TEST_DIALOG, "result_description")));
+  g_test_message ("the dialog says: %s", said);
+  g_assert_true (g_str_has_prefix (said, "Your email address: "));
+  g_assert_null (strstr (said, "user.email"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  close_window (window);
+}
+
 static void
 test_check_server_and_pin (MrTestDirs    *dirs,
                            gconstpointer  data)
@@ -2851,6 +2889,7 @@ main (int    argc,
   ADD ("/gui/user", test_user_page);
   ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/welcome-to-test-email", test_welcome_to_test_email);
+  ADD ("/gui/errors-in-words", test_errors_in_words);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
   ADD ("/gui/shortcuts", test_shortcuts);

@@ -495,6 +495,9 @@ rebuild_lists (MrCompanyPage *self)
       gtk_widget_set_sensitive (toggle, self->editable);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+      /* A name of its own: GTK 4.8 gives screen readers no name from a labelled-by relation. */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      mr_key_get_label (keys[i].name), -1);
       gtk_accessible_update_relation (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_RELATION_LABELLED_BY, row, NULL, -1);
       g_object_set_data (G_OBJECT (row), "key", (gpointer) keys[i].name);
       g_object_set_data (G_OBJECT (row), "switch", toggle);

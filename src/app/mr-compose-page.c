@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "mr-key-labels.h"
 #include "mr-exchange.h"
 #include "mr-json.h"
 #include "mr-compose-page.h"
@@ -131,7 +132,9 @@ static void
 set_status (MrComposePage *self,
             const char    *text)
 {
-  gtk_label_set_text (self->status_label, text ? text : "");
+  g_autofree char *words = mr_key_words (text);
+
+  gtk_label_set_text (self->status_label, words ? words : "");
 }
 
 const char *

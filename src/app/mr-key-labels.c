@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mr-key-labels.h"
 
@@ -63,4 +64,72 @@ mr_key_get_label (const char *base_key)
     if (g_strcmp0 (labels[i].key, base_key) == 0)
       return _(labels[i].label);
   return base_key;
+}
+
+static gboolean
+is_key_char (char c)
+{
+  return g_ascii_islower (c) || g_ascii_isdigit (c) || c == '_' || c == '.';
+}
+
+/* The label of @key (a base key, or apps.NAME.KEY), or NULL when it is no key. */
+static char *
+label_of (const char *key)
+{
+  if (g_str_has_prefix (key, "apps."))
+    {
+      const char *dot = strchr (key + 5, '.');
+      g_autofree char *app = dot ? g_strndup (key + 5, dot - key - 5) : NULL;
+
+      if (dot == NULL || mr_key_get_label (dot + 1) == dot + 1)
+        return NULL;
+      return g_strdup_printf (_("%s (application “%s”)"), mr_key_get_label (dot + 1), app);
+    }
+  if (mr_key_get_label (key) == key)
+    return NULL;
+  return g_strdup (mr_key_get_label (key));
+}
+
+char *
+mr_key_words (const char *message)
+{
+  GString *words;
+  const char *p;
+
+  if (message == NULL)
+    return NULL;
+  words = g_string_new (NULL);
+  p = message;
+  while (*p != '\0')
+    {
+      const char *end = p;
+      g_autofree char *token = NULL;
+      g_autofree char *label = NULL;
+
+      /* A key is a run of lower-case words joined by dots, standing on its own. */
+      if ((p != message && is_key_char (p[-1])) || !g_ascii_islower (*p))
+        {
+          g_string_append_c (words, *p++);
+          continue;
+        }
+      while (is_key_char (*end))
+        end++;
+      while (end > p && end[-1] == '.')   /* a full stop after the key is not part of it */
+        end--;
+      token = g_strndup (p, end - p);
+      if (strchr (token, '.') == NULL || (label = label_of (token)) == NULL)
+        {
+          g_string_append_len (words, p, end - p);
+          p = end;
+          continue;
+        }
+      /* The key the message starts with is its subject; one in the text is quoted. */
+      if (p == message && g_str_has_prefix (end, ": "))
+        g_string_append (words, label);
+      else
+        /* TRANSLATORS: a setting's name quoted in a sentence */
+        g_string_append_printf (words, _("“%s”"), label);
+      p = end;
+    }
+  return g_string_free (words, FALSE);
 }

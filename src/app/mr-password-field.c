@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-a11y.h"
 #include "mr-exchange.h"
 #include "mr-password-field.h"
 
@@ -152,6 +153,7 @@ mr_password_field_new (MrSettings          *settings,
   self->settings = g_object_ref (settings);
   self->scope = scope;
   g_set_weak_pointer (&self->password_row, password_row);
+  mr_a11y_name_password_row (password_row);
   g_set_weak_pointer (&self->keyring_row, keyring_row);
   g_set_weak_pointer (&self->forget_button, forget_button);
   g_signal_connect_swapped (forget_button, "clicked", G_CALLBACK (on_forget_clicked), self);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "mr-a11y.h"
 #include "mr-outbox.h"
 #include "mr-sent-page.h"
 
@@ -563,6 +564,8 @@ static void
 mr_sent_page_init (MrSentPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  mr_a11y_name_drop_down (self->state_filter, _("Show by state"));
+  mr_a11y_name_drop_down (self->date_filter, _("Show by date"));
   self->cancellable = g_cancellable_new ();
   self->pending_deletes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 }

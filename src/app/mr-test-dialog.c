@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-key-labels.h"
+#include "mr-a11y.h"
 #include "mr-delivery.h"
 #include "mr-exchange.h"
 #include "mr-test-dialog.h"
@@ -256,7 +258,11 @@ show_failure (MrTestDialog *self,
   gtk_label_set_text (self->result_title, self->kind == MR_TEST_SEND_EMAIL ? _("The Test Email Was Not Sent")
                                           : self->kind == MR_TEST_CHECK_EXCHANGE ? _("The Exchange Check Failed")
                                                                                   : _("The Server Check Failed"));
-  gtk_label_set_text (self->result_description, error->message);
+  {
+    g_autofree char *words = mr_key_words (error->message);
+
+    gtk_label_set_text (self->result_description, words);
+  }
   /* The certificate matters when it was the problem. */
   if (client != NULL && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) ||
                          g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_FAILED)))
@@ -310,7 +316,9 @@ on_finished (GObject      *source,
               g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)) &&
       !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
     {
-      adw_preferences_group_set_description (self->ask_group, error->message);
+      g_autofree char *words = mr_key_words (error->message);
+
+      adw_preferences_group_set_description (self->ask_group, words);
       gtk_widget_set_visible (GTK_WIDGET (self->password_row), TRUE);
       gtk_widget_set_visible (GTK_WIDGET (self->recipient_row), self->kind == MR_TEST_SEND_EMAIL);
       set_state (self, "ask");
@@ -546,6 +554,7 @@ static void
 mr_test_dialog_init (MrTestDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  mr_a11y_name_password_row (self->password_row);
   self->result_rows = g_ptr_array_new ();
 }
 
@@ -578,6 +587,8 @@ mr_test_dialog_new (GtkWindow  *parent,
       gtk_editable_set_text (GTK_EDITABLE (self->recipient_row), *own ? own : from);
       on_recipient_changed (self);
       set_state (self, "ask");
+      /* Return sends: the address has the focus, not the Cancel button that comes first. */
+      gtk_widget_grab_focus (GTK_WIDGET (self->recipient_row));
     }
   else
     {

@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-key-labels.h"
+#include "mr-a11y.h"
 #include "mr-discover.h"
 #include "mr-keys.h"
 #include "mr-secrets.h"
@@ -208,11 +210,14 @@ show_outcome (MrWelcomePage *self,
               const char    *title,
               const char    *subtitle)
 {
+  g_autofree char *words = mr_key_words (subtitle);
+
   gtk_image_set_from_icon_name (self->outcome_icon, good ? "emblem-ok-symbolic" : "dialog-error-symbolic");
   gtk_widget_remove_css_class (GTK_WIDGET (self->outcome_icon), good ? "error" : "success");
   gtk_widget_add_css_class (GTK_WIDGET (self->outcome_icon), good ? "success" : "error");
+
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->outcome_row), title);
-  adw_action_row_set_subtitle (self->outcome_row, subtitle);
+  adw_action_row_set_subtitle (self->outcome_row, words);
   gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), TRUE);
 }
 
@@ -286,6 +291,8 @@ on_check_finished (MrWelcomePage *self,
       gtk_widget_set_visible (self->test_button, TRUE);
       gtk_button_set_label (GTK_BUTTON (self->check_button), _("_Check Again"));
       suggest (self, self->test_button);
+      /* The next step has the focus when the dialog closes. */
+      gtk_widget_grab_focus (self->test_button);
     }
   else
     {
@@ -315,6 +322,7 @@ on_test_finished (MrTestDialog  *dialog,
   show_outcome (self, TRUE, title, _("Look for it in that inbox. Mailroom is ready to send."));
   gtk_button_set_label (GTK_BUTTON (self->finish_button), _("_Done"));
   suggest (self, self->finish_button);
+  gtk_widget_grab_focus (self->finish_button);
 }
 
 static void
@@ -411,6 +419,17 @@ on_manual_clicked (MrWelcomePage *self)
   g_signal_emit (self, signals[DONE], 0, next_page (self), NULL);
 }
 
+/* A keyboard user starts typing the address at once. */
+static void
+on_map (MrWelcomePage *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (GTK_WIDGET (self)));
+
+  if (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self)))
+    gtk_widget_grab_focus (g_str_equal (gtk_stack_get_visible_child_name (self->steps), "address")
+                             ? GTK_WIDGET (self->address_row) : GTK_WIDGET (self->password_row));
+}
+
 static void
 mr_welcome_page_dispose (GObject *object)
 {
@@ -469,6 +488,8 @@ static void
 mr_welcome_page_init (MrWelcomePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  mr_a11y_name_password_row (self->password_row);
+  g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
   g_signal_connect_swapped (self->address_row, "changed", G_CALLBACK (update_find_button), self);
   g_signal_connect_swapped (self->address_row, "entry-activated", G_CALLBACK (on_find_clicked), self);
   g_signal_connect_swapped (self->find_button, "clicked", G_CALLBACK (on_find_clicked), self);

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-key-labels.h"
 #include "mr-app-resources.h"
 #include "mr-outbox.h"
 #include "mr-welcome-page.h"
@@ -104,7 +105,9 @@ void
 mr_window_toast (MrWindow   *self,
                  const char *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  g_autofree char *words = mr_key_words (message);
+  g_autofree char *escaped = g_markup_escape_text (words, -1);   /* a toast's title is markup */
+  AdwToast *toast = adw_toast_new (escaped);
 
   adw_toast_set_timeout (toast, 6);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
