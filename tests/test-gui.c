@@ -581,6 +581,11 @@ test_read_only_company (MrTestDirs    *dirs,
   g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "managed_group")));
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child (page, MR_TYPE_COMPANY_PAGE, "managed_row"))),
                    ==, "Managed by your administrator");
+  /* Words, not a file path: the path is behind the tooltip. */
+  g_assert_null (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_COMPANY_PAGE, "managed_row"))),
+                         dirs->company_path));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_COMPANY_PAGE, "managed_row"))),
+                            "ask them"));
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "host_row")));
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "add_app_button")));
   g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_COMPANY_PAGE, "add_domain_row")));
@@ -1073,10 +1078,23 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   /* Step 1: the template and the file; the address column is found by its name. */
   g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "new_button"), "clicked");
   g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
-  mr_mailshots_page_next (page);   /* no file yet: it says so and stays */
+  /* No file yet: Next is off, and the step says why (no toast over the buttons). */
+  g_assert_false (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
+  g_assert_cmpstr (mr_mailshots_page_get_next_reason (page), ==,
+                   "Choose the recipients: a CSV file saved from a spreadsheet");
+  mr_mailshots_page_next (page);
   g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
+  screenshot (window, "mailshot-setup-incomplete.png");
   mr_mailshots_page_set_recipients (page, list);
   wait_for (mailshots_idle, page, "the columns");
+  g_assert_true (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
+  g_assert_null (mr_mailshots_page_get_next_reason (page));
+  /* A start that is no date: off again, with the reason. */
+  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "tomorrow-ish");
+  g_assert_false (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
+  g_assert_nonnull (strstr (mr_mailshots_page_get_next_reason (page), "YYYY-MM-DD"));
+  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "");
+  g_assert_true (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
   g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (
                      ADW_COMBO_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")))), ==, "E-Mail");
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_minute_spin")), 3000);
@@ -1926,6 +1944,65 @@ test_compose_draft_mailto_outbox (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* Types @text into a spin button and leaves it, as Tab would. */
+static void
+set_spin_text (GtkWidget  *button,
+               const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (button), text);
+  gtk_spin_button_update (GTK_SPIN_BUTTON (button));
+  spin (20);
+}
+
+static const char *
+spin_placeholder (GtkWidget *spin)
+{
+  return gtk_text_get_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (spin))));
+}
+
+/* The pace is spin rows: empty means the provider's limits, and the placeholder names them
+ * ("30, Office 365’s"), never "-1". A number is kept; emptied, the key goes again. */
+static void
+test_company_pace (MrTestDirs    *dirs,
+                   gconstpointer  data)
+{
+  MrWindow *window;
+  MrCompanyPage *page;
+  GtkWidget *minute, *day, *connections;
+  g_autofree char *saved = NULL;
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"office365\", "
+                      "\"smtp.host\": \"smtp.office365.com\", \"smtp.username\": \"office@example.com\"}}");
+  window = open_window ();
+  page = mr_window_get_company_page (window);
+  minute = child (page, MR_TYPE_COMPANY_PAGE, "mailshot_minute_spin");
+  day = child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_spin");
+  connections = child (page, MR_TYPE_COMPANY_PAGE, "mailshot_connections_spin");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (minute)), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (day)), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (connections)), ==, "");
+  g_assert_cmpstr (spin_placeholder (minute), ==, "30, Office 365’s");
+  g_assert_cmpstr (spin_placeholder (day), ==, "10000, Office 365’s");
+  g_assert_cmpstr (spin_placeholder (connections), ==, "3");
+  screenshot (window, "company-pace.png");
+
+  set_spin_text (minute, "12");
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (minute)), ==, 12);
+  save_and_wait (window);
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (saved, "\"mailshot.per_minute\" : 12"));
+  g_assert_null (strstr (saved, "mailshot.per_day"));
+
+  /* Emptied: the provider's limit again, and the key leaves the file. */
+  set_spin_text (minute, "");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (minute)), ==, "");
+  save_and_wait (window);
+  g_clear_pointer (&saved, g_free);
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_null (strstr (saved, "mailshot.per_minute"));
+  close_window (window);
+}
+
 static void
 test_company_lists (MrTestDirs    *dirs,
                     gconstpointer  data)
@@ -1974,11 +2051,8 @@ test_company_lists (MrTestDirs    *dirs,
   spin (20);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (add_domain)), ==, "");
 
-  /* The mailshot pace and unsubscribe page: checked as typed, like every key. */
-  type_text (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "lots");
-  g_assert_true (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "error"));
-  type_text (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "5000");
-  g_assert_false (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_row"), "error"));
+  /* The mailshot pace (a spin row) and the unsubscribe page, checked as typed like every key. */
+  set_spin_text (child (page, MR_TYPE_COMPANY_PAGE, "mailshot_day_spin"), "5000");
   type_text (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "http://example.com/u");
   g_assert_true (gtk_widget_has_css_class (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "error"));
   type_text (child (page, MR_TYPE_COMPANY_PAGE, "unsubscribe_url_row"), "https://example.com/u?t={token}");
@@ -2901,6 +2975,7 @@ main (int    argc,
   if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
     ADD ("/gui/mailshot-stall", test_mailshot_stall);
   ADD ("/gui/company/lists", test_company_lists);
+  ADD ("/gui/company/pace", test_company_pace);
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);
   ADD ("/gui/no-keyring", test_no_keyring);

@@ -49,9 +49,12 @@ struct _MrCompanyPage
   GtkButton           *verify_domain_button;
   AdwEntryRow         *reply_to_row;
   AdwEntryRow         *copy_to_row;
-  AdwEntryRow         *mailshot_minute_row;
-  AdwEntryRow         *mailshot_day_row;
-  AdwEntryRow         *mailshot_connections_row;
+  AdwActionRow        *mailshot_minute_row;
+  AdwActionRow        *mailshot_day_row;
+  GtkSpinButton       *mailshot_minute_spin;
+  GtkSpinButton       *mailshot_day_spin;
+  GtkSpinButton       *mailshot_connections_spin;
+  AdwActionRow        *mailshot_connections_row;
   AdwComboRow         *exchange_transport_row;
   AdwActionRow        *exchange_guide_row;
   GtkImage            *exchange_guide_icon;
@@ -742,6 +745,35 @@ update_exchange_guide (MrCompanyPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->exchange_tenant_row), graph || g_strcmp0 (exchange_auth, "oauth2") == 0);
 }
 
+/* Empty pace fields mean the provider's limits: the placeholders say which ("30, Office 365’s"). */
+static void
+update_pace_placeholders (MrCompanyPage  *self,
+                          const MrPreset *preset)
+{
+  g_autofree char *account = edited_string (self, "smtp.username");
+  g_autofree char *minute = NULL;
+  g_autofree char *day = NULL;
+  g_autofree char *connections = NULL;
+  guint per_minute, per_day, n_connections;
+
+  if (account == NULL || *account == '\0')
+    {
+      g_free (account);
+      account = edited_string (self, "sender.from_address");
+    }
+  mr_preset_get_mailshot_pace (preset, account, &per_minute, &per_day, &n_connections);
+  if (preset != NULL && g_strcmp0 (mr_preset_get_id (preset), "other") != 0)
+    {
+      /* TRANSLATORS: a number and the provider it is the limit of, "30, Office 365’s" */
+      minute = per_minute ? g_strdup_printf (_("%u, %s’s"), per_minute, mr_preset_get_name (preset)) : NULL;
+      day = per_day ? g_strdup_printf (_("%u, %s’s"), per_day, mr_preset_get_name (preset)) : NULL;
+    }
+  connections = g_strdup_printf ("%u", n_connections);
+  mr_settings_form_set_placeholder (self->form, "mailshot.per_minute", minute ? minute : _("No limit"));
+  mr_settings_form_set_placeholder (self->form, "mailshot.per_day", day ? day : _("No limit"));
+  mr_settings_form_set_placeholder (self->form, "mailshot.connections", connections);
+}
+
 static void
 update_state (MrCompanyPage *self)
 {
@@ -778,6 +810,7 @@ update_state (MrCompanyPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->sendmail_path_row), !remote);
 
   update_exchange_guide (self);
+  update_pace_placeholders (self, preset);
 
   gtk_widget_set_visible (GTK_WIDGET (self->plaintext_warning_row), warnings != NULL && warnings[0] != NULL);
   if (warnings != NULL && warnings[0] != NULL)
@@ -858,9 +891,11 @@ reload (MrCompanyPage *self)
   g_autofree char *managed = NULL;
 
   self->editable = mr_settings_can_edit_company (self->settings);
-  managed = g_strdup_printf (_("You can read these settings; to change them, ask whoever may write %s."),
-                             mr_settings_file_get_path (mr_settings_get_company (self->settings)));
-  adw_action_row_set_subtitle (self->managed_row, managed);
+  /* Words first; where the file is, only for who asks (the tooltip). */
+  managed = g_strdup_printf (_("Kept in %s"), mr_settings_file_get_path (mr_settings_get_company (self->settings)));
+  adw_action_row_set_subtitle (self->managed_row, _("Only your administrator can change these settings: ask them "
+                                                    "if something here is wrong."));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->managed_row), managed);
   gtk_widget_set_visible (GTK_WIDGET (self->managed_group), !self->editable);
   gtk_widget_set_sensitive (self->add_app_button, self->editable);
   gtk_widget_set_sensitive (GTK_WIDGET (self->add_domain_row), self->editable);
@@ -1041,6 +1076,9 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_minute_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_day_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_connections_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_minute_spin);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_day_spin);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, mailshot_connections_spin);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_transport_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_icon);
@@ -1142,9 +1180,10 @@ mr_company_page_new (MrSettings *settings)
   mr_settings_form_add_switch (self->form, "sender.send_as_user", self->send_as_user_row, self->send_as_user_switch);
   mr_settings_form_add_combo (self->form, "delivery.mode", self->delivery_row, delivery_values);
   mr_settings_form_add_entry (self->form, "delivery.sendmail_path", self->sendmail_path_row, FALSE);
-  mr_settings_form_add_entry (self->form, "mailshot.per_minute", self->mailshot_minute_row, FALSE);
-  mr_settings_form_add_entry (self->form, "mailshot.per_day", self->mailshot_day_row, FALSE);
-  mr_settings_form_add_entry (self->form, "mailshot.connections", self->mailshot_connections_row, FALSE);
+  mr_settings_form_add_spin (self->form, "mailshot.per_minute", self->mailshot_minute_row, self->mailshot_minute_spin);
+  mr_settings_form_add_spin (self->form, "mailshot.per_day", self->mailshot_day_row, self->mailshot_day_spin);
+  mr_settings_form_add_spin (self->form, "mailshot.connections", self->mailshot_connections_row,
+                             self->mailshot_connections_spin);
   mr_settings_form_add_switch (self->form, "mailshot.copy_each", self->copy_each_row, self->copy_each_switch);
   mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_url", self->unsubscribe_url_row, FALSE);
   mr_settings_form_add_entry (self->form, "mailshot.unsubscribe_mailto", self->unsubscribe_mailto_row, FALSE);

@@ -74,6 +74,7 @@ struct _MrMailshotsPage
   GtkWidget         *start_button;
   GtkWidget         *back_button;
   GtkWidget         *next_button;
+  GtkLabel          *next_reason;
   GtkLabel          *step_label;
   GtkSpinner        *busy_spinner;
   GtkLabel          *job_title;
@@ -100,6 +101,7 @@ static const char * const step_names[] = { "setup", "check", "preview", "start" 
 
 static void refresh (MrMailshotsPage *self);
 static void run_job (MrMailshotsPage *self, gint64 job);
+static void update_next (MrMailshotsPage *self);
 
 static void
 notice (MrMailshotsPage *self,
@@ -114,8 +116,8 @@ set_busy (MrMailshotsPage *self,
 {
   self->busy += busy ? 1 : -1;
   gtk_spinner_set_spinning (self->busy_spinner, self->busy > 0);
-  gtk_widget_set_sensitive (self->next_button, self->busy == 0);
   gtk_widget_set_sensitive (self->back_button, self->busy == 0);
+  update_next (self);
 }
 
 gboolean
@@ -294,6 +296,40 @@ wizard_task (MrMailshotsPage     *self,
 
 /* ---- Step 1: template and recipients ---------------------------------------------------------- */
 
+/* What the first step still lacks, in words, or NULL when it is complete. */
+static const char *
+setup_problem (MrMailshotsPage *self)
+{
+  if (selected_template (self) == NULL)
+    return _("Choose a template first; templates are made in Compose (Save as Template)");
+  if (self->recipients_path == NULL || self->columns == NULL)
+    return _("Choose the recipients: a CSV file saved from a spreadsheet");
+  if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
+    return _("Choose the folder the attachments are in");
+  if (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))) < 0)
+    return _("Enter the start as YYYY-MM-DD HH:MM, for example 2026-12-01 08:00, or leave it empty");
+  return NULL;
+}
+
+/* Next goes only where it can: until the step is complete it is off, and the step says why. */
+static void
+update_next (MrMailshotsPage *self)
+{
+  const char *step = gtk_stack_get_visible_child_name (self->steps);
+  const char *problem = step != NULL && g_str_equal (step, "setup") ? setup_problem (self) : NULL;
+
+  gtk_widget_set_sensitive (self->next_button, self->busy == 0 && problem == NULL);
+  gtk_widget_set_tooltip_text (self->next_button, problem);
+  gtk_label_set_text (self->next_reason, problem ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->next_reason), problem != NULL);
+}
+
+const char *
+mr_mailshots_page_get_next_reason (MrMailshotsPage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->next_reason)) ? gtk_label_get_text (self->next_reason) : NULL;
+}
+
 static void
 update_step_controls (MrMailshotsPage *self)
 {
@@ -310,6 +346,7 @@ update_step_controls (MrMailshotsPage *self)
   gtk_label_set_text (self->step_label, label);
   gtk_widget_set_visible (self->next_button, index + 1 < G_N_ELEMENTS (step_names));
   gtk_button_set_label (GTK_BUTTON (self->back_button), index == 0 ? _("_Cancel") : _("_Back"));
+  update_next (self);
 }
 
 static void
@@ -325,6 +362,7 @@ static void
 on_attachment_column_changed (MrMailshotsPage *self)
 {
   gtk_widget_set_visible (GTK_WIDGET (self->folder_row), selected_column (self->attachment_row, TRUE) != NULL);
+  update_next (self);
 }
 
 static void
@@ -423,6 +461,7 @@ mr_mailshots_page_set_attachments_folder (MrMailshotsPage *self,
   g_free (self->folder_path);
   self->folder_path = g_strdup (path);
   adw_action_row_set_subtitle (self->folder_row, path);
+  update_next (self);
 }
 
 /* The file choosers: one response handler, which hands the chosen path to the page. */
@@ -967,15 +1006,8 @@ mr_mailshots_page_next (MrMailshotsPage *self)
     return;
   if (g_str_equal (step, "setup"))
     {
-      if (selected_template (self) == NULL)
-        notice (self, _("Choose a template first; templates are made in Compose (Save as Template)"));
-      else if (self->recipients_path == NULL || self->columns == NULL)
-        notice (self, _("Choose the recipients: a CSV file saved from a spreadsheet"));
-      else if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
-        notice (self, _("Choose the folder the attachments are in"));
-      else if (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))) < 0)
-        notice (self, _("Enter the start as YYYY-MM-DD HH:MM, for example 2026-12-01 08:00, or leave it empty"));
-      else
+      /* Next is off meanwhile, with the reason beside it. */
+      if (setup_problem (self) == NULL)
         check_recipients (self);
     }
   else if (g_str_equal (step, "check"))
@@ -1818,6 +1850,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (start_button);
   BIND (back_button);
   BIND (next_button);
+  BIND (next_reason);
   BIND (step_label);
   BIND (busy_spinner);
   BIND (job_title);
@@ -1872,6 +1905,8 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_changed), self);
   g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (on_via_changed), self);
   g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
+  g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (update_next), self);
+  g_signal_connect_swapped (self->start_row, "changed", G_CALLBACK (update_next), self);
   update_step_controls (self);
 }
 

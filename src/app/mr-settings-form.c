@@ -10,14 +10,15 @@ typedef enum {
   FIELD_ENTRY,
   FIELD_COMBO,
   FIELD_SWITCH,
+  FIELD_SPIN,     /* a number; empty (-1) is "not set": the default applies */
 } FieldKind;
 
 typedef struct {
   char            *key;
   const MrKeyInfo *info;
   FieldKind        kind;
-  GtkWidget       *widget;        /* AdwEntryRow, AdwComboRow or GtkSwitch */
-  GtkWidget       *row;           /* the row shown (the switch's AdwActionRow) */
+  GtkWidget       *widget;        /* AdwEntryRow, AdwComboRow, GtkSwitch or GtkSpinButton */
+  GtkWidget       *row;           /* the row shown (the switch's or spin button's AdwActionRow) */
   GtkWidget       *message_row;   /* under the row: an error or a lock reason */
   GtkLabel        *message_label;
   GStrv            values;        /* combo items' values */
@@ -466,6 +467,48 @@ on_switch_active (GtkSwitch      *toggle,
   field_take_value (self, field, value, NULL);
 }
 
+static void
+on_spin_value (GtkSpinButton  *spin,
+               MrSettingsForm *self)
+{
+  Field *field;
+  g_autoptr(JsonNode) value = NULL;
+  double number = gtk_spin_button_get_value (spin);
+
+  if (self->loading)
+    return;
+  field = g_object_get_data (G_OBJECT (spin), "mr-field");
+  if (number >= 0)
+    value = json_node_init_int (json_node_alloc (), (gint64) number);
+  field_take_value (self, field, value, NULL);
+}
+
+/* An empty spin button is "not set", shown by its placeholder. */
+static int
+on_spin_input (GtkSpinButton *spin,
+               double        *new_value,
+               gpointer       user_data)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+
+  for (const char *c = text; *c != '\0'; c++)
+    if (!g_ascii_isspace (*c))
+      return FALSE;   /* GtkSpinButton reads the number */
+  *new_value = -1;
+  return TRUE;
+}
+
+static gboolean
+on_spin_output (GtkSpinButton *spin,
+                gpointer       user_data)
+{
+  if (gtk_spin_button_get_value (spin) >= 0)
+    return FALSE;
+  if (*gtk_editable_get_text (GTK_EDITABLE (spin)) != '\0')
+    gtk_editable_set_text (GTK_EDITABLE (spin), "");
+  return TRUE;
+}
+
 /* ---- From the working copy to rows ------------------------------------------------------------ */
 
 static JsonNode *
@@ -503,6 +546,9 @@ show_field (MrSettingsForm *self,
       break;
     case FIELD_SWITCH:
       gtk_switch_set_active (GTK_SWITCH (field->widget), json_node_get_boolean (value));
+      break;
+    case FIELD_SPIN:
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (field->widget), (double) json_node_get_int (value));
       break;
     default:
       g_assert_not_reached ();
@@ -651,6 +697,36 @@ mr_settings_form_add_switch (MrSettingsForm *self,
 {
   add_field (self, key, FIELD_SWITCH, GTK_WIDGET (toggle), GTK_WIDGET (row));
   g_signal_connect (toggle, "notify::active", G_CALLBACK (on_switch_active), self);
+}
+
+void
+mr_settings_form_add_spin (MrSettingsForm *self,
+                           const char     *key,
+                           AdwActionRow   *row,
+                           GtkSpinButton  *spin)
+{
+  Field *field = add_field (self, key, FIELD_SPIN, GTK_WIDGET (spin), GTK_WIDGET (row));
+
+  gtk_spin_button_set_range (spin, -1, field->info->max);
+  gtk_spin_button_set_numeric (spin, TRUE);
+  g_signal_connect (spin, "input", G_CALLBACK (on_spin_input), NULL);
+  g_signal_connect (spin, "output", G_CALLBACK (on_spin_output), NULL);
+  g_signal_connect (spin, "value-changed", G_CALLBACK (on_spin_value), self);
+}
+
+void
+mr_settings_form_set_placeholder (MrSettingsForm *self,
+                                  const char     *key,
+                                  const char     *placeholder)
+{
+  Field *field = find_field (self, key);
+  GtkEditable *delegate;
+
+  g_return_if_fail (field != NULL && field->kind == FIELD_SPIN);
+  delegate = gtk_editable_get_delegate (GTK_EDITABLE (field->widget));
+  if (GTK_IS_TEXT (delegate))
+    gtk_text_set_placeholder_text (GTK_TEXT (delegate), placeholder);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (field->widget), GTK_ACCESSIBLE_PROPERTY_PLACEHOLDER, placeholder, -1);
 }
 
 void

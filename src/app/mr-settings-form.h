@@ -39,6 +39,15 @@ void            mr_settings_form_add_switch     (MrSettingsForm     *self,
                                                  const char         *key,
                                                  AdwActionRow       *row,
                                                  GtkSwitch          *toggle);
+/* A number in a spin button; emptied (or stepped below 0) it is not set, and the placeholder says
+ * what applies then. */
+void            mr_settings_form_add_spin       (MrSettingsForm     *self,
+                                                 const char         *key,
+                                                 AdwActionRow       *row,
+                                                 GtkSpinButton      *spin);
+void            mr_settings_form_set_placeholder (MrSettingsForm    *self,
+                                                 const char         *key,
+                                                 const char         *placeholder);
 /* Forgets every row whose key starts with @prefix (used when an application profile goes). */
 void            mr_settings_form_remove_prefix  (MrSettingsForm     *self,
                                                  const char         *prefix);
