@@ -771,6 +771,27 @@ job_created (gpointer data)
 
 /* "Send via" in the wizard: the template's route to begin with; Exchange (Online, here) brings
  * Office 365's pace, and the job keeps the route chosen. */
+/* Picks the mailshot's start in its popover, as a person would: the day in the calendar, the
+ * hour and minute, then "Start Then". */
+static void
+pick_start (MrMailshotsPage *page,
+            int              year,
+            int              month,
+            int              day,
+            int              hour,
+            int              minute)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_local (year, month, day, 12, 0, 0);
+
+  gtk_menu_button_popup (GTK_MENU_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_menu_button")));
+  spin (50);
+  gtk_calendar_select_day (GTK_CALENDAR (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_calendar")), date);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_hour_spin")), hour);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_minute_spin")), minute);
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_set_button"), "clicked");
+  spin (50);
+}
+
 static void
 test_mailshot_via (MrTestDirs    *dirs,
                    gconstpointer  data)
@@ -813,7 +834,9 @@ test_mailshot_via (MrTestDirs    *dirs,
                    ==, 30);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_day_spin"))),
                    ==, 10000);
-  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "2099-01-04 08:00");
+  pick_start (page, 2099, 1, 4, 8, 0);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row"))),
+                            "08:00"));
   screenshot (window, "mailshot-via.png");
 
   mr_mailshots_page_next (page);
@@ -1089,11 +1112,27 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   wait_for (mailshots_idle, page, "the columns");
   g_assert_true (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
   g_assert_null (mr_mailshots_page_get_next_reason (page));
-  /* A start that is no date: off again, with the reason. */
-  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "tomorrow-ish");
-  g_assert_false (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
-  g_assert_nonnull (strstr (mr_mailshots_page_get_next_reason (page), "YYYY-MM-DD"));
-  gtk_editable_set_text (GTK_EDITABLE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row")), "");
+  /* The start is picked, not typed: a day gone by is refused in the picker, which stays open; a
+   * later one is shown in words, and the clear button starts at once again. */
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row"))),
+                   ==, "At once");
+  pick_start (page, 2001, 2, 3, 9, 30);
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_problem")));
+  g_assert_cmpint (mr_mailshots_page_get_start (page), ==, 0);
+  screenshot (window, "mailshot-start-picker.png");
+  gtk_popover_popdown (GTK_POPOVER (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_popover")));
+  pick_start (page, 2099, 1, 4, 8, 5);
+  {
+    g_autoptr(GDateTime) picked = g_date_time_new_from_unix_local (mr_mailshots_page_get_start (page));
+
+    g_assert_cmpint (g_date_time_get_year (picked), ==, 2099);
+    g_assert_cmpint (g_date_time_get_hour (picked), ==, 8);
+    g_assert_cmpint (g_date_time_get_minute (picked), ==, 5);
+  }
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_row"))),
+                            "08:05"));
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_clear_button"), "clicked");
+  g_assert_cmpint (mr_mailshots_page_get_start (page), ==, 0);
   g_assert_true (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
   g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (
                      ADW_COMBO_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")))), ==, "E-Mail");

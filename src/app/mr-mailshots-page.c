@@ -59,7 +59,16 @@ struct _MrMailshotsPage
   GtkSpinButton     *per_minute_spin;
   GtkSpinButton     *per_day_spin;
   GtkSpinButton     *connections_spin;
-  AdwEntryRow       *start_row;
+  AdwActionRow      *start_row;
+  GtkWidget         *start_clear_button;
+  GtkMenuButton     *start_menu_button;
+  GtkPopover        *start_popover;
+  GtkCalendar       *start_calendar;
+  GtkSpinButton     *start_hour_spin;
+  GtkSpinButton     *start_minute_spin;
+  GtkLabel          *start_problem;
+  GtkWidget         *start_set_button;
+  gint64             start_at;        /* the chosen start (Unix time), 0: at once */
   AdwPreferencesGroup *check_group;
   GtkLabel          *check_summary;
   GtkListBox        *problems_list;
@@ -222,21 +231,92 @@ selected_template (MrMailshotsPage *self)
   return g_ptr_array_index (self->templates, selected);
 }
 
-/* Parses "YYYY-MM-DD HH:MM" (local time); 0 for empty, -1 when it is not a date. */
-static gint64
-parse_start (const char *text)
-{
-  g_autofree char *iso = g_strstrip (g_strdup (text));
-  g_autofree char *full = NULL;
-  g_autoptr(GTimeZone) local = g_time_zone_new_local ();
-  g_autoptr(GDateTime) when = NULL;
+/* ---- The start: a day and a time, picked ------------------------------------------------------- */
 
-  if (*iso == '\0')
-    return 0;
-  g_strdelimit (iso, " ", 'T');
-  full = strlen (iso) == 16 ? g_strconcat (iso, ":00", NULL) : g_strdup (iso);
-  when = g_date_time_new_from_iso8601 (full, local);
-  return when ? g_date_time_to_unix (when) : -1;
+static void
+show_start_choice (MrMailshotsPage *self)
+{
+  if (self->start_at == 0)
+    adw_action_row_set_subtitle (self->start_row, _("At once"));
+  else
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (self->start_at);
+      /* TRANSLATORS: when a mailshot starts, as strftime() writes it: "Monday 04/01/2099, 08:00" */
+      /* xgettext:no-c-format */
+      g_autofree char *text = g_date_time_format (when, _("%A %x, %H:%M"));
+
+      adw_action_row_set_subtitle (self->start_row, text);
+    }
+  gtk_widget_set_visible (self->start_clear_button, self->start_at != 0);
+}
+
+/* Opening the picker: the chosen start, or tomorrow at 08:00. */
+static void
+on_start_popover_show (MrMailshotsPage *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) tomorrow = g_date_time_add_days (now, 1);
+  g_autoptr(GDateTime) when = self->start_at ? g_date_time_new_from_unix_local (self->start_at)
+                                             : g_date_time_new_local (g_date_time_get_year (tomorrow),
+                                                                      g_date_time_get_month (tomorrow),
+                                                                      g_date_time_get_day_of_month (tomorrow), 8, 0, 0);
+
+  gtk_calendar_select_day (self->start_calendar, when);
+  gtk_spin_button_set_value (self->start_hour_spin, g_date_time_get_hour (when));
+  gtk_spin_button_set_value (self->start_minute_spin, g_date_time_get_minute (when));
+  gtk_widget_set_visible (GTK_WIDGET (self->start_problem), FALSE);
+}
+
+static GDateTime *
+picked_start (MrMailshotsPage *self)
+{
+  g_autoptr(GDateTime) day = gtk_calendar_get_date (self->start_calendar);
+
+  return g_date_time_new_local (g_date_time_get_year (day), g_date_time_get_month (day),
+                                g_date_time_get_day_of_month (day), gtk_spin_button_get_value_as_int (self->start_hour_spin),
+                                gtk_spin_button_get_value_as_int (self->start_minute_spin), 0);
+}
+
+static void
+on_start_set (MrMailshotsPage *self)
+{
+  g_autoptr(GDateTime) when = picked_start (self);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  /* A time gone by cannot be a start: said in the picker, which stays open. */
+  if (g_date_time_compare (when, now) <= 0)
+    {
+      gtk_label_set_text (self->start_problem, _("That time has passed: choose a later one, or start at once"));
+      gtk_widget_set_visible (GTK_WIDGET (self->start_problem), TRUE);
+      return;
+    }
+  self->start_at = g_date_time_to_unix (when);
+  show_start_choice (self);
+  gtk_popover_popdown (self->start_popover);
+}
+
+static void
+on_start_clear (MrMailshotsPage *self)
+{
+  self->start_at = 0;
+  show_start_choice (self);
+}
+
+/* Two digits for the minutes: 08:05, not 8:5. */
+static gboolean
+on_time_spin_output (GtkSpinButton *spin)
+{
+  g_autofree char *text = g_strdup_printf ("%02d", gtk_spin_button_get_value_as_int (spin));
+
+  if (g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (spin))) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+gint64
+mr_mailshots_page_get_start (MrMailshotsPage *self)
+{
+  return self->start_at;
 }
 
 static Choice *
@@ -273,7 +353,7 @@ current_choice (MrMailshotsPage *self)
   choice->options.per_minute = gtk_spin_button_get_value_as_int (self->per_minute_spin);
   choice->options.per_day = gtk_spin_button_get_value_as_int (self->per_day_spin);
   choice->options.connections = gtk_spin_button_get_value_as_int (self->connections_spin);
-  choice->options.start_at = MAX (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))), 0);
+  choice->options.start_at = self->start_at;
   choice->row = gtk_spin_button_get_value_as_int (self->preview_row_spin);
   choice->to = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->samples_to_row)));
   choice->count = gtk_spin_button_get_value_as_int (self->samples_spin);
@@ -306,8 +386,6 @@ setup_problem (MrMailshotsPage *self)
     return _("Choose the recipients: a CSV file saved from a spreadsheet");
   if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
     return _("Choose the folder the attachments are in");
-  if (parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row))) < 0)
-    return _("Enter the start as YYYY-MM-DD HH:MM, for example 2026-12-01 08:00, or leave it empty");
   return NULL;
 }
 
@@ -583,7 +661,8 @@ mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->folder_row), FALSE);
-  gtk_editable_set_text (GTK_EDITABLE (self->start_row), "");
+  self->start_at = 0;
+  show_start_choice (self);
   if (me == NULL || *me == '\0')
     {
       g_free (me);
@@ -887,7 +966,7 @@ show_start (MrMailshotsPage *self)
   guint per_minute = gtk_spin_button_get_value_as_int (self->per_minute_spin);
   guint per_day = gtk_spin_button_get_value_as_int (self->per_day_spin);
   guint connections = gtk_spin_button_get_value_as_int (self->connections_spin);
-  gint64 start = parse_start (gtk_editable_get_text (GTK_EDITABLE (self->start_row)));
+  gint64 start = self->start_at;
   g_autofree char *duration = format_duration (mr_mailshot_estimate_seconds (sendable, per_minute, per_day, connections));
   g_autoptr(GString) text = g_string_new (NULL);
 
@@ -1836,6 +1915,14 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (per_day_spin);
   BIND (connections_spin);
   BIND (start_row);
+  BIND (start_clear_button);
+  BIND (start_menu_button);
+  BIND (start_popover);
+  BIND (start_calendar);
+  BIND (start_hour_spin);
+  BIND (start_minute_spin);
+  BIND (start_problem);
+  BIND (start_set_button);
   BIND (check_group);
   BIND (check_summary);
   BIND (problems_list);
@@ -1906,7 +1993,11 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (on_via_changed), self);
   g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (update_next), self);
-  g_signal_connect_swapped (self->start_row, "changed", G_CALLBACK (update_next), self);
+  g_signal_connect_swapped (self->start_popover, "show", G_CALLBACK (on_start_popover_show), self);
+  g_signal_connect_swapped (self->start_set_button, "clicked", G_CALLBACK (on_start_set), self);
+  g_signal_connect_swapped (self->start_clear_button, "clicked", G_CALLBACK (on_start_clear), self);
+  g_signal_connect (self->start_hour_spin, "output", G_CALLBACK (on_time_spin_output), NULL);
+  g_signal_connect (self->start_minute_spin, "output", G_CALLBACK (on_time_spin_output), NULL);
   update_step_controls (self);
 }
 

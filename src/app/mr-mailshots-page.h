@@ -33,6 +33,8 @@ void                 mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
 void                 mr_mailshots_page_next             (MrMailshotsPage *self);
 /* "setup", "check", "preview", "start" in the wizard; "jobs" or "job" otherwise. */
 const char          *mr_mailshots_page_get_step         (MrMailshotsPage *self);
+/* The start chosen in the picker (Unix time), 0 for at once. */
+gint64           mr_mailshots_page_get_start (MrMailshotsPage *self);
 /* Why Next is off on the first step, in words; NULL when it is on. */
 const char      *mr_mailshots_page_get_next_reason (MrMailshotsPage *self);
 gboolean             mr_mailshots_page_get_busy         (MrMailshotsPage *self);
