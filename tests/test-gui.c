@@ -1171,6 +1171,26 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   g_assert_cmpuint (rows, ==, 4);   /* two errors, the repeat, the empty city */
   g_assert_cmpuint (left_out_row, ==, 501);
   g_assert_cmpuint (mr_mailshots_page_get_report (page)->sendable, ==, 496);
+  /* The counts follow at once and add up to the rows; the row says what happens to it. */
+  {
+    const char *summary = gtk_label_get_text (GTK_LABEL (child (page, MR_TYPE_MAILSHOTS_PAGE, "check_summary")));
+
+    g_test_message ("summary: %s", summary);
+    g_assert_nonnull (strstr (summary, "500 rows: 496 to send, 2 with errors, 1 left out, 1 repeated address (sent once)"));
+    for (row = gtk_widget_get_first_child (child (page, MR_TYPE_MAILSHOTS_PAGE, "problems_list")); row != NULL;
+         row = gtk_widget_get_next_sibling (row))
+      {
+        const char *fate = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+
+        if (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "Stadt") != NULL)
+          g_assert_cmpstr (fate, ==, "Left out, as you chose");
+        else if (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "repeats") != NULL)
+          g_assert_cmpstr (fate, ==, "Not sent again: that address gets one mail");
+        else
+          g_assert_true (g_str_has_prefix (fate, "Not sent: fix it"));
+        g_assert_null (strstr (fate, "is sent"));
+      }
+  }
 
   /* Row 498 is fixed in the spreadsheet and the list checked again: one error is left, the row
    * left out stays out. */
@@ -1187,6 +1207,13 @@ test_mailshot_wizard (MrTestDirs    *dirs,
     proof = mr_mailshots_page_get_report (page);
     g_assert_cmpuint (proof->rows_with_errors, ==, 1);
     g_assert_cmpuint (proof->sendable, ==, 497);
+    g_assert_cmpuint (proof->left_out, ==, 1);
+    /* Left out shows once, on the row's own problem, not as a second row. */
+    rows = 0;
+    for (row = gtk_widget_get_first_child (child (page, MR_TYPE_MAILSHOTS_PAGE, "problems_list")); row != NULL;
+         row = gtk_widget_get_next_sibling (row))
+      rows++;
+    g_assert_cmpuint (rows, ==, 3);   /* the error left, the repeat, the empty city (left out) */
   }
   screenshot (window, "mailshot-check.png");
 

@@ -61,7 +61,15 @@ static const char mistakes[] =
   "Ann again;ANN@example.org ;Bern\r\n"        /* 5: the same address as row 2 */
   "Dan;dan@example.org;\r\n"                   /* 6: city left empty */
   "M\xfcller;mueller@example.org;Z\xfcrich\r\n" /* 7: Windows-1252 in a UTF-8 file: unreadable */
-  "Eve;eve@example.org;Genf\r\n";             /* 8: fine */
+  "Eve;eve@example.org;Genf\r\n";             /* Every row is counted once, whatever keeps it from being sent. */
+static void
+assert_counts_add_up (const MrProofReport *report)
+{
+  g_assert_cmpuint (report->sendable + report->rows_with_errors + report->left_out + report->repeated +
+                    report->suppressed + report->over_limit, ==, report->rows);
+}
+
+/* 8: fine */
 
 static void
 test_proofreader (MrTestDirs    *dirs,
@@ -100,6 +108,8 @@ test_proofreader (MrTestDirs    *dirs,
     g_assert_cmpuint (report->rows, ==, i + 7);
     g_assert_cmpuint (report->rows_with_errors, ==, 3);
     g_assert_cmpuint (report->sendable, ==, i + 3);   /* the good ones, Ann, Dan and Eve */
+    g_assert_cmpuint (report->repeated, ==, 1);
+    assert_counts_add_up (report);
     g_string_free (text, TRUE);
   }
 
@@ -1409,7 +1419,29 @@ test_row_choices (MrTestDirs    *dirs,
   g_assert_nonnull (problem_at (report, 3, "excluded"));
   g_assert_nonnull (problem_at (report, 4, "duplicate"));
   g_assert_cmpuint (report->sendable, ==, 3);
+  g_assert_cmpuint (report->left_out, ==, 1);
+  g_assert_cmpuint (report->repeated, ==, 1);
+  assert_counts_add_up (report);
   g_clear_pointer (&report, mr_proof_report_free);
+
+  /* A row with an error, left out: counted as left out, no longer as an error that stops the job. */
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nnot-an-address,B,X,1\nc@example.org,C,X,1\n");
+  report = mr_proofread_full (template_, list, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->rows_with_errors, ==, 0);
+  g_assert_cmpuint (report->left_out, ==, 1);
+  g_assert_cmpuint (report->sendable, ==, 2);
+  assert_counts_add_up (report);
+  g_clear_pointer (&report, mr_proof_report_free);
+  g_hash_table_remove_all (excluded);
+  report = mr_proofread_full (template_, list, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->rows_with_errors, ==, 1);
+  g_assert_cmpuint (report->left_out, ==, 0);
+  assert_counts_add_up (report);
+  g_clear_pointer (&report, mr_proof_report_free);
+  mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\na@example.org,A2,X,1\n"
+                            "c@example.org,C,X,1\nd@example.org,D,X,1\n");
 
   options.excluded_rows = NULL;
   options.send_duplicates = TRUE;
@@ -1420,6 +1452,8 @@ test_row_choices (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (problem_at (report, 4, "duplicate")->message, "as you chose"));
   g_assert_nonnull (problem_at (report, 6, "over-limit"));
   g_assert_cmpuint (report->sendable, ==, 4);
+  g_assert_cmpuint (report->over_limit, ==, 1);
+  assert_counts_add_up (report);
 }
 
 /* Preview a row, send samples to oneself, export the report. */

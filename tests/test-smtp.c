@@ -1235,12 +1235,33 @@ test_plain_without_login (void)
   g_assert_false (mr_smtp_client_get_server_info (client)->tls);
 }
 
+/* A recipient's reply in words, the raw reply kept for the details. */
+static void
+test_reply_in_words (void)
+{
+  g_autofree char *refused = mr_smtp_reply_in_words ("554 Transaction failed");
+
+  mr_assert_cmpstr_free (mr_smtp_reply_in_words ("250 2.0.0 OK queued as 3"), ==, "Accepted by the server");
+  mr_assert_cmpstr_free (mr_smtp_reply_in_words ("550 5.1.1 <bob@example.org>: No such user"), ==,
+                         "The server says this recipient does not exist. Check the address for typing errors.");
+  mr_assert_cmpstr_free (mr_smtp_reply_in_words ("451 4.7.0 Try again later"), ==,
+                         "The server is busy or is limiting how much mail you send. Try again in a few minutes.");
+  mr_assert_cmpstr_free (mr_smtp_reply_in_words ("552 5.2.2 Mailbox full"), ==,
+                         "The recipient’s mailbox is full. Try again in a few days, or reach them another way.");
+  g_assert_nonnull (strstr (refused, "Refused by the server"));
+  /* Mailroom's own reasons are words already. */
+  g_assert_null (mr_smtp_reply_in_words ("Row 499 has no address in “E-Mail”"));
+  g_assert_null (mr_smtp_reply_in_words (NULL));
+  g_assert_null (mr_smtp_reply_in_words ("12"));
+}
+
 int
 main (int    argc,
       char **argv)
 {
   mr_test_init (&argc, &argv);
 
+  g_test_add_func ("/smtp/reply-in-words", test_reply_in_words);
   g_test_add_func ("/smtp/starttls-each-mechanism", test_starttls_each_mechanism);
   g_test_add_func ("/smtp/implicit-tls", test_implicit_tls_and_transcript);
   g_test_add_func ("/smtp/plain-without-login", test_plain_without_login);

@@ -686,6 +686,80 @@ count_sendable (MrMailshotsPage *self)
   return self->report ? self->report->sendable : 0;
 }
 
+/* Whether the proof-reader found an error in @row (one that keeps it from being sent). */
+static gboolean
+row_has_error (MrProofReport *report,
+               guint          row)
+{
+  for (guint i = 0; i < report->problems->len; i++)
+    {
+      MrProblem *problem = g_ptr_array_index (report->problems, i);
+
+      if (problem->row == row && problem->severity == MR_PROBLEM_ERROR)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* What happens to the row a problem is about, in words: never "sent" beside a ticked Leave out. */
+static const char *
+row_fate (MrMailshotsPage *self,
+          MrProblem       *problem)
+{
+  if (problem->row == 0)
+    return problem->severity == MR_PROBLEM_ERROR ? _("No row is sent until this is fixed") : _("Every row is sent");
+  if (g_hash_table_contains (self->left_out, GUINT_TO_POINTER (problem->row)))
+    return _("Left out, as you chose");
+  if (row_has_error (self->report, problem->row))
+    return _("Not sent: fix it in the spreadsheet and check again, or leave it out");
+  if (g_str_equal (problem->kind, "duplicate"))
+    return g_str_has_suffix (problem->message, "as you chose") ? _("Sent: a mail of its own, as you chose")
+                                                                : _("Not sent again: that address gets one mail");
+  if (g_str_equal (problem->kind, "suppressed") || g_str_equal (problem->kind, "over-limit"))
+    return _("Not sent");
+  return _("Sent as it is");
+}
+
+/* The counts add up to the rows: every row is counted once, by what keeps it from being sent. */
+static char *
+report_summary (MrProofReport *report)
+{
+  GString *text = g_string_new (NULL);
+
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u row: %u to send", "%u rows: %u to send", report->rows),
+                          report->rows, report->sendable);
+  if (report->rows_with_errors > 0)
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, ", %u with an error", ", %u with errors",
+                                               report->rows_with_errors), report->rows_with_errors);
+  if (report->left_out > 0)
+    g_string_append_printf (text, _(", %u left out"), report->left_out);
+  if (report->repeated > 0)
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, ", %u repeated address (sent once)",
+                                               ", %u repeated addresses (sent once)", report->repeated),
+                            report->repeated);
+  if (report->suppressed > 0)
+    g_string_append_printf (text, _(", %u on the suppression list"), report->suppressed);
+  if (report->over_limit > 0)
+    g_string_append_printf (text, _(", %u after the limit"), report->over_limit);
+  return g_string_free (text, FALSE);
+}
+
+static void
+update_fates (MrMailshotsPage *self)
+{
+  g_autofree char *summary = report_summary (self->report);
+
+  gtk_label_set_text (self->check_summary, summary);
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->problems_list)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      MrProblem *problem = g_object_get_data (G_OBJECT (row), "problem");
+
+      if (problem != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), row_fate (self, problem));
+    }
+}
+
 static void
 on_leave_out_toggled (GtkCheckButton  *check,
                       MrMailshotsPage *self)
@@ -701,6 +775,7 @@ mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
                                     gboolean         left_out)
 {
   gboolean was = g_hash_table_contains (self->left_out, GUINT_TO_POINTER (row));
+  int change = left_out ? 1 : -1;
 
   if (was == left_out)
     return;
@@ -708,47 +783,67 @@ mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
     g_hash_table_add (self->left_out, GUINT_TO_POINTER (row));
   else
     g_hash_table_remove (self->left_out, GUINT_TO_POINTER (row));
-  /* The counts follow at once; the report itself is read again on Next. */
-  if (self->report != NULL)
-    self->report->sendable += left_out ? -1 : 1;
+  /* The counts follow at once, and still add up; the report itself is read again on Next. */
+  if (self->report == NULL)
+    return;
+  self->report->left_out += change;
+  if (row_has_error (self->report, row))
+    self->report->rows_with_errors -= change;
+  else
+    self->report->sendable -= change;
+  update_fates (self);
+}
+
+/* Whether @problem only repeats that its row is left out, beside another problem of the row. */
+static gboolean
+only_says_left_out (MrProofReport *report,
+                    MrProblem     *problem)
+{
+  if (!g_str_equal (problem->kind, "excluded"))
+    return FALSE;
+  for (guint i = 0; i < report->problems->len; i++)
+    {
+      MrProblem *other = g_ptr_array_index (report->problems, i);
+
+      if (other != problem && other->row == problem->row)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
 show_report (MrMailshotsPage *self)
 {
   MrProofReport *report = self->report;
-  g_autofree char *summary = NULL;
   GtkWidget *child;
-  guint shown = 0;
+  guint shown = 0, listed = 0;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->problems_list))) != NULL)
     gtk_list_box_remove (self->problems_list, child);
 
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u row: %u to send, %u with errors (not sent), %u warnings",
-                                          "%u rows: %u to send, %u with errors (not sent), %u warnings", report->rows),
-                             report->rows, report->sendable, report->rows_with_errors, report->warnings);
-  gtk_label_set_text (self->check_summary, summary);
   gtk_widget_set_visible (GTK_WIDGET (self->problems_list), report->problems->len > 0);
 
-  for (guint i = 0; i < report->problems->len && shown < MAX_PROBLEMS_SHOWN; i++, shown++)
+  for (guint i = 0; i < report->problems->len; i++)
     {
       MrProblem *problem = g_ptr_array_index (report->problems, i);
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *icon = gtk_image_new_from_icon_name (problem->severity == MR_PROBLEM_ERROR ? "dialog-error-symbolic"
-                                                                                              : "dialog-warning-symbolic");
+      GtkWidget *row, *icon;
 
+      if (only_says_left_out (report, problem))
+        continue;
+      if (++listed > MAX_PROBLEMS_SHOWN)
+        continue;
+      shown++;
+      row = adw_action_row_new ();
+      icon = gtk_image_new_from_icon_name (problem->severity == MR_PROBLEM_ERROR ? "dialog-error-symbolic"
+                                                                                 : "dialog-warning-symbolic");
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), problem->message);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), problem->severity == MR_PROBLEM_ERROR
-                                                         ? _("Error: this row is not sent. Fix it in the spreadsheet and check again, or leave it out")
-                                                         : _("Warning: this row is sent"));
+      g_object_set_data (G_OBJECT (row), "problem", problem);
       gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       problem->severity == MR_PROBLEM_ERROR ? _("Error") : _("Warning"), -1);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
-      /* A warned row the user may still leave out. */
-      if (problem->severity == MR_PROBLEM_WARNING && problem->row > 0 &&
-          (g_str_equal (problem->kind, "empty-variable") || g_str_equal (problem->kind, "duplicate") ||
-           g_str_equal (problem->kind, "excluded")))
+      /* A row with an error or a warning the user may leave out; a repeat is sent once anyway. */
+      if (problem->row > 0 && !g_str_equal (problem->kind, "suppressed") && !g_str_equal (problem->kind, "over-limit"))
         {
           GtkWidget *check = gtk_check_button_new_with_mnemonic (_("_Leave out"));
 
@@ -759,19 +854,23 @@ show_report (MrMailshotsPage *self)
           g_signal_connect (check, "toggled", G_CALLBACK (on_leave_out_toggled), self);
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
           if (g_str_equal (problem->kind, "duplicate") && !g_str_has_suffix (problem->message, "as you chose"))
-            gtk_widget_set_sensitive (check, FALSE);  /* sent once already: nothing to leave out */
+            {
+              gtk_widget_set_sensitive (check, FALSE);  /* sent once already: nothing to leave out */
+              gtk_widget_set_tooltip_text (check, _("The address gets its mail from the earlier row"));
+            }
         }
       gtk_list_box_append (self->problems_list, row);
     }
-  if (report->problems->len > shown)
+  if (listed > shown)
     {
       g_autofree char *more = g_strdup_printf (_("And %u more: the report of the job, exported as CSV, lists every row"),
-                                               report->problems->len - shown);
+                                               listed - shown);
       GtkWidget *row = adw_action_row_new ();
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), more);
       gtk_list_box_append (self->problems_list, row);
     }
+  update_fates (self);
 }
 
 static void

@@ -441,21 +441,24 @@ mr_proofread_full (MrTemplate            *template_,
             has_error = TRUE;
           }
       }
-      if (has_error)
+      /* Left out by the user: not sent, and an error of the row no longer stops the job. */
+      if (options->excluded_rows != NULL && g_hash_table_contains (options->excluded_rows, GUINT_TO_POINTER (row)))
+        {
+          report->left_out++;
+          add_problem (report, row, MR_PROBLEM_WARNING, "excluded",
+                       g_strdup_printf (_("Row %u is left out, as you chose"), row));
+          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
+        }
+      else if (has_error)
         {
           report->rows_with_errors++;
           for (guint p = first_problem; p < report->problems->len && why_not == NULL; p++)
             if (((MrProblem *) g_ptr_array_index (report->problems, p))->severity == MR_PROBLEM_ERROR)
               why_not = ((MrProblem *) g_ptr_array_index (report->problems, p))->message;
         }
-      else if (options->excluded_rows != NULL && g_hash_table_contains (options->excluded_rows, GUINT_TO_POINTER (row)))
-        {
-          add_problem (report, row, MR_PROBLEM_WARNING, "excluded",
-                       g_strdup_printf (_("Row %u is left out, as you chose"), row));
-          why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
-        }
       else if (options->limit > 0 && report->sendable >= options->limit)
         {
+          report->over_limit++;
           add_problem (report, row, MR_PROBLEM_WARNING, "over-limit",
                        g_strdup_printf (_("Row %u is after the first %u, the limit chosen: it is not sent"), row,
                                         options->limit));
@@ -463,6 +466,7 @@ mr_proofread_full (MrTemplate            *template_,
         }
       else if (is_suppressed (&seen, key))
         {
+          report->suppressed++;
           add_problem (report, row, MR_PROBLEM_WARNING, "suppressed",
                        g_strdup_printf (_("Row %u: %s is on the company’s suppression list (unsubscribed or bounced): "
                                           "it is not sent"), row, value));
@@ -470,6 +474,7 @@ mr_proofread_full (MrTemplate            *template_,
         }
       else if ((first = seen_add (&seen, key, row)) != 0 && !options->send_duplicates)
         {
+          report->repeated++;
           add_problem (report, row, MR_PROBLEM_WARNING, "duplicate",
                        g_strdup_printf (_("Row %u repeats the address of row %u: it is sent once"), row, first));
           why_not = ((MrProblem *) g_ptr_array_index (report->problems, report->problems->len - 1))->message;
@@ -492,7 +497,7 @@ mr_proofread_full (MrTemplate            *template_,
       if (g_array_index (variable_columns, int, v) < 0)
         {
           report->rows_with_errors = report->rows;
-          report->sendable = 0;
+          report->sendable = report->left_out = report->repeated = report->suppressed = report->over_limit = 0;
           break;
         }
   return g_steal_pointer (&report);

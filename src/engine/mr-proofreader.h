@@ -39,7 +39,13 @@ typedef struct {
   char      *address_column;
   guint      rows;               /* data rows read */
   guint      sendable;           /* rows that will be sent: no error, not a duplicate */
-  guint      rows_with_errors;
+  guint      rows_with_errors;   /* not sent, for an error (and not left out) */
+  guint      left_out;           /* not sent: left out by the user (MrProofOptions.excluded_rows) */
+  guint      repeated;           /* not sent: the address of an earlier row, which gets the mail */
+  guint      suppressed;         /* not sent: on the company's suppression list */
+  guint      over_limit;         /* not sent: after MrProofOptions.limit */
+  /* Every data row is counted once: rows = sendable + rows_with_errors + left_out + repeated +
+   * suppressed + over_limit. */
   guint      warnings;
   GPtrArray *problems;           /* MrProblem, in row order */
 } MrProofReport;

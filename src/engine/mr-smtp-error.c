@@ -183,6 +183,48 @@ mr_smtp_advise (MrSmtpErrorCode code,
   return g_strdup (_("Sending failed."));
 }
 
+char *
+mr_smtp_reply_in_words (const char *reply)
+{
+  g_autofree char *enhanced = NULL;
+  const char *text;
+  guint code;
+
+  if (reply == NULL || !g_ascii_isdigit (reply[0]) || !g_ascii_isdigit (reply[1]) || !g_ascii_isdigit (reply[2]) ||
+      (reply[3] != ' ' && reply[3] != '-' && reply[3] != '\0'))
+    return NULL;
+  code = (guint) g_ascii_strtoull (reply, NULL, 10);
+  text = reply[3] ? reply + 4 : reply + 3;
+  /* An enhanced status code (RFC 3463) after the reply code: class.subject.detail. */
+  if ((text[0] == '2' || text[0] == '4' || text[0] == '5') && text[1] == '.')
+    {
+      const char *end = text + 2;
+
+      while (g_ascii_isdigit (*end) || *end == '.')
+        end++;
+      enhanced = g_strndup (text, end - text);
+      text = *end == ' ' ? end + 1 : end;
+    }
+  switch (code / 100)
+    {
+    case 2:
+      return g_strdup (_("Accepted by the server"));
+    case 4:
+      return mr_smtp_advise (MR_SMTP_ERROR_TEMPORARY, code, enhanced, text);
+    case 5:
+      if (enhanced != NULL && g_str_has_prefix (enhanced, "5.1."))
+        return mr_smtp_advise (MR_SMTP_ERROR_REJECTED, code, "5.1.1", text);
+      if (enhanced != NULL && g_str_has_prefix (enhanced, "5.2.2"))
+        return g_strdup (_("The recipient’s mailbox is full. Try again in a few days, or reach them another way."));
+      if (enhanced != NULL && g_str_has_prefix (enhanced, "5.7."))
+        return g_strdup (_("Refused by the server’s rules for senders or content. Sending it again unchanged will "
+                           "fail the same way."));
+      return g_strdup (_("Refused by the server. Sending it again unchanged will fail the same way."));
+    default:
+      return NULL;
+    }
+}
+
 void
 mr_smtp_set_error (GError        **error,
                    MrSmtpErrorCode code,

@@ -60,6 +60,11 @@ MrSmtpFailureClass  mr_smtp_error_get_class           (const GError *error);
  * code 5.7.x: Send As denied, relay denied, SMTP AUTH turned off), not about a recipient (5.1.x). */
 gboolean            mr_smtp_error_is_sender_policy    (const GError *error);
 
+/* A recipient's reply as a log or a job records it ("550 5.1.1 No such user") in words, for a
+ * person to read first: accepted, to be tried again, or refused and why (the advice). NULL when
+ * @reply is no server reply (a reason Mailroom gave, already in words). */
+char               *mr_smtp_reply_in_words            (const char     *reply);
+
 /* The advice for a failure, translated. @reply_code 0 when no server reply is involved. */
 char               *mr_smtp_advise                    (MrSmtpErrorCode code,
                                                        guint           reply_code,
