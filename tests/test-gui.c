@@ -1285,14 +1285,42 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   wait_for (mailshots_idle, page, "the list");
   spin (1200);
   g_assert_cmpuint (mr_mailshots_page_get_n_recipients_shown (page), ==, 500);
+  /* Counts that add up, and a summary at the end. */
+  g_assert_cmpstr (mr_mailshots_page_get_counts (page), ==,
+                   "497 of 497 sent · 3 rows not sent (left out, repeated or with errors)");
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "job_done_group")));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "job_done_row"))),
+                   ==, "Finished: 497 of 497 sent");
   screenshot (window, "mailshot-finished.png");
+  /* The server's reply in words; its own words behind them. */
+  g_assert_cmpstr (mr_mailshots_page_get_cell (page, 0, 3), ==, "Accepted by the server");
+  /* Only those not sent: the three rows, each with why. */
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "not_sent_check")), TRUE);
+  spin (300);
+  g_assert_cmpuint (mr_mailshots_page_get_n_recipients_shown (page), ==, 3);
+  g_assert_nonnull (strstr (mr_mailshots_page_get_cell (page, 0, 3), "499"));
+  screenshot (window, "mailshot-not-sent.png");
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "not_sent_check")), FALSE);
+  for (gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+       mr_mailshots_page_get_n_recipients_shown (page) < 500 && g_get_monotonic_time () < end;)
+    spin (50);   /* the rows come a few a frame */
+  g_assert_cmpuint (mr_mailshots_page_get_n_recipients_shown (page), ==, 500);
 
-  /* Each mail is in the sent log too, linked to its job. */
+  /* Each mail is in the sent log too, linked to its job; Open in Sent shows the job's alone. */
   mr_window_show_page (window, "sent");
   mr_sent_page_refresh (mr_window_get_sent_page (window));
   spin (100);
   g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 497 + 2);   /* and the samples */
+  mr_window_show_page (window, "mailshots");
+  g_signal_emit_by_name (child (page, MR_TYPE_MAILSHOTS_PAGE, "open_sent_button"), "clicked");
+  spin (100);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "sent");
+  g_assert_cmpint (mr_sent_page_get_mailshot (mr_window_get_sent_page (window)), ==, job);
+  g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 497);
   g_assert_true (g_str_has_prefix (mr_sent_page_get_subject (mr_window_get_sent_page (window), 0), "Einladung für "));
+  screenshot (window, "sent-one-mailshot.png");
+  g_signal_emit_by_name (child (mr_window_get_sent_page (window), MR_TYPE_SENT_PAGE, "show_all_button"), "clicked");
+  g_assert_cmpuint (mr_sent_page_get_n_shown (mr_window_get_sent_page (window)), ==, 497 + 2);
   mr_window_show_page (window, "mailshots");
 
   /* The report accounts for every row. */

@@ -392,6 +392,17 @@ test_job (MrTestDirs    *dirs,
           }
       }
     g_assert_cmpuint (failed, ==, 1);
+
+    /* The job's mails alone (Open in Sent): the same four; another job's number finds none. */
+    {
+      MrSentQuery of_job = { NULL, NULL, 0, 0, -1, 0, job };
+      MrSentQuery of_other = { NULL, NULL, 0, 0, -1, 0, job + 1 };
+      g_autoptr(GPtrArray) mine = mr_sent_log_search (log, &of_job, NULL);
+      g_autoptr(GPtrArray) none = mr_sent_log_search (log, &of_other, NULL);
+
+      g_assert_cmpuint (mine->len, ==, 4);
+      g_assert_cmpuint (none->len, ==, 0);
+    }
   }
 
   /* Paused from elsewhere: it stops between two mails and says so. */

@@ -6,6 +6,7 @@
 
 #include "mr-delivery.h"
 #include "mr-mailshots-page.h"
+#include "mr-smtp-error.h"
 #include "mr-routes.h"
 #include "mr-recipients.h"
 #include "mr-row-model.h"
@@ -90,6 +91,13 @@ struct _MrMailshotsPage
   GtkLabel          *job_state;
   GtkProgressBar    *job_progress;
   GtkLabel          *job_counts;
+  GtkCheckButton    *not_sent_check;
+  AdwPreferencesGroup *job_done_group;
+  AdwActionRow      *job_done_row;
+  GtkImage          *job_done_icon;
+  GtkWidget         *open_sent_button;
+  GArray            *shown;           /* with "not sent only": the positions in recipients shown */
+  char              *cell_text;       /* the last mr_mailshots_page_get_cell() */
   GtkColumnView     *recipients_view;
   GtkWidget         *pause_button;
   GtkWidget         *resume_button;
@@ -101,6 +109,7 @@ G_DEFINE_FINAL_TYPE (MrMailshotsPage, mr_mailshots_page, ADW_TYPE_BIN)
 
 enum {
   NOTICE,
+  OPEN_SENT,
   N_SIGNALS
 };
 
@@ -111,6 +120,7 @@ static const char * const step_names[] = { "setup", "check", "preview", "start" 
 static void refresh (MrMailshotsPage *self);
 static void run_job (MrMailshotsPage *self, gint64 job);
 static void update_next (MrMailshotsPage *self);
+static void update_rows (MrMailshotsPage *self);
 
 static void
 notice (MrMailshotsPage *self,
@@ -1358,12 +1368,72 @@ recipient_state_label (const char *state)
   return state;
 }
 
+/* Counts that add up: of the mails meant to go (the rows not left out), how many went, and what
+ * became of the others. */
 static char *
 counts_text (const MrMailshotStatus *status)
 {
-  return g_strdup_printf (_("%u accepted · %u to send · %u to try again · %u failed · %u not sent (see the list)"),
-                          status->accepted + status->queued_locally, status->pending, status->failed_temporary,
-                          status->failed_permanent, status->skipped);
+  GString *text = g_string_new (NULL);
+  guint meant = status->total - status->skipped;
+
+  g_string_append_printf (text, _("%u of %u sent"), status->accepted + status->queued_locally, meant);
+  if (status->pending > 0)
+    g_string_append_printf (text, _(" · %u to send"), status->pending);
+  if (status->failed_temporary > 0)
+    g_string_append_printf (text, _(" · %u to try again"), status->failed_temporary);
+  if (status->failed_permanent > 0)
+    g_string_append_printf (text, _(" · %u refused"), status->failed_permanent);
+  if (status->skipped > 0)
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, " · %u row not sent (left out, repeated or with an error)",
+                                               " · %u rows not sent (left out, repeated or with errors)", status->skipped),
+                            status->skipped);
+  return g_string_free (text, FALSE);
+}
+
+const char *
+mr_mailshots_page_get_counts (MrMailshotsPage *self)
+{
+  return gtk_label_get_text (self->job_counts);
+}
+
+/* When the job is over: what it came to, and the way to its mails in Sent. */
+static void
+show_job_done (MrMailshotsPage        *self,
+               const MrMailshotStatus *status)
+{
+  gboolean done = g_str_equal (status->state, "done");
+  gboolean over = done || g_str_equal (status->state, "cancelled");
+  guint sent = status->accepted + status->queued_locally;
+  guint meant = status->total - status->skipped;
+  g_autofree char *title = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->job_done_group), over);
+  if (!over)
+    return;
+  title = g_strdup_printf (done ? _("Finished: %u of %u sent") : _("Cancelled: %u of %u sent"), sent, meant);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->job_done_row), title);
+  adw_action_row_set_subtitle (self->job_done_row,
+                               status->failed_permanent > 0 ? _("Some recipients’ servers refused the mail: “Only those not sent” lists them, with why")
+                               : sent == meant ? _("Every recipient’s server took the mail")
+                                               : _("“Only those not sent” lists the others, with why"));
+  gtk_image_set_from_icon_name (self->job_done_icon, done && sent == meant ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->job_done_icon), done && sent == meant ? "warning" : "success");
+  gtk_widget_add_css_class (GTK_WIDGET (self->job_done_icon), done && sent == meant ? "success" : "warning");
+}
+
+static void
+on_not_sent_toggled (MrMailshotsPage *self)
+{
+  /* Positions stand for other rows now: the list starts again. */
+  mr_row_model_set_n_items (self->rows_model, 0);
+  if (self->recipients != NULL)
+    update_rows (self);
+}
+
+static void
+on_open_sent_clicked (MrMailshotsPage *self)
+{
+  g_signal_emit (self, signals[OPEN_SENT], 0, self->job);
 }
 
 static void
@@ -1399,12 +1469,17 @@ update_job_view (MrMailshotsPage *self)
       g_string_append_printf (line, _("%.0f a minute, %s left"), self->rate, left);
     }
   gtk_label_set_text (self->job_state, line->str);
-  gtk_progress_bar_set_fraction (self->job_progress, status->total ? (double) done / status->total : 1);
   {
-    g_autofree char *fraction = g_strdup_printf (_("%u of %u"), done, status->total);
+    /* The bar counts the mails meant to go, as the counts below do. */
+    guint meant = status->total - status->skipped;
+    guint over = meant - MIN (meant, status->pending + status->failed_temporary);
+    g_autofree char *fraction = g_strdup_printf (_("%u of %u"), over, meant);
+
+    gtk_progress_bar_set_fraction (self->job_progress, meant ? (double) over / meant : 1);
     gtk_progress_bar_set_text (self->job_progress, fraction);
   }
   gtk_label_set_text (self->job_counts, counts);
+  show_job_done (self, status);
   gtk_widget_set_visible (self->pause_button, !finished && !g_str_equal (status->state, "paused"));
   gtk_widget_set_visible (self->resume_button, g_str_equal (status->state, "paused") ||
                                                (!finished && !status->running && !g_str_equal (status->state, "scheduled")));
@@ -1412,6 +1487,44 @@ update_job_view (MrMailshotsPage *self)
 }
 
 static void fill_cell (MrMailshotsPage *self, GtkListItem *item);
+
+static gboolean
+is_not_sent (const MrMailshotRecipient *recipient)
+{
+  return g_str_equal (recipient->state, "failed-permanent") || g_str_equal (recipient->state, "failed-temporary") ||
+         g_str_equal (recipient->state, "skipped");
+}
+
+/* "Only those not sent": the list shows the positions in @shown; otherwise every recipient. */
+static void
+update_shown (MrMailshotsPage *self)
+{
+  g_clear_pointer (&self->shown, g_array_unref);
+  g_clear_pointer (&self->cell_text, g_free);
+  if (self->recipients == NULL || !gtk_check_button_get_active (self->not_sent_check))
+    return;
+  self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < self->recipients->len; i++)
+    if (is_not_sent (g_ptr_array_index (self->recipients, i)))
+      g_array_append_val (self->shown, i);
+}
+
+static guint
+n_shown (MrMailshotsPage *self)
+{
+  if (self->shown != NULL)
+    return self->shown->len;
+  return self->recipients != NULL ? self->recipients->len : 0;
+}
+
+static MrMailshotRecipient *
+shown_recipient (MrMailshotsPage *self,
+                 guint            position)
+{
+  if (position >= n_shown (self))
+    return NULL;
+  return g_ptr_array_index (self->recipients, self->shown ? g_array_index (self->shown, guint, position) : position);
+}
 
 /* The list's items stand for rows by position and never change while a job is shown: the cells on
  * screen (a few dozen) are filled again from the new data. Replacing changed items instead made
@@ -1427,7 +1540,7 @@ grow_rows (GtkWidget     *widget,
            gpointer       data)
 {
   MrMailshotsPage *self = data;
-  guint n = self->recipients != NULL ? self->recipients->len : 0;
+  guint n = n_shown (self);
   guint have = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
   guint next = have < ROWS_MADE_AT_ONCE ? MIN (n, have + ROWS_PER_FRAME) : n;
 
@@ -1441,10 +1554,12 @@ grow_rows (GtkWidget     *widget,
 static void
 update_rows (MrMailshotsPage *self)
 {
-  guint n = self->recipients->len;
-  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
+  guint n, old = g_list_model_get_n_items (G_LIST_MODEL (self->rows_model));
   GHashTableIter iter;
   gpointer item;
+
+  update_shown (self);
+  n = n_shown (self);
 
   if (n > old && old < ROWS_MADE_AT_ONCE)
     {
@@ -1452,11 +1567,9 @@ update_rows (MrMailshotsPage *self)
         self->grow_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->recipients_view), grow_rows, self, NULL);
       return;
     }
+  /* The rows on screen are filled again too: with a filter, a position may stand for another row. */
   if (n != old)
-    {
-      mr_row_model_set_n_items (self->rows_model, n);
-      return;
-    }
+    mr_row_model_set_n_items (self->rows_model, n);
   g_hash_table_iter_init (&iter, self->bound_cells);
   while (g_hash_table_iter_next (&iter, &item, NULL))
     fill_cell (self, item);
@@ -1831,40 +1944,64 @@ set_cell_text (GtkLabel   *label,
     gtk_label_set_text (label, text ? text : "");
 }
 
+/* What a cell of the job's list says; @tooltip gets the server's own reply behind the words. */
+static char *
+cell_text (MrMailshotsPage *self,
+           guint            position,
+           guint            column,
+           const char     **tooltip)
+{
+  MrMailshotRecipient *recipient = self->recipients != NULL ? shown_recipient (self, position) : NULL;
+
+  if (tooltip != NULL)
+    *tooltip = NULL;
+  if (recipient == NULL)
+    return g_strdup ("");
+  switch (column)
+    {
+    case COLUMN_ROW:
+      return g_strdup_printf ("%u", recipient->row);
+    case COLUMN_ADDRESS:
+      return g_strdup (recipient->address);
+    case COLUMN_STATE:
+      return g_strdup (recipient_state_label (recipient->state));
+    default:
+      {
+        /* Words first; the server's own reply behind them, in the tooltip and the exported report. */
+        char *words = mr_smtp_reply_in_words (recipient->reply);
+
+        if (tooltip != NULL)
+          *tooltip = recipient->reply;
+        return words ? words : g_strdup (recipient->reply ? recipient->reply : "");
+      }
+    }
+}
+
+const char *
+mr_mailshots_page_get_cell (MrMailshotsPage *self,
+                            guint            position,
+                            guint            column)
+{
+  g_free (self->cell_text);
+  self->cell_text = cell_text (self, position, column, NULL);
+  return self->cell_text;
+}
+
 static void
 fill_cell (MrMailshotsPage *self,
            GtkListItem     *item)
 {
   guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "column"));
-  guint position = gtk_list_item_get_position (item);
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
-  MrMailshotRecipient *recipient;
-  g_autofree char *number = NULL;
+  const char *tooltip;
+  g_autofree char *text = cell_text (self, gtk_list_item_get_position (item), column, &tooltip);
 
-  if (self->recipients == NULL || position >= self->recipients->len)
+  if (column <= COLUMN_STATE)
+    set_cell_text (label, text);
+  else if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
     {
-      set_cell_text (label, "");
-      return;
-    }
-  recipient = g_ptr_array_index (self->recipients, position);
-  switch (column)
-    {
-    case COLUMN_ROW:
-      number = g_strdup_printf ("%u", recipient->row);
-      set_cell_text (label, number);
-      break;
-    case COLUMN_ADDRESS:
-      set_cell_text (label, recipient->address);
-      break;
-    case COLUMN_STATE:
-      set_cell_text (label, recipient_state_label (recipient->state));
-      break;
-    default:
-      if (g_strcmp0 (gtk_label_get_text (label), recipient->reply ? recipient->reply : "") != 0)
-        {
-          gtk_label_set_text (label, recipient->reply ? recipient->reply : "");
-          gtk_widget_set_tooltip_text (GTK_WIDGET (label), recipient->reply);
-        }
+      gtk_label_set_text (label, text);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (label), tooltip);
     }
 }
 
@@ -1974,6 +2111,7 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_pointer (&self->status, mr_mailshot_status_free);
   g_clear_pointer (&self->recipients, g_ptr_array_unref);
   g_clear_object (&self->rows_model);
+  g_clear_pointer (&self->shown, g_array_unref);
   g_clear_pointer (&self->bound_cells, g_hash_table_unref);
   /* The bin's child is a template child too: the bin lets go of it first, or both would unparent it. */
   adw_bin_set_child (ADW_BIN (self), NULL);
@@ -1992,6 +2130,9 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
 
   signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* ::open-sent (job): the person wants the job's mails in the sent log. */
+  signals[OPEN_SENT] = g_signal_new ("open-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 1, G_TYPE_INT64);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-mailshots-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, MrMailshotsPage, name)
@@ -2043,6 +2184,11 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (job_state);
   BIND (job_progress);
   BIND (job_counts);
+  BIND (not_sent_check);
+  BIND (job_done_group);
+  BIND (job_done_row);
+  BIND (job_done_icon);
+  BIND (open_sent_button);
   BIND (recipients_view);
   BIND (pause_button);
   BIND (resume_button);
@@ -2058,6 +2204,8 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_next_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_not_sent_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_open_sent_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_show_jobs);
   gtk_widget_class_bind_template_callback (widget_class, on_pause_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_resume_clicked);

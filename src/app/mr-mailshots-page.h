@@ -33,6 +33,8 @@ void                 mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
 void                 mr_mailshots_page_next             (MrMailshotsPage *self);
 /* "setup", "check", "preview", "start" in the wizard; "jobs" or "job" otherwise. */
 const char          *mr_mailshots_page_get_step         (MrMailshotsPage *self);
+/* The job's counts as shown ("497 of 497 sent · 3 rows not sent …"). */
+const char      *mr_mailshots_page_get_counts (MrMailshotsPage *self);
 /* The start chosen in the picker (Unix time), 0 for at once. */
 gint64           mr_mailshots_page_get_start (MrMailshotsPage *self);
 /* Why Next is off on the first step, in words; NULL when it is on. */
@@ -43,6 +45,10 @@ const MrProofReport *mr_mailshots_page_get_report       (MrMailshotsPage *self);
 gint64               mr_mailshots_page_get_job          (MrMailshotsPage *self);
 const MrMailshotStatus *mr_mailshots_page_get_status    (MrMailshotsPage *self);
 guint                mr_mailshots_page_get_n_recipients_shown (MrMailshotsPage *self);
+/* The text of a cell of the job's list (columns: row, address, state, the reply in words). */
+const char          *mr_mailshots_page_get_cell (MrMailshotsPage *self,
+                                                 guint            position,
+                                                 guint            column);
 void                 mr_mailshots_page_export_report    (MrMailshotsPage *self,
                                                          const char      *path);
 /* Stops the jobs this window sends, between two mails (they go on when a window opens again), and

@@ -18,6 +18,7 @@ struct _MrSentPage
   GPtrArray    *entries;     /* MrSentEntry, as shown */
   GCancellable *cancellable;
   GHashTable   *pending_deletes; /* entry ids deleted while their toast still offers Undo */
+  gint64        mailshot;    /* only this mailshot's mails are shown; 0: all */
 
   GtkSearchEntry *search_entry;
   GtkDropDown    *state_filter;
@@ -26,6 +27,9 @@ struct _MrSentPage
   GtkListBox     *list;
   AdwStatusPage  *empty_page;
   GtkWidget      *empty_new_button;
+  GtkWidget      *mailshot_bar;
+  GtkLabel       *mailshot_label;
+  GtkWidget      *show_all_button;
 };
 
 G_DEFINE_FINAL_TYPE (MrSentPage, mr_sent_page, ADW_TYPE_BIN)
@@ -380,11 +384,37 @@ entry_button (MrSentPage  *self,
   return button;
 }
 
+/* Open in Sent, from a mailshot: its mails alone, until Show All Mail. */
+void
+mr_sent_page_show_mailshot (MrSentPage *self,
+                            gint64      job)
+{
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
+  g_autofree char *title = g_strdup_printf (_("The mails of mailshot %s"), number);
+
+  self->mailshot = job;
+  gtk_label_set_text (self->mailshot_label, title);
+  gtk_widget_set_visible (self->mailshot_bar, job > 0);
+  mr_sent_page_refresh (self);
+}
+
+gint64
+mr_sent_page_get_mailshot (MrSentPage *self)
+{
+  return self->mailshot;
+}
+
+static void
+on_show_all_clicked (MrSentPage *self)
+{
+  mr_sent_page_show_mailshot (self, 0);
+}
+
 void
 mr_sent_page_refresh (MrSentPage *self)
 {
   g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
-  MrSentQuery query = { *text ? text : NULL, NULL, 0, 0, -1, 500 };
+  MrSentQuery query = { *text ? text : NULL, NULL, 0, 0, -1, 500, self->mailshot };
   GtkWidget *child;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
@@ -557,6 +587,10 @@ mr_sent_page_class_init (MrSentPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, stack);
   gtk_widget_class_bind_template_child (widget_class, MrSentPage, list);
   gtk_widget_class_bind_template_callback (widget_class, on_filter_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_show_all_clicked);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, mailshot_bar);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, mailshot_label);
+  gtk_widget_class_bind_template_child (widget_class, MrSentPage, show_all_button);
   gtk_widget_class_bind_template_callback (widget_class, on_row_activated);
 }
 

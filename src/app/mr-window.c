@@ -300,6 +300,16 @@ on_welcome_done (MrWindow   *self,
   g_idle_add (finish_welcome, done);
 }
 
+/* A finished mailshot's "Open in Sent": its mails alone on the Sent page. */
+static void
+on_open_sent (MrWindow *self,
+              gint64    job)
+{
+  mr_window_show_page (self, "sent");
+  if (self->sent_page != NULL)
+    mr_sent_page_show_mailshot (self->sent_page, job);
+}
+
 static void
 add_toast (MrWindow *self,
            AdwToast *toast)
@@ -357,6 +367,7 @@ mr_window_reload (MrWindow *self)
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->mailshots_page), "mailshots");
   gtk_stack_page_set_title (stack_page, _("Mailshots"));
   g_signal_connect_swapped (self->mailshots_page, "notice", G_CALLBACK (mr_window_toast), self);
+  g_signal_connect_swapped (self->mailshots_page, "open-sent", G_CALLBACK (on_open_sent), self);
 
   /* A first start: the welcome, which asks for an email address. */
   if (mr_welcome_page_is_needed (self->settings))

@@ -731,6 +731,8 @@ mr_sent_log_search (MrSentLog          *self,
     g_string_append (sql, " AND created < ?4");
   if (query->state >= 0)
     g_string_append (sql, " AND state = ?5");
+  if (query->mailshot > 0)
+    g_string_append (sql, " AND mailshot = ?6");
   g_string_append (sql, " ORDER BY created DESC, id DESC");
   if (query->limit > 0)
     g_string_append_printf (sql, " LIMIT %u", query->limit);
@@ -745,6 +747,8 @@ mr_sent_log_search (MrSentLog          *self,
       sqlite3_bind_int64 (statement, 4, query->until);
       if (query->state >= 0)
         bind_text (statement, 5, mr_sent_state_to_string (query->state));
+      if (query->mailshot > 0)
+        sqlite3_bind_int64 (statement, 6, query->mailshot);
       entries = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_entry_free);
       while (sqlite3_step (statement) == SQLITE_ROW)
         g_ptr_array_add (entries, read_entry (statement));

@@ -81,6 +81,7 @@ typedef struct {
   gint64      until;
   int         state;          /* an MrSentState, or -1 for any */
   guint       limit;          /* 0: no limit */
+  gint64      mailshot;       /* only the mails of this mailshot job; 0: any */
 } MrSentQuery;
 
 #define MR_TYPE_SENT_LOG (mr_sent_log_get_type ())
