@@ -137,3 +137,8 @@ echo "GUI main loop while the window shows a 10,000-mail job sent to smtp-sink (
 "$top/tests/isolated.sh" env MAILROOM_BENCH_STALL_ROWS=10000 MAILROOM_BENCH_SMTP_PORT="$port" meson test -C "$top/$build" gui \
   --test-args "-p /gui/mailshot-stall" >/dev/null 2>&1 || echo "  the GUI run failed: see $top/$build/meson-logs/testlog.txt"
 grep '^STALL' "$top/$build/meson-logs/testlog.txt" | sed 's/^STALL /  /'
+
+# Start-up: the first frame of Mailroom's window beside a bare libadwaita window, alternately.
+echo
+"$top/tests/isolated.sh" env GSETTINGS_SCHEMA_DIR="$top/$build/data" MAILROOM_COMPANY_CONFIG="$work/company.json" xvfb-run -a -s '-screen 0 1280x1024x24 -nolisten tcp' \
+  /usr/bin/python3 "$top/bench/startup.py" "$top/$build/bench/mr-bench-startup"

@@ -1405,6 +1405,68 @@ test_welcome (MrTestDirs    *dirs,
 
 static const char *self_path;
 
+/* The window fits a 1024×600 screen: by default, and every page can be that small without being
+ * cut off; each page is kept at 1366×768 and at 1024×600 by make screenshots. */
+static void
+test_sizes (MrTestDirs    *dirs,
+            gconstpointer  data)
+{
+  static const struct { int width, height; } sizes[] = { { 1366, 768 }, { 1024, 600 } };
+  static const char * const pages[] = { "company", "user", "compose", "mailshots", "sent" };
+  MrWindow *window;
+  int minimum_width, minimum_height, default_width, default_height;
+
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"office365\", "
+                      "\"smtp.host\": \"smtp.office365.com\", \"smtp.username\": \"office@example.com\", "
+                      "\"sender.from_address\": \"office@example.com\", \"sender.from_name\": \"Example Office\"}}");
+  /* The size a first start gets: the remembered one is what earlier tests left. */
+  {
+    g_autoptr(GSettings) state = g_settings_new (MAILROOM_APP_ID);
+
+    g_settings_reset (state, "window-width");
+    g_settings_reset (state, "window-height");
+    g_settings_reset (state, "window-maximized");
+  }
+  window = mr_window_new (NULL);
+  gtk_window_get_default_size (GTK_WINDOW (window), &default_width, &default_height);
+  g_test_message ("default size %d×%d", default_width, default_height);
+  g_assert_cmpint (default_width, <=, 1024);
+  g_assert_cmpint (default_height, <=, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s].width, sizes[s].height);
+      for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+        {
+          g_autofree char *name = g_strdup_printf ("size-%dx%d-%s.png", sizes[s].width, sizes[s].height, pages[p]);
+
+          mr_window_show_page (window, pages[p]);
+          spin (200);
+          /* Nothing on the page asks for more room than the screen has. */
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &minimum_width, NULL, NULL, NULL);
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, sizes[s].width, &minimum_height, NULL,
+                              NULL, NULL);
+          g_test_message ("%s: at least %d×%d", pages[p], minimum_width, minimum_height);
+          g_assert_cmpint (minimum_width, <=, 1024);
+          g_assert_cmpint (minimum_height, <=, 600);
+          /* The window is that size, less the frame's shadow. */
+          g_assert_cmpint (ABS (gtk_widget_get_width (GTK_WIDGET (window)) - sizes[s].width), <=, 24);
+          screenshot (window, name);
+        }
+    }
+  /* Compose shows who the mail will be from, before it goes. */
+  g_assert_cmpstr (mr_compose_page_get_from (mr_window_get_compose_page (window)), ==,
+                   "Example Office <office@example.com>");
+  /* The wizard's first step, where the most controls are side by side. */
+  mr_window_show_page (window, "mailshots");
+  mr_mailshots_page_new_mailshot (mr_window_get_mailshots_page (window));
+  spin (200);
+  screenshot (window, "size-1024x600-mailshot-setup.png");
+  close_window (window);
+}
+
 /* Nothing set up: Send is off, the reason stands beside it in words (never a key name), and the
  * button beside it opens the page that fixes it. With a From address but no server, it says that. */
 static void
@@ -1420,6 +1482,7 @@ test_compose_nothing_set_up (MrTestDirs    *dirs,
   spin (100);
   g_assert_false (gtk_widget_get_sensitive (send));
   g_assert_nonnull (strstr (mr_compose_page_get_status (compose), "No From address yet"));
+  g_assert_cmpstr (mr_compose_page_get_from (compose), ==, "Not set yet");
   g_assert_null (strstr (mr_compose_page_get_status (compose), "sender."));
   g_assert_cmpstr (gtk_widget_get_tooltip_text (send), ==, mr_compose_page_get_status (compose));
   g_assert_true (gtk_widget_get_visible (fix));
@@ -3058,6 +3121,7 @@ main (int    argc,
   ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/welcome-to-test-email", test_welcome_to_test_email);
   ADD ("/gui/errors-in-words", test_errors_in_words);
+  ADD ("/gui/sizes", test_sizes);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);
   ADD ("/gui/shortcuts", test_shortcuts);

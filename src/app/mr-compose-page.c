@@ -35,6 +35,7 @@ struct _MrComposePage
 
   AdwComboRow         *template_row;
   AdwComboRow         *via_row;
+  AdwActionRow        *from_row;
   AdwEntryRow         *to_row;
   AdwEntryRow         *cc_row;
   AdwEntryRow         *bcc_row;
@@ -889,6 +890,28 @@ blocked_reason (MrComposePage  *self,
   return NULL;
 }
 
+/* The sender the mail will show, before it goes: the template's own, or the profile's. */
+static void
+update_from_row (MrComposePage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = NULL;
+
+  if (template_ != NULL && template_->from_address != NULL)
+    from = template_->from_name ? g_strdup_printf ("%s <%s>", template_->from_name, template_->from_address)
+                                : g_strdup (template_->from_address);
+  else
+    from = mr_delivery_describe_sender (self->settings, template_ ? template_->app : NULL, &error);
+  adw_action_row_set_subtitle (self->from_row, from ? from : _("Not set yet"));
+}
+
+const char *
+mr_compose_page_get_from (MrComposePage *self)
+{
+  return adw_action_row_get_subtitle (self->from_row);
+}
+
 /* Send is insensitive while no mail could go, and the reason stands beside it with the button
  * that leads to the fix. */
 static void
@@ -896,6 +919,9 @@ update_send_state (MrComposePage *self)
 {
   const char *fix_page = NULL;
   const char *reason = self->settings ? blocked_reason (self, &fix_page) : NULL;
+
+  if (self->settings != NULL)
+    update_from_row (self);
 
   gtk_widget_set_sensitive (self->send_button, !self->busy && reason == NULL);
   gtk_widget_set_tooltip_text (self->send_button, reason);
@@ -1360,6 +1386,7 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-compose-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, template_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, via_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, from_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, fix_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, to_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, cc_row);

@@ -36,5 +36,7 @@ void           mr_compose_page_attach_file    (MrComposePage *self,
                                                const char    *path);
 gboolean       mr_compose_page_get_busy       (MrComposePage *self);
 const char    *mr_compose_page_get_status     (MrComposePage *self);
+/* The sender the mail will show ("Example Office <office@example.com>"), or "Not set yet". */
+const char    *mr_compose_page_get_from   (MrComposePage *self);
 
 G_END_DECLS

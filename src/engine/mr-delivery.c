@@ -179,6 +179,23 @@ mr_delivery_new (MrSettings  *settings,
   return delivery_new (settings, app, TRUE, error);
 }
 
+char *
+mr_delivery_describe_sender (MrSettings  *settings,
+                             const char  *app,
+                             GError     **error)
+{
+  g_autofree char *from_name = NULL;
+  g_autofree char *from_address = NULL;
+  g_autofree char *reply_to = NULL;
+  g_autofree char *copy_to = NULL;
+
+  if (!resolve_sender (settings, app, &from_name, &from_address, &reply_to, &copy_to, error))
+    return NULL;
+  if (*from_name == '\0')
+    return g_steal_pointer (&from_address);
+  return g_strdup_printf ("%s <%s>", from_name, from_address);
+}
+
 MrDelivery *
 mr_delivery_new_sender_only (MrSettings  *settings,
                              const char  *app,

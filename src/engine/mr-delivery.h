@@ -31,6 +31,13 @@ MrDelivery             *mr_delivery_new_sender_only   (MrSettings          *sett
                                                        const char          *app,
                                                        GError             **error);
 
+/* Who mail of @app's profile is from, as its From header will show it ("Example Office
+ * <office@example.com>", or the person's own with sender.send_as_user), for a person to see before
+ * sending. Errors: those of mr_delivery_new(): no From address yet, a domain not verified. */
+char                   *mr_delivery_describe_sender   (MrSettings          *settings,
+                                                       const char          *app,
+                                                       GError             **error);
+
 /* The largest message the server of @app's profile took, as it announced (SIZE) when Mailroom last
  * connected to it; 0 when not known or not announced, or in sendmail mode. */
 guint64                 mr_delivery_get_known_size_limit (MrSettings       *settings,
