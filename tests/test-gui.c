@@ -2725,6 +2725,65 @@ test_errors_in_words (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* The clerk's first hour, as the issue tells it: the company is set up and has each person log in.
+ * The window opens on My settings, where the clerk enters their own login and password, saves, and
+ * sends themselves a test email, which the server receives with their login. */
+static void
+test_clerk_own_login_to_test_email (MrTestDirs    *dirs,
+                                    gconstpointer  data)
+{
+  g_autofree char *login = NULL;
+  g_autofree char *user_arg = NULL;
+  g_autoptr(MrTestServer) server = NULL;
+  g_autofree char *company = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  MrTestDialog *dialog;
+  MrUserPage *page;
+  MrWindow *window;
+
+  if (!mr_test_require_keyring ())
+    return;
+  login = g_strdup_printf ("clerk-%s", test_login ());
+  user_arg = g_strdup_printf ("%s:clerk-secret", login);
+  server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--user", user_arg, "--auth-required", NULL);
+  company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", \"smtp.port\": %u, "
+                             "\"smtp.security\": \"none\", \"smtp.allow_plaintext_auth\": true, "
+                             "\"smtp.credentials\": \"per-user\", \"sender.from_address\": \"office@example.com\"}}",
+                             server->port);
+  mr_test_write_file (dirs->company_path, company);
+  window = mr_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 2200);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (300);
+  g_assert_cmpstr (mr_window_get_page_name (window), ==, "user");
+  page = mr_window_get_user_page (window);
+
+  /* Test Email waits for the login to be saved, and says so. */
+  g_assert_false (gtk_widget_is_sensitive (child (page, MR_TYPE_USER_PAGE, "test_button")));
+  type_text (child (page, MR_TYPE_USER_PAGE, "email_row"), "clerk@example.com");
+  type_text (child (page, MR_TYPE_USER_PAGE, "username_row"), login);
+  type_text (child (page, MR_TYPE_USER_PAGE, "password_row"), "clerk-secret");
+  save_and_wait (window);
+  g_assert_true (gtk_widget_is_sensitive (child (page, MR_TYPE_USER_PAGE, "test_button")));
+
+  g_signal_emit_by_name (child (page, MR_TYPE_USER_PAGE, "test_button"), "clicked");
+  spin (50);
+  dialog = find_test_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (mr_test_dialog_get_recipient (dialog), ==, "clerk@example.com");
+  g_signal_emit_by_name (child (dialog, MR_TYPE_TEST_DIALOG, "start_button"), "clicked");
+  wait_for (dialog_has_result, dialog, "the test email");
+  spin (100);
+  if (!mr_test_dialog_get_succeeded (dialog))
+    g_error ("Not sent: %s", gtk_label_get_text (GTK_LABEL (child (dialog, MR_TYPE_TEST_DIALOG, "result_description"))));
+  screenshot_window (GTK_WINDOW (dialog), "clerk-test-email-sent.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
+  envelope = mr_test_server_read_envelope (server, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (envelope), "login"), ==, login);
+  close_window (window);
+}
+
 static void
 test_check_server_and_pin (MrTestDirs    *dirs,
                            gconstpointer  data)
@@ -3121,6 +3180,7 @@ main (int    argc,
   ADD ("/gui/welcome", test_welcome);
   ADD ("/gui/welcome-to-test-email", test_welcome_to_test_email);
   ADD ("/gui/errors-in-words", test_errors_in_words);
+  ADD ("/gui/clerk-own-login-to-test-email", test_clerk_own_login_to_test_email);
   ADD ("/gui/sizes", test_sizes);
   ADD ("/gui/first-start-own-login", test_first_start_own_login);
   ADD ("/gui/compose-nothing-set-up", test_compose_nothing_set_up);

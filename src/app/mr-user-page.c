@@ -122,10 +122,15 @@ update_state (MrUserPage *self)
 {
   const char * const *warnings = mr_settings_form_get_warnings (self->form);
   gboolean saved = !mr_settings_form_get_dirty (self->form) && mr_settings_form_get_valid (self->form);
+  g_autofree char *own_login = mr_settings_dup_effective_string (self->settings, NULL, "smtp.username");
+  /* Each person logs in, and this one has not saved a login yet: nothing to try with. */
+  gboolean no_login = uses_own_login (self) && *own_login == '\0';
 
-  gtk_widget_set_sensitive (self->check_button, saved);
-  gtk_widget_set_sensitive (self->test_button, saved);
-  adw_action_row_set_subtitle (self->try_row, saved ? _("Uses the settings as saved") : _("Save the changes first"));
+  gtk_widget_set_sensitive (self->check_button, saved && !no_login);
+  gtk_widget_set_sensitive (self->test_button, saved && !no_login);
+  adw_action_row_set_subtitle (self->try_row, !saved ? _("Save the changes first")
+                                              : no_login ? _("Enter your login and password above, then save")
+                                                         : _("Uses the settings as saved"));
 
   gtk_widget_set_visible (GTK_WIDGET (self->email_warning_row), warnings != NULL && warnings[0] != NULL);
   if (warnings != NULL && warnings[0] != NULL)
