@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mr-delivery.h"
 #include "mr-error.h"
 #include "mr-settings.h"
 #include "mr-test-utils.h"
@@ -536,6 +537,42 @@ test_app_profiles (MrTestDirs    *dirs,
   g_assert_null (mr_settings_file_get (mr_settings_get_company (settings), "apps.marketing.smtp.host"));
 }
 
+/* Whether mail could go, asked once for Compose, the mailshot wizard and their reasons. */
+static MrDeliveryReadiness
+ready_with (MrTestDirs *dirs,
+            const char *company,
+            const char *route,
+            const char *template_from)
+{
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  g_autofree char *file = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {%s}}", company);
+
+  mr_test_write_file (dirs->company_path, file);
+  g_assert_true (mr_settings_load (settings, NULL));
+  return mr_delivery_check_ready (settings, NULL, route, template_from);
+}
+
+static void
+test_ready (MrTestDirs    *dirs,
+            gconstpointer  data)
+{
+  g_assert_cmpint (ready_with (dirs, "", NULL, NULL), ==, MR_DELIVERY_NO_FROM);
+  /* A template with its own sender needs no company one. */
+  g_assert_cmpint (ready_with (dirs, "", NULL, "billing@example.com"), ==, MR_DELIVERY_NO_SERVER);
+  g_assert_cmpint (ready_with (dirs, "\"sender.from_address\": \"office@example.com\"", "smtp", NULL), ==,
+                   MR_DELIVERY_NO_SERVER);
+  g_assert_cmpint (ready_with (dirs, "\"sender.from_address\": \"office@example.com\", \"smtp.host\": \"mail.example.com\"",
+                               "smtp", NULL), ==, MR_DELIVERY_READY);
+  g_assert_cmpint (ready_with (dirs, "\"sender.from_address\": \"office@example.com\", \"smtp.host\": \"mail.example.com\"",
+                               "exchange", NULL), ==, MR_DELIVERY_NO_EXCHANGE);
+  /* Sendmail needs no server. */
+  g_assert_cmpint (ready_with (dirs, "\"sender.from_address\": \"office@example.com\", \"delivery.mode\": \"sendmail\"",
+                               "smtp", NULL), ==, MR_DELIVERY_READY);
+  /* Sending as each person's own address: theirs is the From. */
+  g_assert_cmpint (ready_with (dirs, "\"sender.send_as_user\": true, \"smtp.host\": \"mail.example.com\"", NULL, NULL), ==,
+                   MR_DELIVERY_NO_FROM);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -558,6 +595,7 @@ main (int    argc,
   ADD ("/settings/plaintext-warning", test_plaintext_warning);
   ADD ("/settings/microsoft-dates", test_microsoft_dates);
   ADD ("/settings/app-profiles", test_app_profiles);
+  ADD ("/settings/ready", test_ready);
 #undef ADD
 
   return g_test_run ();

@@ -857,37 +857,29 @@ blocked_reason (MrComposePage  *self,
                 const char    **fix_page)
 {
   MrTemplate *template_ = selected_template (self);
-  const char *app = template_ ? template_->app : NULL;
   const char *route = mr_route_for_row (adw_combo_row_get_selected (self->via_row));
-  g_autofree char *from = mr_settings_dup_effective_string (self->settings, app, "sender.from_address");
-  g_autofree char *mode = mr_settings_dup_effective_string (self->settings, app, "delivery.mode");
-  g_autofree char *host = mr_settings_dup_effective_string (self->settings, app, "smtp.host");
-  g_autofree char *email = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
   gboolean admin = mr_settings_can_edit_company (self->settings);
-  gboolean as_user = mr_settings_get_effective_boolean (self->settings, app, "sender.send_as_user") && *email != '\0';
-  gboolean exchange = mr_exchange_is_set_up (self->settings, app, NULL);
-  gboolean smtp = !g_str_equal (mode, "remote") || *host != '\0';
 
   *fix_page = NULL;
-  if (*from == '\0' && !as_user && (template_ == NULL || template_->from_address == NULL))
+  switch (mr_delivery_check_ready (self->settings, template_ ? template_->app : NULL, route,
+                                   template_ ? template_->from_address : NULL))
     {
+    case MR_DELIVERY_NO_FROM:
       *fix_page = admin ? "company" : "user";
       return admin ? _("No From address yet: add the address the office’s mail is sent from.")
                    : _("No From address yet: add the address your mail is sent from.");
-    }
-  if (g_str_equal (route, "exchange") && !exchange)
-    {
+    case MR_DELIVERY_NO_EXCHANGE:
       *fix_page = admin ? "company" : NULL;
       return admin ? _("Exchange is not set up: set it up in Company settings, or send through SMTP.")
                    : _("Exchange is not set up: ask your administrator, or send through SMTP.");
-    }
-  if (!smtp && (g_str_equal (route, "smtp") || !exchange))
-    {
+    case MR_DELIVERY_NO_SERVER:
       *fix_page = admin ? "company" : NULL;
       return admin ? _("No mail server is set up yet.")
                    : _("No mail server is set up yet: ask your administrator to set up the company’s mail.");
+    case MR_DELIVERY_READY:
+    default:
+      return NULL;
     }
-  return NULL;
 }
 
 /* The sender the mail will show, before it goes: the template's own, or the profile's. */

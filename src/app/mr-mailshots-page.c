@@ -390,8 +390,24 @@ wizard_task (MrMailshotsPage     *self,
 static const char *
 setup_problem (MrMailshotsPage *self)
 {
-  if (selected_template (self) == NULL)
+  MrTemplate *template_ = selected_template (self);
+
+  if (template_ == NULL)
     return _("Choose a template first; templates are made in Compose (Save as Template)");
+  /* Nothing could go: said before the list is even read. */
+  switch (mr_delivery_check_ready (self->settings, template_->app, mr_route_for_row (adw_combo_row_get_selected (self->via_row)),
+                                   template_->from_address))
+    {
+    case MR_DELIVERY_NO_FROM:
+      return _("No From address yet: add the address mail is sent from in the settings first");
+    case MR_DELIVERY_NO_EXCHANGE:
+      return _("Exchange is not set up: choose SMTP under “Send via”");
+    case MR_DELIVERY_NO_SERVER:
+      return _("No mail server is set up yet");
+    case MR_DELIVERY_READY:
+    default:
+      break;
+    }
   if (self->recipients_path == NULL || self->columns == NULL)
     return _("Choose the recipients: a CSV file saved from a spreadsheet");
   if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
@@ -2240,6 +2256,7 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (on_via_changed), self);
   g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (update_next), self);
+  g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (update_next), self);
   g_signal_connect_swapped (self->start_popover, "show", G_CALLBACK (on_start_popover_show), self);
   g_signal_connect_swapped (self->start_set_button, "clicked", G_CALLBACK (on_start_set), self);
   g_signal_connect_swapped (self->start_clear_button, "clicked", G_CALLBACK (on_start_clear), self);

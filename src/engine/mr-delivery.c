@@ -179,6 +179,29 @@ mr_delivery_new (MrSettings  *settings,
   return delivery_new (settings, app, TRUE, error);
 }
 
+MrDeliveryReadiness
+mr_delivery_check_ready (MrSettings *settings,
+                         const char *app,
+                         const char *route,
+                         const char *template_from)
+{
+  g_autofree char *from = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+  g_autofree char *mode = mr_settings_dup_effective_string (settings, app, "delivery.mode");
+  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  g_autofree char *email = mr_settings_dup_effective_string (settings, NULL, "user.email");
+  gboolean as_user = mr_settings_get_effective_boolean (settings, app, "sender.send_as_user") && *email != '\0';
+  gboolean exchange = mr_exchange_is_set_up (settings, app, NULL);
+  gboolean smtp = !g_str_equal (mode, "remote") || *host != '\0';
+
+  if (*from == '\0' && !as_user && (template_from == NULL || *template_from == '\0'))
+    return MR_DELIVERY_NO_FROM;
+  if (g_strcmp0 (route, "exchange") == 0 && !exchange)
+    return MR_DELIVERY_NO_EXCHANGE;
+  if (!smtp && (g_strcmp0 (route, "smtp") == 0 || !exchange))
+    return MR_DELIVERY_NO_SERVER;
+  return MR_DELIVERY_READY;
+}
+
 char *
 mr_delivery_describe_sender (MrSettings  *settings,
                              const char  *app,

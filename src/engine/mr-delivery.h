@@ -31,6 +31,21 @@ MrDelivery             *mr_delivery_new_sender_only   (MrSettings          *sett
                                                        const char          *app,
                                                        GError             **error);
 
+/* Whether mail of @app's profile could go now through @route ("smtp", "exchange", "auto" or
+ * NULL), before anything is sent: the one answer Compose, the mailshot wizard and their reasons
+ * are built on. @template_from: the template's own From address, or NULL. */
+typedef enum {
+  MR_DELIVERY_READY,
+  MR_DELIVERY_NO_FROM,       /* no From address: the company's, or the person's own with send_as_user */
+  MR_DELIVERY_NO_EXCHANGE,   /* the route is Exchange, and Exchange is not set up */
+  MR_DELIVERY_NO_SERVER,     /* no SMTP server (nor sendmail), and no Exchange to go through instead */
+} MrDeliveryReadiness;
+
+MrDeliveryReadiness     mr_delivery_check_ready       (MrSettings          *settings,
+                                                       const char          *app,
+                                                       const char          *route,
+                                                       const char          *template_from);
+
 /* Who mail of @app's profile is from, as its From header will show it ("Example Office
  * <office@example.com>", or the person's own with sender.send_as_user), for a person to see before
  * sending. Errors: those of mr_delivery_new(): no From address yet, a domain not verified. */
