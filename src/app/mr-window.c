@@ -26,6 +26,10 @@ struct _MrWindow
   MrSentLog            *log;
   guint                 outbox_timer;
   gboolean              busy;
+  /* At start-up only the page shown is built; the others follow once the first frame is up, or at
+   * once when something asks for them (ensure_pages()). */
+  gboolean              pages_deferred;
+  guint                 deferred_source;
 
   AdwToastOverlay      *toast_overlay;
   AdwLeaflet           *leaflet;
@@ -50,9 +54,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static void ensure_pages (MrWindow *self);
+
 MrCompanyPage *
 mr_window_get_company_page (MrWindow *self)
 {
+  ensure_pages (self);
   return self->company_page;
 }
 
@@ -65,24 +72,28 @@ mr_window_get_welcome_page (MrWindow *self)
 MrUserPage *
 mr_window_get_user_page (MrWindow *self)
 {
+  ensure_pages (self);
   return self->user_page;
 }
 
 MrComposePage *
 mr_window_get_compose_page (MrWindow *self)
 {
+  ensure_pages (self);
   return self->compose_page;
 }
 
 MrSentPage *
 mr_window_get_sent_page (MrWindow *self)
 {
+  ensure_pages (self);
   return self->sent_page;
 }
 
 MrMailshotsPage *
 mr_window_get_mailshots_page (MrWindow *self)
 {
+  ensure_pages (self);
   return self->mailshots_page;
 }
 
@@ -153,6 +164,25 @@ _mr_window_update_actions (MrWindow *self)
   gtk_widget_set_visible (self->revert_button, settings_page);
 }
 
+/* How many of the five pages exist (for tests of the start-up). */
+guint
+mr_window_count_built_pages (MrWindow *self)
+{
+  return (self->company_page != NULL) + (self->user_page != NULL) + (self->compose_page != NULL) +
+         (self->sent_page != NULL) + (self->mailshots_page != NULL);
+}
+
+static gboolean
+page_is_built (MrWindow   *self,
+               const char *name)
+{
+  return (g_str_equal (name, "company") && self->company_page != NULL) ||
+         (g_str_equal (name, "user") && self->user_page != NULL) ||
+         (g_str_equal (name, "compose") && self->compose_page != NULL) ||
+         (g_str_equal (name, "mailshots") && self->mailshots_page != NULL) ||
+         (g_str_equal (name, "sent") && self->sent_page != NULL);
+}
+
 void
 mr_window_show_page (MrWindow   *self,
                      const char *name)
@@ -162,6 +192,8 @@ mr_window_show_page (MrWindow   *self,
   GtkStackPage *page;
 
   g_return_if_fail (g_strv_contains (places, name));
+  if (!g_str_equal (name, "welcome") && !page_is_built (self, name))
+    ensure_pages (self);
   if (g_str_equal (name, "welcome") && self->welcome_page == NULL)
     name = "company";
   /* The welcome is no place of the sidebar's. */
@@ -317,42 +349,72 @@ add_toast (MrWindow *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
-void
-mr_window_reload (MrWindow *self)
+static gboolean on_outbox_timer (gpointer user_data);
+static gboolean needs_own_login (MrWindow *self);
+
+/* The outbox is tried once the sent log is open, and every minute after. */
+static void
+on_outbox_timer_first (MrWindow *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *page = g_strdup (mr_window_get_page_name (self));
+  if (self->outbox_timer != 0)
+    return;
+  on_outbox_timer (self);
+  self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);
+}
+
+/* The page a new window opens on: the welcome on a first start; a clerk's own login when each
+ * person logs in and theirs is missing; else the page last shown. */
+static const char *
+first_page (MrWindow *self)
+{
+  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", NULL };
+  g_autofree char *last = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
+
+  if (mr_welcome_page_is_needed (self->settings))
+    return "welcome";
+  if (needs_own_login (self))
+    return "user";
+  if (last != NULL && g_strv_contains (places, last))
+    return g_intern_string (last);
+  return "company";
+}
+
+static void
+build_company_page (MrWindow *self)
+{
   GtkStackPage *stack_page;
-
-  remove_settings_pages (self);
-  g_clear_object (&self->settings);
-  self->settings = mr_settings_new (NULL, NULL);
-
-  if (!mr_settings_load (self->settings, &error))
-    {
-      adw_status_page_set_description (self->error_page, error->message);
-      mr_window_show_page (self, page ? page : "company");
-      return;
-    }
 
   self->company_page = mr_company_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->company_page), "company");
   gtk_stack_page_set_title (stack_page, _("Company settings"));
   g_signal_connect_swapped (self->company_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
+}
+
+static void
+build_user_page (MrWindow *self)
+{
+  GtkStackPage *stack_page;
 
   self->user_page = mr_user_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->user_page), "user");
   gtk_stack_page_set_title (stack_page, _("My settings"));
   g_signal_connect_swapped (self->user_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
+}
 
-  /* The sent log: Compose records into it, Sent shows it. */
+/* The sent log: Compose records into it, Sent shows it. FALSE when it cannot be opened (said on the
+ * error page). */
+static gboolean
+build_log_pages (MrWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  GtkStackPage *stack_page;
+
   g_clear_object (&self->log);
   self->log = mr_outbox_open_log (self->settings, NULL, &error);
   if (self->log == NULL)
     {
       adw_status_page_set_description (self->error_page, error->message);
-      mr_window_show_page (self, page ? page : "company");
-      return;
+      return FALSE;
     }
   self->compose_page = mr_compose_page_new (self->settings, self->log);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->compose_page), "compose");
@@ -363,11 +425,98 @@ mr_window_reload (MrWindow *self)
   g_signal_connect_swapped (self->compose_page, "sent", G_CALLBACK (on_compose_sent), self);
   g_signal_connect_swapped (self->sent_page, "notice", G_CALLBACK (mr_window_toast), self);
   g_signal_connect_swapped (self->sent_page, "toast", G_CALLBACK (add_toast), self);
+  /* Mail left in the outbox when Mailroom last closed goes now if its time has come. */
+  on_outbox_timer_first (self);
+  return TRUE;
+}
+
+static void
+build_mailshots_page (MrWindow *self)
+{
+  GtkStackPage *stack_page;
+
   self->mailshots_page = mr_mailshots_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->mailshots_page), "mailshots");
   gtk_stack_page_set_title (stack_page, _("Mailshots"));
   g_signal_connect_swapped (self->mailshots_page, "notice", G_CALLBACK (mr_window_toast), self);
   g_signal_connect_swapped (self->mailshots_page, "open-sent", G_CALLBACK (on_open_sent), self);
+}
+
+/* Builds the pages not built yet; @only: that page alone (the first one shown), NULL: all. */
+static void
+build_pages (MrWindow   *self,
+             const char *only)
+{
+  if (self->settings == NULL)
+    return;
+  if (self->company_page == NULL && (only == NULL || g_str_equal (only, "company")))
+    build_company_page (self);
+  if (self->user_page == NULL && (only == NULL || g_str_equal (only, "user")))
+    build_user_page (self);
+  if (self->compose_page == NULL && (only == NULL || g_str_equal (only, "compose") || g_str_equal (only, "sent")))
+    if (!build_log_pages (self))
+      return;
+  if (self->mailshots_page == NULL && (only == NULL || g_str_equal (only, "mailshots")))
+    build_mailshots_page (self);
+}
+
+static void
+ensure_pages (MrWindow *self)
+{
+  if (!self->pages_deferred)
+    return;
+  self->pages_deferred = FALSE;
+  g_clear_handle_id (&self->deferred_source, g_source_remove);
+  build_pages (self, NULL);
+}
+
+static gboolean
+build_deferred_pages (gpointer data)
+{
+  MrWindow *self = data;
+
+  self->deferred_source = 0;
+  ensure_pages (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The first frame is being drawn: the other pages are built once it is on the screen. */
+static gboolean
+on_first_tick (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       data)
+{
+  MrWindow *self = MR_WINDOW (widget);
+
+  if (self->pages_deferred && self->deferred_source == 0)
+    self->deferred_source = g_idle_add_full (G_PRIORITY_LOW, build_deferred_pages, self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mr_window_reload (MrWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *page = g_strdup (mr_window_get_page_name (self));
+  const char *first = NULL;
+  GtkStackPage *stack_page;
+
+  remove_settings_pages (self);
+  g_clear_object (&self->settings);
+  self->settings = mr_settings_new (NULL, NULL);
+
+  if (!mr_settings_load (self->settings, &error))
+    {
+      /* No pages to build later either: the error page stands until the settings can be read. */
+      self->pages_deferred = FALSE;
+      g_clear_handle_id (&self->deferred_source, g_source_remove);
+      adw_status_page_set_description (self->error_page, error->message);
+      mr_window_show_page (self, page ? page : "company");
+      return;
+    }
+
+  first = self->pages_deferred ? first_page (self) : NULL;
+  build_pages (self, first);
 
   /* A first start: the welcome, which asks for an email address. */
   if (mr_welcome_page_is_needed (self->settings))
@@ -378,7 +527,7 @@ mr_window_reload (MrWindow *self)
       g_signal_connect_swapped (self->welcome_page, "done", G_CALLBACK (on_welcome_done), self);
     }
 
-  mr_window_show_page (self, page ? page : "company");
+  mr_window_show_page (self, first != NULL ? first : page ? page : "company");
 }
 
 /* ---- Save and revert -------------------------------------------------------------------------- */
@@ -476,6 +625,8 @@ mr_window_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->state);
   g_clear_handle_id (&self->outbox_timer, g_source_remove);
+  g_clear_handle_id (&self->deferred_source, g_source_remove);
+  self->pages_deferred = FALSE;
   self->company_page = NULL;
   self->user_page = NULL;
   self->compose_page = NULL;
@@ -566,7 +717,7 @@ void
 mr_window_open_mailto (MrWindow   *self,
                        const char *uri)
 {
-  if (self->compose_page == NULL)
+  if (mr_window_get_compose_page (self) == NULL)
     return;
   mr_compose_page_open_mailto (self->compose_page, uri);
   mr_window_show_page (self, "compose");
@@ -580,8 +731,7 @@ needs_own_login (MrWindow *self)
   g_autofree char *auth = NULL;
   g_autofree char *username = NULL;
 
-  if (self->settings == NULL || self->user_page == NULL ||
-      !mr_settings_file_get_exists (mr_settings_get_company (self->settings)))
+  if (self->settings == NULL || !mr_settings_file_get_exists (mr_settings_get_company (self->settings)))
     return FALSE;
   credentials = mr_settings_dup_effective_string (self->settings, NULL, "smtp.credentials");
   auth = mr_settings_dup_effective_string (self->settings, NULL, "smtp.auth");
@@ -593,22 +743,15 @@ MrWindow *
 mr_window_new (GtkApplication *application)
 {
   MrWindow *self = g_object_new (MR_TYPE_WINDOW, "application", application, NULL);
-  g_autofree char *page = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
 
+  /* The first frame as soon as can be: only the page it shows is built before it (reload()), the
+   * others when it is up. */
+  self->pages_deferred = TRUE;
+  gtk_widget_add_tick_callback (GTK_WIDGET (self), on_first_tick, NULL, NULL);
   mr_window_reload (self);
-  if (self->welcome_page != NULL)
-    mr_window_show_page (self, "welcome");
-  else if (needs_own_login (self))
-    {
-      /* The company is set up and each person logs in: a clerk's first step is their own login. */
-      mr_window_show_page (self, "user");
-      mr_window_toast (self, _("Your company has each person log in to send: enter your login and password here, "
-                               "then save."));
-    }
-  else
-    mr_window_show_page (self, page != NULL && *page != '\0' ? page : "company");
-  /* Mail left in the outbox when Mailroom last closed goes now if its time has come. */
-  on_outbox_timer (self);
-  self->outbox_timer = g_timeout_add_seconds (60, on_outbox_timer, self);
+  /* The company is set up and each person logs in: a clerk's first step is their own login. */
+  if (self->welcome_page == NULL && needs_own_login (self))
+    mr_window_toast (self, _("Your company has each person log in to send: enter your login and password here, "
+                             "then save."));
   return self;
 }

@@ -24,6 +24,9 @@ MrUserPage     *mr_window_get_user_page    (MrWindow       *self);
 MrComposePage  *mr_window_get_compose_page (MrWindow       *self);
 MrSentPage     *mr_window_get_sent_page    (MrWindow       *self);
 MrMailshotsPage *mr_window_get_mailshots_page (MrWindow     *self);
+/* How many of the five pages exist: at start-up only the one shown, the others once the first
+ * frame is up (or at once when asked for with the getters above). */
+guint            mr_window_count_built_pages (MrWindow *self);
 /* The welcome of a first start, or NULL once settings exist. */
 MrWelcomePage  *mr_window_get_welcome_page (MrWindow       *self);
 /* Shows the compose pane filled from a mailto: link. */
