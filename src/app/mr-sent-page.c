@@ -8,6 +8,7 @@
 #include "mr-a11y.h"
 #include "mr-outbox.h"
 #include "mr-sent-page.h"
+#include "mr-smtp-error.h"
 
 struct _MrSentPage
 {
@@ -311,6 +312,52 @@ on_details_response (AdwMessageDialog *dialog,
     }
 }
 
+/* "on 6 December 2026 at 14:02", in the person's language. */
+static char *
+format_when (gint64 unix_time)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (unix_time);
+  /* TRANSLATORS: a date and time as strftime() writes them: "on 6 December 2026 at 14:02" */
+  /* xgettext:no-c-format */
+  return g_date_time_format (time, _("on %-d %B %Y at %H:%M"));
+}
+
+/* What became of the mail, in words: the last attempt's outcome, where and when. */
+static void
+append_outcome (GString       *body,
+                MrSentEntry   *entry,
+                MrSentAttempt *last)
+{
+  g_autofree char *when = last ? format_when (last->time) : NULL;
+  const char *server = last && last->server && *last->server ? last->server : _("the server");
+  g_autofree char *words = last ? mr_smtp_reply_in_words (last->reply) : NULL;
+
+  switch (entry->state)
+    {
+    case MR_SENT_STATE_ACCEPTED:
+      if (last != NULL)
+        g_string_append_printf (body, _("Accepted by %s %s."), server, when);
+      else
+        g_string_append (body, _("Accepted by the server."));
+      break;
+    case MR_SENT_STATE_PARTLY_ACCEPTED:
+      g_string_append_printf (body, _("Accepted by %s %s for some recipients only: the others are listed below."),
+                              server, when ? when : "");
+      break;
+    case MR_SENT_STATE_QUEUED:
+      g_string_append (body, _("Waiting in the outbox: the server could not take it yet, and Mailroom tries again by "
+                               "itself."));
+      break;
+    case MR_SENT_STATE_FAILED:
+      g_string_append_printf (body, _("Not sent: %s"), words ? words : entry->last_error ? entry->last_error : "");
+      break;
+    default:
+      g_string_append (body, state_label (entry->state));
+      break;
+    }
+  g_string_append_c (body, '\n');
+}
+
 static void
 on_row_activated (MrSentPage    *self,
                   GtkListBoxRow *row)
@@ -318,16 +365,18 @@ on_row_activated (MrSentPage    *self,
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (row), "id"));
   g_autoptr(MrSentEntry) entry = mr_sent_log_get (self->log, id, NULL);
   g_autoptr(GPtrArray) attempts = mr_sent_log_get_attempts (self->log, id, NULL);
-  GString *body = g_string_new (NULL);
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr(GString) technical = g_string_new (NULL);
   g_autofree char *recipients = NULL;
-  GtkWidget *dialog;
+  GtkWidget *dialog, *expander, *label;
 
   if (entry == NULL)
     return;
   recipients = g_strjoinv (", ", entry->recipients);
-  g_string_append_printf (body, _("From: %s\nTo (all envelope recipients): %s\nMessage-ID: %s\nTemplate: %s\nState: %s\n"),
-                          entry->from_address, recipients, entry->message_id,
-                          entry->template_name ? entry->template_name : _("none"), state_label (entry->state));
+
+  /* Words first: what became of it, to whom. */
+  append_outcome (body, entry, attempts && attempts->len ? g_ptr_array_index (attempts, attempts->len - 1) : NULL);
+  g_string_append_printf (body, _("To: %s\n"), recipients);
   if (entry->mailshot > 0)
     {
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, entry->mailshot);
@@ -336,30 +385,53 @@ on_row_activated (MrSentPage    *self,
   /* Each recipient's own outcome, when they differ or the server said something about one. */
   if (entry->outcomes != NULL && entry->outcomes->len > 1)
     {
-      g_string_append (body, _("\nRecipients:\n"));
+      g_string_append (body, _("\nEach recipient:\n"));
+      g_string_append (technical, _("Recipients:\n"));
       for (guint i = 0; i < entry->outcomes->len; i++)
         {
           MrSentRecipient *recipient = g_ptr_array_index (entry->outcomes, i);
+          g_autofree char *words = g_strcmp0 (recipient->outcome, "accepted") != 0 ? mr_smtp_reply_in_words (recipient->reply)
+                                                                                   : NULL;
 
           g_string_append_printf (body, "%s: %s%s%s\n", recipient->address, recipient_outcome_label (recipient->outcome),
-                                  recipient->reply ? " · " : "", recipient->reply ? recipient->reply : "");
+                                  words ? " — " : "", words ? words : "");
+          g_string_append_printf (technical, "%s: %s%s%s\n", recipient->address,
+                                  recipient_outcome_label (recipient->outcome), recipient->reply ? " · " : "",
+                                  recipient->reply ? recipient->reply : "");
         }
+      g_string_append_c (technical, '\n');
     }
+
+  /* The jargon behind an expander: envelope, Message-ID, each attempt as the log has it. */
+  g_string_append_printf (technical, _("From: %s\nTo (all envelope recipients): %s\nMessage-ID: %s\nTemplate: %s\nState: %s\n"),
+                          entry->from_address, recipients, entry->message_id,
+                          entry->template_name ? entry->template_name : _("none"), state_label (entry->state));
   for (guint i = 0; attempts != NULL && i < attempts->len; i++)
     {
       MrSentAttempt *attempt = g_ptr_array_index (attempts, i);
       g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (attempt->time);
       g_autofree char *when = g_date_time_format (time, "%x %X");
 
-      g_string_append_printf (body, _("\n%s, %s through %s: %s\n%s\n"), when, attempt->outcome, attempt->route,
+      g_string_append_printf (technical, _("\n%s, %s through %s: %s\n%s\n"), when, attempt->outcome, attempt->route,
                               attempt->server ? attempt->server : "", attempt->reply ? attempt->reply : "");
       if (g_strcmp0 (attempt->outcome, "fell-back") == 0)
-        g_string_append (body, _("This route could not send, so the next one took over.\n"));
+        g_string_append (technical, _("This route could not send, so the next one took over.\n"));
     }
 
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), entry->subject, body->str);
-  g_string_free (body, TRUE);
   adw_message_dialog_set_body_use_markup (ADW_MESSAGE_DIALOG (dialog), FALSE);
+  label = gtk_label_new (technical->str);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  /* A long Message-ID or reply breaks anywhere rather than widening the dialog. */
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_widget_set_name (label, "technical-details");
+  expander = gtk_expander_new_with_mnemonic (_("_Technical details"));
+  gtk_expander_set_child (GTK_EXPANDER (expander), label);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), expander);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   if (entry->has_copy)
     adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "open", _("_Open Copy"));
