@@ -492,7 +492,8 @@ rebuild_lists (MrCompanyPage *self)
       row = adw_action_row_new ();
       toggle = gtk_switch_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), mr_key_get_label (keys[i].name));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), keys[i].name);
+      /* The setting's name in words; its key, for whoever edits the file, only in the tooltip. */
+      gtk_widget_set_tooltip_text (row, keys[i].name);
       gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
       gtk_switch_set_active (GTK_SWITCH (toggle), g_strv_contains ((const char * const *) locks, keys[i].name));
       gtk_widget_set_sensitive (toggle, self->editable);
@@ -901,6 +902,13 @@ reload (MrCompanyPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->add_domain_row), self->editable);
   gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
 
+  /* Read-only: the password is still each sender's own copy in their keyring, so it may be typed;
+   * the row says so, and Save takes it. */
+  if (self->password != NULL)
+    mr_password_field_set_not_stored_text (self->password,
+                                           self->editable ? NULL
+                                                          : _("Not in your keyring yet: type the password your "
+                                                              "administrator gave you, then save"));
   mr_settings_form_set_editable (self->form, self->editable);
   mr_settings_form_reload (self->form);
   rebuild_lists (self);

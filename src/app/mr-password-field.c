@@ -19,9 +19,12 @@ struct _MrPasswordField
   AdwActionRow        *keyring_row;    /* weak */
   GtkWidget           *forget_button;  /* weak */
   GCancellable        *cancellable;
+  char                *not_stored;     /* what the keyring row says when nothing is stored, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (MrPasswordField, mr_password_field, G_TYPE_OBJECT)
+
+static const char *not_stored_text (MrPasswordField *self);
 
 static void
 mr_password_field_dispose (GObject *object)
@@ -36,6 +39,7 @@ mr_password_field_dispose (GObject *object)
   g_clear_weak_pointer (&self->keyring_row);
   g_clear_weak_pointer (&self->forget_button);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->not_stored, g_free);
 
   G_OBJECT_CLASS (mr_password_field_parent_class)->dispose (object);
 }
@@ -92,9 +96,23 @@ on_lookup_done (GObject      *source,
   else if (password != NULL)
     adw_action_row_set_subtitle (self->keyring_row, _("Stored in your keyring"));
   else
-    adw_action_row_set_subtitle (self->keyring_row, _("Not stored yet: type it above and save"));
+    adw_action_row_set_subtitle (self->keyring_row, not_stored_text (self));
   if (self->forget_button != NULL)
     gtk_widget_set_visible (self->forget_button, password != NULL);
+}
+
+static const char *
+not_stored_text (MrPasswordField *self)
+{
+  return self->not_stored ? self->not_stored : _("Not stored yet: type it above and save");
+}
+
+void
+mr_password_field_set_not_stored_text (MrPasswordField *self,
+                                       const char      *text)
+{
+  g_free (self->not_stored);
+  self->not_stored = g_strdup (text);
 }
 
 void
@@ -108,7 +126,7 @@ mr_password_field_refresh (MrPasswordField *self)
   gtk_widget_set_visible (self->forget_button, FALSE);
   if (account == NULL)
     {
-      adw_action_row_set_subtitle (self->keyring_row, _("Not stored yet: type it above and save"));
+      adw_action_row_set_subtitle (self->keyring_row, not_stored_text (self));
       return;
     }
   adw_action_row_set_subtitle (self->keyring_row, _("Checking the keyring…"));

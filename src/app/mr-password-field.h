@@ -30,6 +30,10 @@ MrPasswordField *mr_password_field_new_for_exchange (MrSettings          *settin
 gboolean         mr_password_field_get_pending  (MrPasswordField     *self);
 void             mr_password_field_clear        (MrPasswordField     *self);
 void             mr_password_field_refresh      (MrPasswordField     *self);
+/* What the keyring row says while no password is stored (NULL: "Not stored yet: type it above and
+ * save"); the read-only Company page says whose password it is. */
+void             mr_password_field_set_not_stored_text (MrPasswordField *self,
+                                                        const char      *text);
 
 /* Stores the typed password, if any, then empties the row. Returns TRUE at once when nothing was
  * typed. Errors: those of mr_settings_get_account() and mr_secrets_store_finish(); the password

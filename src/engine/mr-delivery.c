@@ -207,16 +207,14 @@ mr_delivery_describe_sender (MrSettings  *settings,
                              const char  *app,
                              GError     **error)
 {
-  g_autofree char *from_name = NULL;
-  g_autofree char *from_address = NULL;
-  g_autofree char *reply_to = NULL;
-  g_autofree char *copy_to = NULL;
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
 
-  if (!resolve_sender (settings, app, &from_name, &from_address, &reply_to, &copy_to, error))
+  /* As a mail of the profile gets it. */
+  if (!mr_settings_fill_sender (settings, app, outgoing, error))
     return NULL;
-  if (*from_name == '\0')
-    return g_steal_pointer (&from_address);
-  return g_strdup_printf ("%s <%s>", from_name, from_address);
+  if (outgoing->from_name == NULL || *outgoing->from_name == '\0')
+    return g_strdup (outgoing->from_address);
+  return g_strdup_printf ("%s <%s>", outgoing->from_name, outgoing->from_address);
 }
 
 MrDelivery *
