@@ -1,8 +1,8 @@
 /* test-gui.c: the real window under Xvfb, driven through its widgets
  *
- * Fills the Company settings page as an admin would, saves, and checks the file and the keyring;
+ * Fills the Company Settings page as an admin would, saves, and checks the file and the keyring;
  * types bad values and checks what the page says; reopens the window; checks the read-only page
- * and My settings. With MAILROOM_SCREENSHOT_DIR set, it also writes a PNG of each page.
+ * and My Settings. With MAILROOM_SCREENSHOT_DIR set, it also writes a PNG of each page.
  */
 
 #include "config.h"
@@ -2770,7 +2770,7 @@ test_errors_in_words (MrTestDirs    *dirs,
 }
 
 /* The clerk's first hour, as the issue tells it: the company is set up and has each person log in.
- * The window opens on My settings, where the clerk enters their own login and password, saves, and
+ * The window opens on My Settings, where the clerk enters their own login and password, saves, and
  * sends themselves a test email, which the server receives with their login. */
 static void
 test_clerk_own_login_to_test_email (MrTestDirs    *dirs,
@@ -2924,7 +2924,7 @@ send_from_compose (MrWindow   *window,
 
 /* The done-when of Exchange: the EWS stand-in takes a template with an attachment from the compose
  * pane; with SMTP down, "Automatic" still sends, and the Sent page shows how; the Graph stand-in
- * after a device-code sign-in on My settings. */
+ * after a device-code sign-in on My Settings. */
 static void
 test_exchange (MrTestDirs    *dirs,
                gconstpointer  data)
@@ -3006,7 +3006,7 @@ test_exchange (MrTestDirs    *dirs,
     g_assert_true (gtk_widget_get_sensitive (child (company_page, MR_TYPE_COMPANY_PAGE, "exchange_find_button")));
   }
 
-  /* My settings: the Exchange login and password, to the keyring. */
+  /* My Settings: the Exchange login and password, to the keyring. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "user"));
   spin (50);
   user = mr_window_get_user_page (window);
@@ -3068,7 +3068,7 @@ test_exchange (MrTestDirs    *dirs,
   if (mr_standin_validates (standin))
     g_assert_cmpuint (mr_standin_count_invalid (standin), ==, 0);
 
-  /* Exchange Online: Microsoft Graph, after a device-code sign-in on My settings. */
+  /* Exchange Online: Microsoft Graph, after a device-code sign-in on My Settings. */
   {
     g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
     g_autoptr(GError) error = NULL;
@@ -3117,7 +3117,7 @@ test_exchange (MrTestDirs    *dirs,
   close_window (window);
 }
 
-/* Gmail with OAuth2: My settings signs in in the browser (PKCE, loopback redirect), and the compose
+/* Gmail with OAuth2: My Settings signs in in the browser (PKCE, loopback redirect), and the compose
  * pane then sends by XOAUTH2 with a token from that sign-in. */
 static void
 test_gmail_sign_in (MrTestDirs    *dirs,

@@ -357,7 +357,7 @@ test_credentials (MrTestDirs    *dirs,
   mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "");
   g_assert_null (mr_settings_get_account (settings, MR_SCOPE_USER, NULL, &error));
   mr_assert_error_kind (error, "invalid-value");
-  g_assert_nonnull (strstr (error->message, "My settings"));
+  g_assert_nonnull (strstr (error->message, "My Settings"));
   g_clear_error (&error);
   mr_test_set_ok (settings, MR_SCOPE_USER, "smtp.username", "ann@example.com");
   account = mr_settings_get_account (settings, MR_SCOPE_USER, NULL, &error);

@@ -1,4 +1,4 @@
-/* mr-company-page.c: the Company settings page */
+/* mr-company-page.c: the Company Settings page */
 
 #include "config.h"
 
@@ -710,10 +710,10 @@ update_exchange_guide (MrCompanyPage *self)
   else if (graph)
     guide = _("Register Mailroom in Microsoft Entra ID: a public client that allows the device-code flow, with the "
               "delegated permission Mail.Send. Enter its client ID below; each person then signs in once in My "
-              "settings.");
+              "Settings.");
   else
     guide = _("For Exchange Server in your own network, which keeps EWS. Enter its EWS address, or let autodiscover "
-              "find it; each person stores their Exchange password in My settings.");
+              "find it; each person stores their Exchange password in My Settings.");
   adw_action_row_set_subtitle (self->exchange_guide_row, guide);
   gtk_image_set_from_icon_name (self->exchange_guide_icon, warn ? "dialog-warning-symbolic" : "dialog-information-symbolic");
   if (warn)

@@ -1,4 +1,4 @@
-/* mr-company-page.h: the Company settings page (the admin's "SMTP tab") */
+/* mr-company-page.h: the Company Settings page (the admin's "SMTP tab") */
 #pragma once
 
 #include <adwaita.h>

@@ -870,7 +870,7 @@ blocked_reason (MrComposePage  *self,
                    : _("No From address yet: add the address your mail is sent from.");
     case MR_DELIVERY_NO_EXCHANGE:
       *fix_page = admin ? "company" : NULL;
-      return admin ? _("Exchange is not set up: set it up in Company settings, or send through SMTP.")
+      return admin ? _("Exchange is not set up: set it up in Company Settings, or send through SMTP.")
                    : _("Exchange is not set up: ask your administrator, or send through SMTP.");
     case MR_DELIVERY_NO_SERVER:
       *fix_page = admin ? "company" : NULL;

@@ -1,4 +1,4 @@
-/* mr-user-page.c: the My settings page */
+/* mr-user-page.c: the My Settings page */
 
 #include "config.h"
 

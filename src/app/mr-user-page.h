@@ -1,4 +1,4 @@
-/* mr-user-page.h: the My settings page (each person's name, address and own login) */
+/* mr-user-page.h: the My Settings page (each person's name, address and own login) */
 #pragma once
 
 #include <adwaita.h>

@@ -386,7 +386,7 @@ build_company_page (MrWindow *self)
 
   self->company_page = mr_company_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->company_page), "company");
-  gtk_stack_page_set_title (stack_page, _("Company settings"));
+  gtk_stack_page_set_title (stack_page, _("Company Settings"));
   g_signal_connect_swapped (self->company_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
 }
 
@@ -397,7 +397,7 @@ build_user_page (MrWindow *self)
 
   self->user_page = mr_user_page_new (self->settings);
   stack_page = gtk_stack_add_named (self->stack, GTK_WIDGET (self->user_page), "user");
-  gtk_stack_page_set_title (stack_page, _("My settings"));
+  gtk_stack_page_set_title (stack_page, _("My Settings"));
   g_signal_connect_swapped (self->user_page, "notify::has-changes", G_CALLBACK (on_page_changes), self);
 }
 
@@ -552,7 +552,7 @@ on_saved (GObject      *source,
   set_busy (self, FALSE);
   if (ok)
     {
-      /* What the company locks or requires may have changed what My settings shows. */
+      /* What the company locks or requires may have changed what My Settings shows. */
       if (MR_IS_COMPANY_PAGE (source) && self->user_page != NULL && !mr_user_page_get_has_changes (self->user_page))
         mr_user_page_revert (self->user_page);
       mr_window_toast (self, _("Settings saved"));

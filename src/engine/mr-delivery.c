@@ -121,7 +121,7 @@ resolve_sender (MrSettings  *settings,
         {
           g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
                                _("user.email: the company sends as each person’s own address, and yours is not set: "
-                                 "enter it in My settings"));
+                                 "enter it in My Settings"));
           return FALSE;
         }
     }
@@ -134,7 +134,7 @@ resolve_sender (MrSettings  *settings,
     {
       g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
                            _("No From address yet: the settings need the address mail is sent from "
-                             "(the From address in Company settings or My settings)"));
+                             "(the From address in Company Settings or My Settings)"));
       return FALSE;
     }
   if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (*from_address)))

@@ -575,7 +575,7 @@ find_password (MrExchange    *self,
   if (self->password == NULL)
     {
       g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING,
-                   _("There is no Exchange password for %s in the keyring. Enter it in My settings or with "
+                   _("There is no Exchange password for %s in the keyring. Enter it in My Settings or with "
                      "`mailroom-cli exchange password`"), self->account->user);
       return FALSE;
     }
@@ -599,7 +599,7 @@ set_unauthorized_error (MrExchange  *self,
   else if (g_strcmp0 (self->auth, "oauth2") == 0)
     g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED,
                          _("Exchange refused the Microsoft sign-in token. Sign in again: `mailroom-cli exchange "
-                           "login` or Sign In in My settings"));
+                           "login` or Sign In in My Settings"));
   else
     g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_AUTH_FAILED,
                  _("Exchange refused the login of %s: the user name (for NTLM often DOMAIN\\user) or the password "
@@ -919,7 +919,7 @@ set_graph_error (MrExchange  *self,
   else if (status == SOUP_STATUS_UNAUTHORIZED)
     g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED,
                  _("Microsoft Graph refused the sign-in token (%s). Sign in again: `mailroom-cli exchange login` "
-                   "or Sign In in My settings"), code ? code : "401");
+                   "or Sign In in My Settings"), code ? code : "401");
   else if (g_strcmp0 (code, "ErrorSendAsDenied") == 0)
     g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SEND_AS_DENIED,
                  _("Exchange Online does not let this mailbox send as %s (ErrorSendAsDenied). An administrator "

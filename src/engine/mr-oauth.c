@@ -270,7 +270,7 @@ set_oauth_error (JsonObject  *answer,
   else if (g_strcmp0 (code, "invalid_grant") == 0 || g_strcmp0 (code, "interaction_required") == 0)
     g_set_error_literal (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED,
                          _("Your Microsoft sign-in is no longer valid (it was revoked, expired or your password "
-                           "changed). Sign in again: `mailroom-cli exchange login` or Sign In in My settings"));
+                           "changed). Sign in again: `mailroom-cli exchange login` or Sign In in My Settings"));
   else if (g_strcmp0 (code, "invalid_client") == 0 || g_strcmp0 (code, "unauthorized_client") == 0)
     g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_NOT_SET_UP,
                  _("The sign-in service does not accept the company’s app registration (%s). The admin checks "
@@ -450,7 +450,7 @@ mr_oauth_get_access_token_sync (SoupSession          *session,
     {
       g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED,
                    _("%s has not signed in to Microsoft in Mailroom yet. Sign in once: `mailroom-cli exchange "
-                     "login` or Sign In in My settings"), config->account);
+                     "login` or Sign In in My Settings"), config->account);
       return NULL;
     }
   url = g_strdup (config->token_url);

@@ -717,7 +717,7 @@ mr_settings_get_account (MrSettings  *self,
     {
       g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
                            scope == MR_SCOPE_USER
-                             ? _("smtp.username: enter your own login in My settings first")
+                             ? _("smtp.username: enter your own login in My Settings first")
                              : _("smtp.username: enter the login first, then the password"));
       return NULL;
     }

@@ -119,7 +119,7 @@ static const Advice advice_table[] = {
   { MR_SMTP_ERROR_TLS_UNTRUSTED, 0, NULL, NULL,
     N_("The server’s certificate cannot be trusted, so Mailroom stopped before sending anything. If you are "
        "sure the certificate belongs to your server, an administrator can pin its fingerprint in the "
-       "Company settings (Certificate); otherwise someone may be intercepting the connection.") },
+       "Company Settings (Certificate); otherwise someone may be intercepting the connection.") },
   { MR_SMTP_ERROR_TLS_FAILED, 0, NULL, NULL,
     N_("The encrypted connection could not be set up. Check that the security setting matches the port: "
        "STARTTLS on 587 or 25, TLS on 465.") },
@@ -128,8 +128,8 @@ static const Advice advice_table[] = {
        "the network unencrypted. If the server uses TLS from the start, choose TLS (usually port 465). If "
        "something between you and the server removes STARTTLS, tell your network administrator.") },
   { MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, "ntlm",
-    N_("The server wants a Windows login (NTLM), and the authentication chosen is a password. In the Company "
-       "settings, set Authentication to “NTLM” and try again: the same login and password are used.") },
+    N_("The server wants a Windows login (NTLM), and the authentication chosen is a password. In Company "
+       "Settings, set Authentication to “NTLM” and try again: the same login and password are used.") },
   { MR_SMTP_ERROR_AUTH_UNAVAILABLE, 0, NULL, NULL,
     N_("The server offers no login method that Mailroom can use with the chosen authentication, so nothing "
        "was sent. Choose another authentication method, or ask the mail provider which one to use.") },
