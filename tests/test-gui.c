@@ -1409,6 +1409,7 @@ test_sizes (MrTestDirs    *dirs,
 {
   static const struct { int width, height; } sizes[] = { { 1366, 768 }, { 1024, 600 } };
   static const char * const pages[] = { "company", "user", "compose", "mailshots", "sent" };
+  int body_height[G_N_ELEMENTS (sizes)] = { 0 };
   MrWindow *window;
   int minimum_width, minimum_height, default_width, default_height;
 
@@ -1449,9 +1450,22 @@ test_sizes (MrTestDirs    *dirs,
           g_assert_cmpint (minimum_height, <=, 600);
           /* The window is that size, less the frame's shadow. */
           g_assert_cmpint (ABS (gtk_widget_get_width (GTK_WIDGET (window)) - sizes[s].width), <=, 24);
+          if (g_str_equal (pages[p], "compose"))
+            body_height[s] = gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE,
+                                                           "text_view"));
           screenshot (window, name);
         }
     }
+  /* The body grows with the window: once the fields fit, the text takes the rest of the height. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1366, 1400);
+  mr_window_show_page (window, "compose");
+  spin (300);
+  g_test_message ("body: %d px at 1366×1400, %d px at 1366×768, %d px at 1024×600",
+                  gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE, "text_view")),
+                  body_height[0], body_height[1]);
+  g_assert_cmpint (gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE, "text_view")),
+                   >, body_height[0] + 200);
+  screenshot (window, "size-1366x1400-compose.png");
   /* Compose shows who the mail will be from, before it goes. */
   g_assert_cmpstr (mr_compose_page_get_from (mr_window_get_compose_page (window)), ==,
                    "Example Office <office@example.com>");

@@ -35,6 +35,7 @@ struct _MrComposePage
 
   AdwComboRow         *template_row;
   AdwComboRow         *via_row;
+  AdwPreferencesPage  *preferences_page;
   AdwActionRow        *from_row;
   AdwEntryRow         *to_row;
   AdwEntryRow         *cc_row;
@@ -1378,6 +1379,7 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-compose-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, template_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, via_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, preferences_page);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, from_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, fix_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, to_row);
@@ -1408,6 +1410,16 @@ mr_compose_page_init (MrComposePage *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* libadwaita 1.2's preferences page keeps its groups at their natural height, at the top: down its
+   * first children (scrolled window, viewport, clamp, box) every one fills, so that the body takes
+   * the height the window gives once the fields fit. */
+  for (GtkWidget *inner = gtk_widget_get_first_child (GTK_WIDGET (self->preferences_page)); inner != NULL;
+       inner = gtk_widget_get_first_child (inner))
+    {
+      gtk_widget_set_valign (inner, GTK_ALIGN_FILL);
+      if (GTK_IS_BOX (inner))
+        break;
+    }
   self->variable_rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->attachments = g_ptr_array_new_with_free_func (g_free);
   self->attachment_rows = g_ptr_array_new ();
