@@ -172,6 +172,9 @@ mr_window_count_built_pages (MrWindow *self)
          (self->sent_page != NULL) + (self->mailshots_page != NULL);
 }
 
+/* The sidebar's places; the welcome is a page of its own, no place. */
+static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", NULL };
+
 static gboolean
 page_is_built (MrWindow   *self,
                const char *name)
@@ -187,15 +190,14 @@ void
 mr_window_show_page (MrWindow   *self,
                      const char *name)
 {
-  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", "welcome", NULL };
   GtkWidget *child;
   GtkStackPage *page;
 
-  g_return_if_fail (g_strv_contains (places, name));
-  if (!g_str_equal (name, "welcome") && !page_is_built (self, name))
-    ensure_pages (self);
+  g_return_if_fail (g_strv_contains (places, name) || g_str_equal (name, "welcome"));
   if (g_str_equal (name, "welcome") && self->welcome_page == NULL)
     name = "company";
+  if (!g_str_equal (name, "welcome") && !page_is_built (self, name))
+    ensure_pages (self);
   /* The welcome is no place of the sidebar's. */
   if (g_str_equal (name, "welcome"))
     gtk_list_box_unselect_all (self->sidebar);
@@ -205,11 +207,8 @@ mr_window_show_page (MrWindow   *self,
     if (g_strcmp0 (gtk_widget_get_name (row), name) == 0)
       gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
 
-  if ((g_str_equal (name, "company") && self->company_page == NULL) ||
-      (g_str_equal (name, "user") && self->user_page == NULL) ||
-      (g_str_equal (name, "compose") && self->compose_page == NULL) ||
-      (g_str_equal (name, "mailshots") && self->mailshots_page == NULL) ||
-      (g_str_equal (name, "sent") && self->sent_page == NULL))
+  /* A page that could not be built (the settings or the sent log unreadable): the error page. */
+  if (!g_str_equal (name, "welcome") && !page_is_built (self, name))
     gtk_stack_set_visible_child_name (self->stack, "error");
   else
     gtk_stack_set_visible_child_name (self->stack, name);
@@ -367,7 +366,6 @@ on_outbox_timer_first (MrWindow *self)
 static const char *
 first_page (MrWindow *self)
 {
-  static const char * const places[] = { "company", "user", "compose", "mailshots", "sent", NULL };
   g_autofree char *last = self->state ? g_settings_get_string (self->state, "last-page") : NULL;
 
   if (mr_welcome_page_is_needed (self->settings))
