@@ -27,6 +27,7 @@ struct _MrMailshotsPage
   char              *folder_path;
   GStrv              columns;
   GHashTable        *left_out;       /* rows the user chose not to send */
+  GHashTable        *error_rows;     /* rows of the report with an error; NULL: not gathered yet */
   MrProofReport     *report;
   guint              busy;
   guint              refresh_source;
@@ -677,6 +678,7 @@ mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
   g_clear_pointer (&self->recipients_path, g_free);
   g_clear_pointer (&self->folder_path, g_free);
   g_clear_pointer (&self->report, mr_proof_report_free);
+  g_clear_pointer (&self->error_rows, g_hash_table_unref);
   g_hash_table_remove_all (self->left_out);
   adw_action_row_set_subtitle (self->recipients_row, _("A CSV file saved from a spreadsheet, with a header row"));
   adw_action_row_set_subtitle (self->folder_row, _("Files are taken from this folder only"));
@@ -712,19 +714,24 @@ count_sendable (MrMailshotsPage *self)
   return self->report ? self->report->sendable : 0;
 }
 
-/* Whether the proof-reader found an error in @row (one that keeps it from being sent). */
+/* Whether the proof-reader found an error in @row (one that keeps it from being sent): the rows
+ * with one are gathered once per report, as the problems list them in row order. */
 static gboolean
-row_has_error (MrProofReport *report,
-               guint          row)
+row_has_error (MrMailshotsPage *self,
+               guint            row)
 {
-  for (guint i = 0; i < report->problems->len; i++)
+  if (self->error_rows == NULL)
     {
-      MrProblem *problem = g_ptr_array_index (report->problems, i);
+      self->error_rows = g_hash_table_new (NULL, NULL);
+      for (guint i = 0; self->report != NULL && i < self->report->problems->len; i++)
+        {
+          MrProblem *problem = g_ptr_array_index (self->report->problems, i);
 
-      if (problem->row == row && problem->severity == MR_PROBLEM_ERROR)
-        return TRUE;
+          if (problem->severity == MR_PROBLEM_ERROR)
+            g_hash_table_add (self->error_rows, GUINT_TO_POINTER (problem->row));
+        }
     }
-  return FALSE;
+  return g_hash_table_contains (self->error_rows, GUINT_TO_POINTER (row));
 }
 
 /* What happens to the row a problem is about, in words: never "sent" beside a ticked Leave out. */
@@ -736,7 +743,7 @@ row_fate (MrMailshotsPage *self,
     return problem->severity == MR_PROBLEM_ERROR ? _("No row is sent until this is fixed") : _("Every row is sent");
   if (g_hash_table_contains (self->left_out, GUINT_TO_POINTER (problem->row)))
     return _("Left out, as you chose");
-  if (row_has_error (self->report, problem->row))
+  if (row_has_error (self, problem->row))
     return _("Not sent: fix it in the spreadsheet and check again, or leave it out");
   if (g_str_equal (problem->kind, "duplicate"))
     return g_str_has_suffix (problem->message, "as you chose") ? _("Sent: a mail of its own, as you chose")
@@ -813,7 +820,7 @@ mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
   if (self->report == NULL)
     return;
   self->report->left_out += change;
-  if (row_has_error (self->report, row))
+  if (row_has_error (self, row))
     self->report->rows_with_errors -= change;
   else
     self->report->sendable -= change;
@@ -934,6 +941,7 @@ proofread_done (GObject      *source,
       return;
     }
   g_clear_pointer (&self->report, mr_proof_report_free);
+  g_clear_pointer (&self->error_rows, g_hash_table_unref);
   self->report = report;
   show_report (self);
   show_step (self, "check");
@@ -1384,15 +1392,27 @@ recipient_state_label (const char *state)
   return state;
 }
 
+/* The mails meant to go (the rows not left out, repeated or with errors), and those gone. */
+static guint
+mails_meant (const MrMailshotStatus *status)
+{
+  return status->total - status->skipped;
+}
+
+static guint
+mails_sent (const MrMailshotStatus *status)
+{
+  return status->accepted + status->queued_locally;
+}
+
 /* Counts that add up: of the mails meant to go (the rows not left out), how many went, and what
  * became of the others. */
 static char *
 counts_text (const MrMailshotStatus *status)
 {
   GString *text = g_string_new (NULL);
-  guint meant = status->total - status->skipped;
 
-  g_string_append_printf (text, _("%u of %u sent"), status->accepted + status->queued_locally, meant);
+  g_string_append_printf (text, _("%u of %u sent"), mails_sent (status), mails_meant (status));
   if (status->pending > 0)
     g_string_append_printf (text, _(" · %u to send"), status->pending);
   if (status->failed_temporary > 0)
@@ -1419,8 +1439,8 @@ show_job_done (MrMailshotsPage        *self,
 {
   gboolean done = g_str_equal (status->state, "done");
   gboolean over = done || g_str_equal (status->state, "cancelled");
-  guint sent = status->accepted + status->queued_locally;
-  guint meant = status->total - status->skipped;
+  guint sent = mails_sent (status);
+  guint meant = mails_meant (status);
   g_autofree char *title = NULL;
 
   gtk_widget_set_visible (GTK_WIDGET (self->job_done_group), over);
@@ -1487,7 +1507,7 @@ update_job_view (MrMailshotsPage *self)
   gtk_label_set_text (self->job_state, line->str);
   {
     /* The bar counts the mails meant to go, as the counts below do. */
-    guint meant = status->total - status->skipped;
+    guint meant = mails_meant (status);
     guint over = meant - MIN (meant, status->pending + status->failed_temporary);
     g_autofree char *fraction = g_strdup_printf (_("%u of %u"), over, meant);
 
@@ -2124,6 +2144,7 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_pointer (&self->columns, g_strfreev);
   g_clear_pointer (&self->left_out, g_hash_table_unref);
   g_clear_pointer (&self->report, mr_proof_report_free);
+  g_clear_pointer (&self->error_rows, g_hash_table_unref);
   g_clear_pointer (&self->status, mr_mailshot_status_free);
   g_clear_pointer (&self->recipients, g_ptr_array_unref);
   g_clear_object (&self->rows_model);
