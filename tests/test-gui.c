@@ -1401,6 +1401,36 @@ test_welcome (MrTestDirs    *dirs,
 
 static const char *self_path;
 
+/* Runs the test @path again in a process of its own, for a test that needs the environment set
+ * before the engine or GLib reads it; @env: NAME, VALUE pairs for that process, NULL-terminated,
+ * or NULL. Returns TRUE in the parent, after the child passed; FALSE in the child. */
+static gboolean
+ran_in_child (const char         *path,
+              const char * const *env)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *passed = NULL;
+
+  if (g_strcmp0 (g_getenv ("MAILROOM_TEST_CHILD"), path) == 0)
+    return FALSE;
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "MAILROOM_TEST_CHILD", path, TRUE);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, self_path, "-p", path, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("%s failed in its own process:\n%s", path, out);
+  passed = g_strdup_printf ("ok 1 %s", path);
+  g_assert_nonnull (strstr (out, passed));
+  return TRUE;
+}
+
 /* The window fits a 1024×600 screen: by default, and every page can be that small without being
  * cut off; each page is kept at 1366×768 and at 1024×600 by make screenshots. */
 static void
@@ -2358,32 +2388,15 @@ test_required_host (MrTestDirs    *dirs,
   close_window (window);
 }
 
-static const char *self_path;
-
 static void
 test_no_keyring (MrTestDirs    *dirs,
                  gconstpointer  data)
 {
-  if (g_getenv ("MAILROOM_TEST_NO_KEYRING_CHILD") == NULL)
-    {
-      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                           G_SUBPROCESS_FLAGS_STDERR_MERGE);
-      g_autoptr(GSubprocess) process = NULL;
-      g_autoptr(GError) error = NULL;
-      g_autofree char *out = NULL;
+  /* A process whose session bus has no keyring from its very start. */
+  static const char * const no_bus[] = { "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mailroom-bus", NULL };
 
-      /* A process whose session bus has no keyring from its very start. */
-      g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mailroom-bus", TRUE);
-      g_subprocess_launcher_setenv (launcher, "MAILROOM_TEST_NO_KEYRING_CHILD", "1", TRUE);
-      process = g_subprocess_launcher_spawn (launcher, &error, self_path, "-p", "/gui/no-keyring", NULL);
-      g_assert_no_error (error);
-      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
-      g_assert_no_error (error);
-      if (!g_subprocess_get_successful (process))
-        g_error ("The window without a keyring failed:\n%s", out);
-      g_assert_nonnull (strstr (out, "ok 1 /gui/no-keyring"));
-      return;
-    }
+  if (ran_in_child ("/gui/no-keyring", no_bus))
+    return;
 
   {
     MrWindow *window;
@@ -2563,32 +2576,6 @@ test_send_test_email (MrTestDirs    *dirs,
   close_window (window);
 }
 
-/* Runs the test @path again in a process of its own, for a test that needs the environment set
- * before the engine reads it. Returns TRUE in the parent, after the child passed. */
-static gboolean
-ran_in_child (const char *path)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *passed = NULL;
-
-  if (g_strcmp0 (g_getenv ("MAILROOM_TEST_CHILD"), path) == 0)
-    return FALSE;
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "MAILROOM_TEST_CHILD", path, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, self_path, "-p", path, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  if (!g_subprocess_get_successful (process))
-    g_error ("%s failed in its own process:\n%s", path, out);
-  passed = g_strdup_printf ("ok 1 %s", path);
-  g_assert_nonnull (strstr (out, passed));
-  return TRUE;
-}
-
 /* Office 365 as the presets know it, but at a test server on this machine: the test resolver
  * answers for example.test, and the port is the server's. */
 static void
@@ -2654,7 +2641,7 @@ test_welcome_to_test_email (MrTestDirs    *dirs,
   MrWindow *window;
   GtkWidget *check;
 
-  if (!mr_test_require_keyring () || ran_in_child ("/gui/welcome-to-test-email"))
+  if (!mr_test_require_keyring () || ran_in_child ("/gui/welcome-to-test-email", NULL))
     return;
 
   pem = mr_test_cert_path ("selfsigned.pem");
