@@ -66,8 +66,8 @@ mr_test_dirs_setup (MrTestDirs    *dirs,
   g_setenv ("MAILROOM_COMPANY_TEMPLATES", dirs->company_templates, TRUE);
 }
 
-static void
-remove_tree (const char *path)
+void
+mr_test_remove_tree (const char *path)
 {
   GDir *dir = g_dir_open (path, 0, NULL);
   const char *name;
@@ -78,7 +78,7 @@ remove_tree (const char *path)
       while ((name = g_dir_read_name (dir)) != NULL)
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
+          mr_test_remove_tree (child);
         }
       g_dir_close (dir);
       g_rmdir (path);
@@ -91,7 +91,7 @@ void
 mr_test_dirs_teardown (MrTestDirs    *dirs,
                        gconstpointer  data)
 {
-  remove_tree (dirs->root);
+  mr_test_remove_tree (dirs->root);
   g_free (dirs->root);
   g_free (dirs->etc);
   g_free (dirs->company_path);

@@ -29,6 +29,8 @@ typedef struct {
 
 void      mr_test_dirs_setup        (MrTestDirs    *dirs,
                                      gconstpointer  data);
+/* Removes @path and everything under it. */
+void      mr_test_remove_tree       (const char    *path);
 void      mr_test_dirs_teardown     (MrTestDirs    *dirs,
                                      gconstpointer  data);
 

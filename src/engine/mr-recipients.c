@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mr-recipients.h"
+#include "mr-spreadsheet.h"
 
 G_DEFINE_QUARK (mr-recipients-error-quark, mr_recipients_error)
 
@@ -42,6 +43,7 @@ struct _MrRecipientReader
   GError       *read_error;          /* the stream failed (bytes the converter refused, say): the end */
   gsize         record_bytes;        /* kept of the record being read */
   const char   *too_long;            /* why the record being read is not kept whole, or NULL */
+  MrSpreadsheet *spreadsheet;        /* an .xlsx or .ods file's sheet, read instead of the bytes */
 };
 
 /* ---- Bytes ------------------------------------------------------------------------------------ */
@@ -742,9 +744,131 @@ mr_recipients_describe_columns (const char * const *columns)
   return g_string_free (out, FALSE);
 }
 
+/* ---- Spreadsheets ------------------------------------------------------------------------------- */
+
+/* The header: the first row with anything in it. A cell merged over the columns after it names
+ * them too, numbered ("Address", "Address 2"), so that each can be chosen. */
+static gboolean
+spreadsheet_open (MrRecipientReader  *self,
+                  const char         *path,
+                  const char         *sheet,
+                  GError            **error)
+{
+  GPtrArray *cells = NULL;
+  guint row = 0;
+  GError *local_error = NULL;
+
+  self->spreadsheet = mr_spreadsheet_open (path, sheet, error);
+  if (self->spreadsheet == NULL)
+    return FALSE;
+  self->encoding = "UTF-8";
+  if (!mr_spreadsheet_next_row (self->spreadsheet, MAX_COLUMNS, &cells, &row, &local_error))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      else
+        g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
+                     _("The sheet “%s” is empty: its first row should name the columns"),
+                     mr_spreadsheet_get_sheet (self->spreadsheet));
+      return FALSE;
+    }
+  if (cells->len > MAX_COLUMNS)
+    {
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                   _("Row %u (the column names) is too long to be a spreadsheet’s header (%s)"), row,
+                   _("it has more than 16,384 fields"));
+      return FALSE;
+    }
+  for (guint i = 0; i < cells->len; i++)
+    g_ptr_array_add (self->columns, g_strstrip (g_strdup (g_ptr_array_index (cells, i))));
+  for (guint i = 0; i < cells->len; i++)
+    {
+      guint span = mr_spreadsheet_get_merged_span (self->spreadsheet, i);
+      const char *name = g_ptr_array_index (self->columns, i);
+
+      for (guint k = 1; k < span && i + k < MAX_COLUMNS && *name != '\0'; k++)
+        if (i + k >= self->columns->len)
+          g_ptr_array_add (self->columns, g_strdup_printf ("%s %u", name, k + 1));
+        else if (*(char *) g_ptr_array_index (self->columns, i + k) == '\0')
+          {
+            g_free (self->columns->pdata[i + k]);
+            self->columns->pdata[i + k] = g_strdup_printf ("%s %u", name, k + 1);
+          }
+    }
+  while (self->columns->len > 0 && *(char *) g_ptr_array_index (self->columns, self->columns->len - 1) == '\0')
+    g_ptr_array_remove_index (self->columns, self->columns->len - 1);
+  if (self->columns->len == 0)
+    {
+      g_set_error_literal (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_HEADER,
+                           _("The first row should name the columns, and it is empty"));
+      return FALSE;
+    }
+  self->row = row;
+  g_ptr_array_add (self->columns, NULL);
+  g_ptr_array_add (self->fields, NULL);
+  return TRUE;
+}
+
+static gboolean
+spreadsheet_next (MrRecipientReader    *self,
+                  const char * const  **fields,
+                  guint                *row,
+                  GError              **error)
+{
+  guint n_columns = self->columns->len - 1;
+  GPtrArray *cells = NULL;
+  guint number = 0;
+
+  if (!mr_spreadsheet_next_row (self->spreadsheet, MAX_COLUMNS, &cells, &number, error))
+    {
+      if (row != NULL)
+        *row = self->row + 1;
+      return FALSE;
+    }
+  self->row = number;
+  if (row != NULL)
+    *row = number;
+  g_ptr_array_set_size (self->fields, 0);
+  for (guint i = 0; i < cells->len; i++)
+    {
+      const char *cell = g_ptr_array_index (cells, i);
+
+      if (i >= n_columns)
+        {
+          if (*cell == '\0')
+            continue;
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                       _("Row %u has a value in column %u, but the first row names %u columns"), number, i + 1,
+                       n_columns);
+          return FALSE;
+        }
+      if (strlen (cell) > MAX_FIELD)
+        {
+          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_MALFORMED,
+                       _("Row %u is too long to be a recipient (%s): it is left out"), number,
+                       _("a field is longer than 256 KB"));
+          return FALSE;
+        }
+      g_ptr_array_add (self->fields, g_strdup (cell));
+    }
+  while (self->fields->len < n_columns)
+    g_ptr_array_add (self->fields, g_strdup (""));
+  g_ptr_array_add (self->fields, NULL);
+  *fields = (const char * const *) self->fields->pdata;
+  return TRUE;
+}
+
 MrRecipientReader *
 mr_recipient_reader_open (const char  *path,
                           GError     **error)
+{
+  return mr_recipient_reader_open_sheet (path, NULL, error);
+}
+
+MrRecipientReader *
+mr_recipient_reader_open_sheet (const char  *path,
+                                const char  *sheet,
+                                GError     **error)
 {
   g_autoptr(MrRecipientReader) self = g_new0 (MrRecipientReader, 1);
   g_autoptr(GFile) file = g_file_new_for_path (path);
@@ -762,6 +886,22 @@ mr_recipient_reader_open (const char  *path,
   if (!fill (self))
     {
       g_propagate_error (error, g_steal_pointer (&self->read_error));
+      return NULL;
+    }
+  if (mr_spreadsheet_sniff (self->buffer, self->length))
+    {
+      g_clear_object (&self->stream);
+      if (!spreadsheet_open (self, path, sheet, error))
+        return NULL;
+      return g_steal_pointer (&self);
+    }
+  if (sheet != NULL)
+    {
+      g_autofree char *name = g_filename_display_basename (path);
+
+      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_SHEET,
+                   _("“%s” is not a spreadsheet, so it has no sheet “%s”: choose an .xlsx or .ods file, or no sheet"),
+                   name, sheet);
       return NULL;
     }
 
@@ -879,7 +1019,20 @@ mr_recipient_reader_free (MrRecipientReader *self)
   g_clear_error (&self->json_first_error);
   g_clear_pointer (&self->column_index, g_hash_table_unref);
   g_clear_error (&self->read_error);
+  g_clear_pointer (&self->spreadsheet, mr_spreadsheet_free);
   g_free (self);
+}
+
+const char *
+mr_recipient_reader_get_sheet (MrRecipientReader *self)
+{
+  return self->spreadsheet ? mr_spreadsheet_get_sheet (self->spreadsheet) : NULL;
+}
+
+guint
+mr_recipient_reader_get_hidden_rows (MrRecipientReader *self)
+{
+  return self->spreadsheet ? mr_spreadsheet_get_hidden_rows (self->spreadsheet) : 0;
 }
 
 const char * const *
@@ -909,6 +1062,8 @@ mr_recipient_reader_next (MrRecipientReader    *self,
   guint n_columns = self->columns->len - 1;
   GError *local_error = NULL;
 
+  if (self->spreadsheet != NULL)
+    return spreadsheet_next (self, fields, row, error);
   if (self->json)
     {
       gboolean ok = json_next (self, &local_error) && json_fields (self, &local_error);

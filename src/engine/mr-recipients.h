@@ -22,6 +22,12 @@
  * Bytes that a UTF-16 file's converter refuses end the reading with MR_RECIPIENTS_ERROR_ENCODING
  * naming the row, once.
  *
+ * Spreadsheets (an .xlsx or .ods file, recognised by its content, not its name): one sheet, the
+ * first shown unless one is named, read as mr-spreadsheet.h says: cells as the spreadsheet shows
+ * them, hidden rows passed over and counted. The first row with anything in it names the columns;
+ * a header cell merged over several columns names each ("Address", "Address 2"). Rows keep the
+ * sheet's numbers. A password-protected, damaged or Excel 97–2003 file is refused, saying which.
+ *
  * Call order: mr_recipient_reader_open() → mr_recipient_reader_next() until it returns FALSE with no
  * error → free. Errors: MR_RECIPIENTS_ERROR (below), G_IO_ERROR when the file cannot be read.
  */
@@ -38,6 +44,10 @@ typedef enum {
   MR_RECIPIENTS_ERROR_ENCODING,    /* a row that is not text in the file's encoding: the message names it */
   MR_RECIPIENTS_ERROR_MALFORMED,   /* a quoted field that never ends, or a field with the wrong count */
   MR_RECIPIENTS_ERROR_NO_ADDRESS_COLUMN, /* no column holds the addresses */
+  MR_RECIPIENTS_ERROR_PROTECTED,   /* a spreadsheet with a password */
+  MR_RECIPIENTS_ERROR_DAMAGED,     /* a file that looks like a spreadsheet and cannot be read as one */
+  MR_RECIPIENTS_ERROR_UNSUPPORTED, /* an Excel 97–2003 (.xls) file */
+  MR_RECIPIENTS_ERROR_NO_SHEET,    /* the sheet named is not in the file, or the file has no sheets */
 } MrRecipientsError;
 
 GQuark mr_recipients_error_quark (void);
@@ -46,11 +56,21 @@ typedef struct _MrRecipientReader MrRecipientReader;
 
 MrRecipientReader  *mr_recipient_reader_open          (const char         *path,
                                                        GError            **error);
+/* @sheet: the sheet of a spreadsheet to read (NULL: the first shown); naming one for a CSV or JSON
+ * file is an error (MR_RECIPIENTS_ERROR_NO_SHEET). */
+MrRecipientReader  *mr_recipient_reader_open_sheet    (const char         *path,
+                                                       const char         *sheet,
+                                                       GError            **error);
 void                mr_recipient_reader_free          (MrRecipientReader  *reader);
+
+/* The sheet being read, or NULL for a CSV or JSON file. */
+const char         *mr_recipient_reader_get_sheet     (MrRecipientReader  *reader);
+/* Rows the spreadsheet hides that were passed over so far (0 for CSV and JSON). */
+guint               mr_recipient_reader_get_hidden_rows (MrRecipientReader *reader);
 
 /* The header row's names, trimmed, in file order. */
 const char * const *mr_recipient_reader_get_columns   (MrRecipientReader  *reader);
-/* ",", ";" or "\t". */
+/* ",", ";" or "\t"; 0 for JSON and spreadsheets. */
 char                mr_recipient_reader_get_separator (MrRecipientReader  *reader);
 /* "UTF-8", "UTF-16LE", "UTF-16BE" or "WINDOWS-1252". */
 const char         *mr_recipient_reader_get_encoding  (MrRecipientReader  *reader);
