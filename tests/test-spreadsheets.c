@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <gsf/gsf.h>
+#include <json-glib/json-glib.h>
 #include <locale.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -354,6 +355,74 @@ test_cell_formats (void)
   g_assert_null (mr_cell_format_builtin (200));
 }
 
+/* mailroom-cli reads the same files: the first sheet shown, or --sheet; the sheets listed when the
+ * one named is not there; a row's values rendered as the spreadsheet shows them. */
+static void
+test_cli (MrTestDirs    *dirs,
+          gconstpointer  data)
+{
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *people = file ("people.xlsx");
+  g_autofree char *people_ods = file ("people.ods");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) report = NULL;
+
+  mr_test_write_file (template_path,
+                      "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{Name}}\","
+                      " \"text\": \"Dear {{Name}}, you owe {{Amount}} since {{Since}}; {{Address}}, {{Address_2}}.\"}");
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients", people,
+                                    NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Sheet “Customers”"));
+  g_assert_nonnull (strstr (out, "1 row the spreadsheet hides was left out"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients",
+                                    people_ods, "--json", NULL), ==, 0);
+  report = json_from_string (out, NULL);
+  g_assert_nonnull (report);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (report), "sheet"), ==, "Customers");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "hidden_rows"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "rows"), ==, 4);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients", people,
+                                    "--sheet", "Other", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Sheet “Other”"));
+  g_assert_nonnull (strstr (out, "2 rows: 2 to send"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "check", "--template", template_path, "--recipients", people,
+                                    "--sheet", "Orders", NULL), ==, 65);
+  g_assert_nonnull (strstr (err, "has no sheet called “Orders”; its sheets are “Customers”, “Other”"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The mail of row 2 (quoted-printable: its soft line breaks joined). */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "set", "sender.from_address", "office@example.com", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "set", "smtp.host", "smtp.example.com", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "set", "smtp.auth", "none", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "preview", "--template", template_path, "--recipients",
+                                    people, "--row", "2", NULL), ==, 0);
+  {
+    g_autoptr(GString) joined = g_string_new (out);
+
+    g_string_replace (joined, "=\r\n", "", 0);
+    g_string_replace (joined, "=\n", "", 0);
+    g_assert_nonnull (strstr (joined->str, "Dear Anna M=C3=BCller, you owe 1,234.50 =E2=82=AC since 06.12.2026; "
+                                           "Hauptstra=C3=9Fe 1, Berlin."));
+  }
+}
+
 static void
 make_files (void)
 {
@@ -386,6 +455,7 @@ main (int    argc,
   g_test_add_func ("/spreadsheets/sheets", test_sheets);
   g_test_add_func ("/spreadsheets/gnumeric", test_gnumeric);
   g_test_add_func ("/spreadsheets/big", test_big);
+  g_test_add ("/spreadsheets/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
   g_test_add ("/spreadsheets/refused", MrTestDirs, NULL, mr_test_dirs_setup, test_refused, mr_test_dirs_teardown);
 
   result = g_test_run ();

@@ -58,6 +58,7 @@ typedef struct {
   char       *attachments_dir;
   char       *attachment_column;
   char       *name_column;
+  char       *sheet;
   char       *exclude_rows;
   char       *count;
   char       *row;
@@ -156,7 +157,8 @@ static const char help_text[] =
      "                    [--var KEY=VALUE]... [--attach FILE]... [--via smtp|exchange|auto] [--app NAME] [--json]\n"
      "  mailroom-cli outbox [--json] | outbox run | outbox retry ID | outbox cancel ID\n"
      "  mailroom-cli resend ID [--json]\n"
-     "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--address-column NAME] [--name-column NAME]\n"
+     "  mailroom-cli mailshot --template TEMPLATE --recipients FILE [--sheet NAME] [--address-column NAME]\n"
+     "                        [--name-column NAME]\n"
      "                        [--rate N/min] [--per-day N] [--connections N] [--limit N] [--start \"YYYY-MM-DD HH:MM\"]\n"
      "                        [--attachment-column NAME --attachments-dir DIR] [--exclude-rows 3,7-9]\n"
      "                        [--send-duplicates] [--skip-invalid] [--dry-run DIR] [--via smtp|exchange|auto]\n"
@@ -1555,6 +1557,7 @@ mailshot_options (Invocation         *inv,
   if (inv->via != NULL && !g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, inv->via))
     return usage_error (inv, _("--via takes smtp, exchange or auto"));
   options->route = inv->via ? inv->via : template_->route;
+  options->proof.sheet = inv->sheet;
   options->proof.address_column = inv->address_column;
   options->proof.attachment_column = inv->attachment_column;
   options->proof.name_column = inv->name_column;
@@ -1670,6 +1673,10 @@ cmd_mailshot_check (Invocation *inv)
 
       json_builder_begin_object (builder);
       add_string (builder, "address_column", report->address_column);
+      if (report->sheet != NULL)
+        add_string (builder, "sheet", report->sheet);
+      json_builder_set_member_name (builder, "hidden_rows");
+      json_builder_add_int_value (builder, report->hidden_rows);
       json_builder_set_member_name (builder, "rows");
       json_builder_add_int_value (builder, report->rows);
       json_builder_set_member_name (builder, "sendable");
@@ -1705,9 +1712,15 @@ cmd_mailshot_check (Invocation *inv)
 
           g_print ("%s: %s\n", problem->severity == MR_PROBLEM_ERROR ? _("error") : _("warning"), problem->message);
         }
+      if (report->sheet != NULL)
+        g_print (_("Sheet “%s”\n"), report->sheet);
       g_print (g_dngettext (GETTEXT_PACKAGE, "%u row: %u to send, %u with errors, %u warnings\n",
                             "%u rows: %u to send, %u with errors, %u warnings\n", report->rows),
                report->rows, report->sendable, report->rows_with_errors, report->warnings);
+      if (report->hidden_rows > 0)
+        g_print (g_dngettext (GETTEXT_PACKAGE, "%u row the spreadsheet hides was left out\n",
+                              "%u rows the spreadsheet hides were left out\n", report->hidden_rows),
+                 report->hidden_rows);
     }
   return report->rows_with_errors > 0 ? MR_EXIT_DATA : MR_EXIT_OK;
 }
@@ -2554,7 +2567,7 @@ run (Invocation *inv,
                g_str_equal (arg, "--per-day") || g_str_equal (arg, "--connections") || g_str_equal (arg, "--limit") ||
                g_str_equal (arg, "--start") || g_str_equal (arg, "--attachments-dir") ||
                g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
-               g_str_equal (arg, "--name-column") ||
+               g_str_equal (arg, "--name-column") || g_str_equal (arg, "--sheet") ||
                g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output") ||
                g_str_equal (arg, "--allow-host"))
         {
@@ -2599,6 +2612,8 @@ run (Invocation *inv,
             inv->attachment_column = g_strdup (value);
           else if (g_str_equal (arg, "--name-column"))
             inv->name_column = g_strdup (value);
+          else if (g_str_equal (arg, "--sheet"))
+            inv->sheet = g_strdup (value);
           else if (g_str_equal (arg, "--exclude-rows"))
             inv->exclude_rows = g_strdup (value);
           else if (g_str_equal (arg, "--count"))
@@ -2752,6 +2767,7 @@ main (int    argc,
   g_free (inv.status);
   g_free (inv.recipients);
   g_free (inv.address_column);
+  g_free (inv.sheet);
   g_free (inv.rate);
   g_free (inv.dry_run);
   g_free (inv.per_day);

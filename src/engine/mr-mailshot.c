@@ -343,6 +343,17 @@ row_data (const char * const *columns,
       json_builder_set_member_name (builder, columns[i]);
       json_builder_add_string_value (builder, fields[i]);
     }
+  /* A column with spaces is also known by its merge field's name, unless a column has that name. */
+  for (guint i = 0; columns[i] != NULL; i++)
+    {
+      g_autofree char *field = mr_recipients_field_name (columns[i]);
+
+      if (!g_str_equal (field, columns[i]) && !g_strv_contains (columns, field))
+        {
+          json_builder_set_member_name (builder, field);
+          json_builder_add_string_value (builder, fields[i]);
+        }
+    }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   return json_to_string (root, FALSE);
@@ -422,7 +433,7 @@ mr_mailshot_create (MrMailshotJournal        *self,
                     MrProofReport           **report_out,
                     GError                  **error)
 {
-  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
+  g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(MrProofReport) report = NULL;
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
@@ -438,6 +449,7 @@ mr_mailshot_create (MrMailshotJournal        *self,
   if (options == NULL)
     options = &default_options;
   app = options->app;
+  reader = mr_recipient_reader_open_sheet (recipients, options->proof.sheet, error);
   if (reader == NULL)
     return 0;
   route = mr_mailshot_resolve_route (settings, app, options->route);
@@ -2259,7 +2271,7 @@ visit_rows (MrSettings               *settings,
             gpointer                  data,
             GError                  **error)
 {
-  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (recipients, error);
+  g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
   g_autoptr(MrProofReport) report = NULL;
   g_autofree char *url = NULL;
@@ -2270,6 +2282,7 @@ visit_rows (MrSettings               *settings,
 
   if (options == NULL)
     options = &default_options;
+  reader = mr_recipient_reader_open_sheet (recipients, options->proof.sheet, error);
   if (reader == NULL)
     return FALSE;
   route = mr_mailshot_resolve_route (settings, options->app, options->route);

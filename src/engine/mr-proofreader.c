@@ -25,6 +25,7 @@ mr_proof_report_free (MrProofReport *report)
   if (report == NULL)
     return;
   g_free (report->address_column);
+  g_free (report->sheet);
   g_ptr_array_unref (report->problems);
   g_free (report);
 }
@@ -142,6 +143,14 @@ find_column (const char * const *columns,
   for (int i = 0; columns[i] != NULL; i++)
     if (g_ascii_strcasecmp (columns[i], name) == 0)
       return i;
+  /* A column with spaces, by its merge field's name ("First_Name" for "First Name"). */
+  for (int i = 0; columns[i] != NULL; i++)
+    {
+      g_autofree char *field = mr_recipients_field_name (columns[i]);
+
+      if (g_ascii_strcasecmp (field, name) == 0)
+        return i;
+    }
   return -1;
 }
 
@@ -275,7 +284,7 @@ mr_proofread_full (MrTemplate            *template_,
   variables = mr_template_list_variables (template_, error);
   if (variables == NULL)
     return NULL;
-  reader = mr_recipient_reader_open (recipients, error);
+  reader = mr_recipient_reader_open_sheet (recipients, options->sheet, error);
   if (reader == NULL)
     return NULL;
   columns = mr_recipient_reader_get_columns (reader);
@@ -335,6 +344,7 @@ mr_proofread_full (MrTemplate            *template_,
   report = g_new0 (MrProofReport, 1);
   report->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
   report->address_column = g_strdup (columns[address]);
+  report->sheet = g_strdup (mr_recipient_reader_get_sheet (reader));
 
   /* Variables no column provides: empty in every mail. */
   for (guint v = 0; v < variables->len; v++)
@@ -491,6 +501,7 @@ mr_proofread_full (MrTemplate            *template_,
         row_func (row, key, fields, why_not, user_data);
     }
   seen_close (&seen);
+  report->hidden_rows = mr_recipient_reader_get_hidden_rows (reader);
   /* A strict template's missing column stops every row. */
   if (template_->strict)
     for (guint v = 0; v < variable_columns->len; v++)

@@ -37,6 +37,8 @@ typedef struct {
 
 typedef struct {
   char      *address_column;
+  char      *sheet;              /* the sheet read, for a spreadsheet; NULL for CSV and JSON */
+  guint      hidden_rows;        /* rows the spreadsheet hides: passed over, not among the rows */
   guint      rows;               /* data rows read */
   guint      sendable;           /* rows that will be sent: no error, not a duplicate */
   guint      rows_with_errors;   /* not sent, for an error (and not left out) */
@@ -60,6 +62,7 @@ typedef void (*MrProofRowFunc) (guint               row,
                                 gpointer            user_data);
 
 typedef struct {
+  const char *sheet;             /* the sheet of an .xlsx or .ods file; NULL: the first shown */
   const char *address_column;    /* the column of the addresses; NULL: found by its name ("email",
                                   * "e-mail", "email address", "mail"; any case) */
   const char *name_column;       /* the column of the recipients' names (shown in To), or NULL */

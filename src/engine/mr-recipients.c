@@ -720,6 +720,23 @@ json_open (MrRecipientReader  *self,
 }
 
 char *
+mr_recipients_field_name (const char *column)
+{
+  GString *name = g_string_new (NULL);
+
+  for (const char *p = column; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c))
+        g_string_append_c (name, '_');
+      else
+        g_string_append_unichar (name, c);
+    }
+  return g_string_free (name, FALSE);
+}
+
+char *
 mr_recipients_describe_columns (const char * const *columns)
 {
   GString *out = g_string_new (NULL);

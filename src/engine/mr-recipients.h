@@ -84,6 +84,10 @@ gboolean            mr_recipient_reader_next          (MrRecipientReader  *reade
                                                        guint               *row,
                                                        GError            **error);
 
+/* The name a template uses for @column: white space as underscores, since a merge field's name has
+ * none ("First Name" → "First_Name"). A row's values are known by both names. */
+char               *mr_recipients_field_name          (const char         *column);
+
 /* The column names for a message, short whatever the file holds: the first 20, each cut at 40
  * characters, and how many more there are. */
 char               *mr_recipients_describe_columns    (const char * const *columns);

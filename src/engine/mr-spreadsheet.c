@@ -1031,6 +1031,7 @@ mr_spreadsheet_open (const char  *path,
                      GError     **error)
 {
   g_autoptr(MrSpreadsheet) self = g_new0 (MrSpreadsheet, 1);
+  GError *local_error = NULL;
   Kind kind;
 
   store_init (&self->strings);
@@ -1040,8 +1041,26 @@ mr_spreadsheet_open (const char  *path,
   if (self->zip == NULL)
     return NULL;
   self->kind = kind;
-  if (!(kind == KIND_XLSX ? open_xlsx (self, path, sheet, error) : open_ods (self, path, sheet, error)))
-    return NULL;
+  if (!(kind == KIND_XLSX ? open_xlsx (self, path, sheet, &local_error) : open_ods (self, path, sheet, &local_error)))
+    {
+      /* A sheet that is not there: say which are. */
+      if (g_error_matches (local_error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_NO_SHEET))
+        {
+          g_auto(GStrv) sheets = mr_spreadsheet_list_sheets (path, NULL);
+
+          if (sheets != NULL && sheets[0] != NULL)
+            {
+              g_autofree char *listed = g_strjoinv (_("”, “"), sheets);
+              g_autofree char *name = g_filename_display_basename (path);
+
+              g_free (local_error->message);
+              local_error->message = g_strdup_printf (_("“%s” has no sheet called “%s”; its sheets are “%s”"),
+                                                      name, sheet, listed);
+            }
+        }
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
   return g_steal_pointer (&self);
 }
 
