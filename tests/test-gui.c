@@ -1051,6 +1051,123 @@ test_mailshot_stall (MrTestDirs    *dirs,
 /* As a new user would: a list saved from a spreadsheet with a few bad rows, checked, one row left
  * out, a preview, samples to oneself, the job started, the window closed halfway and opened again,
  * and the job finished with a report that accounts for every row. */
+/* A workbook as Excel users have it, written by openpyxl: the customers on the first sheet (one
+ * hidden row, amounts in euros), something else on a second. */
+static void
+write_workbook (const char *path)
+{
+  const char *script =
+    "import openpyxl, sys\n"
+    "book = openpyxl.Workbook()\n"
+    "sheet = book.active\n"
+    "sheet.title = 'Kunden'\n"
+    "sheet.append(['Name', 'Email', 'Betrag'])\n"
+    "for i in range(1, 41):\n"
+    "    sheet.append([f'Kunde {i}', f'kunde{i}@example.org', 1000 + i / 4])\n"
+    "    sheet.cell(row=i + 1, column=3).number_format = '#,##0.00 [$€-407]'\n"
+    "sheet.row_dimensions[5].hidden = True\n"
+    "book.create_sheet('Notizen').append(['Thema', 'Mail'])\n"
+    "book['Notizen'].append(['Messe', 'messe@example.org'])\n"
+    "book.save(sys.argv[1])\n";
+  const char *argv[] = { "/usr/bin/python3", "-c", script, path, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+static const char *
+selected_string (gpointer row)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (ADW_COMBO_ROW (row));
+
+  return item ? gtk_string_object_get_string (item) : NULL;
+}
+
+/* An .xlsx dropped on the mailshots page starts a mailshot from it: the workbook's sheets to
+ * choose from, the hidden row left out and said so, amounts as the spreadsheet shows them. */
+static void
+test_mailshot_spreadsheet (MrTestDirs    *dirs,
+                           gconstpointer  data)
+{
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invite.json", NULL);
+  g_autofree char *workbook = g_build_filename (dirs->root, "Kunden.xlsx", NULL);
+  g_autoptr(GFile) file = NULL;
+  GValue value = G_VALUE_INIT;
+  GtkDropTarget *drop = NULL;
+  gboolean dropped = FALSE;
+  MrMailshotsPage *page;
+  MrWindow *window;
+  GtkWidget *sheet_row;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Rechnung\", \"subject\": \"{{Name}}: {{Betrag}}\","
+                                     " \"text\": \"Guten Tag {{Name}}\"}");
+  mr_test_write_file (dirs->company_path, "{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                          "\"smtp.port\": 25, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                          "\"sender.from_address\": \"office@example.com\"}}");
+  write_workbook (workbook);
+
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "jobs");
+
+  /* Dropped from the file manager onto the list of mailshots. */
+  for (GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (page)); drop == NULL;)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (controllers) && drop == NULL; i++)
+        {
+          g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+          if (GTK_IS_DROP_TARGET (controller))
+            drop = GTK_DROP_TARGET (controller);
+        }
+      g_object_unref (controllers);
+      g_assert_nonnull (drop);
+    }
+  file = g_file_new_for_path (workbook);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_list (&(GSList) { file, NULL }));
+  g_signal_emit_by_name (drop, "drop", &value, 10.0, 10.0, &dropped);
+  g_value_unset (&value);
+  g_assert_true (dropped);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
+  wait_for (mailshots_idle, page, "the workbook's columns");
+
+  /* Two sheets: the first is read, the other can be chosen. */
+  sheet_row = child (page, MR_TYPE_MAILSHOTS_PAGE, "sheet_row");
+  g_assert_true (gtk_widget_get_visible (sheet_row));
+  g_assert_cmpstr (selected_string (sheet_row), ==, "Kunden");
+  g_assert_cmpstr (selected_string (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")), ==, "Email");
+  screenshot (window, "mailshot-spreadsheet.png");
+  mr_mailshots_page_set_sheet (page, "Notizen");
+  wait_for (mailshots_idle, page, "the second sheet's columns");
+  g_assert_cmpstr (selected_string (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")), ==, "Mail");
+  mr_mailshots_page_set_sheet (page, "Kunden");
+  wait_for (mailshots_idle, page, "the first sheet again");
+  g_assert_cmpstr (selected_string (child (page, MR_TYPE_MAILSHOTS_PAGE, "address_row")), ==, "Email");
+  g_assert_true (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
+
+  /* The proof-reader: 39 rows shown, the hidden one said. */
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the proof-reader");
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "check");
+  g_assert_cmpuint (mr_mailshots_page_get_report (page)->rows, ==, 39);
+  g_assert_cmpuint (mr_mailshots_page_get_report (page)->hidden_rows, ==, 1);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (child (page, MR_TYPE_MAILSHOTS_PAGE, "check_summary"))),
+                            "1 row the spreadsheet hides is left out"));
+
+  /* The preview of row 2: the amount as Excel shows it. */
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the preview");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_MAILSHOTS_PAGE, "preview_subject_row"))),
+                   ==, "Kunde 1: 1,000.25 €");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_mailshot_wizard (MrTestDirs    *dirs,
                       gconstpointer  data)
@@ -1100,7 +1217,7 @@ test_mailshot_wizard (MrTestDirs    *dirs,
   /* No file yet: Next is off, and the step says why (no toast over the buttons). */
   g_assert_false (gtk_widget_get_sensitive (child (page, MR_TYPE_MAILSHOTS_PAGE, "next_button")));
   g_assert_cmpstr (mr_mailshots_page_get_next_reason (page), ==,
-                   "Choose the recipients: a CSV file saved from a spreadsheet");
+                   "Choose the recipients: a spreadsheet or a CSV file");
   mr_mailshots_page_next (page);
   g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "setup");
   screenshot (window, "mailshot-setup-incomplete.png");
@@ -3233,6 +3350,7 @@ main (int    argc,
   ADD ("/gui/shortcuts", test_shortcuts);
   ADD ("/gui/company/exchange-not-used", test_company_exchange_not_used);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
+  ADD ("/gui/mailshot-spreadsheet", test_mailshot_spreadsheet);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

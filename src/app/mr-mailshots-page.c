@@ -5,11 +5,13 @@
 #include <glib/gi18n.h>
 
 #include "mr-delivery.h"
+#include "mr-key-labels.h"
 #include "mr-mailshots-page.h"
 #include "mr-smtp-error.h"
 #include "mr-routes.h"
 #include "mr-recipients.h"
 #include "mr-row-model.h"
+#include "mr-spreadsheet.h"
 #include "mr-timer.h"
 
 /* Long reports: the first problems are listed, the rest counted (the CSV report has every row). */
@@ -24,6 +26,7 @@ struct _MrMailshotsPage
   GHashTable        *running;        /* job → GCancellable, jobs this process sends */
   GPtrArray         *templates;      /* MrTemplate, as the combo row lists them */
   char              *recipients_path;
+  char              *sheet;          /* the sheet chosen, for a workbook with more than one; NULL: the first */
   char              *folder_path;
   GStrv              columns;
   GHashTable        *left_out;       /* rows the user chose not to send */
@@ -53,6 +56,7 @@ struct _MrMailshotsPage
   AdwComboRow       *template_row;
   AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
+  AdwComboRow       *sheet_row;
   AdwComboRow       *address_row;
   AdwComboRow       *name_row;
   AdwComboRow       *attachment_row;
@@ -195,6 +199,7 @@ typedef struct {
   MrTemplate        *template_;      /* in @templates, which the choice keeps alive for its thread */
   GPtrArray         *templates;
   char              *recipients;
+  char              *sheet;
   char              *address_column;
   char              *attachment_column;
   char              *name_column;
@@ -212,6 +217,7 @@ choice_free (Choice *choice)
   g_clear_pointer (&choice->templates, g_ptr_array_unref);
   g_free (choice->recipients);
   g_free (choice->address_column);
+  g_free (choice->sheet);
   g_free (choice->attachment_column);
   g_free (choice->name_column);
   g_free (choice->folder);
@@ -341,6 +347,7 @@ current_choice (MrMailshotsPage *self)
   choice->template_ = selected_template (self);
   choice->templates = self->templates ? g_ptr_array_ref (self->templates) : NULL;
   choice->recipients = g_strdup (self->recipients_path);
+  choice->sheet = g_strdup (self->sheet);
   choice->address_column = g_strdup (selected_column (self->address_row, FALSE));
   choice->attachment_column = g_strdup (selected_column (self->attachment_row, TRUE));
   choice->name_column = g_strdup (selected_column (self->name_row, TRUE));
@@ -354,6 +361,7 @@ current_choice (MrMailshotsPage *self)
   choice->options.app = choice->template_ ? choice->template_->app : NULL;
   /* As chosen; the template's route unless changed ("auto": the company's preferred transport). */
   choice->options.route = mr_route_for_row (adw_combo_row_get_selected (self->via_row));
+  choice->options.proof.sheet = choice->sheet;
   choice->options.proof.address_column = choice->address_column;
   choice->options.proof.attachment_column = choice->attachment_column;
   choice->options.proof.name_column = choice->name_column;
@@ -410,7 +418,7 @@ setup_problem (MrMailshotsPage *self)
       break;
     }
   if (self->recipients_path == NULL || self->columns == NULL)
-    return _("Choose the recipients: a CSV file saved from a spreadsheet");
+    return _("Choose the recipients: a spreadsheet or a CSV file");
   if (selected_column (self->attachment_row, TRUE) != NULL && self->folder_path == NULL)
     return _("Choose the folder the attachments are in");
   return NULL;
@@ -470,6 +478,48 @@ on_attachment_column_changed (MrMailshotsPage *self)
   update_next (self);
 }
 
+/* What the recipient list's first row and the workbook say: read in a thread. */
+typedef struct {
+  GStrv  columns;
+  char  *sheet;    /* the sheet read; NULL for CSV and JSON */
+  GStrv  sheets;   /* the workbook's sheets shown */
+} ListHead;
+
+static void
+list_head_free (ListHead *head)
+{
+  g_strfreev (head->columns);
+  g_free (head->sheet);
+  g_strfreev (head->sheets);
+  g_free (head);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ListHead, list_head_free)
+
+/* The sheet row lists the workbook's sheets when there is a choice, the one read selected. */
+static void
+show_sheets (MrMailshotsPage *self,
+             ListHead        *head)
+{
+  guint count = head->sheets ? g_strv_length (head->sheets) : 0;
+  guint selected = 0;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->sheet_row), count > 1);
+  if (count <= 1)
+    return;
+  for (guint i = 0; i < count; i++)
+    if (g_strcmp0 (head->sheets[i], head->sheet) == 0)
+      selected = i;
+  g_signal_handlers_block_matched (self->sheet_row, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+  {
+    g_autoptr(GtkStringList) names = gtk_string_list_new ((const char * const *) head->sheets);
+
+    adw_combo_row_set_model (self->sheet_row, G_LIST_MODEL (names));
+  }
+  adw_combo_row_set_selected (self->sheet_row, selected);
+  g_signal_handlers_unblock_matched (self->sheet_row, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+}
+
 static void
 columns_read (GObject      *source,
               GAsyncResult *result,
@@ -477,7 +527,8 @@ columns_read (GObject      *source,
 {
   MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) columns = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(ListHead) head = g_task_propagate_pointer (G_TASK (result), &error);
+  GStrv columns;
   g_autoptr(GtkStringList) names = NULL;
   g_autoptr(GtkStringList) attachment_names = NULL;
   g_autoptr(GtkStringList) name_names = NULL;
@@ -486,16 +537,23 @@ columns_read (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   set_busy (self, FALSE);
-  if (columns == NULL)
+  if (head == NULL)
     {
-      adw_action_row_set_subtitle (self->recipients_row, error->message);
+      g_autofree char *words = mr_key_words (error->message);
+
+      adw_action_row_set_subtitle (self->recipients_row, words);
       g_clear_pointer (&self->recipients_path, g_free);
+      g_clear_pointer (&self->sheet, g_free);
+      gtk_widget_set_visible (GTK_WIDGET (self->sheet_row), FALSE);
+      update_next (self);
       return;
     }
+  columns = head->columns;
   {
     g_autofree char *file_name = g_path_get_basename (self->recipients_path);
     adw_action_row_set_subtitle (self->recipients_row, file_name);
   }
+  show_sheets (self, head);
   g_strfreev (self->columns);
   self->columns = g_strdupv (columns);
   names = gtk_string_list_new ((const char * const *) columns);
@@ -526,6 +584,22 @@ columns_read (GObject      *source,
   gtk_widget_set_sensitive (GTK_WIDGET (self->name_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->attachment_row), TRUE);
+  update_next (self);
+}
+
+typedef struct {
+  char *path;
+  char *sheet;
+} ListToRead;
+
+static void
+list_to_read_free (gpointer data)
+{
+  ListToRead *list = data;
+
+  g_free (list->path);
+  g_free (list->sheet);
+  g_free (list);
 }
 
 static void
@@ -534,29 +608,99 @@ read_columns_thread (GTask        *task,
                      gpointer      task_data,
                      GCancellable *cancellable)
 {
+  ListToRead *list = task_data;
   GError *error = NULL;
-  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open (task_data, &error);
+  g_autoptr(MrRecipientReader) reader = mr_recipient_reader_open_sheet (list->path, list->sheet, &error);
+  ListHead *head;
 
   if (reader == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_strdupv ((char **) mr_recipient_reader_get_columns (reader)),
-                           (GDestroyNotify) g_strfreev);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  head = g_new0 (ListHead, 1);
+  head->columns = g_strdupv ((char **) mr_recipient_reader_get_columns (reader));
+  head->sheet = g_strdup (mr_recipient_reader_get_sheet (reader));
+  if (head->sheet != NULL)
+    head->sheets = mr_spreadsheet_list_sheets (list->path, NULL);
+  g_task_return_pointer (task, head, (GDestroyNotify) list_head_free);
+}
+
+static void
+read_columns (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, columns_read, NULL);
+  ListToRead *list = g_new0 (ListToRead, 1);
+
+  list->path = g_strdup (self->recipients_path);
+  list->sheet = g_strdup (self->sheet);
+  g_task_set_source_tag (task, read_columns);
+  g_task_set_task_data (task, list, list_to_read_free);
+  set_busy (self, TRUE);
+  g_task_run_in_thread (task, read_columns_thread);
 }
 
 void
 mr_mailshots_page_set_recipients (MrMailshotsPage *self,
                                   const char      *path)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, columns_read, NULL);
-
   g_free (self->recipients_path);
   self->recipients_path = g_strdup (path);
+  g_clear_pointer (&self->sheet, g_free);
   g_hash_table_remove_all (self->left_out);
-  g_task_set_source_tag (task, mr_mailshots_page_set_recipients);
-  g_task_set_task_data (task, g_strdup (path), g_free);
-  set_busy (self, TRUE);
-  g_task_run_in_thread (task, read_columns_thread);
+  read_columns (self);
+}
+
+/* Another sheet of the workbook: its columns. */
+static void
+on_sheet_changed (MrMailshotsPage *self)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (self->sheet_row);
+
+  if (item == NULL || self->recipients_path == NULL ||
+      g_strcmp0 (self->sheet, gtk_string_object_get_string (item)) == 0)
+    return;
+  g_free (self->sheet);
+  self->sheet = g_strdup (gtk_string_object_get_string (item));
+  g_hash_table_remove_all (self->left_out);
+  read_columns (self);
+}
+
+static gboolean
+on_file_dropped (GtkDropTarget   *target,
+                 const GValue    *value,
+                 double           x,
+                 double           y,
+                 MrMailshotsPage *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+  g_autofree char *path = files ? g_file_get_path (files->data) : NULL;
+
+  g_slist_free (files);
+  if (path == NULL || g_file_test (path, G_FILE_TEST_IS_DIR))
+    return FALSE;
+  /* From the list of mailshots, a new one; in the wizard, the list of the one being set up. */
+  if (!g_str_equal (gtk_stack_get_visible_child_name (self->stack), "wizard"))
+    mr_mailshots_page_new_mailshot (self);
+  else
+    show_step (self, "setup");
+  mr_mailshots_page_set_recipients (self, path);
+  return TRUE;
+}
+
+void
+mr_mailshots_page_set_sheet (MrMailshotsPage *self,
+                             const char      *sheet)
+{
+  GListModel *model = adw_combo_row_get_model (self->sheet_row);
+
+  for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+
+      if (g_str_equal (gtk_string_object_get_string (item), sheet))
+        adw_combo_row_set_selected (self->sheet_row, i);
+    }
 }
 
 void
@@ -610,7 +754,11 @@ on_choose_recipients (MrMailshotsPage *self)
                                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, _("Recipient lists (CSV, JSON)"));
+  gtk_file_filter_set_name (filter, _("Recipient lists (spreadsheets, CSV, JSON)"));
+  gtk_file_filter_add_suffix (filter, "xlsx");
+  gtk_file_filter_add_suffix (filter, "ods");
+  gtk_file_filter_add_mime_type (filter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  gtk_file_filter_add_mime_type (filter, "application/vnd.oasis.opendocument.spreadsheet");
   gtk_file_filter_add_suffix (filter, "csv");
   gtk_file_filter_add_suffix (filter, "txt");
   gtk_file_filter_add_suffix (filter, "json");
@@ -680,7 +828,10 @@ mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
   g_clear_pointer (&self->report, mr_proof_report_free);
   g_clear_pointer (&self->error_rows, g_hash_table_unref);
   g_hash_table_remove_all (self->left_out);
-  adw_action_row_set_subtitle (self->recipients_row, _("A CSV file saved from a spreadsheet, with a header row"));
+  adw_action_row_set_subtitle (self->recipients_row, _("A spreadsheet (.xlsx, .ods) or CSV file whose first row names "
+                                                       "the columns; or drop one here"));
+  g_clear_pointer (&self->sheet, g_free);
+  gtk_widget_set_visible (GTK_WIDGET (self->sheet_row), FALSE);
   adw_action_row_set_subtitle (self->folder_row, _("Files are taken from this folder only"));
   adw_combo_row_set_model (self->address_row, NULL);
   adw_combo_row_set_model (self->attachment_row, NULL);
@@ -774,6 +925,10 @@ report_summary (MrProofReport *report)
     g_string_append_printf (text, _(", %u on the suppression list"), report->suppressed);
   if (report->over_limit > 0)
     g_string_append_printf (text, _(", %u after the limit"), report->over_limit);
+  if (report->hidden_rows > 0)
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, ". %u row the spreadsheet hides is left out",
+                                               ". %u rows the spreadsheet hides are left out", report->hidden_rows),
+                            report->hidden_rows);
   return g_string_free (text, FALSE);
 }
 
@@ -2183,6 +2338,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (template_row);
   BIND (via_row);
   BIND (recipients_row);
+  BIND (sheet_row);
   BIND (address_row);
   BIND (name_row);
   BIND (attachment_row);
@@ -2274,6 +2430,14 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_signal_connect_swapped (check_again, "clicked", G_CALLBACK (check_recipients), self);
   adw_preferences_group_set_header_suffix (self->check_group, check_again);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_changed), self);
+  g_signal_connect_swapped (self->sheet_row, "notify::selected", G_CALLBACK (on_sheet_changed), self);
+  {
+    /* A recipient list dropped anywhere on the page starts from it. */
+    GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+    g_signal_connect (drop, "drop", G_CALLBACK (on_file_dropped), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  }
   g_signal_connect_swapped (self->via_row, "notify::selected", G_CALLBACK (on_via_changed), self);
   g_signal_connect_swapped (self->attachment_row, "notify::selected", G_CALLBACK (on_attachment_column_changed), self);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (update_next), self);

@@ -25,6 +25,9 @@ MrMailshotsPage     *mr_mailshots_page_new              (MrSettings      *settin
 void                 mr_mailshots_page_new_mailshot     (MrMailshotsPage *self);
 void                 mr_mailshots_page_set_recipients   (MrMailshotsPage *self,
                                                          const char      *path);
+/* The sheet of a workbook with more than one, as the sheet row chooses it. */
+void                 mr_mailshots_page_set_sheet        (MrMailshotsPage *self,
+                                                         const char      *sheet);
 void                 mr_mailshots_page_set_attachments_folder (MrMailshotsPage *self,
                                                          const char      *path);
 void                 mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
