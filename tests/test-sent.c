@@ -45,6 +45,111 @@ simple_outgoing (const char *to)
   return outgoing;
 }
 
+/* A mail to @recipients in the log, in state @state; a refused address in a mail partly taken. */
+static void
+log_mail (MrSentLog   *log,
+          const char  *recipients,
+          MrSentState  state,
+          const char  *refused)
+{
+  g_auto(GStrv) list = g_strsplit (recipients, " ", -1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message_id = g_strdup_printf ("%u@example.com", g_random_int ());
+  gint64 id = mr_sent_log_add (log, message_id, "ann", NULL, NULL, "office@example.com", "Hello",
+                               (const char * const *) list, "headers", NULL, &error);
+  g_autoptr(GArray) outcomes = g_array_new (FALSE, TRUE, sizeof (MrSentRecipient));
+
+  g_assert_no_error (error);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      MrSentRecipient one = { list[i], (char *) (g_strcmp0 (list[i], refused) == 0 ? "refused" : "accepted"), NULL };
+
+      g_array_append_val (outcomes, one);
+    }
+  g_assert_true (mr_sent_log_record_attempt_for (log, id, "smtp", "mx:25", "accepted", "250 ok", state, 0,
+                                                 (const MrSentRecipient *) outcomes->data, outcomes->len, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+completions (MrSentLog  *log,
+             const char *prefix)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = mr_sent_log_complete_addresses (log, prefix, 5, &error);
+  GString *out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < found->len; i++)
+    {
+      MrSentAddress *address = g_ptr_array_index (found, i);
+
+      g_string_append_printf (out, "%s%s:%u", i ? " " : "", address->address, address->count);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* To, Cc and Bcc complete from the log: most used first, by the start of the address or of a
+ * part of it; never an address the server refused, a failed mail, nor a mailshot's thousands. */
+static void
+test_complete_addresses (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  MrSentMailshotMail mailshot = { 0 };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  log_mail (log, "anna.mueller@example.org", MR_SENT_STATE_ACCEPTED, NULL);
+  log_mail (log, "anna.mueller@example.org bob@example.org", MR_SENT_STATE_ACCEPTED, NULL);
+  log_mail (log, "Andreas@Example.org", MR_SENT_STATE_ACCEPTED, NULL);
+  log_mail (log, "andreas@example.org anke@example.org", MR_SENT_STATE_PARTLY_ACCEPTED, "anke@example.org");
+  log_mail (log, "andreas@example.org", MR_SENT_STATE_ACCEPTED, NULL);
+  log_mail (log, "annette@example.org", MR_SENT_STATE_FAILED, NULL);
+  log_mail (log, "a_b%c@example.org", MR_SENT_STATE_ACCEPTED, NULL);
+  mailshot.message_id = "m1@example.com";
+  mailshot.recipient = "anton@example.org";
+  mailshot.from_address = "office@example.com";
+  mailshot.subject = "News";
+  mailshot.route = "smtp";
+  mailshot.state = MR_SENT_STATE_ACCEPTED;
+  mailshot.attempts = 1;
+  mailshot.time = g_get_real_time () / G_USEC_PER_SEC;
+  g_assert_true (mr_sent_log_add_mailshot_mails (log, 7, &mailshot, 1, &error));
+  g_assert_no_error (error);
+
+  /* Andreas thrice (any case), Anna twice; Anke was refused, Annette failed, Anton a mailshot. */
+  mr_assert_cmpstr_free (completions (log, "an"), ==, "Andreas@Example.org:3 anna.mueller@example.org:2");
+  mr_assert_cmpstr_free (completions (log, "ANNA"), ==, "anna.mueller@example.org:2");
+  /* A part of the address: the surname after the dot. */
+  mr_assert_cmpstr_free (completions (log, "muel"), ==, "anna.mueller@example.org:2");
+  /* % and _ are themselves, not patterns. */
+  mr_assert_cmpstr_free (completions (log, "a_b%"), ==, "a_b%c@example.org:1");
+  mr_assert_cmpstr_free (completions (log, "a%"), ==, "");
+  mr_assert_cmpstr_free (completions (log, "zed"), ==, "");
+  /* Nothing typed: the most used. */
+  mr_assert_cmpstr_free (completions (log, ""), ==,
+                         "Andreas@Example.org:3 anna.mueller@example.org:2 a_b%c@example.org:1 bob@example.org:1");
+
+  /* The same from the command line. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--addresses", "an", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Andreas@Example.org\nanna.mueller@example.org\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--addresses", "muel", "--json", NULL), ==, 0);
+  {
+    g_autoptr(JsonNode) root = json_from_string (out, NULL);
+    JsonObject *first;
+
+    g_assert_nonnull (root);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
+    first = json_array_get_object_element (json_node_get_array (root), 0);
+    g_assert_cmpstr (json_object_get_string_member (first, "address"), ==, "anna.mueller@example.org");
+    g_assert_cmpint (json_object_get_int_member (first, "count"), ==, 2);
+  }
+}
+
 static void
 test_log_basics (MrTestDirs    *dirs,
                  gconstpointer  data)
@@ -1097,6 +1202,7 @@ main (int    argc,
   g_test_add_func ("/sent/back-off", test_back_off);
 #define ADD(path, func) g_test_add (path, MrTestDirs, NULL, mr_test_dirs_setup, func, mr_test_dirs_teardown)
   ADD ("/sent/log-basics", test_log_basics);
+  ADD ("/sent/complete-addresses", test_complete_addresses);
   ADD ("/sent/log-unwritable", test_log_unwritable);
   ADD ("/sent/log-retention", test_log_retention);
   ADD ("/sent/known-size-limit", test_known_size_limit);

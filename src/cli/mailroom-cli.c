@@ -59,6 +59,7 @@ typedef struct {
   char       *attachment_column;
   char       *name_column;
   char       *sheet;
+  char       *addresses;
   char       *exclude_rows;
   char       *count;
   char       *row;
@@ -173,6 +174,7 @@ static const char help_text[] =
      "  mailroom-cli suppression list | suppression add ADDRESS... | suppression remove ADDRESS... | suppression import FILE\n"
      "              (FILE: addresses, or the unsubscribe tokens of mailshots sent from here, one a line)\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
+     "  mailroom-cli log --addresses PREFIX [--json]\n"
      "  mailroom-cli exchange check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli exchange discover ADDRESS [--allow-host HOST] [--json] [--verbose]\n"
      "  mailroom-cli exchange password [--stdin] | exchange password --clear\n"
@@ -1399,6 +1401,47 @@ print_entries (Invocation *inv,
   return MR_EXIT_OK;
 }
 
+/* "log --addresses PREFIX": the addresses mail went to, most used first, as To completes them. */
+static int
+log_addresses (Invocation *inv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrSentLog) log = open_log (inv, &error);
+  g_autoptr(GPtrArray) addresses = NULL;
+
+  if (log == NULL)
+    return fail (inv, error);
+  addresses = mr_sent_log_complete_addresses (log, inv->addresses, 20, &error);
+  if (addresses == NULL)
+    return fail (inv, error);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < addresses->len; i++)
+        {
+          MrSentAddress *address = g_ptr_array_index (addresses, i);
+
+          json_builder_begin_object (builder);
+          add_string (builder, "address", address->address);
+          json_builder_set_member_name (builder, "count");
+          json_builder_add_int_value (builder, address->count);
+          json_builder_set_member_name (builder, "last_sent");
+          json_builder_add_int_value (builder, address->last_sent);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    for (guint i = 0; i < addresses->len; i++)
+      g_print ("%s\n", ((MrSentAddress *) g_ptr_array_index (addresses, i))->address);
+  return MR_EXIT_OK;
+}
+
 static int
 cmd_log (Invocation *inv)
 {
@@ -1409,6 +1452,8 @@ cmd_log (Invocation *inv)
 
   if (inv->args->len != 0)
     return usage_error (inv, _("“log” takes no arguments"));
+  if (inv->addresses != NULL)
+    return log_addresses (inv);
   if (inv->since != NULL)
     {
       g_autofree char *iso = g_strdup_printf ("%sT00:00:00", inv->since);
@@ -2567,7 +2612,7 @@ run (Invocation *inv,
                g_str_equal (arg, "--per-day") || g_str_equal (arg, "--connections") || g_str_equal (arg, "--limit") ||
                g_str_equal (arg, "--start") || g_str_equal (arg, "--attachments-dir") ||
                g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
-               g_str_equal (arg, "--name-column") || g_str_equal (arg, "--sheet") ||
+               g_str_equal (arg, "--name-column") || g_str_equal (arg, "--sheet") || g_str_equal (arg, "--addresses") ||
                g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output") ||
                g_str_equal (arg, "--allow-host"))
         {
@@ -2614,6 +2659,8 @@ run (Invocation *inv,
             inv->name_column = g_strdup (value);
           else if (g_str_equal (arg, "--sheet"))
             inv->sheet = g_strdup (value);
+          else if (g_str_equal (arg, "--addresses"))
+            inv->addresses = g_strdup (value);
           else if (g_str_equal (arg, "--exclude-rows"))
             inv->exclude_rows = g_strdup (value);
           else if (g_str_equal (arg, "--count"))
@@ -2768,6 +2815,7 @@ main (int    argc,
   g_free (inv.recipients);
   g_free (inv.address_column);
   g_free (inv.sheet);
+  g_free (inv.addresses);
   g_free (inv.rate);
   g_free (inv.dry_run);
   g_free (inv.per_day);

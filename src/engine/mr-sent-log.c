@@ -759,6 +759,75 @@ mr_sent_log_search (MrSentLog          *self,
   return entries;
 }
 
+void
+mr_sent_address_free (MrSentAddress *address)
+{
+  if (address == NULL)
+    return;
+  g_free (address->address);
+  g_free (address);
+}
+
+/* @text for a LIKE pattern with "\\" as its escape: its own % and _ match themselves. */
+static char *
+like_escape (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+GPtrArray *
+mr_sent_log_complete_addresses (MrSentLog   *self,
+                                const char  *prefix,
+                                guint        limit,
+                                GError     **error)
+{
+  g_autofree char *folded = g_utf8_strdown (prefix ? prefix : "", -1);
+  g_autofree char *escaped = like_escape (g_strstrip (folded));
+  g_autofree char *starts = g_strdup_printf ("%s%%", escaped);
+  GPtrArray *addresses = NULL;
+  sqlite3_stmt *statement;
+
+  /* Each recipient of each mail, once per mail; a recipient the server refused for good (in a mail
+   * it partly took) does not count. */
+  g_mutex_lock (&self->lock);
+  statement = prepare (self,
+                       "SELECT r.value, COUNT (*), MAX (m.created) FROM messages m, json_each (m.recipients) r "
+                       "WHERE m.mailshot IS NULL AND m.state IN ('accepted', 'partly-accepted') "
+                       "AND (m.outcomes IS NULL OR instr (r.value, '\"') > 0 "
+                       "     OR json_extract (m.outcomes, '$.\"' || r.value || '\"[0]') IS NOT 'refused') "
+                       "AND (lower (r.value) LIKE ?1 ESCAPE '\\' OR lower (r.value) LIKE '%.' || ?1 ESCAPE '\\' "
+                       "     OR lower (r.value) LIKE '%-' || ?1 ESCAPE '\\' "
+                       "     OR lower (r.value) LIKE '%\\_' || ?1 ESCAPE '\\') "
+                       "GROUP BY lower (r.value) ORDER BY COUNT (*) DESC, MAX (m.created) DESC, r.value LIMIT ?2",
+                       error);
+  if (statement != NULL)
+    {
+      bind_text (statement, 1, starts);
+      sqlite3_bind_int (statement, 2, limit > 0 ? (int) MIN (limit, 1000u) : 10);
+      addresses = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_sent_address_free);
+      while (sqlite3_step (statement) == SQLITE_ROW)
+        {
+          MrSentAddress *address = g_new0 (MrSentAddress, 1);
+
+          address->address = g_strdup ((const char *) sqlite3_column_text (statement, 0));
+          address->count = sqlite3_column_int (statement, 1);
+          address->last_sent = sqlite3_column_int64 (statement, 2);
+          g_ptr_array_add (addresses, address);
+        }
+      sqlite3_finalize (statement);
+    }
+  g_mutex_unlock (&self->lock);
+  return addresses;
+}
+
 GPtrArray *
 mr_sent_log_get_attempts (MrSentLog  *self,
                           gint64      id,

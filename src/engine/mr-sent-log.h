@@ -165,6 +165,22 @@ MrSentEntry   *mr_sent_log_get              (MrSentLog          *self,
 GPtrArray     *mr_sent_log_search           (MrSentLog          *self,
                                              const MrSentQuery  *query,
                                              GError            **error);
+/* An address mail was sent to, for completing what a person types. */
+typedef struct {
+  char   *address;
+  guint   count;       /* mails it was among the recipients of */
+  gint64  last_sent;   /* Unix time of the latest */
+} MrSentAddress;
+
+void           mr_sent_address_free         (MrSentAddress      *address);
+
+/* The addresses of mails sent one by one (not mailshots) that the server took, whose address or a
+ * part of it after "." "-" "_" starts with @prefix (any case), most used first, then the latest:
+ * at most @limit (MrSentAddress). An empty @prefix gives the most used. */
+GPtrArray     *mr_sent_log_complete_addresses (MrSentLog        *self,
+                                             const char         *prefix,
+                                             guint               limit,
+                                             GError            **error);
 GPtrArray     *mr_sent_log_get_attempts     (MrSentLog          *self,
                                              gint64              id,
                                              GError            **error);
