@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mr-address-completion.h"
 #include "mr-error.h"
 #include "mr-key-labels.h"
+#include "mr-sent-log.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
@@ -1051,6 +1053,109 @@ test_mailshot_stall (MrTestDirs    *dirs,
 /* As a new user would: a list saved from a spreadsheet with a few bad rows, checked, one row left
  * out, a preview, samples to oneself, the job started, the window closed halfway and opened again,
  * and the job finished with a report that accounts for every row. */
+static guint
+count_suggestions (GtkWidget *row)
+{
+  g_auto(GStrv) offered = mr_address_completion_get_suggestions (ADW_ENTRY_ROW (row));
+
+  return g_strv_length (offered);
+}
+
+static gboolean
+completion_settled (gpointer row)
+{
+  return !mr_address_completion_is_busy (ADW_ENTRY_ROW (row));
+}
+
+static gboolean
+press_key (GtkWidget *row,
+           guint      keyval)
+{
+  GListModel *controllers = gtk_widget_observe_controllers (row);
+  gboolean handled = FALSE;
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !found; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (g_strcmp0 (gtk_event_controller_get_name (controller), "address-completion") == 0)
+        {
+          g_signal_emit_by_name (controller, "key-pressed", keyval, 0, (GdkModifierType) 0, &handled);
+          found = TRUE;
+        }
+    }
+  g_object_unref (controllers);
+  g_assert_true (found);
+  return handled;
+}
+
+/* To completes from the sent log as one types: most used first, Down and Enter take one, an
+ * address already in the field is not offered again, Escape closes the list. */
+static void
+test_compose_address_completion (MrTestDirs    *dirs,
+                                 gconstpointer  data)
+{
+  const char *lists[] = { "anna.mueller@example.org", "anna.mueller@example.org bob@example.org",
+                          "andreas@example.org", "andreas@example.org", "andreas@example.org" };
+  MrWindow *window;
+  GtkWidget *to;
+
+  {
+    g_autoptr(MrSentLog) log = mr_sent_log_open (NULL, NULL);
+
+    g_assert_nonnull (log);
+    for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+      {
+        g_auto(GStrv) recipients = g_strsplit (lists[i], " ", -1);
+        g_autofree char *message_id = g_strdup_printf ("%u@example.com", i);
+        gint64 id = mr_sent_log_add (log, message_id, NULL, NULL, NULL, "office@example.com", "Hello",
+                                     (const char * const *) recipients, "headers", NULL, NULL);
+
+        g_assert_true (mr_sent_log_record_attempt (log, id, "smtp", "mx:25", "accepted", "250 ok",
+                                                   MR_SENT_STATE_ACCEPTED, 0, NULL));
+      }
+  }
+  window = open_window ();
+  mr_window_show_page (window, "compose");
+  to = child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE, "to_row");
+  gtk_widget_grab_focus (to);
+
+  gtk_editable_set_text (GTK_EDITABLE (to), "an");
+  wait_for (completion_settled, to, "the addresses starting with “an”");
+  {
+    g_auto(GStrv) offered = mr_address_completion_get_suggestions (ADW_ENTRY_ROW (to));
+    g_autofree char *joined = g_strjoinv (" ", offered);
+
+    g_assert_cmpstr (joined, ==, "andreas@example.org anna.mueller@example.org");
+  }
+  /* Down to the second, Enter takes it, and the list closes. */
+  g_assert_true (press_key (to, GDK_KEY_Down));
+  g_assert_true (press_key (to, GDK_KEY_Return));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==, "anna.mueller@example.org, ");
+  g_assert_cmpuint (count_suggestions (to), ==, 0);
+  g_assert_false (press_key (to, GDK_KEY_Return));   /* Enter is the row's own again */
+
+  /* The next address: Anna is in the field already, and is not offered again. */
+  gtk_editable_set_text (GTK_EDITABLE (to), "anna.mueller@example.org, a");
+  wait_for (completion_settled, to, "the addresses starting with “a”");
+  {
+    g_auto(GStrv) offered = mr_address_completion_get_suggestions (ADW_ENTRY_ROW (to));
+    g_autofree char *joined = g_strjoinv (" ", offered);
+
+    g_assert_cmpstr (joined, ==, "andreas@example.org");
+  }
+  g_assert_true (press_key (to, GDK_KEY_Escape));
+  g_assert_cmpuint (count_suggestions (to), ==, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==, "anna.mueller@example.org, a");
+
+  /* Nothing sent to it before: no list. */
+  gtk_editable_set_text (GTK_EDITABLE (to), "zed");
+  wait_for (completion_settled, to, "no match");
+  g_assert_cmpuint (count_suggestions (to), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A workbook as Excel users have it, written by openpyxl: the customers on the first sheet (one
  * hidden row, amounts in euros), something else on a second. */
 static void
@@ -2552,6 +2657,19 @@ dialog_has_result (gpointer data)
   return g_str_equal (mr_test_dialog_get_state (data), "result");
 }
 
+static gboolean
+failing_line_in_view (gpointer data)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (child (data, MR_TYPE_TEST_DIALOG, "transcript_view"));
+  GtkTextIter line;
+  GdkRectangle visible, location;
+
+  gtk_text_buffer_get_iter_at_line (gtk_text_view_get_buffer (view), &line, mr_test_dialog_get_failing_line (data));
+  gtk_text_view_get_visible_rect (view, &visible);
+  gtk_text_view_get_iter_location (view, &line, &location);
+  return visible.y > 0 && location.y >= visible.y && location.y + location.height <= visible.y + visible.height;
+}
+
 static MrTestDialog *
 run_test_dialog (MrCompanyPage *page,
                  const char    *button,
@@ -2674,7 +2792,8 @@ test_send_test_email (MrTestDirs    *dirs,
     failing = gtk_text_buffer_get_text (buffer, &line_start, &line_end, FALSE);
     g_assert_true (g_str_has_prefix (failing, "S: 535"));
     gtk_expander_set_expanded (GTK_EXPANDER (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")), TRUE);
-    spin (300);
+    /* The text view lays its lines out in idle time: a loaded machine takes longer. */
+    wait_for (failing_line_in_view, dialog, "the failing reply to scroll into view");
     gtk_text_view_get_visible_rect (view, &visible);
     gtk_text_view_get_iter_location (view, &line_start, &location);
     g_test_message ("transcript: visible %d..%d, failing line at %d", visible.y, visible.y + visible.height, location.y);
@@ -3351,6 +3470,7 @@ main (int    argc,
   ADD ("/gui/company/exchange-not-used", test_company_exchange_not_used);
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-spreadsheet", test_mailshot_spreadsheet);
+  ADD ("/gui/compose-address-completion", test_compose_address_completion);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

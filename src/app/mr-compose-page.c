@@ -9,6 +9,7 @@
 #include "mr-key-labels.h"
 #include "mr-exchange.h"
 #include "mr-json.h"
+#include "mr-address-completion.h"
 #include "mr-compose-page.h"
 #include "mr-routes.h"
 #if HAVE_WEBKIT
@@ -1410,6 +1411,9 @@ mr_compose_page_init (MrComposePage *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  mr_address_completion_attach (self->to_row);
+  mr_address_completion_attach (self->cc_row);
+  mr_address_completion_attach (self->bcc_row);
   /* libadwaita 1.2's preferences page keeps its groups at their natural height, at the top: down its
    * first children (scrolled window, viewport, clamp, box) every one fills, so that the body takes
    * the height the window gives once the fields fit. */

@@ -41,6 +41,8 @@ struct _MrTestDialog
   GtkWidget           *pin_button;
   AdwPreferencesGroup *server_group;
   GtkExpander         *details_expander;
+  guint                scroll_tick;     /* keeps the failing line in view as the details open */
+  guint                scroll_frames;
   GtkTextView         *transcript_view;
 };
 
@@ -161,6 +163,47 @@ failing_line (const char *transcript)
         last = i;
     }
   return reply >= 0 ? reply : last;
+}
+
+/* Again when the details open, frame by frame until the line is in view: the view knows its
+ * lines' real heights only as it lays them out, and the first scroll goes by estimates. */
+static gboolean
+keep_failing_line_in_view (GtkWidget     *widget,
+                           GdkFrameClock *clock,
+                           gpointer       data)
+{
+  MrTestDialog *self = data;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->transcript_view);
+  GtkTextIter cursor;
+  GdkRectangle visible, location;
+
+  gtk_text_buffer_get_iter_at_mark (buffer, &cursor, gtk_text_buffer_get_insert (buffer));
+  gtk_text_view_get_visible_rect (self->transcript_view, &visible);
+  gtk_text_view_get_iter_location (self->transcript_view, &cursor, &location);
+  if (++self->scroll_frames > 60 ||
+      (visible.height > 0 && location.y >= visible.y && location.y + location.height <= visible.y + visible.height))
+    {
+      self->scroll_tick = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_text_view_scroll_to_mark (self->transcript_view, gtk_text_buffer_get_insert (buffer), 0.1, FALSE, 0, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+scroll_to_failing_line (MrTestDialog *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->transcript_view);
+  GtkTextTag *failing = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "failing");
+  GtkTextIter cursor;
+
+  gtk_text_buffer_get_iter_at_mark (buffer, &cursor, gtk_text_buffer_get_insert (buffer));
+  if (failing == NULL || !gtk_expander_get_expanded (self->details_expander) || !gtk_text_iter_has_tag (&cursor, failing))
+    return;
+  self->scroll_frames = 0;
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->transcript_view), keep_failing_line_in_view,
+                                                      self, NULL);
 }
 
 /* After a failure the failing line is marked and scrolled into view when the details open. */
@@ -502,6 +545,9 @@ mr_test_dialog_dispose (GObject *object)
   g_clear_pointer (&self->app, g_free);
   g_clear_pointer (&self->pin_candidate, g_free);
   g_clear_pointer (&self->result_rows, g_ptr_array_unref);
+  if (self->scroll_tick != 0 && self->transcript_view != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->transcript_view), self->scroll_tick);
+  self->scroll_tick = 0;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_TEST_DIALOG);
   self->stack = NULL;
@@ -556,6 +602,7 @@ mr_test_dialog_init (MrTestDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   mr_a11y_name_password_row (self->password_row);
   self->result_rows = g_ptr_array_new ();
+  g_signal_connect_swapped (self->details_expander, "notify::expanded", G_CALLBACK (scroll_to_failing_line), self);
 }
 
 MrTestDialog *
