@@ -11,7 +11,8 @@ holds the same rows as a person sees them.
 - formulas.xlsx (openpyxl): formulas without results, as a script writes them; gnumeric.xlsx and
   gnumeric.ods are the same saved by Gnumeric (ssconvert), which calculates them and shares
   repeated texts; gnumeric.csv is Gnumeric's own CSV export of it.
-- big.xlsx (openpyxl, ROWS rows, 100,000 by default) and big.ods (Gnumeric) with big.csv.
+- big.xlsx (openpyxl, ROWS rows, 100,000 by default), big.ods (Gnumeric) and shared.xlsx (every text
+  in the shared strings, as Excel writes them; Python's zipfile) with big.csv.
 """
 import csv
 import datetime
@@ -197,6 +198,47 @@ def big():
         table.append([str(value) for value in row])
     book.save(path("big.xlsx"))
     write_csv("big.csv", table)
+    shared_xlsx(table)
+
+
+def shared_xlsx(table):
+    """big.csv's rows as Excel writes text: every string once, in the shared strings table (too
+    many to keep in memory: the reader sets them aside in a file)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+    strings, index = [], {}
+
+    def ref(text):
+        if text not in index:
+            index[text] = len(strings)
+            strings.append(text)
+        return index[text]
+
+    rows_xml = []
+    for r, row in enumerate(table, start=1):
+        cells = []
+        for c, value in enumerate(row):
+            column = "ABCD"[c]
+            if value.isdigit() and r > 1:
+                cells.append(f'<c r="{column}{r}"><v>{value}</v></c>')
+            else:
+                cells.append(f'<c r="{column}{r}" t="s"><v>{ref(value)}</v></c>')
+        rows_xml.append(f'<row r="{r}">{"".join(cells)}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path("shared.xlsx"), "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                   f'<sheet name="Customers" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{main}">' +
+                   "".join(f"<si><t>{escape(text)}</t></si>" for text in strings) + "</sst>")
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>' + "".join(rows_xml) +
+                   "</sheetData></worksheet>")
 
 
 people_xlsx()

@@ -25,27 +25,47 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GsfInfile, g_object_unref)
 
 /* ---- Shared strings: in memory, then in a temporary file ---------------------------------------- */
 
+/* Past STRINGS_IN_MEMORY the strings and their offsets go to two unlinked files, written and read
+ * through a buffer each: the sheet mostly refers to them in order, so a lookup is one read for
+ * thousands. */
+#define SPILL_BLOCK (64 * 1024)
+
+/* The last blocks read of a file, the least recently used given up first: the sheet refers to the
+ * strings mostly in order, with a few (the repeated ones) again and again. */
+#define CACHE_BLOCKS 8
+
+typedef struct {
+  int      fd;
+  char    *data[CACHE_BLOCKS];
+  guint64  block[CACHE_BLOCKS];
+  gsize    length[CACHE_BLOCKS];
+  guint64  used[CACHE_BLOCKS];
+  guint64  clock;
+} BlockCache;
+
 typedef struct {
   GString *text;        /* the strings, one after the other */
   GArray  *offsets;     /* guint64: where each starts; one more at the end */
   int      text_fd;     /* past STRINGS_IN_MEMORY: both moved to unlinked files */
   int      offsets_fd;
+  GString *text_out;    /* written to the files in blocks */
+  GString *offsets_out;
   guint64  text_length;
   guint64  count;
-  char    *scratch;     /* the last string read back from the file */
+  char    *scratch;     /* the last string looked up */
+  BlockCache text_cache;
+  BlockCache offsets_cache;
 } StringStore;
 
 static void
 store_init (StringStore *store)
 {
+  guint64 zero = 0;
+
   store->text = g_string_new (NULL);
   store->offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
   store->text_fd = store->offsets_fd = -1;
-  {
-    guint64 zero = 0;
-
-    g_array_append_val (store->offsets, zero);
-  }
+  g_array_append_val (store->offsets, zero);
 }
 
 static void
@@ -55,11 +75,20 @@ store_clear (StringStore *store)
     g_string_free (store->text, TRUE);
   if (store->offsets != NULL)
     g_array_unref (store->offsets);
+  if (store->text_out != NULL)
+    g_string_free (store->text_out, TRUE);
+  if (store->offsets_out != NULL)
+    g_string_free (store->offsets_out, TRUE);
   if (store->text_fd >= 0)
     close (store->text_fd);
   if (store->offsets_fd >= 0)
     close (store->offsets_fd);
   g_free (store->scratch);
+  for (guint i = 0; i < CACHE_BLOCKS; i++)
+    {
+      g_free (store->text_cache.data[i]);
+      g_free (store->offsets_cache.data[i]);
+    }
   memset (store, 0, sizeof *store);
   store->text_fd = store->offsets_fd = -1;
 }
@@ -104,6 +133,24 @@ write_all (int           fd,
   return TRUE;
 }
 
+/* Appends to a file through its buffer; @flush writes what is buffered. */
+static gboolean
+buffered_write (int          fd,
+                GString     *buffer,
+                const void  *data,
+                gsize        length,
+                gboolean     flush,
+                GError     **error)
+{
+  g_string_append_len (buffer, data, length);
+  if (buffer->len < SPILL_BLOCK && !flush)
+    return TRUE;
+  if (!write_all (fd, buffer->str, buffer->len, error))
+    return FALSE;
+  g_string_truncate (buffer, 0);
+  return TRUE;
+}
+
 static gboolean
 store_add (StringStore  *store,
            const char   *text,
@@ -129,6 +176,8 @@ store_add (StringStore  *store,
       store->text = NULL;
       g_array_unref (store->offsets);
       store->offsets = NULL;
+      store->text_out = g_string_sized_new (SPILL_BLOCK + 4096);
+      store->offsets_out = g_string_sized_new (SPILL_BLOCK + 4096);
     }
   store->count++;
   if (store->text_fd < 0)
@@ -138,32 +187,93 @@ store_add (StringStore  *store,
       g_array_append_val (store->offsets, end);
       return TRUE;
     }
-  if (!write_all (store->text_fd, text, length, error))
-    return FALSE;
   store->text_length += length;
   end = store->text_length;
-  return write_all (store->offsets_fd, &end, sizeof end, error);
+  return buffered_write (store->text_fd, store->text_out, text, length, FALSE, error) &&
+         buffered_write (store->offsets_fd, store->offsets_out, &end, sizeof end, FALSE, error);
 }
 
+/* Once every string is in: what is buffered goes to the files. */
 static gboolean
+store_finish (StringStore  *store,
+              GError      **error)
+{
+  if (store->text_fd < 0)
+    return TRUE;
+  return buffered_write (store->text_fd, store->text_out, NULL, 0, TRUE, error) &&
+         buffered_write (store->offsets_fd, store->offsets_out, NULL, 0, TRUE, error);
+}
+
+/* Reads up to @length bytes at @offset; returns how many, or -1. */
+static gssize
 read_at (int     fd,
          void   *buffer,
          gsize   length,
          guint64 offset)
 {
   char *p = buffer;
+  gsize done = 0;
 
-  while (length > 0)
+  while (done < length)
     {
-      gssize n = pread (fd, p, length, offset);
+      gssize n = pread (fd, p + done, length - done, offset + done);
 
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      done += n;
+    }
+  return done;
+}
+
+/* @length bytes at @offset of the cache's file into @out; FALSE past its end or at an error. */
+static gboolean
+cache_read (BlockCache *cache,
+            guint64     offset,
+            gsize       length,
+            char       *out)
+{
+  while (length > 0)
+    {
+      guint64 block = offset / SPILL_BLOCK;
+      guint slot = CACHE_BLOCKS, oldest = 0;
+      gsize within, n;
+
+      for (guint i = 0; i < CACHE_BLOCKS; i++)
+        {
+          if (cache->data[i] != NULL && cache->block[i] == block)
+            slot = i;
+          if (cache->used[i] < cache->used[oldest])
+            oldest = i;
+        }
+      if (slot == CACHE_BLOCKS)
+        {
+          gssize got;
+
+          slot = oldest;
+          if (cache->data[slot] == NULL)
+            cache->data[slot] = g_malloc (SPILL_BLOCK);
+          got = read_at (cache->fd, cache->data[slot], SPILL_BLOCK, block * SPILL_BLOCK);
+          if (got < 0)
+            {
+              g_clear_pointer (&cache->data[slot], g_free);
+              return FALSE;
+            }
+          cache->block[slot] = block;
+          cache->length[slot] = got;
+        }
+      cache->used[slot] = ++cache->clock;
+      within = offset - block * SPILL_BLOCK;
+      if (within >= cache->length[slot])
         return FALSE;
-      p += n;
-      length -= n;
+      n = MIN (length, cache->length[slot] - within);
+      memcpy (out, cache->data[slot] + within, n);
+      out += n;
       offset += n;
+      length -= n;
     }
   return TRUE;
 }
@@ -173,27 +283,29 @@ static const char *
 store_get (StringStore *store,
            guint64      index)
 {
-  guint64 bounds[2];
+  guint64 start, end;
 
   if (index >= store->count)
     return NULL;
   if (store->text_fd < 0)
     {
-      guint64 start = g_array_index (store->offsets, guint64, index);
-      guint64 end = g_array_index (store->offsets, guint64, index + 1);
-
+      start = g_array_index (store->offsets, guint64, index);
+      end = g_array_index (store->offsets, guint64, index + 1);
       g_free (store->scratch);
       store->scratch = g_strndup (store->text->str + start, end - start);
       return store->scratch;
     }
-  if (!read_at (store->offsets_fd, bounds, sizeof bounds, index * sizeof (guint64)) || bounds[1] < bounds[0] ||
-      bounds[1] - bounds[0] > MAX_CELL)
+  store->text_cache.fd = store->text_fd;
+  store->offsets_cache.fd = store->offsets_fd;
+  if (!cache_read (&store->offsets_cache, index * sizeof (guint64), sizeof start, (char *) &start) ||
+      !cache_read (&store->offsets_cache, (index + 1) * sizeof (guint64), sizeof end, (char *) &end) ||
+      end < start || end - start > MAX_CELL)
     return NULL;
   g_free (store->scratch);
-  store->scratch = g_malloc (bounds[1] - bounds[0] + 1);
-  if (!read_at (store->text_fd, store->scratch, bounds[1] - bounds[0], bounds[0]))
+  store->scratch = g_malloc (end - start + 1);
+  if (!cache_read (&store->text_cache, start, end - start, store->scratch))
     return NULL;
-  store->scratch[bounds[1] - bounds[0]] = '\0';
+  store->scratch[end - start] = '\0';
   return store->scratch;
 }
 
@@ -748,7 +860,7 @@ read_shared_strings (MrSpreadsheet  *self,
       return set_damaged (error, path, detail);
     }
   close_part (reader, &source);
-  return TRUE;
+  return store_finish (&self->strings, error);
 }
 
 /* "AB12" → column 27 (0-based), row 12. Returns FALSE for a reference that is not one. */
