@@ -1655,6 +1655,14 @@ ran_in_child (const char         *path,
 
 /* The window fits a 1024×600 screen: by default, and every page can be that small without being
  * cut off; each page is kept at 1366×768 and at 1024×600 by make screenshots. */
+static int expected_width;
+
+static gboolean
+window_has_expected_width (gpointer window)
+{
+  return ABS (gtk_widget_get_width (GTK_WIDGET (window)) - expected_width) <= 24;
+}
+
 static void
 test_sizes (MrTestDirs    *dirs,
             gconstpointer  data)
@@ -1693,6 +1701,9 @@ test_sizes (MrTestDirs    *dirs,
 
           mr_window_show_page (window, pages[p]);
           spin (200);
+          /* A loaded X server takes its time to resize. */
+          expected_width = sizes[s].width;
+          wait_for (window_has_expected_width, window, "the window to take its size");
           /* Nothing on the page asks for more room than the screen has. */
           gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &minimum_width, NULL, NULL, NULL);
           gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, sizes[s].width, &minimum_height, NULL,
