@@ -10,6 +10,7 @@
 #include "mr-json.h"
 #include "mr-keys.h"
 #include "mr-settings.h"
+#include "mr-html-clean.h"
 #include "mr-template.h"
 
 #define TEMPLATE_SCHEMA_VERSION 1
@@ -235,6 +236,14 @@ load_with_embedded (const char  *path,
     {
       invalid (error, absolute, _("a template needs a “text” or an “html” body"));
       return NULL;
+    }
+  /* What is kept is what the editor shows and the recipient gets (mr-html-clean.h). */
+  if (template_->html != NULL)
+    {
+      char *cleaned = mr_html_clean (template_->html, NULL);
+
+      g_free (template_->html);
+      template_->html = cleaned;
     }
   if (!g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, template_->route))
     {

@@ -1,0 +1,45 @@
+/* mr-html-clean.h: a mail's HTML cut down to what a mail should hold
+ *
+ * Run on what is pasted into the editor (from LibreOffice, Word, a web page) and on every
+ * template's HTML when it is loaded, so that what is stored is what the editor shows and what the
+ * recipient gets. libxml2's HTML parser reads the fragment as a browser would; what is kept is an
+ * allow-list:
+ *
+ * - elements of text and layout: p, div, span, br, hr, h1–h6, b, strong, i, em, u, s, sub, sup,
+ *   blockquote, pre, code, ul, ol, li, a, img, table, thead, tbody, tfoot, tr, td, th, caption,
+ *   center. Others (font, Word's o:p, section, …) are unwrapped: their text stays. Scripts,
+ *   styles, frames, forms, media, head parts and comments (Word's conditional ones too) go with
+ *   what is in them.
+ * - attributes: a href (http, https, mailto, tel, or a merge field), img src (cid:, data:image/…,
+ *   or a merge field), alt, title, width, height, colspan, rowspan, align, valign, dir, and the
+ *   table layout ones (border, cellpadding, cellspacing, bgcolor). Event handlers, classes, ids
+ *   and everything else go.
+ * - style: only text and box properties (color, background-color, font-*, text-*, line-height,
+ *   margin*, padding*, border*, width, height, vertical-align); a declaration that would hide text
+ *   (display:none, visibility:hidden, font-size 0, opacity, color the same as the background is not
+ *   judged) or load something (url(), expression()) goes.
+ * - a remote image (src http: or https:) is taken out and its address listed, for the person to
+ *   embed it instead: mail programs block remote images, and they tell the sender who opened.
+ *
+ * Merge fields ({{name}}, sections) are text to the parser and come out as they went in.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint      removed_elements;    /* dropped with what was in them */
+  guint      removed_attributes;  /* attributes and style declarations dropped */
+  guint      removed_comments;
+  GPtrArray *remote_images;       /* char*: the addresses of remote images taken out */
+} MrHtmlCleanReport;
+
+/* The cleaned fragment (the body's content, without <html> or <body>). @report may be NULL; when
+ * given, it is filled (and must be cleared with mr_html_clean_report_clear()). */
+char *mr_html_clean              (const char        *html,
+                                  MrHtmlCleanReport *report);
+void  mr_html_clean_report_clear (MrHtmlCleanReport *report);
+
+G_END_DECLS
