@@ -146,6 +146,23 @@ test_template_load (MrTestDirs    *dirs,
   template_ = mr_template_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (template_->html, ==, "<p>Hi {{name}}</p>");
+  g_clear_pointer (&template_, mr_template_free);
+
+  /* A remote logo is left out, and the template says which, for the person to embed it. */
+  mr_test_write_file (path, "{\"schema_version\": 1, \"name\": \"T\", \"subject\": \"S\","
+                            " \"html\": \"<p>Hi</p><img src=\\\"https://example.com/logo.png\\\">\"}");
+  template_ = mr_template_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (template_->html, ==, "<p>Hi</p>");
+  g_assert_cmpuint (template_->remote_images->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (template_->remote_images, 0), ==, "https://example.com/logo.png");
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "templates", "show", path, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "Left out: the image at https://example.com/logo.png"));
+  }
 }
 
 int

@@ -11,10 +11,8 @@
 #include "mr-json.h"
 #include "mr-address-completion.h"
 #include "mr-compose-page.h"
+#include "mr-message-view.h"
 #include "mr-routes.h"
-#if HAVE_WEBKIT
-#include <webkit/webkit.h>
-#endif
 #include "mr-outbox.h"
 #include "mr-template.h"
 
@@ -1090,96 +1088,43 @@ on_cancel_clicked (MrComposePage *self)
   g_cancellable_cancel (self->cancellable);
 }
 
-#if HAVE_WEBKIT
-/* The preview is a picture of the mail, not a browser: links do not open, nothing navigates. */
-static gboolean
-on_preview_decide_policy (WebKitWebView            *view,
-                          WebKitPolicyDecision     *decision,
-                          WebKitPolicyDecisionType  type)
-{
-  if (type == WEBKIT_POLICY_DECISION_TYPE_NEW_WINDOW_ACTION ||
-      (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION &&
-       webkit_navigation_action_get_navigation_type (webkit_navigation_policy_decision_get_navigation_action (
-         WEBKIT_NAVIGATION_POLICY_DECISION (decision))) != WEBKIT_NAVIGATION_TYPE_OTHER))
-    {
-      webkit_policy_decision_ignore (decision);
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static GtkWidget *
-html_preview_new (const char *html)
-{
-  g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
-  GtkWidget *view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, NULL);
-  WebKitSettings *settings = webkit_web_view_get_settings (WEBKIT_WEB_VIEW (view));
-
-  /* Mail clients run no scripts; the page's Content Security Policy blocks remote content. */
-  webkit_settings_set_enable_javascript_markup (settings, FALSE);
-  webkit_settings_set_enable_page_cache (settings, FALSE);
-  g_signal_connect (view, "decide-policy", G_CALLBACK (on_preview_decide_policy), NULL);
-  gtk_widget_set_size_request (view, 520, 360);
-  webkit_web_view_load_html (WEBKIT_WEB_VIEW (view), html, NULL);
-  return view;
-}
-#endif
-
+/* The preview: the mail built as it will be sent, shown as the recipient's mail program shows it
+ * (mr-message-view.h). */
 static void
 present_preview (MrComposePage *self,
-                 const char    *text,
-                 const char    *html)
+                 GBytes        *message,
+                 const char    *note,
+                 const char    *problem)
 {
-  GtkWidget *dialog, *scrolled, *view, *extra;
+  GtkWidget *dialog;
+  GtkWidget *view = mr_message_view_new ();
 
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Preview"),
-                                   html ? _("As the recipients will see it; remote images are not loaded")
-                                        : _("As the recipients will read the text part"));
+                                   _("As the recipients will see it; remote images are not loaded"));
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
-  gtk_scrolled_window_set_min_content_width (GTK_SCROLLED_WINDOW (scrolled), 420);
-  view = gtk_text_view_new ();
-  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text, -1);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
-  extra = scrolled;
-
-#if HAVE_WEBKIT
-  if (html != NULL)
-    {
-      GtkWidget *stack = gtk_stack_new ();
-      GtkWidget *switcher = gtk_stack_switcher_new ();
-
-      gtk_stack_add_titled (GTK_STACK (stack), html_preview_new (html), "html", _("HTML"));
-      gtk_stack_add_titled (GTK_STACK (stack), scrolled, "text", _("Text"));
-      gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), GTK_STACK (stack));
-      gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
-      extra = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-      gtk_box_append (GTK_BOX (extra), switcher);
-      gtk_box_append (GTK_BOX (extra), stack);
-    }
-#endif
-
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), extra);
+  gtk_widget_set_size_request (view, 560, 420);
+  if (message != NULL)
+    mr_message_view_set_message (MR_MESSAGE_VIEW (view), message, NULL, NULL, NULL, note);
+  else
+    mr_message_view_set_problem (MR_MESSAGE_VIEW (view), problem);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), view);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
 typedef struct {
   MrOutgoing *outgoing;
-  char       *text;
+  char       *note;
 } PreviewJob;
 
 static void
 preview_job_free (PreviewJob *job)
 {
   mr_outgoing_free (job->outgoing);
-  g_free (job->text);
+  g_free (job->note);
   g_free (job);
 }
 
-/* Inline images are read from disk: off the main thread. */
+/* Attachments and inline images are read from disk: off the main thread. */
 static void
 preview_thread (GTask        *task,
                 gpointer      source_object,
@@ -1188,29 +1133,27 @@ preview_thread (GTask        *task,
 {
   PreviewJob *job = task_data;
   GError *error = NULL;
-  char *html = mr_outgoing_preview_html (job->outgoing, &error);
+  GBytes *message = mr_outgoing_build (job->outgoing, NULL, &error);
 
-  if (html != NULL)
-    g_task_return_pointer (task, html, g_free);
+  if (message != NULL)
+    g_task_return_pointer (task, message, (GDestroyNotify) g_bytes_unref);
   else
     g_task_return_error (task, error);
 }
 
 static void
-on_preview_html (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+on_preview_built (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   MrComposePage *self = MR_COMPOSE_PAGE (source);
   PreviewJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  g_autofree char *html = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(GBytes) message = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->status_label == NULL /* disposed */)
     return;
-  if (html == NULL)
-    set_status (self, error->message);
-  present_preview (self, job->text, html);
+  present_preview (self, message, job->note, error ? error->message : NULL);
 }
 
 static void
@@ -1218,37 +1161,33 @@ on_preview_clicked (MrComposePage *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) missing = NULL;
-  g_autoptr(MrOutgoing) outgoing = build_outgoing (self, NULL, &missing, &error);
-  GString *preview = g_string_new (NULL);
-  g_autofree char *derived = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(MrOutgoing) outgoing = build_outgoing (self, &template_, &missing, &error);
+  g_autoptr(GTask) task = NULL;
+  PreviewJob *job;
 
-  if (outgoing == NULL)
-    g_string_append (preview, error->message);
-  else
+  /* From as it will be sent: the template's own, or the settings'. */
+  if (outgoing == NULL || !mr_settings_fill_sender (self->settings, template_ ? template_->app : NULL, outgoing, &error))
     {
-      g_string_append_printf (preview, _("Subject: %s\n\n"), outgoing->subject);
-      if (outgoing->text_body == NULL && outgoing->html_body != NULL)
-        derived = mr_html_to_text (outgoing->html_body);
-      g_string_append (preview, outgoing->text_body ? outgoing->text_body : derived ? derived : "");
-      for (guint i = 0; missing != NULL && i < missing->len; i++)
-        g_string_append_printf (preview, _("\n⚠ The variable “%s” has no value."), (const char *) g_ptr_array_index (missing, i));
-    }
-  text = g_string_free (preview, FALSE);
+      g_autofree char *words = mr_key_words (error->message);
 
-  if (HAVE_WEBKIT && outgoing != NULL && outgoing->html_body != NULL)
-    {
-      g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_preview_html, NULL);
-      PreviewJob *job = g_new0 (PreviewJob, 1);
-
-      job->outgoing = g_steal_pointer (&outgoing);
-      job->text = g_steal_pointer (&text);
-      g_task_set_source_tag (task, on_preview_clicked);
-      g_task_set_task_data (task, job, (GDestroyNotify) preview_job_free);
-      g_task_run_in_thread (task, preview_thread);
+      present_preview (self, NULL, NULL, words);
       return;
     }
-  present_preview (self, text, NULL);
+  job = g_new0 (PreviewJob, 1);
+  if (missing != NULL && missing->len > 0)
+    {
+      g_autoptr(GString) names = g_string_new (NULL);
+
+      for (guint i = 0; i < missing->len; i++)
+        g_string_append_printf (names, "%s“%s”", i ? ", " : "", (const char *) g_ptr_array_index (missing, i));
+      job->note = g_strdup_printf (_("No value yet for %s"), names->str);
+    }
+  job->outgoing = g_steal_pointer (&outgoing);
+  task = g_task_new (self, self->cancellable, on_preview_built, NULL);
+  g_task_set_source_tag (task, on_preview_clicked);
+  g_task_set_task_data (task, job, (GDestroyNotify) preview_job_free);
+  g_task_run_in_thread (task, preview_thread);
 }
 
 /* ---- mailto: ---------------------------------------------------------------------------------- */

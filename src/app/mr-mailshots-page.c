@@ -7,6 +7,7 @@
 #include "mr-delivery.h"
 #include "mr-key-labels.h"
 #include "mr-mailshots-page.h"
+#include "mr-message-view.h"
 #include "mr-smtp-error.h"
 #include "mr-routes.h"
 #include "mr-recipients.h"
@@ -78,10 +79,13 @@ struct _MrMailshotsPage
   AdwPreferencesGroup *check_group;
   GtkLabel          *check_summary;
   GtkListBox        *problems_list;
-  GtkSpinButton     *preview_row_spin;
-  AdwActionRow      *preview_to_row;
-  AdwActionRow      *preview_subject_row;
-  GtkTextView       *preview_text;
+  GtkWidget         *preview_previous_button;
+  GtkLabel          *preview_position_label;
+  GtkWidget         *preview_next_button;
+  GtkSearchEntry    *preview_search_entry;
+  MrMessageView     *preview_view;
+  GtkWidget         *sample_row_button;
+  guint              preview_row;    /* the row shown; 0: none yet */
   AdwEntryRow       *samples_to_row;
   GtkSpinButton     *samples_spin;
   GtkWidget         *samples_button;
@@ -207,6 +211,8 @@ typedef struct {
   GHashTable        *left_out;
   MrMailshotOptions  options;
   guint              row;
+  int                direction;      /* the preview: 0 that row, 1 the next the list has, -1 the previous */
+  char              *find;           /* the preview: the row with this address */
   char              *to;
   guint              count;
 } Choice;
@@ -223,6 +229,7 @@ choice_free (Choice *choice)
   g_free (choice->folder);
   g_clear_pointer (&choice->left_out, g_hash_table_unref);
   g_free (choice->to);
+  g_free (choice->find);
   g_free (choice);
 }
 
@@ -373,7 +380,7 @@ current_choice (MrMailshotsPage *self)
   choice->options.per_day = gtk_spin_button_get_value_as_int (self->per_day_spin);
   choice->options.connections = gtk_spin_button_get_value_as_int (self->connections_spin);
   choice->options.start_at = self->start_at;
-  choice->row = gtk_spin_button_get_value_as_int (self->preview_row_spin);
+  choice->row = self->preview_row;
   choice->to = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->samples_to_row)));
   choice->count = gtk_spin_button_get_value_as_int (self->samples_spin);
   return choice;
@@ -1112,6 +1119,8 @@ check_recipients (MrMailshotsPage *self)
 
 /* ---- Step 3: preview and samples -------------------------------------------------------------- */
 
+/* The row is asked for exactly, as the next or previous one the list has (@choice->direction), or
+ * by its address (@choice->find). */
 static void
 preview_thread (GTask        *task,
                 gpointer      source_object,
@@ -1121,14 +1130,31 @@ preview_thread (GTask        *task,
   Choice *choice = task_data;
   GError *error = NULL;
   g_autoptr(MrSettings) settings = load_settings (&error);
-  MrMailshotPreview *preview = settings ? mr_mailshot_preview (settings, choice->template_, choice->recipients,
-                                                               &choice->options, choice->row, &error)
-                                        : NULL;
+  MrMailshotPreview *preview = NULL;
 
+  if (settings != NULL && choice->find != NULL)
+    preview = mr_mailshot_preview_find (settings, choice->template_, choice->recipients, &choice->options, choice->find,
+                                        &error);
+  else if (settings != NULL)
+    preview = mr_mailshot_preview_step (settings, choice->template_, choice->recipients, &choice->options, choice->row,
+                                        choice->direction, &error);
   if (preview == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, preview, (GDestroyNotify) mr_mailshot_preview_free);
+}
+
+static void
+show_preview_position (MrMailshotsPage *self)
+{
+  g_autofree char *position = NULL;
+
+  if (self->report != NULL)
+    position = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Row %u · %u row", "Row %u · %u rows", self->report->rows),
+                                self->preview_row, self->report->rows);
+  else
+    position = g_strdup_printf (_("Row %u"), self->preview_row);
+  gtk_label_set_text (self->preview_position_label, position);
 }
 
 static void
@@ -1137,46 +1163,175 @@ preview_done (GObject      *source,
               gpointer      user_data)
 {
   MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  Choice *choice = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
   g_autoptr(MrMailshotPreview) preview = g_task_propagate_pointer (G_TASK (result), &error);
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->preview_text);
-  g_autofree char *text = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   set_busy (self, FALSE);
   if (preview == NULL)
     {
-      adw_action_row_set_subtitle (self->preview_to_row, "");
-      adw_action_row_set_subtitle (self->preview_subject_row, "");
-      gtk_text_buffer_set_text (buffer, error->message, -1);
+      /* Past an end, or an address no row has: the mail shown stays, and the reason is said. */
+      if (g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND) && self->preview_row != 0)
+        {
+          if (choice->direction != 0 && choice->find == NULL)
+            gtk_widget_set_sensitive (choice->direction > 0 ? self->preview_next_button : self->preview_previous_button,
+                                      FALSE);
+          notice (self, error->message);
+          return;
+        }
+      mr_message_view_set_problem (self->preview_view, error->message);
       return;
     }
-  adw_action_row_set_subtitle (self->preview_to_row, preview->address ? preview->address : "");
-  adw_action_row_set_subtitle (self->preview_subject_row, preview->subject ? preview->subject : "");
+  self->preview_row = preview->row;
+  gtk_widget_set_sensitive (self->preview_previous_button, TRUE);
+  gtk_widget_set_sensitive (self->preview_next_button, TRUE);
+  show_preview_position (self);
+  if (preview->message == NULL)
+    {
+      g_autofree char *why = g_strdup_printf (_("Row %u makes no mail: %s"), preview->row,
+                                              preview->problem ? preview->problem : "");
+      mr_message_view_set_problem (self->preview_view, why);
+      return;
+    }
+  {
+    g_autoptr(GString) names = g_string_new (NULL);
+    g_autofree char *note = NULL;
+
+    for (guint i = 0; preview->missing != NULL && i < preview->missing->len; i++)
+      g_string_append_printf (names, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index (preview->missing, i));
+    if (names->len > 0)
+      note = g_strdup_printf (_("Empty in this row, marked below: %s"), names->str);
+    mr_message_view_set_message (self->preview_view, preview->message, preview->marked_subject, preview->marked_text,
+                                 preview->marked_html, note);
+  }
   if (preview->problem != NULL)
-    text = g_strdup_printf (_("This row is not sent: %s\n\n%s"), preview->problem, preview->text ? preview->text : "");
-  else if (preview->html != NULL)
-    text = g_strdup_printf (_("%s\n\n(The mail has an HTML part too; this is its text part.)"),
-                            preview->text ? preview->text : "");
-  else
-    text = g_strdup (preview->text ? preview->text : "");
-  gtk_text_buffer_set_text (buffer, text, -1);
+    {
+      g_autofree char *why = g_strdup_printf (_("This row is not sent: %s"), preview->problem);
+
+      notice (self, why);
+    }
 }
 
 static void
-load_preview (MrMailshotsPage *self)
+load_preview (MrMailshotsPage *self,
+              guint            row,
+              int              direction,
+              const char      *find)
 {
   g_autoptr(GTask) task = wizard_task (self, load_preview, preview_done);
+  Choice *choice = g_task_get_task_data (task);
 
+  choice->row = row;
+  choice->direction = direction;
+  choice->find = g_strdup (find);
   g_task_run_in_thread (task, preview_thread);
 }
 
-static void
-on_preview_row_changed (MrMailshotsPage *self)
+void
+mr_mailshots_page_show_preview_row (MrMailshotsPage *self,
+                                    guint            row)
 {
-  if (g_strcmp0 (mr_mailshots_page_get_step (self), "preview") == 0)
-    load_preview (self);
+  load_preview (self, row, 0, NULL);
+}
+
+guint
+mr_mailshots_page_get_preview_row (MrMailshotsPage *self)
+{
+  return self->preview_row;
+}
+
+static void
+on_preview_previous (MrMailshotsPage *self)
+{
+  if (self->preview_row > 1)
+    load_preview (self, self->preview_row - 1, -1, NULL);
+}
+
+static void
+on_preview_next (MrMailshotsPage *self)
+{
+  load_preview (self, self->preview_row + 1, 1, NULL);
+}
+
+/* A number is a row; anything else an address, or its start. */
+void
+mr_mailshots_page_find_preview (MrMailshotsPage *self,
+                                const char      *text)
+{
+  g_autofree char *wanted = g_strstrip (g_strdup (text));
+  guint64 row;
+
+  if (*wanted == '\0')
+    return;
+  if (g_ascii_string_to_unsigned (wanted, 10, 1, G_MAXUINT, &row, NULL))
+    load_preview (self, (guint) row, 0, NULL);
+  else
+    load_preview (self, 0, 0, wanted);
+}
+
+static void
+on_preview_search (GtkSearchEntry  *entry,
+                   MrMailshotsPage *self)
+{
+  mr_mailshots_page_find_preview (self, gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+MrMessageView *
+mr_mailshots_page_get_preview_view (MrMailshotsPage *self)
+{
+  return self->preview_view;
+}
+
+static void
+sample_row_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  Choice *choice = task_data;
+  GError *error = NULL;
+  g_autoptr(MrSettings) settings = load_settings (&error);
+
+  if (settings != NULL &&
+      mr_mailshot_send_sample_row_sync (settings, choice->template_, choice->recipients, &choice->options, choice->to,
+                                        choice->row, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+sample_row_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  MrMailshotsPage *self = MR_MAILSHOTS_PAGE (source);
+  Choice *choice = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_busy (self, FALSE);
+  gtk_widget_set_sensitive (self->sample_row_button, TRUE);
+  if (error != NULL)
+    message = g_strdup_printf (_("The sample was not sent: %s"), error->message);
+  else
+    message = g_strdup_printf (_("Row %u’s mail sent to %s as a sample"), choice->row, choice->to);
+  notice (self, message);
+}
+
+void
+mr_mailshots_page_send_shown_sample (MrMailshotsPage *self)
+{
+  g_autoptr(GTask) task = wizard_task (self, mr_mailshots_page_send_shown_sample, sample_row_done);
+  Choice *choice = g_task_get_task_data (task);
+
+  choice->row = self->preview_row;
+  gtk_widget_set_sensitive (self->sample_row_button, FALSE);
+  g_task_run_in_thread (task, sample_row_thread);
 }
 
 static void
@@ -1388,12 +1543,11 @@ mr_mailshots_page_next (MrMailshotsPage *self)
           if (problem->row == first && problem->severity == MR_PROBLEM_ERROR)
             first++;
         }
-      gtk_spin_button_set_range (self->preview_row_spin, 2, MAX (self->report ? self->report->rows + 1 : 2, 2));
       show_step (self, "preview");
-      if (gtk_spin_button_get_value_as_int (self->preview_row_spin) != (int) first)
-        gtk_spin_button_set_value (self->preview_row_spin, first);
-      else
-        load_preview (self);
+      self->preview_row = 0;
+      gtk_label_set_text (self->preview_position_label, "");
+      mr_message_view_clear (self->preview_view);
+      load_preview (self, first, 1, NULL);
     }
   else if (g_str_equal (step, "preview"))
     {
@@ -2326,6 +2480,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   signals[OPEN_SENT] = g_signal_new ("open-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                      G_TYPE_NONE, 1, G_TYPE_INT64);
 
+  g_type_ensure (MR_TYPE_MESSAGE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mailroom/Mailroom/mr-mailshots-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, MrMailshotsPage, name)
   BIND (stack);
@@ -2359,10 +2514,12 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (check_group);
   BIND (check_summary);
   BIND (problems_list);
-  BIND (preview_row_spin);
-  BIND (preview_to_row);
-  BIND (preview_subject_row);
-  BIND (preview_text);
+  BIND (preview_previous_button);
+  BIND (preview_position_label);
+  BIND (preview_next_button);
+  BIND (preview_search_entry);
+  BIND (preview_view);
+  BIND (sample_row_button);
   BIND (samples_to_row);
   BIND (samples_spin);
   BIND (samples_button);
@@ -2392,7 +2549,6 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_job_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_recipients);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_folder);
-  gtk_widget_class_bind_template_callback (widget_class, on_preview_row_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_send_samples);
   gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
@@ -2431,6 +2587,10 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   adw_preferences_group_set_header_suffix (self->check_group, check_again);
   g_signal_connect_swapped (self->template_row, "notify::selected", G_CALLBACK (on_template_changed), self);
   g_signal_connect_swapped (self->sheet_row, "notify::selected", G_CALLBACK (on_sheet_changed), self);
+  g_signal_connect_swapped (self->preview_previous_button, "clicked", G_CALLBACK (on_preview_previous), self);
+  g_signal_connect_swapped (self->preview_next_button, "clicked", G_CALLBACK (on_preview_next), self);
+  g_signal_connect (self->preview_search_entry, "activate", G_CALLBACK (on_preview_search), self);
+  g_signal_connect_swapped (self->sample_row_button, "clicked", G_CALLBACK (mr_mailshots_page_send_shown_sample), self);
   {
     /* A recipient list dropped anywhere on the page starts from it. */
     GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

@@ -10,6 +10,8 @@
 
 #include <adwaita.h>
 
+#include "mr-message-view.h"
+
 #include "mr-mailshot.h"
 #include "mr-settings.h"
 
@@ -34,6 +36,15 @@ void                 mr_mailshots_page_set_row_left_out (MrMailshotsPage *self,
                                                          guint            row,
                                                          gboolean         left_out);
 void                 mr_mailshots_page_next             (MrMailshotsPage *self);
+/* The preview step: a row by its number, or the row with an address (or a number typed); the row
+ * shown; its view; the shown row's mail to the samples address. */
+void                 mr_mailshots_page_show_preview_row (MrMailshotsPage *self,
+                                                         guint            row);
+void                 mr_mailshots_page_find_preview     (MrMailshotsPage *self,
+                                                         const char      *text);
+guint                mr_mailshots_page_get_preview_row  (MrMailshotsPage *self);
+MrMessageView       *mr_mailshots_page_get_preview_view (MrMailshotsPage *self);
+void                 mr_mailshots_page_send_shown_sample (MrMailshotsPage *self);
 /* "setup", "check", "preview", "start" in the wizard; "jobs" or "job" otherwise. */
 const char          *mr_mailshots_page_get_step         (MrMailshotsPage *self);
 /* The job's counts as shown ("497 of 497 sent · 3 rows not sent …"). */

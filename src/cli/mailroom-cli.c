@@ -913,6 +913,8 @@ add_template_json (JsonBuilder *builder,
       json_builder_set_member_name (builder, "strict");
       json_builder_add_boolean_value (builder, template_->strict);
       add_string_array (builder, "variables", variables);
+      if (template_->remote_images != NULL && template_->remote_images->len > 0)
+        add_string_array (builder, "remote_images_removed", template_->remote_images);
       json_builder_set_member_name (builder, "attachments");
       json_builder_begin_array (builder);
       for (guint i = 0; i < template_->attachments->len; i++)
@@ -987,6 +989,9 @@ cmd_templates (Invocation *inv,
       for (guint i = 0; i < template_->attachments->len; i++)
         g_print (_("Attachment: %s\n"), ((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, i))->path);
       g_print (_("Sent via: %s; log: %s%s\n"), template_->route, template_->log, template_->strict ? _("; strict") : "");
+      for (guint i = 0; template_->remote_images != NULL && i < template_->remote_images->len; i++)
+        g_print (_("Left out: the image at %s, which mail programs would not show (embed it instead)\n"),
+                 (const char *) g_ptr_array_index (template_->remote_images, i));
       return MR_EXIT_OK;
     }
 

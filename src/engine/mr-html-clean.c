@@ -124,8 +124,9 @@ style_hides (const char *style)
 
       if (colon == NULL)
         continue;
-      property = g_ascii_strdown (g_strstrip (g_strndup (declarations[i], colon - declarations[i])), -1);
-      value = g_ascii_strdown (g_strstrip (g_strdup (colon + 1)), -1);
+      *colon = '\0';
+      property = g_ascii_strdown (g_strstrip (declarations[i]), -1);
+      value = g_ascii_strdown (g_strstrip (colon + 1), -1);
       if ((g_str_equal (property, "display") && g_str_has_prefix (value, "none")) ||
           (g_str_equal (property, "visibility") && (g_str_has_prefix (value, "hidden") || g_str_has_prefix (value, "collapse"))) ||
           (g_str_equal (property, "font-size") && declaration_is_bad (property, value)))
@@ -157,7 +158,8 @@ clean_style (const char *style,
           (*removed)++;
           continue;
         }
-      property = g_ascii_strdown (g_strstrip (g_strndup (declarations[i], colon - declarations[i])), -1);
+      *colon = '\0';
+      property = g_ascii_strdown (g_strstrip (declarations[i]), -1);
       value = g_strstrip (g_strdup (colon + 1));
       kept = in_list (kept_style_properties, property);
       for (guint k = 0; kept_style_prefixes[k] != NULL && !kept; k++)

@@ -2394,14 +2394,66 @@ mr_mailshot_preview_free (MrMailshotPreview *preview)
   g_free (preview->text);
   g_free (preview->html);
   g_clear_pointer (&preview->message, g_bytes_unref);
+  g_clear_pointer (&preview->missing, g_ptr_array_unref);
+  g_free (preview->marked_subject);
+  g_free (preview->marked_text);
+  g_free (preview->marked_html);
   g_free (preview);
 }
 
 typedef struct {
   guint              row;
+  const char        *address;   /* or the first row with this address, or starting with it */
   MrMailshotPreview *preview;
   GError            *error;
+  int                direction; /* 1: the first row from @row on; -1: only look for the last up to it */
+  guint              found;     /* -1: that row */
 } PreviewRow;
+
+/* The row rendered again with each empty field as its marked name, for the preview to show where
+ * the value is missing. */
+static void
+mark_missing (MrMailshotPreview *preview,
+              MrTemplate        *template_,
+              const char        *data,
+              GPtrArray         *missing)
+{
+  g_autoptr(JsonNode) root = json_from_string (data, NULL);
+  g_autoptr(MrRendered) marked = NULL;
+  g_autoptr(GPtrArray) variables = mr_template_list_variables (template_, NULL);
+  JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+
+  /* The template's fields with no value in this row: not a column, or an empty cell. */
+  preview->missing = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; variables != NULL && object != NULL && i < variables->len; i++)
+    {
+      const char *name = g_ptr_array_index (variables, i);
+      JsonNode *value = json_object_get_member (object, name);
+
+      if (value == NULL || (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING &&
+                            *json_node_get_string (value) == '\0'))
+        g_ptr_array_add (preview->missing, g_strdup (name));
+    }
+  for (guint i = 0; missing != NULL && i < missing->len; i++)
+    if (!g_ptr_array_find_with_equal_func (preview->missing, g_ptr_array_index (missing, i), g_str_equal, NULL))
+      g_ptr_array_add (preview->missing, g_strdup (g_ptr_array_index (missing, i)));
+  if (preview->missing->len == 0 || object == NULL)
+    return;
+  for (guint i = 0; i < preview->missing->len; i++)
+    {
+      const char *name = g_ptr_array_index (preview->missing, i);
+
+      g_autofree char *shown = g_strconcat (MR_MAILSHOT_MISSING_OPEN, name, MR_MAILSHOT_MISSING_CLOSE, NULL);
+
+      json_object_set_string_member (object, name, shown);
+    }
+  marked = mr_template_render (template_, root, NULL);
+  if (marked == NULL)
+    return;
+  preview->marked_subject = g_strdup (marked->subject);
+  preview->marked_text = g_strdup (marked->text);
+  preview->marked_html = g_strdup (marked->html);
+}
 
 static gboolean
 preview_row (Visit      *visit,
@@ -2413,7 +2465,16 @@ preview_row (Visit      *visit,
   g_autoptr(MrRendered) rendered = NULL;
   GBytes *message;
 
-  if (todo->row != wanted->row)
+  if (wanted->direction < 0)
+    {
+      if (todo->row > wanted->row)
+        return FALSE;
+      wanted->found = todo->row;
+      return TRUE;
+    }
+  if (wanted->address != NULL
+      ? todo->address == NULL || g_ascii_strncasecmp (todo->address, wanted->address, strlen (wanted->address)) != 0
+      : wanted->direction > 0 ? todo->row < wanted->row : todo->row != wanted->row)
     return TRUE;
   if (todo->data == NULL)
     {
@@ -2441,6 +2502,7 @@ preview_row (Visit      *visit,
   wanted->preview->text = g_strdup (rendered->text);
   wanted->preview->html = g_strdup (rendered->html);
   wanted->preview->message = message;
+  mark_missing (wanted->preview, visit->template_, todo->data, rendered->missing);
   return FALSE;
 }
 
@@ -2452,7 +2514,7 @@ mr_mailshot_preview (MrSettings               *settings,
                      guint                     row,
                      GError                  **error)
 {
-  PreviewRow wanted = { row, NULL, NULL };
+  PreviewRow wanted = { row, NULL, NULL, NULL, 0, 0 };
 
   if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
     {
@@ -2469,9 +2531,80 @@ mr_mailshot_preview (MrSettings               *settings,
   return wanted.preview;
 }
 
+MrMailshotPreview *
+mr_mailshot_preview_step (MrSettings               *settings,
+                          MrTemplate               *template_,
+                          const char               *recipients,
+                          const MrMailshotOptions  *options,
+                          guint                     row,
+                          int                       direction,
+                          GError                  **error)
+{
+  PreviewRow wanted = { row, NULL, NULL, NULL, direction, 0 };
+
+  if (direction < 0)
+    {
+      /* First the row's number, cheaply; then its mail. */
+      if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
+        return NULL;
+      if (wanted.found == 0)
+        {
+          g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("This is the first row"));
+          return NULL;
+        }
+      return mr_mailshot_preview (settings, template_, recipients, options, wanted.found, error);
+    }
+  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
+    {
+      g_clear_error (&wanted.error);
+      return NULL;
+    }
+  if (wanted.error != NULL)
+    {
+      g_propagate_error (error, wanted.error);
+      return NULL;
+    }
+  if (wanted.preview == NULL)
+    g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND,
+                         direction > 0 ? _("This is the last row") : _("The list has no such row"));
+  return wanted.preview;
+}
+
+MrMailshotPreview *
+mr_mailshot_preview_find (MrSettings               *settings,
+                          MrTemplate               *template_,
+                          const char               *recipients,
+                          const MrMailshotOptions  *options,
+                          const char               *address,
+                          GError                  **error)
+{
+  g_autofree char *wanted_address = g_strstrip (g_strdup (address));
+  PreviewRow wanted = { 0, wanted_address, NULL, NULL, 0, 0 };
+
+  if (*wanted_address == '\0')
+    {
+      g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("Type an address to look for"));
+      return NULL;
+    }
+  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
+    {
+      g_clear_error (&wanted.error);
+      return NULL;
+    }
+  if (wanted.error != NULL)
+    {
+      g_propagate_error (error, wanted.error);
+      return NULL;
+    }
+  if (wanted.preview == NULL)
+    g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("No row has the address “%s”"), wanted_address);
+  return wanted.preview;
+}
+
 typedef struct {
   const char   *to;
   guint         count;
+  guint         row;           /* only this row; 0: the first @count */
   gint          sent;
   MrSentLog    *log;           /* samples are sends too: recorded like any mail */
   const char   *app;
@@ -2495,6 +2628,14 @@ send_sample (Visit      *visit,
   g_autofree char *message_id = NULL;
   gboolean sent;
 
+  if (samples->row != 0 && todo->row != samples->row)
+    return TRUE;
+  if (problem != NULL && samples->row != 0)
+    {
+      g_set_error (&samples->error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("Row %u is not sent: %s"),
+                   todo->row, problem);
+      return FALSE;
+    }
   if (problem != NULL)
     return TRUE;
   /* The row's mail, to the sender alone: To, the subject and the Message-ID differ, and no copy. */
@@ -2546,17 +2687,18 @@ send_sample (Visit      *visit,
   return ++samples->sent < (gint) samples->count;
 }
 
-gint
-mr_mailshot_send_samples_sync (MrSettings               *settings,
-                               MrTemplate               *template_,
-                               const char               *recipients,
-                               const MrMailshotOptions  *options,
-                               const char               *to,
-                               guint                     count,
-                               GCancellable             *cancellable,
-                               GError                  **error)
+static gint
+send_samples (MrSettings               *settings,
+              MrTemplate               *template_,
+              const char               *recipients,
+              const MrMailshotOptions  *options,
+              const char               *to,
+              guint                     count,
+              guint                     row,
+              GCancellable             *cancellable,
+              GError                  **error)
 {
-  Samples samples = { to, count, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL, NULL };
+  Samples samples = { to, count, row, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL, NULL };
   g_autoptr(MrSentLog) log = NULL;
   g_autoptr(MrExchange) exchange = NULL;
   g_autofree char *route = NULL;
@@ -2595,4 +2737,34 @@ mr_mailshot_send_samples_sync (MrSettings               *settings,
       return -1;
     }
   return samples.sent;
+}
+
+gint
+mr_mailshot_send_samples_sync (MrSettings               *settings,
+                               MrTemplate               *template_,
+                               const char               *recipients,
+                               const MrMailshotOptions  *options,
+                               const char               *to,
+                               guint                     count,
+                               GCancellable             *cancellable,
+                               GError                  **error)
+{
+  return send_samples (settings, template_, recipients, options, to, count, 0, cancellable, error);
+}
+
+gboolean
+mr_mailshot_send_sample_row_sync (MrSettings               *settings,
+                                  MrTemplate               *template_,
+                                  const char               *recipients,
+                                  const MrMailshotOptions  *options,
+                                  const char               *to,
+                                  guint                     row,
+                                  GCancellable             *cancellable,
+                                  GError                  **error)
+{
+  gint sent = send_samples (settings, template_, recipients, options, to, 1, row, cancellable, error);
+
+  if (sent == 0)
+    g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("The list has no row %u"), row);
+  return sent > 0;
 }

@@ -154,7 +154,16 @@ typedef struct {
   char   *text;
   char   *html;             /* NULL without an HTML body */
   GBytes *message;          /* the whole RFC 5322 message */
+  GPtrArray *missing;       /* char*: the template's fields this row leaves empty, in the template's order */
+  /* With a field left empty, the subject, text and HTML again, each empty field shown as its name
+   * between MR_MAILSHOT_MISSING_OPEN and _CLOSE, for the preview to mark; NULL otherwise. */
+  char   *marked_subject;
+  char   *marked_text;
+  char   *marked_html;
 } MrMailshotPreview;
+
+#define MR_MAILSHOT_MISSING_OPEN  "\u27e6"   /* ⟦ */
+#define MR_MAILSHOT_MISSING_CLOSE "\u27e7"   /* ⟧ */
 
 /* Errors: those of mr_proofread_full() and mr_delivery_new(), MR_MAILSHOT_ERROR_NOT_FOUND when the
  * list has no row @row, and those of building the message (a bad attachment, a broken header). */
@@ -163,6 +172,23 @@ MrMailshotPreview *mr_mailshot_preview      (MrSettings               *settings,
                                              const char               *recipients,
                                              const MrMailshotOptions  *options,
                                              guint                     row,
+                                             GError                  **error);
+/* The row after @row (@direction 1: the first from @row on) or before it (-1: the last up to
+ * @row) that the list has: rows hidden, blank or left out of the numbering are stepped over.
+ * MR_MAILSHOT_ERROR_NOT_FOUND past either end. */
+MrMailshotPreview *mr_mailshot_preview_step (MrSettings               *settings,
+                                             MrTemplate               *template_,
+                                             const char               *recipients,
+                                             const MrMailshotOptions  *options,
+                                             guint                     row,
+                                             int                      direction,
+                                             GError                  **error);
+/* The first row whose address is @address, or starts with it (any case). */
+MrMailshotPreview *mr_mailshot_preview_find (MrSettings               *settings,
+                                             MrTemplate               *template_,
+                                             const char               *recipients,
+                                             const MrMailshotOptions  *options,
+                                             const char               *address,
                                              GError                  **error);
 void               mr_mailshot_preview_free (MrMailshotPreview        *preview);
 
@@ -177,6 +203,17 @@ gint               mr_mailshot_send_samples_sync (MrSettings               *sett
                                                   guint                     count,
                                                   GCancellable             *cancellable,
                                                   GError                  **error);
+
+/* Row @row's mail as a sample to @to alone (as above). Returns FALSE with @error; a row that
+ * would not be sent is MR_MAILSHOT_ERROR_NOT_FOUND with the reason. */
+gboolean           mr_mailshot_send_sample_row_sync (MrSettings               *settings,
+                                                     MrTemplate               *template_,
+                                                     const char               *recipients,
+                                                     const MrMailshotOptions  *options,
+                                                     const char               *to,
+                                                     guint                     row,
+                                                     GCancellable             *cancellable,
+                                                     GError                  **error);
 
 /* Sends what the job still has to send, a paused job too (running it is the way to resume it).
  * Returns TRUE when nothing is left to try now (the status says whether some failed, or that the

@@ -726,44 +726,6 @@ mr_message_renew (GBytes      *message,
   return g_bytes_new_take (text, length);
 }
 
-char *
-mr_outgoing_preview_html (const MrOutgoing  *outgoing,
-                          GError           **error)
-{
-  GString *html;
-
-  if (outgoing->html_body == NULL)
-    return NULL;
-  html = g_string_new ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                       "img-src data:; style-src 'unsafe-inline'\">\n");
-  g_string_append (html, outgoing->html_body);
-
-  for (guint i = 0; i < outgoing->attachments->len; i++)
-    {
-      MrAttachment *attachment = g_ptr_array_index (outgoing->attachments, i);
-      g_autofree char *contents = NULL;
-      g_autofree char *type = NULL;
-      g_autofree char *encoded = NULL;
-      g_autofree char *reference = NULL;
-      g_autofree char *data_uri = NULL;
-      gsize length = 0;
-
-      if (attachment->content_id == NULL)
-        continue;
-      if (!g_file_get_contents (attachment->path, &contents, &length, error))
-        {
-          g_string_free (html, TRUE);
-          return NULL;
-        }
-      type = g_content_type_guess (attachment->path, (const guchar *) contents, length, NULL);
-      encoded = g_base64_encode ((const guchar *) contents, length);
-      reference = g_strdup_printf ("cid:%s", attachment->content_id);
-      data_uri = g_strdup_printf ("data:%s;base64,%s", type, encoded);
-      g_string_replace (html, reference, data_uri, 0);
-    }
-  return g_string_free (html, FALSE);
-}
-
 MrSmtpEnvelope *
 mr_outgoing_get_envelope (const MrOutgoing *outgoing)
 {
@@ -859,4 +821,157 @@ mr_message_add_bcc (GBytes             *message,
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
   text = g_mime_object_to_string (GMIME_OBJECT (parsed), options);
   return g_bytes_new_take (text, strlen (text));
+}
+
+/* ---- A built message, as a mail program shows it ------------------------------------------------ */
+
+void
+mr_message_summary_free (MrMessageSummary *summary)
+{
+  if (summary == NULL)
+    return;
+  g_free (summary->from);
+  g_free (summary->to);
+  g_free (summary->cc);
+  g_free (summary->subject);
+  g_clear_pointer (&summary->date, g_date_time_unref);
+  g_free (summary->text);
+  g_free (summary->html);
+  g_clear_pointer (&summary->attachments, g_ptr_array_unref);
+  g_free (summary);
+}
+
+static void
+attachment_summary_free (MrMessageAttachment *attachment)
+{
+  g_free (attachment->filename);
+  g_free (attachment->content_type);
+  g_free (attachment);
+}
+
+static GBytes *
+part_content (GMimePart *part)
+{
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new ();
+  GByteArray *bytes;
+
+  if (content == NULL)
+    return g_bytes_new (NULL, 0);
+  g_mime_data_wrapper_write_to_stream (content, stream);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+  return g_bytes_new (bytes->data, bytes->len);
+}
+
+static char *
+part_text (GMimePart *part)
+{
+  g_autoptr(GBytes) bytes = part_content (part);
+  const char *charset = g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset");
+  gsize length;
+  const char *data = g_bytes_get_data (bytes, &length);
+
+  if (charset != NULL && g_ascii_strcasecmp (charset, "utf-8") != 0 && g_ascii_strcasecmp (charset, "us-ascii") != 0)
+    {
+      char *converted = g_convert (data, length, "UTF-8", charset, NULL, NULL, NULL);
+
+      if (converted != NULL)
+        return converted;
+    }
+  return g_utf8_make_valid (data ? data : "", length);
+}
+
+typedef struct {
+  MrMessageSummary *summary;
+  GPtrArray        *images;   /* GMimePart with a Content-ID */
+} Walk;
+
+static void
+summarize_part (GMimeObject *parent,
+                GMimeObject *part,
+                gpointer     user_data)
+{
+  Walk *walk = user_data;
+  GMimeContentType *type = g_mime_object_get_content_type (part);
+  const char *disposition = g_mime_object_get_disposition (part);
+  gboolean attached = disposition != NULL && g_ascii_strcasecmp (disposition, "attachment") == 0;
+
+  if (!GMIME_IS_PART (part))
+    return;
+  if (!attached && g_mime_content_type_is_type (type, "text", "plain") && walk->summary->text == NULL)
+    walk->summary->text = part_text (GMIME_PART (part));
+  else if (!attached && g_mime_content_type_is_type (type, "text", "html") && walk->summary->html == NULL)
+    walk->summary->html = part_text (GMIME_PART (part));
+  else
+    {
+      MrMessageAttachment *attachment = g_new0 (MrMessageAttachment, 1);
+      g_autoptr(GBytes) content = part_content (GMIME_PART (part));
+      const char *filename = g_mime_part_get_filename (GMIME_PART (part));
+
+      attachment->filename = g_strdup (filename ? filename : _("Untitled"));
+      attachment->content_type = g_mime_content_type_get_mime_type (type);
+      attachment->size = g_bytes_get_size (content);
+      attachment->inline_image = g_mime_object_get_content_id (part) != NULL &&
+                                 g_mime_content_type_is_type (type, "image", "*");
+      if (attachment->inline_image)
+        g_ptr_array_add (walk->images, part);
+      g_ptr_array_add (walk->summary->attachments, attachment);
+    }
+}
+
+static char *
+address_list (InternetAddressList *list)
+{
+  if (list == NULL || internet_address_list_length (list) == 0)
+    return NULL;
+  return internet_address_list_to_string (list, NULL, FALSE);
+}
+
+MrMessageSummary *
+mr_message_summarize (GBytes *message)
+{
+  g_autoptr(GMimeMessage) parsed = mr_gmime_parse (message);
+  MrMessageSummary *summary;
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  Walk walk;
+
+  if (parsed == NULL)
+    return NULL;
+  summary = g_new0 (MrMessageSummary, 1);
+  summary->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) attachment_summary_free);
+  summary->from = address_list (g_mime_message_get_from (parsed));
+  summary->to = address_list (g_mime_message_get_to (parsed));
+  summary->cc = address_list (g_mime_message_get_cc (parsed));
+  summary->subject = g_strdup (g_mime_message_get_subject (parsed));
+  if (g_mime_message_get_date (parsed) != NULL)
+    summary->date = g_date_time_ref (g_mime_message_get_date (parsed));
+  walk.summary = summary;
+  walk.images = images;
+  if (GMIME_IS_MULTIPART (g_mime_message_get_mime_part (parsed)))
+    g_mime_multipart_foreach (GMIME_MULTIPART (g_mime_message_get_mime_part (parsed)), summarize_part, &walk);
+  else if (g_mime_message_get_mime_part (parsed) != NULL)
+    summarize_part (NULL, g_mime_message_get_mime_part (parsed), &walk);
+  if (summary->html != NULL)
+    {
+      /* As a careful mail program shows it: a policy first that lets nothing load (no remote
+       * images, scripts, fonts or frames) but the images inlined here. */
+      GString *html = g_string_new ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                                    "img-src data:; style-src 'unsafe-inline'\">\n");
+
+      g_string_append (html, summary->html);
+      for (guint i = 0; i < images->len; i++)
+        {
+          GMimeObject *part = g_ptr_array_index (images, i);
+          g_autoptr(GBytes) content = part_content (GMIME_PART (part));
+          g_autofree char *type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (part));
+          g_autofree char *encoded = g_base64_encode (g_bytes_get_data (content, NULL), g_bytes_get_size (content));
+          g_autofree char *reference = g_strdup_printf ("cid:%s", g_mime_object_get_content_id (part));
+          g_autofree char *data_uri = g_strdup_printf ("data:%s;base64,%s", type, encoded);
+
+          g_string_replace (html, reference, data_uri, 0);
+        }
+      g_free (summary->html);
+      summary->html = g_string_free (html, FALSE);
+    }
+  return summary;
 }

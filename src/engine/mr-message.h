@@ -76,12 +76,6 @@ GBytes         *mr_message_renew         (GBytes            *message,
                                           const char        *from_address,
                                           char             **message_id,
                                           GError           **error);
-/* The HTML body for a preview: inline images (cid:) inlined as data: URIs, and a Content Security
- * Policy first that lets nothing else load (no remote images, scripts, fonts or frames), as a
- * careful mail client shows it. NULL without an HTML body. Errors: G_FILE_ERROR when an inline image
- * cannot be read. */
-char           *mr_outgoing_preview_html (const MrOutgoing  *outgoing,
-                                          GError           **error);
 /* @when for a mail's body, always ASCII whatever the locale: "2026-12-06 09:05 +0100". The locale's
  * own form (%c) can hold characters such as U+2007 (GLib pads %e with it), which would make a plain
  * ASCII mail go out as UTF-8 quoted-printable. */
@@ -104,5 +98,33 @@ GBytes         *mr_message_add_bcc       (GBytes             *message,
                                           const char * const *bcc);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOutgoing, mr_outgoing_free)
+
+/* ---- A built message, as a mail program shows it ------------------------------------------------ */
+
+typedef struct {
+  char    *filename;
+  char    *content_type;
+  guint64  size;          /* decoded, in bytes */
+  gboolean inline_image;  /* shown in the HTML (cid:), not listed as an attachment by mail programs */
+} MrMessageAttachment;
+
+typedef struct {
+  char      *from;        /* "Name <address>", or the address */
+  char      *to;          /* the To and Cc lists as written, ", " between addresses; NULL when none */
+  char      *cc;
+  char      *subject;
+  GDateTime *date;        /* NULL without a Date */
+  char      *text;        /* the text part, decoded; NULL without one */
+  char      *html;        /* the HTML part, its cid: images as data: URIs, behind a Content Security
+                           * Policy that lets nothing else load; NULL without one */
+  GPtrArray *attachments; /* MrMessageAttachment, in the message's order */
+} MrMessageSummary;
+
+/* What a mail program shows of @message (RFC 5322, as mr_outgoing_build() makes it). NULL when it
+ * is not a message at all. */
+MrMessageSummary *mr_message_summarize     (GBytes           *message);
+void              mr_message_summary_free  (MrMessageSummary *summary);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMessageSummary, mr_message_summary_free)
 
 G_END_DECLS

@@ -86,6 +86,7 @@ mr_template_free (MrTemplate *template_)
   g_free (template_->description);
   g_free (template_->subject);
   g_free (template_->text);
+  g_clear_pointer (&template_->remote_images, g_ptr_array_unref);
   g_free (template_->html);
   g_ptr_array_unref (template_->attachments);
   g_free (template_->from_name);
@@ -240,10 +241,14 @@ load_with_embedded (const char  *path,
   /* What is kept is what the editor shows and the recipient gets (mr-html-clean.h). */
   if (template_->html != NULL)
     {
-      char *cleaned = mr_html_clean (template_->html, NULL);
+      MrHtmlCleanReport report;
+      char *cleaned = mr_html_clean (template_->html, &report);
 
       g_free (template_->html);
       template_->html = cleaned;
+      g_clear_pointer (&template_->remote_images, g_ptr_array_unref);
+      template_->remote_images = g_steal_pointer (&report.remote_images);
+      mr_html_clean_report_clear (&report);
     }
   if (!g_strv_contains ((const char * const[]) { "smtp", "exchange", "auto", NULL }, template_->route))
     {

@@ -41,6 +41,8 @@ typedef struct {
   char            *log;          /* "full" (keep a copy of each mail) or "headers" */
   gboolean         strict;       /* a variable with no value stops the mail */
   GHashTable      *partials;     /* name → source */
+  GPtrArray       *remote_images; /* char*: images the HTML loaded from the web, taken out when it was
+                                  * loaded (mr-html-clean.h); embed them instead */
   char            *path;
   MrTemplateScope  scope;
   /* private: each source parsed once (a mailshot renders the template thousands of times, from
