@@ -448,9 +448,34 @@ find_element (xmlNodePtr  node,
   return NULL;
 }
 
+static char *clean_once (const char *html, MrHtmlCleanReport *report);
+
+/* Cleaned until another pass changes nothing: what the parser makes of nested blocks it does not
+ * allow (a <p> inside a <p>) is what the editor and the recipient's program will make of it too. */
 char *
 mr_html_clean (const char        *html,
                MrHtmlCleanReport *report)
+{
+  char *cleaned = clean_once (html, report);
+
+  for (guint pass = 0; pass < 4; pass++)
+    {
+      char *again = clean_once (cleaned, NULL);
+
+      if (g_str_equal (again, cleaned))
+        {
+          g_free (again);
+          break;
+        }
+      g_free (cleaned);
+      cleaned = again;
+    }
+  return cleaned;
+}
+
+static char *
+clean_once (const char        *html,
+            MrHtmlCleanReport *report)
 {
   MrHtmlCleanReport local = { 0 };
   g_autofree char *document = NULL;
