@@ -14,6 +14,10 @@
 
 #include "mr-address-completion.h"
 #include "mr-error.h"
+#include "mr-html-clean.h"
+#if HAVE_WEBKIT
+#include "mr-editor.h"
+#endif
 #include "mr-key-labels.h"
 #include "mr-sent-log.h"
 #include "mr-standin.h"
@@ -2361,6 +2365,230 @@ evaluate_int (WebKitWebView *view,
 }
 #endif
 
+#if HAVE_WEBKIT
+static gboolean
+editor_ready (gpointer editor)
+{
+  return mr_editor_is_ready (editor) && *mr_editor_get_html (editor) != '\0';
+}
+
+typedef struct {
+  MrEditor *editor;
+  char     *html;
+} EditorWait;
+
+static gboolean
+editor_html_changed (gpointer data)
+{
+  EditorWait *wait = data;
+
+  return g_strcmp0 (mr_editor_get_html (wait->editor), wait->html) != 0;
+}
+
+/* Runs @script in the editor's page, as typing or selecting would, and waits for the page to say
+ * what changed. */
+static void
+editor_do (MrEditor   *editor,
+           const char *script)
+{
+  g_autofree char *wrapped = g_strdup_printf ("(function () { %s; return 1; })()", script);
+
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)), wrapped), ==, 1);
+  spin (50);
+}
+
+static void
+editor_format (MrEditor   *editor,
+               const char *command)
+{
+  EditorWait wait = { editor, g_strdup (mr_editor_get_html (editor)) };
+
+  g_signal_emit_by_name (mr_editor_get_tool (editor, command), "clicked");
+  wait_for (editor_html_changed, &wait, command);
+  g_free (wait.html);
+  spin (50);
+}
+
+static void
+on_notice (MrEditor    *editor,
+           const char  *words,
+           char       **notice)
+{
+  g_free (*notice);
+  *notice = g_strdup (words);
+}
+#endif
+
+/* The editor, as a person writes with it: a bold heading, two merge fields without typing a brace,
+ * a list, a link checked in its dialog, a page pasted from the web (its script, hidden text and
+ * tracking picture gone); then the mail is sent, and the HTML that arrives is read with Python's
+ * html.parser. */
+static void
+test_editor (MrTestDirs    *dirs,
+             gconstpointer  data)
+{
+#if HAVE_WEBKIT
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->root, "invitation.json", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autofree char *notice = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) received = NULL;
+  const char *fields[] = { "first_name", "city", NULL };
+  GtkWidget *window = gtk_window_new ();
+  MrEditor *editor = MR_EDITOR (mr_editor_new ());
+  GtkWidget *dialog = NULL;
+  JsonObject *report;
+
+  mr_test_write_file (dirs->company_path, company);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 600);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (editor));
+  g_signal_connect (editor, "notice", G_CALLBACK (on_notice), &notice);
+  mr_editor_set_fields (editor, fields);
+  gtk_window_present (GTK_WINDOW (window));
+  mr_editor_set_html (editor, "<p>Spring fair</p>");
+  wait_for (editor_ready, editor, "the editor's page");
+
+  /* The heading: the line selected, Heading 1, bold; the toolbar follows. */
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body.firstChild);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  {
+    EditorWait wait = { editor, g_strdup (mr_editor_get_html (editor)) };
+
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (mr_editor_get_tool (editor, "block")), 1);
+    wait_for (editor_html_changed, &wait, "the heading");
+    g_free (wait.html);
+  }
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (mr_editor_get_tool (editor, "block"))), ==, 1);
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "<h1>Spring fair</h1>"));
+
+  /* A paragraph with two fields, chosen from Insert Field: chips in the page, {{…}} in the HTML. */
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r);"
+                     "document.execCommand('insertParagraph'); document.execCommand('formatBlock', false, 'p');"
+                     "document.execCommand('insertText', false, 'Dear ')");
+  mr_editor_insert_field (editor, "first_name");
+  spin (50);
+  editor_do (editor, "document.execCommand('insertText', false, ', see you in ')");
+  mr_editor_insert_field (editor, "city");
+  spin (50);
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
+                                 "document.querySelectorAll('span.mr-field[contenteditable=false]').length"), ==, 2);
+  g_test_message ("html: %s", mr_editor_get_html (editor));
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "Dear {{first_name}}, see you in {{city}}"));
+
+  /* “Dear” in bold; the toolbar follows the caret. */
+  editor_do (editor, "const p = document.querySelector('p'); const r = document.createRange();"
+                     "r.setStart(p.firstChild, 0); r.setEnd(p.firstChild, 4);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  g_assert_false (mr_editor_get_active (editor, "bold"));
+  editor_format (editor, "bold");
+  g_assert_true (mr_editor_get_active (editor, "bold"));
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (mr_editor_get_tool (editor, "bold"))));
+  g_test_message ("html: %s", mr_editor_get_html (editor));
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "<b>Dear</b> {{first_name}}"));
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  g_assert_false (mr_editor_get_active (editor, "bold"));
+
+  /* A bulleted list of two. */
+  editor_do (editor, "document.execCommand('insertParagraph'); document.execCommand('insertText', false, 'Talks')");
+  editor_format (editor, "ul");
+  g_assert_true (mr_editor_get_active (editor, "ul"));
+  editor_do (editor, "document.execCommand('insertParagraph'); document.execCommand('insertText', false, 'Food')");
+  g_test_message ("html: %s", mr_editor_get_html (editor));
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "<ul><li>Talks</li><li>Food</li></ul>"));
+
+  /* A link on a word, through its dialog: a wrong address is refused, a bare one made whole. */
+  editor_do (editor, "document.execCommand('insertParagraph'); document.execCommand('insertParagraph');"
+                     "document.execCommand('insertText', false, 'Programme');"
+                     "const t = getSelection().anchorNode; const r = document.createRange(); r.selectNodeContents(t);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  g_signal_emit_by_name (mr_editor_get_tool (editor, "link"), "clicked");
+  spin (100);
+  dialog = GTK_WIDGET (find_message_dialog ());
+  g_assert_nonnull (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (g_object_get_data (G_OBJECT (dialog), "entry")), "not a link");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add"));
+  gtk_editable_set_text (GTK_EDITABLE (g_object_get_data (G_OBJECT (dialog), "entry")), "example.com/fair");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add"));
+  screenshot_window (GTK_WINDOW (dialog), "editor-link.png");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "add");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin (200);
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "<a href=\"https://example.com/fair\">Programme</a>"));
+  g_assert_false (mr_editor_add_link (editor, "javascript:alert(1)", &error));
+  g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK);
+
+  /* Pasted from a web page: the text stays, the rest goes, and the picture is said. */
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  mr_editor_paste (editor, "<div class=\"post\" onclick=\"steal()\"><p>Pasted <i>words</i></p><script>alert(1)</script>"
+                           "<span style=\"display:none\">hidden</span><img src=\"https://tracker.example/p.gif\"></div>", NULL);
+  spin (200);
+  g_test_message ("html: %s", mr_editor_get_html (editor));
+  g_assert_nonnull (strstr (mr_editor_get_html (editor), "Pasted <i>words</i>"));
+  g_assert_null (strstr (mr_editor_get_html (editor), "script"));
+  g_assert_null (strstr (mr_editor_get_html (editor), "hidden"));
+  g_assert_null (strstr (mr_editor_get_html (editor), "tracker"));
+  g_assert_null (strstr (mr_editor_get_html (editor), "onclick"));
+  g_assert_nonnull (notice);
+  g_assert_nonnull (strstr (notice, "1 picture from the web was left out"));
+  screenshot_window (GTK_WINDOW (window), "editor.png");
+
+  /* Sent as a template's HTML: what arrives has the formatting and each field's value. */
+  {
+    g_autoptr(JsonBuilder) builder = json_builder_new ();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *json = NULL;
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "schema_version");
+    json_builder_add_int_value (builder, 1);
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, "Invitation");
+    json_builder_set_member_name (builder, "subject");
+    json_builder_add_string_value (builder, "Spring fair");
+    json_builder_set_member_name (builder, "html");
+    json_builder_add_string_value (builder, mr_editor_get_html (editor));
+    json_builder_end_object (builder);
+    root = json_builder_get_root (builder);
+    json = json_to_string (root, TRUE);
+    mr_test_write_file (template_path, json);
+  }
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "send", "--template", template_path, "--to", "ann@example.org",
+                                    "--var", "first_name=Ann", "--var", "city=Bern", NULL), ==, 0);
+  received = mr_test_server_parse_message (server, 1);
+  report = json_node_get_object (received);
+  {
+    JsonArray *tags = json_object_get_array_member (report, "html_tags");
+    g_autoptr(GString) joined = g_string_new (NULL);
+    const char *text = json_object_get_string_member (report, "html_text");
+
+    for (guint i = 0; i < json_array_get_length (tags); i++)
+      g_string_append_printf (joined, "%s ", json_array_get_string_element (tags, i));
+    g_test_message ("tags: %s; text: %s", joined->str, text);
+    g_assert_nonnull (strstr (joined->str, "h1 p b "));
+    g_assert_nonnull (strstr (joined->str, "ul li li "));
+    g_assert_nonnull (strstr (joined->str, "a "));
+    g_assert_null (strstr (joined->str, "script"));
+    g_assert_null (strstr (joined->str, "span"));
+    g_assert_nonnull (strstr (text, "Dear Ann, see you in Bern"));
+    g_assert_nonnull (strstr (text, "Spring fair"));
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (report, "html_links"), 0), ==,
+                     "https://example.com/fair");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "defects")), ==, 0);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+#else
+  g_test_skip ("Built without WebKitGTK (html_preview=disabled): the HTML is edited as source");
+#endif
+}
+
 /* The HTML preview shows the mail as a careful client does: inline images, nothing remote. */
 static void
 test_compose_html_preview (MrTestDirs    *dirs,
@@ -3586,6 +3814,7 @@ main (int    argc,
   ADD ("/gui/mailshot-wizard", test_mailshot_wizard);
   ADD ("/gui/mailshot-spreadsheet", test_mailshot_spreadsheet);
   ADD ("/gui/compose-address-completion", test_compose_address_completion);
+  ADD ("/gui/editor", test_editor);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

@@ -165,6 +165,32 @@ test_template_load (MrTestDirs    *dirs,
   }
 }
 
+/* What a person types in the link dialog, as the link to write, or why not. */
+static void
+test_link_target (void)
+{
+  static const struct { const char *typed; const char *href; } cases[] = {
+    { "https://example.com/fair?x=1", "https://example.com/fair?x=1" }, { " http://example.com ", "http://example.com" },
+    { "example.com/fair", "https://example.com/fair" }, { "www.example.org", "https://www.example.org" },
+    { "ann@example.org", "mailto:ann@example.org" }, { "mailto:ann@example.org", "mailto:ann@example.org" },
+    { "tel:+41 44 123 45 67", "tel:+41 44 123 45 67" }, { "{{link}}", "{{link}}" },
+    { "javascript:alert(1)", NULL }, { "not a link", NULL }, { "", NULL }, { "localhost", NULL },
+    { "mailto:not-an-address", NULL }, { "ftp://example.com", NULL }, { "tel:call me", NULL },
+    { "https://exa mple.com", NULL }, { "data:text/html,<script>", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *href = mr_html_link_target (cases[i].typed, &error);
+
+      g_test_message ("“%s” → %s", cases[i].typed, href ? href : error->message);
+      g_assert_cmpstr (href, ==, cases[i].href);
+      if (href == NULL)
+        g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -176,6 +202,7 @@ main (int    argc,
   g_test_add_func ("/html/web-page", test_web_page);
   g_test_add_func ("/html/merge-fields", test_merge_fields);
   g_test_add_func ("/html/malformed", test_malformed);
+  g_test_add_func ("/html/link-target", test_link_target);
   g_test_add ("/html/template-load", MrTestDirs, NULL, mr_test_dirs_setup, test_template_load, mr_test_dirs_teardown);
   return g_test_run ();
 }

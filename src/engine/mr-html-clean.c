@@ -2,10 +2,14 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <libxml/HTMLparser.h>
 #include <string.h>
 
 #include "mr-html-clean.h"
+#include "mr-keys.h"
+
+G_DEFINE_QUARK (mr-html-error-quark, mr_html_error)
 
 /* Deep inside nested markup the rest is dropped: no stack grows without bound. */
 #define MAX_DEPTH 256
@@ -531,4 +535,54 @@ void
 mr_html_clean_report_clear (MrHtmlCleanReport *report)
 {
   g_clear_pointer (&report->remote_images, g_ptr_array_unref);
+}
+
+char *
+mr_html_link_target (const char  *typed,
+                     GError     **error)
+{
+  g_autofree char *address = g_strstrip (g_strdup (typed ? typed : ""));
+  g_autoptr(GUri) uri = NULL;
+
+  if (*address == '\0')
+    {
+      g_set_error_literal (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK, _("Type the address the link goes to"));
+      return NULL;
+    }
+  if (is_merge_field (address) && g_str_has_suffix (address, "}}"))
+    return g_steal_pointer (&address);
+  if (has_scheme (address, "mailto:"))
+    {
+      if (mr_validate_address (address + 7, NULL))
+        return g_steal_pointer (&address);
+    }
+  else if (has_scheme (address, "tel:"))
+    {
+      for (const char *p = address + 4; *p != '\0'; p++)
+        if (!g_ascii_isdigit (*p) && !strchr ("+-() ", *p))
+          goto refused;
+      if (address[4] != '\0')
+        return g_steal_pointer (&address);
+    }
+  else if (strchr (address, '@') != NULL && strchr (address, '/') == NULL)
+    {
+      if (mr_validate_address (address, NULL))
+        return g_strconcat ("mailto:", address, NULL);
+    }
+  else
+    {
+      g_autofree char *full = has_scheme (address, "http://") || has_scheme (address, "https://")
+                              ? g_strdup (address) : g_strconcat ("https://", address, NULL);
+
+      uri = g_uri_parse (full, G_URI_FLAGS_NONE, NULL);
+      /* A host with a dot in it, and nothing that is not a URL's. */
+      if (uri != NULL && (g_str_equal (g_uri_get_scheme (uri), "http") || g_str_equal (g_uri_get_scheme (uri), "https")) &&
+          g_uri_get_host (uri) != NULL && strchr (g_uri_get_host (uri), '.') != NULL &&
+          strpbrk (full, " <>\"") == NULL)
+        return g_steal_pointer (&full);
+    }
+refused:
+  g_set_error (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK,
+               _("“%s” is not a web address (https://example.com) or an email address"), address);
+  return NULL;
 }

@@ -38,6 +38,15 @@ typedef struct {
 
 /* The cleaned fragment (the body's content, without <html> or <body>). @report may be NULL; when
  * given, it is filled (and must be cleared with mr_html_clean_report_clear()). */
+/* What a person typed as a link's address, as the href to write: "https://…" and "http://…" as
+ * they are, "www.example.com" as https://, "name@example.com" and "mailto:…" as mailto:, "tel:…",
+ * or a merge field ("{{link}}"). NULL, with MR_HTML_ERROR_LINK saying why, for anything else. */
+#define MR_HTML_ERROR (mr_html_error_quark ())
+typedef enum { MR_HTML_ERROR_LINK } MrHtmlError;
+GQuark mr_html_error_quark (void);
+char *mr_html_link_target        (const char        *typed,
+                                  GError           **error);
+
 char *mr_html_clean              (const char        *html,
                                   MrHtmlCleanReport *report);
 void  mr_html_clean_report_clear (MrHtmlCleanReport *report);

@@ -34,6 +34,33 @@ for part in message.walk():
                         "disposition": part.get_content_disposition(), "type": part.get_content_type(),
                         "size": len(payload)})
 
+# The HTML part as a browser's parser reads it (html.parser): its tags, links and text.
+from html.parser import HTMLParser
+
+
+class Outline(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.links, self.images, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "a":
+            self.links.append(attrs.get("href"))
+        if tag == "img":
+            self.images.append(attrs.get("src"))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+outline = Outline()
+for part in parts:
+    if part["type"] == "text/html":
+        outline.feed(part["text"])
+        break
+
 lines = raw.split(b"\r\n")
 print(json.dumps({
     "defects": defects,
@@ -51,6 +78,10 @@ print(json.dumps({
     "list_unsubscribe": str(message["List-Unsubscribe"]) if message["List-Unsubscribe"] else None,
     "list_unsubscribe_post": str(message["List-Unsubscribe-Post"]) if message["List-Unsubscribe-Post"] else None,
     "parts": parts,
+    "html_tags": outline.tags,
+    "html_links": outline.links,
+    "html_images": outline.images,
+    "html_text": "".join(outline.text),
     "structure": structure(message),
     "attachments": attachments,
 }))

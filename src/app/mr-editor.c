@@ -1,0 +1,583 @@
+/* mr-editor.c: writing a mail's formatted body as in a word processor (see the header) */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <webkit/webkit.h>
+
+#include "mr-editor.h"
+#include "mr-html-clean.h"
+
+#define EDITOR_SCRIPT "/io/github/mailroom/Mailroom/mr-editor.js"
+
+/* The page: nothing loads, no script of the page's own runs; the chips look like chips. */
+static const char page[] =
+  "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'\">"
+  "<style>"
+  "body { font: 11pt sans-serif; margin: 12px; min-height: 160px; outline: none; }"
+  "span.mr-field { background: #dbe7f9; color: #1c4f9c; border-radius: 4px; padding: 0 4px; white-space: nowrap; }"
+  "@media (prefers-color-scheme: dark) { body { background: #242424; color: #fff; }"
+  " span.mr-field { background: #1c3a66; color: #c6dbff; } }"
+  "</style></head><body></body></html>";
+
+typedef struct {
+  const char *name;     /* as mr_editor_format() takes it */
+  const char *icon;
+  const char *tooltip;
+  gboolean    toggle;   /* follows the formatting under the caret */
+} Tool;
+
+static const Tool tools[] = {
+  { "bold", "format-text-bold-symbolic", N_("Bold (Ctrl+B)"), TRUE },
+  { "italic", "format-text-italic-symbolic", N_("Italic (Ctrl+I)"), TRUE },
+  { "underline", "format-text-underline-symbolic", N_("Underline (Ctrl+U)"), TRUE },
+  { NULL },
+  { "ul", "view-list-bullet-symbolic", N_("Bulleted List"), TRUE },
+  { "ol", "view-list-ordered-symbolic", N_("Numbered List"), TRUE },
+  { NULL },
+  { "left", "format-justify-left-symbolic", N_("Align Left"), TRUE },
+  { "center", "format-justify-center-symbolic", N_("Center"), TRUE },
+  { "right", "format-justify-right-symbolic", N_("Align Right"), TRUE },
+  { NULL },
+  { "link", "insert-link-symbolic", N_("Link (Ctrl+K)"), FALSE },
+  { "hr", "list-remove-symbolic", N_("Horizontal Line"), FALSE },
+  { NULL },
+  { "undo", "edit-undo-symbolic", N_("Undo (Ctrl+Z)"), FALSE },
+  { "redo", "edit-redo-symbolic", N_("Redo (Ctrl+Shift+Z)"), FALSE },
+};
+
+struct _MrEditor
+{
+  GtkBox         parent_instance;
+
+  GtkWidget     *toolbar;
+  GtkWidget     *block_dropdown;
+  GtkWidget     *fields_button;
+  GtkWidget     *fields_box;
+  GtkWidget     *view;
+  GHashTable    *buttons;        /* tool name → GtkWidget */
+  GHashTable    *active;         /* tool name → the state under the caret */
+  char          *html;           /* as the page last said */
+  char          *pending;        /* given before the page was ready */
+  gboolean       loaded;
+  gboolean       updating;       /* the toolbar follows the page: its signals do nothing */
+};
+
+G_DEFINE_FINAL_TYPE (MrEditor, mr_editor, GTK_TYPE_BOX)
+
+enum { CHANGED, NOTICE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* A string as a JavaScript literal. */
+static char *
+js_string (const char *text)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_VALUE);
+
+  json_node_set_string (node, text ? text : "");
+  return json_to_string (node, FALSE);
+}
+
+static void
+run (MrEditor   *self,
+     const char *script)
+{
+  webkit_web_view_evaluate_javascript (WEBKIT_WEB_VIEW (self->view), script, -1, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void
+run_with_string (MrEditor   *self,
+                 const char *function,
+                 const char *argument)
+{
+  g_autofree char *literal = js_string (argument);
+  g_autofree char *script = g_strdup_printf ("mailroom.%s(%s)", function, literal);
+
+  run (self, script);
+}
+
+void
+mr_editor_set_html (MrEditor   *self,
+                    const char *html)
+{
+  g_autofree char *cleaned = mr_html_clean (html ? html : "", NULL);
+
+  if (!self->loaded)
+    {
+      g_free (self->pending);
+      self->pending = g_steal_pointer (&cleaned);
+      return;
+    }
+  run_with_string (self, "setHTML", cleaned);
+}
+
+const char *
+mr_editor_get_html (MrEditor *self)
+{
+  return self->html ? self->html : "";
+}
+
+gboolean
+mr_editor_is_ready (MrEditor *self)
+{
+  return self->loaded && self->pending == NULL;
+}
+
+void
+mr_editor_insert_field (MrEditor   *self,
+                        const char *name)
+{
+  run_with_string (self, "insertField", name);
+}
+
+void
+mr_editor_format (MrEditor   *self,
+                  const char *command)
+{
+  static const struct { const char *name; const char *command; const char *argument; } commands[] = {
+    { "bold", "bold", NULL }, { "italic", "italic", NULL }, { "underline", "underline", NULL },
+    { "p", "formatBlock", "p" }, { "h1", "formatBlock", "h1" }, { "h2", "formatBlock", "h2" },
+    { "h3", "formatBlock", "h3" }, { "ul", "insertUnorderedList", NULL }, { "ol", "insertOrderedList", NULL },
+    { "left", "justifyLeft", NULL }, { "center", "justifyCenter", NULL }, { "right", "justifyRight", NULL },
+    { "hr", "insertHorizontalRule", NULL }, { "undo", "undo", NULL }, { "redo", "redo", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (command, commands[i].name))
+      {
+        g_autofree char *argument = commands[i].argument ? js_string (commands[i].argument) : g_strdup ("undefined");
+        g_autofree char *script = g_strdup_printf ("mailroom.command('%s', %s)", commands[i].command, argument);
+
+        run (self, script);
+        return;
+      }
+  g_warn_if_reached ();
+}
+
+gboolean
+mr_editor_add_link (MrEditor    *self,
+                    const char  *address,
+                    GError     **error)
+{
+  g_autofree char *href = mr_html_link_target (address, error);
+  g_autofree char *literal = NULL;
+  g_autofree char *script = NULL;
+
+  if (href == NULL)
+    return FALSE;
+  literal = js_string (href);
+  script = g_strdup_printf ("mailroom.link(%s, null)", literal);
+  run (self, script);
+  return TRUE;
+}
+
+void
+mr_editor_paste (MrEditor   *self,
+                 const char *html,
+                 const char *text)
+{
+  MrHtmlCleanReport report;
+  g_autofree char *cleaned = NULL;
+
+  if (html != NULL && *html != '\0')
+    cleaned = mr_html_clean (html, &report);
+  else
+    {
+      /* Plain text: its lines are paragraphs' lines, as typed. */
+      GString *escaped = g_string_new (NULL);
+      g_autofree char *markup = g_markup_escape_text (text ? text : "", -1);
+
+      for (const char *p = markup; *p != '\0'; p++)
+        {
+          if (*p == '\n')
+            g_string_append (escaped, "<br>");
+          else if (*p != '\r')
+            g_string_append_c (escaped, *p);
+        }
+      cleaned = mr_html_clean (escaped->str, &report);
+      g_string_free (escaped, TRUE);
+    }
+  run_with_string (self, "insertHTML", cleaned);
+  if (report.remote_images->len > 0)
+    {
+      g_autofree char *words = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                             "%u picture from the web was left out: mail programs "
+                                                             "do not show them. Save it and insert it instead.",
+                                                             "%u pictures from the web were left out: mail programs "
+                                                             "do not show them. Save them and insert them instead.",
+                                                             report.remote_images->len),
+                                                report.remote_images->len);
+
+      g_signal_emit (self, signals[NOTICE], 0, words);
+    }
+  mr_html_clean_report_clear (&report);
+}
+
+gboolean
+mr_editor_get_active (MrEditor   *self,
+                      const char *command)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (self->active, command));
+}
+
+GtkWidget *
+mr_editor_get_web_view (MrEditor *self)
+{
+  return self->view;
+}
+
+GtkWidget *
+mr_editor_get_tool (MrEditor   *self,
+                    const char *name)
+{
+  if (g_str_equal (name, "fields"))
+    return self->fields_button;
+  if (g_str_equal (name, "block"))
+    return self->block_dropdown;
+  return g_hash_table_lookup (self->buttons, name);
+}
+
+/* ---- The page's messages ---------------------------------------------------------------------- */
+
+static void
+follow_state (MrEditor   *self,
+              JsonObject *state)
+{
+  static const char * const blocks[] = { "p", "h1", "h2", "h3", NULL };
+  const char *block = json_object_get_string_member_with_default (state, "block", "p");
+  GHashTableIter iter;
+  gpointer name, button;
+
+  self->updating = TRUE;
+  g_hash_table_iter_init (&iter, self->buttons);
+  while (g_hash_table_iter_next (&iter, &name, &button))
+    {
+      gboolean on = json_object_get_boolean_member_with_default (state, name, FALSE);
+
+      if (g_str_equal (name, "left"))
+        on = !json_object_get_boolean_member_with_default (state, "center", FALSE) &&
+             !json_object_get_boolean_member_with_default (state, "right", FALSE);
+      g_hash_table_insert (self->active, g_strdup (name), GINT_TO_POINTER (on));
+      if (GTK_IS_TOGGLE_BUTTON (button))
+        gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), on);
+    }
+  gtk_widget_set_sensitive (g_hash_table_lookup (self->buttons, "undo"),
+                            json_object_get_boolean_member_with_default (state, "undo", TRUE));
+  gtk_widget_set_sensitive (g_hash_table_lookup (self->buttons, "redo"),
+                            json_object_get_boolean_member_with_default (state, "redo", TRUE));
+  for (guint i = 0; blocks[i] != NULL; i++)
+    if (g_str_equal (block, blocks[i]))
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (self->block_dropdown), i);
+  self->updating = FALSE;
+}
+
+static void
+on_message (WebKitUserContentManager *manager,
+            JSCValue                 *value,
+            MrEditor                 *self)
+{
+  g_autofree char *text = jsc_value_to_string (value);
+  g_autoptr(JsonNode) root = json_from_string (text, NULL);
+  JsonObject *message = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+
+  if (message == NULL)
+    return;
+  if (json_object_has_member (message, "html"))
+    {
+      g_free (self->html);
+      self->html = g_strdup (json_object_get_string_member_with_default (message, "html", ""));
+      if (self->pending == NULL)
+        g_signal_emit (self, signals[CHANGED], 0);
+    }
+  if (json_object_has_member (message, "state") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (message, "state")))
+    follow_state (self, json_object_get_object_member (message, "state"));
+  if (json_object_has_member (message, "paste"))
+    {
+      JsonNode *html = json_object_get_member (message, "paste");
+
+      mr_editor_paste (self, JSON_NODE_HOLDS_VALUE (html) ? json_node_get_string (html) : NULL,
+                       json_object_get_string_member_with_default (message, "text", ""));
+    }
+}
+
+static void
+on_load_changed (WebKitWebView   *view,
+                 WebKitLoadEvent  event,
+                 MrEditor        *self)
+{
+  if (event != WEBKIT_LOAD_FINISHED)
+    return;
+  self->loaded = TRUE;
+  if (self->pending != NULL)
+    {
+      g_autofree char *html = g_steal_pointer (&self->pending);
+
+      run_with_string (self, "setHTML", html);
+    }
+}
+
+/* A picture of the body, not a browser: links do not open, nothing navigates away. */
+static gboolean
+on_decide_policy (WebKitWebView            *view,
+                  WebKitPolicyDecision     *decision,
+                  WebKitPolicyDecisionType  type)
+{
+  if (type == WEBKIT_POLICY_DECISION_TYPE_NEW_WINDOW_ACTION ||
+      (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION &&
+       webkit_navigation_action_get_navigation_type (webkit_navigation_policy_decision_get_navigation_action (
+         WEBKIT_NAVIGATION_POLICY_DECISION (decision))) != WEBKIT_NAVIGATION_TYPE_OTHER))
+    {
+      webkit_policy_decision_ignore (decision);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- The toolbar ------------------------------------------------------------------------------- */
+
+static void
+on_link_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  MrEditor         *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "add") != 0)
+    return;
+  if (!mr_editor_add_link (self, gtk_editable_get_text (entry), &error))
+    g_signal_emit (self, signals[NOTICE], 0, error->message);
+}
+
+static void
+on_link_entry_changed (GtkEditable      *entry,
+                       AdwMessageDialog *dialog)
+{
+  g_autofree char *href = mr_html_link_target (gtk_editable_get_text (entry), NULL);
+
+  adw_message_dialog_set_response_enabled (dialog, "add", href != NULL);
+}
+
+static void
+open_link_dialog (MrEditor *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, _("Add a Link"),
+                                              _("A web address (https://…) or an email address"));
+  GtkWidget *entry = gtk_entry_new ();
+
+  run (self, "mailroom.saveSelection()");
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_URL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Address"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "add", _("_Add Link"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "add");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add", FALSE);
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_link_entry_changed), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_link_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
+static void
+on_tool (GtkWidget *button,
+         MrEditor  *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (button), "tool");
+
+  if (self->updating)
+    return;
+  if (g_str_equal (name, "link"))
+    open_link_dialog (self);
+  else
+    mr_editor_format (self, name);
+}
+
+static void
+on_block_selected (GtkDropDown *dropdown,
+                   GParamSpec  *pspec,
+                   MrEditor    *self)
+{
+  static const char * const blocks[] = { "p", "h1", "h2", "h3" };
+  guint selected = gtk_drop_down_get_selected (dropdown);
+
+  if (!self->updating && selected < G_N_ELEMENTS (blocks))
+    mr_editor_format (self, blocks[selected]);
+}
+
+static void
+on_field_clicked (GtkButton *button,
+                  MrEditor  *self)
+{
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (self->fields_button));
+  mr_editor_insert_field (self, g_object_get_data (G_OBJECT (button), "field"));
+}
+
+void
+mr_editor_set_fields (MrEditor           *self,
+                      const char * const *fields)
+{
+  GtkWidget *child;
+  guint count = 0;
+
+  while ((child = gtk_widget_get_first_child (self->fields_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->fields_box), child);
+  for (guint i = 0; fields != NULL && fields[i] != NULL; i++)
+    {
+      GtkWidget *button = gtk_button_new_with_label (fields[i]);
+
+      gtk_widget_add_css_class (button, "flat");
+      gtk_widget_set_halign (gtk_button_get_child (GTK_BUTTON (button)), GTK_ALIGN_START);
+      g_object_set_data_full (G_OBJECT (button), "field", g_strdup (fields[i]), g_free);
+      g_signal_connect (button, "clicked", G_CALLBACK (on_field_clicked), self);
+      gtk_box_append (GTK_BOX (self->fields_box), button);
+      count++;
+    }
+  gtk_widget_set_sensitive (self->fields_button, count > 0);
+  gtk_widget_set_tooltip_text (self->fields_button, count > 0 ? _("Insert a field filled in for each recipient")
+                                                               : _("The template has no fields yet"));
+}
+
+static gboolean
+on_link_shortcut (GtkWidget *widget,
+                  GVariant  *args,
+                  gpointer   data)
+{
+  open_link_dialog (MR_EDITOR (widget));
+  return TRUE;
+}
+
+static void
+mr_editor_dispose (GObject *object)
+{
+  MrEditor *self = MR_EDITOR (object);
+
+  g_clear_pointer (&self->buttons, g_hash_table_unref);
+  g_clear_pointer (&self->active, g_hash_table_unref);
+  g_clear_pointer (&self->html, g_free);
+  g_clear_pointer (&self->pending, g_free);
+  G_OBJECT_CLASS (mr_editor_parent_class)->dispose (object);
+}
+
+static void
+mr_editor_class_init (MrEditorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mr_editor_dispose;
+  /* After every edit, and after mr_editor_set_html() has reached the page. */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
+  /* Something to say in a toast: what a paste left out, a link that is not one. */
+  signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_k, GDK_CONTROL_MASK, on_link_shortcut, NULL);
+}
+
+static void
+mr_editor_init (MrEditor *self)
+{
+  g_autoptr(WebKitUserContentManager) manager = webkit_user_content_manager_new ();
+  g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
+  g_autoptr(GBytes) script = g_resources_lookup_data (EDITOR_SCRIPT, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(WebKitUserScript) user_script = NULL;
+  const char *blocks[] = { N_("Paragraph"), N_("Heading 1"), N_("Heading 2"), N_("Heading 3"), NULL };
+  const char *translated[G_N_ELEMENTS (blocks)];
+  GtkWidget *popover, *scrolled, *frame;
+  GtkWidget *group = NULL;
+
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
+  self->buttons = g_hash_table_new (g_str_hash, g_str_equal);
+  self->active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  /* The toolbar. */
+  self->toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_add_css_class (self->toolbar, "toolbar");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->toolbar), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Formatting"), -1);
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    translated[i] = blocks[i] ? _(blocks[i]) : NULL;
+  self->block_dropdown = gtk_drop_down_new_from_strings (translated);
+  gtk_widget_set_tooltip_text (self->block_dropdown, _("Paragraph or heading"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->block_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Paragraph or heading"), -1);
+  g_signal_connect (self->block_dropdown, "notify::selected", G_CALLBACK (on_block_selected), self);
+  gtk_box_append (GTK_BOX (self->toolbar), self->block_dropdown);
+  for (guint i = 0; i < G_N_ELEMENTS (tools); i++)
+    {
+      GtkWidget *button;
+
+      if (tools[i].name == NULL)
+        {
+          group = NULL;
+          continue;
+        }
+      if (group == NULL)
+        {
+          group = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+          gtk_widget_add_css_class (group, "linked");
+          gtk_box_append (GTK_BOX (self->toolbar), group);
+        }
+      button = tools[i].toggle ? gtk_toggle_button_new () : gtk_button_new ();
+      gtk_button_set_icon_name (GTK_BUTTON (button), tools[i].icon);
+      gtk_widget_set_tooltip_text (button, _(tools[i].tooltip));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _(tools[i].tooltip), -1);
+      gtk_widget_set_focus_on_click (button, FALSE);
+      g_object_set_data (G_OBJECT (button), "tool", (gpointer) tools[i].name);
+      g_signal_connect (button, "clicked", G_CALLBACK (on_tool), self);
+      g_hash_table_insert (self->buttons, (gpointer) tools[i].name, button);
+      gtk_box_append (GTK_BOX (group), button);
+    }
+  /* Insert Field: the fields the context knows. */
+  self->fields_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (popover), self->fields_box);
+  self->fields_button = gtk_menu_button_new ();
+  gtk_menu_button_set_label (GTK_MENU_BUTTON (self->fields_button), _("Insert Field"));
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (self->fields_button), popover);
+  gtk_widget_set_hexpand (self->fields_button, TRUE);
+  gtk_widget_set_halign (self->fields_button, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (self->toolbar), self->fields_button);
+  mr_editor_set_fields (self, NULL);
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->toolbar);
+  gtk_box_append (GTK_BOX (self), scrolled);
+
+  /* The page. */
+  webkit_user_content_manager_register_script_message_handler (manager, "mailroom", NULL);
+  g_signal_connect (manager, "script-message-received::mailroom", G_CALLBACK (on_message), self);
+  if (script != NULL)
+    {
+      user_script = webkit_user_script_new ((const char *) g_bytes_get_data (script, NULL),
+                                            WEBKIT_USER_CONTENT_INJECT_TOP_FRAME, WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_END,
+                                            NULL, NULL);
+      webkit_user_content_manager_add_script (manager, user_script);
+    }
+  self->view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, "user-content-manager", manager, NULL);
+  webkit_settings_set_enable_javascript_markup (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
+  webkit_settings_set_enable_page_cache (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
+  gtk_widget_set_vexpand (self->view, TRUE);
+  gtk_widget_set_size_request (self->view, -1, 200);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"), -1);
+  g_signal_connect (self->view, "load-changed", G_CALLBACK (on_load_changed), self);
+  g_signal_connect (self->view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
+  webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->view), page, "about:blank");
+  frame = gtk_frame_new (NULL);
+  gtk_frame_set_child (GTK_FRAME (frame), self->view);
+  gtk_widget_set_vexpand (frame, TRUE);
+  gtk_box_append (GTK_BOX (self), frame);
+}
+
+GtkWidget *
+mr_editor_new (void)
+{
+  return g_object_new (MR_TYPE_EDITOR, NULL);
+}

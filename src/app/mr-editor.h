@@ -1,0 +1,63 @@
+/* mr-editor.h: writing a mail's formatted body as in a word processor
+ *
+ * A WebKitWebView in editing mode (as Evolution's composer is) under a toolbar: bold, italic,
+ * underline, paragraph and headings, bulleted and numbered lists, alignment, a link (a dialog that
+ * checks the address), a horizontal rule, undo and redo, and Insert Field. The toolbar follows the
+ * formatting under the caret. Ctrl+B, Ctrl+I, Ctrl+U, Ctrl+Z and Ctrl+Shift+Z are WebKit's own;
+ * Ctrl+K opens the link dialog.
+ *
+ * Merge fields are chips that cannot be edited inside; the HTML the editor gives has them as
+ * {{name}}. Sections ({{#items}}) stay text. What is pasted or dropped is cleaned first
+ * (mr-html-clean.h): remote images are left out and said so ("notice").
+ *
+ * The page runs no script of its own and loads nothing (its Content Security Policy), and links in
+ * it do not open. Only built with WebKitGTK: without it, the HTML is edited as source.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define MR_TYPE_EDITOR (mr_editor_get_type ())
+G_DECLARE_FINAL_TYPE (MrEditor, mr_editor, MR, EDITOR, GtkBox)
+
+GtkWidget  *mr_editor_new              (void);
+
+/* The body to edit (cleaned first). "changed" follows, as after every edit. */
+void        mr_editor_set_html         (MrEditor           *self,
+                                        const char         *html);
+/* The body as edited, merge fields as {{name}}: "" before the page has loaded. */
+const char *mr_editor_get_html         (MrEditor           *self);
+/* Whether the page is ready and the HTML given has reached it. */
+gboolean    mr_editor_is_ready         (MrEditor           *self);
+
+/* The fields Insert Field lists (the template's, the list's columns); NULL: none. */
+void        mr_editor_set_fields       (MrEditor           *self,
+                                        const char * const *fields);
+void        mr_editor_insert_field     (MrEditor           *self,
+                                        const char         *name);
+
+/* A formatting command as the toolbar gives it: "bold", "italic", "underline", "p", "h1", "h2",
+ * "h3", "ul", "ol", "left", "center", "right", "hr", "undo", "redo". */
+void        mr_editor_format           (MrEditor           *self,
+                                        const char         *command);
+/* A link to @address on the selection (or the address itself as the text). Returns FALSE, with
+ * why in @error, for an address that is not a web or mail address. */
+gboolean    mr_editor_add_link         (MrEditor           *self,
+                                        const char         *address,
+                                        GError            **error);
+/* Pastes @html (or @text when @html is NULL) as the clipboard would, cleaned. */
+void        mr_editor_paste            (MrEditor           *self,
+                                        const char         *html,
+                                        const char         *text);
+
+/* Whether the toolbar shows @command ("bold", …, "ul", "center") as on under the caret. */
+gboolean    mr_editor_get_active       (MrEditor           *self,
+                                        const char         *command);
+GtkWidget  *mr_editor_get_web_view     (MrEditor           *self);
+/* A toolbar button by its command ("bold", …, "link"), or "fields" for Insert Field. */
+GtkWidget  *mr_editor_get_tool         (MrEditor           *self,
+                                        const char         *name);
+
+G_END_DECLS
