@@ -9,6 +9,7 @@
 
 #include "mr-editor.h"
 #include "mr-html-clean.h"
+#include "mr-message-view.h"
 
 #define EDITOR_SCRIPT "/io/github/mailroom/Mailroom/mr-editor.js"
 
@@ -319,23 +320,6 @@ on_load_changed (WebKitWebView   *view,
     }
 }
 
-/* A picture of the body, not a browser: links do not open, nothing navigates away. */
-static gboolean
-on_decide_policy (WebKitWebView            *view,
-                  WebKitPolicyDecision     *decision,
-                  WebKitPolicyDecisionType  type)
-{
-  if (type == WEBKIT_POLICY_DECISION_TYPE_NEW_WINDOW_ACTION ||
-      (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION &&
-       webkit_navigation_action_get_navigation_type (webkit_navigation_policy_decision_get_navigation_action (
-         WEBKIT_NAVIGATION_POLICY_DECISION (decision))) != WEBKIT_NAVIGATION_TYPE_OTHER))
-    {
-      webkit_policy_decision_ignore (decision);
-      return TRUE;
-    }
-  return FALSE;
-}
-
 /* ---- The toolbar ------------------------------------------------------------------------------- */
 
 static void
@@ -568,7 +552,7 @@ mr_editor_init (MrEditor *self)
   gtk_widget_set_size_request (self->view, -1, 200);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"), -1);
   g_signal_connect (self->view, "load-changed", G_CALLBACK (on_load_changed), self);
-  g_signal_connect (self->view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
+  mr_web_view_block_navigation (self->view);
   webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->view), page, "about:blank");
   frame = gtk_frame_new (NULL);
   gtk_frame_set_child (GTK_FRAME (frame), self->view);

@@ -52,6 +52,12 @@ on_decide_policy (WebKitWebView            *view,
   return FALSE;
 }
 
+void
+mr_web_view_block_navigation (GtkWidget *view)
+{
+  g_signal_connect (view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
+}
+
 static GtkWidget *
 html_view_new (void)
 {
@@ -62,7 +68,7 @@ html_view_new (void)
   /* Mail programs run no scripts; the page's Content Security Policy blocks remote content. */
   webkit_settings_set_enable_javascript_markup (settings, FALSE);
   webkit_settings_set_enable_page_cache (settings, FALSE);
-  g_signal_connect (view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
+  mr_web_view_block_navigation (view);
   gtk_widget_set_vexpand (view, TRUE);
   gtk_widget_set_size_request (view, -1, 240);
   gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("The mail, formatted"), -1);

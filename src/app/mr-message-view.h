@@ -45,4 +45,10 @@ const char *mr_message_view_get_body     (MrMessageView      *self);
 void        mr_message_view_show_body    (MrMessageView      *self,
                                           const char         *body);
 
+#if HAVE_WEBKIT
+/* Makes @view (a WebKitWebView) a picture of a mail, not a browser: links do not open, nothing
+ * navigates away. */
+void        mr_web_view_block_navigation (GtkWidget          *view);
+#endif
+
 G_END_DECLS

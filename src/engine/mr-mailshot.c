@@ -2506,6 +2506,31 @@ preview_row (Visit      *visit,
   return FALSE;
 }
 
+/* Goes through the rows for @wanted's; @not_found when none is it. */
+static MrMailshotPreview *
+find_preview (MrSettings               *settings,
+              MrTemplate               *template_,
+              const char               *recipients,
+              const MrMailshotOptions  *options,
+              PreviewRow               *wanted,
+              const char               *not_found,
+              GError                  **error)
+{
+  if (!visit_rows (settings, template_, recipients, options, preview_row, wanted, error))
+    {
+      g_clear_error (&wanted->error);
+      return NULL;
+    }
+  if (wanted->error != NULL)
+    {
+      g_propagate_error (error, wanted->error);
+      return NULL;
+    }
+  if (wanted->preview == NULL)
+    g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, not_found);
+  return wanted->preview;
+}
+
 MrMailshotPreview *
 mr_mailshot_preview (MrSettings               *settings,
                      MrTemplate               *template_,
@@ -2515,20 +2540,9 @@ mr_mailshot_preview (MrSettings               *settings,
                      GError                  **error)
 {
   PreviewRow wanted = { row, NULL, NULL, NULL, 0, 0 };
+  g_autofree char *not_found = g_strdup_printf (_("The list has no row %u"), row);
 
-  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
-    {
-      g_clear_error (&wanted.error);
-      return NULL;
-    }
-  if (wanted.error != NULL)
-    {
-      g_propagate_error (error, wanted.error);
-      return NULL;
-    }
-  if (wanted.preview == NULL)
-    g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("The list has no row %u"), row);
-  return wanted.preview;
+  return find_preview (settings, template_, recipients, options, &wanted, not_found, error);
 }
 
 MrMailshotPreview *
@@ -2554,20 +2568,8 @@ mr_mailshot_preview_step (MrSettings               *settings,
         }
       return mr_mailshot_preview (settings, template_, recipients, options, wanted.found, error);
     }
-  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
-    {
-      g_clear_error (&wanted.error);
-      return NULL;
-    }
-  if (wanted.error != NULL)
-    {
-      g_propagate_error (error, wanted.error);
-      return NULL;
-    }
-  if (wanted.preview == NULL)
-    g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND,
-                         direction > 0 ? _("This is the last row") : _("The list has no such row"));
-  return wanted.preview;
+  return find_preview (settings, template_, recipients, options, &wanted,
+                       direction > 0 ? _("This is the last row") : _("The list has no such row"), error);
 }
 
 MrMailshotPreview *
@@ -2579,6 +2581,7 @@ mr_mailshot_preview_find (MrSettings               *settings,
                           GError                  **error)
 {
   g_autofree char *wanted_address = g_strstrip (g_strdup (address));
+  g_autofree char *not_found = NULL;
   PreviewRow wanted = { 0, wanted_address, NULL, NULL, 0, 0 };
 
   if (*wanted_address == '\0')
@@ -2586,19 +2589,8 @@ mr_mailshot_preview_find (MrSettings               *settings,
       g_set_error_literal (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("Type an address to look for"));
       return NULL;
     }
-  if (!visit_rows (settings, template_, recipients, options, preview_row, &wanted, error))
-    {
-      g_clear_error (&wanted.error);
-      return NULL;
-    }
-  if (wanted.error != NULL)
-    {
-      g_propagate_error (error, wanted.error);
-      return NULL;
-    }
-  if (wanted.preview == NULL)
-    g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, _("No row has the address “%s”"), wanted_address);
-  return wanted.preview;
+  not_found = g_strdup_printf (_("No row has the address “%s”"), wanted_address);
+  return find_preview (settings, template_, recipients, options, &wanted, not_found, error);
 }
 
 typedef struct {
