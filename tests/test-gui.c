@@ -1749,6 +1749,16 @@ ran_in_child (const char         *path,
 
 /* The window fits a 1024×600 screen: by default, and every page can be that small without being
  * cut off; each page is kept at 1366×768 and at 1024×600 by make screenshots. */
+/* The room for the message: the text part and the formatted editor together. */
+static int
+compose_body_height (MrComposePage *compose)
+{
+  GtkWidget *editor = mr_compose_page_get_editor (compose);
+
+  return gtk_widget_get_height (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view")) +
+         (editor != NULL ? gtk_widget_get_height (editor) : 0);
+}
+
 static int expected_width;
 
 static gboolean
@@ -1808,21 +1818,27 @@ test_sizes (MrTestDirs    *dirs,
           /* The window is that size, less the frame's shadow. */
           g_assert_cmpint (ABS (gtk_widget_get_width (GTK_WIDGET (window)) - sizes[s].width), <=, 24);
           if (g_str_equal (pages[p], "compose"))
-            body_height[s] = gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE,
-                                                           "text_view"));
+            body_height[s] = compose_body_height (mr_window_get_compose_page (window));
           screenshot (window, name);
         }
     }
-  /* The body grows with the window: once the fields fit, the text takes the rest of the height. */
+  /* The body grows with the window: once the fields fit, the text and the formatted message take
+   * the rest of the height (600 more pixels of window, at least 400 more of body). */
   gtk_window_set_default_size (GTK_WINDOW (window), 1366, 1400);
   mr_window_show_page (window, "compose");
   spin (300);
-  g_test_message ("body: %d px at 1366×1400, %d px at 1366×768, %d px at 1024×600",
-                  gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE, "text_view")),
-                  body_height[0], body_height[1]);
-  g_assert_cmpint (gtk_widget_get_height (child (mr_window_get_compose_page (window), MR_TYPE_COMPOSE_PAGE, "text_view")),
-                   >, body_height[0] + 200);
-  screenshot (window, "size-1366x1400-compose.png");
+  {
+    int at_1400 = compose_body_height (mr_window_get_compose_page (window));
+
+    screenshot (window, "size-1366x1400-compose.png");
+    gtk_window_set_default_size (GTK_WINDOW (window), 1366, 2000);
+    spin (300);
+    g_test_message ("body: %d px at 1366×2000, %d px at 1366×1400, %d px at 1366×768, %d px at 1024×600",
+                    compose_body_height (mr_window_get_compose_page (window)), at_1400, body_height[0], body_height[1]);
+    g_assert_cmpint (compose_body_height (mr_window_get_compose_page (window)), >, at_1400 + 400);
+    gtk_window_set_default_size (GTK_WINDOW (window), 1366, 1400);
+    spin (300);
+  }
   /* Compose shows who the mail will be from, before it goes. */
   g_assert_cmpstr (mr_compose_page_get_from (mr_window_get_compose_page (window)), ==,
                    "Example Office <office@example.com>");
@@ -2584,6 +2600,115 @@ test_editor (MrTestDirs    *dirs,
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "defects")), ==, 0);
   }
   gtk_window_destroy (GTK_WINDOW (window));
+#else
+  g_test_skip ("Built without WebKitGTK (html_preview=disabled): the HTML is edited as source");
+#endif
+}
+
+static gboolean
+server_has_a_mail (gpointer server)
+{
+  return mr_test_server_count_messages (server) >= 1;
+}
+
+#if HAVE_WEBKIT
+typedef struct {
+  MrEditor   *editor;
+  const char *wanted;
+} EditorHas;
+
+static gboolean
+editor_has (gpointer data)
+{
+  EditorHas *has = data;
+
+  return strstr (mr_editor_get_html (has->editor), has->wanted) != NULL;
+}
+#endif
+
+/* Compose writes the formatted message in the editor: a template's HTML comes in with its fields
+ * as chips, what is written goes to the HTML the mail is built from, Edit as HTML shows that source
+ * and the editor reads it back, and the mail sent has it. */
+static void
+test_compose_editor (MrTestDirs    *dirs,
+                     gconstpointer  data)
+{
+#if HAVE_WEBKIT
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "thanks.json", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autoptr(JsonNode) received = NULL;
+  GtkTextBuffer *source;
+  MrComposePage *compose;
+  MrEditor *editor;
+  MrWindow *window;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Thanks\", \"subject\": \"Thank you\","
+                                     " \"html\": \"<p>Dear {{name}},</p><p>thank you.</p>\"}");
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  compose = mr_window_get_compose_page (window);
+  mr_window_show_page (window, "compose");
+  editor = MR_EDITOR (mr_compose_page_get_editor (compose));
+  g_assert_nonnull (editor);
+  g_assert_true (mr_compose_page_select_template (compose, "Thanks"));
+  {
+    EditorHas has = { editor, "<p>Dear {{name}},</p>" };
+
+    wait_for (editor_has, &has, "the template in the editor");
+  }
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
+                                 "document.querySelectorAll('span.mr-field').length"), ==, 1);
+  /* Insert Field offers the template's field. */
+  g_assert_true (gtk_widget_get_sensitive (mr_editor_get_tool (editor, "fields")));
+  source = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "html_view")));
+
+  /* “thank you” in bold: the source follows. */
+  editor_do (editor, "const p = document.querySelectorAll('p')[1]; const r = document.createRange();"
+                     "r.selectNodeContents(p); getSelection().removeAllRanges(); getSelection().addRange(r)");
+  editor_format (editor, "bold");
+  {
+    GtkTextIter start, end;
+    g_autofree char *html = NULL;
+
+    spin (100);
+    gtk_text_buffer_get_bounds (source, &start, &end);
+    html = gtk_text_buffer_get_text (source, &start, &end, FALSE);
+    g_assert_cmpstr (html, ==, "<p>Dear {{name}},</p><p><b>thank you.</b></p>");
+  }
+  screenshot (window, "compose-editor.png");
+
+  /* Edit as HTML, a heading added there, and back: the editor shows it. */
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child (compose, MR_TYPE_COMPOSE_PAGE, "source_button")), TRUE);
+  g_assert_true (gtk_widget_get_visible (child (compose, MR_TYPE_COMPOSE_PAGE, "html_view")));
+  gtk_text_buffer_set_text (source, "<h2>Our thanks</h2><p>Dear {{name}},</p><p><b>thank you.</b></p>", -1);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child (compose, MR_TYPE_COMPOSE_PAGE, "source_button")), FALSE);
+  {
+    EditorHas has = { editor, "<h2>Our thanks</h2>" };
+
+    wait_for (editor_has, &has, "the source in the editor");
+  }
+
+  /* Sent: the heading, the bold words and the field's value arrive. */
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (server_has_a_mail, server, "the mail");
+  received = mr_test_server_parse_message (server, 1);
+  {
+    JsonObject *report = json_node_get_object (received);
+    JsonArray *tags = json_object_get_array_member (report, "html_tags");
+    g_autoptr(GString) joined = g_string_new (NULL);
+
+    for (guint i = 0; i < json_array_get_length (tags); i++)
+      g_string_append_printf (joined, "%s ", json_array_get_string_element (tags, i));
+    g_assert_cmpstr (joined->str, ==, "h2 p p b ");
+    g_assert_nonnull (strstr (json_object_get_string_member (report, "html_text"), "Dear Ann,"));
+  }
+  close_window (window);
 #else
   g_test_skip ("Built without WebKitGTK (html_preview=disabled): the HTML is edited as source");
 #endif
@@ -3815,6 +3940,7 @@ main (int    argc,
   ADD ("/gui/mailshot-spreadsheet", test_mailshot_spreadsheet);
   ADD ("/gui/compose-address-completion", test_compose_address_completion);
   ADD ("/gui/editor", test_editor);
+  ADD ("/gui/compose-editor", test_compose_editor);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

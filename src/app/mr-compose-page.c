@@ -11,6 +11,9 @@
 #include "mr-json.h"
 #include "mr-address-completion.h"
 #include "mr-compose-page.h"
+#if HAVE_WEBKIT
+#include "mr-editor.h"
+#endif
 #include "mr-message-view.h"
 #include "mr-routes.h"
 #include "mr-outbox.h"
@@ -43,6 +46,11 @@ struct _MrComposePage
   AdwEntryRow         *subject_row;
   GtkTextView         *text_view;
   GtkTextView         *html_view;
+  AdwPreferencesGroup *html_group;
+  GtkStack            *html_stack;
+  GtkWidget           *source_button;
+  GtkWidget           *editor;         /* MrEditor, with WebKitGTK; the source view is html_view */
+  gboolean             syncing;        /* the editor and the source view follow each other */
   AdwPreferencesGroup *attachments_group;
   AdwActionRow        *size_row;
   GtkSpinner          *spinner;
@@ -391,6 +399,11 @@ refresh_variables (MrComposePage *self)
 
   if (names == NULL)  /* a syntax error while typing: keep what is there */
     return;
+#if HAVE_WEBKIT
+  g_ptr_array_add (names, NULL);
+  mr_editor_set_fields (MR_EDITOR (self->editor), (const char * const *) names->pdata);
+  g_ptr_array_set_size (names, names->len - 1);
+#endif
 
   /* Rows for names no longer used go; new names get rows; typed values stay. */
   g_hash_table_iter_init (&iter, self->variable_rows);
@@ -1279,6 +1292,86 @@ on_content_changed (MrComposePage *self)
   schedule_draft (self);
 }
 
+/* ---- The formatted message: the editor, or its HTML source -------------------------------------- */
+
+#if HAVE_WEBKIT
+static gboolean
+editing_formatted (MrComposePage *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->html_stack), "editor") == 0;
+}
+
+/* The source view holds what the editor shows: the HTML the message is built from. */
+static void
+on_editor_changed (MrComposePage *self)
+{
+  g_autofree char *source = buffer_text (self->html_view);
+
+  if (self->syncing || !editing_formatted (self) || g_str_equal (mr_editor_get_html (MR_EDITOR (self->editor)), source))
+    return;
+  self->syncing = TRUE;
+  set_buffer_text (self->html_view, mr_editor_get_html (MR_EDITOR (self->editor)));
+  self->syncing = FALSE;
+}
+
+/* HTML set from elsewhere (a template chosen, a draft restored) goes into the editor. */
+static void
+on_source_changed (MrComposePage *self)
+{
+  g_autofree char *html = NULL;
+
+  if (self->syncing || !editing_formatted (self))
+    return;
+  html = buffer_text (self->html_view);
+  self->syncing = TRUE;
+  mr_editor_set_html (MR_EDITOR (self->editor), html);
+  self->syncing = FALSE;
+}
+
+/* Edit as HTML: the source; back, the editor reads the source again. */
+static void
+on_source_toggled (MrComposePage *self)
+{
+  gboolean source = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->source_button));
+
+  gtk_stack_set_visible_child_name (self->html_stack, source ? "source" : "editor");
+  if (!source)
+    on_source_changed (self);
+  gtk_widget_grab_focus (source ? GTK_WIDGET (self->html_view) : mr_editor_get_web_view (MR_EDITOR (self->editor)));
+}
+
+static void
+on_editor_notice (MrComposePage *self,
+                  const char    *words)
+{
+  set_status (self, words);
+}
+#endif
+
+static void
+set_up_editor (MrComposePage *self)
+{
+#if HAVE_WEBKIT
+  self->editor = mr_editor_new ();
+  gtk_stack_add_named (self->html_stack, self->editor, "editor");
+  gtk_stack_set_visible_child_name (self->html_stack, "editor");
+  gtk_widget_set_visible (self->source_button, TRUE);
+  g_signal_connect_swapped (self->editor, "changed", G_CALLBACK (on_editor_changed), self);
+  g_signal_connect_swapped (self->editor, "notice", G_CALLBACK (on_editor_notice), self);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_source_changed), self);
+  g_signal_connect_swapped (self->source_button, "toggled", G_CALLBACK (on_source_toggled), self);
+#else
+  /* Without WebKitGTK the formatted message is written as HTML. */
+  adw_preferences_group_set_title (self->html_group, _("HTML"));
+#endif
+}
+
+GtkWidget *
+mr_compose_page_get_editor (MrComposePage *self)
+{
+  return self->editor;
+}
+
 static void
 mr_compose_page_dispose (GObject *object)
 {
@@ -1329,6 +1422,9 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, subject_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, text_view);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_view);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_stack);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, source_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, attachments_group);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, size_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, spinner);
@@ -1376,6 +1472,7 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (self->subject_row, "changed", G_CALLBACK (on_content_changed), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->text_view), "changed", G_CALLBACK (on_content_changed), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_content_changed), self);
+  set_up_editor (self);
 }
 
 void

@@ -39,4 +39,7 @@ const char    *mr_compose_page_get_status     (MrComposePage *self);
 /* The sender the mail will show ("Example Office <office@example.com>"), or "Not set yet". */
 const char    *mr_compose_page_get_from   (MrComposePage *self);
 
+/* The formatted-message editor (MrEditor), or NULL without WebKitGTK. */
+GtkWidget      *mr_compose_page_get_editor       (MrComposePage *self);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <webkit/webkit.h>
 
+#include "mr-a11y.h"
 #include "mr-editor.h"
 #include "mr-html-clean.h"
 #include "mr-message-view.h"
@@ -58,7 +59,8 @@ struct _MrEditor
   GtkWidget     *block_dropdown;
   GtkWidget     *fields_button;
   GtkWidget     *fields_box;
-  GtkWidget     *view;
+  GtkWidget     *frame;
+  GtkWidget     *view;           /* made when the editor is first shown */
   GHashTable    *buttons;        /* tool name → GtkWidget */
   GHashTable    *active;         /* tool name → the state under the caret */
   char          *html;           /* as the page last said */
@@ -82,10 +84,13 @@ js_string (const char *text)
   return json_to_string (node, FALSE);
 }
 
+static void ensure_view (MrEditor *self);
+
 static void
 run (MrEditor   *self,
      const char *script)
 {
+  ensure_view (self);
   webkit_web_view_evaluate_javascript (WEBKIT_WEB_VIEW (self->view), script, -1, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -227,6 +232,7 @@ mr_editor_get_active (MrEditor   *self,
 GtkWidget *
 mr_editor_get_web_view (MrEditor *self)
 {
+  ensure_view (self);
   return self->view;
 }
 
@@ -439,6 +445,40 @@ on_link_shortcut (GtkWidget *widget,
 }
 
 static void
+ensure_view (MrEditor *self)
+{
+  g_autoptr(WebKitUserContentManager) manager = NULL;
+  g_autoptr(WebKitNetworkSession) session = NULL;
+  g_autoptr(GBytes) script = NULL;
+  g_autoptr(WebKitUserScript) user_script = NULL;
+
+  if (self->view != NULL)
+    return;
+  manager = webkit_user_content_manager_new ();
+  session = webkit_network_session_new_ephemeral ();
+  script = g_resources_lookup_data (EDITOR_SCRIPT, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  webkit_user_content_manager_register_script_message_handler (manager, "mailroom", NULL);
+  g_signal_connect (manager, "script-message-received::mailroom", G_CALLBACK (on_message), self);
+  if (script != NULL)
+    {
+      user_script = webkit_user_script_new ((const char *) g_bytes_get_data (script, NULL),
+                                            WEBKIT_USER_CONTENT_INJECT_TOP_FRAME, WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_END,
+                                            NULL, NULL);
+      webkit_user_content_manager_add_script (manager, user_script);
+    }
+  self->view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, "user-content-manager", manager, NULL);
+  webkit_settings_set_enable_javascript_markup (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
+  webkit_settings_set_enable_page_cache (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
+  gtk_widget_set_vexpand (self->view, TRUE);
+  gtk_widget_set_size_request (self->view, -1, 200);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"), -1);
+  g_signal_connect (self->view, "load-changed", G_CALLBACK (on_load_changed), self);
+  mr_web_view_block_navigation (self->view);
+  webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->view), page, "about:blank");
+  gtk_frame_set_child (GTK_FRAME (self->frame), self->view);
+}
+
+static void
 mr_editor_dispose (GObject *object)
 {
   MrEditor *self = MR_EDITOR (object);
@@ -469,13 +509,9 @@ mr_editor_class_init (MrEditorClass *klass)
 static void
 mr_editor_init (MrEditor *self)
 {
-  g_autoptr(WebKitUserContentManager) manager = webkit_user_content_manager_new ();
-  g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
-  g_autoptr(GBytes) script = g_resources_lookup_data (EDITOR_SCRIPT, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-  g_autoptr(WebKitUserScript) user_script = NULL;
   const char *blocks[] = { N_("Paragraph"), N_("Heading 1"), N_("Heading 2"), N_("Heading 3"), NULL };
   const char *translated[G_N_ELEMENTS (blocks)];
-  GtkWidget *popover, *scrolled, *frame;
+  GtkWidget *popover, *scrolled;
   GtkWidget *group = NULL;
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
@@ -490,8 +526,7 @@ mr_editor_init (MrEditor *self)
     translated[i] = blocks[i] ? _(blocks[i]) : NULL;
   self->block_dropdown = gtk_drop_down_new_from_strings (translated);
   gtk_widget_set_tooltip_text (self->block_dropdown, _("Paragraph or heading"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->block_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Paragraph or heading"), -1);
+  mr_a11y_name_drop_down (GTK_DROP_DOWN (self->block_dropdown), _("Paragraph or heading"));
   g_signal_connect (self->block_dropdown, "notify::selected", G_CALLBACK (on_block_selected), self);
   gtk_box_append (GTK_BOX (self->toolbar), self->block_dropdown);
   for (guint i = 0; i < G_N_ELEMENTS (tools); i++)
@@ -535,29 +570,12 @@ mr_editor_init (MrEditor *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->toolbar);
   gtk_box_append (GTK_BOX (self), scrolled);
 
-  /* The page. */
-  webkit_user_content_manager_register_script_message_handler (manager, "mailroom", NULL);
-  g_signal_connect (manager, "script-message-received::mailroom", G_CALLBACK (on_message), self);
-  if (script != NULL)
-    {
-      user_script = webkit_user_script_new ((const char *) g_bytes_get_data (script, NULL),
-                                            WEBKIT_USER_CONTENT_INJECT_TOP_FRAME, WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_END,
-                                            NULL, NULL);
-      webkit_user_content_manager_add_script (manager, user_script);
-    }
-  self->view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, "user-content-manager", manager, NULL);
-  webkit_settings_set_enable_javascript_markup (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
-  webkit_settings_set_enable_page_cache (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
-  gtk_widget_set_vexpand (self->view, TRUE);
-  gtk_widget_set_size_request (self->view, -1, 200);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"), -1);
-  g_signal_connect (self->view, "load-changed", G_CALLBACK (on_load_changed), self);
-  mr_web_view_block_navigation (self->view);
-  webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->view), page, "about:blank");
-  frame = gtk_frame_new (NULL);
-  gtk_frame_set_child (GTK_FRAME (frame), self->view);
-  gtk_widget_set_vexpand (frame, TRUE);
-  gtk_box_append (GTK_BOX (self), frame);
+  /* The page: made when the editor is first shown (WebKit starts its processes then). */
+  self->frame = gtk_frame_new (NULL);
+  gtk_widget_set_vexpand (self->frame, TRUE);
+  gtk_widget_set_size_request (self->frame, -1, 200);
+  gtk_box_append (GTK_BOX (self), self->frame);
+  g_signal_connect (self, "map", G_CALLBACK (ensure_view), NULL);
 }
 
 GtkWidget *

@@ -26,7 +26,9 @@ struct _MrMessageView
   GtkWidget      *switcher;
   GtkStack       *bodies;
   GtkTextView    *text_view;
-  GtkWidget      *html_view;       /* NULL without WebKit */
+  GtkWidget      *html_page;       /* holds html_view once a mail with HTML is shown */
+  GtkWidget      *html_view;       /* NULL without WebKit, and until then: WebKit starts its
+                                    * processes only when a mail is shown formatted */
   guint           marks;
 };
 
@@ -119,6 +121,7 @@ set_marked_text (MrMessageView *self,
     }
 }
 
+#if HAVE_WEBKIT
 /* In the HTML, the names between the markers are <mark>ed. */
 static char *
 marked_html (const char *html)
@@ -129,6 +132,7 @@ marked_html (const char *html)
   g_string_replace (out, MR_MAILSHOT_MISSING_CLOSE, "</mark>", 0);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
+#endif
 
 static char *
 attachments_text (GPtrArray *attachments)
@@ -171,7 +175,8 @@ mr_message_view_clear (MrMessageView *self)
 {
   clear_fields (self);
 #if HAVE_WEBKIT
-  webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->html_view), "", NULL);
+  if (self->html_view != NULL)
+    webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->html_view), "", NULL);
 #endif
 }
 
@@ -251,6 +256,11 @@ mr_message_view_set_message (MrMessageView      *self,
           g_string_append (page, marked);
           html = g_string_free (g_steal_pointer (&page), FALSE);
         }
+      if (self->html_view == NULL)
+        {
+          self->html_view = html_view_new ();
+          gtk_box_append (GTK_BOX (self->html_page), self->html_view);
+        }
       webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->html_view), html ? html : summary->html, NULL);
     }
 #else
@@ -310,7 +320,7 @@ void
 mr_message_view_show_body (MrMessageView *self,
                            const char    *body)
 {
-  if (g_str_equal (body, "html") && self->html_view == NULL)
+  if (g_str_equal (body, "html") && self->html_page == NULL)
     return;
   gtk_stack_set_visible_child_name (self->bodies, body);
 }
@@ -394,8 +404,8 @@ mr_message_view_init (MrMessageView *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (self->text_view));
   gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 200);
 #if HAVE_WEBKIT
-  self->html_view = html_view_new ();
-  gtk_stack_add_titled (self->bodies, self->html_view, "html", _("Formatted"));
+  self->html_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_stack_add_titled (self->bodies, self->html_page, "html", _("Formatted"));
 #endif
   gtk_stack_add_titled (self->bodies, scrolled, "text", _("Plain Text"));
   self->switcher = gtk_stack_switcher_new ();
