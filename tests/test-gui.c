@@ -2540,6 +2540,29 @@ test_editor (MrTestDirs    *dirs,
   g_assert_false (mr_editor_add_link (editor, "javascript:alert(1)", &error));
   g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK);
 
+  /* A logo from a file, in the mail itself. */
+  {
+    static const char png_base64[] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    g_autofree char *logo = g_build_filename (dirs->root, "logo.png", NULL);
+    g_autofree char *not_picture = g_build_filename (dirs->root, "notes.txt", NULL);
+    g_autofree guchar *png = NULL;
+    gsize png_length = 0;
+    g_autoptr(GError) picture_error = NULL;
+
+    png = g_base64_decode (png_base64, &png_length);
+    g_assert_true (g_file_set_contents (logo, (const char *) png, png_length, NULL));
+    mr_test_write_file (not_picture, "just text");
+    g_assert_false (mr_editor_insert_image (editor, not_picture, &picture_error));
+    g_assert_error (picture_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
+                       "getSelection().removeAllRanges(); getSelection().addRange(r)");
+    g_assert_true (mr_editor_insert_image (editor, logo, NULL));
+    spin (200);
+    g_assert_nonnull (strstr (mr_editor_get_html (editor), "<img src=\"data:image/png;base64,"));
+    g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
+                                   "document.images.length === 1 && document.images[0].naturalWidth === 1 ? 1 : 0"), ==, 1);
+  }
+
   /* Pasted from a web page: the text stays, the rest goes, and the picture is said. */
   editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
                      "getSelection().removeAllRanges(); getSelection().addRange(r)");
@@ -2591,12 +2614,28 @@ test_editor (MrTestDirs    *dirs,
     g_assert_nonnull (strstr (joined->str, "h1 p b "));
     g_assert_nonnull (strstr (joined->str, "ul li li "));
     g_assert_nonnull (strstr (joined->str, "a "));
+    g_assert_nonnull (strstr (joined->str, "img "));
     g_assert_null (strstr (joined->str, "script"));
     g_assert_null (strstr (joined->str, "span"));
     g_assert_nonnull (strstr (text, "Dear Ann, see you in Bern"));
     g_assert_nonnull (strstr (text, "Spring fair"));
     g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (report, "html_links"), 0), ==,
                      "https://example.com/fair");
+    /* The logo went as an inline part, the HTML pointing at it. */
+    {
+      JsonArray *images = json_object_get_array_member (report, "html_images");
+      JsonArray *attachments = json_object_get_array_member (report, "attachments");
+      JsonObject *part;
+      g_autofree char *cid = NULL;
+
+      g_assert_cmpuint (json_array_get_length (images), ==, 1);
+      g_assert_true (g_str_has_prefix (json_array_get_string_element (images, 0), "cid:"));
+      g_assert_cmpuint (json_array_get_length (attachments), ==, 1);
+      part = json_array_get_object_element (attachments, 0);
+      cid = g_strdup_printf ("<%s>", json_array_get_string_element (images, 0) + 4);
+      g_assert_cmpstr (json_object_get_string_member (part, "content_id"), ==, cid);
+      g_assert_cmpstr (json_object_get_string_member (part, "type"), ==, "image/png");
+    }
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "defects")), ==, 0);
   }
   gtk_window_destroy (GTK_WINDOW (window));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mr-error.h"
+#include "mr-settings.h"
 #include "mr-settings-error.h"
 #include "mr-template.h"
 #include "mr-test-utils.h"
@@ -223,7 +224,8 @@ outgoing_for (MrTemplate *template_,
   outgoing->from_name = g_strdup ("Büro Müller");
   outgoing->from_address = g_strdup ("office@example.com");
   g_ptr_array_add (outgoing->to, g_strdup ("ann@example.org"));
-  mr_template_fill_outgoing (template_, rendered, outgoing);
+  g_assert_true (mr_template_fill_outgoing (template_, rendered, outgoing, &error));
+  g_assert_no_error (error);
   return outgoing;
 }
 
@@ -660,6 +662,56 @@ test_cli (MrTestDirs    *dirs,
   }
 }
 
+/* Pictures the editor puts in as data: URIs go as inline parts: each once however often it is
+ * shown, kept under its checksum in the cache folder, the HTML pointing at it by cid:. */
+static void
+test_embed_images (MrTestDirs    *dirs,
+                   gconstpointer  data)
+{
+  static const char png[] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  g_autofree char *path = g_build_filename (dirs->root, "logo.json", NULL);
+  g_autofree char *json = g_strdup_printf ("{\"schema_version\": 1, \"name\": \"Logo\", \"subject\": \"S\","
+                                           " \"html\": \"<p><img src=\\\"data:image/png;base64,%s\\\" alt=\\\"Logo\\\"></p>"
+                                           "<p>{{name}}</p><p><img src=\\\"data:image/png;base64,%s\\\"></p>\"}", png, png);
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrOutgoing) outgoing = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MrMessageSummary) summary = NULL;
+  g_autoptr(JsonNode) values = NULL;
+  g_autofree char *cache = NULL;
+  MrAttachment *inline_part;
+  const char *first, *second;
+
+  mr_test_write_file (path, json);
+  template_ = mr_template_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (template_->html, "data:image/png;base64,"));
+  values = data_of ("{\"name\": \"Ann\"}");
+  outgoing = outgoing_for (template_, values);
+  g_assert_null (strstr (outgoing->html_body, "data:"));
+  g_assert_cmpuint (outgoing->attachments->len, ==, 1);
+  inline_part = g_ptr_array_index (outgoing->attachments, 0);
+  g_assert_true (g_str_has_suffix (inline_part->content_id, "@mailroom"));
+  first = strstr (outgoing->html_body, "cid:");
+  g_assert_nonnull (first);
+  second = strstr (first + 4, "cid:");
+  g_assert_nonnull (second);
+  g_assert_cmpint (strncmp (first, second, 4 + strlen (inline_part->content_id)), ==, 0);
+  cache = mr_get_user_cache_path ("inline");
+  g_assert_true (g_str_has_prefix (inline_part->path, cache));
+  g_assert_true (g_file_test (inline_part->path, G_FILE_TEST_IS_REGULAR));
+
+  /* As a mail program shows it: one inline picture, not an attachment to list. */
+  message = mr_outgoing_build (outgoing, NULL, &error);
+  g_assert_no_error (error);
+  summary = mr_message_summarize (message);
+  g_assert_cmpuint (summary->attachments->len, ==, 1);
+  g_assert_true (((MrMessageAttachment *) g_ptr_array_index (summary->attachments, 0))->inline_image);
+  g_assert_cmpuint (((MrMessageAttachment *) g_ptr_array_index (summary->attachments, 0))->size, ==, 70);
+  g_assert_nonnull (strstr (summary->html, "data:image/png;base64,"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -677,6 +729,7 @@ main (int    argc,
   ADD ("/templates/import-export-scopes", test_import_export_and_scopes);
   ADD ("/templates/save-personal", test_save_personal);
   ADD ("/templates/cli", test_cli);
+  ADD ("/templates/embed-images", test_embed_images);
 #undef ADD
 
   return g_test_run ();

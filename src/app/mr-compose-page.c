@@ -838,7 +838,8 @@ build_outgoing (MrComposePage  *self,
     return NULL;
   if (missing != NULL)
     *missing = g_ptr_array_ref (rendered->missing);
-  mr_template_fill_outgoing (template_, rendered, outgoing);
+  if (!mr_template_fill_outgoing (template_, rendered, outgoing, error))
+    return NULL;
   for (guint i = 0; i < self->attachments->len; i++)
     mr_outgoing_add_attachment (outgoing, g_ptr_array_index (self->attachments, i), NULL, NULL);
   if (used != NULL)

@@ -45,6 +45,7 @@ static const Tool tools[] = {
   { "right", "format-justify-right-symbolic", N_("Align Right"), TRUE },
   { NULL },
   { "link", "insert-link-symbolic", N_("Link (Ctrl+K)"), FALSE },
+  { "image", "insert-image-symbolic", N_("Picture"), FALSE },
   { "hr", "list-remove-symbolic", N_("Horizontal Line"), FALSE },
   { NULL },
   { "undo", "edit-undo-symbolic", N_("Undo (Ctrl+Z)"), FALSE },
@@ -178,6 +179,84 @@ mr_editor_add_link (MrEditor    *self,
   script = g_strdup_printf ("mailroom.link(%s, null)", literal);
   run (self, script);
   return TRUE;
+}
+
+#define MAX_PICTURE (5 * 1024 * 1024)
+
+gboolean
+mr_editor_insert_image (MrEditor    *self,
+                        const char  *path,
+                        GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *mime_type = NULL;
+  g_autofree char *encoded = NULL;
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *alt = NULL;
+  g_autofree char *html = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+  type = g_content_type_guess (path, (const guchar *) contents, length, NULL);
+  mime_type = g_content_type_get_mime_type (type);
+  if (mime_type == NULL || !g_strv_contains ((const char * const[]) { "image/png", "image/jpeg", "image/gif", "image/webp", NULL },
+                                             mime_type))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("“%s” is not a picture a mail can show: choose a PNG, JPEG, GIF or WebP file"), name);
+      return FALSE;
+    }
+  if (length > MAX_PICTURE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   _("“%s” is larger than 5 MB: make it smaller first, as it goes with every mail"), name);
+      return FALSE;
+    }
+  encoded = g_base64_encode ((const guchar *) contents, length);
+  alt = g_markup_escape_text (name, -1);
+  html = g_strdup_printf ("<img src=\"data:%s;base64,%s\" alt=\"%s\">", mime_type, encoded, alt);
+  run_with_string (self, "insertHTML", html);
+  return TRUE;
+}
+
+static void
+on_picture_chosen (GtkNativeDialog *dialog,
+                   int              response,
+                   MrEditor        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+
+      if (path != NULL && !mr_editor_insert_image (self, path, &error))
+        g_signal_emit (self, signals[NOTICE], 0, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+choose_picture (MrEditor *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Insert a Picture"),
+                                                               GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Pictures (PNG, JPEG, GIF, WebP)"));
+  gtk_file_filter_add_mime_type (filter, "image/png");
+  gtk_file_filter_add_mime_type (filter, "image/jpeg");
+  gtk_file_filter_add_mime_type (filter, "image/gif");
+  gtk_file_filter_add_mime_type (filter, "image/webp");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  run (self, "mailroom.saveSelection()");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_picture_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 void
@@ -386,6 +465,8 @@ on_tool (GtkWidget *button,
     return;
   if (g_str_equal (name, "link"))
     open_link_dialog (self);
+  else if (g_str_equal (name, "image"))
+    choose_picture (self);
   else
     mr_editor_format (self, name);
 }

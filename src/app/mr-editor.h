@@ -47,6 +47,12 @@ void        mr_editor_format           (MrEditor           *self,
 gboolean    mr_editor_add_link         (MrEditor           *self,
                                         const char         *address,
                                         GError            **error);
+/* A picture from @path (PNG, JPEG, GIF or WebP, at most 5 MB) at the caret, in the mail itself:
+ * shown from a data: URI here, sent as an inline part (mr_outgoing_embed_images()). FALSE with
+ * why in @error. */
+gboolean    mr_editor_insert_image     (MrEditor           *self,
+                                        const char         *path,
+                                        GError            **error);
 /* Pastes @html (or @text when @html is NULL) as the clipboard would, cleaned. */
 void        mr_editor_paste            (MrEditor           *self,
                                         const char         *html,

@@ -1129,7 +1129,8 @@ cmd_render (Invocation *inv,
       outgoing->from_address = g_strdup (*from ? from : "sender@example.invalid");
       outgoing->from_name = *from_name ? g_strdup (from_name) : NULL;
       g_ptr_array_add (outgoing->to, g_strdup (inv->to ? inv->to : "recipient@example.invalid"));
-      mr_template_fill_outgoing (template_, rendered, outgoing);
+      if (!mr_template_fill_outgoing (template_, rendered, outgoing, &error))
+        return fail (inv, error);
       message = mr_outgoing_build (outgoing, NULL, &error);
       if (message == NULL)
         return fail (inv, error);
@@ -1281,7 +1282,8 @@ cmd_send (Invocation *inv)
       !add_addresses (outgoing->cc, inv->cc_list, "--cc", &error) ||
       !add_addresses (outgoing->bcc, inv->bcc_list, "--bcc", &error))
     return fail (inv, error);
-  mr_template_fill_outgoing (template_, rendered, outgoing);
+  if (!mr_template_fill_outgoing (template_, rendered, outgoing, &error))
+    return fail (inv, error);
   for (guint i = 0; i < inv->attach_list->len; i++)
     {
       const char *file = g_ptr_array_index (inv->attach_list, i);

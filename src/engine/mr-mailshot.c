@@ -1045,7 +1045,8 @@ row_outgoing (JsonParser       *parser,
   if (rendered == NULL)
     return NULL;
   g_ptr_array_add (outgoing->to, g_strdup (todo->address));
-  mr_template_fill_outgoing (template_, rendered, outgoing);
+  if (!mr_template_fill_outgoing (template_, rendered, outgoing, error))
+    return NULL;
   mr_delivery_fill_sender (delivery, outgoing);
   /* One mail per recipient; the company's copy address gets one copy of the job, unless the admin
    * chose one of each (mailshot.copy_each). */

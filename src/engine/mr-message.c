@@ -14,6 +14,7 @@
 #include "mr-keys.h"
 #include "mr-gmime-private.h"
 #include "mr-message.h"
+#include "mr-settings.h"
 
 /* GMime 3.2 defines no autoptr cleanups of its own. */
 
@@ -974,4 +975,103 @@ mr_message_summarize (GBytes *message)
       summary->html = g_string_free (html, FALSE);
     }
   return summary;
+}
+
+/* ---- Pictures given as data: URIs --------------------------------------------------------------- */
+
+#define MAX_EMBEDDED (10 * 1024 * 1024)
+
+static const char *
+picture_extension (const char *mime_type)
+{
+  static const char * const types[][2] = {
+    { "image/png", "png" }, { "image/jpeg", "jpg" }, { "image/gif", "gif" }, { "image/webp", "webp" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_ascii_strcasecmp (mime_type, types[i][0]) == 0)
+      return types[i][1];
+  return NULL;
+}
+
+gboolean
+mr_outgoing_embed_images (MrOutgoing  *outgoing,
+                          GError     **error)
+{
+  static const char prefix[] = "data:image/";
+  g_autoptr(GString) html = NULL;
+  g_autoptr(GHashTable) done = NULL;   /* checksum → content id */
+  g_autofree char *folder = NULL;
+  gsize at = 0;
+
+  if (outgoing->html_body == NULL || strstr (outgoing->html_body, prefix) == NULL)
+    return TRUE;
+  html = g_string_new (outgoing->html_body);
+  done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  folder = mr_get_user_cache_path ("inline");
+  for (;;)
+    {
+      const char *found = strstr (html->str + at, prefix);
+      gsize start, length;
+      g_autofree char *uri = NULL;
+      g_autofree char *mime_type = NULL;
+      g_autofree char *checksum = NULL;
+      g_autofree char *reference = NULL;
+      const char *extension;
+      const char *content_id;
+      char *comma, *semicolon;
+
+      if (found == NULL)
+        break;
+      start = found - html->str;
+      length = strcspn (found, "\"' >");
+      at = start + length;
+      uri = g_strndup (found, length);
+      comma = strchr (uri, ',');
+      semicolon = strchr (uri, ';');
+      if (comma == NULL || semicolon == NULL || semicolon > comma || !g_str_has_prefix (semicolon, ";base64,") ||
+          length > MAX_EMBEDDED / 3 * 4 + 64)
+        continue;
+      mime_type = g_strndup (uri + 5, semicolon - uri - 5);
+      extension = picture_extension (mime_type);
+      if (extension == NULL)
+        continue;
+      checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uri, -1);
+      content_id = g_hash_table_lookup (done, checksum);
+      if (content_id == NULL)
+        {
+          g_autofree char *name = g_strdup_printf ("%s.%s", checksum, extension);
+          g_autofree char *path = g_build_filename (folder, name, NULL);
+          g_autofree char *filename = g_strdup_printf ("picture-%.8s.%s", checksum, extension);
+
+          if (!g_file_test (path, G_FILE_TEST_EXISTS))
+            {
+              gsize size = 0;
+              g_autofree guchar *bytes = g_base64_decode (comma + 1, &size);
+
+              if (size == 0 || size > MAX_EMBEDDED)
+                continue;
+              if (g_mkdir_with_parents (folder, 0700) != 0)
+                {
+                  int saved = errno;
+
+                  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("The picture cannot be kept in %s: %s"),
+                               folder, g_strerror (saved));
+                  return FALSE;
+                }
+              if (!g_file_set_contents_full (path, (const char *) bytes, size, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+                return FALSE;
+            }
+          g_hash_table_insert (done, g_strdup (checksum), g_strdup_printf ("%.16s@mailroom", checksum));
+          content_id = g_hash_table_lookup (done, checksum);
+          mr_outgoing_add_attachment (outgoing, path, filename, content_id);
+        }
+      reference = g_strconcat ("cid:", content_id, NULL);
+      g_string_erase (html, start, length);
+      g_string_insert (html, start, reference);
+      at = start + strlen (reference);
+    }
+  g_free (outgoing->html_body);
+  outgoing->html_body = g_string_free (g_steal_pointer (&html), FALSE);
+  return TRUE;
 }

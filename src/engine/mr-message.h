@@ -99,6 +99,14 @@ GBytes         *mr_message_add_bcc       (GBytes             *message,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOutgoing, mr_outgoing_free)
 
+/* Pictures in the HTML as data: URIs (the editor inserts them so) become inline parts, referred to
+ * as cid:: each picture once, however often it appears, kept in the cache folder under its own
+ * checksum so that a mailshot's thousands of mails share one file. A data: URI that is not a
+ * base64 PNG, JPEG, GIF or WebP picture, or is over 10 MB, is left as it is. Errors: G_IO_ERROR
+ * when the cache folder cannot be written. */
+gboolean        mr_outgoing_embed_images (MrOutgoing        *outgoing,
+                                          GError           **error);
+
 /* ---- A built message, as a mail program shows it ------------------------------------------------ */
 
 typedef struct {

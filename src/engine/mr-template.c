@@ -864,10 +864,11 @@ mr_template_list_variables (MrTemplate  *template_,
   return names;
 }
 
-void
-mr_template_fill_outgoing (MrTemplate *template_,
-                           MrRendered *rendered,
-                           MrOutgoing *outgoing)
+gboolean
+mr_template_fill_outgoing (MrTemplate  *template_,
+                           MrRendered  *rendered,
+                           MrOutgoing  *outgoing,
+                           GError     **error)
 {
   g_free (outgoing->subject);
   outgoing->subject = g_strdup (rendered->subject);
@@ -887,4 +888,5 @@ mr_template_fill_outgoing (MrTemplate *template_,
       MrTemplateAttachment *attachment = g_ptr_array_index (template_->attachments, i);
       mr_outgoing_add_attachment (outgoing, attachment->path, attachment->filename, attachment->content_id);
     }
+  return mr_outgoing_embed_images (outgoing, error);
 }

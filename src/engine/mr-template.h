@@ -110,10 +110,12 @@ MrRendered  *mr_template_render_limited    (MrTemplate   *template_,
 void         mr_rendered_free              (MrRendered   *rendered);
 
 /* Puts the rendered subject and bodies, the template's attachments and its own From (when it has
- * one) into @outgoing. */
-void         mr_template_fill_outgoing     (MrTemplate   *template_,
+ * one) into @outgoing; pictures in the HTML as data: URIs become inline parts
+ * (mr_outgoing_embed_images(), whose errors these are). */
+gboolean     mr_template_fill_outgoing     (MrTemplate   *template_,
                                             MrRendered   *rendered,
-                                            MrOutgoing   *outgoing);
+                                            MrOutgoing   *outgoing,
+                                            GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTemplate, mr_template_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrRendered, mr_rendered_free)
