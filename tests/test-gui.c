@@ -2644,13 +2644,13 @@ test_editor (MrTestDirs    *dirs,
 #endif
 }
 
+#if HAVE_WEBKIT
 static gboolean
 server_has_a_mail (gpointer server)
 {
   return mr_test_server_count_messages (server) >= 1;
 }
 
-#if HAVE_WEBKIT
 typedef struct {
   MrEditor   *editor;
   const char *wanted;
