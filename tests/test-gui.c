@@ -2651,6 +2651,19 @@ server_has_a_mail (gpointer server)
   return mr_test_server_count_messages (server) >= 1;
 }
 
+static gboolean
+compose_accepted (gpointer compose)
+{
+  return g_str_has_prefix (gtk_label_get_text (GTK_LABEL (child (compose, MR_TYPE_COMPOSE_PAGE, "status_label"))),
+                           "Accepted");
+}
+
+static gboolean
+server_has_two (gpointer server)
+{
+  return mr_test_server_count_messages (server) >= 2;
+}
+
 typedef struct {
   MrEditor   *editor;
   const char *wanted;
@@ -2731,6 +2744,20 @@ test_compose_editor (MrTestDirs    *dirs,
     wait_for (editor_has, &has, "the source in the editor");
   }
 
+  /* The text part is made from the formatted message, shown as it will go, not edited... */
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (child (compose, MR_TYPE_COMPOSE_PAGE, "own_text_switch"))));
+  g_assert_false (gtk_text_view_get_editable (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view"))));
+  {
+    GtkTextBuffer *text = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view")));
+    GtkTextIter start, end;
+    g_autofree char *shown = NULL;
+
+    gtk_text_buffer_get_bounds (text, &start, &end);
+    shown = gtk_text_buffer_get_text (text, &start, &end, FALSE);
+    g_assert_nonnull (strstr (shown, "Our thanks"));
+    g_assert_nonnull (strstr (shown, "Dear {{name}},"));
+  }
+
   /* Sent: the heading, the bold words and the field's value arrive. */
   g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
   type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
@@ -2746,6 +2773,29 @@ test_compose_editor (MrTestDirs    *dirs,
       g_string_append_printf (joined, "%s ", json_array_get_string_element (tags, i));
     g_assert_cmpstr (joined->str, ==, "h2 p p b ");
     g_assert_nonnull (strstr (json_object_get_string_member (report, "html_text"), "Dear Ann,"));
+    /* ...and goes made from it. */
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (
+                                json_object_get_array_member (report, "parts"), 0), "text"), "Dear Ann,"));
+  }
+
+  /* Written by hand, it goes as written (once the first is done: its To is emptied). */
+  wait_for (compose_accepted, compose, "the first mail to be done");
+  gtk_switch_set_active (GTK_SWITCH (child (compose, MR_TYPE_COMPOSE_PAGE, "own_text_switch")), TRUE);
+  g_assert_true (gtk_text_view_get_editable (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view"))));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (compose, MR_TYPE_COMPOSE_PAGE, "text_view"))),
+                            "Thanks, {{name}}, in plain words.", -1);
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  spin (100);
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (server_has_two, server, "the second mail");
+  {
+    g_autoptr(JsonNode) second = mr_test_server_parse_message (server, 2);
+    JsonObject *report = json_node_get_object (second);
+
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (
+                       json_object_get_array_member (report, "parts"), 0), "text"), ==,
+                     "Thanks, Ann, in plain words.");
   }
   close_window (window);
 #else

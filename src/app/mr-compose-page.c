@@ -46,6 +46,9 @@ struct _MrComposePage
   AdwEntryRow         *subject_row;
   GtkTextView         *text_view;
   GtkTextView         *html_view;
+  AdwPreferencesGroup *text_group;
+  GtkSwitch           *own_text_switch;
+  gboolean             deriving;       /* the text part is being made from the HTML */
   AdwPreferencesGroup *html_group;
   GtkStack            *html_stack;
   GtkWidget           *source_button;
@@ -340,6 +343,54 @@ on_drop (GtkDropTarget *target,
 
 /* ---- Variables -------------------------------------------------------------------------------- */
 
+/* ---- The text part: written by hand, or made from the formatted message ---------------------------- */
+
+static gboolean
+own_text (MrComposePage *self)
+{
+  return gtk_switch_get_active (self->own_text_switch);
+}
+
+/* Off, the text part is the formatted message's, shown as it will be sent and not edited. */
+static void
+show_derived_text (MrComposePage *self)
+{
+  g_autofree char *html = NULL;
+  g_autofree char *text = NULL;
+
+  if (own_text (self))
+    return;
+  html = buffer_text (self->html_view);
+  text = mr_html_to_text (html);
+  self->deriving = TRUE;
+  set_buffer_text (self->text_view, text);
+  self->deriving = FALSE;
+}
+
+static void
+on_own_text_changed (MrComposePage *self)
+{
+  gboolean own = own_text (self);
+
+  gtk_text_view_set_editable (self->text_view, own);
+  gtk_text_view_set_cursor_visible (self->text_view, own);
+  adw_preferences_group_set_description (self->text_group, own ? NULL
+                                         : _("Made from the formatted message, as it will be sent"));
+  show_derived_text (self);
+}
+
+/* After the bodies were set from a template, a draft or a link: the text is one's own when it has
+ * anything in it, or when there is nothing formatted to make it from. */
+static void
+settle_own_text (MrComposePage *self)
+{
+  g_autofree char *text = buffer_text (self->text_view);
+  g_autofree char *html = buffer_text (self->html_view);
+
+  gtk_switch_set_active (self->own_text_switch, *text != '\0' || *html == '\0');
+  on_own_text_changed (self);
+}
+
 static MrTemplate *
 template_from_fields (MrComposePage *self)
 {
@@ -351,7 +402,8 @@ template_from_fields (MrComposePage *self)
   template_->name = g_strdup (current ? current->name : _("Blank message"));
   g_free (template_->subject);
   template_->subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_row)));
-  template_->text = *text || !*html ? g_steal_pointer (&text) : NULL;
+  /* Made from the HTML when sent, unless written by hand. */
+  template_->text = own_text (self) && (*text || !*html) ? g_steal_pointer (&text) : NULL;
   template_->html = *html ? g_steal_pointer (&html) : NULL;
   if (current != NULL)
     {
@@ -512,7 +564,7 @@ save_draft (gpointer user_data)
   MEMBER ("cc", gtk_editable_get_text (GTK_EDITABLE (self->cc_row)));
   MEMBER ("bcc", gtk_editable_get_text (GTK_EDITABLE (self->bcc_row)));
   MEMBER ("subject", gtk_editable_get_text (GTK_EDITABLE (self->subject_row)));
-  MEMBER ("text", text);
+  MEMBER ("text", own_text (self) ? text : "");
   MEMBER ("html", html);
 #undef MEMBER
   json_builder_set_member_name (builder, "variables");
@@ -578,6 +630,7 @@ restore_draft (MrComposePage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->subject_row), json_object_get_string_member_with_default (draft, "subject", ""));
   set_buffer_text (self->text_view, json_object_get_string_member_with_default (draft, "text", ""));
   set_buffer_text (self->html_view, json_object_get_string_member_with_default (draft, "html", ""));
+  settle_own_text (self);
   if (json_object_has_member (draft, "attachments"))
     {
       JsonArray *files = json_object_get_array_member (draft, "attachments");
@@ -627,6 +680,7 @@ on_template_selected (MrComposePage *self)
       gtk_editable_set_text (GTK_EDITABLE (self->subject_row), template_->subject ? template_->subject : "");
       set_buffer_text (self->text_view, template_->text);
       set_buffer_text (self->html_view, template_->html);
+      settle_own_text (self);
       adw_combo_row_set_selected (self->via_row, mr_route_get_row (template_->route));
     }
   refresh_variables (self);
@@ -1266,6 +1320,7 @@ mr_compose_page_open_mailto (MrComposePage *self,
             }
         }
     }
+  settle_own_text (self);
   self->loading = FALSE;
   check_address_row (self->to_row);
   check_address_row (self->cc_row);
@@ -1288,9 +1343,18 @@ on_address_changed (GtkEditable   *editable,
 static void
 on_content_changed (MrComposePage *self)
 {
+  if (self->deriving)
+    return;
   if (!self->loading)
     refresh_variables (self);
   schedule_draft (self);
+}
+
+/* The formatted message changed: so does the text made from it. */
+static void
+on_html_changed (MrComposePage *self)
+{
+  show_derived_text (self);
 }
 
 /* ---- The formatted message: the editor, or its HTML source -------------------------------------- */
@@ -1424,6 +1488,8 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, text_view);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_view);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, text_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, own_text_switch);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_stack);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, source_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, attachments_group);
@@ -1473,6 +1539,8 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (self->subject_row, "changed", G_CALLBACK (on_content_changed), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->text_view), "changed", G_CALLBACK (on_content_changed), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_content_changed), self);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_html_changed), self);
+  g_signal_connect_swapped (self->own_text_switch, "notify::active", G_CALLBACK (on_own_text_changed), self);
   set_up_editor (self);
 }
 

@@ -92,6 +92,8 @@ run (MrEditor   *self,
      const char *script)
 {
   ensure_view (self);
+  if (self->view == NULL)
+    return;
   webkit_web_view_evaluate_javascript (WEBKIT_WEB_VIEW (self->view), script, -1, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -369,7 +371,7 @@ on_message (WebKitUserContentManager *manager,
   g_autoptr(JsonNode) root = json_from_string (text, NULL);
   JsonObject *message = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 
-  if (message == NULL)
+  if (message == NULL || self->buttons == NULL)
     return;
   if (json_object_has_member (message, "html"))
     {
@@ -533,7 +535,7 @@ ensure_view (MrEditor *self)
   g_autoptr(GBytes) script = NULL;
   g_autoptr(WebKitUserScript) user_script = NULL;
 
-  if (self->view != NULL)
+  if (self->view != NULL || self->buttons == NULL /* disposed */)
     return;
   manager = webkit_user_content_manager_new ();
   session = webkit_network_session_new_ephemeral ();
@@ -564,6 +566,13 @@ mr_editor_dispose (GObject *object)
 {
   MrEditor *self = MR_EDITOR (object);
 
+  /* The page may still have something to say while WebKit winds down: nobody is listening. */
+  if (self->view != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (webkit_web_view_get_user_content_manager (WEBKIT_WEB_VIEW (self->view)), self);
+      g_signal_handlers_disconnect_by_data (self->view, self);
+      self->view = NULL;
+    }
   g_clear_pointer (&self->buttons, g_hash_table_unref);
   g_clear_pointer (&self->active, g_hash_table_unref);
   g_clear_pointer (&self->html, g_free);

@@ -151,6 +151,25 @@ buffered_write (int          fd,
   return TRUE;
 }
 
+/* The shared strings kept in memory before the rest goes to a file: 4 MB, or what
+ * MAILROOM_STRINGS_IN_MEMORY says (bytes; for the tests, which read smaller files the same way). */
+static gsize
+strings_in_memory (void)
+{
+  static gsize limit;
+
+  if (g_once_init_enter (&limit))
+    {
+      const char *set = g_getenv ("MAILROOM_STRINGS_IN_MEMORY");
+      guint64 value = STRINGS_IN_MEMORY;
+
+      if (set != NULL && !g_ascii_string_to_unsigned (set, 10, 1024, G_MAXSIZE, &value, NULL))
+        value = STRINGS_IN_MEMORY;
+      g_once_init_leave (&limit, (gsize) value);
+    }
+  return limit;
+}
+
 static gboolean
 store_add (StringStore  *store,
            const char   *text,
@@ -159,7 +178,7 @@ store_add (StringStore  *store,
 {
   guint64 end;
 
-  if (store->text_fd < 0 && store->text->len + length + store->offsets->len * sizeof (guint64) > STRINGS_IN_MEMORY)
+  if (store->text_fd < 0 && store->text->len + length + store->offsets->len * sizeof (guint64) > strings_in_memory ())
     {
       /* Too many for memory: what there is goes to the files, and what comes after too. */
       store->text_fd = open_unlinked (error);

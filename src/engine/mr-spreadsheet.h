@@ -2,8 +2,8 @@
  *
  * Without a spreadsheet program: libgsf opens the zip container (and recognises the OLE2 one that
  * password-protected and old Excel files use), libxml2's reader streams the sheet, so memory does
- * not grow with the rows. Office Open XML's shared strings are kept in memory up to 4 MB and in an
- * unlinked temporary file past that.
+ * not grow with the rows. Office Open XML's shared strings are kept in memory up to 4 MB
+ * ($MAILROOM_STRINGS_IN_MEMORY bytes, for tests) and in an unlinked temporary file past that.
  *
  * What a cell gives, as text:
  * - text as written (shared, inline and rich text alike; phonetic guides are left out);
