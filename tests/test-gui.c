@@ -2797,6 +2797,32 @@ test_compose_editor (MrTestDirs    *dirs,
                        json_object_get_array_member (report, "parts"), 0), "text"), ==,
                      "Thanks, Ann, in plain words.");
   }
+
+  /* In place: a company template is not one's own to change; one's own is saved as it now is. */
+  g_assert_false (gtk_widget_get_sensitive (child (compose, MR_TYPE_COMPOSE_PAGE, "save_button")));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (child (compose, MR_TYPE_COMPOSE_PAGE, "save_button")),
+                            "administrator"));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MrTemplate) saved = NULL;
+    EditorHas has = { editor, "<h2>Our thanks</h2>" };
+
+    g_assert_true (mr_compose_page_save_as_template (compose, "My thanks", &error));
+    g_assert_no_error (error);
+    wait_for (editor_has, &has, "my template in the editor");
+    g_assert_true (gtk_widget_get_sensitive (child (compose, MR_TYPE_COMPOSE_PAGE, "save_button")));
+    editor_do (editor, "const h = document.querySelector('h2'); const r = document.createRange();"
+                       "r.selectNodeContents(h); getSelection().removeAllRanges(); getSelection().addRange(r)");
+    editor_format (editor, "center");
+    g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "save_button"), "clicked");
+    spin (100);
+    saved = mr_template_find ("My thanks", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (saved->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+    g_test_message ("saved: %s", saved->html);
+    g_assert_nonnull (strstr (saved->html, "text-align: center"));
+    g_assert_nonnull (strstr (saved->html, "Our thanks"));
+  }
   close_window (window);
 #else
   g_test_skip ("Built without WebKitGTK (html_preview=disabled): the HTML is edited as source");

@@ -64,6 +64,7 @@ struct _MrComposePage
   GtkWidget           *cancel_button;
   GtkWidget           *preview_button;
   GtkWidget           *save_template_button;
+  GtkWidget           *save_button;     /* the template chosen, changed in place */
 };
 
 G_DEFINE_FINAL_TYPE (MrComposePage, mr_compose_page, ADW_TYPE_BIN)
@@ -667,6 +668,7 @@ route_label (const char *route)
 }
 
 static void update_send_state (MrComposePage *self);
+static void update_save_state (MrComposePage *self);
 
 static void
 on_template_selected (MrComposePage *self)
@@ -687,6 +689,7 @@ on_template_selected (MrComposePage *self)
   refresh_size_limit (self);
   rebuild_attachments (self);
   update_send_state (self);
+  update_save_state (self);
   self->loading = was_loading;
   schedule_draft (self);
 }
@@ -776,6 +779,47 @@ mr_compose_page_save_as_template (MrComposePage  *self,
   status = g_strdup_printf (_("Saved as your template “%s”."), template_->name);
   set_status (self, status);
   return TRUE;
+}
+
+/* Save: the template chosen, as it now is, in place; one's own templates only (the company's are
+ * the administrator's, in a folder others cannot write). */
+static void
+update_save_state (MrComposePage *self)
+{
+  MrTemplate *current = selected_template (self);
+  const char *why = current == NULL ? _("Choose one of your templates first, or save this as a new one")
+                    : current->scope != MR_TEMPLATE_SCOPE_PERSONAL ? _("A company template is changed by the administrator: "
+                                                                        "save yours as a new template")
+                    : NULL;
+
+  gtk_widget_set_sensitive (self->save_button, why == NULL);
+  gtk_widget_set_tooltip_text (self->save_button, why ? why : _("Save the changes to this template"));
+}
+
+gboolean
+mr_compose_page_save_template (MrComposePage  *self,
+                               GError        **error)
+{
+  MrTemplate *current = selected_template (self);
+  g_autofree char *name = NULL;
+
+  if (current == NULL || current->scope != MR_TEMPLATE_SCOPE_PERSONAL)
+    {
+      g_set_error_literal (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_INVALID,
+                           _("Only your own templates can be saved in place"));
+      return FALSE;
+    }
+  name = g_strdup (current->name);
+  return mr_compose_page_save_as_template (self, name, error);
+}
+
+static void
+on_save_clicked (MrComposePage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mr_compose_page_save_template (self, &error))
+    set_status (self, error->message);
 }
 
 static void
@@ -1500,6 +1544,7 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, preview_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, save_template_button);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, save_button);
   gtk_widget_class_bind_template_callback (widget_class, on_send_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_preview_clicked);
@@ -1541,6 +1586,8 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_content_changed), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_html_changed), self);
   g_signal_connect_swapped (self->own_text_switch, "notify::active", G_CALLBACK (on_own_text_changed), self);
+  g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (on_save_clicked), self);
+  update_save_state (self);
   set_up_editor (self);
 }
 

@@ -42,4 +42,8 @@ const char    *mr_compose_page_get_from   (MrComposePage *self);
 /* The formatted-message editor (MrEditor), or NULL without WebKitGTK. */
 GtkWidget      *mr_compose_page_get_editor       (MrComposePage *self);
 
+/* Saves the chosen template as it now is, in place: one's own templates only. */
+gboolean        mr_compose_page_save_template    (MrComposePage  *self,
+                                                  GError        **error);
+
 G_END_DECLS
