@@ -54,26 +54,24 @@ on_decide_policy (WebKitWebView            *view,
   return FALSE;
 }
 
-void
-mr_web_view_block_navigation (GtkWidget *view)
-{
-  g_signal_connect (view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
-}
-
-static GtkWidget *
-html_view_new (void)
+GtkWidget *
+mr_mail_web_view_new (WebKitUserContentManager *manager,
+                      int                       min_height,
+                      const char               *label)
 {
   g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
-  GtkWidget *view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, NULL);
+  GtkWidget *view = manager != NULL
+                    ? g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, "user-content-manager", manager, NULL)
+                    : g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, NULL);
   WebKitSettings *settings = webkit_web_view_get_settings (WEBKIT_WEB_VIEW (view));
 
   /* Mail programs run no scripts; the page's Content Security Policy blocks remote content. */
   webkit_settings_set_enable_javascript_markup (settings, FALSE);
   webkit_settings_set_enable_page_cache (settings, FALSE);
-  mr_web_view_block_navigation (view);
+  g_signal_connect (view, "decide-policy", G_CALLBACK (on_decide_policy), NULL);
   gtk_widget_set_vexpand (view, TRUE);
-  gtk_widget_set_size_request (view, -1, 240);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("The mail, formatted"), -1);
+  gtk_widget_set_size_request (view, -1, min_height);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
   return view;
 }
 #endif
@@ -258,7 +256,7 @@ mr_message_view_set_message (MrMessageView      *self,
         }
       if (self->html_view == NULL)
         {
-          self->html_view = html_view_new ();
+          self->html_view = mr_mail_web_view_new (NULL, 240, _("The mail, formatted"));
           gtk_box_append (GTK_BOX (self->html_page), self->html_view);
         }
       webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->html_view), html ? html : summary->html, NULL);

@@ -46,9 +46,14 @@ void        mr_message_view_show_body    (MrMessageView      *self,
                                           const char         *body);
 
 #if HAVE_WEBKIT
-/* Makes @view (a WebKitWebView) a picture of a mail, not a browser: links do not open, nothing
- * navigates away. */
-void        mr_web_view_block_navigation (GtkWidget          *view);
+#include <webkit/webkit.h>
+
+/* A WebKitWebView that shows a mail as a picture of it, not as a browser: an ephemeral session,
+ * no scripts of the page's own, links that do not open, nothing that navigates away. @manager
+ * (or NULL) brings the caller's own script; @label names it for screen readers. */
+GtkWidget  *mr_mail_web_view_new         (WebKitUserContentManager *manager,
+                                          int                       min_height,
+                                          const char               *label);
 #endif
 
 G_END_DECLS

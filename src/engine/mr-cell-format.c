@@ -53,15 +53,18 @@ token_clear (gpointer data)
   g_free (((Token *) data)->text);
 }
 
+/* Text for a token of @type (TOKEN_LITERAL or TOKEN_DIGITS): joined to the last token when it is
+ * of that type, so that "0.00" is one run of digits and "\"pcs\" each" one literal. */
 static void
-add_literal (GArray     *tokens,
-             const char *text,
-             gssize      length)
+add_text (GArray     *tokens,
+          TokenType   type,
+          const char *text,
+          gssize      length)
 {
   Token *last = tokens->len > 0 ? &g_array_index (tokens, Token, tokens->len - 1) : NULL;
   gsize n = length < 0 ? strlen (text) : (gsize) length;
 
-  if (last != NULL && last->type == TOKEN_LITERAL)
+  if (last != NULL && last->type == type)
     {
       char *longer = g_strdup_printf ("%s%.*s", last->text, (int) n, text);
 
@@ -69,7 +72,15 @@ add_literal (GArray     *tokens,
       last->text = longer;
       return;
     }
-  g_array_append_val (tokens, ((Token) { TOKEN_LITERAL, 0, g_strndup (text, n) }));
+  g_array_append_val (tokens, ((Token) { type, 0, g_strndup (text, n) }));
+}
+
+static void
+add_literal (GArray     *tokens,
+             const char *text,
+             gssize      length)
+{
+  add_text (tokens, TOKEN_LITERAL, text, length);
 }
 
 static void
@@ -84,18 +95,7 @@ static void
 add_digit (GArray *tokens,
            char    c)
 {
-  Token *last = tokens->len > 0 ? &g_array_index (tokens, Token, tokens->len - 1) : NULL;
-  char text[2] = { c, '\0' };
-
-  if (last != NULL && last->type == TOKEN_DIGITS)
-    {
-      char *longer = g_strconcat (last->text, text, NULL);
-
-      g_free (last->text);
-      last->text = longer;
-      return;
-    }
-  g_array_append_val (tokens, ((Token) { TOKEN_DIGITS, 0, g_strdup (text) }));
+  add_text (tokens, TOKEN_DIGITS, &c, 1);
 }
 
 static guint

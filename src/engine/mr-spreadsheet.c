@@ -499,6 +499,18 @@ set_damaged (GError    **error,
   return FALSE;
 }
 
+static gboolean
+set_protected (GError    **error,
+               const char *path)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+
+  g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_PROTECTED,
+               _("“%s” is protected with a password. Open it in your spreadsheet program, save a copy "
+                 "without the password, and choose that copy"), name);
+  return FALSE;
+}
+
 /* The OLE2 container: a password-protected Office file, or an Excel 97–2003 one. */
 static gboolean
 refuse_ole2 (GsfInput    *input,
@@ -514,12 +526,7 @@ refuse_ole2 (GsfInput    *input,
     return set_damaged (error, path, NULL);
   encrypted = gsf_infile_child_by_name (ole, "EncryptionInfo");
   if (encrypted != NULL)
-    {
-      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_PROTECTED,
-                   _("“%s” is protected with a password. Open it in your spreadsheet program, save a copy "
-                     "without the password, and choose that copy"), name);
-      return FALSE;
-    }
+    return set_protected (error, path);
   workbook = gsf_infile_child_by_name (ole, "Workbook");
   if (workbook == NULL)
     workbook = gsf_infile_child_by_name (ole, "Book");
@@ -1069,14 +1076,7 @@ open_ods (MrSpreadsheet  *self,
           GError        **error)
 {
   if (ods_is_encrypted (self->zip))
-    {
-      g_autofree char *name = g_filename_display_basename (path);
-
-      g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_PROTECTED,
-                   _("“%s” is protected with a password. Open it in your spreadsheet program, save a copy "
-                     "without the password, and choose that copy"), name);
-      return FALSE;
-    }
+    return set_protected (error, path);
   self->source.input = child (self->zip, "content.xml");
   if (self->source.input == NULL)
     return set_damaged (error, path, _("it has no contents"));
@@ -1130,11 +1130,7 @@ mr_spreadsheet_list_sheets (const char  *path,
 
       if (ods_is_encrypted (zip))
         {
-          g_autofree char *name = g_filename_display_basename (path);
-
-          g_set_error (error, MR_RECIPIENTS_ERROR, MR_RECIPIENTS_ERROR_PROTECTED,
-                       _("“%s” is protected with a password. Open it in your spreadsheet program, save a "
-                         "copy without the password, and choose that copy"), name);
+          set_protected (error, path);
           return NULL;
         }
       reader = open_part (zip, "content.xml", &source);
