@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/screenshots"
 mkdir -p "$out"
 chmod 777 "$out" 2>/dev/null || true
-run="tests/isolated.sh env GSETTINGS_SCHEMA_DIR=$top/$build/data MAILROOM_SCREENSHOT_DIR=$out MAILROOM_TOP_SRCDIR=$top \
+run="tests/isolated.sh env GSETTINGS_SCHEMA_DIR=$top/$build/data MAILROOM_SCREENSHOT_DIR=$out MAILROOM_TOP_SRCDIR=$top MAILROOM_CLI=$top/$build/src/cli/mailroom-cli \
   xvfb-run -a -s '-screen 0 1440x2400x24 -nolisten tcp' $top/$build/tests/test-gui"
 cd "$top"
 if [ "$(id -u)" -eq 0 ] && id -u mailroom-test >/dev/null 2>&1; then

@@ -531,14 +531,12 @@ static void
 ensure_view (MrEditor *self)
 {
   g_autoptr(WebKitUserContentManager) manager = NULL;
-  g_autoptr(WebKitNetworkSession) session = NULL;
   g_autoptr(GBytes) script = NULL;
   g_autoptr(WebKitUserScript) user_script = NULL;
 
   if (self->view != NULL || self->buttons == NULL /* disposed */)
     return;
   manager = webkit_user_content_manager_new ();
-  session = webkit_network_session_new_ephemeral ();
   script = g_resources_lookup_data (EDITOR_SCRIPT, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   webkit_user_content_manager_register_script_message_handler (manager, "mailroom", NULL);
   g_signal_connect (manager, "script-message-received::mailroom", G_CALLBACK (on_message), self);
@@ -549,14 +547,8 @@ ensure_view (MrEditor *self)
                                             NULL, NULL);
       webkit_user_content_manager_add_script (manager, user_script);
     }
-  self->view = g_object_new (WEBKIT_TYPE_WEB_VIEW, "network-session", session, "user-content-manager", manager, NULL);
-  webkit_settings_set_enable_javascript_markup (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
-  webkit_settings_set_enable_page_cache (webkit_web_view_get_settings (WEBKIT_WEB_VIEW (self->view)), FALSE);
-  gtk_widget_set_vexpand (self->view, TRUE);
-  gtk_widget_set_size_request (self->view, -1, 200);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"), -1);
+  self->view = mr_mail_web_view_new (manager, 200, _("Message"));
   g_signal_connect (self->view, "load-changed", G_CALLBACK (on_load_changed), self);
-  mr_web_view_block_navigation (self->view);
   webkit_web_view_load_html (WEBKIT_WEB_VIEW (self->view), page, "about:blank");
   gtk_frame_set_child (GTK_FRAME (self->frame), self->view);
 }
@@ -601,7 +593,7 @@ mr_editor_init (MrEditor *self)
 {
   const char *blocks[] = { N_("Paragraph"), N_("Heading 1"), N_("Heading 2"), N_("Heading 3"), NULL };
   const char *translated[G_N_ELEMENTS (blocks)];
-  GtkWidget *popover, *scrolled;
+  GtkWidget *popover;
   GtkWidget *group = NULL;
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
@@ -655,10 +647,8 @@ mr_editor_init (MrEditor *self)
   gtk_widget_set_halign (self->fields_button, GTK_ALIGN_END);
   gtk_box_append (GTK_BOX (self->toolbar), self->fields_button);
   mr_editor_set_fields (self, NULL);
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->toolbar);
-  gtk_box_append (GTK_BOX (self), scrolled);
+  /* All of the toolbar shows: the page is as wide as it needs (about 800 pixels with the sidebar). */
+  gtk_box_append (GTK_BOX (self), self->toolbar);
 
   /* The page: made when the editor is first shown (WebKit starts its processes then). */
   self->frame = gtk_frame_new (NULL);
