@@ -796,17 +796,18 @@ mr_sent_log_complete_addresses (MrSentLog   *self,
   sqlite3_stmt *statement;
 
   /* Each recipient of each mail, once per mail; a recipient the server refused for good (in a mail
-   * it partly took) does not count. */
+   * it partly took) does not count. The spelling and the time shown are the latest mail's: with one
+   * MAX () in the query SQLite takes the bare columns from its row (two would leave it open which). */
   g_mutex_lock (&self->lock);
   statement = prepare (self,
-                       "SELECT r.value, COUNT (*), MAX (m.created) FROM messages m, json_each (m.recipients) r "
+                       "SELECT r.value, COUNT (*), m.created, MAX (m.id) FROM messages m, json_each (m.recipients) r "
                        "WHERE m.mailshot IS NULL AND m.state IN ('accepted', 'partly-accepted') "
                        "AND (m.outcomes IS NULL OR instr (r.value, '\"') > 0 "
                        "     OR json_extract (m.outcomes, '$.\"' || r.value || '\"[0]') IS NOT 'refused') "
                        "AND (lower (r.value) LIKE ?1 ESCAPE '\\' OR lower (r.value) LIKE '%.' || ?1 ESCAPE '\\' "
                        "     OR lower (r.value) LIKE '%-' || ?1 ESCAPE '\\' "
                        "     OR lower (r.value) LIKE '%\\_' || ?1 ESCAPE '\\') "
-                       "GROUP BY lower (r.value) ORDER BY COUNT (*) DESC, MAX (m.created) DESC, r.value LIMIT ?2",
+                       "GROUP BY lower (r.value) ORDER BY COUNT (*) DESC, MAX (m.id) DESC, r.value LIMIT ?2",
                        error);
   if (statement != NULL)
     {
