@@ -8,6 +8,7 @@
 #include "mr-error.h"
 #include "mr-settings.h"
 #include "mr-settings-error.h"
+#include "mr-signature.h"
 #include "mr-template.h"
 #include "mr-test-utils.h"
 
@@ -134,6 +135,7 @@ test_errors (MrTestDirs    *dirs,
     { "{\"schema_version\": 7, \"name\": \"x\", \"text\": \"x\"}", "schema_version" },
     { "{\"schema_version\": 1, \"name\": \"x\", \"text\": \"x\", \"attachments\": [{\"name\": \"a\\nb\", \"path\": \"f\"}]}", "line break" },
     { "{\"schema_version\": 1, \"name\": \"x\", ", "" },
+    { "{\"schema_version\": 1, \"name\": \"x\", \"text\": \"x\", \"signature\": \"no\"}", "“signature” must be true or false" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -712,6 +714,191 @@ test_embed_images (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (summary->html, "data:image/png;base64,"));
 }
 
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (haystack, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+/* The command line with @input on its standard input; returns the exit status. */
+static int
+run_cli_with_input (const char  *input,
+                    char       **out,
+                    char       **err,
+                    const char  *first,
+                    ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, out, err, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (process);
+}
+
+/* `user signature` and `company signature`: shown, set from standard input (text or HTML), removed. */
+static void
+test_signature_cli (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "user", "signature", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "You have no signature"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Text keeps its lines and is escaped; HTML is cleaned. */
+  g_assert_cmpint (run_cli_with_input ("Anna Müller\nSales & Support\n", &out, &err, "user", "signature", "--stdin", NULL), ==, 0);
+  mr_assert_cmpstr_free (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL), ==, "<p>Anna Müller<br>Sales &amp; Support</p>");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli_with_input ("<p>Example Ltd<img src=\"https://tracker.example/x.png\"></p>", &out, &err,
+                                       "company", "signature", "--stdin", NULL), ==, 0);
+  mr_assert_cmpstr_free (mr_signature_load (MR_SIGNATURE_COMPANY, NULL), ==, "<p>Example Ltd</p>");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "user", "signature", NULL), ==, 0);
+  json = json_from_string (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "text"), ==, "Anna Müller\nSales & Support\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* What render shows has both, the person's first. */
+  {
+    g_autofree char *personal = g_build_filename (dirs->data_home, "mailroom", "templates", NULL);
+    g_autofree char *path = write_template (personal, "hello.json",
+                                            "{\"schema_version\": 1, \"name\": \"Hello\", \"subject\": \"Hi\", \"text\": \"Hello\"}");
+
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "render", "Hello", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "Hello\n\n-- \nAnna Müller\nSales & Support\nExample Ltd\n"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "user", "signature", "--clear", NULL), ==, 0);
+  g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "user", "signature", "Anna", NULL), ==, 64);
+  g_assert_nonnull (strstr (err, "--stdin"));
+}
+
+/* The person's signature and the company's go below every mail, the person's first, as HTML and
+ * as text under "-- "; a template may say "no signature" or place one itself. */
+static void
+test_signatures (MrTestDirs    *dirs,
+                 gconstpointer  data)
+{
+  g_autoptr(JsonNode) values = data_of ("{\"office\": \"Berlin\"}");
+  g_autoptr(MrTemplate) template_ = mr_template_new ();
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *path = NULL;
+
+  /* None yet: nothing is added, and loading one is no error. */
+  g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, &error));
+  g_assert_no_error (error);
+  template_->name = g_strdup ("Note");
+  template_->text = g_strdup ("Hello\n");
+  template_->html = g_strdup ("<p>Hello</p>");
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->text, ==, "Hello\n");
+  g_assert_cmpstr (rendered->html, ==, "<p>Hello</p>");
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* Stored cleaned, where {{> my-signature}} and {{> signature}} find them. */
+  g_assert_true (mr_signature_save (MR_SIGNATURE_PERSONAL, "<p onclick=\"x()\"><b>Anna Müller</b><br>Sales</p><script>alert(1)</script>", &error));
+  g_assert_no_error (error);
+  g_assert_true (mr_signature_save (MR_SIGNATURE_COMPANY, "<p>Example Ltd · {{office}}</p>", &error));
+  g_assert_no_error (error);
+  stored = mr_signature_load (MR_SIGNATURE_PERSONAL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored, ==, "<p><b>Anna Müller</b><br>Sales</p>");
+  path = mr_signature_get_path (MR_SIGNATURE_COMPANY);
+  g_assert_true (g_str_has_prefix (path, dirs->company_templates));
+  g_assert_true (g_str_has_suffix (path, "/partials/signature.mustache"));
+  mr_assert_cmpstr_free (mr_signature_summarize (stored), ==, "Anna Müller · Sales");
+  mr_assert_cmpstr_free (mr_signature_summarize (NULL), ==, "");
+
+  /* Below the body, the person's first; the company's merge field filled. */
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->text, ==, "Hello\n\n-- \nAnna Müller\nSales\nExample Ltd · Berlin\n");
+  g_assert_cmpstr (rendered->html, ==, "<p>Hello</p>\n<br>\n<div><p><b>Anna Müller</b><br>Sales</p></div>\n<div><p>Example Ltd · Berlin</p></div>");
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* A field the row lacks is named as missing, as in the body. */
+  rendered = mr_template_render (template_, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rendered->missing->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (rendered->missing, 0), ==, "office");
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* Placed by the template itself: there, and only there. */
+  g_free (template_->html);
+  template_->html = g_strdup ("<p>Hello</p>{{> my-signature}}<p>P.S. See you</p>");
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count (rendered->html, "Anna Müller"), ==, 1);
+  g_assert_cmpuint (count (rendered->html, "Example Ltd"), ==, 0);
+  g_assert_true (g_str_has_suffix (rendered->html, "<p>P.S. See you</p>"));
+  g_assert_cmpstr (rendered->text, ==, "Hello\n");
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* "No signature": kept through saving and loading, and nothing is added. */
+  g_free (template_->html);
+  template_->html = g_strdup ("<p>Hello</p>");
+  template_->signature = FALSE;
+  g_assert_true (mr_template_save_personal (template_, FALSE, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(MrTemplate) loaded = mr_template_find ("Note", &error);
+
+    g_assert_no_error (error);
+    g_assert_false (loaded->signature);
+    rendered = mr_template_render (loaded, values, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (rendered->html, ==, "<p>Hello</p>");
+    g_clear_pointer (&rendered, mr_rendered_free);
+  }
+
+  /* Emptied: removed, and gone from the mail. */
+  g_assert_true (mr_signature_save (MR_SIGNATURE_PERSONAL, "<p> <br></p>", &error));
+  g_assert_no_error (error);
+  g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, &error));
+  g_assert_no_error (error);
+  template_->signature = TRUE;
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->text, ==, "Hello\n\n-- \nExample Ltd · Berlin\n");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -730,6 +917,8 @@ main (int    argc,
   ADD ("/templates/save-personal", test_save_personal);
   ADD ("/templates/cli", test_cli);
   ADD ("/templates/embed-images", test_embed_images);
+  ADD ("/templates/signatures", test_signatures);
+  ADD ("/templates/signature-cli", test_signature_cli);
 #undef ADD
 
   return g_test_run ();

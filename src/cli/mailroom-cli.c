@@ -26,6 +26,7 @@
 #include "mr-mailshot.h"
 #include "mr-timer.h"
 #include "mr-proofreader.h"
+#include "mr-signature.h"
 #include "mr-suppression.h"
 #include "mr-template.h"
 
@@ -138,12 +139,14 @@ static const char help_text[] =
      "  mailroom-cli company unset KEY\n"
      "  mailroom-cli company password [--app NAME] [--stdin]\n"
      "  mailroom-cli company password --clear [--app NAME]\n"
+     "  mailroom-cli company signature [--stdin | --clear] [--json]\n"
      "  mailroom-cli user show [--json]\n"
      "  mailroom-cli user get KEY\n"
      "  mailroom-cli user set KEY VALUE\n"
      "  mailroom-cli user unset KEY\n"
      "  mailroom-cli user password [--stdin]\n"
      "  mailroom-cli user password --clear\n"
+     "  mailroom-cli user signature [--stdin | --clear] [--json]\n"
      "  mailroom-cli user login [--device-code]\n"
      "  mailroom-cli settings effective [--app NAME] [--json]\n"
      "  mailroom-cli setup ADDRESS [--save] [--json] [--verbose]\n"
@@ -417,6 +420,86 @@ cmd_password (Invocation *inv,
   if (account == NULL)
     return fail (inv, error);
   return store_password (inv, account, FALSE);
+}
+
+/* ---- signature ------------------------------------------------------------------------------- */
+
+/* Standard input whole, at most @limit bytes; NULL with the reason past it. */
+static char *
+read_all_stdin (gsize    limit,
+                GError **error)
+{
+  GString *text = g_string_new (NULL);
+  char block[8192];
+  size_t got;
+
+  while ((got = fread (block, 1, sizeof block, stdin)) > 0)
+    {
+      g_string_append_len (text, block, (gssize) got);
+      if (text->len > limit)
+        {
+          g_autofree char *size = g_format_size (limit);
+
+          g_string_free (text, TRUE);
+          g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Standard input holds more than %s: nothing was stored"), size);
+          return NULL;
+        }
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* `company signature` and `user signature`: show it; set it from standard input (HTML, or text
+ * whose lines are kept) with --stdin; remove it with --clear. */
+static int
+cmd_signature (Invocation *inv,
+               MrScope     scope)
+{
+  MrSignatureScope which = scope == MR_SCOPE_COMPANY ? MR_SIGNATURE_COMPANY : MR_SIGNATURE_PERSONAL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *html = NULL;
+
+  if (inv->args->len != 0)
+    return usage_error (inv, _("“signature” takes no value: give the new one on standard input with --stdin"));
+  if (inv->use_stdin || inv->clear)
+    {
+      g_autofree char *input = inv->clear ? g_strdup ("") : read_all_stdin (16 * 1024 * 1024, &error);
+      g_autofree char *given = NULL;
+
+      if (input == NULL)
+        return fail (inv, error);
+      given = mr_signature_from_text (input);
+      if (!mr_signature_save (which, given, &error))
+        return fail (inv, error);
+    }
+  html = mr_signature_load (which, &error);
+  if (error != NULL)
+    return fail (inv, error);
+  if (inv->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autofree char *path = mr_signature_get_path (which);
+      g_autofree char *text = html ? mr_html_to_text (html) : NULL;
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "html");
+      json_builder_add_string_value (builder, html);
+      json_builder_set_member_name (builder, "text");
+      json_builder_add_string_value (builder, text);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, path);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else if (inv->use_stdin || inv->clear)
+    g_printerr (html ? _("Stored the signature.\n") : _("There is no signature now.\n"));
+  else if (html != NULL)
+    g_print ("%s\n", html);
+  else
+    g_printerr (scope == MR_SCOPE_COMPANY ? _("The company has no signature.\n") : _("You have no signature.\n"));
+  return MR_EXIT_OK;
 }
 
 /* ---- settings effective ----------------------------------------------------------------------- */
@@ -2720,8 +2803,8 @@ run (Invocation *inv,
 
   if (group == NULL)
     return usage_error (inv, _("No command given"));
-  if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0)
-    return usage_error (inv, _("--stdin and --clear belong to “password”"));
+  if ((inv->use_stdin || inv->clear) && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "signature") != 0)
+    return usage_error (inv, _("--stdin and --clear belong to “password” and “signature”"));
   if (inv->app != NULL && g_strcmp0 (command, "password") != 0 && g_strcmp0 (command, "effective") != 0 &&
       g_strcmp0 (group, "check") != 0 && g_strcmp0 (group, "test-email") != 0 && g_strcmp0 (group, "send") != 0 &&
       g_strcmp0 (group, "mailshot") != 0 && g_strcmp0 (group, "exchange") != 0)
@@ -2750,6 +2833,8 @@ run (Invocation *inv,
         return cmd_unset (inv, scope);
       if (g_strcmp0 (command, "password") == 0)
         return cmd_password (inv, scope);
+      if (g_strcmp0 (command, "signature") == 0)
+        return cmd_signature (inv, scope);
       if (g_strcmp0 (command, "login") == 0 && scope == MR_SCOPE_USER && inv->args->len == 0)
         return cmd_user_login (inv);
     }

@@ -824,17 +824,21 @@ mr_mustache_render (MrMustache             *mustache,
   return g_string_free (out, FALSE);
 }
 
+/* The names of the nodes of the kinds @partials asks for: partials, or variables and sections. */
 static void
 collect_names (GPtrArray *nodes,
+               gboolean   partials,
                GPtrArray *names)
 {
   for (guint i = 0; i < nodes->len; i++)
     {
       Node *node = g_ptr_array_index (nodes, i);
       gboolean seen = FALSE;
+      gboolean wanted = partials ? node->kind == TOKEN_PARTIAL
+                                 : (node->kind == TOKEN_VARIABLE || node->kind == TOKEN_RAW ||
+                                    node->kind == TOKEN_SECTION || node->kind == TOKEN_INVERTED);
 
-      if (node->kind == TOKEN_VARIABLE || node->kind == TOKEN_RAW || node->kind == TOKEN_SECTION ||
-          node->kind == TOKEN_INVERTED)
+      if (wanted)
         {
           for (guint k = 0; k < names->len; k++)
             seen = seen || g_str_equal (g_ptr_array_index (names, k), node->value);
@@ -842,7 +846,7 @@ collect_names (GPtrArray *nodes,
             g_ptr_array_add (names, g_strdup (node->value));
         }
       if (node->children != NULL)
-        collect_names (node->children, names);
+        collect_names (node->children, partials, names);
     }
 }
 
@@ -851,6 +855,15 @@ mr_mustache_list_names (MrMustache *mustache)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
 
-  collect_names (mustache->nodes, names);
+  collect_names (mustache->nodes, FALSE, names);
+  return names;
+}
+
+GPtrArray *
+mr_mustache_list_partials (MrMustache *mustache)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  collect_names (mustache->nodes, TRUE, names);
   return names;
 }

@@ -58,6 +58,8 @@ char       *mr_mustache_render   (MrMustache             *mustache,
 
 /* The variable and section names a template uses, for the compose pane's list. */
 GPtrArray  *mr_mustache_list_names (MrMustache           *mustache);
+/* The partials it includes by name ({{> name}}), once each; not those the partials include. */
+GPtrArray  *mr_mustache_list_partials (MrMustache        *mustache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrMustache, mr_mustache_free)
 

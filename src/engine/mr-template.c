@@ -11,6 +11,7 @@
 #include "mr-keys.h"
 #include "mr-settings.h"
 #include "mr-html-clean.h"
+#include "mr-signature.h"
 #include "mr-template.h"
 
 #define TEMPLATE_SCHEMA_VERSION 1
@@ -72,6 +73,7 @@ mr_template_new (void)
   template_->route = g_strdup ("auto");
   template_->log = g_strdup ("full");
   template_->subject = g_strdup ("");
+  template_->signature = TRUE;
   template_->parsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_mustache_free);
   g_mutex_init (&template_->parsed_lock);
   return template_;
@@ -275,7 +277,20 @@ load_with_embedded (const char  *path,
       invalid (error, absolute, _("“app” is not a valid application name"));
       return NULL;
     }
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *member = i == 0 ? "strict" : "signature";
+      JsonNode *node = json_object_get_member (root, member);
+
+      if (node != NULL && (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN))
+        {
+          /* TRANSLATORS: %s is a template's setting, “strict” or “signature” */
+          invalid (error, absolute, _("“%s” must be true or false"), member);
+          return NULL;
+        }
+    }
   template_->strict = json_object_get_boolean_member_with_default (root, "strict", FALSE);
+  template_->signature = json_object_get_boolean_member_with_default (root, "signature", TRUE);
 
   if (json_object_has_member (root, "partials"))
     {
@@ -415,6 +430,11 @@ to_json (MrTemplate *template_,
 #undef STRING
   json_builder_set_member_name (builder, "strict");
   json_builder_add_boolean_value (builder, template_->strict);
+  if (!template_->signature)
+    {
+      json_builder_set_member_name (builder, "signature");
+      json_builder_add_boolean_value (builder, FALSE);
+    }
 
   if (g_hash_table_size (template_->partials) > 0)
     {
@@ -744,6 +764,23 @@ find_partial (const char *name,
   return NULL;
 }
 
+/* The source's tree, parsed once: a mailshot renders the same sources thousands of times. */
+static MrMustache *
+parsed_source (MrTemplate  *template_,
+               const char  *source,
+               GError     **error)
+{
+  MrMustache *mustache;
+
+  /* Parsed trees are only read while rendering: one may serve several threads at once. */
+  g_mutex_lock (&template_->parsed_lock);
+  mustache = g_hash_table_lookup (template_->parsed, source);
+  if (mustache == NULL && (mustache = mr_mustache_parse (source, error)) != NULL)
+    g_hash_table_insert (template_->parsed, g_strdup (source), mustache);
+  g_mutex_unlock (&template_->parsed_lock);
+  return mustache;
+}
+
 static char *
 render_part (MrTemplate     *template_,
              const char     *part,
@@ -760,12 +797,7 @@ render_part (MrTemplate     *template_,
 
   if (source == NULL)
     return NULL;
-  /* Parsed trees are only read while rendering: one may serve several threads at once. */
-  g_mutex_lock (&template_->parsed_lock);
-  mustache = g_hash_table_lookup (template_->parsed, source);
-  if (mustache == NULL && (mustache = mr_mustache_parse (source, error)) != NULL)
-    g_hash_table_insert (template_->parsed, g_strdup (source), mustache);
-  g_mutex_unlock (&template_->parsed_lock);
+  mustache = parsed_source (template_, source, error);
   if (mustache == NULL)
     {
       g_prefix_error (error, _("%s, %s: "), template_->name, part);
@@ -777,6 +809,75 @@ render_part (MrTemplate     *template_,
   else
     *budget -= MIN (*budget, strlen (out));
   return out;
+}
+
+/* Whether the template puts a signature where it wants it ({{> signature}} in a body). */
+static gboolean
+places_signature (MrTemplate *template_)
+{
+  const char *parts[] = { template_->text, template_->html };
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      MrMustache *mustache = parts[i] ? parsed_source (template_, parts[i], NULL) : NULL;
+      g_autoptr(GPtrArray) names = mustache ? mr_mustache_list_partials (mustache) : NULL;
+
+      for (guint k = 0; names != NULL && k < names->len; k++)
+        if (g_str_equal (g_ptr_array_index (names, k), MR_SIGNATURE_PARTIAL_PERSONAL) ||
+            g_str_equal (g_ptr_array_index (names, k), MR_SIGNATURE_PARTIAL_COMPANY))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* The person's signature and the company's below the body (mr-signature.h): in the HTML as they
+ * are, in a text body as text under "-- ". */
+static gboolean
+add_signatures (MrTemplate     *template_,
+                JsonNode       *data,
+                PartialLookup  *lookup,
+                MrRendered     *rendered,
+                guint64        *budget,
+                GError        **error)
+{
+  const char *names[] = { MR_SIGNATURE_PARTIAL_PERSONAL, MR_SIGNATURE_PARTIAL_COMPANY };
+  g_autoptr(GString) html = g_string_new (NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (!template_->signature || places_signature (template_))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *source = find_partial (names[i], lookup);
+      g_autofree char *out = NULL;
+      g_autofree char *as_text = NULL;
+
+      if (source == NULL || *source == '\0')
+        continue;
+      out = render_part (template_, _("signature"), source, data, TRUE, lookup, rendered->missing, budget, error);
+      if (out == NULL)
+        return FALSE;
+      g_string_append_printf (html, "\n<div>%s</div>", out);
+      as_text = mr_html_to_text (out);
+      g_string_append_printf (text, "%s%s", text->len > 0 ? "\n" : "", g_strstrip (as_text));
+    }
+  if (html->len == 0)
+    return TRUE;
+  if (rendered->html != NULL)
+    {
+      char *with = g_strconcat (rendered->html, "\n<br>", html->str, NULL);
+
+      g_free (rendered->html);
+      rendered->html = with;
+    }
+  if (rendered->text != NULL)
+    {
+      char *with = g_strconcat (g_strchomp (rendered->text), "\n\n-- \n", text->str, "\n", NULL);
+
+      g_free (rendered->text);
+      rendered->text = with;
+    }
+  return TRUE;
 }
 
 MrRendered *
@@ -808,6 +909,8 @@ mr_template_render_limited (MrTemplate  *template_,
     return NULL;
   if (template_->html != NULL &&
       (rendered->html = render_part (template_, _("HTML"), template_->html, data, TRUE, &lookup, rendered->missing, &budget, error)) == NULL)
+    return NULL;
+  if (!add_signatures (template_, data, &lookup, rendered, &budget, error))
     return NULL;
 
   /* A value may not add a header: the subject stays one line. */

@@ -40,6 +40,7 @@ typedef struct {
   char            *app;          /* default application profile, or NULL */
   char            *log;          /* "full" (keep a copy of each mail) or "headers" */
   gboolean         strict;       /* a variable with no value stops the mail */
+  gboolean         signature;    /* the signatures go below the body (mr-signature.h); FALSE: none */
   GHashTable      *partials;     /* name → source */
   GPtrArray       *remote_images; /* char*: images the HTML loaded from the web, taken out when it was
                                   * loaded (mr-html-clean.h); embed them instead */
