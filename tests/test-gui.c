@@ -20,6 +20,7 @@
 #endif
 #include "mr-key-labels.h"
 #include "mr-sent-log.h"
+#include "mr-signature-row.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
@@ -2678,6 +2679,171 @@ editor_has (gpointer data)
 }
 #endif
 
+#if HAVE_WEBKIT
+static gboolean
+is_signature_row (GtkWidget     *widget,
+                  gconstpointer  data)
+{
+  return MR_IS_SIGNATURE_ROW (widget);
+}
+
+static gboolean
+is_editor (GtkWidget     *widget,
+           gconstpointer  data)
+{
+  return MR_IS_EDITOR (widget);
+}
+
+static gboolean
+editor_loaded (gpointer editor)
+{
+  return mr_editor_is_ready (editor);
+}
+
+static const char *
+row_subtitle (gpointer row)
+{
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+}
+#endif
+
+/* Signatures: written in My Settings with the editor, saved, undone and removed from the row; the
+ * company's beside it; Compose adds both below the message, or neither when switched off. */
+static void
+test_signatures (MrTestDirs    *dirs,
+                 gconstpointer  data)
+{
+#if HAVE_WEBKIT
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "notice.json", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autofree char *stored = NULL;
+  MrComposePage *compose;
+  GtkWidget *row, *company_row;
+  GtkWindow *edit;
+  MrEditor *editor;
+  MrWindow *window;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Notice\", \"subject\": \"Opening hours\","
+                                     " \"html\": \"<p>Dear {{name}},</p><p>we open at nine.</p>\"}");
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  mr_window_show_page (window, "user");
+  row = find_widget (GTK_WIDGET (mr_window_get_user_page (window)), is_signature_row, NULL);
+  g_assert_nonnull (row);
+  g_assert_true (g_str_has_prefix (row_subtitle (row), "None."));
+  g_assert_true (gtk_widget_get_sensitive (row));
+
+  /* Written in the editor: Save waits for the page, then keeps it. */
+  edit = mr_signature_row_edit (MR_SIGNATURE_ROW (row));
+  editor = MR_EDITOR (find_widget (GTK_WIDGET (edit), is_editor, NULL));
+  wait_for (editor_loaded, editor, "the signature editor");
+  spin (100);
+  editor_do (editor, "document.body.focus(); document.execCommand('insertText', false, 'Anna Müller')");
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r)");
+  editor_format (editor, "bold");
+  editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
+                     "getSelection().removeAllRanges(); getSelection().addRange(r);"
+                     "document.execCommand('insertParagraph'); document.execCommand('bold');"
+                     "document.execCommand('insertText', false, 'Sales')");
+  {
+    EditorHas has = { editor, "Sales" };
+
+    wait_for (editor_has, &has, "the second line");
+  }
+  screenshot_window (edit, "signature-editor.png");
+  g_assert_true (mr_signature_row_save_edited (MR_SIGNATURE_ROW (row)));
+  spin (50);
+  stored = mr_signature_load (MR_SIGNATURE_PERSONAL, NULL);
+  g_test_message ("stored: %s", stored);
+  g_assert_nonnull (strstr (stored, "<b>Anna Müller</b>"));
+  g_assert_cmpstr (row_subtitle (row), ==, "Anna Müller · Sales");
+
+  /* Undone, as the toast's button does; then removed, and that undone too. */
+  mr_signature_row_undo (MR_SIGNATURE_ROW (row));
+  g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL));
+  g_assert_true (g_str_has_prefix (row_subtitle (row), "None."));
+  g_assert_true (mr_signature_save (MR_SIGNATURE_PERSONAL, stored, NULL));
+  mr_signature_row_reload (MR_SIGNATURE_ROW (row));
+  g_assert_cmpstr (row_subtitle (row), ==, "Anna Müller · Sales");
+  mr_signature_row_remove (MR_SIGNATURE_ROW (row));
+  g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL));
+  mr_signature_row_undo (MR_SIGNATURE_ROW (row));
+  mr_assert_cmpstr_free (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL), ==, stored);
+
+  /* The company's, on the Company page. */
+  mr_window_show_page (window, "company");
+  company_row = find_widget (GTK_WIDGET (mr_window_get_company_page (window)), is_signature_row, NULL);
+  g_assert_nonnull (company_row);
+  g_assert_true (mr_signature_save (MR_SIGNATURE_COMPANY, "<p>Example Ltd · Registered in Berlin</p>", NULL));
+  mr_signature_row_reload (MR_SIGNATURE_ROW (company_row));
+  g_assert_cmpstr (row_subtitle (company_row), ==, "Example Ltd · Registered in Berlin");
+  if (getuid () != 0)
+    {
+      /* Not writable for this user: insensitive, and it says why. */
+      g_autofree char *partials = g_build_filename (dirs->company_templates, "partials", NULL);
+
+      g_assert_cmpint (g_chmod (partials, 0555), ==, 0);
+      mr_signature_row_reload (MR_SIGNATURE_ROW (company_row));
+      g_assert_false (gtk_widget_get_sensitive (mr_signature_row_get_edit_button (MR_SIGNATURE_ROW (company_row))));
+      g_assert_nonnull (strstr (row_subtitle (company_row), "administrator"));
+      g_assert_cmpint (g_chmod (partials, 0755), ==, 0);
+    }
+
+  /* Compose: both go below the message, the person's first, in both parts. */
+  mr_window_show_page (window, "compose");
+  compose = mr_window_get_compose_page (window);
+  spin (50);
+  g_assert_cmpstr (row_subtitle (child (compose, MR_TYPE_COMPOSE_PAGE, "signature_row")), ==,
+                   "Yours, then the company’s, below the message");
+  g_assert_true (mr_compose_page_select_template (compose, "Notice"));
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (child (compose, MR_TYPE_COMPOSE_PAGE, "signature_switch"))));
+  screenshot (window, "compose-signature.png");
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (server_has_a_mail, server, "the mail");
+  {
+    g_autoptr(JsonNode) received = mr_test_server_parse_message (server, 1);
+    JsonObject *report = json_node_get_object (received);
+    const char *html_text = json_object_get_string_member (report, "html_text");
+    const char *text = json_object_get_string_member (json_array_get_object_element (
+                                                        json_object_get_array_member (report, "parts"), 0), "text");
+
+    g_test_message ("html text: %s\ntext: %s", html_text, text);
+    g_assert_nonnull (strstr (html_text, "we open at nine."));
+    g_assert_true (strstr (html_text, "Anna Müller") < strstr (html_text, "Example Ltd"));
+    g_assert_true (strstr (html_text, "we open at nine.") < strstr (html_text, "Anna Müller"));
+    g_assert_nonnull (strstr (text, "Anna Müller"));
+    g_assert_nonnull (strstr (text, "Example Ltd"));
+  }
+
+  /* Switched off for this message: neither. */
+  wait_for (compose_accepted, compose, "the first mail to be done");
+  gtk_switch_set_active (GTK_SWITCH (child (compose, MR_TYPE_COMPOSE_PAGE, "signature_switch")), FALSE);
+  g_assert_cmpstr (row_subtitle (child (compose, MR_TYPE_COMPOSE_PAGE, "signature_row")), ==, "Not added to this message");
+  g_assert_true (mr_compose_page_set_variable (compose, "name", "Ann"));
+  type_text (child (compose, MR_TYPE_COMPOSE_PAGE, "to_row"), "ann@example.org");
+  g_signal_emit_by_name (child (compose, MR_TYPE_COMPOSE_PAGE, "send_button"), "clicked");
+  wait_for (server_has_two, server, "the second mail");
+  {
+    g_autoptr(JsonNode) received = mr_test_server_parse_message (server, 2);
+    JsonObject *report = json_node_get_object (received);
+
+    g_assert_nonnull (strstr (json_object_get_string_member (report, "html_text"), "we open at nine."));
+    g_assert_null (strstr (json_object_get_string_member (report, "html_text"), "Anna Müller"));
+    g_assert_null (strstr (json_object_get_string_member (report, "html_text"), "Example Ltd"));
+  }
+  close_window (window);
+#else
+  g_test_skip ("Built without WebKitGTK: the signature is written as text");
+#endif
+}
+
 /* Compose writes the formatted message in the editor: a template's HTML comes in with its fields
  * as chips, what is written goes to the HTML the mail is built from, Edit as HTML shows that source
  * and the editor reads it back, and the mail sent has it. */
@@ -4056,6 +4222,7 @@ main (int    argc,
   ADD ("/gui/compose-address-completion", test_compose_address_completion);
   ADD ("/gui/editor", test_editor);
   ADD ("/gui/compose-editor", test_compose_editor);
+  ADD ("/gui/signatures", test_signatures);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

@@ -9,6 +9,7 @@
 #include "mr-exchange.h"
 #include "mr-key-labels.h"
 #include "mr-password-field.h"
+#include "mr-signature-row.h"
 #include "mr-test-dialog.h"
 
 struct _MrCompanyPage
@@ -25,6 +26,7 @@ struct _MrCompanyPage
   GtkWidget           *domain_error_label;
 
   /* Template widgets */
+  AdwPreferencesGroup *sender_group;
   AdwPreferencesGroup *managed_group;
   AdwActionRow        *managed_row;
   AdwComboRow         *provider_row;
@@ -1076,6 +1078,7 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, plaintext_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, plaintext_warning_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, from_name_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, sender_group);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, from_address_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, verify_domain_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, verify_domain_button);
@@ -1134,6 +1137,7 @@ mr_company_page_init (MrCompanyPage *self)
   const MrPreset * const *presets = mr_presets_get_all (&n_presets);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  adw_preferences_group_add (self->sender_group, mr_signature_row_new (MR_SIGNATURE_COMPANY));
 
   self->app_rows = g_ptr_array_new ();
   self->domain_rows = g_ptr_array_new ();

@@ -16,6 +16,7 @@
 #endif
 #include "mr-message-view.h"
 #include "mr-routes.h"
+#include "mr-signature.h"
 #include "mr-outbox.h"
 #include "mr-template.h"
 
@@ -55,6 +56,8 @@ struct _MrComposePage
   GtkWidget           *editor;         /* MrEditor, with WebKitGTK; the source view is html_view */
   gboolean             syncing;        /* the editor and the source view follow each other */
   AdwPreferencesGroup *attachments_group;
+  AdwActionRow        *signature_row;
+  GtkSwitch           *signature_switch;
   AdwActionRow        *size_row;
   GtkSpinner          *spinner;
   GtkLabel            *status_label;
@@ -406,6 +409,7 @@ template_from_fields (MrComposePage *self)
   /* Made from the HTML when sent, unless written by hand. */
   template_->text = own_text (self) && (*text || !*html) ? g_steal_pointer (&text) : NULL;
   template_->html = *html ? g_steal_pointer (&html) : NULL;
+  template_->signature = gtk_switch_get_active (self->signature_switch);
   if (current != NULL)
     {
       GHashTableIter iter;
@@ -568,6 +572,8 @@ save_draft (gpointer user_data)
   MEMBER ("text", own_text (self) ? text : "");
   MEMBER ("html", html);
 #undef MEMBER
+  json_builder_set_member_name (builder, "signature");
+  json_builder_add_boolean_value (builder, gtk_switch_get_active (self->signature_switch));
   json_builder_set_member_name (builder, "variables");
   json_builder_begin_object (builder);
   g_hash_table_iter_init (&iter, self->variable_rows);
@@ -632,6 +638,7 @@ restore_draft (MrComposePage *self)
   set_buffer_text (self->text_view, json_object_get_string_member_with_default (draft, "text", ""));
   set_buffer_text (self->html_view, json_object_get_string_member_with_default (draft, "html", ""));
   settle_own_text (self);
+  gtk_switch_set_active (self->signature_switch, json_object_get_boolean_member_with_default (draft, "signature", TRUE));
   if (json_object_has_member (draft, "attachments"))
     {
       JsonArray *files = json_object_get_array_member (draft, "attachments");
@@ -685,6 +692,7 @@ on_template_selected (MrComposePage *self)
       settle_own_text (self);
       adw_combo_row_set_selected (self->via_row, mr_route_get_row (template_->route));
     }
+  gtk_switch_set_active (self->signature_switch, template_ == NULL || template_->signature);
   refresh_variables (self);
   refresh_size_limit (self);
   rebuild_attachments (self);
@@ -1394,6 +1402,36 @@ on_content_changed (MrComposePage *self)
   schedule_draft (self);
 }
 
+/* What the Signatures switch would add, read again when the page is shown: My Settings may have
+ * changed it. Off, and saying why, when there is none to add. */
+static void
+refresh_signature (MrComposePage *self)
+{
+  g_autofree char *mine = mr_signature_load (MR_SIGNATURE_PERSONAL, NULL);
+  g_autofree char *company = mr_signature_load (MR_SIGNATURE_COMPANY, NULL);
+  const char *subtitle;
+
+  if (mine == NULL && company == NULL)
+    subtitle = _("None to add: write yours in My Settings");
+  else if (!gtk_switch_get_active (self->signature_switch))
+    subtitle = _("Not added to this message");
+  else if (mine != NULL && company != NULL)
+    subtitle = _("Yours, then the company’s, below the message");
+  else if (mine != NULL)
+    subtitle = _("Yours, below the message");
+  else
+    subtitle = _("The company’s, below the message");
+  adw_action_row_set_subtitle (self->signature_row, subtitle);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->signature_switch), mine != NULL || company != NULL);
+}
+
+static void
+on_signature_switched (MrComposePage *self)
+{
+  refresh_signature (self);
+  schedule_draft (self);
+}
+
 /* The formatted message changed: so does the text made from it. */
 static void
 on_html_changed (MrComposePage *self)
@@ -1465,6 +1503,16 @@ set_up_editor (MrComposePage *self)
   gtk_stack_add_named (self->html_stack, self->editor, "editor");
   gtk_stack_set_visible_child_name (self->html_stack, "editor");
   gtk_widget_set_visible (self->source_button, TRUE);
+  /* The formatted message is the body and takes the height; its text part follows the signatures. */
+  g_object_ref (self->text_group);
+  g_object_ref (self->attachments_group);
+  adw_preferences_page_remove (self->preferences_page, self->text_group);
+  adw_preferences_page_remove (self->preferences_page, self->attachments_group);
+  adw_preferences_page_add (self->preferences_page, self->text_group);
+  adw_preferences_page_add (self->preferences_page, self->attachments_group);
+  g_object_unref (self->text_group);
+  g_object_unref (self->attachments_group);
+  gtk_widget_set_vexpand (gtk_widget_get_parent (GTK_WIDGET (self->text_view)), FALSE);
   g_signal_connect_swapped (self->editor, "changed", G_CALLBACK (on_editor_changed), self);
   g_signal_connect_swapped (self->editor, "notice", G_CALLBACK (on_editor_notice), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_source_changed), self);
@@ -1537,6 +1585,9 @@ mr_compose_page_class_init (MrComposePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, html_stack);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, source_button);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, attachments_group);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, signature_row);
+  gtk_widget_class_bind_template_child (widget_class, MrComposePage, signature_switch);
+  gtk_widget_class_bind_template_callback (widget_class, on_signature_switched);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, size_row);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, spinner);
   gtk_widget_class_bind_template_child (widget_class, MrComposePage, status_label);
@@ -1587,8 +1638,10 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->html_view), "changed", G_CALLBACK (on_html_changed), self);
   g_signal_connect_swapped (self->own_text_switch, "notify::active", G_CALLBACK (on_own_text_changed), self);
   g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (on_save_clicked), self);
+  g_signal_connect (self, "map", G_CALLBACK (refresh_signature), NULL);
   update_save_state (self);
   set_up_editor (self);
+  refresh_signature (self);
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include "mr-exchange.h"
 #include "mr-password-field.h"
+#include "mr-signature-row.h"
 #include "mr-sign-in.h"
 #include "mr-test-dialog.h"
 #include "mr-user-page.h"
@@ -21,6 +22,7 @@ struct _MrUserPage
   AdwEntryRow         *name_row;
   AdwEntryRow         *email_row;
   AdwActionRow        *email_warning_row;
+  AdwPreferencesGroup *sending_group;
   AdwEntryRow         *from_name_row;
   AdwEntryRow         *reply_to_row;
   AdwPreferencesGroup *login_group;
@@ -327,6 +329,7 @@ mr_user_page_class_init (MrUserPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, email_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, email_warning_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, from_name_row);
+  gtk_widget_class_bind_template_child (widget_class, MrUserPage, sending_group);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, reply_to_row);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, login_group);
   gtk_widget_class_bind_template_child (widget_class, MrUserPage, username_row);
@@ -357,6 +360,7 @@ static void
 mr_user_page_init (MrUserPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  adw_preferences_group_add (self->sending_group, mr_signature_row_new (MR_SIGNATURE_PERSONAL));
   g_signal_connect_swapped (self->password_row, "changed", G_CALLBACK (on_changes), self);
   g_signal_connect_swapped (self->exchange_password_row, "changed", G_CALLBACK (on_changes), self);
 }

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mr-html-clean.h"
 #include "mr-message.h"
@@ -39,6 +40,30 @@ mr_signature_load (MrSignatureScope   scope,
       return NULL;
     }
   return contents;
+}
+
+gboolean
+mr_signature_can_save (MrSignatureScope scope)
+{
+  g_autofree char *path = mr_signature_get_path (scope);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_access (path, W_OK) == 0 && g_access (dir, W_OK) == 0;
+  /* Not there yet: the nearest folder that is must let it be made. */
+  while (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      char *parent = g_path_get_dirname (dir);
+
+      if (g_str_equal (parent, dir))
+        {
+          g_free (parent);
+          return FALSE;
+        }
+      g_free (dir);
+      dir = parent;
+    }
+  return g_access (dir, W_OK) == 0;
 }
 
 /* Nothing to read and nothing to see: no signature. */

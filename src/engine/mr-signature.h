@@ -31,6 +31,8 @@ char     *mr_signature_get_path  (MrSignatureScope   scope);
  * than a missing file. */
 char     *mr_signature_load      (MrSignatureScope   scope,
                                   GError           **error);
+/* Whether this user may write @scope's signature: the company folder is the admin's. */
+gboolean  mr_signature_can_save  (MrSignatureScope   scope);
 /* Stores @html cleaned, atomically; an empty one (no text, no picture) removes the signature.
  * Errors: G_IO_ERROR or G_FILE_ERROR (the company folder is the admin's: often not writable). */
 gboolean  mr_signature_save      (MrSignatureScope   scope,
