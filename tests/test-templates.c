@@ -807,6 +807,17 @@ test_signature_cli (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (err, "--stdin"));
 }
 
+static MrTemplate *
+note_template (void)
+{
+  MrTemplate *template_ = mr_template_new ();
+
+  template_->name = g_strdup ("Note");
+  template_->text = g_strdup ("Hello\n");
+  template_->html = g_strdup ("<p>Hello</p>");
+  return template_;
+}
+
 /* The person's signature and the company's go below every mail, the person's first, as HTML and
  * as text under "-- "; a template may say "no signature" or place one itself. */
 static void
@@ -814,7 +825,7 @@ test_signatures (MrTestDirs    *dirs,
                  gconstpointer  data)
 {
   g_autoptr(JsonNode) values = data_of ("{\"office\": \"Berlin\"}");
-  g_autoptr(MrTemplate) template_ = mr_template_new ();
+  g_autoptr(MrTemplate) template_ = note_template ();
   g_autoptr(MrRendered) rendered = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *stored = NULL;
@@ -823,9 +834,6 @@ test_signatures (MrTestDirs    *dirs,
   /* None yet: nothing is added, and loading one is no error. */
   g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, &error));
   g_assert_no_error (error);
-  template_->name = g_strdup ("Note");
-  template_->text = g_strdup ("Hello\n");
-  template_->html = g_strdup ("<p>Hello</p>");
   rendered = mr_template_render (template_, values, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (rendered->text, ==, "Hello\n");
@@ -845,6 +853,14 @@ test_signatures (MrTestDirs    *dirs,
   g_assert_true (g_str_has_suffix (path, "/partials/signature.mustache"));
   mr_assert_cmpstr_free (mr_signature_summarize (stored), ==, "Anna Müller · Sales");
   mr_assert_cmpstr_free (mr_signature_summarize (NULL), ==, "");
+
+  /* A template reads them once: a mailshot's mails all have those it started with. */
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->html, ==, "<p>Hello</p>");
+  g_clear_pointer (&rendered, mr_rendered_free);
+  g_clear_pointer (&template_, mr_template_free);
+  template_ = note_template ();
 
   /* Below the body, the person's first; the company's merge field filled. */
   rendered = mr_template_render (template_, values, &error);
@@ -893,7 +909,8 @@ test_signatures (MrTestDirs    *dirs,
   g_assert_no_error (error);
   g_assert_null (mr_signature_load (MR_SIGNATURE_PERSONAL, &error));
   g_assert_no_error (error);
-  template_->signature = TRUE;
+  g_clear_pointer (&template_, mr_template_free);
+  template_ = note_template ();
   rendered = mr_template_render (template_, values, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (rendered->text, ==, "Hello\n\n-- \nExample Ltd · Berlin\n");

@@ -75,6 +75,7 @@ mr_template_new (void)
   template_->subject = g_strdup ("");
   template_->signature = TRUE;
   template_->parsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_mustache_free);
+  template_->folder_partials = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_mutex_init (&template_->parsed_lock);
   return template_;
 }
@@ -99,6 +100,7 @@ mr_template_free (MrTemplate *template_)
   g_hash_table_unref (template_->partials);
   g_free (template_->path);
   g_hash_table_unref (template_->parsed);
+  g_hash_table_unref (template_->folder_partials);
   g_mutex_clear (&template_->parsed_lock);
   g_free (template_);
 }
@@ -726,42 +728,49 @@ mr_template_save_personal (MrTemplate  *template_,
 
 typedef struct {
   MrTemplate *template_;
-  GHashTable *cache;   /* name → source read from a partials folder */
 } PartialLookup;
 
+/* A partial's source: the template's own, else the personal folder's, else the company's. A
+ * folder's are read once for the template's life (a mailshot renders thousands of mails, each with
+ * the signatures: they are what they were when it started) and never replaced, so that what is
+ * returned stays valid while other threads render. */
 static const char *
 find_partial (const char *name,
               gpointer    user_data)
 {
   PartialLookup *lookup = user_data;
-  const char *own = g_hash_table_lookup (lookup->template_->partials, name);
+  MrTemplate *template_ = lookup->template_;
+  const char *own = g_hash_table_lookup (template_->partials, name);
   g_autofree char *personal = NULL;
   g_autofree char *company = NULL;
+  char *contents = NULL;
+  gpointer found;
 
   if (own != NULL)
     return own;
-  if (g_hash_table_contains (lookup->cache, name))
-    return g_hash_table_lookup (lookup->cache, name);
   /* A name that could leave the folder is no partial. */
   if (strchr (name, '/') != NULL || g_str_has_prefix (name, "."))
     return NULL;
 
+  g_mutex_lock (&template_->parsed_lock);
+  if (g_hash_table_lookup_extended (template_->folder_partials, name, NULL, &found))
+    {
+      g_mutex_unlock (&template_->parsed_lock);
+      return found;
+    }
   personal = mr_template_get_personal_dir ();
   company = mr_template_get_company_dir ();
-  for (guint i = 0; i < 2; i++)
+  for (guint i = 0; i < 2 && contents == NULL; i++)
     {
       g_autofree char *file = g_strdup_printf ("%s.mustache", name);
       g_autofree char *path = g_build_filename (i == 0 ? personal : company, "partials", file, NULL);
-      char *contents = NULL;
 
-      if (g_file_get_contents (path, &contents, NULL, NULL))
-        {
-          g_hash_table_insert (lookup->cache, g_strdup (name), contents);
-          return contents;
-        }
+      if (!g_file_get_contents (path, &contents, NULL, NULL))
+        contents = NULL;
     }
-  g_hash_table_insert (lookup->cache, g_strdup (name), NULL);
-  return NULL;
+  g_hash_table_insert (template_->folder_partials, g_strdup (name), contents);
+  g_mutex_unlock (&template_->parsed_lock);
+  return contents;
 }
 
 /* The source's tree, parsed once: a mailshot renders the same sources thousands of times. */
@@ -896,8 +905,7 @@ mr_template_render_limited (MrTemplate  *template_,
 {
   guint64 budget = max_bytes > 0 ? max_bytes : MR_MUSTACHE_DEFAULT_MAX_OUTPUT;
   g_autoptr(MrRendered) rendered = g_new0 (MrRendered, 1);
-  g_autoptr(GHashTable) cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  PartialLookup lookup = { template_, cache };
+  PartialLookup lookup = { template_ };
 
   rendered->missing = g_ptr_array_new_with_free_func (g_free);
   /* Headers and text verbatim, HTML escaped. */

@@ -49,6 +49,7 @@ typedef struct {
   /* private: each source parsed once (a mailshot renders the template thousands of times, from
    * several threads); keyed by the source text, so a changed field is parsed again */
   GHashTable      *parsed;
+  GHashTable      *folder_partials; /* name → source read from a partials folder, or NULL: none */
   GMutex           parsed_lock;
 } MrTemplate;
 
