@@ -24,6 +24,7 @@
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
+#include "mr-template-editor.h"
 #include "mr-test-dialog.h"
 #include "mr-window.h"
 #if HAVE_WEBKIT
@@ -2844,6 +2845,127 @@ test_signatures (MrTestDirs    *dirs,
 #endif
 }
 
+#if HAVE_WEBKIT
+/* The names Insert Field offers, joined by spaces. */
+static char *
+insert_field_names (MrEditor *editor)
+{
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (mr_editor_get_tool (editor, "fields"))));
+  GtkWidget *box = gtk_popover_get_child (GTK_POPOVER (popover));
+  GString *names = g_string_new (NULL);
+
+  for (GtkWidget *button = gtk_widget_get_first_child (box); button != NULL; button = gtk_widget_get_next_sibling (button))
+    g_string_append_printf (names, "%s%s", names->len ? " " : "", (const char *) g_object_get_data (G_OBJECT (button), "field"));
+  return g_string_free (names, FALSE);
+}
+#endif
+
+/* The mailshot wizard changes its template in place: Insert Field offers the list's columns; a
+ * company template is saved as one's own new template, which the wizard then uses; one's own is
+ * saved in place; the preview shows the change. */
+static void
+test_mailshot_edit_template (MrTestDirs    *dirs,
+                             gconstpointer  data)
+{
+#if HAVE_WEBKIT
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "guests.csv", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+  g_autofree char *names = NULL;
+  MrTemplateEditor *edit;
+  MrMailshotsPage *page;
+  MrEditor *editor;
+  MrWindow *window;
+  GtkWidget *template_row;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invitation\", \"subject\": \"Spring fair\","
+                                     " \"html\": \"<p>Dear {{First_Name}},</p><p>see you.</p>\"}");
+  mr_test_write_file (list, "Email,First Name,City\nann@example.org,Ann,Berlin\nbob@example.org,Bob,Hamburg\n");
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  mr_mailshots_page_new_mailshot (page);
+  mr_mailshots_page_set_recipients (page, list);
+  wait_for (mailshots_idle, page, "the list's columns");
+  template_row = child (page, MR_TYPE_MAILSHOTS_PAGE, "template_row");
+  g_assert_cmpstr (selected_string (template_row), ==, "Invitation");
+
+  /* The company's template: Insert Field lists the columns; Save is the administrator's. */
+  edit = MR_TEMPLATE_EDITOR (mr_mailshots_page_edit_template (page));
+  g_assert_nonnull (edit);
+  editor = MR_EDITOR (mr_template_editor_get_editor (edit));
+  wait_for (editor_ready, editor, "the template in the editor");
+  spin (100);
+  names = insert_field_names (editor);
+  g_assert_cmpstr (names, ==, "Email First_Name City");
+  g_assert_false (gtk_widget_get_sensitive (mr_template_editor_get_save_button (edit)));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (mr_template_editor_get_save_button (edit)), "administrator"));
+
+  /* A field at the end, without typing a brace; saved as one's own new template. */
+  editor_do (editor, "const p = document.querySelectorAll('p')[1]; const r = document.createRange();"
+                     "r.selectNodeContents(p); r.collapse(false); getSelection().removeAllRanges(); getSelection().addRange(r);"
+                     "document.execCommand('insertText', false, ' in ')");
+  mr_editor_insert_field (editor, "City");
+  {
+    EditorHas has = { editor, "{{City}}" };
+
+    wait_for (editor_has, &has, "the field");
+  }
+  gtk_editable_set_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit)), "Spring fair, {{First_Name}}");
+  screenshot_window (GTK_WINDOW (edit), "mailshot-edit-template.png");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MrTemplate) mine = NULL;
+
+    g_assert_true (mr_template_editor_save_as (edit, "Invitation", &error));
+    g_assert_no_error (error);
+    spin (50);
+    mine = mr_template_find ("Invitation", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (mine->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
+    g_assert_nonnull (strstr (mine->html, "see you. in {{City}}"));
+  }
+  /* The wizard goes on with it: one's own is chosen, and its Save is on. */
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (template_row)), <,
+                    g_list_model_get_n_items (adw_combo_row_get_model (ADW_COMBO_ROW (template_row))));
+  edit = MR_TEMPLATE_EDITOR (mr_mailshots_page_edit_template (page));
+  editor = MR_EDITOR (mr_template_editor_get_editor (edit));
+  wait_for (editor_ready, editor, "my template in the editor");
+  spin (100);
+  g_assert_true (gtk_widget_get_sensitive (mr_template_editor_get_save_button (edit)));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit))), ==,
+                   "Spring fair, {{First_Name}}");
+  gtk_editable_set_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit)), "Our spring fair, {{First_Name}}");
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (mr_template_editor_save (edit, &error));
+    g_assert_no_error (error);
+  }
+  spin (50);
+
+  /* The preview has the change and the row's values. */
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the proof-reader");
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the preview");
+  {
+    MrMessageView *view = mr_mailshots_page_get_preview_view (page);
+
+    g_assert_cmpstr (mr_message_view_get_shown (view, "subject"), ==, "Our spring fair, Ann");
+    g_assert_nonnull (strstr (mr_message_view_get_shown (view, "text"), "see you. in Berlin"));
+  }
+  close_window (window);
+#else
+  g_test_skip ("Built without WebKitGTK");
+#endif
+}
+
 /* Compose writes the formatted message in the editor: a template's HTML comes in with its fields
  * as chips, what is written goes to the HTML the mail is built from, Edit as HTML shows that source
  * and the editor reads it back, and the mail sent has it. */
@@ -4223,6 +4345,7 @@ main (int    argc,
   ADD ("/gui/editor", test_editor);
   ADD ("/gui/compose-editor", test_compose_editor);
   ADD ("/gui/signatures", test_signatures);
+  ADD ("/gui/mailshot-edit-template", test_mailshot_edit_template);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

@@ -399,44 +399,20 @@ static MrTemplate *
 template_from_fields (MrComposePage *self)
 {
   MrTemplate *current = selected_template (self);
-  MrTemplate *template_ = mr_template_new ();
+  MrTemplate *template_ = current ? mr_template_copy (current) : mr_template_new ();
   g_autofree char *text = buffer_text (self->text_view);
   g_autofree char *html = buffer_text (self->html_view);
 
-  template_->name = g_strdup (current ? current->name : _("Blank message"));
+  if (current == NULL)
+    template_->name = g_strdup (_("Blank message"));
   g_free (template_->subject);
   template_->subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_row)));
   /* Made from the HTML when sent, unless written by hand. */
+  g_free (template_->text);
   template_->text = own_text (self) && (*text || !*html) ? g_steal_pointer (&text) : NULL;
+  g_free (template_->html);
   template_->html = *html ? g_steal_pointer (&html) : NULL;
   template_->signature = gtk_switch_get_active (self->signature_switch);
-  if (current != NULL)
-    {
-      GHashTableIter iter;
-      gpointer key, value;
-
-      template_->from_name = g_strdup (current->from_name);
-      template_->from_address = g_strdup (current->from_address);
-      g_free (template_->route);
-      template_->route = g_strdup (current->route);
-      template_->app = g_strdup (current->app);
-      g_free (template_->log);
-      template_->log = g_strdup (current->log);
-      template_->strict = current->strict;
-      g_hash_table_iter_init (&iter, current->partials);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        g_hash_table_insert (template_->partials, g_strdup (key), g_strdup (value));
-      for (guint i = 0; i < current->attachments->len; i++)
-        {
-          MrTemplateAttachment *from = g_ptr_array_index (current->attachments, i);
-          MrTemplateAttachment *copy = g_new0 (MrTemplateAttachment, 1);
-
-          copy->path = g_strdup (from->path);
-          copy->filename = g_strdup (from->filename);
-          copy->content_id = g_strdup (from->content_id);
-          g_ptr_array_add (template_->attachments, copy);
-        }
-    }
   return template_;
 }
 

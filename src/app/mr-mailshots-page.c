@@ -10,6 +10,7 @@
 #include "mr-message-view.h"
 #include "mr-smtp-error.h"
 #include "mr-routes.h"
+#include "mr-template-editor.h"
 #include "mr-recipients.h"
 #include "mr-row-model.h"
 #include "mr-spreadsheet.h"
@@ -55,6 +56,7 @@ struct _MrMailshotsPage
   GtkWidget         *remove_timer_button;
   GtkStack          *steps;
   AdwComboRow       *template_row;
+  GtkWidget         *edit_template_button;
   AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *sheet_row;
@@ -808,6 +810,7 @@ on_template_changed (MrMailshotsPage *self)
   MrTemplate *template_ = selected_template (self);
   guint row = mr_route_get_row (template_ ? template_->route : NULL);
 
+  gtk_widget_set_sensitive (self->edit_template_button, template_ != NULL);
   /* The template's route first; the pace follows (the same row: set it here). */
   if (adw_combo_row_get_selected (self->via_row) != row)
     adw_combo_row_set_selected (self->via_row, row);
@@ -815,20 +818,82 @@ on_template_changed (MrMailshotsPage *self)
     on_via_changed (self);
 }
 
-void
-mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
+/* The templates again, @name chosen (one's own before the company's of that name, as the engine
+ * finds them); NULL: the first. */
+static void
+load_templates (MrMailshotsPage *self,
+                const char      *name)
 {
   g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
-  g_autofree char *me = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
+  guint chosen = 0;
 
   g_clear_pointer (&self->templates, g_ptr_array_unref);
   self->templates = mr_template_list (NULL);
   if (self->templates == NULL)
     self->templates = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_template_free);
+  for (guint i = self->templates->len; i > 0; i--)
+    {
+      MrTemplate *template_ = g_ptr_array_index (self->templates, i - 1);
+
+      if (g_strcmp0 (template_->name, name) == 0 &&
+          (chosen == 0 || template_->scope == MR_TEMPLATE_SCOPE_PERSONAL))
+        chosen = i;
+    }
   for (guint i = 0; i < self->templates->len; i++)
     gtk_string_list_append (names, ((MrTemplate *) g_ptr_array_index (self->templates, i))->name);
   adw_combo_row_set_model (self->template_row, G_LIST_MODEL (names));
+  adw_combo_row_set_selected (self->template_row, chosen > 0 ? chosen - 1 : 0);
   on_template_changed (self);
+}
+
+static void
+on_template_saved (MrTemplateEditor *editor,
+                   const char       *name,
+                   MrMailshotsPage  *self)
+{
+  g_autofree char *said = g_strdup_printf (_("Saved the template “%s”"), name);
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  load_templates (self, name);
+  if (overlay != NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (said, -1);
+
+      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+    }
+}
+
+GtkWindow *
+mr_mailshots_page_edit_template (MrMailshotsPage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) variables = NULL;
+  GtkWidget *window;
+
+  if (template_ == NULL)
+    return NULL;
+  /* Insert Field: the list's columns, then what the template uses besides. */
+  for (guint i = 0; self->columns != NULL && self->columns[i] != NULL; i++)
+    g_ptr_array_add (fields, mr_recipients_field_name (self->columns[i]));
+  variables = mr_template_list_variables (template_, NULL);
+  for (guint i = 0; variables != NULL && i < variables->len; i++)
+    if (!g_ptr_array_find_with_equal_func (fields, g_ptr_array_index (variables, i), g_str_equal, NULL))
+      g_ptr_array_add (fields, g_strdup (g_ptr_array_index (variables, i)));
+  g_ptr_array_add (fields, NULL);
+  window = mr_template_editor_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), template_,
+                                   (const char * const *) fields->pdata);
+  g_signal_connect_object (window, "saved", G_CALLBACK (on_template_saved), self, 0);
+  gtk_window_present (GTK_WINDOW (window));
+  return GTK_WINDOW (window);
+}
+
+void
+mr_mailshots_page_new_mailshot (MrMailshotsPage *self)
+{
+  g_autofree char *me = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
+
+  load_templates (self, NULL);
 
   g_clear_pointer (&self->recipients_path, g_free);
   g_clear_pointer (&self->folder_path, g_free);
@@ -2570,6 +2635,14 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   g_autoptr(GtkNoSelection) selection = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The template is changed where the mailshot is made, not in another page. */
+  self->edit_template_button = gtk_button_new_with_mnemonic (_("_Edit…"));
+  gtk_widget_set_valign (self->edit_template_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (self->edit_template_button, _("Change the template without leaving the mailshot"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->edit_template_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Edit the template"), -1);
+  g_signal_connect_swapped (self->edit_template_button, "clicked", G_CALLBACK (mr_mailshots_page_edit_template), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->template_row), self->edit_template_button);
   self->cancellable = g_cancellable_new ();
   self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->left_out = g_hash_table_new (NULL, NULL);

@@ -25,6 +25,9 @@ MrMailshotsPage     *mr_mailshots_page_new              (MrSettings      *settin
 
 /* The wizard, step by step, as the buttons and file choosers drive it (and tests). */
 void                 mr_mailshots_page_new_mailshot     (MrMailshotsPage *self);
+/* The chosen template in its editor window, over the wizard, as Edit does (mr-template-editor.h);
+ * once saved, the wizard goes on with it. NULL without a template. */
+GtkWindow           *mr_mailshots_page_edit_template    (MrMailshotsPage *self);
 void                 mr_mailshots_page_set_recipients   (MrMailshotsPage *self,
                                                          const char      *path);
 /* The sheet of a workbook with more than one, as the sheet row chooses it. */

@@ -80,6 +80,48 @@ mr_template_new (void)
   return template_;
 }
 
+MrTemplate *
+mr_template_copy (const MrTemplate *template_)
+{
+  MrTemplate *copy = mr_template_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  copy->name = g_strdup (template_->name);
+  copy->description = g_strdup (template_->description);
+  g_free (copy->subject);
+  copy->subject = g_strdup (template_->subject);
+  copy->text = g_strdup (template_->text);
+  copy->html = g_strdup (template_->html);
+  for (guint i = 0; i < template_->attachments->len; i++)
+    {
+      MrTemplateAttachment *from = g_ptr_array_index (template_->attachments, i);
+      MrTemplateAttachment *attachment = g_new0 (MrTemplateAttachment, 1);
+
+      attachment->path = g_strdup (from->path);
+      attachment->filename = g_strdup (from->filename);
+      attachment->content_id = g_strdup (from->content_id);
+      g_ptr_array_add (copy->attachments, attachment);
+    }
+  copy->from_name = g_strdup (template_->from_name);
+  copy->from_address = g_strdup (template_->from_address);
+  g_free (copy->route);
+  copy->route = g_strdup (template_->route);
+  copy->app = g_strdup (template_->app);
+  g_free (copy->log);
+  copy->log = g_strdup (template_->log);
+  copy->strict = template_->strict;
+  copy->signature = template_->signature;
+  g_hash_table_iter_init (&iter, template_->partials);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->partials, g_strdup (key), g_strdup (value));
+  if (template_->remote_images != NULL)
+    copy->remote_images = g_ptr_array_copy (template_->remote_images, (GCopyFunc) g_strdup, NULL);
+  copy->path = g_strdup (template_->path);
+  copy->scope = template_->scope;
+  return copy;
+}
+
 void
 mr_template_free (MrTemplate *template_)
 {

@@ -64,6 +64,8 @@ char        *mr_template_get_company_dir   (void);
 char        *mr_template_get_personal_dir  (void);
 
 MrTemplate  *mr_template_new               (void);
+/* Everything the template says, its path and scope too; nothing parsed or read while rendering. */
+MrTemplate  *mr_template_copy              (const MrTemplate *template_);
 void         mr_template_free              (MrTemplate   *template_);
 MrTemplate  *mr_template_load              (const char   *path,
                                             GError      **error);
