@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mr-html-clean.h"
+#include "mr-remote-image.h"
 #include "mr-template.h"
 #include "mr-test-utils.h"
 
@@ -191,6 +192,82 @@ test_link_target (void)
     }
 }
 
+/* A picture from the web stays where it was, marked, for the editor to embed it once fetched. */
+static void
+test_marking_remote (void)
+{
+  MrHtmlCleanReport report;
+  g_autofree char *cleaned = mr_html_clean_marking_remote ("<p>Our logo <img src=\"https://example.com/logo.png\" alt=\"Logo\" "
+                                                           "onerror=\"x()\"> and <img src=\"http://example.com/b.gif\"></p>",
+                                                           "cid:pending-7-", &report);
+
+  g_assert_cmpstr (cleaned, ==, "<p>Our logo <img src=\"cid:pending-7-0\" alt=\"Logo\"> and <img src=\"cid:pending-7-1\"></p>");
+  g_assert_cmpuint (report.remote_images->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (report.remote_images, 0), ==, "https://example.com/logo.png");
+  g_assert_cmpstr (g_ptr_array_index (report.remote_images, 1), ==, "http://example.com/b.gif");
+  mr_html_clean_report_clear (&report);
+}
+
+/* Fetched from a web server: a picture by its first bytes, whatever it is called; not a page, not
+ * a missing one, not one too large, not from another kind of address. */
+static void
+test_remote_image (void)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("http-files.py", NULL);
+  static const guint8 png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+  g_autofree char *png_path = g_build_filename (server->maildir, "logo.png", NULL);
+  g_autofree char *gif_path = g_build_filename (server->maildir, "logo", NULL);
+  g_autofree char *page_path = g_build_filename (server->maildir, "fake.png", NULL);
+  g_autofree char *big_path = g_build_filename (server->maildir, "big.png", NULL);
+  g_autofree char *big = g_malloc0 (MR_REMOTE_IMAGE_MAX_BYTES + 100);
+  static const struct { const char *name; const char *says; } refused[] = {
+    { "fake.png", "it is not a PNG, JPEG, GIF or WebP picture" },
+    { "missing.png", "the server answered 404" },
+    { "big.png", "it is larger than" },
+  };
+
+  memcpy (big, png, sizeof png);
+  g_assert_true (g_file_set_contents (png_path, (const char *) png, sizeof png, NULL));
+  g_assert_true (g_file_set_contents (gif_path, "GIF89a\x01\x00\x01\x00", 10, NULL));
+  g_assert_true (g_file_set_contents (page_path, "<html><body>Not found</body></html>", -1, NULL));
+  g_assert_true (g_file_set_contents (big_path, big, MR_REMOTE_IMAGE_MAX_BYTES + 100, NULL));
+
+  {
+    g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/logo.png", server->port);
+    g_autofree char *expected = g_base64_encode (png, sizeof png);
+    g_autofree char *uri = NULL;
+    g_autoptr(GError) error = NULL;
+
+    uri = mr_remote_image_fetch (url, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_str_has_prefix (uri, "data:image/png;base64,"));
+    g_assert_cmpstr (uri + strlen ("data:image/png;base64,"), ==, expected);
+  }
+  {
+    g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/logo", server->port);
+    g_autofree char *uri = mr_remote_image_fetch (url, NULL, NULL);
+
+    g_assert_true (g_str_has_prefix (uri, "data:image/gif;base64,"));
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/%s", server->port, refused[i].name);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (mr_remote_image_fetch (url, NULL, &error));
+      g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_IMAGE);
+      if (strstr (error->message, refused[i].says) == NULL || strstr (error->message, url) == NULL)
+        g_error ("%s: %s", refused[i].name, error->message);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (mr_remote_image_fetch ("file:///etc/passwd", NULL, &error));
+    g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_IMAGE);
+    g_assert_nonnull (strstr (error->message, "http://"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -203,6 +280,8 @@ main (int    argc,
   g_test_add_func ("/html/merge-fields", test_merge_fields);
   g_test_add_func ("/html/malformed", test_malformed);
   g_test_add_func ("/html/link-target", test_link_target);
+  g_test_add_func ("/html/marking-remote", test_marking_remote);
+  g_test_add_func ("/html/remote-image", test_remote_image);
   g_test_add ("/html/template-load", MrTestDirs, NULL, mr_test_dirs_setup, test_template_load, mr_test_dirs_teardown);
   return g_test_run ();
 }

@@ -346,6 +346,13 @@ clean_node (xmlNodePtr         node,
             g_autofree char *address = g_strstrip (g_strdup ((const char *) src));
 
             g_ptr_array_add (report->remote_images, g_steal_pointer (&address));
+            if (report->remote_prefix != NULL)
+              {
+                g_autofree char *marked = g_strdup_printf ("%s%u", report->remote_prefix, report->remote_images->len - 1);
+
+                xmlSetProp (node, (const xmlChar *) "src", (const xmlChar *) marked);
+                source = SOURCE_KEPT;
+              }
           }
         else if (source == SOURCE_BAD)
           report->removed_elements++;
@@ -452,7 +459,7 @@ find_element (xmlNodePtr  node,
   return NULL;
 }
 
-static char *clean_once (const char *html, MrHtmlCleanReport *report);
+static char *clean_once (const char *html, const char *remote_prefix, MrHtmlCleanReport *report);
 
 /* Cleaned until another pass changes nothing: what the parser makes of nested blocks it does not
  * allow (a <p> inside a <p>) is what the editor and the recipient's program will make of it too. */
@@ -460,11 +467,19 @@ char *
 mr_html_clean (const char        *html,
                MrHtmlCleanReport *report)
 {
-  char *cleaned = clean_once (html, report);
+  return mr_html_clean_marking_remote (html, NULL, report);
+}
+
+char *
+mr_html_clean_marking_remote (const char        *html,
+                              const char        *prefix,
+                              MrHtmlCleanReport *report)
+{
+  char *cleaned = clean_once (html, prefix, report);
 
   for (guint pass = 0; pass < 4; pass++)
     {
-      char *again = clean_once (cleaned, NULL);
+      char *again = clean_once (cleaned, NULL, NULL);
 
       if (g_str_equal (again, cleaned))
         {
@@ -479,6 +494,7 @@ mr_html_clean (const char        *html,
 
 static char *
 clean_once (const char        *html,
+            const char        *remote_prefix,
             MrHtmlCleanReport *report)
 {
   MrHtmlCleanReport local = { 0 };
@@ -492,6 +508,7 @@ clean_once (const char        *html,
     report = &local;
   memset (report, 0, sizeof *report);
   report->remote_images = g_ptr_array_new_with_free_func (g_free);
+  report->remote_prefix = remote_prefix;
   if (html == NULL || *html == '\0')
     {
       mr_html_clean_report_clear (&local);

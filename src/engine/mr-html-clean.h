@@ -34,6 +34,8 @@ typedef struct {
   guint      removed_attributes;  /* attributes and style declarations dropped */
   guint      removed_comments;
   GPtrArray *remote_images;       /* char*: the addresses of remote images taken out */
+  /* private: mr_html_clean_marking_remote()'s prefix */
+  const char *remote_prefix;
 } MrHtmlCleanReport;
 
 /* The cleaned fragment (the body's content, without <html> or <body>). @report may be NULL; when
@@ -42,7 +44,7 @@ typedef struct {
  * they are, "www.example.com" as https://, "name@example.com" and "mailto:…" as mailto:, "tel:…",
  * or a merge field ("{{link}}"). NULL, with MR_HTML_ERROR_LINK saying why, for anything else. */
 #define MR_HTML_ERROR (mr_html_error_quark ())
-typedef enum { MR_HTML_ERROR_LINK } MrHtmlError;
+typedef enum { MR_HTML_ERROR_LINK, MR_HTML_ERROR_IMAGE } MrHtmlError;
 GQuark mr_html_error_quark (void);
 char *mr_html_link_target        (const char        *typed,
                                   GError           **error);
@@ -50,5 +52,12 @@ char *mr_html_link_target        (const char        *typed,
 char *mr_html_clean              (const char        *html,
                                   MrHtmlCleanReport *report);
 void  mr_html_clean_report_clear (MrHtmlCleanReport *report);
+
+/* The same, but a remote image stays where it was, its source @prefix followed by its index in
+ * @report->remote_images ("cid:pending-0"): for the editor to put the picture there once it has
+ * fetched it (mr-remote-image.h), or to take it out. @report is required. */
+char *mr_html_clean_marking_remote (const char        *html,
+                                    const char        *prefix,
+                                    MrHtmlCleanReport *report);
 
 G_END_DECLS
