@@ -10,6 +10,7 @@
 #include "mr-a11y.h"
 #include "mr-editor.h"
 #include "mr-html-clean.h"
+#include "mr-remote-image.h"
 #include "mr-message-view.h"
 
 #define EDITOR_SCRIPT "/io/github/mailroom/Mailroom/mr-editor.js"
@@ -23,6 +24,8 @@ static const char page[] =
   "span.mr-field { background: #dbe7f9; color: #1c4f9c; border-radius: 4px; padding: 0 4px; white-space: nowrap; }"
   "@media (prefers-color-scheme: dark) { body { background: #242424; color: #fff; }"
   " span.mr-field { background: #1c3a66; color: #c6dbff; } }"
+  /* A picture from the web, where it will go once fetched. */
+  "img[src^=\"cid:mailroom-remote-\"] { min-width: 48px; min-height: 32px; outline: 2px dashed #1c71d8; }"
   "</style></head><body></body></html>";
 
 typedef struct {
@@ -68,7 +71,33 @@ struct _MrEditor
   char          *pending;        /* given before the page was ready */
   gboolean       loaded;
   gboolean       updating;       /* the toolbar follows the page: its signals do nothing */
+
+  /* Pictures from the web a paste held: marked in the page until embedded or left out. */
+  GPtrArray     *remote;         /* RemotePicture */
+  guint          pastes;
+  GCancellable  *fetching;       /* while they are fetched */
+  GtkWidget     *remote_bar;     /* GtkRevealer */
+  GtkWidget     *remote_label;
+  GtkWidget     *embed_button;
+  GtkWidget     *leave_out_button;
 };
+
+typedef struct {
+  char *marker;                  /* the placeholder source in the page */
+  char *url;
+  char *data_uri;                /* fetched; NULL when it could not be */
+  char *error;
+} RemotePicture;
+
+static void
+remote_picture_free (RemotePicture *picture)
+{
+  g_free (picture->marker);
+  g_free (picture->url);
+  g_free (picture->data_uri);
+  g_free (picture->error);
+  g_free (picture);
+}
 
 G_DEFINE_FINAL_TYPE (MrEditor, mr_editor, GTK_TYPE_BOX)
 
@@ -108,11 +137,20 @@ run_with_string (MrEditor   *self,
   run (self, script);
 }
 
+static void update_remote_bar (MrEditor *self);
+
 void
 mr_editor_set_html (MrEditor   *self,
                     const char *html)
 {
   g_autofree char *cleaned = mr_html_clean (html ? html : "", NULL);
+
+  /* Another message: the pictures an earlier paste held are not in it. */
+  if (self->fetching != NULL)
+    g_cancellable_cancel (self->fetching);
+  g_clear_object (&self->fetching);
+  g_ptr_array_set_size (self->remote, 0);
+  update_remote_bar (self);
 
   if (!self->loaded)
     {
@@ -261,6 +299,147 @@ choose_picture (MrEditor *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* ---- Pictures from the web ------------------------------------------------------------------- */
+
+static void
+update_remote_bar (MrEditor *self)
+{
+  g_autofree char *words = NULL;
+
+  if (self->fetching != NULL)
+    words = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Fetching %u picture from the web…",
+                                          "Fetching %u pictures from the web…", self->remote->len), self->remote->len);
+  else
+    words = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "%u picture from the web: mail programs do not show them. Embed it in the mail?",
+                                          "%u pictures from the web: mail programs do not show them. Embed them in the mail?",
+                                          self->remote->len), self->remote->len);
+  gtk_label_set_text (GTK_LABEL (self->remote_label), words);
+  gtk_widget_set_sensitive (self->embed_button, self->fetching == NULL);
+  gtk_widget_set_sensitive (self->leave_out_button, self->fetching == NULL);
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->remote_bar), self->remote->len > 0);
+}
+
+guint
+mr_editor_get_n_remote_pictures (MrEditor *self)
+{
+  return self->remote->len;
+}
+
+gboolean
+mr_editor_get_fetching (MrEditor *self)
+{
+  return self->fetching != NULL;
+}
+
+static void
+set_picture (MrEditor   *self,
+             const char *marker,
+             const char *data_uri)
+{
+  g_autofree char *marker_literal = js_string (marker);
+  g_autofree char *uri_literal = data_uri ? js_string (data_uri) : g_strdup ("null");
+  g_autofree char *script = g_strdup_printf ("mailroom.setPicture(%s, %s)", marker_literal, uri_literal);
+
+  run (self, script);
+}
+
+void
+mr_editor_leave_out_pictures (MrEditor *self)
+{
+  if (self->fetching != NULL)
+    return;
+  for (guint i = 0; i < self->remote->len; i++)
+    set_picture (self, ((RemotePicture *) g_ptr_array_index (self->remote, i))->marker, NULL);
+  g_ptr_array_set_size (self->remote, 0);
+  update_remote_bar (self);
+}
+
+static void
+fetch_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GPtrArray *pictures = task_data;
+
+  for (guint i = 0; i < pictures->len && !g_cancellable_is_cancelled (cancellable); i++)
+    {
+      RemotePicture *picture = g_ptr_array_index (pictures, i);
+      g_autoptr(GError) error = NULL;
+
+      picture->data_uri = mr_remote_image_fetch (picture->url, cancellable, &error);
+      if (picture->data_uri == NULL)
+        picture->error = g_strdup (error->message);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_fetched (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  MrEditor *self;
+  GPtrArray *pictures = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  const char *first_error = NULL;
+  guint failed = 0;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    return;   /* cancelled: the editor is going */
+  self = MR_EDITOR (source);
+  g_clear_object (&self->fetching);
+  for (guint i = 0; i < pictures->len; i++)
+    {
+      RemotePicture *picture = g_ptr_array_index (pictures, i);
+
+      set_picture (self, picture->marker, picture->data_uri);
+      if (picture->data_uri == NULL)
+        {
+          failed++;
+          first_error = first_error ? first_error : picture->error;
+        }
+    }
+  g_ptr_array_set_size (self->remote, 0);
+  update_remote_bar (self);
+  if (failed > 0)
+    {
+      g_autofree char *words = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u picture was left out. %s",
+                                                             "%u pictures were left out. %s", failed),
+                                                failed, first_error ? first_error : "");
+
+      g_signal_emit (self, signals[NOTICE], 0, words);
+    }
+}
+
+void
+mr_editor_embed_pictures (MrEditor *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *pictures;
+
+  if (self->fetching != NULL || self->remote->len == 0)
+    return;
+  /* The thread works on its own copies; the page is changed when they are back. */
+  pictures = g_ptr_array_new_with_free_func ((GDestroyNotify) remote_picture_free);
+  for (guint i = 0; i < self->remote->len; i++)
+    {
+      RemotePicture *from = g_ptr_array_index (self->remote, i);
+      RemotePicture *copy = g_new0 (RemotePicture, 1);
+
+      copy->marker = g_strdup (from->marker);
+      copy->url = g_strdup (from->url);
+      g_ptr_array_add (pictures, copy);
+    }
+  self->fetching = g_cancellable_new ();
+  task = g_task_new (self, self->fetching, on_fetched, NULL);
+  g_task_set_source_tag (task, mr_editor_embed_pictures);
+  g_task_set_task_data (task, pictures, (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, fetch_thread);
+  update_remote_bar (self);
+}
+
 void
 mr_editor_paste (MrEditor   *self,
                  const char *html,
@@ -269,8 +448,10 @@ mr_editor_paste (MrEditor   *self,
   MrHtmlCleanReport report;
   g_autofree char *cleaned = NULL;
 
+  g_autofree char *prefix = g_strdup_printf ("cid:mailroom-remote-%u-", ++self->pastes);
+
   if (html != NULL && *html != '\0')
-    cleaned = mr_html_clean (html, &report);
+    cleaned = mr_html_clean_marking_remote (html, prefix, &report);
   else
     {
       /* Plain text: its lines are paragraphs' lines, as typed. */
@@ -288,18 +469,16 @@ mr_editor_paste (MrEditor   *self,
       g_string_free (escaped, TRUE);
     }
   run_with_string (self, "insertHTML", cleaned);
-  if (report.remote_images->len > 0)
+  /* Offered to be embedded: mail programs do not show pictures from the web. */
+  for (guint i = 0; i < report.remote_images->len; i++)
     {
-      g_autofree char *words = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                             "%u picture from the web was left out: mail programs "
-                                                             "do not show them. Save it and insert it instead.",
-                                                             "%u pictures from the web were left out: mail programs "
-                                                             "do not show them. Save them and insert them instead.",
-                                                             report.remote_images->len),
-                                                report.remote_images->len);
+      RemotePicture *picture = g_new0 (RemotePicture, 1);
 
-      g_signal_emit (self, signals[NOTICE], 0, words);
+      picture->marker = g_strdup_printf ("%s%u", prefix, i);
+      picture->url = g_strdup (g_ptr_array_index (report.remote_images, i));
+      g_ptr_array_add (self->remote, picture);
     }
+  update_remote_bar (self);
   mr_html_clean_report_clear (&report);
 }
 
@@ -569,6 +748,10 @@ mr_editor_dispose (GObject *object)
   g_clear_pointer (&self->active, g_hash_table_unref);
   g_clear_pointer (&self->html, g_free);
   g_clear_pointer (&self->pending, g_free);
+  if (self->fetching != NULL)
+    g_cancellable_cancel (self->fetching);
+  g_clear_object (&self->fetching);
+  g_clear_pointer (&self->remote, g_ptr_array_unref);
   G_OBJECT_CLASS (mr_editor_parent_class)->dispose (object);
 }
 
@@ -649,6 +832,31 @@ mr_editor_init (MrEditor *self)
   mr_editor_set_fields (self, NULL);
   /* All of the toolbar shows: the page is as wide as it needs (about 800 pixels with the sidebar). */
   gtk_box_append (GTK_BOX (self), self->toolbar);
+
+  /* Pictures from the web a paste held: embed them, or leave them out. */
+  self->remote = g_ptr_array_new_with_free_func ((GDestroyNotify) remote_picture_free);
+  {
+    GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+    gtk_widget_add_css_class (bar, "toolbar");
+    self->remote_label = gtk_label_new (NULL);
+    gtk_label_set_wrap (GTK_LABEL (self->remote_label), TRUE);
+    gtk_label_set_xalign (GTK_LABEL (self->remote_label), 0);
+    gtk_widget_set_hexpand (self->remote_label, TRUE);
+    gtk_box_append (GTK_BOX (bar), self->remote_label);
+    self->leave_out_button = gtk_button_new_with_mnemonic (_("_Leave Out"));
+    gtk_widget_set_valign (self->leave_out_button, GTK_ALIGN_CENTER);
+    g_signal_connect_swapped (self->leave_out_button, "clicked", G_CALLBACK (mr_editor_leave_out_pictures), self);
+    gtk_box_append (GTK_BOX (bar), self->leave_out_button);
+    self->embed_button = gtk_button_new_with_mnemonic (_("_Embed"));
+    gtk_widget_set_valign (self->embed_button, GTK_ALIGN_CENTER);
+    gtk_widget_add_css_class (self->embed_button, "suggested-action");
+    g_signal_connect_swapped (self->embed_button, "clicked", G_CALLBACK (mr_editor_embed_pictures), self);
+    gtk_box_append (GTK_BOX (bar), self->embed_button);
+    self->remote_bar = gtk_revealer_new ();
+    gtk_revealer_set_child (GTK_REVEALER (self->remote_bar), bar);
+    gtk_box_append (GTK_BOX (self), self->remote_bar);
+  }
 
   /* The page: made when the editor is first shown (WebKit starts its processes then). */
   self->frame = gtk_frame_new (NULL);

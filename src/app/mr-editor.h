@@ -8,7 +8,7 @@
  *
  * Merge fields are chips that cannot be edited inside; the HTML the editor gives has them as
  * {{name}}. Sections ({{#items}}) stay text. What is pasted or dropped is cleaned first
- * (mr-html-clean.h): remote images are left out and said so ("notice").
+ * (mr-html-clean.h); pictures from the web are offered to be embedded.
  *
  * The page runs no script of its own and loads nothing (its Content Security Policy), and links in
  * it do not open. Only built with WebKitGTK: without it, the HTML is edited as source.
@@ -57,6 +57,15 @@ gboolean    mr_editor_insert_image     (MrEditor           *self,
 void        mr_editor_paste            (MrEditor           *self,
                                         const char         *html,
                                         const char         *text);
+
+/* Pictures from the web that a paste held (mr-remote-image.h): shown where they were, marked, with
+ * a bar that offers to embed them. Embed fetches them in a thread and puts each in its place as a
+ * data: URI (one that cannot be fetched is left out, and "notice" says why); Leave Out takes them
+ * out. Until then they are not in the HTML the editor gives. */
+guint       mr_editor_get_n_remote_pictures (MrEditor        *self);
+gboolean    mr_editor_get_fetching     (MrEditor           *self);
+void        mr_editor_embed_pictures   (MrEditor           *self);
+void        mr_editor_leave_out_pictures (MrEditor         *self);
 
 /* Whether the toolbar shows @command ("bold", …, "ul", "center") as on under the caret. */
 gboolean    mr_editor_get_active       (MrEditor           *self,

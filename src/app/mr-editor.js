@@ -57,6 +57,8 @@
     copy.querySelectorAll('span.mr-field').forEach((span) =>
       span.replaceWith(document.createTextNode('{{' + span.dataset.field + '}}')));
     copy.removeAttribute('contenteditable');
+    // A picture from the web not yet embedded is not part of the message.
+    copy.querySelectorAll('img[src^="cid:mailroom-remote-"]').forEach((img) => img.remove());
     // What the browser's editing leaves behind: a paragraph around a list, a line break that only
     // held an empty line open, spans that only repeat the page's own font.
     copy.querySelectorAll('p').forEach((p) => {
@@ -141,6 +143,18 @@
       }
       document.execCommand('insertHTML', false, html);
       fieldsToChips(body);
+      changed();
+    },
+    // A picture from the web in the place its placeholder holds, or the placeholder out.
+    setPicture(marker, uri) {
+      body.querySelectorAll('img').forEach((img) => {
+        if (img.getAttribute('src') !== marker)
+          return;
+        if (uri)
+          img.setAttribute('src', uri);
+        else
+          img.remove();
+      });
       changed();
     },
     insertField(name) {
