@@ -8,6 +8,7 @@
 #include "mr-error.h"
 #include "mr-settings.h"
 #include "mr-settings-error.h"
+#include "mr-proofreader.h"
 #include "mr-signature.h"
 #include "mr-template.h"
 #include "mr-test-utils.h"
@@ -916,6 +917,69 @@ test_signatures (MrTestDirs    *dirs,
   g_assert_cmpstr (rendered->text, ==, "Hello\n\n-- \nExample Ltd · Berlin\n");
 }
 
+/* {{sender.name}} and {{sender.address}} are who the mail is from: the template's own From, else
+ * the settings'; a row's own "sender" comes first; they are no column the list must have. */
+static void
+test_sender_fields (MrTestDirs    *dirs,
+                    gconstpointer  data)
+{
+  g_autoptr(MrTemplate) template_ = mr_template_new ();
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(JsonNode) values = data_of ("{\"first\": \"Ann\"}");
+  g_autoptr(JsonNode) own = data_of ("{\"first\": \"Ann\", \"sender\": {\"name\": \"The row's\"}}");
+  g_autoptr(MrRendered) rendered = NULL;
+  g_autoptr(GPtrArray) variables = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+
+  template_->name = g_strdup ("Hello");
+  g_free (template_->subject);
+  template_->subject = g_strdup ("From {{sender.name}}");
+  template_->html = g_strdup ("<p>Dear {{first}}, write to {{sender.address}}.</p>");
+  sender->from_name = g_strdup ("Anna Müller");
+  sender->from_address = g_strdup ("anna@example.com");
+
+  rendered = mr_template_render_as (template_, values, sender, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->subject, ==, "From Anna Müller");
+  g_assert_cmpstr (rendered->html, ==, "<p>Dear Ann, write to anna@example.com.</p>");
+  g_assert_cmpuint (rendered->missing->len, ==, 0);
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* Without a sender they are empty, and named as missing. */
+  rendered = mr_template_render (template_, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->subject, ==, "From ");
+  g_assert_cmpuint (rendered->missing->len, ==, 2);
+  g_clear_pointer (&rendered, mr_rendered_free);
+
+  /* The row's own "sender" first; the template's own From before the settings'. */
+  rendered = mr_template_render_as (template_, own, sender, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->subject, ==, "From The row's");
+  g_clear_pointer (&rendered, mr_rendered_free);
+  template_->from_name = g_strdup ("Billing");
+  template_->from_address = g_strdup ("billing@example.com");
+  rendered = mr_template_render_as (template_, values, sender, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rendered->subject, ==, "From Billing");
+  g_assert_cmpstr (rendered->html, ==, "<p>Dear Ann, write to billing@example.com.</p>");
+
+  /* Not the template's variables, nor a column the proof-reader misses. */
+  variables = mr_template_list_variables (template_, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (variables->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (variables, 0), ==, "first");
+  mr_test_write_file (list, "email,first\nann@example.org,Ann\n");
+  {
+    g_autoptr(MrProofReport) report = mr_proofread (template_, list, NULL, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < report->problems->len; i++)
+      g_assert_cmpstr (((MrProblem *) g_ptr_array_index (report->problems, i))->kind, !=, "missing-column");
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -936,6 +1000,7 @@ main (int    argc,
   ADD ("/templates/embed-images", test_embed_images);
   ADD ("/templates/signatures", test_signatures);
   ADD ("/templates/signature-cli", test_signature_cli);
+  ADD ("/templates/sender-fields", test_sender_fields);
 #undef ADD
 
   return g_test_run ();

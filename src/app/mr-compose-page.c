@@ -433,9 +433,16 @@ refresh_variables (MrComposePage *self)
   if (names == NULL)  /* a syntax error while typing: keep what is there */
     return;
 #if HAVE_WEBKIT
-  g_ptr_array_add (names, NULL);
-  mr_editor_set_fields (MR_EDITOR (self->editor), (const char * const *) names->pdata);
-  g_ptr_array_set_size (names, names->len - 1);
+  {
+    g_autoptr(GPtrArray) offered = g_ptr_array_new ();
+
+    /* Insert Field: the template's, then the sender's own. */
+    g_ptr_array_extend (offered, names, NULL, NULL);
+    g_ptr_array_add (offered, (gpointer) "sender.name");
+    g_ptr_array_add (offered, (gpointer) "sender.address");
+    g_ptr_array_add (offered, NULL);
+    mr_editor_set_fields (MR_EDITOR (self->editor), (const char * const *) offered->pdata);
+  }
 #endif
 
   /* Rows for names no longer used go; new names get rows; typed values stay. */
@@ -915,7 +922,13 @@ build_outgoing (MrComposePage  *self,
       return NULL;
     }
 
-  rendered = mr_template_render (template_, data, error);
+  {
+    /* {{sender.name}}: who it will be from (not set up yet: those fields stay empty, and say so). */
+    g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+
+    mr_settings_fill_sender (self->settings, template_->app, sender, NULL);
+    rendered = mr_template_render_as (template_, data, sender, 0, error);
+  }
   if (rendered == NULL)
     return NULL;
   if (missing != NULL)

@@ -873,13 +873,15 @@ mr_mailshots_page_edit_template (MrMailshotsPage *self)
 
   if (template_ == NULL)
     return NULL;
-  /* Insert Field: the list's columns, then what the template uses besides. */
+  /* Insert Field: the list's columns, then what the template uses besides, then the sender's own. */
   for (guint i = 0; self->columns != NULL && self->columns[i] != NULL; i++)
     g_ptr_array_add (fields, mr_recipients_field_name (self->columns[i]));
   variables = mr_template_list_variables (template_, NULL);
   for (guint i = 0; variables != NULL && i < variables->len; i++)
     if (!g_ptr_array_find_with_equal_func (fields, g_ptr_array_index (variables, i), g_str_equal, NULL))
       g_ptr_array_add (fields, g_strdup (g_ptr_array_index (variables, i)));
+  g_ptr_array_add (fields, g_strdup ("sender.name"));
+  g_ptr_array_add (fields, g_strdup ("sender.address"));
   g_ptr_array_add (fields, NULL);
   window = mr_template_editor_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), template_,
                                    (const char * const *) fields->pdata);

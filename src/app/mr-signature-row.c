@@ -198,6 +198,7 @@ make_editor (MrSignatureRow *self)
   GtkWidget *editor = mr_editor_new ();
 
   self->editor = editor;
+  mr_editor_set_fields (MR_EDITOR (editor), (const char * const[]) { "sender.name", "sender.address", NULL });
   mr_editor_set_html (MR_EDITOR (editor), self->html ? self->html : "");
   g_signal_connect_object (editor, "changed", G_CALLBACK (on_editor_changed), self, G_CONNECT_SWAPPED);
   gtk_widget_set_sensitive (self->save_button, FALSE);

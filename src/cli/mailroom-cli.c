@@ -1177,9 +1177,13 @@ render_for_cli (Invocation  *inv,
   g_autoptr(JsonNode) data = NULL;
   MrRendered *rendered;
 
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+
   if (template_ == NULL || (data = load_render_data (inv, error)) == NULL)
     return NULL;
-  rendered = mr_template_render (template_, data, error);
+  /* {{sender.name}}: who it will be from (no sender set up yet: those fields stay empty, and say so). */
+  mr_settings_fill_sender (inv->settings, template_->app, sender, NULL);
+  rendered = mr_template_render_as (template_, data, sender, 0, error);
   if (rendered == NULL)
     return NULL;
   for (guint i = 0; i < rendered->missing->len; i++)

@@ -1041,13 +1041,14 @@ row_outgoing (JsonParser       *parser,
 
   if (data == NULL)
     return NULL;
-  rendered = mr_template_render_limited (template_, data, config->size_limit, error);
+  /* The sender first: {{sender.name}} is theirs (the template's own From, set below, comes first). */
+  mr_delivery_fill_sender (delivery, outgoing);
+  rendered = mr_template_render_as (template_, data, outgoing, config->size_limit, error);
   if (rendered == NULL)
     return NULL;
   g_ptr_array_add (outgoing->to, g_strdup (todo->address));
   if (!mr_template_fill_outgoing (template_, rendered, outgoing, error))
     return NULL;
-  mr_delivery_fill_sender (delivery, outgoing);
   /* One mail per recipient; the company's copy address gets one copy of the job, unless the admin
    * chose one of each (mailshot.copy_each). */
   if (!config->copy_each)
@@ -2416,10 +2417,12 @@ typedef struct {
 static void
 mark_missing (MrMailshotPreview *preview,
               MrTemplate        *template_,
+              MrDelivery        *delivery,
               const char        *data,
               GPtrArray         *missing)
 {
   g_autoptr(JsonNode) root = json_from_string (data, NULL);
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
   g_autoptr(MrRendered) marked = NULL;
   g_autoptr(GPtrArray) variables = mr_template_list_variables (template_, NULL);
   JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
@@ -2448,7 +2451,8 @@ mark_missing (MrMailshotPreview *preview,
 
       json_object_set_string_member (object, name, shown);
     }
-  marked = mr_template_render (template_, root, NULL);
+  mr_delivery_fill_sender (delivery, sender);
+  marked = mr_template_render_as (template_, root, sender, 0, NULL);
   if (marked == NULL)
     return;
   preview->marked_subject = g_strdup (marked->subject);
@@ -2503,7 +2507,7 @@ preview_row (Visit      *visit,
   wanted->preview->text = g_strdup (rendered->text);
   wanted->preview->html = g_strdup (rendered->html);
   wanted->preview->message = message;
-  mark_missing (wanted->preview, visit->template_, todo->data, rendered->missing);
+  mark_missing (wanted->preview, visit->template_, visit->delivery, todo->data, rendered->missing);
   return FALSE;
 }
 

@@ -796,6 +796,20 @@ mr_mustache_render (MrMustache             *mustache,
                     gsize                   max_output,
                     GError                **error)
 {
+  return mr_mustache_render_in (mustache, NULL, data, escape_html, partials, partials_data, missing, max_output, error);
+}
+
+char *
+mr_mustache_render_in (MrMustache             *mustache,
+                       JsonNode               *outer,
+                       JsonNode               *data,
+                       gboolean                escape_html,
+                       MrMustachePartialFunc   partials,
+                       gpointer                partials_data,
+                       GPtrArray              *missing,
+                       gsize                   max_output,
+                       GError                **error)
+{
   g_autoptr(GPtrArray) stack = g_ptr_array_new ();
   g_autoptr(JsonNode) empty = NULL;
   g_autoptr(GHashTable) missing_set = g_hash_table_new (g_str_hash, g_str_equal);
@@ -815,6 +829,9 @@ mr_mustache_render (MrMustache             *mustache,
       /* json_node_init_object() takes its own reference. */
       data = empty = json_node_init_object (json_node_alloc (), object);
     }
+  /* A name @data does not have is looked up in @outer, as in an enclosing section. */
+  if (outer != NULL)
+    g_ptr_array_add (stack, outer);
   g_ptr_array_add (stack, data);
   if (!render_nodes (mustache->nodes, stack, &state, out, error) || !within_budget (&state, out, error))
     {

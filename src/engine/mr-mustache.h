@@ -56,6 +56,17 @@ char       *mr_mustache_render   (MrMustache             *mustache,
                                   gsize                   max_output,
                                   GError                **error);
 
+/* The same, with @outer (optional) around @data: what @data lacks is looked up there. */
+char       *mr_mustache_render_in (MrMustache           *mustache,
+                                  JsonNode               *outer,
+                                  JsonNode               *data,
+                                  gboolean                escape_html,
+                                  MrMustachePartialFunc   partials,
+                                  gpointer                partials_data,
+                                  GPtrArray              *missing,
+                                  gsize                   max_output,
+                                  GError                **error);
+
 /* The variable and section names a template uses, for the compose pane's list. */
 GPtrArray  *mr_mustache_list_names (MrMustache           *mustache);
 /* The partials it includes by name ({{> name}}), once each; not those the partials include. */

@@ -770,6 +770,7 @@ mr_template_save_personal (MrTemplate  *template_,
 
 typedef struct {
   MrTemplate *template_;
+  JsonNode   *outer;      /* {"sender": {"name", "address"}}, or NULL */
 } PartialLookup;
 
 /* A partial's source: the template's own, else the personal folder's, else the company's. A
@@ -854,7 +855,8 @@ render_part (MrTemplate     *template_,
       g_prefix_error (error, _("%s, %s: "), template_->name, part);
       return NULL;
     }
-  out = mr_mustache_render (mustache, data, html, find_partial, lookup, missing, (gsize) MAX (*budget, 1), error);
+  out = mr_mustache_render_in (mustache, lookup->outer, data, html, find_partial, lookup, missing,
+                               (gsize) MAX (*budget, 1), error);
   if (out == NULL)
     g_prefix_error (error, _("%s, %s: "), template_->name, part);
   else
@@ -945,9 +947,50 @@ mr_template_render_limited (MrTemplate  *template_,
                             guint64      max_bytes,
                             GError     **error)
 {
+  return mr_template_render_as (template_, data, NULL, max_bytes, error);
+}
+
+gboolean
+mr_template_is_sender_field (const char *name)
+{
+  return g_str_equal (name, "sender.name") || g_str_equal (name, "sender.address");
+}
+
+/* {"sender": {"name": …, "address": …}}: the template's own From, else @sender's. */
+static JsonNode *
+sender_context (MrTemplate       *template_,
+                const MrOutgoing *sender)
+{
+  const char *name = template_->from_address ? template_->from_name : sender ? sender->from_name : NULL;
+  const char *address = template_->from_address ? template_->from_address : sender ? sender->from_address : NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (address == NULL)
+    return NULL;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sender");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name ? name : "");
+  json_builder_set_member_name (builder, "address");
+  json_builder_add_string_value (builder, address);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+MrRendered *
+mr_template_render_as (MrTemplate        *template_,
+                       JsonNode          *data,
+                       const MrOutgoing  *sender,
+                       guint64            max_bytes,
+                       GError           **error)
+{
   guint64 budget = max_bytes > 0 ? max_bytes : MR_MUSTACHE_DEFAULT_MAX_OUTPUT;
   g_autoptr(MrRendered) rendered = g_new0 (MrRendered, 1);
-  PartialLookup lookup = { template_ };
+  g_autoptr(JsonNode) outer = sender_context (template_, sender);
+  PartialLookup lookup = { template_, outer };
 
   rendered->missing = g_ptr_array_new_with_free_func (g_free);
   /* Headers and text verbatim, HTML escaped. */
@@ -1010,7 +1053,7 @@ mr_template_list_variables (MrTemplate  *template_,
 
           for (guint n = 0; n < names->len; n++)
             seen = seen || g_str_equal (g_ptr_array_index (names, n), g_ptr_array_index (found, k));
-          if (!seen)
+          if (!seen && !mr_template_is_sender_field (g_ptr_array_index (found, k)))
             g_ptr_array_add (names, g_strdup (g_ptr_array_index (found, k)));
         }
     }

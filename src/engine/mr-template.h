@@ -95,7 +95,8 @@ gboolean     mr_template_save_personal     (MrTemplate   *template_,
                                             gboolean      replace,
                                             GError      **error);
 
-/* The names the template's subject and bodies use, once each. */
+/* The names the template's subject and bodies use, once each; not the sender's own
+ * (mr_template_is_sender_field()), which the settings fill. */
 GPtrArray   *mr_template_list_variables    (MrTemplate   *template_,
                                             GError      **error);
 
@@ -111,6 +112,16 @@ MrRendered  *mr_template_render_limited    (MrTemplate   *template_,
                                             JsonNode     *data,
                                             guint64       max_bytes,
                                             GError      **error);
+/* The same, with the sender's own fields, {{sender.name}} and {{sender.address}}: the template's
+ * own From, else @sender's (from_name, from_address; as mr_settings_fill_sender() or
+ * mr_delivery_fill_sender() give them). A row's own "sender" comes first. @sender may be NULL. */
+MrRendered  *mr_template_render_as         (MrTemplate       *template_,
+                                            JsonNode         *data,
+                                            const MrOutgoing *sender,
+                                            guint64           max_bytes,
+                                            GError          **error);
+/* Whether @name is one of the sender's fields, which the settings fill, not the data. */
+gboolean     mr_template_is_sender_field   (const char   *name);
 void         mr_rendered_free              (MrRendered   *rendered);
 
 /* Puts the rendered subject and bodies, the template's attachments and its own From (when it has
