@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks the Flatpak manifest, which cannot be built here: valid JSON, the app ID, the GNOME runtime,
-read access to the host's company file, what the mailshot timer needs, and a module that builds this
-project with meson."""
+read access to the host's company file, what the mailshot timer needs, the libraries the runtime lacks
+(libgsf, GMime) built from checked archives, and a module that builds this project with meson."""
 import json
 import sys
 
@@ -25,6 +25,11 @@ if "--env=MAILROOM_COMPANY_CONFIG=/run/host/etc/xdg/mailroom/company.json" not i
 modules = manifest.get("modules", [])
 if not modules or modules[-1].get("name") != "mailroom" or modules[-1].get("buildsystem") != "meson":
     problems.append("the last module must build mailroom with meson")
+# What the GNOME runtime lacks and the engine links: each built before mailroom.
+names = [module.get("name") for module in modules]
+for needed in ("libgsf", "gmime"):
+    if needed not in names[:-1]:
+        problems.append(f"no {needed} module before mailroom: the GNOME runtime does not have it")
 for module in modules:
     for source in module.get("sources", []):
         if source.get("type") in ("archive", "file") and not source.get("sha256"):
