@@ -21,6 +21,7 @@
 #include "mr-key-labels.h"
 #include "mr-sent-log.h"
 #include "mr-signature-row.h"
+#include "mr-source-highlight.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 #include "mr-template.h"
@@ -3049,6 +3050,77 @@ test_editor_remote_pictures (MrTestDirs    *dirs,
 #endif
 }
 
+static void
+collect_piece (MrSourceKind kind,
+               gsize        start,
+               gsize        end,
+               gpointer     user_data)
+{
+  static const char *names[] = { "tag", "attribute", "value", "comment", "field" };
+  GString *out = ((gpointer *) user_data)[0];
+  const char *text = ((gpointer *) user_data)[1];
+
+  g_string_append_printf (out, "%s%s[%.*s]", out->len ? " " : "", names[kind], (int) (end - start), text + start);
+}
+
+static gboolean
+has_tag_at (GtkTextView *view,
+            int          offset,
+            const char  *tag)
+{
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_iter_at_offset (gtk_text_view_get_buffer (view), &iter, offset);
+  return gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (gtk_text_view_get_buffer (view)), tag));
+}
+
+static gboolean
+source_coloured (gpointer view)
+{
+  return has_tag_at (view, 1, mr_source_highlight_tag_name (MR_SOURCE_TAG));
+}
+
+/* Edit as HTML colours the source: elements, attributes, values, comments and merge fields; after
+ * a change, again (the offsets counted in characters, past a "ü"). */
+static void
+test_source_highlight (void)
+{
+  const char *source = "<p class=\"x\" data-a='1' hidden>Grüße {{name}}<!-- note --><br/></p>{{#items}}<li>{{.}}</li>{{/items}}";
+  g_autoptr(GString) pieces = g_string_new (NULL);
+  gpointer data[] = { pieces, (gpointer) source };
+  GtkWidget *window = gtk_window_new ();
+  GtkTextView *view = GTK_TEXT_VIEW (gtk_text_view_new ());
+
+  mr_source_highlight_scan (source, collect_piece, data);
+  g_assert_cmpstr (pieces->str, ==, "tag[<p] attribute[class] value[\"x\"] attribute[data-a] value['1'] attribute[hidden] tag[>] "
+                                    "field[{{name}}] comment[<!-- note -->] tag[<br] tag[/>] tag[</p] tag[>] field[{{#items}}] "
+                                    "tag[<li] tag[>] field[{{.}}] tag[</li] tag[>] field[{{/items}}]");
+  /* Broken source ends, without running past it. */
+  g_string_truncate (pieces, 0);
+  data[1] = (gpointer) "<a href=\"x";
+  mr_source_highlight_scan ("<a href=\"x", collect_piece, data);
+  g_assert_cmpstr (pieces->str, ==, "tag[<a] attribute[href] value[\"x]");
+
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  mr_source_highlight_attach (view);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), source, -1);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (source_coloured, view, "the colours");
+  /* "Grüße {{name}}": the field starts at character 37. */
+  g_assert_true (has_tag_at (view, 3, mr_source_highlight_tag_name (MR_SOURCE_ATTRIBUTE)));
+  g_assert_true (has_tag_at (view, 10, mr_source_highlight_tag_name (MR_SOURCE_VALUE)));
+  g_assert_false (has_tag_at (view, 32, mr_source_highlight_tag_name (MR_SOURCE_TAG)));
+  g_assert_true (has_tag_at (view, 38, mr_source_highlight_tag_name (MR_SOURCE_FIELD)));
+  g_assert_true (has_tag_at (view, 47, mr_source_highlight_tag_name (MR_SOURCE_COMMENT)));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "plain <b>words</b>", -1);
+  spin (300);
+  g_assert_false (has_tag_at (view, 1, mr_source_highlight_tag_name (MR_SOURCE_TAG)));
+  g_assert_true (has_tag_at (view, 7, mr_source_highlight_tag_name (MR_SOURCE_TAG)));
+  g_assert_false (has_tag_at (view, 10, mr_source_highlight_tag_name (MR_SOURCE_TAG)));
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 /* Compose writes the formatted message in the editor: a template's HTML comes in with its fields
  * as chips, what is written goes to the HTML the mail is built from, Edit as HTML shows that source
  * and the editor reads it back, and the mail sent has it. */
@@ -4428,6 +4500,7 @@ main (int    argc,
   ADD ("/gui/editor", test_editor);
   ADD ("/gui/compose-editor", test_compose_editor);
   ADD ("/gui/signatures", test_signatures);
+  g_test_add_func ("/gui/source-highlight", test_source_highlight);
   ADD ("/gui/editor-remote-pictures", test_editor_remote_pictures);
   ADD ("/gui/mailshot-edit-template", test_mailshot_edit_template);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);

@@ -17,6 +17,7 @@
 #include "mr-message-view.h"
 #include "mr-routes.h"
 #include "mr-signature.h"
+#include "mr-source-highlight.h"
 #include "mr-outbox.h"
 #include "mr-template.h"
 
@@ -1628,6 +1629,7 @@ mr_compose_page_init (MrComposePage *self)
   g_signal_connect_swapped (self->own_text_switch, "notify::active", G_CALLBACK (on_own_text_changed), self);
   g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (on_save_clicked), self);
   g_signal_connect (self, "map", G_CALLBACK (refresh_signature), NULL);
+  mr_source_highlight_attach (self->html_view);
   update_save_state (self);
   set_up_editor (self);
   refresh_signature (self);

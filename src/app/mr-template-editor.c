@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-source-highlight.h"
 #include "mr-template-editor.h"
 #if HAVE_WEBKIT
 #include "mr-editor.h"
@@ -339,6 +340,7 @@ mr_template_editor_new (GtkWindow          *parent,
       gtk_widget_set_sensitive (self->save_as_button, FALSE);
 #else
       body = text_box (&self->editor, template_->html, _("HTML body"), TRUE);
+      mr_source_highlight_attach (GTK_TEXT_VIEW (self->editor));
 #endif
       gtk_box_append (GTK_BOX (content), heading (_("Message")));
       gtk_widget_set_vexpand (body, TRUE);
