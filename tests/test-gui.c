@@ -141,8 +141,9 @@ close_window (MrWindow *window)
 }
 
 static void
-screenshot_window (GtkWindow  *window,
-                   const char *name)
+screenshot_with_popover (GtkWindow  *window,
+                         GtkWidget  *popover,
+                         const char *name)
 {
   const char *dir = g_getenv ("MAILROOM_SCREENSHOT_DIR");
   g_autoptr(GdkPaintable) paintable = NULL;
@@ -161,6 +162,20 @@ screenshot_window (GtkWindow  *window,
   paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, width, height);
+  /* An open popover is a surface of its own: drawn on top, where it shows. */
+  if (popover != NULL && gtk_widget_get_mapped (popover))
+    {
+      g_autoptr(GdkPaintable) over = gtk_widget_paintable_new (popover);
+      graphene_point_t at;
+
+      if (gtk_widget_compute_point (popover, GTK_WIDGET (window), &GRAPHENE_POINT_INIT (0, 0), &at))
+        {
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &at);
+          gdk_paintable_snapshot (over, snapshot, gtk_widget_get_width (popover), gtk_widget_get_height (popover));
+          gtk_snapshot_restore (snapshot);
+        }
+    }
   node = gtk_snapshot_free_to_node (snapshot);
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
@@ -169,6 +184,13 @@ screenshot_window (GtkWindow  *window,
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("Wrote %s", path);
+}
+
+static void
+screenshot_window (GtkWindow  *window,
+                   const char *name)
+{
+  screenshot_with_popover (window, NULL, name);
 }
 
 static void
@@ -2871,7 +2893,8 @@ insert_field_names (MrEditor *editor)
   GString *names = g_string_new (NULL);
 
   for (GtkWidget *button = gtk_widget_get_first_child (box); button != NULL; button = gtk_widget_get_next_sibling (button))
-    g_string_append_printf (names, "%s%s", names->len ? " " : "", (const char *) g_object_get_data (G_OBJECT (button), "field"));
+    if (GTK_IS_BUTTON (button))
+      g_string_append_printf (names, "%s%s", names->len ? " " : "", (const char *) g_object_get_data (G_OBJECT (button), "field"));
   return g_string_free (names, FALSE);
 }
 #endif
@@ -2889,7 +2912,7 @@ test_mailshot_edit_template (MrTestDirs    *dirs,
   g_autofree char *list = g_build_filename (dirs->root, "guests.csv", NULL);
   g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
                                               "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
-                                              "\"sender.from_address\": \"office@example.com\"}}", server->port);
+                                              "\"sender.from_address\": \"office@example.com\", \"sender.from_name\": \"Example Office\"}}", server->port);
   g_autofree char *names = NULL;
   MrTemplateEditor *edit;
   MrMailshotsPage *page;
@@ -2932,6 +2955,17 @@ test_mailshot_edit_template (MrTestDirs    *dirs,
 
     wait_for (editor_has, &has, "the field");
   }
+  /* The sender's own field: in words in its chip, {{sender.name}} in the template. */
+  editor_do (editor, "document.execCommand('insertText', false, ', from ')");
+  mr_editor_insert_field (editor, "sender.name");
+  {
+    EditorHas has = { editor, "{{sender.name}}" };
+
+    wait_for (editor_has, &has, "the sender's field");
+  }
+  g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
+                                 "document.querySelector('span.mr-field[data-field=\"sender.name\"]').textContent === 'Your name' ? 1 : 0"),
+                   ==, 1);
   gtk_editable_set_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit)), "Spring fair, {{First_Name}}");
   screenshot_window (GTK_WINDOW (edit), "mailshot-edit-template.png");
   {
@@ -2944,7 +2978,7 @@ test_mailshot_edit_template (MrTestDirs    *dirs,
     mine = mr_template_find ("Invitation", &error);
     g_assert_no_error (error);
     g_assert_cmpint (mine->scope, ==, MR_TEMPLATE_SCOPE_PERSONAL);
-    g_assert_nonnull (strstr (mine->html, "see you. in {{City}}"));
+    g_assert_nonnull (strstr (mine->html, "see you. in {{City}}, from {{sender.name}}"));
   }
   /* The wizard goes on with it: one's own is chosen, and its Save is on. */
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (template_row)), <,
@@ -2974,7 +3008,8 @@ test_mailshot_edit_template (MrTestDirs    *dirs,
     MrMessageView *view = mr_mailshots_page_get_preview_view (page);
 
     g_assert_cmpstr (mr_message_view_get_shown (view, "subject"), ==, "Our spring fair, Ann");
-    g_assert_nonnull (strstr (mr_message_view_get_shown (view, "text"), "see you. in Berlin"));
+    g_assert_nonnull (strstr (mr_message_view_get_shown (view, "text"), "see you. in Berlin, from Example Office"));
+    g_assert_null (mr_message_view_get_shown (view, "missing"));
   }
   close_window (window);
 #else
@@ -3175,6 +3210,16 @@ test_compose_editor (MrTestDirs    *dirs,
     g_assert_cmpstr (html, ==, "<p>Dear {{name}},</p><p><b>thank you.</b></p>");
   }
   screenshot (window, "compose-editor.png");
+  {
+    GtkWidget *fields = mr_editor_get_tool (editor, "fields");
+
+    gtk_menu_button_popup (GTK_MENU_BUTTON (fields));
+    spin (200);
+    screenshot_with_popover (GTK_WINDOW (window), GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (fields))),
+                             "compose-insert-field.png");
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (fields));
+    spin (100);
+  }
 
   /* Edit as HTML, a heading added there, and back: the editor shows it. */
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child (compose, MR_TYPE_COMPOSE_PAGE, "source_button")), TRUE);

@@ -578,6 +578,15 @@ on_load_changed (WebKitWebView   *view,
   if (event != WEBKIT_LOAD_FINISHED)
     return;
   self->loaded = TRUE;
+  /* The sender's fields read as words in their chips, in the reader's language. */
+  {
+    g_autofree char *name = js_string (_("Your name"));
+    g_autofree char *address = js_string (_("Your address"));
+    g_autofree char *script = g_strdup_printf ("mailroom.setLabels({'sender.name': %s, 'sender.address': %s})",
+                                               name, address);
+
+    run (self, script);
+  }
   if (self->pending != NULL)
     {
       g_autofree char *html = g_steal_pointer (&self->pending);
@@ -683,12 +692,25 @@ mr_editor_set_fields (MrEditor           *self,
     gtk_box_remove (GTK_BOX (self->fields_box), child);
   for (guint i = 0; fields != NULL && fields[i] != NULL; i++)
     {
-      GtkWidget *button = gtk_button_new_with_label (fields[i]);
+      /* The sender's own in words; a column or a template's field by its name, as written. */
+      const char *label = g_str_equal (fields[i], "sender.name") ? _("Your name, as the mail is from")
+                          : g_str_equal (fields[i], "sender.address") ? _("Your address, as the mail is from")
+                          : fields[i];
+      GtkWidget *button = gtk_button_new_with_label (label);
 
+      if (label != fields[i])
+        {
+          g_autofree char *written = g_strdup_printf ("{{%s}}", fields[i]);
+
+          gtk_widget_set_tooltip_text (button, written);
+        }
       gtk_widget_add_css_class (button, "flat");
       gtk_widget_set_halign (gtk_button_get_child (GTK_BUTTON (button)), GTK_ALIGN_START);
       g_object_set_data_full (G_OBJECT (button), "field", g_strdup (fields[i]), g_free);
       g_signal_connect (button, "clicked", G_CALLBACK (on_field_clicked), self);
+      /* The sender's fields after a line, below those of the message. */
+      if (label != fields[i] && g_str_equal (fields[i], "sender.name") && count > 0)
+        gtk_box_append (GTK_BOX (self->fields_box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
       gtk_box_append (GTK_BOX (self->fields_box), button);
       count++;
     }

@@ -12,6 +12,8 @@
   const FIELD = /(?<!\{)\{\{\s*([A-Za-z0-9_.\-\u00c0-\uffff]+)\s*\}\}(?!\})/g;
   const HAS_FIELD = /(?<!\{)\{\{\s*[A-Za-z0-9_.\-\u00c0-\uffff]+\s*\}\}(?!\})/;
   let saved = null;
+  // What a chip shows for a field that is not the person's own word (the sender's): mr-editor.c.
+  let labels = {};
   // The page's own font (mr-editor.c), which the browser copies onto what it moves or inserts.
   const PAGE_FONT_SIZE = '11pt';
   const PAGE_FONT_FAMILY = 'sans-serif';
@@ -27,7 +29,7 @@
     span.className = 'mr-field';
     span.contentEditable = 'false';
     span.dataset.field = name;
-    span.textContent = name;
+    span.textContent = labels[name] || name;
     return span;
   }
 
@@ -122,6 +124,10 @@
   });
 
   window.mailroom = {
+    setLabels(given) {
+      labels = given;
+      body.querySelectorAll('span.mr-field').forEach((span) => { span.textContent = labels[span.dataset.field] || span.dataset.field; });
+    },
     setHTML(html) {
       body.innerHTML = html;
       fieldsToChips(body);
