@@ -713,6 +713,24 @@ test_embed_images (MrTestDirs    *dirs,
   g_assert_true (((MrMessageAttachment *) g_ptr_array_index (summary->attachments, 0))->inline_image);
   g_assert_cmpuint (((MrMessageAttachment *) g_ptr_array_index (summary->attachments, 0))->size, ==, 70);
   g_assert_nonnull (strstr (summary->html, "data:image/png;base64,"));
+
+  /* Made inline parts of the template once (as a mailshot's worker does): its mails need nothing
+   * more, and come out the same. */
+  g_assert_true (mr_template_embed_images (template_, &error));
+  g_assert_no_error (error);
+  g_assert_null (strstr (template_->html, "data:"));
+  g_assert_cmpuint (template_->attachments->len, ==, 1);
+  g_assert_cmpstr (((MrTemplateAttachment *) g_ptr_array_index (template_->attachments, 0))->content_id, ==,
+                   inline_part->content_id);
+  g_assert_true (mr_template_embed_images (template_, &error));
+  g_assert_cmpuint (template_->attachments->len, ==, 1);
+  {
+    g_autoptr(MrOutgoing) again = outgoing_for (template_, values);
+
+    g_assert_cmpstr (again->html_body, ==, outgoing->html_body);
+    g_assert_cmpuint (again->attachments->len, ==, 1);
+    g_assert_cmpstr (((MrAttachment *) g_ptr_array_index (again->attachments, 0))->path, ==, inline_part->path);
+  }
 }
 
 static guint

@@ -2004,6 +2004,9 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     }
 
   template_ = mr_template_load (status->template_path, &setup_error);
+  /* Its pictures made inline parts once, not decoded and hashed again for every mail. */
+  if (template_ != NULL && !mr_template_embed_images (template_, &setup_error))
+    g_clear_pointer (&template_, mr_template_free);
   if (template_ != NULL && g_strcmp0 (status->route, "exchange") == 0)
     {
       /* Exchange sends; the SMTP settings give only the sender. One MrExchange a worker. */
@@ -2361,8 +2364,13 @@ mr_mailshot_dry_run (MrSettings               *settings,
                      GError                  **error)
 {
   g_autoptr(GPtrArray) failed_rows = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(MrTemplate) embedded = mr_template_copy (template_);
   DryRun dry = { dir, 0, failed_rows, NULL };
 
+  /* As the worker does: the pictures made inline parts once, for every mail. */
+  if (!mr_template_embed_images (embedded, error))
+    return -1;
+  template_ = embedded;
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       int saved_errno = errno;

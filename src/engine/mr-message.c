@@ -994,9 +994,11 @@ picture_extension (const char *mime_type)
   return NULL;
 }
 
-gboolean
-mr_outgoing_embed_images (MrOutgoing  *outgoing,
-                          GError     **error)
+char *
+mr_embed_data_pictures (const char           *html_in,
+                        MrEmbedPictureFunc    add,
+                        gpointer              user_data,
+                        GError              **error)
 {
   static const char prefix[] = "data:image/";
   g_autoptr(GString) html = NULL;
@@ -1004,9 +1006,9 @@ mr_outgoing_embed_images (MrOutgoing  *outgoing,
   g_autofree char *folder = NULL;
   gsize at = 0;
 
-  if (outgoing->html_body == NULL || strstr (outgoing->html_body, prefix) == NULL)
-    return TRUE;
-  html = g_string_new (outgoing->html_body);
+  if (html_in == NULL || strstr (html_in, prefix) == NULL)
+    return g_strdup (html_in);
+  html = g_string_new (html_in);
   done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   folder = mr_get_user_cache_path ("inline");
   for (;;)
@@ -1057,21 +1059,44 @@ mr_outgoing_embed_images (MrOutgoing  *outgoing,
 
                   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("The picture cannot be kept in %s: %s"),
                                folder, g_strerror (saved));
-                  return FALSE;
+                  return NULL;
                 }
               if (!g_file_set_contents_full (path, (const char *) bytes, size, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-                return FALSE;
+                return NULL;
             }
           g_hash_table_insert (done, g_strdup (checksum), g_strdup_printf ("%.16s@mailroom", checksum));
           content_id = g_hash_table_lookup (done, checksum);
-          mr_outgoing_add_attachment (outgoing, path, filename, content_id);
+          add (path, filename, content_id, user_data);
         }
       reference = g_strconcat ("cid:", content_id, NULL);
       g_string_erase (html, start, length);
       g_string_insert (html, start, reference);
       at = start + strlen (reference);
     }
+  return g_string_free (g_steal_pointer (&html), FALSE);
+}
+
+static void
+add_to_outgoing (const char *path,
+                 const char *filename,
+                 const char *content_id,
+                 gpointer    outgoing)
+{
+  mr_outgoing_add_attachment (outgoing, path, filename, content_id);
+}
+
+gboolean
+mr_outgoing_embed_images (MrOutgoing  *outgoing,
+                          GError     **error)
+{
+  char *html;
+
+  if (outgoing->html_body == NULL || strstr (outgoing->html_body, "data:image/") == NULL)
+    return TRUE;
+  html = mr_embed_data_pictures (outgoing->html_body, add_to_outgoing, outgoing, error);
+  if (html == NULL)
+    return FALSE;
   g_free (outgoing->html_body);
-  outgoing->html_body = g_string_free (g_steal_pointer (&html), FALSE);
+  outgoing->html_body = html;
   return TRUE;
 }

@@ -106,6 +106,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrOutgoing, mr_outgoing_free)
  * when the cache folder cannot be written. */
 gboolean        mr_outgoing_embed_images (MrOutgoing        *outgoing,
                                           GError           **error);
+/* The same work on any HTML: returns it with each picture as cid:ID, calling @add once for each
+ * picture's file (in the cache folder), name and content ID. NULL with @error as above. */
+typedef void  (*MrEmbedPictureFunc)      (const char        *path,
+                                          const char        *filename,
+                                          const char        *content_id,
+                                          gpointer           user_data);
+char           *mr_embed_data_pictures   (const char        *html,
+                                          MrEmbedPictureFunc add,
+                                          gpointer           user_data,
+                                          GError           **error);
 
 /* ---- A built message, as a mail program shows it ------------------------------------------------ */
 

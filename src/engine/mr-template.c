@@ -1060,6 +1060,41 @@ mr_template_list_variables (MrTemplate  *template_,
   return names;
 }
 
+static void
+add_to_template (const char *path,
+                 const char *filename,
+                 const char *content_id,
+                 gpointer    template_)
+{
+  GPtrArray *attachments = ((MrTemplate *) template_)->attachments;
+  MrTemplateAttachment *attachment;
+
+  for (guint i = 0; i < attachments->len; i++)
+    if (g_strcmp0 (((MrTemplateAttachment *) g_ptr_array_index (attachments, i))->content_id, content_id) == 0)
+      return;
+  attachment = g_new0 (MrTemplateAttachment, 1);
+  attachment->path = g_strdup (path);
+  attachment->filename = g_strdup (filename);
+  attachment->content_id = g_strdup (content_id);
+  g_ptr_array_add (attachments, attachment);
+}
+
+gboolean
+mr_template_embed_images (MrTemplate  *template_,
+                          GError     **error)
+{
+  char *html;
+
+  if (template_->html == NULL || strstr (template_->html, "data:image/") == NULL)
+    return TRUE;
+  html = mr_embed_data_pictures (template_->html, add_to_template, template_, error);
+  if (html == NULL)
+    return FALSE;
+  g_free (template_->html);
+  template_->html = html;
+  return TRUE;
+}
+
 gboolean
 mr_template_fill_outgoing (MrTemplate  *template_,
                            MrRendered  *rendered,

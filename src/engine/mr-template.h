@@ -132,6 +132,12 @@ gboolean     mr_template_fill_outgoing     (MrTemplate   *template_,
                                             MrOutgoing   *outgoing,
                                             GError      **error);
 
+/* Its HTML's pictures given as data: URIs as inline attachments of the template (cid:), once:
+ * a mailshot's worker does this before its thousands of mails rather than for each of them.
+ * Errors: those of mr_outgoing_embed_images(). */
+gboolean     mr_template_embed_images      (MrTemplate   *template_,
+                                            GError      **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTemplate, mr_template_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrRendered, mr_rendered_free)
 
