@@ -133,6 +133,16 @@ int           mr_test_run_cli              (char         **out,
                                             const char    *first,
                                             ...) G_GNUC_NULL_TERMINATED;
 
+/* The same with @input on its standard input. */
+int           mr_test_run_cli_with_input   (const char    *input,
+                                            char         **out,
+                                            char         **err,
+                                            const char    *first,
+                                            ...) G_GNUC_NULL_TERMINATED;
+/* How often @needle is in @text (overlapping ones too). */
+guint         mr_test_count                (const char    *text,
+                                            const char    *needle);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTestServer, mr_test_server_stop)
 
 G_END_DECLS

@@ -255,17 +255,6 @@ settings_for_port (MrTestDirs *dirs,
   return settings_with (dirs, port, "\"sender.copy_to\": \"archive@example.com\"");
 }
 
-static guint
-count_in (const char *text,
-          const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
 static void
 journal_sql (const char *path,
              const char *sql)
@@ -345,10 +334,10 @@ test_job (MrTestDirs    *dirs,
   g_assert_cmpstr (status->state, ==, "ready");  /* one to try again later */
 
   wire = mr_test_server_read_log (server);
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<x@>"), ==, 0);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<x@>"), ==, 0);
   /* One mail per recipient, and one copy of the job to sender.copy_to, not one per recipient. */
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<"), ==, 6);
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<archive@example.com>"), ==, 1);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<"), ==, 6);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<archive@example.com>"), ==, 1);
 
   recipients = mr_mailshot_get_recipients (journal, job, &error);
   g_assert_cmpuint (recipients->len, ==, 6);
@@ -364,10 +353,10 @@ test_job (MrTestDirs    *dirs,
   g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_free (wire);
   wire = mr_test_server_read_log (server);
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<carol@example.org>"), ==, 2);
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<later@example.org>"), ==, 1);  /* its retry is not due yet */
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<archive@example.com>"), ==, 1);
-  g_assert_cmpuint (count_in (wire, "RCPT TO:<ann@example.org>"), ==, 1);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<carol@example.org>"), ==, 2);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<later@example.org>"), ==, 1);  /* its retry is not due yet */
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<archive@example.com>"), ==, 1);
+  g_assert_cmpuint (mr_test_count (wire, "RCPT TO:<ann@example.org>"), ==, 1);
 
   /* The final mails are in the sent log, with the job's number; the one to try again is not yet. */
   {
@@ -886,9 +875,9 @@ test_throttle_recovers (MrTestDirs    *dirs,
 
   /* One connection for all, reset after the refusal and ended with QUIT (RFC 5321 4.1.1.10). */
   wire = mr_test_server_read_log (server);
-  g_assert_cmpuint (count_in (wire, "EHLO "), ==, 1);
-  g_assert_cmpuint (count_in (wire, "RSET"), >=, 1);
-  g_assert_cmpuint (count_in (wire, "QUIT"), ==, 1);
+  g_assert_cmpuint (mr_test_count (wire, "EHLO "), ==, 1);
+  g_assert_cmpuint (mr_test_count (wire, "RSET"), >=, 1);
+  g_assert_cmpuint (mr_test_count (wire, "QUIT"), ==, 1);
 }
 
 static MrSettings *
@@ -1104,11 +1093,11 @@ test_connections (MrTestDirs    *dirs,
   for (guint i = 0; i < 30; i++)
     {
       g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<p%u@example.org>", i);
-      g_assert_cmpuint (count_in (wire, rcpt), ==, 1);
+      g_assert_cmpuint (mr_test_count (wire, rcpt), ==, 1);
     }
-  g_test_message ("%u connections", count_in (wire, "EHLO "));
-  g_assert_cmpuint (count_in (wire, "EHLO "), >=, 2);
-  g_assert_cmpuint (count_in (wire, "EHLO "), <=, 3);
+  g_test_message ("%u connections", mr_test_count (wire, "EHLO "));
+  g_assert_cmpuint (mr_test_count (wire, "EHLO "), >=, 2);
+  g_assert_cmpuint (mr_test_count (wire, "EHLO "), <=, 3);
   g_clear_pointer (&status, mr_mailshot_status_free);
   status = mr_mailshot_get_status (journal, job, &error);
   g_assert_cmpuint (status->accepted, ==, 30);

@@ -733,45 +733,6 @@ test_embed_images (MrTestDirs    *dirs,
   }
 }
 
-static guint
-count (const char *haystack,
-       const char *needle)
-{
-  guint n = 0;
-
-  for (const char *at = strstr (haystack, needle); at != NULL; at = strstr (at + 1, needle))
-    n++;
-  return n;
-}
-
-/* The command line with @input on its standard input; returns the exit status. */
-static int
-run_cli_with_input (const char  *input,
-                    char       **out,
-                    char       **err,
-                    const char  *first,
-                    ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("MAILROOM_CLI"));
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, out, err, &error);
-  g_assert_no_error (error);
-  return g_subprocess_get_exit_status (process);
-}
-
 /* `user signature` and `company signature`: shown, set from standard input (text or HTML), removed. */
 static void
 test_signature_cli (MrTestDirs    *dirs,
@@ -789,11 +750,11 @@ test_signature_cli (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
 
   /* Text keeps its lines and is escaped; HTML is cleaned. */
-  g_assert_cmpint (run_cli_with_input ("Anna Müller\nSales & Support\n", &out, &err, "user", "signature", "--stdin", NULL), ==, 0);
+  g_assert_cmpint (mr_test_run_cli_with_input ("Anna Müller\nSales & Support\n", &out, &err, "user", "signature", "--stdin", NULL), ==, 0);
   mr_assert_cmpstr_free (mr_signature_load (MR_SIGNATURE_PERSONAL, NULL), ==, "<p>Anna Müller<br>Sales &amp; Support</p>");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli_with_input ("<p>Example Ltd<img src=\"https://tracker.example/x.png\"></p>", &out, &err,
+  g_assert_cmpint (mr_test_run_cli_with_input ("<p>Example Ltd<img src=\"https://tracker.example/x.png\"></p>", &out, &err,
                                        "company", "signature", "--stdin", NULL), ==, 0);
   mr_assert_cmpstr_free (mr_signature_load (MR_SIGNATURE_COMPANY, NULL), ==, "<p>Example Ltd</p>");
   g_clear_pointer (&out, g_free);
@@ -900,8 +861,8 @@ test_signatures (MrTestDirs    *dirs,
   template_->html = g_strdup ("<p>Hello</p>{{> my-signature}}<p>P.S. See you</p>");
   rendered = mr_template_render (template_, values, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (count (rendered->html, "Anna Müller"), ==, 1);
-  g_assert_cmpuint (count (rendered->html, "Example Ltd"), ==, 0);
+  g_assert_cmpuint (mr_test_count (rendered->html, "Anna Müller"), ==, 1);
+  g_assert_cmpuint (mr_test_count (rendered->html, "Example Ltd"), ==, 0);
   g_assert_true (g_str_has_suffix (rendered->html, "<p>P.S. See you</p>"));
   g_assert_cmpstr (rendered->text, ==, "Hello\n");
   g_clear_pointer (&rendered, mr_rendered_free);

@@ -11,6 +11,7 @@
 #include "mr-json.h"
 #include "mr-address-completion.h"
 #include "mr-compose-page.h"
+#include "mr-edit-window.h"
 #if HAVE_WEBKIT
 #include "mr-editor.h"
 #endif
@@ -724,22 +725,6 @@ has_personal_template (MrComposePage *self,
   return FALSE;
 }
 
-static void
-on_template_name_changed (GtkEditable      *entry,
-                          AdwMessageDialog *dialog)
-{
-  MrComposePage *self = g_object_get_data (G_OBJECT (dialog), "page");
-  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  gboolean exists = *name != '\0' && has_personal_template (self, name);
-  g_autofree char *body = exists ? g_strdup_printf (_("You have a template named “%s”: saving replaces it."), name)
-                                 : g_strdup (_("It is saved among your own templates, with copies of its attachments."));
-
-  adw_message_dialog_set_body (dialog, body);
-  adw_message_dialog_set_response_label (dialog, "save", exists ? _("_Replace") : _("_Save"));
-  adw_message_dialog_set_response_appearance (dialog, "save", exists ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_response_enabled (dialog, "save", *name != '\0');
-}
-
 gboolean
 mr_compose_page_save_as_template (MrComposePage  *self,
                                   const char     *name,
@@ -820,9 +805,9 @@ on_save_template_response (AdwMessageDialog *dialog,
                            MrComposePage    *self)
 {
   g_autoptr(GError) error = NULL;
-  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
 
-  if (g_str_equal (response, "save") && !mr_compose_page_save_as_template (self, gtk_editable_get_text (entry), &error))
+  if (g_str_equal (response, "save") &&
+      !mr_compose_page_save_as_template (self, mr_template_name_dialog_get_name (GTK_WIDGET (dialog)), &error))
     set_status (self, error->message);
 }
 
@@ -830,24 +815,12 @@ static void
 on_save_template_clicked (MrComposePage *self)
 {
   MrTemplate *current = selected_template (self);
-  GtkWidget *dialog, *entry;
-
-  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Save as Template"), NULL);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "save", _("_Save"), NULL);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-
-  entry = gtk_entry_new ();
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Template name"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Template name"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
-  g_object_set_data (G_OBJECT (dialog), "page", self);
-  g_signal_connect (entry, "changed", G_CALLBACK (on_template_name_changed), dialog);
   /* A personal template is offered under its own name, to update it; anything else starts empty. */
-  gtk_editable_set_text (GTK_EDITABLE (entry),
-                         current != NULL && current->scope == MR_TEMPLATE_SCOPE_PERSONAL ? current->name : "");
-  on_template_name_changed (GTK_EDITABLE (entry), ADW_MESSAGE_DIALOG (dialog));
+  GtkWidget *dialog = mr_template_name_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                   _("Save as Template"),
+                                                   current != NULL && current->scope == MR_TEMPLATE_SCOPE_PERSONAL
+                                                     ? current->name : "");
+
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_save_template_response), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -4,6 +4,9 @@
 
 #include <glib/gi18n.h>
 
+#include <string.h>
+
+#include "mr-edit-window.h"
 #include "mr-message.h"
 #include "mr-signature-row.h"
 #if HAVE_WEBKIT
@@ -22,8 +25,7 @@ struct _MrSignatureRow
 
   GtkWindow        *window;        /* the editor window while open */
   GtkWidget        *editor;        /* MrEditor, or a GtkTextView without WebKitGTK */
-  GtkWidget        *save_button;
-  GtkWidget        *error_label;
+  MrEditWindow      parts;
 
   gboolean          can_undo;
   char             *before;        /* what Undo puts back; NULL: none */
@@ -157,15 +159,14 @@ mr_signature_row_save_edited (MrSignatureRow *self)
   g_autoptr(GError) error = NULL;
   g_autofree char *html = NULL;
 
-  if (self->window == NULL || !gtk_widget_get_sensitive (self->save_button))
+  if (self->window == NULL || !gtk_widget_get_sensitive (self->parts.save_button))
     return FALSE;
   html = mr_signature_row_get_edited (self);
   if (!store (self, html, _("Signature saved"), &error))
     {
       g_autofree char *shown = g_strdup_printf (_("The signature could not be saved: %s"), error->message);
 
-      gtk_label_set_text (GTK_LABEL (self->error_label), shown);
-      gtk_widget_set_visible (self->error_label, TRUE);
+      mr_edit_window_show_error (&self->parts, shown);
       return FALSE;
     }
   gtk_window_destroy (self->window);
@@ -177,8 +178,8 @@ mr_signature_row_save_edited (MrSignatureRow *self)
 static void
 on_editor_changed (MrSignatureRow *self)
 {
-  if (self->save_button != NULL)
-    gtk_widget_set_sensitive (self->save_button, mr_editor_is_ready (MR_EDITOR (self->editor)));
+  if (self->parts.save_button != NULL)
+    gtk_widget_set_sensitive (self->parts.save_button, mr_editor_is_ready (MR_EDITOR (self->editor)));
 }
 #endif
 
@@ -187,8 +188,7 @@ on_window_destroy (MrSignatureRow *self)
 {
   self->window = NULL;
   self->editor = NULL;
-  self->save_button = NULL;
-  self->error_label = NULL;
+  memset (&self->parts, 0, sizeof self->parts);
 }
 
 static GtkWidget *
@@ -201,7 +201,7 @@ make_editor (MrSignatureRow *self)
   mr_editor_set_fields (MR_EDITOR (editor), (const char * const[]) { "sender.name", "sender.address", NULL });
   mr_editor_set_html (MR_EDITOR (editor), self->html ? self->html : "");
   g_signal_connect_object (editor, "changed", G_CALLBACK (on_editor_changed), self, G_CONNECT_SWAPPED);
-  gtk_widget_set_sensitive (self->save_button, FALSE);
+  gtk_widget_set_sensitive (self->parts.save_button, FALSE);
   gtk_widget_set_vexpand (editor, TRUE);
   return editor;
 #else
@@ -225,8 +225,7 @@ make_editor (MrSignatureRow *self)
 GtkWindow *
 mr_signature_row_edit (MrSignatureRow *self)
 {
-  GtkWidget *window, *box, *header, *cancel, *content, *hint;
-  GtkEventController *keys;
+  GtkWidget *window, *hint;
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
   if (self->window != NULL)
@@ -237,54 +236,21 @@ mr_signature_row_edit (MrSignatureRow *self)
   window = adw_window_new ();
   self->window = GTK_WINDOW (window);
   gtk_window_set_title (self->window, adw_preferences_row_get_title (ADW_PREFERENCES_ROW (self)));
-  gtk_window_set_modal (self->window, TRUE);
   gtk_window_set_default_size (self->window, 720, 420);
   if (GTK_IS_WINDOW (root))
     gtk_window_set_transient_for (self->window, GTK_WINDOW (root));
   g_signal_connect_object (window, "destroy", G_CALLBACK (on_window_destroy), self, G_CONNECT_SWAPPED);
+  mr_edit_window_build (ADW_WINDOW (window), &self->parts);
+  g_signal_connect_swapped (self->parts.save_button, "clicked", G_CALLBACK (mr_signature_row_save_edited), self);
 
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  header = adw_header_bar_new ();
-  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
-  cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
-  g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (gtk_window_destroy), window);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
-  self->save_button = gtk_button_new_with_mnemonic (_("_Save"));
-  gtk_widget_add_css_class (self->save_button, "suggested-action");
-  g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (mr_signature_row_save_edited), self);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->save_button);
-  gtk_window_set_default_widget (self->window, self->save_button);
-  gtk_box_append (GTK_BOX (box), header);
-
-  content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_margin_start (content, 12);
-  gtk_widget_set_margin_end (content, 12);
-  gtk_widget_set_margin_top (content, 6);
-  gtk_widget_set_margin_bottom (content, 12);
   hint = gtk_label_new (self->scope == MR_SIGNATURE_COMPANY
                           ? _("Goes below every mail the company sends, after each person’s own signature. A template can leave it out.")
                           : _("Goes below every mail you send, before the company’s signature. A template can leave it out."));
   gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
   gtk_label_set_xalign (GTK_LABEL (hint), 0);
   gtk_widget_add_css_class (hint, "dim-label");
-  gtk_box_append (GTK_BOX (content), hint);
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_visible (self->error_label, FALSE);
-  gtk_box_append (GTK_BOX (content), self->error_label);
-  gtk_box_append (GTK_BOX (content), make_editor (self));
-  gtk_widget_set_vexpand (content, TRUE);
-  gtk_box_append (GTK_BOX (box), content);
-  adw_window_set_content (ADW_WINDOW (window), box);
-
-  /* Escape cancels, as in every dialog. */
-  keys = GTK_EVENT_CONTROLLER (gtk_shortcut_controller_new ());
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
-                                                          gtk_named_action_new ("window.close")));
-  gtk_widget_add_controller (window, keys);
+  gtk_box_prepend (GTK_BOX (self->parts.content), hint);
+  gtk_box_append (GTK_BOX (self->parts.content), make_editor (self));
 
   gtk_window_present (self->window);
   return self->window;

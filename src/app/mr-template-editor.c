@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mr-edit-window.h"
 #include "mr-source-highlight.h"
 #include "mr-template-editor.h"
 #if HAVE_WEBKIT
@@ -18,9 +19,8 @@ struct _MrTemplateEditor
   GtkWidget   *subject_row;
   GtkWidget   *editor;        /* MrEditor, or the HTML source in a GtkTextView; NULL: no HTML */
   GtkWidget   *text_view;     /* the text part written by hand; NULL: made from the HTML */
-  GtkWidget   *save_button;
+  MrEditWindow parts;
   GtkWidget   *save_as_button;
-  GtkWidget   *error_label;
 };
 
 enum { SAVED, N_SIGNALS };
@@ -69,8 +69,7 @@ refused (MrTemplateEditor  *self,
          GError            *why,
          GError           **error)
 {
-  gtk_label_set_text (GTK_LABEL (self->error_label), why->message);
-  gtk_widget_set_visible (self->error_label, TRUE);
+  mr_edit_window_show_error (&self->parts, why->message);
   g_propagate_error (error, why);
   return FALSE;
 }
@@ -107,15 +106,6 @@ mr_template_editor_save (MrTemplateEditor  *self,
   return store (self, NULL, TRUE, error);
 }
 
-/* Whether one of one's own templates has that name. */
-static gboolean
-is_own_template (const char *name)
-{
-  g_autoptr(MrTemplate) found = mr_template_find (name, NULL);
-
-  return found != NULL && found->scope == MR_TEMPLATE_SCOPE_PERSONAL;
-}
-
 gboolean
 mr_template_editor_save_as (MrTemplateEditor  *self,
                             const char        *name,
@@ -123,7 +113,7 @@ mr_template_editor_save_as (MrTemplateEditor  *self,
 {
   g_autofree char *trimmed = g_strstrip (g_strdup (name ? name : ""));
 
-  return store (self, trimmed, *trimmed != '\0' && is_own_template (trimmed), error);
+  return store (self, trimmed, *trimmed != '\0' && mr_is_own_template (trimmed), error);
 }
 
 static void
@@ -148,48 +138,22 @@ on_save_shortcut (GtkWidget *widget,
 /* ---- Save as New: its name ---------------------------------------------------------------------- */
 
 static void
-on_name_changed (GtkEditable      *entry,
-                 AdwMessageDialog *dialog)
-{
-  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  gboolean exists = *name != '\0' && is_own_template (name);
-  g_autofree char *body = exists ? g_strdup_printf (_("You have a template named “%s”: saving replaces it."), name)
-                                 : g_strdup (_("It is saved among your own templates, with copies of its attachments."));
-
-  adw_message_dialog_set_body (dialog, body);
-  adw_message_dialog_set_response_label (dialog, "save", exists ? _("_Replace") : _("_Save"));
-  adw_message_dialog_set_response_appearance (dialog, "save", exists ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_response_enabled (dialog, "save", *name != '\0');
-}
-
-static void
 on_name_response (AdwMessageDialog *dialog,
                   const char       *response,
                   MrTemplateEditor *self)
 {
   g_autoptr(GError) error = NULL;
-  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
 
   if (g_str_equal (response, "save"))
-    mr_template_editor_save_as (self, gtk_editable_get_text (entry), &error);
+    mr_template_editor_save_as (self, mr_template_name_dialog_get_name (GTK_WIDGET (dialog)), &error);
 }
 
 static void
 on_save_as_clicked (MrTemplateEditor *self)
 {
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save as New Template"), NULL);
-  GtkWidget *entry = gtk_entry_new ();
   g_autofree char *suggested = g_strdup_printf (_("%s (copy)"), self->template_->name);
+  GtkWidget *dialog = mr_template_name_dialog_new (GTK_WINDOW (self), _("Save as New Template"), suggested);
 
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "save", _("_Save"), NULL);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Template name"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
-  g_signal_connect (entry, "changed", G_CALLBACK (on_name_changed), dialog);
-  gtk_editable_set_text (GTK_EDITABLE (entry), suggested);
-  on_name_changed (GTK_EDITABLE (entry), ADW_MESSAGE_DIALOG (dialog));
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_name_response), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -204,7 +168,7 @@ on_editor_changed (MrTemplateEditor *self)
   gboolean ready = mr_editor_is_ready (MR_EDITOR (self->editor));
 
   gtk_widget_set_sensitive (self->save_as_button, ready);
-  gtk_widget_set_sensitive (self->save_button, ready && self->template_->scope == MR_TEMPLATE_SCOPE_PERSONAL);
+  gtk_widget_set_sensitive (self->parts.save_button, ready && self->template_->scope == MR_TEMPLATE_SCOPE_PERSONAL);
 }
 #endif
 
@@ -261,7 +225,6 @@ mr_template_editor_class_init (MrTemplateEditorClass *klass)
   object_class->finalize = mr_template_editor_finalize;
   signals[SAVED] = g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 1, G_TYPE_STRING);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, on_save_shortcut, NULL);
 }
 
@@ -277,46 +240,23 @@ mr_template_editor_new (GtkWindow          *parent,
 {
   MrTemplateEditor *self = g_object_new (MR_TYPE_TEMPLATE_EDITOR, "modal", TRUE, "transient-for", parent,
                                          "default-width", 800, "default-height", 600, NULL);
-  GtkWidget *box, *header, *cancel, *content, *list;
+  GtkWidget *content, *list;
   g_autofree char *title = g_strdup_printf (_("Template “%s”"), template_->name);
   gboolean own = template_->scope == MR_TEMPLATE_SCOPE_PERSONAL;
 
   self->template_ = mr_template_copy (template_);
   gtk_window_set_title (GTK_WINDOW (self), title);
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  header = adw_header_bar_new ();
-  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
-  cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
-  g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (gtk_window_destroy), self);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
-  self->save_button = gtk_button_new_with_mnemonic (_("_Save"));
-  gtk_widget_add_css_class (self->save_button, "suggested-action");
-  gtk_widget_set_sensitive (self->save_button, own);
-  gtk_widget_set_tooltip_text (self->save_button, own ? _("Keep the changes in this template")
-                                                      : _("A company template is changed by the administrator: "
-                                                          "save yours as a new template"));
-  g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (on_save_clicked), self);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->save_button);
+  mr_edit_window_build (ADW_WINDOW (self), &self->parts);
+  content = self->parts.content;
+  gtk_widget_set_sensitive (self->parts.save_button, own);
+  gtk_widget_set_tooltip_text (self->parts.save_button, own ? _("Keep the changes in this template")
+                                                            : _("A company template is changed by the administrator: "
+                                                                "save yours as a new template"));
+  g_signal_connect_swapped (self->parts.save_button, "clicked", G_CALLBACK (on_save_clicked), self);
   self->save_as_button = gtk_button_new_with_mnemonic (_("Save as _New…"));
   gtk_widget_set_tooltip_text (self->save_as_button, _("Keep the changes as a new template of your own"));
   g_signal_connect_swapped (self->save_as_button, "clicked", G_CALLBACK (on_save_as_clicked), self);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->save_as_button);
-  gtk_box_append (GTK_BOX (box), header);
-
-  content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_margin_start (content, 12);
-  gtk_widget_set_margin_end (content, 12);
-  gtk_widget_set_margin_top (content, 12);
-  gtk_widget_set_margin_bottom (content, 12);
-  gtk_widget_set_vexpand (content, TRUE);
-
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_visible (self->error_label, FALSE);
-  gtk_box_append (GTK_BOX (content), self->error_label);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (self->parts.header), self->save_as_button);
 
   list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
@@ -336,7 +276,7 @@ mr_template_editor_new (GtkWindow          *parent,
       mr_editor_set_fields (MR_EDITOR (self->editor), fields);
       mr_editor_set_html (MR_EDITOR (self->editor), template_->html);
       g_signal_connect_object (self->editor, "changed", G_CALLBACK (on_editor_changed), self, G_CONNECT_SWAPPED);
-      gtk_widget_set_sensitive (self->save_button, FALSE);
+      gtk_widget_set_sensitive (self->parts.save_button, FALSE);
       gtk_widget_set_sensitive (self->save_as_button, FALSE);
 #else
       body = text_box (&self->editor, template_->html, _("HTML body"), TRUE);
@@ -355,8 +295,6 @@ mr_template_editor_new (GtkWindow          *parent,
       gtk_widget_set_vexpand (body, template_->html == NULL);
       gtk_box_append (GTK_BOX (content), body);
     }
-  gtk_box_append (GTK_BOX (box), content);
-  adw_window_set_content (ADW_WINDOW (self), box);
   return GTK_WIDGET (self);
 }
 
@@ -375,5 +313,5 @@ mr_template_editor_get_subject_row (MrTemplateEditor *self)
 GtkWidget *
 mr_template_editor_get_save_button (MrTemplateEditor *self)
 {
-  return self->save_button;
+  return self->parts.save_button;
 }
