@@ -2991,11 +2991,18 @@ test_mailshot_edit_template (MrTestDirs    *dirs,
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit))), ==,
                    "Spring fair, {{First_Name}}");
   gtk_editable_set_text (GTK_EDITABLE (mr_template_editor_get_subject_row (edit)), "Our spring fair, {{First_Name}}");
+  /* "No signature" for this one. */
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (mr_template_editor_get_signature_switch (edit))));
+  gtk_switch_set_active (GTK_SWITCH (mr_template_editor_get_signature_switch (edit)), FALSE);
   {
     g_autoptr(GError) error = NULL;
+    g_autoptr(MrTemplate) saved = NULL;
 
     g_assert_true (mr_template_editor_save (edit, &error));
     g_assert_no_error (error);
+    saved = mr_template_find ("Invitation", &error);
+    g_assert_no_error (error);
+    g_assert_false (saved->signature);
   }
   spin (50);
 

@@ -19,6 +19,7 @@ struct _MrTemplateEditor
   GtkWidget   *subject_row;
   GtkWidget   *editor;        /* MrEditor, or the HTML source in a GtkTextView; NULL: no HTML */
   GtkWidget   *text_view;     /* the text part written by hand; NULL: made from the HTML */
+  GtkWidget   *signature_switch;
   MrEditWindow parts;
   GtkWidget   *save_as_button;
 };
@@ -60,6 +61,7 @@ mr_template_editor_get_edited (MrTemplateEditor *self)
       g_free (edited->text);
       edited->text = view_text (self->text_view);
     }
+  edited->signature = gtk_switch_get_active (GTK_SWITCH (self->signature_switch));
   return edited;
 }
 
@@ -265,6 +267,22 @@ mr_template_editor_new (GtkWindow          *parent,
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->subject_row), _("Subject"));
   gtk_editable_set_text (GTK_EDITABLE (self->subject_row), template_->subject ? template_->subject : "");
   gtk_list_box_append (GTK_LIST_BOX (list), self->subject_row);
+  {
+    /* "No signature" for this template: a mailing from the company, say, under its own footer. */
+    GtkWidget *row = adw_action_row_new ();
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("_Signatures below the message"));
+    adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _("Yours and the company’s, as My Settings and Company Settings have them"));
+    self->signature_switch = gtk_switch_new ();
+    gtk_switch_set_active (GTK_SWITCH (self->signature_switch), template_->signature);
+    gtk_widget_set_valign (self->signature_switch, GTK_ALIGN_CENTER);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->signature_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Add the signatures below the message"), -1);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->signature_switch);
+    adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), self->signature_switch);
+    gtk_list_box_append (GTK_LIST_BOX (list), row);
+  }
   gtk_box_append (GTK_BOX (content), list);
 
   if (template_->html != NULL)
@@ -302,6 +320,12 @@ GtkWidget *
 mr_template_editor_get_editor (MrTemplateEditor *self)
 {
   return self->editor;
+}
+
+GtkWidget *
+mr_template_editor_get_signature_switch (MrTemplateEditor *self)
+{
+  return self->signature_switch;
 }
 
 GtkWidget *

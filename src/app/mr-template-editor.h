@@ -3,7 +3,7 @@
  * A window over the mailshot wizard (and whatever else needs one) with the template's subject, its
  * formatted message in the editor (mr-editor.h; HTML source without WebKitGTK) whose Insert Field
  * lists the fields given (the list's columns, the template's own), and its text part when it has
- * one written by hand. Save keeps the changes in the template itself, one's own only (a company
+ * one written by hand, and whether the signatures go below it. Save keeps the changes in the template itself, one's own only (a company
  * template is the administrator's: the button says so); Save as New… keeps them as a new template
  * of one's own. Either emits "saved" with the name it was stored under and closes.
  */
@@ -34,5 +34,6 @@ gboolean    mr_template_editor_save_as         (MrTemplateEditor   *self,
 GtkWidget  *mr_template_editor_get_editor      (MrTemplateEditor   *self);
 GtkWidget  *mr_template_editor_get_subject_row (MrTemplateEditor   *self);
 GtkWidget  *mr_template_editor_get_save_button (MrTemplateEditor   *self);
+GtkWidget  *mr_template_editor_get_signature_switch (MrTemplateEditor *self);
 
 G_END_DECLS
