@@ -1096,7 +1096,7 @@ typedef struct {
 } TestResolver;
 
 typedef struct {
-  char    *type;        /* "MX" or "SRV" */
+  char    *type;        /* "MX", "SRV", "TXT", "A", "AAAA", "PTR" (name: the address) or "FAIL" */
   char    *name;        /* the domain, or _service._tcp.domain */
   char    *target;
   guint16  number;      /* MX preference, SRV port */
@@ -1115,6 +1115,58 @@ is_fake (const char *name)
   return g_str_has_suffix (name, "example.test") || g_str_has_suffix (name, "example.net");
 }
 
+/* Names under .example (RFC 2606) have only the records a test gave them: nothing goes to the
+ * real resolver for them. */
+static gboolean
+is_made_up (const char *name)
+{
+  return g_str_has_suffix (name, ".example") || g_str_has_suffix (name, ".example.");
+}
+
+/* A "FAIL" record: every lookup of that name times out, as an unreachable server's do. */
+static gboolean
+fails (TestResolver *self,
+       const char   *name,
+       GError      **error)
+{
+  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
+    {
+      FakeRecord *record = g_ptr_array_index (self->records, i);
+
+      if (g_str_equal (record->type, "FAIL") && g_ascii_strcasecmp (record->name, name) == 0)
+        {
+          g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE, "Timed out asking about %s", name);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static GList *
+made_up_addresses (TestResolver              *self,
+                   const char                *name,
+                   GResolverNameLookupFlags   flags,
+                   GError                   **error)
+{
+  GList *found = NULL;
+
+  if (fails (self, name, error))
+    return NULL;
+  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
+    {
+      FakeRecord *record = g_ptr_array_index (self->records, i);
+      gboolean four = g_str_equal (record->type, "A"), six = g_str_equal (record->type, "AAAA");
+
+      if ((!four && !six) || g_ascii_strcasecmp (record->name, name) != 0 ||
+          (four && (flags & G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY)) || (six && (flags & G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY)))
+        continue;
+      found = g_list_append (found, g_inet_address_new_from_string (record->target));
+    }
+  if (found == NULL)
+    g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No address for %s", name);
+  return found;
+}
+
 static GList *
 fake_addresses (void)
 {
@@ -1129,6 +1181,8 @@ test_resolver_lookup_by_name (GResolver     *resolver,
 {
   TestResolver *self = (TestResolver *) resolver;
 
+  if (is_made_up (name))
+    return made_up_addresses (self, name, G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT, error);
   if (is_fake (name))
     return fake_addresses ();
   return g_resolver_lookup_by_name (self->real, name, cancellable, error);
@@ -1166,6 +1220,8 @@ test_resolver_lookup_by_name_with_flags (GResolver                 *resolver,
                                          GCancellable              *cancellable,
                                          GError                   **error)
 {
+  if (is_made_up (name))
+    return made_up_addresses ((TestResolver *) resolver, name, flags, error);
   return test_resolver_lookup_by_name (resolver, name, cancellable, error);
 }
 
@@ -1197,6 +1253,16 @@ fake_records (TestResolver *self,
         continue;
       if (g_str_equal (type, "MX"))
         found = g_list_append (found, g_variant_ref_sink (g_variant_new ("(qs)", record->number, record->target)));
+      else if (g_str_equal (type, "TXT"))
+        {
+          /* Longer than 255 bytes: several strings, as DNS holds them. */
+          g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+
+          for (gsize at = 0; at < strlen (record->target) || at == 0; at += 255)
+            g_ptr_array_add (strings, g_strndup (record->target + at, 255));
+          g_ptr_array_add (strings, NULL);
+          found = g_list_append (found, g_variant_ref_sink (g_variant_new ("(^as)", (char **) strings->pdata)));
+        }
       else
         found = g_list_append (found, g_srv_target_new (record->target, record->number, 0, 0));
     }
@@ -1211,7 +1277,12 @@ test_resolver_lookup_records (GResolver            *resolver,
                               GError              **error)
 {
   TestResolver *self = (TestResolver *) resolver;
-  GList *found = record_type == G_RESOLVER_RECORD_MX ? fake_records (self, "MX", rrname) : NULL;
+  GList *found;
+
+  if (fails (self, rrname, error))
+    return NULL;
+  found = record_type == G_RESOLVER_RECORD_MX ? fake_records (self, "MX", rrname)
+          : record_type == G_RESOLVER_RECORD_TXT ? fake_records (self, "TXT", rrname) : NULL;
 
   if (found == NULL)
     g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No DNS record of the requested type for %s", rrname);
@@ -1235,6 +1306,26 @@ test_resolver_lookup_service (GResolver     *resolver,
   return NULL;
 }
 
+static char *
+test_resolver_lookup_by_address (GResolver     *resolver,
+                                 GInetAddress  *address,
+                                 GCancellable  *cancellable,
+                                 GError       **error)
+{
+  TestResolver *self = (TestResolver *) resolver;
+  g_autofree char *text = g_inet_address_to_string (address);
+
+  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
+    {
+      FakeRecord *record = g_ptr_array_index (self->records, i);
+
+      if (g_str_equal (record->type, "PTR") && g_str_equal (record->name, text))
+        return g_strdup (record->target);
+    }
+  g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "No name for %s", text);
+  return NULL;
+}
+
 static void
 test_resolver_init (TestResolver *self)
 {
@@ -1253,12 +1344,13 @@ test_resolver_class_init (TestResolverClass *klass)
   resolver_class->lookup_by_name_with_flags_finish = test_resolver_lookup_by_name_finish;
   resolver_class->lookup_service = test_resolver_lookup_service;
   resolver_class->lookup_records = test_resolver_lookup_records;
+  resolver_class->lookup_by_address = test_resolver_lookup_by_address;
 }
 
 static TestResolver *test_resolver;
 
-void
-mr_standin_use_fake_dns (MrStandin *standin)
+static void
+install_test_resolver (void)
 {
   if (test_resolver == NULL)
     {
@@ -1266,7 +1358,36 @@ mr_standin_use_fake_dns (MrStandin *standin)
       test_resolver->real = g_resolver_get_default ();
       g_resolver_set_default (G_RESOLVER (test_resolver));
     }
+}
+
+void
+mr_standin_use_fake_dns (MrStandin *standin)
+{
+  install_test_resolver ();
   test_resolver->srv_port = standin->port;
+}
+
+void
+mr_test_dns_add (const char *type,
+                 const char *name,
+                 const char *value)
+{
+  FakeRecord *record = g_new0 (FakeRecord, 1);
+
+  install_test_resolver ();
+  if (test_resolver->records == NULL)
+    test_resolver->records = g_ptr_array_new ();
+  record->type = g_strdup (type);
+  record->name = g_strdup (name);
+  record->target = g_strdup (value ? value : "");
+  if (g_str_equal (type, "MX"))
+    {
+      /* "10 mx.example": preference, then host. */
+      record->number = (guint16) g_ascii_strtoull (value, NULL, 10);
+      g_free (record->target);
+      record->target = g_strdup (strchr (value, ' ') + 1);
+    }
+  g_ptr_array_add (test_resolver->records, record);
 }
 
 void

@@ -39,6 +39,12 @@ void        mr_standin_add_dns_record    (MrStandin  *standin,
                                           const char *name,
                                           const char *target,
                                           guint16     number);
+/* A record for the tests' resolver, no stand-in needed: "TXT", "A", "AAAA", "MX" (@value "10 host"),
+ * "PTR" (@name an address) or "FAIL" (every lookup of @name times out). Names under .example
+ * have only the records given. */
+void        mr_test_dns_add              (const char *type,
+                                          const char *name,
+                                          const char *value);
 /* An autoconfig document (or "redirect:URL") at https://@host:PORT@path. */
 void        mr_standin_set_autoconfig    (MrStandin  *standin,
                                           const char *host,

@@ -1,0 +1,1009 @@
+/* mr-spf.c: a domain's SPF record (RFC 7208) read, judged and evaluated */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "mr-spf.h"
+
+#define MAX_LOOKUPS 10       /* section 4.6.4 */
+#define MAX_VOID_LOOKUPS 2
+#define MAX_NAMES 10         /* MX or PTR names looked at */
+#define MAX_DEPTH 20         /* includes within includes, beyond what the lookup limit allows anyway */
+
+const char *
+mr_spf_result_to_string (MrSpfResult result)
+{
+  static const char * const names[] = { "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror" };
+
+  return result <= MR_SPF_PERMERROR ? names[result] : "permerror";
+}
+
+void
+mr_spf_verdict_free (MrSpfVerdict *verdict)
+{
+  if (verdict == NULL)
+    return;
+  g_free (verdict->record);
+  g_free (verdict->matched);
+  g_free (verdict->problem);
+  g_free (verdict);
+}
+
+/* ---- DNS -------------------------------------------------------------------------------------- */
+
+typedef enum { FOUND, NOTHING, FAILED } Answer;   /* NOTHING: no such name, or no record of the type */
+
+static Answer
+classify (GError *error)
+{
+  if (error == NULL)
+    return FOUND;
+  if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+    return NOTHING;
+  return FAILED;
+}
+
+/* Each TXT record of @name, its strings joined as section 3.3 says. */
+static Answer
+lookup_txt (const char    *name,
+            GPtrArray    **out,
+            GCancellable  *cancellable)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  GList *records = g_resolver_lookup_records (resolver, name, G_RESOLVER_RECORD_TXT, cancellable, &error);
+
+  *out = g_ptr_array_new_with_free_func (g_free);
+  for (GList *l = records; l != NULL; l = l->next)
+    {
+      g_autofree const char **strings = NULL;
+      GString *joined = g_string_new (NULL);
+
+      g_variant_get (l->data, "(^a&s)", &strings);
+      for (guint i = 0; strings != NULL && strings[i] != NULL; i++)
+        g_string_append (joined, strings[i]);
+      g_ptr_array_add (*out, g_string_free (joined, FALSE));
+    }
+  g_list_free_full (records, (GDestroyNotify) g_variant_unref);
+  return classify (error);
+}
+
+static Answer
+lookup_addresses (const char     *name,
+                  GSocketFamily   family,
+                  GList         **out,
+                  GCancellable   *cancellable)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+
+  *out = g_resolver_lookup_by_name_with_flags (resolver, name,
+                                               family == G_SOCKET_FAMILY_IPV6 ? G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY
+                                                                              : G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+                                               cancellable, &error);
+  return classify (error);
+}
+
+static gboolean
+is_spf_record (const char *text)
+{
+  return g_ascii_strncasecmp (text, "v=spf1", 6) == 0 && (text[6] == '\0' || text[6] == ' ');
+}
+
+char *
+mr_spf_lookup_record (const char    *domain,
+                      gboolean      *temporary,
+                      char         **problem,
+                      GCancellable  *cancellable)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  char *found = NULL;
+  guint count = 0;
+
+  *temporary = FALSE;
+  *problem = NULL;
+  switch (lookup_txt (domain, &records, cancellable))
+    {
+    case FAILED:
+      *temporary = TRUE;
+      *problem = g_strdup_printf (_("the DNS of %s could not be asked"), domain);
+      return NULL;
+    case NOTHING:
+      return NULL;
+    case FOUND:
+    default:
+      break;
+    }
+  for (guint i = 0; i < records->len; i++)
+    if (is_spf_record (g_ptr_array_index (records, i)))
+      {
+        count++;
+        if (found == NULL)
+          found = g_strdup (g_ptr_array_index (records, i));
+      }
+  if (count > 1)
+    {
+      g_free (found);
+      *problem = g_strdup_printf (_("%s has %u SPF records, and receivers treat more than one as an error: "
+                                    "they must be merged into one"), domain, count);
+      return NULL;
+    }
+  return found;
+}
+
+/* ---- Macros (section 7) ----------------------------------------------------------------------- */
+
+static char *
+ip_macro (GInetAddress *ip)
+{
+  const guint8 *bytes = g_inet_address_to_bytes (ip);
+  GString *out = g_string_new (NULL);
+
+  if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV4)
+    g_string_printf (out, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+  else
+    for (guint i = 0; i < 16; i++)
+      g_string_append_printf (out, "%s%x.%x", i ? "." : "", bytes[i] >> 4, bytes[i] & 0xf);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+is_unreserved (char c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+char *
+mr_spf_expand (const char    *spec,
+               GInetAddress  *ip,
+               const char    *domain,
+               const char    *sender,
+               const char    *helo,
+               char         **problem)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *at = sender ? strrchr (sender, '@') : NULL;
+
+  for (const char *p = spec; *p != '\0'; p++)
+    {
+      g_autofree char *value = NULL;
+      g_auto(GStrv) parts = NULL;
+      g_autoptr(GPtrArray) kept = NULL;
+      const char *close;
+      const char *q;
+      char letter;
+      guint keep = 0;
+      gboolean reverse = FALSE;
+      g_autofree char *delimiters = NULL;
+      g_autofree char *joined = NULL;
+
+      if (*p != '%')
+        {
+          g_string_append_c (out, *p);
+          continue;
+        }
+      p++;
+      if (*p == '%')
+        {
+          g_string_append_c (out, '%');
+          continue;
+        }
+      if (*p == '_')
+        {
+          g_string_append_c (out, ' ');
+          continue;
+        }
+      if (*p == '-')
+        {
+          g_string_append (out, "%20");
+          continue;
+        }
+      if (*p != '{' || (close = strchr (p, '}')) == NULL)
+        {
+          *problem = g_strdup_printf (_("“%s” has a “%%” that starts no macro"), spec);
+          return NULL;
+        }
+      q = p + 1;
+      letter = *q++;
+      switch (g_ascii_tolower (letter))
+        {
+        case 's': value = g_strdup (sender ? sender : ""); break;
+        case 'l': value = at ? g_strndup (sender, at - sender) : g_strdup ("postmaster"); break;
+        case 'o': value = g_strdup (at ? at + 1 : domain); break;
+        case 'd': value = g_strdup (domain); break;
+        case 'i': value = ip ? ip_macro (ip) : g_strdup (""); break;
+        case 'p': value = g_strdup ("unknown"); break;
+        case 'v': value = g_strdup (ip && g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6 ? "ip6" : "in-addr"); break;
+        case 'h': value = g_strdup (helo ? helo : "unknown"); break;
+        default:
+          *problem = g_strdup_printf (_("“%s” has an unknown macro letter “%c”"), spec, letter);
+          return NULL;
+        }
+      while (q < close && g_ascii_isdigit (*q))
+        keep = keep * 10 + (guint) (*q++ - '0');
+      if (q > p + 2 && keep == 0)
+        {
+          *problem = g_strdup_printf (_("“%s” keeps 0 parts of a macro"), spec);
+          return NULL;
+        }
+      if (q < close && (*q == 'r' || *q == 'R'))
+        {
+          reverse = TRUE;
+          q++;
+        }
+      delimiters = g_strndup (q, close - q);
+      for (const char *d = delimiters; *d != '\0'; d++)
+        if (strchr (".-+,/_=", *d) == NULL)
+          {
+            *problem = g_strdup_printf (_("“%s” has an unknown macro delimiter “%c”"), spec, *d);
+            return NULL;
+          }
+      /* Split on the delimiters, reverse, keep the rightmost parts, join with ".". */
+      parts = g_strsplit_set (value, *delimiters ? delimiters : ".", -1);
+      kept = g_ptr_array_new ();
+      for (guint i = 0; parts[i] != NULL; i++)
+        g_ptr_array_add (kept, parts[i]);
+      if (reverse)
+        for (guint i = 0; i < kept->len / 2; i++)
+          {
+            gpointer swap = kept->pdata[i];
+            kept->pdata[i] = kept->pdata[kept->len - 1 - i];
+            kept->pdata[kept->len - 1 - i] = swap;
+          }
+      if (keep > 0 && keep < kept->len)
+        g_ptr_array_remove_range (kept, 0, kept->len - keep);
+      g_ptr_array_add (kept, NULL);
+      joined = g_strjoinv (".", (char **) kept->pdata);
+      if (g_ascii_isupper (letter))
+        for (const char *c = joined; *c != '\0'; c++)
+          {
+            if (is_unreserved (*c))
+              g_string_append_c (out, *c);
+            else
+              g_string_append_printf (out, "%%%02X", (guchar) *c);
+          }
+      else
+        g_string_append (out, joined);
+      p = close;
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A domain-spec ready for DNS (section 4.8): a trailing dot gone, too long a name cut from the
+ * left, a last label that is a name. FALSE when it is none. */
+static gboolean
+fit_domain (char *name)
+{
+  gsize length = strlen (name);
+  const char *last;
+
+  if (length > 0 && name[length - 1] == '.')
+    name[--length] = '\0';
+  while (length > 253)
+    {
+      char *dot = strchr (name, '.');
+
+      if (dot == NULL)
+        return FALSE;
+      memmove (name, dot + 1, strlen (dot + 1) + 1);
+      length = strlen (name);
+    }
+  last = strrchr (name, '.');
+  if (last == NULL || last[1] == '\0')
+    return FALSE;
+  last++;
+  /* toplabel: alphanumerics with a letter, or with a hyphen inside. */
+  {
+    gboolean letter = FALSE;
+
+    for (const char *c = last; *c != '\0'; c++)
+      {
+        if (!g_ascii_isalnum (*c) && *c != '-')
+          return FALSE;
+        letter = letter || g_ascii_isalpha (*c);
+      }
+    return letter && last[0] != '-' && last[strlen (last) - 1] != '-';
+  }
+}
+
+/* ---- Terms ------------------------------------------------------------------------------------ */
+
+typedef enum { M_ALL, M_INCLUDE, M_A, M_MX, M_PTR, M_IP4, M_IP6, M_EXISTS } Mechanism;
+
+typedef struct {
+  char        qualifier;     /* '+', '-', '~', '?' */
+  Mechanism   mechanism;
+  char       *spec;          /* domain-spec or address; NULL: the current domain */
+  int         cidr4, cidr6;  /* -1: the whole address */
+  char       *text;          /* as written */
+} Term;
+
+static void
+term_free (Term *term)
+{
+  g_free (term->spec);
+  g_free (term->text);
+  g_free (term);
+}
+
+typedef struct {
+  GPtrArray *terms;      /* Term */
+  char      *redirect;
+  char      *exp;
+} Record;
+
+static void
+record_clear (Record *record)
+{
+  g_clear_pointer (&record->terms, g_ptr_array_unref);
+  g_clear_pointer (&record->redirect, g_free);
+  g_clear_pointer (&record->exp, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Record, record_clear)
+
+static gboolean
+parse_cidr (const char *text,
+            int         maximum,
+            int        *out)
+{
+  char *end;
+  guint64 value;
+
+  if (!g_ascii_isdigit (*text))
+    return FALSE;
+  value = g_ascii_strtoull (text, &end, 10);
+  if (*end != '\0' || value > (guint64) maximum || (text[0] == '0' && text[1] != '\0'))
+    return FALSE;
+  *out = (int) value;
+  return TRUE;
+}
+
+/* "domain/24//64" into its parts. */
+static gboolean
+split_dual_cidr (const char *argument,
+                 char      **spec,
+                 int        *cidr4,
+                 int        *cidr6)
+{
+  const char *slash = strchr (argument, '/');
+  g_autofree char *v4 = NULL;
+  const char *v6;
+
+  *cidr4 = *cidr6 = -1;
+  *spec = slash ? g_strndup (argument, slash - argument) : g_strdup (argument);
+  if (slash == NULL)
+    return TRUE;
+  v6 = strstr (slash, "//");
+  if (v6 == slash)
+    return parse_cidr (v6 + 2, 128, cidr6);
+  v4 = v6 ? g_strndup (slash + 1, v6 - slash - 1) : g_strdup (slash + 1);
+  if (!parse_cidr (v4, 32, cidr4))
+    return FALSE;
+  return v6 == NULL || parse_cidr (v6 + 2, 128, cidr6);
+}
+
+static gboolean
+valid_macro_string (const char *spec)
+{
+  g_autofree char *problem = NULL;
+  g_autofree char *expanded = mr_spf_expand (spec, NULL, "example.com", "a@example.com", NULL, &problem);
+
+  return expanded != NULL;
+}
+
+static gboolean
+parse_record (const char  *text,
+              Record      *record,
+              char       **problem)
+{
+  g_auto(GStrv) words = g_strsplit (text + 6, " ", -1);
+
+  record->terms = g_ptr_array_new_with_free_func ((GDestroyNotify) term_free);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = words[i];
+      const char *equals = strchr (word, '=');
+      const char *colon = strchr (word, ':');
+      const char *slash = strchr (word, '/');
+      g_autoptr(GString) name = g_string_new (NULL);
+      Term *term;
+      const char *rest;
+
+      if (*word == '\0')
+        continue;
+      /* A modifier: name=value, the name before any ":" or "/". */
+      if (equals != NULL && (colon == NULL || equals < colon) && (slash == NULL || equals < slash) &&
+          g_ascii_isalpha (*word))
+        {
+          g_autofree char *key = g_ascii_strdown (word, equals - word);
+
+          for (const char *c = key; *c != '\0'; c++)
+            if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_' && *c != '.')
+              goto bad;
+          if (!valid_macro_string (equals + 1))
+            goto bad;
+          if (g_str_equal (key, "redirect") || g_str_equal (key, "exp"))
+            {
+              char **slot = g_str_equal (key, "redirect") ? &record->redirect : &record->exp;
+
+              if (*slot != NULL)
+                {
+                  *problem = g_strdup_printf (_("the modifier “%s” is there twice"), key);
+                  return FALSE;
+                }
+              *slot = g_strdup (equals + 1);
+            }
+          continue;
+        }
+      term = g_new0 (Term, 1);
+      term->text = g_strdup (word);
+      term->cidr4 = term->cidr6 = -1;
+      g_ptr_array_add (record->terms, term);
+      term->qualifier = strchr ("+-~?", *word) ? *word++ : '+';
+      rest = word;
+      while (*rest != '\0' && *rest != ':' && *rest != '/')
+        g_string_append_c (name, g_ascii_tolower (*rest++));
+      if (g_str_equal (name->str, "all") && *rest == '\0')
+        term->mechanism = M_ALL;
+      else if ((g_str_equal (name->str, "include") || g_str_equal (name->str, "exists")) && *rest == ':' && rest[1])
+        {
+          term->mechanism = g_str_equal (name->str, "include") ? M_INCLUDE : M_EXISTS;
+          term->spec = g_strdup (rest + 1);
+        }
+      else if (g_str_equal (name->str, "a") || g_str_equal (name->str, "mx"))
+        {
+          term->mechanism = g_str_equal (name->str, "a") ? M_A : M_MX;
+          if (*rest == ':' && rest[1] == '\0')
+            goto bad;
+          if (!split_dual_cidr (*rest == ':' ? rest + 1 : rest, &term->spec, &term->cidr4, &term->cidr6))
+            goto bad;
+          if (*term->spec == '\0')
+            g_clear_pointer (&term->spec, g_free);
+        }
+      else if (g_str_equal (name->str, "ptr") && (*rest == '\0' || (*rest == ':' && rest[1])))
+        {
+          term->mechanism = M_PTR;
+          term->spec = *rest ? g_strdup (rest + 1) : NULL;
+        }
+      else if ((g_str_equal (name->str, "ip4") || g_str_equal (name->str, "ip6")) && *rest == ':')
+        {
+          gboolean six = g_str_equal (name->str, "ip6");
+          const char *cidr = strrchr (rest + 1, '/');
+          g_autoptr(GInetAddress) address = NULL;
+
+          term->mechanism = six ? M_IP6 : M_IP4;
+          term->spec = cidr ? g_strndup (rest + 1, cidr - rest - 1) : g_strdup (rest + 1);
+          address = g_inet_address_new_from_string (term->spec);
+          if (address == NULL || g_inet_address_get_family (address) != (six ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4))
+            goto bad;
+          if (cidr != NULL && !parse_cidr (cidr + 1, six ? 128 : 32, six ? &term->cidr6 : &term->cidr4))
+            goto bad;
+        }
+      else
+        goto bad;
+      if (term->spec != NULL && term->mechanism != M_IP4 && term->mechanism != M_IP6 && !valid_macro_string (term->spec))
+        goto bad;
+      continue;
+
+    bad:
+      *problem = g_strdup_printf (_("“%s” is not a term SPF knows"), words[i]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- check_host() (section 4) ----------------------------------------------------------------- */
+
+typedef struct {
+  GCancellable *cancellable;
+  GInetAddress *ip;
+  const char   *sender;
+  const char   *helo;
+  guint         lookups;
+  guint         voids;
+  guint         depth;
+  char         *problem;
+  char         *matched;
+  char         *record;      /* the first domain's */
+} Check;
+
+/* An error result, with what went wrong said once (the first reason is the one to fix). */
+static MrSpfResult
+stop (Check       *check,
+      MrSpfResult  result,
+      char        *problem)
+{
+  if (check->problem == NULL)
+    check->problem = problem;
+  else
+    g_free (problem);
+  return result;
+}
+
+static gboolean
+count_lookup (Check *check)
+{
+  return ++check->lookups <= MAX_LOOKUPS;
+}
+
+/* Whether the first @length bits of @a and @b are the same (the whole address for -1). A listed
+ * address may have bits past its prefix ("a/24" of 192.0.2.50), so no GInetAddressMask. */
+static gboolean
+same_prefix (GInetAddress *a,
+             GInetAddress *b,
+             int           length)
+{
+  const guint8 *x = g_inet_address_to_bytes (a);
+  const guint8 *y = g_inet_address_to_bytes (b);
+  guint bits = length < 0 ? g_inet_address_get_native_size (a) * 8 : (guint) length;
+  guint whole = bits / 8;
+
+  if (memcmp (x, y, whole) != 0)
+    return FALSE;
+  if (bits % 8 != 0)
+    {
+      guint8 mask = (guint8) (0xff << (8 - bits % 8));
+
+      return (x[whole] & mask) == (y[whole] & mask);
+    }
+  return TRUE;
+}
+
+static gboolean
+addresses_match (GList        *addresses,
+                 GInetAddress *ip,
+                 int           length)
+{
+  for (GList *l = addresses; l != NULL; l = l->next)
+    if (g_inet_address_get_family (l->data) == g_inet_address_get_family (ip) && same_prefix (l->data, ip, length))
+      return TRUE;
+  return FALSE;
+}
+
+static MrSpfResult check_host (Check *check, const char *domain);
+
+/* -1: an error (in *result), 0: no match, 1: a match. */
+static int
+match_term (Check       *check,
+            Term        *term,
+            const char  *domain,
+            MrSpfResult *result)
+{
+  gboolean six = g_inet_address_get_family (check->ip) == G_SOCKET_FAMILY_IPV6;
+  int length = six ? term->cidr6 : term->cidr4;
+  g_autofree char *target = NULL;
+
+  if (term->mechanism == M_IP4 || term->mechanism == M_IP6)
+    {
+      g_autoptr(GInetAddress) network = g_inet_address_new_from_string (term->spec);
+      GList one = { network, NULL, NULL };
+
+      if ((term->mechanism == M_IP6) != six)
+        return 0;
+      return addresses_match (&one, check->ip, six ? term->cidr6 : term->cidr4);
+    }
+  if (term->mechanism == M_ALL)
+    return 1;
+
+  /* What is left queries DNS. */
+  if (!count_lookup (check))
+    {
+      *result = stop (check, MR_SPF_PERMERROR,
+                      g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
+                                  "receivers stop there and treat it as an error")));
+      return -1;
+    }
+  if (term->spec != NULL)
+    {
+      g_autofree char *problem = NULL;
+
+      target = mr_spf_expand (term->spec, check->ip, domain, check->sender, check->helo, &problem);
+      if (target == NULL || !fit_domain (target))
+        {
+          *result = stop (check, MR_SPF_PERMERROR,
+                          g_strdup_printf (_("“%s” does not name a domain"), term->text));
+          return -1;
+        }
+    }
+  else
+    target = g_strdup (domain);
+
+  switch (term->mechanism)
+    {
+    case M_INCLUDE:
+      {
+        MrSpfResult inner = check_host (check, target);
+
+        switch (inner)
+          {
+          case MR_SPF_PASS:
+            return 1;
+          case MR_SPF_FAIL:
+          case MR_SPF_SOFTFAIL:
+          case MR_SPF_NEUTRAL:
+            return 0;
+          case MR_SPF_TEMPERROR:
+            *result = MR_SPF_TEMPERROR;
+            return -1;
+          case MR_SPF_NONE:
+            *result = stop (check, MR_SPF_PERMERROR,
+                            g_strdup_printf (_("“%s” includes %s, which has no SPF record"), term->text, target));
+            return -1;
+          case MR_SPF_PERMERROR:
+          default:
+            *result = MR_SPF_PERMERROR;
+            return -1;
+          }
+      }
+
+    case M_A:
+    case M_EXISTS:
+      {
+        GList *addresses = NULL;
+        Answer answer = lookup_addresses (target, term->mechanism == M_EXISTS ? G_SOCKET_FAMILY_IPV4
+                                                                              : g_inet_address_get_family (check->ip),
+                                          &addresses, check->cancellable);
+        int matched;
+
+        if (answer == FAILED)
+          {
+            *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
+            return -1;
+          }
+        if (answer == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+          {
+            *result = stop (check, MR_SPF_PERMERROR,
+                            g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
+            return -1;
+          }
+        matched = term->mechanism == M_EXISTS ? addresses != NULL : addresses_match (addresses, check->ip, length);
+        g_resolver_free_addresses (addresses);
+        return matched;
+      }
+
+    case M_MX:
+      {
+        g_autoptr(GResolver) resolver = g_resolver_get_default ();
+        g_autoptr(GError) error = NULL;
+        GList *records = g_resolver_lookup_records (resolver, target, G_RESOLVER_RECORD_MX, check->cancellable, &error);
+        Answer answer = classify (error);
+        int matched = 0;
+        guint names = 0;
+
+        if (answer == FAILED)
+          {
+            *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
+            return -1;
+          }
+        if (answer == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+          {
+            *result = stop (check, MR_SPF_PERMERROR,
+                            g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
+            return -1;
+          }
+        for (GList *l = records; l != NULL && matched == 0; l = l->next)
+          {
+            const char *host = NULL;
+            guint16 preference;
+            GList *addresses = NULL;
+
+            if (++names > MAX_NAMES)
+              {
+                g_list_free_full (records, (GDestroyNotify) g_variant_unref);
+                *result = stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("%s has more than 10 MX hosts"), target));
+                return -1;
+              }
+            g_variant_get (l->data, "(q&s)", &preference, &host);
+            if (lookup_addresses (host, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == FOUND)
+              matched = addresses_match (addresses, check->ip, length);
+            g_resolver_free_addresses (addresses);
+          }
+        g_list_free_full (records, (GDestroyNotify) g_variant_unref);
+        return matched;
+      }
+
+    case M_PTR:
+      {
+        /* Section 5.5: the names the address has whose addresses include it, and end in the target. */
+        g_autoptr(GResolver) resolver = g_resolver_get_default ();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = g_resolver_lookup_by_address (resolver, check->ip, check->cancellable, &error);
+        GList *addresses = NULL;
+        int matched = 0;
+
+        if (name == NULL)
+          {
+            if (classify (error) == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+              {
+                *result = stop (check, MR_SPF_PERMERROR,
+                                g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
+                return -1;
+              }
+            return 0;
+          }
+        if (lookup_addresses (name, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == FOUND &&
+            addresses_match (addresses, check->ip, -1))
+          {
+            g_autofree char *suffix = g_strconcat (".", target, NULL);
+
+            matched = g_ascii_strcasecmp (name, target) == 0 ||
+                      (strlen (name) > strlen (suffix) &&
+                       g_ascii_strcasecmp (name + strlen (name) - strlen (suffix), suffix) == 0);
+          }
+        g_resolver_free_addresses (addresses);
+        return matched;
+      }
+
+    case M_ALL:
+    case M_IP4:
+    case M_IP6:
+    default:
+      return 0;
+    }
+}
+
+static MrSpfResult
+qualifier_result (char qualifier)
+{
+  switch (qualifier)
+    {
+    case '-': return MR_SPF_FAIL;
+    case '~': return MR_SPF_SOFTFAIL;
+    case '?': return MR_SPF_NEUTRAL;
+    default: return MR_SPF_PASS;
+    }
+}
+
+static MrSpfResult
+check_host (Check      *check,
+            const char *domain)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *problem = NULL;
+  g_auto(Record) record = { NULL };
+  gboolean temporary;
+
+  if (++check->depth > MAX_DEPTH)
+    return stop (check, MR_SPF_PERMERROR, g_strdup (_("the record includes itself")));
+  text = mr_spf_lookup_record (domain, &temporary, &problem, check->cancellable);
+  if (text == NULL)
+    {
+      check->depth--;
+      if (problem == NULL)
+        return MR_SPF_NONE;
+      return stop (check, temporary ? MR_SPF_TEMPERROR : MR_SPF_PERMERROR, g_steal_pointer (&problem));
+    }
+  if (check->depth == 1 && check->record == NULL)
+    check->record = g_strdup (text);
+  if (!parse_record (text, &record, &problem))
+    {
+      g_autofree char *said = g_strdup_printf (_("the SPF record of %s has an error: %s"), domain, problem);
+
+      check->depth--;
+      return stop (check, MR_SPF_PERMERROR, g_steal_pointer (&said));
+    }
+  for (guint i = 0; i < record.terms->len; i++)
+    {
+      Term *term = g_ptr_array_index (record.terms, i);
+      MrSpfResult result = MR_SPF_NEUTRAL;
+      int matched = match_term (check, term, domain, &result);
+
+      if (matched < 0)
+        {
+          check->depth--;
+          return result;
+        }
+      if (matched > 0)
+        {
+          check->depth--;
+          if (check->matched == NULL || check->depth == 0)
+            {
+              g_free (check->matched);
+              check->matched = g_strdup (term->text);
+            }
+          return qualifier_result (term->qualifier);
+        }
+    }
+  if (record.redirect != NULL)
+    {
+      g_autofree char *target = mr_spf_expand (record.redirect, check->ip, domain, check->sender, check->helo, &problem);
+      MrSpfResult result;
+
+      if (!count_lookup (check))
+        {
+          check->depth--;
+          return stop (check, MR_SPF_PERMERROR,
+                       g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
+                                   "receivers stop there and treat it as an error")));
+        }
+      if (target == NULL || !fit_domain (target))
+        {
+          check->depth--;
+          return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("“redirect=%s” does not name a domain"), record.redirect));
+        }
+      result = check_host (check, target);
+      check->depth--;
+      if (result == MR_SPF_NONE)
+        return stop (check, MR_SPF_PERMERROR,
+                     g_strdup_printf (_("the record redirects to %s, which has no SPF record"), target));
+      return result;
+    }
+  check->depth--;
+  return MR_SPF_NEUTRAL;
+}
+
+MrSpfVerdict *
+mr_spf_check_host (GInetAddress  *ip,
+                   const char    *domain,
+                   const char    *sender,
+                   const char    *helo,
+                   GCancellable  *cancellable)
+{
+  g_autofree char *postmaster = g_strconcat ("postmaster@", domain, NULL);
+  g_autofree char *name = g_strdup (domain);
+  Check check = { cancellable, ip, sender ? sender : postmaster, helo, 0, 0, 0, NULL, NULL, NULL };
+  MrSpfVerdict *verdict = g_new0 (MrSpfVerdict, 1);
+
+  if (!fit_domain (name))
+    return verdict;   /* none: not a domain (section 4.3) */
+  verdict->result = check_host (&check, name);
+  verdict->record = check.record;
+  verdict->matched = check.matched;
+  verdict->problem = check.problem;
+  verdict->lookups = check.lookups;
+  verdict->void_lookups = check.voids;
+  return verdict;
+}
+
+/* ---- A provider's include --------------------------------------------------------------------- */
+
+static gboolean
+same_domain (const char *a,
+             const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+
+  if (la > 0 && a[la - 1] == '.')
+    la--;
+  if (lb > 0 && b[lb - 1] == '.')
+    lb--;
+  return la == lb && g_ascii_strncasecmp (a, b, la) == 0;
+}
+
+/* Walks the includes and the redirect as an evaluation would reach them, counting the lookups. */
+static MrSpfResult
+find_include (Check      *check,
+              const char *domain,
+              const char *wanted)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *problem = NULL;
+  g_auto(Record) record = { NULL };
+  gboolean temporary;
+  gboolean ended = FALSE;
+
+  if (++check->depth > MAX_DEPTH)
+    return stop (check, MR_SPF_PERMERROR, g_strdup (_("the record includes itself")));
+  text = mr_spf_lookup_record (domain, &temporary, &problem, check->cancellable);
+  if (text == NULL)
+    return problem ? stop (check, temporary ? MR_SPF_TEMPERROR : MR_SPF_PERMERROR, g_steal_pointer (&problem))
+                   : MR_SPF_NONE;
+  if (check->depth == 1)
+    check->record = g_strdup (text);
+  if (!parse_record (text, &record, &problem))
+    return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("the SPF record of %s has an error: %s"), domain, problem));
+  for (guint i = 0; i < record.terms->len && !ended; i++)
+    {
+      Term *term = g_ptr_array_index (record.terms, i);
+      g_autofree char *target = NULL;
+      MrSpfResult inner;
+
+      if (term->mechanism == M_ALL)
+        ended = TRUE;
+      if (term->mechanism == M_ALL || term->mechanism == M_IP4 || term->mechanism == M_IP6)
+        continue;
+      if (!count_lookup (check))
+        return stop (check, MR_SPF_PERMERROR,
+                     g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
+                                 "receivers stop there and treat it as an error")));
+      if (term->mechanism != M_INCLUDE)
+        continue;
+      target = mr_spf_expand (term->spec, NULL, domain, check->sender, NULL, &problem);
+      if (target == NULL || !fit_domain (target))
+        continue;
+      if (same_domain (target, wanted))
+        {
+          g_free (check->matched);
+          check->matched = g_strdup (term->text);
+          return MR_SPF_PASS;
+        }
+      inner = find_include (check, target, wanted);
+      check->depth--;
+      if (inner == MR_SPF_PASS || inner == MR_SPF_PERMERROR || inner == MR_SPF_TEMPERROR)
+        return inner;
+      if (inner == MR_SPF_NONE)
+        return stop (check, MR_SPF_PERMERROR,
+                     g_strdup_printf (_("“%s” includes %s, which has no SPF record"), term->text, target));
+    }
+  if (!ended && record.redirect != NULL)
+    {
+      g_autofree char *target = mr_spf_expand (record.redirect, NULL, domain, check->sender, NULL, &problem);
+      MrSpfResult inner;
+
+      if (!count_lookup (check))
+        return stop (check, MR_SPF_PERMERROR,
+                     g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
+                                 "receivers stop there and treat it as an error")));
+      if (target == NULL || !fit_domain (target))
+        return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("“redirect=%s” does not name a domain"), record.redirect));
+      if (same_domain (target, wanted))
+        {
+          g_free (check->matched);
+          check->matched = g_strconcat ("redirect=", record.redirect, NULL);
+          return MR_SPF_PASS;
+        }
+      inner = find_include (check, target, wanted);
+      check->depth--;
+      return inner == MR_SPF_NONE ? stop (check, MR_SPF_PERMERROR,
+                                          g_strdup_printf (_("the record redirects to %s, which has no SPF record"), target))
+                                  : inner;
+    }
+  return MR_SPF_FAIL;
+}
+
+MrSpfVerdict *
+mr_spf_check_include (const char    *domain,
+                      const char    *include_domain,
+                      GCancellable  *cancellable)
+{
+  g_autofree char *postmaster = g_strconcat ("postmaster@", domain, NULL);
+  Check check = { cancellable, NULL, postmaster, NULL, 0, 0, 0, NULL, NULL, NULL };
+  MrSpfVerdict *verdict = g_new0 (MrSpfVerdict, 1);
+
+  verdict->result = find_include (&check, domain, include_domain);
+  verdict->record = check.record;
+  verdict->matched = check.matched;
+  verdict->problem = check.problem;
+  verdict->lookups = check.lookups;
+  return verdict;
+}
+
+/* ---- The record to publish -------------------------------------------------------------------- */
+
+char *
+mr_spf_merge_include (const char *record,
+                      const char *include_domain)
+{
+  g_autofree char *term = g_strconcat ("include:", include_domain, NULL);
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+  gboolean placed = FALSE;
+
+  if (record == NULL)
+    return g_strdup_printf ("v=spf1 %s ~all", term);
+  words = g_strsplit (record, " ", -1);
+  out = g_ptr_array_new ();
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = words[i];
+      const char *bare = strchr ("+-~?", *word) && *word ? word + 1 : word;
+
+      if (g_ascii_strcasecmp (bare, term) == 0)
+        return g_strdup (record);
+      if (*word == '\0')
+        continue;
+      if (!placed && i > 0 && (g_ascii_strcasecmp (bare, "all") == 0 || g_ascii_strncasecmp (word, "redirect=", 9) == 0))
+        {
+          g_ptr_array_add (out, term);
+          placed = TRUE;
+        }
+      g_ptr_array_add (out, (gpointer) word);
+    }
+  if (!placed)
+    g_ptr_array_add (out, term);
+  g_ptr_array_add (out, NULL);
+  return g_strjoinv (" ", (char **) out->pdata);
+}
