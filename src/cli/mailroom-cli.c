@@ -25,6 +25,8 @@
 #include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-timer.h"
+#include "mr-domain-check.h"
+#include "mr-presets.h"
 #include "mr-proofreader.h"
 #include "mr-signature.h"
 #include "mr-suppression.h"
@@ -44,6 +46,9 @@ typedef struct {
   GPtrArray  *cc_list;
   GPtrArray  *bcc_list;
   GPtrArray  *attach_list;
+  GPtrArray  *selector_list;
+  char       *spf_include;
+  char       *server;
   char       *template_name;
   char       *via;
   char       *since;
@@ -178,6 +183,7 @@ static const char help_text[] =
      "              (FILE: addresses, or the unsubscribe tokens of mailshots sent from here, one a line)\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "  mailroom-cli log --addresses PREFIX [--json]\n"
+     "  mailroom-cli check-domain DOMAIN [--include SPF-DOMAIN | --server HOST] [--selector NAME]... [--json] [--verbose]\n"
      "  mailroom-cli exchange check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli exchange discover ADDRESS [--allow-host HOST] [--json] [--verbose]\n"
      "  mailroom-cli exchange password [--stdin] | exchange password --clear\n"
@@ -500,6 +506,89 @@ cmd_signature (Invocation *inv,
   else
     g_printerr (scope == MR_SCOPE_COMPANY ? _("The company has no signature.\n") : _("You have no signature.\n"));
   return MR_EXIT_OK;
+}
+
+/* ---- check-domain ---------------------------------------------------------------------------- */
+
+static const char *
+check_label (const char *check)
+{
+  return g_str_equal (check, "spf") ? "SPF" : g_str_equal (check, "dkim") ? "DKIM" : g_str_equal (check, "dmarc") ? "DMARC"
+         : g_str_equal (check, "mx") ? "MX" : check;
+}
+
+/* `check-domain DOMAIN`: SPF, DKIM, DMARC and MX, for the provider or server given, else the one
+ * the settings send through. */
+static int
+cmd_check_domain (Invocation *inv,
+                  const char *domain)
+{
+  g_autoptr(MrSettings) settings = NULL;
+  g_autoptr(MrDomainReport) report = NULL;
+  g_autofree char *include = g_strdup (inv->spf_include);
+  g_autofree char *server = g_strdup (inv->server);
+  g_autoptr(GPtrArray) selectors = g_ptr_array_new_with_free_func (g_free);
+  MrDomainCheckOptions options = { 0 };
+  MrFindingLevel level;
+
+  if (domain == NULL || inv->args->len != 0)
+    return usage_error (inv, _("“check-domain” takes one domain, for example example.com"));
+  if (strchr (domain, '@') != NULL)
+    domain = strrchr (domain, '@') + 1;
+  for (guint i = 0; i < inv->selector_list->len; i++)
+    g_ptr_array_add (selectors, g_strdup (g_ptr_array_index (inv->selector_list, i)));
+  /* Nothing named: the way this computer sends, when it is set up. */
+  if (include == NULL && server == NULL)
+    {
+      settings = mr_settings_new (NULL, NULL);
+      if (mr_settings_load (settings, NULL))
+        {
+          g_autofree char *provider = mr_settings_dup_effective_string (settings, NULL, "smtp.provider");
+          const MrPreset *preset = mr_preset_lookup (provider);
+
+          if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+            {
+              include = g_strdup (mr_preset_get_spf_include (preset));
+              for (const char * const *s = mr_preset_get_dkim_selectors (preset); selectors->len == 0 && s && *s; s++)
+                g_ptr_array_add (selectors, g_strdup (*s));
+            }
+          else
+            {
+              g_autofree char *host = mr_settings_dup_effective_string (settings, NULL, "smtp.host");
+
+              if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
+                server = g_steal_pointer (&host);
+            }
+        }
+    }
+  g_ptr_array_add (selectors, NULL);
+  options.spf_include = include;
+  options.server = server;
+  options.dkim_selectors = (const char * const *) selectors->pdata;
+  report = mr_domain_check (domain, &options, NULL);
+  level = mr_domain_report_get_level (report);
+  if (inv->json)
+    {
+      g_autofree char *json = mr_domain_report_to_json (report);
+
+      g_print ("%s\n", json);
+    }
+  else
+    {
+      g_print (_("%s: %s\n"), report->domain, mr_finding_level_to_string (level));
+      for (guint i = 0; i < report->findings->len; i++)
+        {
+          MrFinding *finding = g_ptr_array_index (report->findings, i);
+
+          g_print ("%-6s %-8s %s\n", check_label (finding->check), mr_finding_level_to_string (finding->level), finding->words);
+          if (finding->detail != NULL && inv->verbose)
+            g_print ("                %s\n", finding->detail);
+          if (finding->record_value != NULL)
+            g_print (_("                Publish this TXT record at %s:\n                %s\n"), finding->record_name,
+                     finding->record_value);
+        }
+    }
+  return level == MR_FINDING_FAIL ? MR_EXIT_DATA : level == MR_FINDING_UNKNOWN ? MR_EXIT_UNAVAILABLE : MR_EXIT_OK;
 }
 
 /* ---- settings effective ----------------------------------------------------------------------- */
@@ -2708,7 +2797,8 @@ run (Invocation *inv,
                g_str_equal (arg, "--attachment-column") || g_str_equal (arg, "--exclude-rows") ||
                g_str_equal (arg, "--name-column") || g_str_equal (arg, "--sheet") || g_str_equal (arg, "--addresses") ||
                g_str_equal (arg, "--count") || g_str_equal (arg, "--row") || g_str_equal (arg, "--output") ||
-               g_str_equal (arg, "--allow-host"))
+               g_str_equal (arg, "--allow-host") || g_str_equal (arg, "--include") || g_str_equal (arg, "--server") ||
+               g_str_equal (arg, "--selector"))
         {
           const char *value = i + 1 < argc ? argv[++i] : NULL;
 
@@ -2723,6 +2813,12 @@ run (Invocation *inv,
             g_ptr_array_add (inv->bcc_list, (gpointer) value);
           else if (g_str_equal (arg, "--attach"))
             g_ptr_array_add (inv->attach_list, (gpointer) value);
+          else if (g_str_equal (arg, "--selector"))
+            g_ptr_array_add (inv->selector_list, (gpointer) value);
+          else if (g_str_equal (arg, "--include"))
+            inv->spf_include = g_strdup (value);
+          else if (g_str_equal (arg, "--server"))
+            inv->server = g_strdup (value);
           else if (g_str_equal (arg, "--template"))
             inv->template_name = g_strdup (value);
           else if (g_str_equal (arg, "--via"))
@@ -2819,6 +2915,12 @@ run (Invocation *inv,
   if ((inv->data_file != NULL || inv->vars->len > 0) && g_strcmp0 (group, "render") != 0 && g_strcmp0 (group, "send") != 0)
     return usage_error (inv, _("--data and --var belong to “render” and “send”"));
 
+  if ((inv->spf_include || inv->server || inv->selector_list->len > 0) && g_strcmp0 (group, "check-domain") != 0)
+    return usage_error (inv, _("--include, --server and --selector belong to “check-domain”"));
+  /* Any domain, with or without settings. */
+  if (g_str_equal (group, "check-domain"))
+    return cmd_check_domain (inv, command);
+
   inv->settings = mr_settings_new (NULL, NULL);
   if (!mr_settings_load (inv->settings, &error))
     return fail (inv, error);
@@ -2895,6 +2997,7 @@ main (int    argc,
   inv.cc_list = g_ptr_array_new ();
   inv.bcc_list = g_ptr_array_new ();
   inv.attach_list = g_ptr_array_new ();
+  inv.selector_list = g_ptr_array_new ();
   status = run (&inv, argc, argv);
 
   g_ptr_array_unref (inv.args);
@@ -2903,6 +3006,9 @@ main (int    argc,
   g_ptr_array_unref (inv.cc_list);
   g_ptr_array_unref (inv.bcc_list);
   g_ptr_array_unref (inv.attach_list);
+  g_ptr_array_unref (inv.selector_list);
+  g_free (inv.spf_include);
+  g_free (inv.server);
   g_free (inv.template_name);
   g_free (inv.via);
   g_free (inv.allow_host);

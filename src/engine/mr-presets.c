@@ -30,6 +30,8 @@ struct _MrPreset
   GStrv    domains;     /* address domains that are this provider's ("*.onmicrosoft.com" too) */
   GStrv    mx;          /* the provider's mail exchangers, as patterns with "*" */
   char    *help_url;    /* the provider's own page of settings */
+  char    *spf_include; /* the SPF domain a customer's record includes ("spf.protection.outlook.com") */
+  GStrv    dkim_selectors; /* the selectors the provider signs a customer's domain with */
 };
 
 /* Names in presets.json, listed here so that xgettext finds them. */
@@ -107,6 +109,8 @@ loaded:
       preset->domains = dup_string_array (object, "domains");
       preset->mx = dup_string_array (object, "mx");
       preset->help_url = g_strdup (json_object_get_string_member_with_default (object, "help_url", NULL));
+      preset->spf_include = g_strdup (json_object_get_string_member_with_default (object, "spf_include", NULL));
+      preset->dkim_selectors = dup_string_array (object, "dkim_selectors");
       if (json_object_has_member (object, "ports"))
         {
           JsonObject *ports = json_object_get_object_member (object, "ports");
@@ -196,6 +200,18 @@ const char *
 mr_preset_get_help_url (const MrPreset *preset)
 {
   return preset->help_url;
+}
+
+const char *
+mr_preset_get_spf_include (const MrPreset *preset)
+{
+  return preset->spf_include;
+}
+
+const char * const *
+mr_preset_get_dkim_selectors (const MrPreset *preset)
+{
+  return (const char * const *) preset->dkim_selectors;
 }
 
 const char *

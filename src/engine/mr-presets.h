@@ -20,6 +20,10 @@ const MrPreset         *mr_preset_lookup_by_domain  (const char      *domain);
 const MrPreset         *mr_preset_lookup_by_mx      (const char      *mx_host);
 /* The provider's page of settings, for a person who fills them in by hand; NULL when none. */
 const char             *mr_preset_get_help_url      (const MrPreset  *preset);
+/* For the deliverability checks (mr-domain-check.h): the SPF domain a customer's record includes,
+ * and the DKIM selectors the provider signs with; NULL when Mailroom does not know them. */
+const char             *mr_preset_get_spf_include   (const MrPreset  *preset);
+const char * const     *mr_preset_get_dkim_selectors (const MrPreset *preset);
 
 const char             *mr_preset_get_id            (const MrPreset  *preset);
 const char             *mr_preset_get_name          (const MrPreset  *preset);   /* translated */

@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "mr-dns.h"
 #include "mr-spf.h"
 
 #define MAX_LOOKUPS 10       /* section 4.6.4 */
@@ -33,59 +34,6 @@ mr_spf_verdict_free (MrSpfVerdict *verdict)
 
 /* ---- DNS -------------------------------------------------------------------------------------- */
 
-typedef enum { FOUND, NOTHING, FAILED } Answer;   /* NOTHING: no such name, or no record of the type */
-
-static Answer
-classify (GError *error)
-{
-  if (error == NULL)
-    return FOUND;
-  if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
-    return NOTHING;
-  return FAILED;
-}
-
-/* Each TXT record of @name, its strings joined as section 3.3 says. */
-static Answer
-lookup_txt (const char    *name,
-            GPtrArray    **out,
-            GCancellable  *cancellable)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GResolver) resolver = g_resolver_get_default ();
-  GList *records = g_resolver_lookup_records (resolver, name, G_RESOLVER_RECORD_TXT, cancellable, &error);
-
-  *out = g_ptr_array_new_with_free_func (g_free);
-  for (GList *l = records; l != NULL; l = l->next)
-    {
-      g_autofree const char **strings = NULL;
-      GString *joined = g_string_new (NULL);
-
-      g_variant_get (l->data, "(^a&s)", &strings);
-      for (guint i = 0; strings != NULL && strings[i] != NULL; i++)
-        g_string_append (joined, strings[i]);
-      g_ptr_array_add (*out, g_string_free (joined, FALSE));
-    }
-  g_list_free_full (records, (GDestroyNotify) g_variant_unref);
-  return classify (error);
-}
-
-static Answer
-lookup_addresses (const char     *name,
-                  GSocketFamily   family,
-                  GList         **out,
-                  GCancellable   *cancellable)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GResolver) resolver = g_resolver_get_default ();
-
-  *out = g_resolver_lookup_by_name_with_flags (resolver, name,
-                                               family == G_SOCKET_FAMILY_IPV6 ? G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY
-                                                                              : G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
-                                               cancellable, &error);
-  return classify (error);
-}
-
 static gboolean
 is_spf_record (const char *text)
 {
@@ -104,15 +52,15 @@ mr_spf_lookup_record (const char    *domain,
 
   *temporary = FALSE;
   *problem = NULL;
-  switch (lookup_txt (domain, &records, cancellable))
+  switch (mr_dns_lookup_txt (domain, &records, cancellable))
     {
-    case FAILED:
+    case MR_DNS_FAILED:
       *temporary = TRUE;
       *problem = g_strdup_printf (_("the DNS of %s could not be asked"), domain);
       return NULL;
-    case NOTHING:
+    case MR_DNS_NOTHING:
       return NULL;
-    case FOUND:
+    case MR_DNS_FOUND:
     default:
       break;
     }
@@ -643,17 +591,17 @@ match_term (Check       *check,
     case M_EXISTS:
       {
         GList *addresses = NULL;
-        Answer answer = lookup_addresses (target, term->mechanism == M_EXISTS ? G_SOCKET_FAMILY_IPV4
+        MrDnsAnswer answer = mr_dns_lookup_addresses (target, term->mechanism == M_EXISTS ? G_SOCKET_FAMILY_IPV4
                                                                               : g_inet_address_get_family (check->ip),
                                           &addresses, check->cancellable);
         int matched;
 
-        if (answer == FAILED)
+        if (answer == MR_DNS_FAILED)
           {
             *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
             return -1;
           }
-        if (answer == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+        if (answer == MR_DNS_NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
           {
             *result = stop (check, MR_SPF_PERMERROR,
                             g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
@@ -666,42 +614,35 @@ match_term (Check       *check,
 
     case M_MX:
       {
-        g_autoptr(GResolver) resolver = g_resolver_get_default ();
-        g_autoptr(GError) error = NULL;
-        GList *records = g_resolver_lookup_records (resolver, target, G_RESOLVER_RECORD_MX, check->cancellable, &error);
-        Answer answer = classify (error);
+        g_autoptr(GPtrArray) hosts = NULL;
+        MrDnsAnswer answer = mr_dns_lookup_mx (target, &hosts, check->cancellable);
         int matched = 0;
-        guint names = 0;
 
-        if (answer == FAILED)
+        if (answer == MR_DNS_FAILED)
           {
             *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
             return -1;
           }
-        if (answer == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+        if (answer == MR_DNS_NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
           {
             *result = stop (check, MR_SPF_PERMERROR,
                             g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
             return -1;
           }
-        for (GList *l = records; l != NULL && matched == 0; l = l->next)
+        if (hosts->len > MAX_NAMES)
           {
-            const char *host = NULL;
-            guint16 preference;
+            *result = stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("%s has more than 10 MX hosts"), target));
+            return -1;
+          }
+        for (guint i = 0; i < hosts->len && matched == 0; i++)
+          {
             GList *addresses = NULL;
 
-            if (++names > MAX_NAMES)
-              {
-                g_list_free_full (records, (GDestroyNotify) g_variant_unref);
-                *result = stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("%s has more than 10 MX hosts"), target));
-                return -1;
-              }
-            g_variant_get (l->data, "(q&s)", &preference, &host);
-            if (lookup_addresses (host, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == FOUND)
+            if (mr_dns_lookup_addresses (g_ptr_array_index (hosts, i), g_inet_address_get_family (check->ip),
+                                         &addresses, check->cancellable) == MR_DNS_FOUND)
               matched = addresses_match (addresses, check->ip, length);
             g_resolver_free_addresses (addresses);
           }
-        g_list_free_full (records, (GDestroyNotify) g_variant_unref);
         return matched;
       }
 
@@ -716,7 +657,7 @@ match_term (Check       *check,
 
         if (name == NULL)
           {
-            if (classify (error) == NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+            if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) && ++check->voids > MAX_VOID_LOOKUPS)
               {
                 *result = stop (check, MR_SPF_PERMERROR,
                                 g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
@@ -724,7 +665,7 @@ match_term (Check       *check,
               }
             return 0;
           }
-        if (lookup_addresses (name, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == FOUND &&
+        if (mr_dns_lookup_addresses (name, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == MR_DNS_FOUND &&
             addresses_match (addresses, check->ip, -1))
           {
             g_autofree char *suffix = g_strconcat (".", target, NULL);
@@ -974,10 +915,9 @@ mr_spf_check_include (const char    *domain,
 /* ---- The record to publish -------------------------------------------------------------------- */
 
 char *
-mr_spf_merge_include (const char *record,
-                      const char *include_domain)
+mr_spf_merge_term (const char *record,
+                   const char *term)
 {
-  g_autofree char *term = g_strconcat ("include:", include_domain, NULL);
   g_auto(GStrv) words = NULL;
   g_autoptr(GPtrArray) out = NULL;
   gboolean placed = FALSE;
@@ -989,7 +929,7 @@ mr_spf_merge_include (const char *record,
   for (guint i = 0; words[i] != NULL; i++)
     {
       const char *word = words[i];
-      const char *bare = strchr ("+-~?", *word) && *word ? word + 1 : word;
+      const char *bare = *word && strchr ("+-~?", *word) ? word + 1 : word;
 
       if (g_ascii_strcasecmp (bare, term) == 0)
         return g_strdup (record);
@@ -997,13 +937,22 @@ mr_spf_merge_include (const char *record,
         continue;
       if (!placed && i > 0 && (g_ascii_strcasecmp (bare, "all") == 0 || g_ascii_strncasecmp (word, "redirect=", 9) == 0))
         {
-          g_ptr_array_add (out, term);
+          g_ptr_array_add (out, (gpointer) term);
           placed = TRUE;
         }
       g_ptr_array_add (out, (gpointer) word);
     }
   if (!placed)
-    g_ptr_array_add (out, term);
+    g_ptr_array_add (out, (gpointer) term);
   g_ptr_array_add (out, NULL);
   return g_strjoinv (" ", (char **) out->pdata);
+}
+
+char *
+mr_spf_merge_include (const char *record,
+                      const char *include_domain)
+{
+  g_autofree char *term = g_strconcat ("include:", include_domain, NULL);
+
+  return mr_spf_merge_term (record, term);
 }

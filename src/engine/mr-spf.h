@@ -67,6 +67,10 @@ MrSpfVerdict *mr_spf_check_include    (const char    *domain,
 char         *mr_spf_merge_include    (const char    *record,
                                        const char    *include_domain);
 
+/* The same for any term ("ip4:192.0.2.1", "a:smtp.example.com"). */
+char         *mr_spf_merge_term       (const char    *record,
+                                       const char    *term);
+
 /* Macro expansion (RFC 7208 section 7) of @spec for @ip, @domain, @sender and @helo; NULL (with
  * why in @problem) for a syntax error. */
 char         *mr_spf_expand           (const char    *spec,

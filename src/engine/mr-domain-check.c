@@ -1,0 +1,626 @@
+/* mr-domain-check.c: will mail from a domain arrive? SPF, DKIM, DMARC and MX, judged in words */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "mr-dns.h"
+#include "mr-domain-check.h"
+#include "mr-spf.h"
+
+const char *
+mr_finding_level_to_string (MrFindingLevel level)
+{
+  static const char * const names[] = { "pass", "info", "warning", "fail", "unknown" };
+
+  return level <= MR_FINDING_UNKNOWN ? names[level] : "unknown";
+}
+
+static void
+finding_free (MrFinding *finding)
+{
+  g_free (finding->check);
+  g_free (finding->code);
+  g_free (finding->words);
+  g_free (finding->detail);
+  g_free (finding->record_name);
+  g_free (finding->record_value);
+  g_free (finding);
+}
+
+void
+mr_domain_report_free (MrDomainReport *report)
+{
+  if (report == NULL)
+    return;
+  g_free (report->domain);
+  g_ptr_array_unref (report->findings);
+  g_free (report);
+}
+
+/* Takes @words and @detail. */
+static MrFinding *
+add (MrDomainReport *report,
+     const char     *check,
+     MrFindingLevel  level,
+     const char     *code,
+     char           *words,
+     char           *detail)
+{
+  MrFinding *finding = g_new0 (MrFinding, 1);
+
+  finding->check = g_strdup (check);
+  finding->level = level;
+  finding->code = g_strdup (code);
+  finding->words = words;
+  finding->detail = detail;
+  g_ptr_array_add (report->findings, finding);
+  return finding;
+}
+
+static void
+publish (MrFinding  *finding,
+         const char *name,
+         char       *value)
+{
+  finding->record_name = g_strdup (name);
+  finding->record_value = value;
+}
+
+/* ---- SPF -------------------------------------------------------------------------------------- */
+
+/* "+all" or "all": anyone may send as the domain. */
+static gboolean
+allows_everyone (const char *record)
+{
+  g_auto(GStrv) words = g_strsplit (record, " ", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_ascii_strcasecmp (words[i], "all") == 0 || g_ascii_strcasecmp (words[i], "+all") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The record to publish for a server of Mailroom's own: its addresses as ip4:/ip6: terms. */
+static char *
+merge_addresses (const char *record,
+                 GList      *addresses)
+{
+  g_autofree char *merged = g_strdup (record);
+
+  for (GList *l = addresses; l != NULL; l = l->next)
+    {
+      g_autofree char *text = g_inet_address_to_string (l->data);
+      g_autofree char *term = g_strdup_printf ("%s:%s", g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6 ? "ip6" : "ip4",
+                                               text);
+      char *next = mr_spf_merge_term (merged, term);
+
+      g_free (merged);
+      merged = next;
+    }
+  return g_steal_pointer (&merged);
+}
+
+static void
+check_spf (MrDomainReport             *report,
+           const MrDomainCheckOptions *options,
+           gboolean                   *spf_passes,
+           GCancellable               *cancellable)
+{
+  const char *domain = report->domain;
+  gboolean temporary = FALSE;
+  g_autofree char *problem = NULL;
+  g_autofree char *record = mr_spf_lookup_record (domain, &temporary, &problem, cancellable);
+  MrFinding *finding;
+
+  *spf_passes = FALSE;
+  if (record == NULL && problem != NULL)
+    {
+      if (temporary)
+        add (report, "spf", MR_FINDING_UNKNOWN, "dns-unreachable",
+             g_strdup_printf (_("The SPF record of %s could not be checked: %s."), domain, problem), NULL);
+      else
+        add (report, "spf", MR_FINDING_FAIL, "spf-two-records", g_strdup_printf ("%s.", problem), NULL);
+      return;
+    }
+  if (record != NULL && allows_everyone (record))
+    add (report, "spf", MR_FINDING_FAIL, "spf-plus-all",
+         g_strdup_printf (_("The SPF record of %s ends in “+all”: it lets anyone send mail as %s. Receivers trust it "
+                            "for nothing, and some mark the mail as spam for it. End it with “~all” instead."),
+                          domain, domain),
+         g_strdup (record));
+
+  if (options != NULL && options->spf_include != NULL)
+    {
+      g_autoptr(MrSpfVerdict) verdict = mr_spf_check_include (domain, options->spf_include, cancellable);
+
+      switch (verdict->result)
+        {
+        case MR_SPF_PASS:
+          *spf_passes = TRUE;
+          add (report, "spf", MR_FINDING_PASS, "spf-pass",
+               g_strdup_printf (_("The SPF record of %s allows your provider’s servers (%s)."), domain, options->spf_include),
+               g_strdup (record));
+          return;
+        case MR_SPF_TEMPERROR:
+          add (report, "spf", MR_FINDING_UNKNOWN, "dns-unreachable",
+               g_strdup_printf (_("The SPF record of %s could not be checked: %s."), domain, verdict->problem), g_strdup (record));
+          return;
+        case MR_SPF_PERMERROR:
+          finding = add (report, "spf", MR_FINDING_FAIL, "spf-error",
+                         g_strdup_printf (_("Receivers reject the SPF record of %s: %s."), domain, verdict->problem),
+                         g_strdup (record));
+          return;
+        case MR_SPF_NONE:
+          finding = add (report, "spf", MR_FINDING_FAIL, "spf-missing",
+                         g_strdup_printf (_("%s has no SPF record, so receivers cannot tell that mail from it comes from "
+                                            "your provider. Add this TXT record at %s."), domain, domain), NULL);
+          publish (finding, domain, mr_spf_merge_include (NULL, options->spf_include));
+          return;
+        case MR_SPF_FAIL:
+        default:
+          finding = add (report, "spf", MR_FINDING_FAIL, "spf-provider-missing",
+                         g_strdup_printf (_("The SPF record of %s does not allow your provider’s servers (%s): their mail "
+                                            "fails SPF. Replace the record with this one, which keeps what it allows now."),
+                                          domain, options->spf_include),
+                         g_strdup (record));
+          publish (finding, domain, mr_spf_merge_include (record, options->spf_include));
+          return;
+        }
+    }
+
+  if (options != NULL && options->server != NULL)
+    {
+      GList *addresses = NULL;
+      MrDnsAnswer answer = mr_dns_lookup_addresses (options->server, G_SOCKET_FAMILY_INVALID, &addresses, cancellable);
+      g_autoptr(GString) failing = g_string_new (NULL);
+      GList *not_allowed = NULL;
+      gboolean unknown = FALSE;
+
+      if (answer != MR_DNS_FOUND)
+        {
+          add (report, "spf", MR_FINDING_UNKNOWN, answer == MR_DNS_FAILED ? "dns-unreachable" : "spf-server-unknown",
+               g_strdup_printf (_("The addresses of %s, the server Mailroom sends through, could not be found, so its SPF "
+                                  "could not be checked."), options->server), g_strdup (record));
+          return;
+        }
+      for (GList *l = addresses; l != NULL; l = l->next)
+        {
+          g_autoptr(MrSpfVerdict) verdict = mr_spf_check_host (l->data, domain, NULL, NULL, cancellable);
+          g_autofree char *text = g_inet_address_to_string (l->data);
+
+          if (verdict->result == MR_SPF_TEMPERROR)
+            unknown = TRUE;
+          else if (verdict->result == MR_SPF_PERMERROR)
+            {
+              add (report, "spf", MR_FINDING_FAIL, "spf-error",
+                   g_strdup_printf (_("Receivers reject the SPF record of %s: %s."), domain, verdict->problem),
+                   g_strdup (record));
+              g_resolver_free_addresses (addresses);
+              g_list_free (not_allowed);
+              return;
+            }
+          else if (verdict->result != MR_SPF_PASS)
+            {
+              g_string_append_printf (failing, "%s%s (%s)", failing->len ? ", " : "", text,
+                                      mr_spf_result_to_string (verdict->result));
+              not_allowed = g_list_append (not_allowed, l->data);
+            }
+        }
+      if (not_allowed != NULL)
+        {
+          finding = add (report, "spf", MR_FINDING_FAIL, record ? "spf-server-not-allowed" : "spf-missing",
+                         record ? g_strdup_printf (_("The SPF record of %s does not allow %s, the server Mailroom sends "
+                                                     "through: its mail fails SPF. Replace the record with this one, which "
+                                                     "keeps what it allows now."), domain, options->server)
+                                : g_strdup_printf (_("%s has no SPF record, so receivers cannot tell that mail from it comes "
+                                                     "from your server. Add this TXT record at %s."), domain, domain),
+                         g_strdup_printf ("%s%s%s", record ? record : "", record ? "; " : "", failing->str));
+          publish (finding, domain, merge_addresses (record, not_allowed));
+        }
+      else if (unknown)
+        add (report, "spf", MR_FINDING_UNKNOWN, "dns-unreachable",
+             g_strdup_printf (_("The SPF record of %s could not be checked: a lookup timed out."), domain), g_strdup (record));
+      else
+        {
+          *spf_passes = TRUE;
+          add (report, "spf", MR_FINDING_PASS, "spf-pass",
+               g_strdup_printf (_("The SPF record of %s allows %s, the server Mailroom sends through."), domain, options->server),
+               g_strdup (record));
+        }
+      g_list_free (not_allowed);
+      g_resolver_free_addresses (addresses);
+      return;
+    }
+
+  /* Neither a provider nor a server to judge it for: only whether there is one. */
+  if (record == NULL)
+    add (report, "spf", MR_FINDING_FAIL, "spf-missing",
+         g_strdup_printf (_("%s has no SPF record, so receivers cannot tell which servers may send as it."), domain), NULL);
+  else
+    {
+      g_autoptr(GInetAddress) nowhere = g_inet_address_new_from_string ("192.0.2.1");
+      g_autoptr(MrSpfVerdict) verdict = mr_spf_check_host (nowhere, domain, NULL, NULL, cancellable);
+
+      if (verdict->result == MR_SPF_PERMERROR)
+        add (report, "spf", MR_FINDING_FAIL, "spf-error",
+             g_strdup_printf (_("Receivers reject the SPF record of %s: %s."), domain, verdict->problem), g_strdup (record));
+      else
+        add (report, "spf", MR_FINDING_INFO, "spf-present",
+             g_strdup_printf (_("%s has an SPF record; which servers it should allow depends on how you send."), domain),
+             g_strdup (record));
+    }
+}
+
+/* ---- DKIM ------------------------------------------------------------------------------------- */
+
+/* "v=DKIM1; k=rsa; p=…": the value of @tag, or NULL. */
+static char *
+tag_value (const char *record,
+           const char *tag)
+{
+  g_auto(GStrv) parts = g_strsplit (record, ";", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *equals = strchr (parts[i], '=');
+      g_autofree char *name = NULL;
+
+      if (equals == NULL)
+        continue;
+      name = g_strstrip (g_strndup (parts[i], equals - parts[i]));
+      if (g_ascii_strcasecmp (name, tag) == 0)
+        {
+          GString *value = g_string_new (NULL);
+
+          /* Folding white space may be anywhere in a value. */
+          for (const char *c = equals + 1; *c != '\0'; c++)
+            if (!g_ascii_isspace (*c))
+              g_string_append_c (value, *c);
+          return g_string_free (value, FALSE);
+        }
+    }
+  return NULL;
+}
+
+/* The size of an RSA key given as base64 SubjectPublicKeyInfo; 0 when it is not one. */
+static guint
+rsa_bits (const char *base64)
+{
+  gsize length = 0;
+  g_autofree guchar *der = g_base64_decode (base64, &length);
+  gnutls_pubkey_t key = NULL;
+  gnutls_datum_t datum = { der, (unsigned int) length };
+  unsigned int bits = 0;
+
+  if (length == 0 || gnutls_pubkey_init (&key) < 0)
+    return 0;
+  if (gnutls_pubkey_import (key, &datum, GNUTLS_X509_FMT_DER) < 0 || gnutls_pubkey_get_pk_algorithm (key, &bits) != GNUTLS_PK_RSA)
+    bits = 0;
+  gnutls_pubkey_deinit (key);
+  return bits;
+}
+
+static void
+check_dkim (MrDomainReport             *report,
+            const MrDomainCheckOptions *options,
+            gboolean                   *dkim_found,
+            GCancellable               *cancellable)
+{
+  const char *domain = report->domain;
+  g_autoptr(GString) missing = g_string_new (NULL);
+  gboolean unknown = FALSE;
+  gboolean any_key = FALSE;   /* a record with a key, good or not: said on its own */
+
+  *dkim_found = FALSE;
+  if (options == NULL || options->dkim_selectors == NULL || options->dkim_selectors[0] == NULL)
+    {
+      add (report, "dkim", MR_FINDING_INFO, "dkim-selectors-unknown",
+           g_strdup (_("Mailroom does not know which DKIM selectors your provider signs with, so DKIM was not checked. "
+                       "Name them, and Mailroom looks for their keys.")), NULL);
+      return;
+    }
+  for (guint i = 0; options->dkim_selectors[i] != NULL; i++)
+    {
+      const char *selector = options->dkim_selectors[i];
+      g_autofree char *name = g_strdup_printf ("%s._domainkey.%s", selector, domain);
+      g_autoptr(GPtrArray) records = NULL;
+      MrDnsAnswer answer = mr_dns_lookup_txt (name, &records, cancellable);
+      const char *record = NULL;
+
+      for (guint r = 0; records != NULL && r < records->len && record == NULL; r++)
+        {
+          g_autofree char *key = tag_value (g_ptr_array_index (records, r), "p");
+
+          if (key != NULL)
+            record = g_ptr_array_index (records, r);
+        }
+      if (answer == MR_DNS_FAILED)
+        unknown = TRUE;
+      if (record == NULL)
+        {
+          g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", name);
+          continue;
+        }
+      any_key = TRUE;
+      {
+        g_autofree char *key = tag_value (record, "p");
+        g_autofree char *type = tag_value (record, "k");
+        guint bits;
+
+        if (*key == '\0')
+          {
+            add (report, "dkim", MR_FINDING_WARNING, "dkim-revoked",
+                 g_strdup_printf (_("The DKIM key at %s is withdrawn (empty): mail signed with it fails DKIM."), name),
+                 g_strdup (record));
+            continue;
+          }
+        if (type != NULL && g_ascii_strcasecmp (type, "ed25519") == 0)
+          {
+            *dkim_found = TRUE;
+            add (report, "dkim", MR_FINDING_PASS, "dkim-pass",
+                 g_strdup_printf (_("A DKIM key (Ed25519) is published at %s."), name), g_strdup (record));
+            continue;
+          }
+        bits = rsa_bits (key);
+        if (bits == 0)
+          add (report, "dkim", MR_FINDING_FAIL, "dkim-invalid",
+               g_strdup_printf (_("The DKIM record at %s holds no key receivers can read."), name), g_strdup (record));
+        else if (bits < 1024)
+          add (report, "dkim", MR_FINDING_FAIL, "dkim-weak",
+               g_strdup_printf (_("The DKIM key at %s has only %u bits: receivers ignore keys under 1024 bits. Have your "
+                                  "provider make a 2048-bit key and publish it."), name, bits),
+               g_strdup (record));
+        else
+          {
+            *dkim_found = TRUE;
+            add (report, "dkim", MR_FINDING_PASS, "dkim-pass",
+                 g_strdup_printf (_("A DKIM key (RSA, %u bits) is published at %s."), bits, name), g_strdup (record));
+          }
+      }
+    }
+  if (!*dkim_found && unknown)
+    add (report, "dkim", MR_FINDING_UNKNOWN, "dns-unreachable",
+         g_strdup_printf (_("The DKIM keys of %s could not be checked: a lookup timed out."), domain), NULL);
+  else if (!any_key && missing->len > 0)
+    add (report, "dkim", MR_FINDING_FAIL, "dkim-missing",
+         g_strdup_printf (_("%s publishes no DKIM key where your provider signs (%s). Turn DKIM on in your provider’s "
+                            "admin centre and publish the records it gives."), domain, missing->str),
+         NULL);
+}
+
+/* ---- DMARC ------------------------------------------------------------------------------------ */
+
+/* The last two labels: "mail.example.co.uk" is taken as "co.uk", which has none, and then the
+ * domain itself has to have it. Without a public suffix list, no better guess. */
+static char *
+organisational_domain (const char *domain)
+{
+  const char *last = strrchr (domain, '.');
+  const char *before = last;
+
+  if (last == NULL)
+    return NULL;
+  while (before > domain && *(before - 1) != '.')
+    before--;
+  return before > domain ? g_strdup (before) : NULL;
+}
+
+static MrDnsAnswer
+lookup_dmarc (const char    *domain,
+              char         **record,
+              GCancellable  *cancellable)
+{
+  g_autofree char *name = g_strconcat ("_dmarc.", domain, NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  MrDnsAnswer answer = mr_dns_lookup_txt (name, &records, cancellable);
+
+  *record = NULL;
+  for (guint i = 0; i < records->len && *record == NULL; i++)
+    {
+      const char *text = g_ptr_array_index (records, i);
+
+      while (g_ascii_isspace (*text))
+        text++;
+      if (g_str_has_prefix (text, "v=DMARC1") && (text[8] == ';' || text[8] == ' ' || text[8] == '\0'))
+        *record = g_strdup (text);
+    }
+  return answer;
+}
+
+static void
+check_dmarc (MrDomainReport *report,
+             gboolean        spf_passes,
+             gboolean        dkim_found,
+             GCancellable   *cancellable)
+{
+  const char *domain = report->domain;
+  g_autofree char *record = NULL;
+  g_autofree char *found_at = g_strdup (domain);
+  g_autofree char *policy = NULL;
+  g_autofree char *pct = NULL;
+  MrDnsAnswer answer = lookup_dmarc (domain, &record, cancellable);
+  MrFinding *finding;
+
+  if (record == NULL && answer != MR_DNS_FAILED)
+    {
+      g_autofree char *organisation = organisational_domain (domain);
+
+      if (organisation != NULL && g_ascii_strcasecmp (organisation, domain) != 0)
+        {
+          answer = lookup_dmarc (organisation, &record, cancellable);
+          g_free (found_at);
+          found_at = g_steal_pointer (&organisation);
+        }
+    }
+  if (record == NULL && answer == MR_DNS_FAILED)
+    {
+      add (report, "dmarc", MR_FINDING_UNKNOWN, "dns-unreachable",
+           g_strdup_printf (_("The DMARC record of %s could not be checked: a lookup timed out."), domain), NULL);
+      return;
+    }
+  if (record == NULL)
+    {
+      g_autofree char *name = g_strconcat ("_dmarc.", domain, NULL);
+
+      finding = add (report, "dmarc", MR_FINDING_FAIL, "dmarc-missing",
+                     g_strdup_printf (_("%s has no DMARC record. Gmail, Yahoo and Outlook.com refuse bulk mail from a "
+                                        "domain without one. Add this TXT record: it asks for nothing yet, and sends you "
+                                        "reports of who sends as %s."), domain, domain),
+                     NULL);
+      publish (finding, name, g_strdup_printf ("v=DMARC1; p=none; rua=mailto:postmaster@%s", domain));
+      return;
+    }
+  policy = tag_value (record, "p");
+  pct = tag_value (record, "pct");
+  if (policy == NULL || (g_ascii_strcasecmp (policy, "none") != 0 && g_ascii_strcasecmp (policy, "quarantine") != 0 &&
+                         g_ascii_strcasecmp (policy, "reject") != 0))
+    add (report, "dmarc", MR_FINDING_FAIL, "dmarc-invalid",
+         g_strdup_printf (_("The DMARC record of %s has no valid policy (p=none, quarantine or reject)."), found_at),
+         g_strdup (record));
+  else if (g_ascii_strcasecmp (policy, "none") == 0)
+    add (report, "dmarc", MR_FINDING_INFO, "dmarc-none",
+         g_strdup_printf (_("The DMARC record of %s asks receivers to do nothing with mail that fails (p=none). That is "
+                            "enough for the bulk-sender rules, but does not stop others sending as you."), found_at),
+         g_strdup (record));
+  else
+    {
+      g_autofree char *words = g_strdup_printf (g_ascii_strcasecmp (policy, "reject") == 0
+                                                  ? _("The DMARC record of %s asks receivers to refuse mail that fails.")
+                                                  : _("The DMARC record of %s asks receivers to put mail that fails in spam."),
+                                                found_at);
+
+      if (pct != NULL && g_strcmp0 (pct, "100") != 0)
+        {
+          g_autofree char *part = g_strdup_printf (_("It asks this for %s%% of such mail (pct=%s)."), pct, pct);
+          char *both = g_strconcat (words, " ", part, NULL);
+
+          g_free (words);
+          words = both;
+        }
+      add (report, "dmarc", MR_FINDING_PASS, "dmarc-pass", g_steal_pointer (&words), g_strdup (record));
+    }
+
+  /* Mailroom's envelope sender is the From address, so SPF aligns when it passes; DKIM when the
+   * provider signs as the domain. */
+  if (!spf_passes && !dkim_found)
+    add (report, "dmarc", MR_FINDING_FAIL, "dmarc-not-aligned",
+         g_strdup_printf (_("Mail from %s would fail DMARC: neither SPF nor DKIM passes for it as Mailroom sends. Fix "
+                            "SPF or DKIM above."), domain),
+         NULL);
+}
+
+/* ---- MX --------------------------------------------------------------------------------------- */
+
+static void
+check_mx (MrDomainReport *report,
+          GCancellable   *cancellable)
+{
+  g_autoptr(GPtrArray) hosts = NULL;
+  MrDnsAnswer answer = mr_dns_lookup_mx (report->domain, &hosts, cancellable);
+
+  if (answer == MR_DNS_FAILED)
+    add (report, "mx", MR_FINDING_UNKNOWN, "dns-unreachable",
+         g_strdup_printf (_("The mail servers (MX) of %s could not be checked: a lookup timed out."), report->domain), NULL);
+  else if (hosts->len == 0)
+    add (report, "mx", MR_FINDING_WARNING, "mx-missing",
+         g_strdup_printf (_("%s receives no mail (it has no MX record): replies and bounces have nowhere to go, and "
+                            "some receivers distrust such senders."), report->domain), NULL);
+  else
+    {
+      g_ptr_array_add (hosts, NULL);
+      add (report, "mx", MR_FINDING_PASS, "mx-present",
+           g_strdup_printf (_("%s receives mail."), report->domain), g_strjoinv (", ", (char **) hosts->pdata));
+    }
+}
+
+/* ---- The report ------------------------------------------------------------------------------- */
+
+MrDomainReport *
+mr_domain_check (const char                 *domain,
+                 const MrDomainCheckOptions *options,
+                 GCancellable               *cancellable)
+{
+  MrDomainReport *report = g_new0 (MrDomainReport, 1);
+  gboolean spf_passes, dkim_found;
+
+  report->domain = g_ascii_strdown (domain, -1);
+  report->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
+  check_spf (report, options, &spf_passes, cancellable);
+  check_dkim (report, options, &dkim_found, cancellable);
+  check_dmarc (report, spf_passes, dkim_found, cancellable);
+  check_mx (report, cancellable);
+  return report;
+}
+
+MrFindingLevel
+mr_domain_report_get_level (const MrDomainReport *report)
+{
+  gboolean unknown = FALSE, warning = FALSE, info = FALSE;
+
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (report->findings, i);
+
+      if (finding->level == MR_FINDING_FAIL)
+        return MR_FINDING_FAIL;
+      unknown = unknown || finding->level == MR_FINDING_UNKNOWN;
+      warning = warning || finding->level == MR_FINDING_WARNING;
+      info = info || finding->level == MR_FINDING_INFO;
+    }
+  return unknown ? MR_FINDING_UNKNOWN : warning ? MR_FINDING_WARNING : info ? MR_FINDING_INFO : MR_FINDING_PASS;
+}
+
+char *
+mr_domain_report_to_json (const MrDomainReport *report)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "domain");
+  json_builder_add_string_value (builder, report->domain);
+  json_builder_set_member_name (builder, "level");
+  json_builder_add_string_value (builder, mr_finding_level_to_string (mr_domain_report_get_level (report)));
+  json_builder_set_member_name (builder, "findings");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (report->findings, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "check");
+      json_builder_add_string_value (builder, finding->check);
+      json_builder_set_member_name (builder, "level");
+      json_builder_add_string_value (builder, mr_finding_level_to_string (finding->level));
+      json_builder_set_member_name (builder, "code");
+      json_builder_add_string_value (builder, finding->code);
+      json_builder_set_member_name (builder, "words");
+      json_builder_add_string_value (builder, finding->words);
+      json_builder_set_member_name (builder, "detail");
+      json_builder_add_string_value (builder, finding->detail);
+      json_builder_set_member_name (builder, "record");
+      if (finding->record_value != NULL)
+        {
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, finding->record_name);
+          json_builder_set_member_name (builder, "type");
+          json_builder_add_string_value (builder, "TXT");
+          json_builder_set_member_name (builder, "value");
+          json_builder_add_string_value (builder, finding->record_value);
+          json_builder_end_object (builder);
+        }
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, TRUE);
+}

@@ -1,0 +1,67 @@
+/* mr-domain-check.h: will mail from a domain arrive? SPF, DKIM, DMARC and MX, judged in words
+ *
+ * What Gmail, Yahoo and Outlook.com have asked of bulk senders since 2024 and 2025, checked
+ * against the DNS (GResolver: tests give their own) for the way Mailroom actually sends:
+ *
+ * - SPF (mr-spf.h): for a provider, whether the record includes the provider's SPF domain; for
+ *   another server, whether each of its addresses passes. Two records, a syntax error, "+all"
+ *   and more than 10 lookups are findings of their own. Where the record is missing or wrong,
+ *   the record to publish: the one there is with the include merged in.
+ * - DKIM: a key at each selector the provider signs with; an RSA key under 1024 bits is a finding.
+ * - DMARC (RFC 7489): _dmarc.DOMAIN, else the organisational domain's (the last two labels: no
+ *   public suffix list here), its policy and pct, and whether SPF or DKIM would align with the
+ *   From domain as Mailroom sends (the envelope sender is the From address).
+ * - MX: the domain receives mail, so that replies and bounces have somewhere to go.
+ *
+ * A lookup that times out is "could not check" (MR_FINDING_UNKNOWN), never a failure.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MR_FINDING_PASS,
+  MR_FINDING_INFO,
+  MR_FINDING_WARNING,
+  MR_FINDING_FAIL,
+  MR_FINDING_UNKNOWN,     /* could not check */
+} MrFindingLevel;
+
+typedef struct {
+  char           *check;         /* "spf", "dkim", "dmarc", "mx" */
+  MrFindingLevel  level;
+  char           *code;          /* "spf-missing", "dmarc-none", … (docs/cli.md) */
+  char           *words;         /* what it means and what to do, for a person */
+  char           *detail;        /* the record as read, for the expander; or NULL */
+  char           *record_name;   /* the TXT record to publish: its name … */
+  char           *record_value;  /* … and its text; both NULL when there is nothing to publish */
+} MrFinding;
+
+typedef struct {
+  const char         *spf_include;     /* the provider's SPF domain, or NULL */
+  const char         *server;          /* else the host Mailroom sends through, or NULL */
+  const char * const *dkim_selectors;  /* the provider's, or those named; NULL: none known */
+} MrDomainCheckOptions;
+
+typedef struct {
+  char      *domain;
+  GPtrArray *findings;        /* MrFinding, SPF first, then DKIM, DMARC, MX */
+} MrDomainReport;
+
+const char     *mr_finding_level_to_string   (MrFindingLevel             level);
+MrDomainReport *mr_domain_check              (const char                *domain,
+                                              const MrDomainCheckOptions *options,
+                                              GCancellable              *cancellable);
+/* The worst level of the report's findings (UNKNOWN counted worse than FAIL only when nothing
+ * failed: a failure found is a failure whatever could not be checked). */
+MrFindingLevel  mr_domain_report_get_level   (const MrDomainReport      *report);
+/* The report as JSON: {"domain", "level", "findings": [{"check", "level", "code", "words",
+ * "detail", "record": {"name", "type", "value"} | null}]}. */
+char           *mr_domain_report_to_json     (const MrDomainReport      *report);
+void            mr_domain_report_free        (MrDomainReport            *report);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrDomainReport, mr_domain_report_free)
+
+G_END_DECLS

@@ -1,0 +1,279 @@
+/* test-domains.c: will mail from a domain arrive? SPF, DKIM, DMARC and MX as a receiver sees them
+ *
+ * DNS is the tests' own resolver (mr_test_dns_add()); DKIM keys are made here with GnuTLS.
+ */
+
+#include "config.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <string.h>
+
+#include "mr-domain-check.h"
+#include "mr-standin.h"
+#include "mr-test-utils.h"
+
+/* "v=DKIM1; k=rsa; p=…" with a fresh RSA key of @bits. */
+static char *
+dkim_record (unsigned int bits)
+{
+  gnutls_x509_privkey_t x509 = NULL;
+  gnutls_privkey_t private_key = NULL;
+  gnutls_pubkey_t public_key = NULL;
+  gnutls_datum_t der = { NULL, 0 };
+  g_autofree char *encoded = NULL;
+
+  g_assert_cmpint (gnutls_x509_privkey_init (&x509), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_generate (x509, GNUTLS_PK_RSA, bits, 0), ==, 0);
+  g_assert_cmpint (gnutls_privkey_init (&private_key), ==, 0);
+  g_assert_cmpint (gnutls_privkey_import_x509 (private_key, x509, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_init (&public_key), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_import_privkey (public_key, private_key, 0, 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_export2 (public_key, GNUTLS_X509_FMT_DER, &der), ==, 0);
+  encoded = g_base64_encode (der.data, der.size);
+  gnutls_free (der.data);
+  gnutls_pubkey_deinit (public_key);
+  gnutls_privkey_deinit (private_key);
+  return g_strdup_printf ("v=DKIM1; k=rsa; p=%s", encoded);
+}
+
+static void
+add_records (void)
+{
+  static gsize once;
+
+  if (!g_once_init_enter (&once))
+    return;
+  {
+    g_autofree char *strong = dkim_record (2048);
+    g_autofree char *weak = dkim_record (512);
+
+    /* Everything right, through a provider. */
+    mr_test_dns_add ("TXT", "good.example", "v=spf1 include:spf.provider.example -all");
+    mr_test_dns_add ("TXT", "spf.provider.example", "v=spf1 ip4:203.0.113.0/24 -all");
+    mr_test_dns_add ("TXT", "selector1._domainkey.good.example", strong);
+    mr_test_dns_add ("TXT", "_dmarc.good.example", "v=DMARC1; p=reject; rua=mailto:dmarc@good.example");
+    mr_test_dns_add ("MX", "good.example", "10 mx.good.example");
+    /* Nothing right: no SPF, no DMARC, no MX, a 512-bit key. */
+    mr_test_dns_add ("TXT", "selector1._domainkey.bad.example", weak);
+    mr_test_dns_add ("A", "bad.example", "192.0.2.1");
+    /* SPF without the provider; DMARC p=none; a DMARC inherited from the organisational domain. */
+    mr_test_dns_add ("TXT", "other.example", "v=spf1 ip4:192.0.2.0/24 -all");
+    mr_test_dns_add ("TXT", "_dmarc.other.example", "v=DMARC1; p=none");
+    mr_test_dns_add ("TXT", "sub.org.example", "v=spf1 include:spf.provider.example ~all");
+    mr_test_dns_add ("TXT", "_dmarc.org.example", "v=DMARC1; p=quarantine; pct=50");
+    mr_test_dns_add ("MX", "sub.org.example", "5 mx.org.example");
+    /* A server of one's own. */
+    mr_test_dns_add ("TXT", "own.example", "v=spf1 ip4:198.51.100.7 -all");
+    mr_test_dns_add ("A", "smtp.own.example", "198.51.100.7");
+    mr_test_dns_add ("TXT", "own2.example", "v=spf1 mx -all");
+    mr_test_dns_add ("A", "smtp.own2.example", "198.51.100.8");
+    /* Open to all; and one whose DNS does not answer. */
+    mr_test_dns_add ("TXT", "open.example", "v=spf1 +all");
+    mr_test_dns_add ("FAIL", "slow.example", NULL);
+    mr_test_dns_add ("FAIL", "_dmarc.slow.example", NULL);
+    mr_test_dns_add ("FAIL", "selector1._domainkey.slow.example", NULL);
+  }
+  g_once_init_leave (&once, 1);
+}
+
+static const MrFinding *
+finding (const MrDomainReport *report,
+         const char           *code)
+{
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      const MrFinding *found = g_ptr_array_index (report->findings, i);
+
+      if (g_str_equal (found->code, code))
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+codes (const MrDomainReport *report)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      const MrFinding *found = g_ptr_array_index (report->findings, i);
+
+      g_string_append_printf (out, "%s%s:%s", out->len ? " " : "", found->code, mr_finding_level_to_string (found->level));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static MrDomainReport *
+check_domain (const char *domain,
+              const char *include,
+              const char *server)
+{
+  const char *selectors[] = { "selector1", "selector2", NULL };
+  MrDomainCheckOptions options = { include, server, selectors };
+  MrDomainReport *report;
+
+  add_records ();
+  report = mr_domain_check (domain, &options, NULL);
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      const MrFinding *found = g_ptr_array_index (report->findings, i);
+
+      g_test_message ("%s %s %s: %s%s%s", domain, found->check, mr_finding_level_to_string (found->level), found->words,
+                      found->record_value ? " → " : "", found->record_value ? found->record_value : "");
+    }
+  return report;
+}
+
+/* A domain set up right for its provider passes every check. */
+static void
+test_good (void)
+{
+  g_autoptr(MrDomainReport) report = check_domain ("good.example", "spf.provider.example", NULL);
+
+  mr_assert_cmpstr_free (codes (report), ==, "spf-pass:pass dkim-pass:pass dmarc-pass:pass mx-present:pass");
+  g_assert_cmpint (mr_domain_report_get_level (report), ==, MR_FINDING_PASS);
+  g_assert_nonnull (strstr (finding (report, "dkim-pass")->words, "2048 bits"));
+  g_assert_nonnull (strstr (finding (report, "dmarc-pass")->words, "refuse"));
+}
+
+/* Nothing right: each finding says what to publish, exactly. */
+static void
+test_bad (void)
+{
+  g_autoptr(MrDomainReport) report = check_domain ("bad.example", "spf.provider.example", NULL);
+  const MrFinding *spf, *dmarc;
+
+  mr_assert_cmpstr_free (codes (report), ==,
+                         "spf-missing:fail dkim-weak:fail dmarc-missing:fail mx-missing:warning");
+  g_assert_cmpint (mr_domain_report_get_level (report), ==, MR_FINDING_FAIL);
+  spf = finding (report, "spf-missing");
+  g_assert_cmpstr (spf->record_name, ==, "bad.example");
+  g_assert_cmpstr (spf->record_value, ==, "v=spf1 include:spf.provider.example ~all");
+  g_assert_nonnull (strstr (finding (report, "dkim-weak")->words, "only 512 bits"));
+  dmarc = finding (report, "dmarc-missing");
+  g_assert_cmpstr (dmarc->record_name, ==, "_dmarc.bad.example");
+  g_assert_cmpstr (dmarc->record_value, ==, "v=DMARC1; p=none; rua=mailto:postmaster@bad.example");
+  g_assert_nonnull (strstr (dmarc->words, "Gmail, Yahoo and Outlook.com"));
+}
+
+/* SPF that leaves the provider out: the record there is, with the include merged in; DMARC p=none
+ * is said, and would not align; one inherited from the organisational domain counts. */
+static void
+test_partly (void)
+{
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("other.example", "spf.provider.example", NULL);
+    const MrFinding *spf = finding (report, "spf-provider-missing");
+
+    g_assert_nonnull (spf);
+    g_assert_cmpstr (spf->record_value, ==, "v=spf1 ip4:192.0.2.0/24 include:spf.provider.example -all");
+    g_assert_cmpstr (spf->detail, ==, "v=spf1 ip4:192.0.2.0/24 -all");
+    g_assert_cmpint (finding (report, "dmarc-none")->level, ==, MR_FINDING_INFO);
+    g_assert_nonnull (finding (report, "dmarc-not-aligned"));
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("sub.org.example", "spf.provider.example", NULL);
+
+    mr_assert_cmpstr_free (codes (report), ==, "spf-pass:pass dkim-missing:fail dmarc-pass:pass mx-present:pass");
+    g_assert_nonnull (strstr (finding (report, "dmarc-pass")->words, "org.example"));
+    g_assert_nonnull (strstr (finding (report, "dmarc-pass")->words, "50%"));
+  }
+}
+
+/* A server of one's own: its addresses against the record. */
+static void
+test_server (void)
+{
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("own.example", NULL, "smtp.own.example");
+
+    g_assert_cmpint (finding (report, "spf-pass")->level, ==, MR_FINDING_PASS);
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("own2.example", NULL, "smtp.own2.example");
+    const MrFinding *spf = finding (report, "spf-server-not-allowed");
+
+    g_assert_nonnull (spf);
+    g_assert_cmpstr (spf->record_value, ==, "v=spf1 mx ip4:198.51.100.8 -all");
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("none.example", NULL, "smtp.own2.example");
+
+    g_assert_cmpstr (finding (report, "spf-missing")->record_value, ==, "v=spf1 ip4:198.51.100.8 ~all");
+  }
+}
+
+/* "+all" is a finding of its own; a DNS that does not answer is "could not check", never a fail. */
+static void
+test_open_and_unreachable (void)
+{
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("open.example", "spf.provider.example", NULL);
+
+    g_assert_nonnull (finding (report, "spf-plus-all"));
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("slow.example", "spf.provider.example", NULL);
+    g_autofree char *json = NULL;
+    g_autoptr(JsonNode) root = NULL;
+
+    g_assert_cmpint (finding (report, "dns-unreachable")->level, ==, MR_FINDING_UNKNOWN);
+    for (guint i = 0; i < report->findings->len; i++)
+      g_assert_cmpint (((MrFinding *) g_ptr_array_index (report->findings, i))->level, !=, MR_FINDING_FAIL);
+    g_assert_cmpint (mr_domain_report_get_level (report), ==, MR_FINDING_UNKNOWN);
+
+    /* As JSON, for the command line. */
+    json = mr_domain_report_to_json (report);
+    root = json_from_string (json, NULL);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "level"), ==, "unknown");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "domain"), ==, "slow.example");
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("bad.example", "spf.provider.example", NULL);
+    g_autofree char *json = mr_domain_report_to_json (report);
+    g_autoptr(JsonNode) root = json_from_string (json, NULL);
+    JsonObject *first = json_array_get_object_element (json_object_get_array_member (json_node_get_object (root), "findings"), 0);
+    JsonObject *record = json_object_get_object_member (first, "record");
+
+    g_assert_cmpstr (json_object_get_string_member (first, "code"), ==, "spf-missing");
+    g_assert_cmpstr (json_object_get_string_member (record, "type"), ==, "TXT");
+    g_assert_cmpstr (json_object_get_string_member (record, "value"), ==, "v=spf1 include:spf.provider.example ~all");
+  }
+}
+
+/* The command line: its arguments (DNS answers come from the real resolver there, so only what
+ * needs none). */
+static void
+test_cli (MrTestDirs    *dirs,
+          gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", NULL), ==, 64);
+  g_assert_nonnull (strstr (err, "takes one domain"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "a.example", "b.example", NULL), ==, 64);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--include", "x.example", NULL), ==, 64);
+  g_assert_nonnull (strstr (err, "check-domain"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mr_test_init (&argc, &argv);
+  g_test_add_func ("/domains/good", test_good);
+  g_test_add_func ("/domains/bad", test_bad);
+  g_test_add_func ("/domains/partly", test_partly);
+  g_test_add_func ("/domains/server", test_server);
+  g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
+  g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
+  return g_test_run ();
+}
