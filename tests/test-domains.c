@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "mr-domain-check.h"
+#include "mr-domain-proof.h"
+#include "mr-settings.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 
@@ -264,6 +266,149 @@ test_cli (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (err, "check-domain"));
 }
 
+/* A sender domain proved as the business systems do it: added, its token published, verified;
+ * each state kept in the company file and shown by the command line. */
+static void
+test_proof (MrTestDirs    *dirs,
+            gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+  g_autoptr(MrCompanyDomain) added = NULL;
+  g_autoptr(MrCompanyDomain) proved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *record = NULL;
+  g_autofree char *today = NULL;
+
+  add_records ();
+  g_assert_true (mr_settings_load (settings, &error));
+  g_assert_no_error (error);
+
+  /* Added: pending, with a token to publish. */
+  added = mr_company_domain_add (settings, "ACME.example", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (added->domain, ==, "acme.example");
+  g_assert_cmpint (added->state, ==, MR_DOMAIN_PENDING);
+  g_assert_cmpuint (strlen (added->token), ==, 32);
+  record = mr_company_domain_record (added);
+  g_assert_true (g_str_has_prefix (record, "mailroom-domain-verification="));
+  {
+    g_autoptr(MrCompanyDomain) again = mr_company_domain_add (settings, "acme.example", &error);
+
+    g_assert_cmpstr (again->token, ==, added->token);
+  }
+
+  /* Not published yet: said, with the record. */
+  g_assert_null (mr_company_domain_verify (settings, "acme.example", NULL, &error));
+  g_assert_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_NOT_PUBLISHED);
+  g_assert_nonnull (strstr (error->message, record));
+  g_clear_error (&error);
+
+  /* Published: proved today, and a sender domain; kept in the file. */
+  mr_test_dns_add ("TXT", "acme.example", "v=spf1 -all");
+  mr_test_dns_add ("TXT", "acme.example", record);
+  proved = mr_company_domain_verify (settings, "acme.example", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (proved->state, ==, MR_DOMAIN_PROVED);
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+    today = g_date_time_format (now, "%Y-%m-%d");
+  }
+  g_assert_cmpstr (proved->proved_on, ==, today);
+  g_assert_true (mr_settings_domain_is_verified (settings, "acme.example"));
+  g_assert_false (mr_settings_domain_is_verified (settings, "evil.example"));
+  {
+    g_autoptr(MrSettings) reloaded = mr_settings_new (NULL, NULL);
+    g_autoptr(GPtrArray) domains = NULL;
+
+    g_assert_true (mr_settings_load (reloaded, NULL));
+    domains = mr_company_domains_list (reloaded);
+    g_assert_cmpuint (domains->len, ==, 1);
+    g_assert_cmpint (((MrCompanyDomain *) g_ptr_array_index (domains, 0))->state, ==, MR_DOMAIN_PROVED);
+  }
+
+  /* Someone else's token; a DNS that does not answer; a domain never added; not a domain. */
+  {
+    g_autoptr(MrCompanyDomain) other = mr_company_domain_add (settings, "other.example", &error);
+
+    mr_test_dns_add ("TXT", "other.example", "mailroom-domain-verification=0123456789abcdef");
+    g_assert_null (mr_company_domain_verify (settings, "other.example", NULL, &error));
+    g_assert_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_NOT_PUBLISHED);
+    g_assert_nonnull (strstr (error->message, "not this one"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(MrCompanyDomain) slow = mr_company_domain_add (settings, "slow.example", &error);
+
+    g_assert_null (mr_company_domain_verify (settings, "slow.example", NULL, &error));
+    g_assert_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_UNREACHABLE);
+    g_clear_error (&error);
+  }
+  g_assert_null (mr_company_domain_verify (settings, "never.example", NULL, &error));
+  g_assert_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_NOT_ADDED);
+  g_clear_error (&error);
+  g_assert_null (mr_company_domain_add (settings, "not a domain", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* One the admin added without proof, as before; removing takes a domain out of every list. */
+  g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "domains.verified",
+                                             "[\"acme.example\", \"old.example\"]", NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) domains = mr_company_domains_list (settings);
+    g_autoptr(GString) states = g_string_new (NULL);
+
+    for (guint i = 0; i < domains->len; i++)
+      {
+        MrCompanyDomain *domain = g_ptr_array_index (domains, i);
+
+        g_string_append_printf (states, "%s%s:%s", states->len ? " " : "", domain->domain,
+                                mr_domain_state_to_string (domain->state));
+      }
+    g_assert_cmpstr (states->str, ==, "acme.example:proved old.example:added other.example:pending slow.example:pending");
+  }
+  g_assert_true (mr_company_domain_remove (settings, "acme.example", &error));
+  g_assert_no_error (error);
+  g_assert_false (mr_settings_domain_is_verified (settings, "acme.example"));
+
+  /* The same from the command line. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(JsonNode) json = NULL;
+    JsonArray *list;
+
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "company", "domain", "add", "new.example", NULL), ==, 0);
+    json = json_from_string (out, NULL);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "state"), ==, "pending");
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (json_object_get_object_member (json_node_get_object (json), "record"), "value"),
+                                     "mailroom-domain-verification="));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_clear_pointer (&json, json_node_unref);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "company", "domain", "list", NULL), ==, 0);
+    json = json_from_string (out, NULL);
+    list = json_node_get_array (json);
+    g_assert_cmpuint (json_array_get_length (list), ==, 4);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "domain", "list", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "old.example: added by the administrator without proof"));
+    g_assert_nonnull (strstr (out, "new.example: waiting for its proof"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "company", "domain", "verify", "never.example", NULL), ==, 65);
+    g_assert_nonnull (strstr (out, "domain-not-added"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "domain", "remove", "new.example", NULL), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "domain", "frobnicate", "x.example", NULL), ==, 64);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -275,5 +420,6 @@ main (int    argc,
   g_test_add_func ("/domains/server", test_server);
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
+  g_test_add ("/domains/proof", MrTestDirs, NULL, mr_test_dirs_setup, test_proof, mr_test_dirs_teardown);
   return g_test_run ();
 }

@@ -52,6 +52,8 @@ static const struct { const char *key; const char *label; } labels[] = {
   { "smtp.timeout_command_ms", N_("Reply timeout (ms)") },
   { "smtp.timeout_data_ms", N_("End-of-message timeout (ms)") },
   { "domains.verified", N_("Verified domains") },
+  { "domains.pending", N_("Domains waiting for their proof") },
+  { "domains.proved", N_("Domains proved by DNS") },
   { "locks", N_("Locked settings") },
   { "user.name", N_("Your name") },
   { "user.email", N_("Your email address") },

@@ -26,6 +26,7 @@
 #include "mr-mailshot.h"
 #include "mr-timer.h"
 #include "mr-domain-check.h"
+#include "mr-domain-proof.h"
 #include "mr-presets.h"
 #include "mr-proofreader.h"
 #include "mr-signature.h"
@@ -145,6 +146,7 @@ static const char help_text[] =
      "  mailroom-cli company password [--app NAME] [--stdin]\n"
      "  mailroom-cli company password --clear [--app NAME]\n"
      "  mailroom-cli company signature [--stdin | --clear] [--json]\n"
+     "  mailroom-cli company domain add|verify|remove DOMAIN [--json] | company domain list [--json]\n"
      "  mailroom-cli user show [--json]\n"
      "  mailroom-cli user get KEY\n"
      "  mailroom-cli user set KEY VALUE\n"
@@ -505,6 +507,116 @@ cmd_signature (Invocation *inv,
     g_print ("%s\n", html);
   else
     g_printerr (scope == MR_SCOPE_COMPANY ? _("The company has no signature.\n") : _("You have no signature.\n"));
+  return MR_EXIT_OK;
+}
+
+/* ---- company domain ---------------------------------------------------------------------------- */
+
+static void
+add_domain_json (JsonBuilder           *builder,
+                 const MrCompanyDomain *domain)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "domain");
+  json_builder_add_string_value (builder, domain->domain);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, mr_domain_state_to_string (domain->state));
+  json_builder_set_member_name (builder, "proved_on");
+  json_builder_add_string_value (builder, domain->proved_on);
+  json_builder_set_member_name (builder, "record");
+  if (domain->state == MR_DOMAIN_PENDING)
+    {
+      g_autofree char *value = mr_company_domain_record (domain);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, domain->domain);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "TXT");
+      json_builder_set_member_name (builder, "value");
+      json_builder_add_string_value (builder, value);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+}
+
+static void
+print_domain (const MrCompanyDomain *domain)
+{
+  g_autofree char *record = mr_company_domain_record (domain);
+
+  switch (domain->state)
+    {
+    case MR_DOMAIN_PENDING:
+      g_print (_("%s: waiting for its proof. Publish this TXT record at %s, then run “mailroom-cli company domain verify %s”:\n  %s\n"),
+               domain->domain, domain->domain, domain->domain, record);
+      break;
+    case MR_DOMAIN_PROVED:
+      g_print (_("%s: proved on %s\n"), domain->domain, domain->proved_on);
+      break;
+    case MR_DOMAIN_ADDED:
+    default:
+      g_print (_("%s: added by the administrator without proof\n"), domain->domain);
+      break;
+    }
+}
+
+/* `company domain add|verify|remove DOMAIN`, `company domain list`. */
+static int
+cmd_company_domain (Invocation *inv)
+{
+  const char *action = inv->args->len > 0 ? g_ptr_array_index (inv->args, 0) : NULL;
+  const char *name = inv->args->len > 1 ? g_ptr_array_index (inv->args, 1) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MrCompanyDomain) domain = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  if (g_strcmp0 (action, "list") == 0 && inv->args->len == 1)
+    {
+      g_autoptr(GPtrArray) domains = mr_company_domains_list (inv->settings);
+
+      if (!inv->json)
+        {
+          for (guint i = 0; i < domains->len; i++)
+            print_domain (g_ptr_array_index (domains, i));
+          if (domains->len == 0)
+            g_printerr (_("The company has no sender domains: any From address may be used.\n"));
+          return MR_EXIT_OK;
+        }
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < domains->len; i++)
+        add_domain_json (builder, g_ptr_array_index (domains, i));
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return MR_EXIT_OK;
+    }
+  if (name == NULL || inv->args->len != 2 ||
+      !g_strv_contains ((const char * const[]) { "add", "verify", "remove", NULL }, action))
+    return usage_error (inv, _("“company domain” takes add, verify or remove and a domain, or list"));
+  if (g_str_equal (action, "remove"))
+    {
+      if (!mr_company_domain_remove (inv->settings, name, &error))
+        return fail (inv, error);
+      if (!inv->json)
+        g_printerr (_("Removed %s from the company’s domains.\n"), name);
+      return MR_EXIT_OK;
+    }
+  domain = g_str_equal (action, "add") ? mr_company_domain_add (inv->settings, name, &error)
+                                       : mr_company_domain_verify (inv->settings, name, NULL, &error);
+  if (domain == NULL)
+    return fail (inv, error);
+  if (inv->json)
+    {
+      add_domain_json (builder, domain);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    print_domain (domain);
   return MR_EXIT_OK;
 }
 
@@ -2941,6 +3053,8 @@ run (Invocation *inv,
         return cmd_password (inv, scope);
       if (g_strcmp0 (command, "signature") == 0)
         return cmd_signature (inv, scope);
+      if (g_strcmp0 (command, "domain") == 0 && scope == MR_SCOPE_COMPANY)
+        return cmd_company_domain (inv);
       if (g_strcmp0 (command, "login") == 0 && scope == MR_SCOPE_USER && inv->args->len == 0)
         return cmd_user_login (inv);
     }

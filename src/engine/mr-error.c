@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "mr-domain-proof.h"
 #include "mr-error.h"
 #include "mr-exchange.h"
 #include "mr-mailshot.h"
@@ -34,6 +35,9 @@ static const ErrorRow rows[] = {
   { mr_secrets_error_quark,  MR_SECRETS_ERROR_LOCKED,           "keyring-locked",      MR_EXIT_UNAVAILABLE },
   { mr_secrets_error_quark,  MR_SECRETS_ERROR_FAILED,           "keyring-failed",      MR_EXIT_SOFTWARE },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_RESOLVE,             "resolve-failed",      MR_EXIT_UNAVAILABLE },
+  { mr_domain_error_quark,   MR_DOMAIN_ERROR_NOT_ADDED,         "domain-not-added",    MR_EXIT_DATA },
+  { mr_domain_error_quark,   MR_DOMAIN_ERROR_NOT_PUBLISHED,     "domain-not-proved",   MR_EXIT_DATA },
+  { mr_domain_error_quark,   MR_DOMAIN_ERROR_UNREACHABLE,       "dns-unreachable",     MR_EXIT_UNAVAILABLE },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_CONNECT,             "connect-failed",      MR_EXIT_UNAVAILABLE },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_TIMEOUT,             "timeout",             MR_EXIT_TEMPFAIL },
   { mr_smtp_error_quark,     MR_SMTP_ERROR_CONNECTION_LOST,     "connection-lost",     MR_EXIT_TEMPFAIL },

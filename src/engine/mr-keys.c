@@ -76,6 +76,8 @@ static const MrKeyInfo keys[] = {
   { "google.authorize_url",      MR_KEY_TYPE_STRING,  "\"https://accounts.google.com/o/oauth2/v2/auth\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
   { "google.token_url",          MR_KEY_TYPE_STRING,  "\"https://oauth2.googleapis.com/token\"", COMPANY_APP, FALSE, MR_CHECK_HTTPS_SERVICE },
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
+  { "domains.pending",           MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAIN_ENTRIES },
+  { "domains.proved",            MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAIN_ENTRIES },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },
   { "user.email",                MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_ADDRESS },
@@ -480,6 +482,7 @@ check_string (const MrKeyInfo  *key,
 
     case MR_CHECK_TEXT:
     case MR_CHECK_DOMAINS:
+    case MR_CHECK_DOMAIN_ENTRIES:
     case MR_CHECK_KEYS:
     default:
       if (strlen (text) > 1000)
@@ -516,6 +519,38 @@ normalize_list (const MrKeyInfo  *key,
           if (!mr_validate_domain (item, error))
             return NULL;
           lower = g_utf8_strdown (item, -1);
+          g_free (item);
+          item = g_steal_pointer (&lower);
+        }
+      else if (key->check == MR_CHECK_DOMAIN_ENTRIES)
+        {
+          /* "DOMAIN WORD": a token (letters, digits) or a date. */
+          const char *space = strchr (item, ' ');
+          g_autofree char *domain = space ? g_strndup (item, space - item) : NULL;
+          g_autofree char *lower = NULL;
+
+          if (domain == NULL || !mr_validate_domain (domain, error))
+            {
+              if (domain == NULL)
+                invalid (error, _("“%s” is not a domain followed by a token or a date"), item);
+              return NULL;
+            }
+          for (const char *c = space + 1; *c != '\0'; c++)
+            if (!g_ascii_isalnum (*c) && *c != '-')
+              {
+                invalid (error, _("“%s” is not a domain followed by a token or a date"), item);
+                return NULL;
+              }
+          if (space[1] == '\0' || strlen (space + 1) > 64)
+            {
+              invalid (error, _("“%s” is not a domain followed by a token or a date"), item);
+              return NULL;
+            }
+          {
+            g_autofree char *down = g_ascii_strdown (domain, -1);
+
+            lower = g_strdup_printf ("%s %s", down, space + 1);
+          }
           g_free (item);
           item = g_steal_pointer (&lower);
         }
