@@ -33,10 +33,10 @@ mr_company_domain_free (MrCompanyDomain *domain)
 
 /* A list key of the company's file, as strings. */
 static GPtrArray *
-company_list (MrSettings *settings,
-              const char *key)
+company_list (MrSettingsFile *file,
+              const char     *key)
 {
-  JsonNode *node = mr_settings_file_get (mr_settings_get_layer (settings, MR_SCOPE_COMPANY), key);
+  JsonNode *node = mr_settings_file_get (file, key);
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
 
   if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
@@ -83,9 +83,15 @@ by_domain (gconstpointer a,
 GPtrArray *
 mr_company_domains_list (MrSettings *settings)
 {
-  g_autoptr(GPtrArray) verified = company_list (settings, "domains.verified");
-  g_autoptr(GPtrArray) pending = company_list (settings, "domains.pending");
-  g_autoptr(GPtrArray) proved = company_list (settings, "domains.proved");
+  return mr_company_domains_in (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
+}
+
+GPtrArray *
+mr_company_domains_in (MrSettingsFile *file)
+{
+  g_autoptr(GPtrArray) verified = company_list (file, "domains.verified");
+  g_autoptr(GPtrArray) pending = company_list (file, "domains.pending");
+  g_autoptr(GPtrArray) proved = company_list (file, "domains.proved");
   GPtrArray *domains = g_ptr_array_new_with_free_func ((GDestroyNotify) mr_company_domain_free);
 
   for (guint i = 0; i < pending->len; i++)
@@ -125,10 +131,10 @@ mr_company_domains_list (MrSettings *settings)
 }
 
 static MrCompanyDomain *
-find (MrSettings *settings,
-      const char *name)
+find (MrSettingsFile *file,
+      const char     *name)
 {
-  g_autoptr(GPtrArray) domains = mr_company_domains_list (settings);
+  g_autoptr(GPtrArray) domains = mr_company_domains_in (file);
 
   for (guint i = 0; i < domains->len; i++)
     {
@@ -159,13 +165,12 @@ set_list (MrSettingsFile  *edited,
 }
 
 MrCompanyDomain *
-mr_company_domain_add (MrSettings  *settings,
-                       const char  *name,
-                       GError     **error)
+mr_company_domain_add_to (MrSettingsFile  *file,
+                          const char      *name,
+                          GError         **error)
 {
   g_autofree char *domain = NULL;
   g_autoptr(GPtrArray) pending = NULL;
-  g_autoptr(MrSettingsFile) edited = NULL;
   MrCompanyDomain *found;
   guint8 random[16];
   g_autoptr(GString) token = g_string_new (NULL);
@@ -173,18 +178,17 @@ mr_company_domain_add (MrSettings  *settings,
   if (!mr_validate_domain (name, error))
     return NULL;
   domain = g_ascii_strdown (name, -1);
-  if ((found = find (settings, domain)) != NULL)
+  if ((found = find (file, domain)) != NULL)
     return found;
   /* Unguessable, so that only who controls the domain's DNS can publish it. */
   gnutls_rnd (GNUTLS_RND_NONCE, random, sizeof random);
   for (guint i = 0; i < sizeof random; i++)
     g_string_append_printf (token, "%02x", random[i]);
-  pending = company_list (settings, "domains.pending");
+  pending = company_list (file, "domains.pending");
   g_ptr_array_add (pending, g_strdup_printf ("%s %s", domain, token->str));
-  edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
-  if (!set_list (edited, "domains.pending", pending, error) || !mr_settings_commit (settings, edited, NULL, error))
+  if (!set_list (file, "domains.pending", pending, error))
     return NULL;
-  return find (settings, domain);
+  return find (file, domain);
 }
 
 /* @items without @domain's entries ("DOMAIN" or "DOMAIN WORD"). */
@@ -201,33 +205,20 @@ drop_domain (GPtrArray  *items,
     }
 }
 
-MrCompanyDomain *
-mr_company_domain_verify (MrSettings    *settings,
-                          const char    *name,
-                          GCancellable  *cancellable,
-                          GError       **error)
+gboolean
+mr_company_domain_find_proof (const MrCompanyDomain  *domain,
+                              GCancellable           *cancellable,
+                              GError                **error)
 {
-  g_autoptr(MrCompanyDomain) domain = find (settings, name);
-  g_autofree char *wanted = NULL;
+  g_autofree char *wanted = mr_company_domain_record (domain);
   g_autoptr(GPtrArray) records = NULL;
   gboolean found = FALSE, other_token = FALSE;
-  MrDnsAnswer answer;
 
-  if (domain == NULL)
-    {
-      g_set_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_NOT_ADDED,
-                   _("%s is not one of the company’s domains: add it first"), name);
-      return NULL;
-    }
-  if (domain->state != MR_DOMAIN_PENDING)
-    return g_steal_pointer (&domain);
-  wanted = mr_company_domain_record (domain);
-  answer = mr_dns_lookup_txt (domain->domain, &records, cancellable);
-  if (answer == MR_DNS_FAILED)
+  if (mr_dns_lookup_txt (domain->domain, &records, cancellable) == MR_DNS_FAILED)
     {
       g_set_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_UNREACHABLE,
                    _("The DNS of %s could not be asked: try again in a moment"), domain->domain);
-      return NULL;
+      return FALSE;
     }
   for (guint i = 0; i < records->len; i++)
     {
@@ -244,37 +235,41 @@ mr_company_domain_verify (MrSettings    *settings,
                                : _("No TXT record at %s proves it yet: publish “%s” there. A new record can take up "
                                    "to an hour to show."),
                    domain->domain, wanted);
-      return NULL;
+      return FALSE;
     }
-  {
-    g_autoptr(GPtrArray) pending = company_list (settings, "domains.pending");
-    g_autoptr(GPtrArray) verified = company_list (settings, "domains.verified");
-    g_autoptr(GPtrArray) proved = company_list (settings, "domains.proved");
-    g_autoptr(MrSettingsFile) edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
-    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-    g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
-
-    drop_domain (pending, domain->domain);
-    drop_domain (proved, domain->domain);
-    g_ptr_array_add (verified, g_strdup (domain->domain));
-    g_ptr_array_add (proved, g_strdup_printf ("%s %s", domain->domain, today));
-    if (!set_list (edited, "domains.pending", pending, error) || !set_list (edited, "domains.verified", verified, error) ||
-        !set_list (edited, "domains.proved", proved, error) || !mr_settings_commit (settings, edited, NULL, error))
-      return NULL;
-  }
-  return find (settings, name);
+  return TRUE;
 }
 
 gboolean
-mr_company_domain_remove (MrSettings  *settings,
-                          const char  *name,
-                          GError     **error)
+mr_company_domain_mark_proved (MrSettingsFile  *file,
+                               const char      *name,
+                               GError         **error)
 {
-  g_autoptr(MrCompanyDomain) domain = find (settings, name);
-  g_autoptr(GPtrArray) pending = company_list (settings, "domains.pending");
-  g_autoptr(GPtrArray) verified = company_list (settings, "domains.verified");
-  g_autoptr(GPtrArray) proved = company_list (settings, "domains.proved");
-  g_autoptr(MrSettingsFile) edited = NULL;
+  g_autoptr(GPtrArray) pending = company_list (file, "domains.pending");
+  g_autoptr(GPtrArray) verified = company_list (file, "domains.verified");
+  g_autoptr(GPtrArray) proved = company_list (file, "domains.proved");
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *domain = g_ascii_strdown (name, -1);
+
+  drop_domain (pending, domain);
+  drop_domain (verified, domain);
+  drop_domain (proved, domain);
+  g_ptr_array_add (verified, g_strdup (domain));
+  g_ptr_array_add (proved, g_strdup_printf ("%s %s", domain, today));
+  return set_list (file, "domains.pending", pending, error) && set_list (file, "domains.verified", verified, error) &&
+         set_list (file, "domains.proved", proved, error);
+}
+
+gboolean
+mr_company_domain_remove_from (MrSettingsFile  *file,
+                               const char      *name,
+                               GError         **error)
+{
+  g_autoptr(MrCompanyDomain) domain = find (file, name);
+  g_autoptr(GPtrArray) pending = company_list (file, "domains.pending");
+  g_autoptr(GPtrArray) verified = company_list (file, "domains.verified");
+  g_autoptr(GPtrArray) proved = company_list (file, "domains.proved");
 
   if (domain == NULL)
     {
@@ -284,7 +279,54 @@ mr_company_domain_remove (MrSettings  *settings,
   drop_domain (pending, domain->domain);
   drop_domain (verified, domain->domain);
   drop_domain (proved, domain->domain);
-  edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
-  return set_list (edited, "domains.pending", pending, error) && set_list (edited, "domains.verified", verified, error) &&
-         set_list (edited, "domains.proved", proved, error) && mr_settings_commit (settings, edited, NULL, error);
+  return set_list (file, "domains.pending", pending, error) && set_list (file, "domains.verified", verified, error) &&
+         set_list (file, "domains.proved", proved, error);
+}
+
+/* ---- The same on the settings, saved at once (the command line) ------------------------------- */
+
+MrCompanyDomain *
+mr_company_domain_add (MrSettings  *settings,
+                       const char  *name,
+                       GError     **error)
+{
+  g_autoptr(MrSettingsFile) edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
+  g_autoptr(MrCompanyDomain) domain = mr_company_domain_add_to (edited, name, error);
+
+  if (domain == NULL || !mr_settings_commit (settings, edited, NULL, error))
+    return NULL;
+  return g_steal_pointer (&domain);
+}
+
+MrCompanyDomain *
+mr_company_domain_verify (MrSettings    *settings,
+                          const char    *name,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_autoptr(MrSettingsFile) edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
+  g_autoptr(MrCompanyDomain) domain = find (edited, name);
+
+  if (domain == NULL)
+    {
+      g_set_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_NOT_ADDED,
+                   _("%s is not one of the company’s domains: add it first"), name);
+      return NULL;
+    }
+  if (domain->state != MR_DOMAIN_PENDING)
+    return g_steal_pointer (&domain);
+  if (!mr_company_domain_find_proof (domain, cancellable, error) ||
+      !mr_company_domain_mark_proved (edited, domain->domain, error) || !mr_settings_commit (settings, edited, NULL, error))
+    return NULL;
+  return find (mr_settings_get_layer (settings, MR_SCOPE_COMPANY), name);
+}
+
+gboolean
+mr_company_domain_remove (MrSettings  *settings,
+                          const char  *name,
+                          GError     **error)
+{
+  g_autoptr(MrSettingsFile) edited = mr_settings_file_copy (mr_settings_get_layer (settings, MR_SCOPE_COMPANY));
+
+  return mr_company_domain_remove_from (edited, name, error) && mr_settings_commit (settings, edited, NULL, error);
 }

@@ -57,6 +57,23 @@ gboolean         mr_company_domain_remove   (MrSettings      *settings,
                                              GError         **error);
 void             mr_company_domain_free     (MrCompanyDomain *domain);
 
+/* The same on a copy of the company's layer, not saved: for a settings page whose Save writes it.
+ * mr_company_domain_find_proof() only asks DNS (no settings: any thread); then
+ * mr_company_domain_mark_proved() records it. */
+GPtrArray       *mr_company_domains_in      (MrSettingsFile  *file);
+MrCompanyDomain *mr_company_domain_add_to   (MrSettingsFile  *file,
+                                             const char      *domain,
+                                             GError         **error);
+gboolean         mr_company_domain_find_proof (const MrCompanyDomain *domain,
+                                             GCancellable    *cancellable,
+                                             GError         **error);
+gboolean         mr_company_domain_mark_proved (MrSettingsFile *file,
+                                             const char      *domain,
+                                             GError         **error);
+gboolean         mr_company_domain_remove_from (MrSettingsFile *file,
+                                             const char      *domain,
+                                             GError         **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrCompanyDomain, mr_company_domain_free)
 
 G_END_DECLS
