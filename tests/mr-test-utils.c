@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <locale.h>
 #include <string.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <unistd.h>
 
 #include "mr-test-utils.h"
@@ -413,6 +416,30 @@ mr_test_run_cli_with_input (const char  *input,
   g_subprocess_communicate_utf8 (process, input, NULL, out, err, &error);
   g_assert_no_error (error);
   return g_subprocess_get_exit_status (process);
+}
+
+/* "v=DKIM1; k=rsa; p=…" with a fresh RSA key of @bits. */
+char *
+mr_test_dkim_record (unsigned int bits)
+{
+  gnutls_x509_privkey_t x509 = NULL;
+  gnutls_privkey_t private_key = NULL;
+  gnutls_pubkey_t public_key = NULL;
+  gnutls_datum_t der = { NULL, 0 };
+  g_autofree char *encoded = NULL;
+
+  g_assert_cmpint (gnutls_x509_privkey_init (&x509), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_generate (x509, GNUTLS_PK_RSA, bits, 0), ==, 0);
+  g_assert_cmpint (gnutls_privkey_init (&private_key), ==, 0);
+  g_assert_cmpint (gnutls_privkey_import_x509 (private_key, x509, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_init (&public_key), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_import_privkey (public_key, private_key, 0, 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_export2 (public_key, GNUTLS_X509_FMT_DER, &der), ==, 0);
+  encoded = g_base64_encode (der.data, der.size);
+  gnutls_free (der.data);
+  gnutls_pubkey_deinit (public_key);
+  gnutls_privkey_deinit (private_key);
+  return g_strdup_printf ("v=DKIM1; k=rsa; p=%s", encoded);
 }
 
 guint

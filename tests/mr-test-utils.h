@@ -139,6 +139,8 @@ int           mr_test_run_cli_with_input   (const char    *input,
                                             char         **err,
                                             const char    *first,
                                             ...) G_GNUC_NULL_TERMINATED;
+/* "v=DKIM1; k=rsa; p=…" with a fresh RSA key of @bits (GnuTLS), for a DKIM record. */
+char         *mr_test_dkim_record          (unsigned int   bits);
 /* How often @needle is in @text (overlapping ones too). */
 guint         mr_test_count                (const char    *text,
                                             const char    *needle);

@@ -5,9 +5,6 @@
 
 #include "config.h"
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <string.h>
 
 #include "mr-domain-check.h"
@@ -15,30 +12,6 @@
 #include "mr-settings.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
-
-/* "v=DKIM1; k=rsa; p=…" with a fresh RSA key of @bits. */
-static char *
-dkim_record (unsigned int bits)
-{
-  gnutls_x509_privkey_t x509 = NULL;
-  gnutls_privkey_t private_key = NULL;
-  gnutls_pubkey_t public_key = NULL;
-  gnutls_datum_t der = { NULL, 0 };
-  g_autofree char *encoded = NULL;
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&x509), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate (x509, GNUTLS_PK_RSA, bits, 0), ==, 0);
-  g_assert_cmpint (gnutls_privkey_init (&private_key), ==, 0);
-  g_assert_cmpint (gnutls_privkey_import_x509 (private_key, x509, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE), ==, 0);
-  g_assert_cmpint (gnutls_pubkey_init (&public_key), ==, 0);
-  g_assert_cmpint (gnutls_pubkey_import_privkey (public_key, private_key, 0, 0), ==, 0);
-  g_assert_cmpint (gnutls_pubkey_export2 (public_key, GNUTLS_X509_FMT_DER, &der), ==, 0);
-  encoded = g_base64_encode (der.data, der.size);
-  gnutls_free (der.data);
-  gnutls_pubkey_deinit (public_key);
-  gnutls_privkey_deinit (private_key);
-  return g_strdup_printf ("v=DKIM1; k=rsa; p=%s", encoded);
-}
 
 static void
 add_records (void)
@@ -48,8 +21,8 @@ add_records (void)
   if (!g_once_init_enter (&once))
     return;
   {
-    g_autofree char *strong = dkim_record (2048);
-    g_autofree char *weak = dkim_record (512);
+    g_autofree char *strong = mr_test_dkim_record (2048);
+    g_autofree char *weak = mr_test_dkim_record (512);
 
     /* Everything right, through a provider. */
     mr_test_dns_add ("TXT", "good.example", "v=spf1 include:spf.provider.example -all");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mr-address-completion.h"
+#include "mr-domain-row.h"
 #include "mr-error.h"
 #include "mr-html-clean.h"
 #if HAVE_WEBKIT
@@ -3755,6 +3756,123 @@ test_company_pace (MrTestDirs    *dirs,
   close_window (window);
 }
 
+static gboolean
+is_domain_row (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return MR_IS_DOMAIN_ROW (widget) && g_str_equal (mr_domain_row_get_domain (MR_DOMAIN_ROW (widget)), data);
+}
+
+static gboolean
+domains_checked (gpointer page)
+{
+  return !mr_company_page_get_checking_domains (page);
+}
+
+static const char *
+domain_subtitle (MrCompanyPage *page,
+                 const char    *domain)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (page), is_domain_row, domain);
+
+  g_assert_nonnull (row);
+  return adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row));
+}
+
+static gboolean
+domain_proved (gpointer page)
+{
+  return g_str_has_prefix (domain_subtitle (page, "new.example"), "Proved on");
+}
+
+/* The Company page's sender domains: each one's state, Check Again with a passing and a failing
+ * domain (its findings and the record to publish, copied), and a new domain proved by Verify. */
+static void
+test_company_domains (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  g_autofree char *key = mr_test_dkim_record (2048);
+  g_autofree char *saved = NULL;
+  MrCompanyPage *page;
+  MrWindow *window;
+  GtkWidget *row;
+
+  mr_test_write_file (dirs->company_path,
+                      "{\"schema_version\": 1, \"settings\": {\"smtp.provider\": \"office365\", "
+                      "\"smtp.host\": \"smtp.office365.com\", \"smtp.username\": \"office@good.example\", "
+                      "\"sender.from_address\": \"office@good.example\", "
+                      "\"domains.verified\": [\"good.example\", \"bad.example\"], "
+                      "\"domains.proved\": [\"good.example 2026-11-30\"], "
+                      "\"domains.pending\": [\"new.example 0123456789abcdef0123456789abcdef\"]}}");
+  mr_test_dns_add ("TXT", "good.example", "v=spf1 include:spf.protection.outlook.com -all");
+  mr_test_dns_add ("TXT", "selector1._domainkey.good.example", key);
+  mr_test_dns_add ("TXT", "_dmarc.good.example", "v=DMARC1; p=reject");
+  mr_test_dns_add ("MX", "good.example", "0 good-example.mail.protection.outlook.com");
+  mr_test_dns_add ("A", "bad.example", "192.0.2.1");
+
+  window = open_window ();
+  mr_window_show_page (window, "company");
+  page = mr_window_get_company_page (window);
+  spin (50);
+  g_assert_true (g_str_has_prefix (domain_subtitle (page, "good.example"), "Proved on"));
+  g_assert_cmpstr (domain_subtitle (page, "bad.example"), ==, "Added without proof");
+  g_assert_true (g_str_has_prefix (domain_subtitle (page, "new.example"), "Waiting for its proof"));
+
+  /* Check Again: the verdicts at a glance, the findings and records inside. */
+  mr_company_page_check_domains (page);
+  wait_for (domains_checked, page, "the domains to be checked");
+  spin (50);
+  g_test_message ("good: %s; bad: %s", domain_subtitle (page, "good.example"), domain_subtitle (page, "bad.example"));
+  g_assert_nonnull (strstr (domain_subtitle (page, "good.example"), "SPF passes · DKIM passes · DMARC passes"));
+  g_assert_nonnull (strstr (domain_subtitle (page, "bad.example"), "SPF fails · DKIM fails · DMARC fails"));
+  row = find_widget (GTK_WIDGET (page), is_domain_row, "bad.example");
+  g_assert_cmpstr (mr_domain_row_get_record (MR_DOMAIN_ROW (row), "spf"), ==, "v=spf1 include:spf.protection.outlook.com ~all");
+  g_assert_cmpstr (mr_domain_row_get_record (MR_DOMAIN_ROW (row), "dmarc"), ==,
+                   "v=DMARC1; p=none; rua=mailto:postmaster@bad.example");
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row), TRUE);
+  {
+    GtkWidget *copy = find_widget (row, is_button_with_tooltip, "Copy");
+    GdkContentProvider *content;
+    GValue value = G_VALUE_INIT;
+
+    g_assert_nonnull (copy);
+    g_signal_emit_by_name (copy, "clicked");
+    content = gdk_clipboard_get_content (gtk_widget_get_clipboard (copy));
+    g_value_init (&value, G_TYPE_STRING);
+    g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+    g_assert_cmpstr (g_value_get_string (&value), ==, "v=spf1 include:spf.protection.outlook.com ~all");
+    g_value_unset (&value);
+  }
+  {
+    GtkWidget *scrolled = gtk_widget_get_ancestor (row, GTK_TYPE_SCROLLED_WINDOW);
+    graphene_point_t at;
+
+    /* The domains in sight for the screenshot. */
+    if (scrolled != NULL && gtk_widget_compute_point (row, scrolled, &GRAPHENE_POINT_INIT (0, 0), &at))
+      {
+        GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+        gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + at.y - 120);
+      }
+  }
+  screenshot (window, "company-domains.png");
+
+  /* Not published yet: said under the record; published: proved, and Save keeps it. */
+  row = find_widget (GTK_WIDGET (page), is_domain_row, "new.example");
+  g_signal_emit_by_name (mr_domain_row_get_verify_button (MR_DOMAIN_ROW (row)), "clicked");
+  wait_for (domains_checked, page, "nothing");
+  spin (300);
+  mr_test_dns_add ("TXT", "new.example", "mailroom-domain-verification=0123456789abcdef0123456789abcdef");
+  row = find_widget (GTK_WIDGET (page), is_domain_row, "new.example");
+  g_signal_emit_by_name (mr_domain_row_get_verify_button (MR_DOMAIN_ROW (row)), "clicked");
+  wait_for (domain_proved, page, "new.example to be proved");
+  save_and_wait (window);
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (saved, "\"new.example\""));
+  g_assert_null (strstr (saved, "0123456789abcdef0123456789abcdef"));
+  close_window (window);
+}
+
 static void
 test_company_lists (MrTestDirs    *dirs,
                     gconstpointer  data)
@@ -3826,7 +3944,9 @@ test_company_lists (MrTestDirs    *dirs,
   if (strstr (saved, "\"marketing\" : {") == NULL)
     g_error ("saved: %s", saved);
   g_assert_nonnull (strstr (saved, "\"smtp.host\" : \"bulk.example.com\""));
-  g_assert_nonnull (strstr (saved, "\"example.com\""));
+  /* A domain typed in waits for its proof: pending, with its token. */
+  g_assert_nonnull (strstr (saved, "\"domains.pending\""));
+  g_assert_nonnull (strstr (saved, "\"example.com "));
   g_assert_null (strstr (saved, "not a domain"));
   g_assert_nonnull (strstr (saved, "\"locks\" : [\n      \"smtp.host\""));
   g_assert_nonnull (strstr (saved, "\"mailshot.per_day\" : 5000"));
@@ -4773,6 +4893,7 @@ main (int    argc,
   if (g_getenv ("MAILROOM_BENCH_STALL_ROWS") != NULL)
     ADD ("/gui/mailshot-stall", test_mailshot_stall);
   ADD ("/gui/company/lists", test_company_lists);
+  ADD ("/gui/company/domains", test_company_domains);
   ADD ("/gui/company/pace", test_company_pace);
   ADD ("/gui/company/required-host", test_required_host);
   ADD ("/gui/keyboard", test_keyboard_reaches_rows);

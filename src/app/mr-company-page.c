@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "mr-company-page.h"
+#include "mr-domain-row.h"
+#include "mr-presets.h"
 #include "mr-exchange.h"
 #include "mr-key-labels.h"
 #include "mr-password-field.h"
@@ -21,7 +23,11 @@ struct _MrCompanyPage
   MrPasswordField     *password;
   gboolean             editable;
   GPtrArray           *app_rows;     /* AdwExpanderRow */
-  GPtrArray           *domain_rows;  /* AdwActionRow */
+  GPtrArray           *domain_rows;  /* MrDomainRow */
+  GHashTable          *domain_reports; /* domain → MrDomainReport, from the last Check Again */
+  GCancellable        *domain_cancellable;
+  GtkWidget           *check_domains_button;
+  gboolean             checking_domains;
   GPtrArray           *lock_rows;    /* AdwActionRow */
   GtkWidget           *domain_error_label;
 
@@ -205,24 +211,6 @@ add_domain (MrCompanyPage *self,
   update_state (self);
 }
 
-static void
-on_remove_domain_clicked (GtkButton     *button,
-                          MrCompanyPage *self)
-{
-  const char *domain = g_object_get_data (G_OBJECT (button), "domain");
-  g_auto(GStrv) domains = current_list (self, "domains.verified");
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) result = NULL;
-
-  for (guint i = 0; domains[i] != NULL; i++)
-    if (!g_str_equal (domains[i], domain))
-      g_strv_builder_add (builder, domains[i]);
-  result = g_strv_builder_end (builder);
-  set_list (self, "domains.verified", (const char * const *) result);
-  rebuild_lists (self);
-  update_state (self);
-}
-
 static gboolean
 check_new_domain (MrCompanyPage *self)
 {
@@ -245,14 +233,211 @@ on_add_domain_changed (MrCompanyPage *self)
   check_new_domain (self);
 }
 
+/* A domain typed in waits for its proof: the record to publish is in its row. */
 static void
 on_add_domain_apply (MrCompanyPage *self)
 {
+  g_autoptr(MrCompanyDomain) domain = NULL;
+
   if (!check_new_domain (self))
     return;
-  add_domain (self, gtk_editable_get_text (GTK_EDITABLE (self->add_domain_row)));
+  domain = mr_company_domain_add_to (mr_settings_form_get_edited (self->form),
+                                     gtk_editable_get_text (GTK_EDITABLE (self->add_domain_row)), NULL);
   gtk_editable_set_text (GTK_EDITABLE (self->add_domain_row), "");
+  mr_settings_form_changed (self->form);
+  rebuild_lists (self);
+  update_state (self);
+  /* Its row open, the record in sight. */
+  for (guint i = 0; domain != NULL && i < self->domain_rows->len; i++)
+    if (g_str_equal (mr_domain_row_get_domain (g_ptr_array_index (self->domain_rows, i)), domain->domain))
+      adw_expander_row_set_expanded (g_ptr_array_index (self->domain_rows, i), TRUE);
 }
+
+static void
+on_domain_remove (MrDomainRow   *row,
+                  const char    *domain,
+                  MrCompanyPage *self)
+{
+  g_autofree char *name = g_strdup (domain);
+
+  mr_company_domain_remove_from (mr_settings_form_get_edited (self->form), name, NULL);
+  g_hash_table_remove (self->domain_reports, name);
+  mr_settings_form_changed (self->form);
+  rebuild_lists (self);
+  update_state (self);
+}
+
+/* Verify: the DNS asked in a thread; found, the domain is proved in the page's edit (Save keeps it). */
+static void
+find_proof_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (mr_company_domain_find_proof (task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_proof_found (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(MrCompanyPage) self = user_data;
+  MrCompanyDomain *domain = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->form == NULL)
+        return;
+      for (guint i = 0; i < self->domain_rows->len; i++)
+        if (g_str_equal (mr_domain_row_get_domain (g_ptr_array_index (self->domain_rows, i)), domain->domain))
+          mr_domain_row_set_problem (g_ptr_array_index (self->domain_rows, i), error->message);
+      return;
+    }
+  if (self->form == NULL)
+    return;
+  mr_company_domain_mark_proved (mr_settings_form_get_edited (self->form), domain->domain, NULL);
+  mr_settings_form_changed (self->form);
+  rebuild_lists (self);
+  update_state (self);
+  {
+    GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+    g_autofree char *said = g_strdup_printf (_("%s is proved: save to keep it"), domain->domain);
+    g_autofree char *escaped = g_markup_escape_text (said, -1);
+
+    if (overlay != NULL)
+      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+  }
+}
+
+static void
+on_domain_verify (MrDomainRow   *row,
+                  const char    *name,
+                  MrCompanyPage *self)
+{
+  g_autoptr(GPtrArray) domains = mr_company_domains_in (mr_settings_form_get_edited (self->form));
+  g_autoptr(GTask) task = NULL;
+
+  for (guint i = 0; i < domains->len; i++)
+    {
+      MrCompanyDomain *domain = g_ptr_array_index (domains, i);
+
+      if (!g_str_equal (domain->domain, name))
+        continue;
+      task = g_task_new (NULL, self->domain_cancellable, on_proof_found, g_object_ref (self));
+      g_task_set_source_tag (task, on_domain_verify);
+      g_task_set_task_data (task, g_ptr_array_steal_index (domains, i), (GDestroyNotify) mr_company_domain_free);
+      g_task_run_in_thread (task, find_proof_thread);
+      mr_domain_row_set_problem (row, _("Looking for the record…"));
+      return;
+    }
+}
+
+/* Check Again: every domain's SPF, DKIM, DMARC and MX, for the way the settings send. */
+typedef struct {
+  GPtrArray  *domains;       /* char* */
+  char       *spf_include;
+  char       *server;
+  GStrv       selectors;
+  GHashTable *reports;       /* filled in the thread */
+} DomainCheck;
+
+static void
+domain_check_free (DomainCheck *check)
+{
+  g_ptr_array_unref (check->domains);
+  g_free (check->spf_include);
+  g_free (check->server);
+  g_strfreev (check->selectors);
+  g_hash_table_unref (check->reports);
+  g_free (check);
+}
+
+static void
+check_domains_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  DomainCheck *check = task_data;
+  MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors };
+
+  for (guint i = 0; i < check->domains->len && !g_cancellable_is_cancelled (cancellable); i++)
+    {
+      const char *domain = g_ptr_array_index (check->domains, i);
+
+      g_hash_table_insert (check->reports, g_strdup (domain), mr_domain_check (domain, &options, cancellable));
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_domains_checked (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(MrCompanyPage) self = user_data;
+  DomainCheck *check = g_task_get_task_data (G_TASK (result));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  self->checking_domains = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), NULL) || self->form == NULL)
+    return;
+  g_hash_table_iter_init (&iter, check->reports);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_hash_table_insert (self->domain_reports, g_strdup (key), value);
+      g_hash_table_iter_steal (&iter);
+      g_free (key);
+    }
+  rebuild_lists (self);
+}
+
+void
+mr_company_page_check_domains (MrCompanyPage *self)
+{
+  MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
+  g_autoptr(GPtrArray) domains = mr_company_domains_in (edited);
+  g_autoptr(GTask) task = NULL;
+  DomainCheck *check;
+  const char *provider = mr_settings_file_get_string (edited, "smtp.provider");
+  const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
+
+  if (self->checking_domains || domains->len == 0)
+    return;
+  check = g_new0 (DomainCheck, 1);
+  check->domains = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < domains->len; i++)
+    g_ptr_array_add (check->domains, g_strdup (((MrCompanyDomain *) g_ptr_array_index (domains, i))->domain));
+  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+    {
+      check->spf_include = g_strdup (mr_preset_get_spf_include (preset));
+      check->selectors = g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
+    }
+  else
+    check->server = g_strdup (mr_settings_file_get_string (edited, "smtp.host"));
+  check->reports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_domain_report_free);
+  self->checking_domains = TRUE;
+  gtk_widget_set_sensitive (self->check_domains_button, FALSE);
+  task = g_task_new (NULL, self->domain_cancellable, on_domains_checked, g_object_ref (self));
+  g_task_set_source_tag (task, mr_company_page_check_domains);
+  g_task_set_task_data (task, check, (GDestroyNotify) domain_check_free);
+  g_task_run_in_thread (task, check_domains_thread);
+}
+
+gboolean
+mr_company_page_get_checking_domains (MrCompanyPage *self)
+{
+  return self->checking_domains;
+}
+
 
 static void
 on_verify_domain_clicked (MrCompanyPage *self)
@@ -441,7 +626,6 @@ rebuild_lists (MrCompanyPage *self)
 {
   MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
   g_auto(GStrv) apps = mr_settings_file_list_apps (edited);
-  g_auto(GStrv) domains = current_list (self, "domains.verified");
   g_auto(GStrv) locks = current_list (self, "locks");
   GtkWidget *domain_list = gtk_widget_get_parent (GTK_WIDGET (self->add_domain_row));
   const MrKeyInfo *keys;
@@ -461,25 +645,22 @@ rebuild_lists (MrCompanyPage *self)
     g_ptr_array_add (self->app_rows, build_app_row (self, apps[i]));
 
   clear_rows (self->domain_rows);
-  for (guint i = 0; domains[i] != NULL; i++)
-    {
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
-      g_autofree char *label = g_strdup_printf (_("Remove %s"), domains[i]);
+  {
+    g_autoptr(GPtrArray) company_domains = mr_company_domains_in (edited);
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), domains[i]);
-      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (remove, "flat");
-      gtk_widget_set_tooltip_text (remove, label);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-      gtk_widget_set_sensitive (remove, self->editable);
-      g_object_set_data_full (G_OBJECT (remove), "domain", g_strdup (domains[i]), g_free);
-      g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_domain_clicked), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
-      gtk_list_box_insert (GTK_LIST_BOX (domain_list), row,
-                           gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (self->add_domain_row)));
-      g_ptr_array_add (self->domain_rows, row);
-    }
+    for (guint i = 0; i < company_domains->len; i++)
+      {
+        MrCompanyDomain *domain = g_ptr_array_index (company_domains, i);
+        GtkWidget *row = mr_domain_row_new (domain, g_hash_table_lookup (self->domain_reports, domain->domain), self->editable);
+
+        g_signal_connect (row, "remove", G_CALLBACK (on_domain_remove), self);
+        g_signal_connect (row, "verify", G_CALLBACK (on_domain_verify), self);
+        gtk_list_box_insert (GTK_LIST_BOX (domain_list), row,
+                             gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (self->add_domain_row)));
+        g_ptr_array_add (self->domain_rows, row);
+      }
+    gtk_widget_set_sensitive (self->check_domains_button, company_domains->len > 0 && !self->checking_domains);
+  }
 
   for (guint i = 0; i < self->lock_rows->len; i++)
     adw_expander_row_remove (self->locks_row, g_ptr_array_index (self->lock_rows, i));
@@ -1030,6 +1211,9 @@ mr_company_page_dispose (GObject *object)
   g_clear_object (&self->form);
   g_cancellable_cancel (self->find_cancellable);
   g_clear_object (&self->find_cancellable);
+  g_cancellable_cancel (self->domain_cancellable);
+  g_clear_object (&self->domain_cancellable);
+  g_clear_pointer (&self->domain_reports, g_hash_table_unref);
   /* Cancels a keyring call in flight even while its callback holds a reference. */
   if (self->password != NULL)
     g_object_run_dispose (G_OBJECT (self->password));
@@ -1141,6 +1325,14 @@ mr_company_page_init (MrCompanyPage *self)
 
   self->app_rows = g_ptr_array_new ();
   self->domain_rows = g_ptr_array_new ();
+  self->domain_reports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_domain_report_free);
+  self->domain_cancellable = g_cancellable_new ();
+  self->check_domains_button = gtk_button_new_with_mnemonic (_("C_heck Again"));
+  gtk_widget_set_valign (self->check_domains_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (self->check_domains_button,
+                               _("Check each domain’s SPF, DKIM and DMARC records for the server these settings send through"));
+  g_signal_connect_swapped (self->check_domains_button, "clicked", G_CALLBACK (mr_company_page_check_domains), self);
+  adw_preferences_group_set_header_suffix (self->domains_group, self->check_domains_button);
   self->lock_rows = g_ptr_array_new ();
 
   for (guint i = 0; i < n_presets; i++)

@@ -28,4 +28,8 @@ gboolean        mr_company_page_save_finish  (MrCompanyPage       *self,
                                               GAsyncResult        *result,
                                               GError             **error);
 
+/* Check Again on the verified domains, as its button does; whether it is still at it. */
+void            mr_company_page_check_domains        (MrCompanyPage *self);
+gboolean        mr_company_page_get_checking_domains (MrCompanyPage *self);
+
 G_END_DECLS
