@@ -1120,7 +1120,8 @@ is_fake (const char *name)
 static gboolean
 is_made_up (const char *name)
 {
-  return g_str_has_suffix (name, ".example") || g_str_has_suffix (name, ".example.");
+  return g_str_has_suffix (name, ".example") || g_str_has_suffix (name, ".example.") ||
+         mr_test_dns_closed (name);
 }
 
 /* A "FAIL" record: every lookup of that name times out, as an unreachable server's do. */
@@ -1348,6 +1349,31 @@ test_resolver_class_init (TestResolverClass *klass)
 }
 
 static TestResolver *test_resolver;
+static GPtrArray *closed_domains;   /* answered only from the records given */
+static void install_test_resolver (void);
+
+gboolean
+mr_test_dns_closed (const char *name)
+{
+  for (guint i = 0; closed_domains != NULL && i < closed_domains->len; i++)
+    {
+      const char *domain = g_ptr_array_index (closed_domains, i);
+      g_autofree char *suffix = g_strconcat (".", domain, NULL);
+
+      if (g_ascii_strcasecmp (name, domain) == 0 || g_str_has_suffix (name, suffix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+mr_test_dns_close (const char *domain)
+{
+  install_test_resolver ();
+  if (closed_domains == NULL)
+    closed_domains = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (closed_domains, g_strdup (domain));
+}
 
 static void
 install_test_resolver (void)

@@ -45,6 +45,9 @@ void        mr_standin_add_dns_record    (MrStandin  *standin,
 void        mr_test_dns_add              (const char *type,
                                           const char *name,
                                           const char *value);
+/* From now on, @domain and the names under it have only the records given (no real DNS asked). */
+void        mr_test_dns_close            (const char *domain);
+gboolean    mr_test_dns_closed           (const char *name);
 /* An autoconfig document (or "redirect:URL") at https://@host:PORT@path. */
 void        mr_standin_set_autoconfig    (MrStandin  *standin,
                                           const char *host,

@@ -1227,6 +1227,61 @@ selected_string (gpointer row)
   return item ? gtk_string_object_get_string (item) : NULL;
 }
 
+/* A mailshot from a domain whose DNS fails SPF and DMARC: the check says so, with the records to
+ * publish, and Start waits for an explicit Send Anyway. */
+static void
+test_mailshot_deliverability (MrTestDirs    *dirs,
+                              gconstpointer  data)
+{
+  g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", NULL);
+  g_autofree char *template_path = g_build_filename (dirs->company_templates, "news.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
+                                              "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"sender.from_address\": \"news@example.org\"}}", server->port);
+  MrMailshotsPage *page;
+  MrWindow *window;
+  GtkWidget *group, *start;
+
+  g_mkdir_with_parents (dirs->company_templates, 0755);
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"News\", \"subject\": \"News\", \"text\": \"Hello {{name}}\"}");
+  mr_test_write_file (list, "email,name\nann@example.net,Ann\nbob@example.net,Bob\n");
+  mr_test_write_file (dirs->company_path, company);
+  window = open_window ();
+  mr_window_show_page (window, "mailshots");
+  page = mr_window_get_mailshots_page (window);
+  mr_mailshots_page_new_mailshot (page);
+  mr_mailshots_page_set_recipients (page, list);
+  wait_for (mailshots_idle, page, "the list");
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the check");
+
+  /* The check: the From domain's findings, the DMARC record to publish among them. */
+  group = child (page, MR_TYPE_MAILSHOTS_PAGE, "deliverability_group");
+  g_assert_true (gtk_widget_get_visible (group));
+  g_assert_nonnull (find_widget (group, is_row_titled, "DMARC: fails"));
+  g_assert_nonnull (find_widget (group, is_row_titled, "SPF: fails"));
+  g_assert_nonnull (find_widget (group, is_row_titled, "TXT record at _dmarc.example.org"));
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_list")));
+  screenshot (window, "mailshot-deliverability.png");
+
+  /* Start waits for Send Anyway, and says why. */
+  mr_mailshots_page_next (page);
+  wait_for (mailshots_idle, page, "the preview");
+  mr_mailshots_page_next (page);
+  g_assert_cmpstr (mr_mailshots_page_get_step (page), ==, "start");
+  start = child (page, MR_TYPE_MAILSHOTS_PAGE, "start_button");
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_nonnull (strstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (page, MR_TYPE_MAILSHOTS_PAGE, "start_page"))),
+                            "Send Anyway"));
+  gtk_switch_set_active (GTK_SWITCH (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_switch")), TRUE);
+  g_assert_true (gtk_widget_get_sensitive (start));
+  g_signal_emit_by_name (start, "clicked");
+  wait_long_for (job_finished, page, "the mailshot");
+  g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
+  close_window (window);
+}
+
 /* An .xlsx dropped on the mailshots page starts a mailshot from it: the workbook's sheets to
  * choose from, the hidden row left out and said so, amounts as the spreadsheet shows them; the
  * preview steps through the rows (over the hidden one), finds one by its address, marks the
@@ -4857,6 +4912,13 @@ main (int    argc,
 {
   self_path = argv[0];
   mr_test_init (&argc, &argv);
+  /* The domains the tests send from are the tests' own: what their DNS says is set here, and
+   * nothing is asked of the real one (the mailshot wizard checks the From domain's DNS). */
+  mr_test_dns_close ("example.com");
+  mr_test_dns_close ("example.org");
+  mr_test_dns_add ("TXT", "example.com", "v=spf1 ip4:127.0.0.1 ip6:::1 -all");
+  mr_test_dns_add ("TXT", "_dmarc.example.com", "v=DMARC1; p=none");
+  mr_test_dns_add ("MX", "example.com", "10 mx.example.com");
   gtk_init ();
   adw_init ();
 
@@ -4887,6 +4949,7 @@ main (int    argc,
   ADD ("/gui/editor-remote-pictures", test_editor_remote_pictures);
   ADD ("/gui/mailshot-edit-template", test_mailshot_edit_template);
   ADD ("/gui/first-mailshot", test_first_mailshot);
+  ADD ("/gui/mailshot-deliverability", test_mailshot_deliverability);
   ADD ("/gui/mailshot-timer", test_mailshot_timer_row);
   ADD ("/gui/mailshot-via", test_mailshot_via);
   ADD ("/gui/mailshot-pause-resume-cancel", test_mailshot_pause_resume_cancel);

@@ -32,16 +32,13 @@ on_copy_clicked (GtkButton *button)
     adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (_("Copied")));
 }
 
-/* A row with @text to publish and a Copy button for it. */
-static GtkWidget *
-record_row (MrDomainRow *self,
-            const char  *what,
-            const char  *title,
-            const char  *text)
+GtkWidget *
+mr_record_row_new (const char *title,
+                   const char *text,
+                   const char *copy_label)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
-  g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), self->domain);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
@@ -49,12 +46,24 @@ record_row (MrDomainRow *self,
   gtk_widget_set_valign (copy, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (copy, "flat");
   gtk_widget_set_tooltip_text (copy, _("Copy"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (copy), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (copy), GTK_ACCESSIBLE_PROPERTY_LABEL, copy_label, -1);
   g_object_set_data_full (G_OBJECT (copy), "text", g_strdup (text), g_free);
   g_signal_connect (copy, "clicked", G_CALLBACK (on_copy_clicked), NULL);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), copy);
-  g_hash_table_insert (self->records, g_strdup (what), g_strdup (text));
   return row;
+}
+
+/* A row with @text to publish for the domain, remembered as @what's record. */
+static GtkWidget *
+record_row (MrDomainRow *self,
+            const char  *what,
+            const char  *title,
+            const char  *text)
+{
+  g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), self->domain);
+
+  g_hash_table_insert (self->records, g_strdup (what), g_strdup (text));
+  return mr_record_row_new (title, text, label);
 }
 
 static const char *
@@ -113,6 +122,23 @@ check_level (const MrDomainReport *report,
         worst = finding->level;
     }
   return any ? worst : MR_FINDING_INFO;
+}
+
+GtkWidget *
+mr_finding_row_new (const MrFinding *finding)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *title = g_strdup_printf ("%s: %s", check_name (finding->check), level_words (finding->level));
+  GtkWidget *level = gtk_image_new_from_icon_name (level_icon (finding->level));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), finding->words);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL, level_words (finding->level), -1);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), level);
+  if (finding->detail != NULL)
+    gtk_widget_set_tooltip_text (row, finding->detail);
+  return row;
 }
 
 static void
@@ -206,17 +232,8 @@ mr_domain_row_new (const MrCompanyDomain *domain,
   for (guint i = 0; report != NULL && i < report->findings->len; i++)
     {
       MrFinding *finding = g_ptr_array_index (report->findings, i);
-      GtkWidget *row = adw_action_row_new ();
-      g_autofree char *title = g_strdup_printf ("%s: %s", check_name (finding->check), level_words (finding->level));
-      GtkWidget *level = gtk_image_new_from_icon_name (level_icon (finding->level));
+      GtkWidget *row = mr_finding_row_new (finding);
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), finding->words);
-      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL, level_words (finding->level), -1);
-      adw_action_row_add_prefix (ADW_ACTION_ROW (row), level);
-      if (finding->detail != NULL)
-        gtk_widget_set_tooltip_text (row, finding->detail);
       adw_expander_row_add_row (ADW_EXPANDER_ROW (self), row);
       if (finding->record_value != NULL)
         {

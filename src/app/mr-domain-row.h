@@ -32,4 +32,11 @@ const char *mr_domain_row_get_record   (MrDomainRow           *self,
                                         const char            *what);
 GtkWidget  *mr_domain_row_get_verify_button (MrDomainRow      *self);
 
+/* The pieces, for other places that show findings (the mailshot wizard): a finding in words with
+ * its level, and a record to publish with a Copy button (@copy_label names it for screen readers). */
+GtkWidget  *mr_finding_row_new         (const MrFinding       *finding);
+GtkWidget  *mr_record_row_new          (const char            *title,
+                                        const char            *text,
+                                        const char            *copy_label);
+
 G_END_DECLS

@@ -5,6 +5,8 @@
 #include <glib/gi18n.h>
 
 #include "mr-delivery.h"
+#include "mr-domain-check.h"
+#include "mr-domain-row.h"
 #include "mr-key-labels.h"
 #include "mr-mailshots-page.h"
 #include "mr-message-view.h"
@@ -57,6 +59,12 @@ struct _MrMailshotsPage
   GtkStack          *steps;
   AdwComboRow       *template_row;
   GtkWidget         *edit_template_button;
+  AdwPreferencesGroup *deliverability_group;
+  GtkListBox        *deliverability_list;
+  GtkWidget         *send_anyway_list;
+  GtkSwitch         *send_anyway_switch;
+  MrDomainReport    *deliverability;
+  GPtrArray         *deliverability_rows;
   AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *sheet_row;
@@ -217,6 +225,7 @@ typedef struct {
   char              *find;           /* the preview: the row with this address */
   char              *to;
   guint              count;
+  MrDomainReport    *deliverability;  /* the proof-reader's thread: the From domain's DNS */
 } Choice;
 
 static void
@@ -232,6 +241,7 @@ choice_free (Choice *choice)
   g_clear_pointer (&choice->left_out, g_hash_table_unref);
   g_free (choice->to);
   g_free (choice->find);
+  g_clear_pointer (&choice->deliverability, mr_domain_report_free);
   g_free (choice);
 }
 
@@ -1135,6 +1145,46 @@ show_report (MrMailshotsPage *self)
   update_fates (self);
 }
 
+static void show_start (MrMailshotsPage *self);
+
+/* The From domain's findings under the report; Start waits for Send Anyway when SPF or DMARC fail. */
+static void
+show_deliverability (MrMailshotsPage *self)
+{
+  gboolean blocks = self->deliverability != NULL && mr_domain_report_blocks_bulk (self->deliverability);
+
+  for (guint i = 0; i < self->deliverability_rows->len; i++)
+    gtk_list_box_remove (self->deliverability_list, g_ptr_array_index (self->deliverability_rows, i));
+  g_ptr_array_set_size (self->deliverability_rows, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->deliverability_group), self->deliverability != NULL);
+  for (guint i = 0; self->deliverability != NULL && i < self->deliverability->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (self->deliverability->findings, i);
+      GtkWidget *row = mr_finding_row_new (finding);
+
+      gtk_list_box_append (self->deliverability_list, row);
+      g_ptr_array_add (self->deliverability_rows, row);
+      if (finding->record_value != NULL)
+        {
+          g_autofree char *title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
+          g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), finding->record_name);
+
+          row = mr_record_row_new (title, finding->record_value, label);
+          gtk_list_box_append (self->deliverability_list, row);
+          g_ptr_array_add (self->deliverability_rows, row);
+        }
+    }
+  gtk_switch_set_active (self->send_anyway_switch, FALSE);
+  gtk_widget_set_visible (self->send_anyway_list, blocks);
+}
+
+static void
+on_send_anyway_toggled (MrMailshotsPage *self)
+{
+  if (g_strcmp0 (mr_mailshots_page_get_step (self), "start") == 0)
+    show_start (self);
+}
+
 static void
 proofread_thread (GTask        *task,
                   gpointer      source_object,
@@ -1147,9 +1197,27 @@ proofread_thread (GTask        *task,
                                              &error);
 
   if (report == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Will it arrive? The From domain as the bulk-sender rules look at it. */
+  {
+    g_autoptr(MrSettings) settings = load_settings (NULL);
+    g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+    const char *app = choice->template_->app;
+
+    if (settings != NULL)
+      {
+        mr_settings_fill_sender (settings, app, sender, NULL);
+        if (choice->template_->from_address != NULL || sender->from_address != NULL)
+          choice->deliverability = mr_domain_check_for_sending (settings, app,
+                                                                choice->template_->from_address ? choice->template_->from_address
+                                                                                                : sender->from_address,
+                                                                cancellable);
+      }
+  }
+  g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);
 }
 
 static void
@@ -1172,7 +1240,10 @@ proofread_done (GObject      *source,
   g_clear_pointer (&self->report, mr_proof_report_free);
   g_clear_pointer (&self->error_rows, g_hash_table_unref);
   self->report = report;
+  g_clear_pointer (&self->deliverability, mr_domain_report_free);
+  self->deliverability = g_steal_pointer (&((Choice *) g_task_get_task_data (G_TASK (result)))->deliverability);
   show_report (self);
+  show_deliverability (self);
   show_step (self, "check");
 }
 
@@ -1513,6 +1584,18 @@ show_start (MrMailshotsPage *self)
     }
   else
     g_string_append_printf (text, " %s", _("Closing Mailroom stops it between two mails; it goes on when Mailroom opens again."));
+  /* SPF or DMARC failing: mailshots are refused or spam-foldered; only an explicit Send Anyway. */
+  if (self->deliverability != NULL && mr_domain_report_blocks_bulk (self->deliverability) &&
+      !gtk_switch_get_active (self->send_anyway_switch))
+    {
+      g_string_append_printf (text, "\n\n%s", _("The From domain fails SPF or DMARC (see the check), so receivers may "
+                                                 "refuse these mails. Fix its DNS records first, or go back and turn on "
+                                                 "Send Anyway."));
+      gtk_widget_set_tooltip_text (self->start_button, _("The From domain fails SPF or DMARC: see the check"));
+      sendable = 0;
+    }
+  else
+    gtk_widget_set_tooltip_text (self->start_button, NULL);
   adw_status_page_set_description (self->start_page, text->str);
   gtk_widget_set_sensitive (self->start_button, sendable > 0);
 }
@@ -2515,6 +2598,8 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_handle_id (&self->due_source, g_source_remove);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->templates, g_ptr_array_unref);
+  g_clear_pointer (&self->deliverability, mr_domain_report_free);
+  g_clear_pointer (&self->deliverability_rows, g_ptr_array_unref);
   g_clear_pointer (&self->recipients_path, g_free);
   g_clear_pointer (&self->folder_path, g_free);
   g_clear_pointer (&self->columns, g_strfreev);
@@ -2558,6 +2643,10 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (remove_timer_button);
   BIND (steps);
   BIND (template_row);
+  BIND (deliverability_group);
+  BIND (deliverability_list);
+  BIND (send_anyway_list);
+  BIND (send_anyway_switch);
   BIND (via_row);
   BIND (recipients_row);
   BIND (sheet_row);
@@ -2618,6 +2707,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_choose_folder);
   gtk_widget_class_bind_template_callback (widget_class, on_send_samples);
   gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_send_anyway_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_next_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_not_sent_toggled);
@@ -2636,6 +2726,7 @@ mr_mailshots_page_init (MrMailshotsPage *self)
   GtkWidget *check_again = gtk_button_new_with_mnemonic (_("Check _Again"));
   g_autoptr(GtkNoSelection) selection = NULL;
 
+  self->deliverability_rows = g_ptr_array_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
   /* The template is changed where the mailshot is made, not in another page. */
   self->edit_template_button = gtk_button_new_with_mnemonic (_("_Edit…"));

@@ -650,34 +650,18 @@ cmd_check_domain (Invocation *inv,
   for (guint i = 0; i < inv->selector_list->len; i++)
     g_ptr_array_add (selectors, g_strdup (g_ptr_array_index (inv->selector_list, i)));
   /* Nothing named: the way this computer sends, when it is set up. */
-  if (include == NULL && server == NULL)
+  if (include == NULL && server == NULL && selectors->len == 0)
     {
       settings = mr_settings_new (NULL, NULL);
       if (mr_settings_load (settings, NULL))
-        {
-          g_autofree char *provider = mr_settings_dup_effective_string (settings, NULL, "smtp.provider");
-          const MrPreset *preset = mr_preset_lookup (provider);
-
-          if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
-            {
-              include = g_strdup (mr_preset_get_spf_include (preset));
-              for (const char * const *s = mr_preset_get_dkim_selectors (preset); selectors->len == 0 && s && *s; s++)
-                g_ptr_array_add (selectors, g_strdup (*s));
-            }
-          else
-            {
-              g_autofree char *host = mr_settings_dup_effective_string (settings, NULL, "smtp.host");
-
-              if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
-                server = g_steal_pointer (&host);
-            }
-        }
+        report = mr_domain_check_for_sending (settings, NULL, domain, NULL);
     }
   g_ptr_array_add (selectors, NULL);
   options.spf_include = include;
   options.server = server;
   options.dkim_selectors = (const char * const *) selectors->pdata;
-  report = mr_domain_check (domain, &options, NULL);
+  if (report == NULL)
+    report = mr_domain_check (domain, &options, NULL);
   level = mr_domain_report_get_level (report);
   if (inv->json)
     {

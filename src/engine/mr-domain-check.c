@@ -10,6 +10,8 @@
 
 #include "mr-dns.h"
 #include "mr-domain-check.h"
+#include "mr-presets.h"
+#include "mr-settings.h"
 #include "mr-spf.h"
 
 const char *
@@ -109,6 +111,7 @@ static void
 check_spf (MrDomainReport             *report,
            const MrDomainCheckOptions *options,
            gboolean                   *spf_passes,
+           gboolean                   *spf_judged,
            GCancellable               *cancellable)
 {
   const char *domain = report->domain;
@@ -118,6 +121,8 @@ check_spf (MrDomainReport             *report,
   MrFinding *finding;
 
   *spf_passes = FALSE;
+  /* Whether it was judged for the way Mailroom sends, so that DMARC alignment can be told. */
+  *spf_judged = options != NULL && (options->spf_include != NULL || options->server != NULL);
   if (record == NULL && problem != NULL)
     {
       if (temporary)
@@ -435,6 +440,7 @@ lookup_dmarc (const char    *domain,
 static void
 check_dmarc (MrDomainReport *report,
              gboolean        spf_passes,
+             gboolean        spf_judged,
              gboolean        dkim_found,
              GCancellable   *cancellable)
 {
@@ -507,7 +513,7 @@ check_dmarc (MrDomainReport *report,
 
   /* Mailroom's envelope sender is the From address, so SPF aligns when it passes; DKIM when the
    * provider signs as the domain. */
-  if (!spf_passes && !dkim_found)
+  if (spf_judged && !spf_passes && !dkim_found)
     add (report, "dmarc", MR_FINDING_FAIL, "dmarc-not-aligned",
          g_strdup_printf (_("Mail from %s would fail DMARC: neither SPF nor DKIM passes for it as Mailroom sends. Fix "
                             "SPF or DKIM above."), domain),
@@ -546,13 +552,13 @@ mr_domain_check (const char                 *domain,
                  GCancellable               *cancellable)
 {
   MrDomainReport *report = g_new0 (MrDomainReport, 1);
-  gboolean spf_passes, dkim_found;
+  gboolean spf_passes, spf_judged, dkim_found;
 
   report->domain = g_ascii_strdown (domain, -1);
   report->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
-  check_spf (report, options, &spf_passes, cancellable);
+  check_spf (report, options, &spf_passes, &spf_judged, cancellable);
   check_dkim (report, options, &dkim_found, cancellable);
-  check_dmarc (report, spf_passes, dkim_found, cancellable);
+  check_dmarc (report, spf_passes, spf_judged, dkim_found, cancellable);
   check_mx (report, cancellable);
   return report;
 }
@@ -623,4 +629,39 @@ mr_domain_report_to_json (const MrDomainReport *report)
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   return json_to_string (root, TRUE);
+}
+
+MrDomainReport *
+mr_domain_check_for_sending (MrSettings   *settings,
+                             const char   *app,
+                             const char   *from_address,
+                             GCancellable *cancellable)
+{
+  const char *at = strrchr (from_address, '@');
+  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
+  MrDomainCheckOptions options = { NULL, NULL, NULL };
+
+  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+    {
+      options.spf_include = mr_preset_get_spf_include (preset);
+      options.dkim_selectors = mr_preset_get_dkim_selectors (preset);
+    }
+  else if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
+    options.server = host;
+  return mr_domain_check (at ? at + 1 : from_address, &options, cancellable);
+}
+
+gboolean
+mr_domain_report_blocks_bulk (const MrDomainReport *report)
+{
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (report->findings, i);
+
+      if (finding->level == MR_FINDING_FAIL && (g_str_equal (finding->check, "spf") || g_str_equal (finding->check, "dmarc")))
+        return TRUE;
+    }
+  return FALSE;
 }

@@ -19,6 +19,8 @@
 
 #include <gio/gio.h>
 
+#include "mr-settings.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -61,6 +63,17 @@ MrFindingLevel  mr_domain_report_get_level   (const MrDomainReport      *report)
  * "detail", "record": {"name", "type", "value"} | null}]}. */
 char           *mr_domain_report_to_json     (const MrDomainReport      *report);
 void            mr_domain_report_free        (MrDomainReport            *report);
+
+/* The check for the way @settings send (profile @app, or NULL): the provider preset's SPF domain
+ * and DKIM selectors, else the SMTP server's addresses; for @from_address's domain (a whole
+ * address, or a domain). What the command line, the test dialog and the mailshot wizard ask. */
+MrDomainReport *mr_domain_check_for_sending  (MrSettings                *settings,
+                                              const char                *app,
+                                              const char                *from_address,
+                                              GCancellable              *cancellable);
+/* Whether the report is one a mailshot should not go out with unless asked to: SPF or DMARC
+ * fails (a missing DMARC record included: the bulk-sender rules require one). */
+gboolean        mr_domain_report_blocks_bulk (const MrDomainReport      *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrDomainReport, mr_domain_report_free)
 
