@@ -443,6 +443,20 @@ parse_record (const char  *text,
   return TRUE;
 }
 
+gboolean
+mr_spf_record_is_valid (const char  *record,
+                        char       **problem)
+{
+  g_auto(Record) parsed = { NULL };
+
+  if (record == NULL || !is_spf_record (record))
+    {
+      *problem = g_strdup (_("it does not start with “v=spf1”"));
+      return FALSE;
+    }
+  return parse_record (record, &parsed, problem);
+}
+
 /* ---- check_host() (section 4) ----------------------------------------------------------------- */
 
 typedef struct {

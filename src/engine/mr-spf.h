@@ -67,6 +67,11 @@ MrSpfVerdict *mr_spf_check_include    (const char    *domain,
 char         *mr_spf_merge_include    (const char    *record,
                                        const char    *include_domain);
 
+/* Whether @record is an SPF record receivers can read (section 4.6: its terms, their syntax, no
+ * modifier twice); why not in @problem. No DNS is asked. */
+gboolean      mr_spf_record_is_valid  (const char    *record,
+                                       char         **problem);
+
 /* The same for any term ("ip4:192.0.2.1", "a:smtp.example.com"). */
 char         *mr_spf_merge_term       (const char    *record,
                                        const char    *term);
