@@ -4109,6 +4109,12 @@ test_no_keyring (MrTestDirs    *dirs,
   }
 }
 
+static gboolean
+widget_visible (gpointer widget)
+{
+  return gtk_widget_get_visible (widget);
+}
+
 static MrTestDialog *
 find_test_dialog (void)
 {
@@ -4574,6 +4580,9 @@ test_check_server_and_pin (MrTestDirs    *dirs,
   g_assert_nonnull (find_widget (child (dialog, MR_TYPE_TEST_DIALOG, "certificate_group"), is_row_titled, "Trusted"));
   saved = mr_test_read_file (dirs->company_path);
   g_assert_nonnull (strstr (saved, "\"smtp.tls_fingerprint\""));
+  /* The From domain's DNS beside it: advice, in its own section. */
+  wait_for (widget_visible, child (dialog, MR_TYPE_TEST_DIALOG, "domain_group"), "the From domain's check");
+  g_assert_nonnull (find_widget (child (dialog, MR_TYPE_TEST_DIALOG, "domain_group"), is_row_titled, "DMARC: note"));
   screenshot_window (GTK_WINDOW (dialog), "check-server.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
 

@@ -3,10 +3,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mr-key-labels.h"
 #include "mr-a11y.h"
 #include "mr-delivery.h"
+#include "mr-domain-check.h"
+#include "mr-domain-row.h"
 #include "mr-exchange.h"
 #include "mr-test-dialog.h"
 
@@ -40,6 +43,9 @@ struct _MrTestDialog
   AdwPreferencesGroup *certificate_group;
   GtkWidget           *pin_button;
   AdwPreferencesGroup *server_group;
+  AdwPreferencesGroup *domain_group;
+  GPtrArray           *domain_rows;
+  GCancellable        *domain_cancellable;
   GtkExpander         *details_expander;
   guint                scroll_tick;     /* keeps the failing line in view as the details open */
   guint                scroll_frames;
@@ -88,6 +94,12 @@ add_row (MrTestDialog        *self,
 static void
 clear_result (MrTestDialog *self)
 {
+  for (guint i = 0; self->domain_rows != NULL && i < self->domain_rows->len; i++)
+    adw_preferences_group_remove (self->domain_group, g_ptr_array_index (self->domain_rows, i));
+  if (self->domain_rows != NULL)
+    g_ptr_array_set_size (self->domain_rows, 0);
+  if (self->domain_group != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->domain_group), FALSE);
   for (guint i = 0; i < self->result_rows->len; i++)
     {
       GtkWidget *row = g_ptr_array_index (self->result_rows, i);
@@ -321,6 +333,87 @@ show_failure (MrTestDialog *self,
   g_signal_emit (self, signals[FINISHED], 0, FALSE);
 }
 
+/* ---- The From domain: will receivers trust it? (advice for a single mail) ------------------------ */
+
+typedef struct {
+  char  *domain;
+  char  *spf_include;
+  char  *server;
+  GStrv  selectors;
+} DomainJob;
+
+static void
+domain_job_free (DomainJob *job)
+{
+  g_free (job->domain);
+  g_free (job->spf_include);
+  g_free (job->server);
+  g_strfreev (job->selectors);
+  g_free (job);
+}
+
+static void
+domain_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  DomainJob *job = task_data;
+  MrDomainCheckOptions options = { job->spf_include, job->server, (const char * const *) job->selectors };
+
+  g_task_return_pointer (task, mr_domain_check (job->domain, &options, cancellable), (GDestroyNotify) mr_domain_report_free);
+}
+
+static void
+on_domain_checked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(MrTestDialog) self = user_data;
+  g_autoptr(MrDomainReport) report = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (report == NULL || self->domain_group == NULL)
+    return;
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (report->findings, i);
+      GtkWidget *row = mr_finding_row_new (finding);
+
+      adw_preferences_group_add (self->domain_group, row);
+      g_ptr_array_add (self->domain_rows, row);
+      if (finding->record_value != NULL)
+        {
+          g_autofree char *title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
+          g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), finding->record_name);
+
+          row = mr_record_row_new (title, finding->record_value, label);
+          adw_preferences_group_add (self->domain_group, row);
+          g_ptr_array_add (self->domain_rows, row);
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->domain_group), TRUE);
+}
+
+static void
+check_from_domain (MrTestDialog *self)
+{
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(GTask) task = NULL;
+  DomainJob *job;
+  const char *at;
+
+  if (!mr_settings_fill_sender (self->settings, self->app, sender, NULL) || sender->from_address == NULL ||
+      (at = strrchr (sender->from_address, '@')) == NULL)
+    return;
+  job = g_new0 (DomainJob, 1);
+  job->domain = g_strdup (at + 1);
+  mr_domain_check_options_for (self->settings, self->app, &job->spf_include, &job->server, &job->selectors);
+  task = g_task_new (NULL, self->domain_cancellable, on_domain_checked, g_object_ref (self));
+  g_task_set_source_tag (task, check_from_domain);
+  g_task_set_task_data (task, job, (GDestroyNotify) domain_job_free);
+  g_task_run_in_thread (task, domain_thread);
+}
+
 static void
 on_finished (GObject      *source,
              GAsyncResult *result,
@@ -414,6 +507,7 @@ on_finished (GObject      *source,
     }
   show_transcript (self, FALSE);
   set_state (self, "result");
+  check_from_domain (self);
   g_signal_emit (self, signals[FINISHED], 0, TRUE);
 }
 
@@ -539,6 +633,9 @@ mr_test_dialog_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->domain_cancellable);
+  g_clear_object (&self->domain_cancellable);
+  g_clear_pointer (&self->domain_rows, g_ptr_array_unref);
   g_clear_object (&self->delivery);
   g_clear_object (&self->exchange);
   g_clear_object (&self->settings);
@@ -551,6 +648,7 @@ mr_test_dialog_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MR_TYPE_TEST_DIALOG);
   self->stack = NULL;
+  self->domain_group = NULL;
 
   G_OBJECT_CLASS (mr_test_dialog_parent_class)->dispose (object);
 }
@@ -587,6 +685,7 @@ mr_test_dialog_class_init (MrTestDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, certificate_group);
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, pin_button);
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, server_group);
+  gtk_widget_class_bind_template_child (widget_class, MrTestDialog, domain_group);
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, details_expander);
   gtk_widget_class_bind_template_child (widget_class, MrTestDialog, transcript_view);
   gtk_widget_class_bind_template_callback (widget_class, on_start_clicked);
@@ -602,6 +701,8 @@ mr_test_dialog_init (MrTestDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   mr_a11y_name_password_row (self->password_row);
   self->result_rows = g_ptr_array_new ();
+  self->domain_rows = g_ptr_array_new ();
+  self->domain_cancellable = g_cancellable_new ();
   g_signal_connect_swapped (self->details_expander, "notify::expanded", G_CALLBACK (scroll_to_failing_line), self);
 }
 

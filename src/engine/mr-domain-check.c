@@ -631,6 +631,28 @@ mr_domain_report_to_json (const MrDomainReport *report)
   return json_to_string (root, TRUE);
 }
 
+void
+mr_domain_check_options_for (MrSettings  *settings,
+                             const char  *app,
+                             char       **spf_include,
+                             char       **server,
+                             GStrv       *selectors)
+{
+  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
+
+  *spf_include = *server = NULL;
+  *selectors = NULL;
+  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+    {
+      *spf_include = g_strdup (mr_preset_get_spf_include (preset));
+      *selectors = g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
+    }
+  else if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
+    *server = g_steal_pointer (&host);
+}
+
 MrDomainReport *
 mr_domain_check_for_sending (MrSettings   *settings,
                              const char   *app,
@@ -638,18 +660,15 @@ mr_domain_check_for_sending (MrSettings   *settings,
                              GCancellable *cancellable)
 {
   const char *at = strrchr (from_address, '@');
-  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
-  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
-  const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
-  MrDomainCheckOptions options = { NULL, NULL, NULL };
+  g_autofree char *spf_include = NULL;
+  g_autofree char *server = NULL;
+  g_auto(GStrv) selectors = NULL;
+  MrDomainCheckOptions options;
 
-  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
-    {
-      options.spf_include = mr_preset_get_spf_include (preset);
-      options.dkim_selectors = mr_preset_get_dkim_selectors (preset);
-    }
-  else if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
-    options.server = host;
+  mr_domain_check_options_for (settings, app, &spf_include, &server, &selectors);
+  options.spf_include = spf_include;
+  options.server = server;
+  options.dkim_selectors = (const char * const *) selectors;
   return mr_domain_check (at ? at + 1 : from_address, &options, cancellable);
 }
 

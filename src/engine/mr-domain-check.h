@@ -71,6 +71,12 @@ MrDomainReport *mr_domain_check_for_sending  (MrSettings                *setting
                                               const char                *app,
                                               const char                *from_address,
                                               GCancellable              *cancellable);
+/* Its options, as strings the caller frees: for a check run in another thread. */
+void            mr_domain_check_options_for  (MrSettings                *settings,
+                                              const char                *app,
+                                              char                     **spf_include,
+                                              char                     **server,
+                                              GStrv                     *selectors);
 /* Whether the report is one a mailshot should not go out with unless asked to: SPF or DMARC
  * fails (a missing DMARC record included: the bulk-sender rules require one). */
 gboolean        mr_domain_report_blocks_bulk (const MrDomainReport      *report);
