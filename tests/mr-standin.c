@@ -1117,10 +1117,12 @@ is_fake (const char *name)
 
 /* Names under .example (RFC 2606) have only the records a test gave them: nothing goes to the
  * real resolver for them. */
+static gboolean strict_dns;   /* every name has only the records given */
+
 static gboolean
 is_made_up (const char *name)
 {
-  return g_str_has_suffix (name, ".example") || g_str_has_suffix (name, ".example.") ||
+  return strict_dns || g_str_has_suffix (name, ".example") || g_str_has_suffix (name, ".example.") ||
          mr_test_dns_closed (name);
 }
 
@@ -1364,6 +1366,29 @@ mr_test_dns_closed (const char *name)
         return TRUE;
     }
   return FALSE;
+}
+
+guint
+mr_test_dns_strict (void)
+{
+  install_test_resolver ();
+  strict_dns = TRUE;
+  return test_resolver->records ? test_resolver->records->len : 0;
+}
+
+void
+mr_test_dns_forget (guint mark)
+{
+  strict_dns = FALSE;
+  while (test_resolver != NULL && test_resolver->records != NULL && test_resolver->records->len > mark)
+    {
+      FakeRecord *record = g_ptr_array_steal_index (test_resolver->records, test_resolver->records->len - 1);
+
+      g_free (record->type);
+      g_free (record->name);
+      g_free (record->target);
+      g_free (record);
+    }
 }
 
 void

@@ -45,6 +45,10 @@ void        mr_standin_add_dns_record    (MrStandin  *standin,
 void        mr_test_dns_add              (const char *type,
                                           const char *name,
                                           const char *value);
+/* Every name has only the records given (a test suite's own zone), until mr_test_dns_forget() with
+ * the mark returned takes the records added since away and ends it. */
+guint       mr_test_dns_strict           (void);
+void        mr_test_dns_forget           (guint       mark);
 /* From now on, @domain and the names under it have only the records given (no real DNS asked). */
 void        mr_test_dns_close            (const char *domain);
 gboolean    mr_test_dns_closed           (const char *name);

@@ -309,28 +309,42 @@ parse_cidr (const char *text,
   return TRUE;
 }
 
-/* "domain/24//64" into its parts. */
+/* "domain/24//64" into its parts: the lengths are what ends in "/DIGITS" ("//DIGITS" for IPv6); a
+ * "/" before them belongs to the domain-spec. FALSE for a length out of range. */
 static gboolean
 split_dual_cidr (const char *argument,
                  char      **spec,
                  int        *cidr4,
                  int        *cidr6)
 {
-  const char *slash = strchr (argument, '/');
-  g_autofree char *v4 = NULL;
-  const char *v6;
+  g_autofree char *rest = g_strdup (argument);
+  char *slash;
 
   *cidr4 = *cidr6 = -1;
-  *spec = slash ? g_strndup (argument, slash - argument) : g_strdup (argument);
-  if (slash == NULL)
-    return TRUE;
-  v6 = strstr (slash, "//");
-  if (v6 == slash)
-    return parse_cidr (v6 + 2, 128, cidr6);
-  v4 = v6 ? g_strndup (slash + 1, v6 - slash - 1) : g_strdup (slash + 1);
-  if (!parse_cidr (v4, 32, cidr4))
-    return FALSE;
-  return v6 == NULL || parse_cidr (v6 + 2, 128, cidr6);
+  for (guint i = 0; i < 2; i++)
+    {
+      gboolean six;
+      char *digits;
+
+      slash = strrchr (rest, '/');
+      if (slash == NULL)
+        break;
+      digits = slash + 1;
+      six = slash > rest && slash[-1] == '/';
+      if (*digits == '\0')
+        return FALSE;
+      for (const char *c = digits; *c != '\0'; c++)
+        if (!g_ascii_isdigit (*c))
+          goto done;
+      if (six ? (*cidr6 >= 0 || !parse_cidr (digits, 128, cidr6)) : (*cidr4 >= 0 || !parse_cidr (digits, 32, cidr4)))
+        return FALSE;
+      *(six ? slash - 1 : slash) = '\0';
+      if (!six)
+        break;   /* "/24" comes before "//64", never after */
+    }
+done:
+  *spec = g_strdup (rest);
+  return TRUE;
 }
 
 static gboolean
@@ -350,6 +364,13 @@ parse_record (const char  *text,
   g_auto(GStrv) words = g_strsplit (text + 6, " ", -1);
 
   record->terms = g_ptr_array_new_with_free_func ((GDestroyNotify) term_free);
+  /* Section 3.1: records are 7-bit ASCII; and terms are separated by spaces alone. */
+  for (const char *c = text; *c != '\0'; c++)
+    if ((guchar) *c >= 0x80 || ((guchar) *c < 0x20))
+      {
+        *problem = g_strdup (_("it holds a character that is not plain ASCII text"));
+        return FALSE;
+      }
   for (guint i = 0; words[i] != NULL; i++)
     {
       const char *word = words[i];
@@ -371,7 +392,8 @@ parse_record (const char  *text,
           for (const char *c = key; *c != '\0'; c++)
             if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_' && *c != '.')
               goto bad;
-          if (!valid_macro_string (equals + 1))
+          if (!valid_macro_string (equals + 1) ||
+              ((g_str_equal (key, "redirect") || g_str_equal (key, "exp")) && equals[1] == '\0'))
             goto bad;
           if (g_str_equal (key, "redirect") || g_str_equal (key, "exp"))
             {
@@ -801,7 +823,17 @@ mr_spf_check_host (GInetAddress  *ip,
   g_autofree char *name = g_strdup (domain);
   Check check = { cancellable, ip, sender ? sender : postmaster, helo, 0, 0, 0, NULL, NULL, NULL };
   MrSpfVerdict *verdict = g_new0 (MrSpfVerdict, 1);
+  g_autoptr(GInetAddress) four = NULL;
 
+  /* An IPv4 address in IPv6 form (::ffff:a.b.c.d) is the IPv4 address (section 5). */
+  if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6)
+    {
+      const guint8 *bytes = g_inet_address_to_bytes (ip);
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+      if (memcmp (bytes, mapped, sizeof mapped) == 0)
+        check.ip = four = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+    }
   if (!fit_domain (name))
     return verdict;   /* none: not a domain (section 4.3) */
   verdict->result = check_host (&check, name);
