@@ -3869,6 +3869,10 @@ test_company_domains (MrTestDirs    *dirs,
   mr_window_show_page (window, "company");
   page = mr_window_get_company_page (window);
   spin (50);
+  /* The provider step says what the domain's SPF record must hold for Office 365. */
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_row")));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_row"))),
+                            "include:spf.protection.outlook.com"));
   g_assert_true (g_str_has_prefix (domain_subtitle (page, "good.example"), "Proved on"));
   g_assert_cmpstr (domain_subtitle (page, "bad.example"), ==, "Added without proof");
   g_assert_true (g_str_has_prefix (domain_subtitle (page, "new.example"), "Waiting for its proof"));

@@ -36,6 +36,7 @@ struct _MrCompanyPage
   AdwPreferencesGroup *managed_group;
   AdwActionRow        *managed_row;
   AdwComboRow         *provider_row;
+  AdwActionRow        *provider_dns_row;
   AdwEntryRow         *host_row;
   AdwEntryRow         *port_row;
   AdwComboRow         *security_row;
@@ -115,6 +116,7 @@ static const char * const exchange_auth_values[] = { "ntlm", "basic", "negotiate
 static const char * const exchange_preferred_values[] = { "smtp", "exchange", NULL };
 
 static void update_state (MrCompanyPage *self);
+static char *edited_string (MrCompanyPage *self, const char *key);
 static void rebuild_lists (MrCompanyPage *self);
 static void reload (MrCompanyPage *self);
 
@@ -447,6 +449,19 @@ on_verify_domain_clicked (MrCompanyPage *self)
 
   if (domain != NULL)
     add_domain (self, domain);
+}
+
+static void
+on_provider_dns_copy (MrCompanyPage *self)
+{
+  g_autofree char *provider = edited_string (self, "smtp.provider");
+  const MrPreset *preset = mr_preset_lookup (provider);
+  g_autofree char *term = NULL;
+
+  if (preset == NULL || mr_preset_get_spf_include (preset) == NULL)
+    return;
+  term = g_strconcat ("include:", mr_preset_get_spf_include (preset), NULL);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), term);
 }
 
 /* ---- Locks ------------------------------------------------------------------------------------ */
@@ -972,6 +987,23 @@ update_state (MrCompanyPage *self)
   gboolean per_user = g_strcmp0 (credentials, "per-user") == 0;
   gboolean remote = g_strcmp0 (delivery, "sendmail") != 0;
 
+  /* What the provider asks of the company's domain: its SPF term, and the DKIM selectors it signs with. */
+  gtk_widget_set_visible (GTK_WIDGET (self->provider_dns_row), preset != NULL && mr_preset_get_spf_include (preset) != NULL);
+  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+    {
+      const char * const *selectors = mr_preset_get_dkim_selectors (preset);
+      g_autofree char *joined = selectors ? g_strjoinv (", ", (char **) selectors) : NULL;
+      g_autofree char *subtitle = joined ? g_strdup_printf (_("include:%s, so that %s may send as your domain; and DKIM "
+                                                              "turned on at %s (selectors %s). Verified domains below "
+                                                              "says whether your DNS has them."),
+                                                            mr_preset_get_spf_include (preset), mr_preset_get_name (preset),
+                                                            mr_preset_get_name (preset), joined)
+                                         : g_strdup_printf (_("include:%s, so that %s may send as your domain"),
+                                                            mr_preset_get_spf_include (preset), mr_preset_get_name (preset));
+
+      adw_action_row_set_subtitle (self->provider_dns_row, subtitle);
+    }
+
   /* A preset's locks bind the admin too: the relay has no login. */
   for (guint i = 0; i < 2; i++)
     {
@@ -1246,6 +1278,8 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, managed_group);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, managed_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_provider_dns_copy);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, host_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, port_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, security_row);
