@@ -219,6 +219,24 @@ test_open_and_unreachable (void)
   }
 }
 
+/* A mailshot to 5,000 people or more: one-click unsubscribe is asked of it. */
+static void
+test_bulk_rules (void)
+{
+  g_autoptr(MrDomainReport) small = check_domain ("good.example", "spf.provider.example", NULL);
+  g_autoptr(MrDomainReport) without = check_domain ("good.example", "spf.provider.example", NULL);
+  g_autoptr(MrDomainReport) with = check_domain ("good.example", "spf.provider.example", NULL);
+
+  mr_domain_report_add_bulk_rules (small, 4999, FALSE);
+  g_assert_null (finding (small, "bulk-unsubscribe-missing"));
+  mr_domain_report_add_bulk_rules (without, 5000, FALSE);
+  g_assert_cmpint (finding (without, "bulk-unsubscribe-missing")->level, ==, MR_FINDING_WARNING);
+  g_assert_nonnull (strstr (finding (without, "bulk-unsubscribe-missing")->words, "5000 people"));
+  g_assert_false (mr_domain_report_blocks_bulk (without));
+  mr_domain_report_add_bulk_rules (with, 12000, TRUE);
+  g_assert_cmpint (finding (with, "bulk-unsubscribe")->level, ==, MR_FINDING_PASS);
+}
+
 /* The command line: its arguments (DNS answers come from the real resolver there, so only what
  * needs none). */
 static void
@@ -392,6 +410,7 @@ main (int    argc,
   g_test_add_func ("/domains/partly", test_partly);
   g_test_add_func ("/domains/server", test_server);
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
+  g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
   g_test_add ("/domains/proof", MrTestDirs, NULL, mr_test_dirs_setup, test_proof, mr_test_dirs_teardown);
   return g_test_run ();

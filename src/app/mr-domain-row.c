@@ -70,7 +70,7 @@ static const char *
 check_name (const char *check)
 {
   return g_str_equal (check, "spf") ? "SPF" : g_str_equal (check, "dkim") ? "DKIM" : g_str_equal (check, "dmarc") ? "DMARC"
-         : g_str_equal (check, "mx") ? _("Receiving mail (MX)") : check;
+         : g_str_equal (check, "mx") ? _("Receiving mail (MX)") : g_str_equal (check, "bulk") ? _("Unsubscribe") : check;
 }
 
 static const char *

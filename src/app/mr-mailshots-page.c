@@ -1215,6 +1215,13 @@ proofread_thread (GTask        *task,
                                                                 choice->template_->from_address ? choice->template_->from_address
                                                                                                 : sender->from_address,
                                                                 cancellable);
+        if (choice->deliverability != NULL)
+          {
+            g_autofree char *url = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_url");
+            g_autofree char *mailto = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_mailto");
+
+            mr_domain_report_add_bulk_rules (choice->deliverability, report->sendable, *url != '\0' || *mailto != '\0');
+          }
       }
   }
   g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);

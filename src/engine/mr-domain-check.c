@@ -684,3 +684,26 @@ mr_domain_report_blocks_bulk (const MrDomainReport *report)
     }
   return FALSE;
 }
+
+void
+mr_domain_report_add_bulk_rules (MrDomainReport *report,
+                                 guint           recipients,
+                                 gboolean        unsubscribe)
+{
+  if (recipients < MR_BULK_SENDER_THRESHOLD)
+    return;
+  if (unsubscribe)
+    add (report, "bulk", MR_FINDING_PASS, "bulk-unsubscribe",
+         g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "This mailshot goes to %u person, and every mail has one-click "
+                                       "unsubscribe, as Gmail and Yahoo ask of bulk senders.",
+                                       "This mailshot goes to %u people, and every mail has one-click unsubscribe, as "
+                                       "Gmail and Yahoo ask of bulk senders.", recipients), recipients), NULL);
+  else
+    add (report, "bulk", MR_FINDING_WARNING, "bulk-unsubscribe-missing",
+         g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "This mailshot goes to %u person: Gmail and Yahoo ask senders of "
+                                       "5,000 mails a day or more for one-click unsubscribe. Set the unsubscribe page in "
+                                       "Company Settings, Mailshots.",
+                                       "This mailshot goes to %u people: Gmail and Yahoo ask senders of 5,000 mails a day "
+                                       "or more for one-click unsubscribe. Set the unsubscribe page in Company Settings, "
+                                       "Mailshots.", recipients), recipients), NULL);
+}

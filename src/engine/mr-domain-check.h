@@ -77,6 +77,13 @@ void            mr_domain_check_options_for  (MrSettings                *setting
                                               char                     **spf_include,
                                               char                     **server,
                                               GStrv                     *selectors);
+/* For a mailshot to @recipients people: the bulk-sender rule Mailroom can check beside DNS, one-click
+ * unsubscribe (RFC 8058, written when mailshot.unsubscribe_url or _mailto is set), asked of those
+ * who send 5,000 mails or more a day. */
+#define MR_BULK_SENDER_THRESHOLD 5000
+void            mr_domain_report_add_bulk_rules (MrDomainReport         *report,
+                                              guint                      recipients,
+                                              gboolean                   unsubscribe);
 /* Whether the report is one a mailshot should not go out with unless asked to: SPF or DMARC
  * fails (a missing DMARC record included: the bulk-sender rules require one). */
 gboolean        mr_domain_report_blocks_bulk (const MrDomainReport      *report);
