@@ -524,21 +524,11 @@ add_domain_json (JsonBuilder           *builder,
   json_builder_set_member_name (builder, "proved_on");
   json_builder_add_string_value (builder, domain->proved_on);
   json_builder_set_member_name (builder, "record");
-  if (domain->state == MR_DOMAIN_PENDING)
-    {
-      g_autofree char *value = mr_company_domain_record (domain);
+  {
+    g_autofree char *value = domain->state == MR_DOMAIN_PENDING ? mr_company_domain_record (domain) : NULL;
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, domain->domain);
-      json_builder_set_member_name (builder, "type");
-      json_builder_add_string_value (builder, "TXT");
-      json_builder_set_member_name (builder, "value");
-      json_builder_add_string_value (builder, value);
-      json_builder_end_object (builder);
-    }
-  else
-    json_builder_add_null_value (builder);
+    mr_json_add_txt_record (builder, domain->domain, value);
+  }
   json_builder_end_object (builder);
 }
 

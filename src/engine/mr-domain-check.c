@@ -581,6 +581,26 @@ mr_domain_report_get_level (const MrDomainReport *report)
   return unknown ? MR_FINDING_UNKNOWN : warning ? MR_FINDING_WARNING : info ? MR_FINDING_INFO : MR_FINDING_PASS;
 }
 
+void
+mr_json_add_txt_record (JsonBuilder *builder,
+                        const char  *name,
+                        const char  *value)
+{
+  if (value == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "TXT");
+  json_builder_set_member_name (builder, "value");
+  json_builder_add_string_value (builder, value);
+  json_builder_end_object (builder);
+}
+
 char *
 mr_domain_report_to_json (const MrDomainReport *report)
 {
@@ -610,19 +630,7 @@ mr_domain_report_to_json (const MrDomainReport *report)
       json_builder_set_member_name (builder, "detail");
       json_builder_add_string_value (builder, finding->detail);
       json_builder_set_member_name (builder, "record");
-      if (finding->record_value != NULL)
-        {
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "name");
-          json_builder_add_string_value (builder, finding->record_name);
-          json_builder_set_member_name (builder, "type");
-          json_builder_add_string_value (builder, "TXT");
-          json_builder_set_member_name (builder, "value");
-          json_builder_add_string_value (builder, finding->record_value);
-          json_builder_end_object (builder);
-        }
-      else
-        json_builder_add_null_value (builder);
+      mr_json_add_txt_record (builder, finding->record_name, finding->record_value);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

@@ -19,6 +19,8 @@
 
 #include <gio/gio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "mr-settings.h"
 
 G_BEGIN_DECLS
@@ -63,6 +65,11 @@ MrFindingLevel  mr_domain_report_get_level   (const MrDomainReport      *report)
  * "detail", "record": {"name", "type", "value"} | null}]}. */
 char           *mr_domain_report_to_json     (const MrDomainReport      *report);
 void            mr_domain_report_free        (MrDomainReport            *report);
+/* A TXT record to publish as JSON, {"name", "type": "TXT", "value"}, or null without @value: the
+ * form the command line prints (check-domain, company domain). */
+void            mr_json_add_txt_record       (JsonBuilder               *builder,
+                                              const char                *name,
+                                              const char                *value);
 
 /* The check for the way @settings send (profile @app, or NULL): the provider preset's SPF domain
  * and DKIM selectors, else the SMTP server's addresses; for @from_address's domain (a whole
