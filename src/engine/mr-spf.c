@@ -507,10 +507,38 @@ stop (Check       *check,
   return result;
 }
 
+/* One more term that queries DNS: FALSE, the permerror said, past the limit (section 4.6.4). */
 static gboolean
 count_lookup (Check *check)
 {
-  return ++check->lookups <= MAX_LOOKUPS;
+  if (++check->lookups <= MAX_LOOKUPS)
+    return TRUE;
+  stop (check, MR_SPF_PERMERROR,
+        g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
+                    "receivers stop there and treat it as an error")));
+  return FALSE;
+}
+
+/* What a mechanism's lookup of @target gave: FALSE, with *@result, when it ends the evaluation
+ * (DNS could not be asked: temperror; one lookup too many that found nothing: permerror). */
+static gboolean
+judge_answer (Check       *check,
+              MrDnsAnswer  answer,
+              const char  *target,
+              MrSpfResult *result)
+{
+  if (answer == MR_DNS_FAILED)
+    {
+      *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
+      return FALSE;
+    }
+  if (answer == MR_DNS_NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
+    {
+      *result = stop (check, MR_SPF_PERMERROR,
+                      g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Whether the first @length bits of @a and @b are the same (the whole address for -1). A listed
@@ -547,6 +575,18 @@ addresses_match (GList        *addresses,
   return FALSE;
 }
 
+/* A redirect= or an include that leads to a domain without a record: a permerror of its own. */
+static MrSpfResult
+no_record_there (Check      *check,
+                 const char *term,
+                 const char *target,
+                 gboolean    redirect)
+{
+  return stop (check, MR_SPF_PERMERROR,
+               redirect ? g_strdup_printf (_("the record redirects to %s, which has no SPF record"), target)
+                        : g_strdup_printf (_("“%s” includes %s, which has no SPF record"), term, target));
+}
+
 static MrSpfResult check_host (Check *check, const char *domain);
 
 /* -1: an error (in *result), 0: no match, 1: a match. */
@@ -575,9 +615,7 @@ match_term (Check       *check,
   /* What is left queries DNS. */
   if (!count_lookup (check))
     {
-      *result = stop (check, MR_SPF_PERMERROR,
-                      g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
-                                  "receivers stop there and treat it as an error")));
+      *result = MR_SPF_PERMERROR;
       return -1;
     }
   if (term->spec != NULL)
@@ -613,8 +651,7 @@ match_term (Check       *check,
             *result = MR_SPF_TEMPERROR;
             return -1;
           case MR_SPF_NONE:
-            *result = stop (check, MR_SPF_PERMERROR,
-                            g_strdup_printf (_("“%s” includes %s, which has no SPF record"), term->text, target));
+            *result = no_record_there (check, term->text, target, FALSE);
             return -1;
           case MR_SPF_PERMERROR:
           default:
@@ -632,15 +669,9 @@ match_term (Check       *check,
                                           &addresses, check->cancellable);
         int matched;
 
-        if (answer == MR_DNS_FAILED)
+        if (!judge_answer (check, answer, target, result))
           {
-            *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
-            return -1;
-          }
-        if (answer == MR_DNS_NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
-          {
-            *result = stop (check, MR_SPF_PERMERROR,
-                            g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
+            g_resolver_free_addresses (addresses);
             return -1;
           }
         matched = term->mechanism == M_EXISTS ? addresses != NULL : addresses_match (addresses, check->ip, length);
@@ -654,17 +685,8 @@ match_term (Check       *check,
         MrDnsAnswer answer = mr_dns_lookup_mx (target, &hosts, check->cancellable);
         int matched = 0;
 
-        if (answer == MR_DNS_FAILED)
-          {
-            *result = stop (check, MR_SPF_TEMPERROR, g_strdup_printf (_("the DNS of %s could not be asked"), target));
-            return -1;
-          }
-        if (answer == MR_DNS_NOTHING && ++check->voids > MAX_VOID_LOOKUPS)
-          {
-            *result = stop (check, MR_SPF_PERMERROR,
-                            g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
-            return -1;
-          }
+        if (!judge_answer (check, answer, target, result))
+          return -1;
         if (hosts->len > MAX_NAMES)
           {
             *result = stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("%s has more than 10 MX hosts"), target));
@@ -691,16 +713,10 @@ match_term (Check       *check,
         GList *addresses = NULL;
         int matched = 0;
 
+        /* Any other failure of the PTR lookup is no match (section 5.5), not a temperror. */
         if (name == NULL)
-          {
-            if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) && ++check->voids > MAX_VOID_LOOKUPS)
-              {
-                *result = stop (check, MR_SPF_PERMERROR,
-                                g_strdup (_("more than 2 of the record's lookups find nothing; receivers treat that as an error")));
-                return -1;
-              }
-            return 0;
-          }
+          return g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) &&
+                 !judge_answer (check, MR_DNS_NOTHING, target, result) ? -1 : 0;
         if (mr_dns_lookup_addresses (name, g_inet_address_get_family (check->ip), &addresses, check->cancellable) == MR_DNS_FOUND &&
             addresses_match (addresses, check->ip, -1))
           {
@@ -734,49 +750,63 @@ qualifier_result (char qualifier)
     }
 }
 
-static MrSpfResult
-check_host (Check      *check,
-            const char *domain)
+/* @domain's record, read and parsed for an evaluation or a walk: FALSE, with *@result (none,
+ * permerror or temperror, the reason said), when there is none to go by. The first domain's is
+ * kept for the verdict. */
+static gboolean
+read_record (Check       *check,
+             const char  *domain,
+             Record      *record,
+             MrSpfResult *result)
 {
   g_autofree char *text = NULL;
   g_autofree char *problem = NULL;
-  g_auto(Record) record = { NULL };
   gboolean temporary;
 
-  if (++check->depth > MAX_DEPTH)
-    return stop (check, MR_SPF_PERMERROR, g_strdup (_("the record includes itself")));
+  if (check->depth > MAX_DEPTH)
+    {
+      *result = stop (check, MR_SPF_PERMERROR, g_strdup (_("the record includes itself")));
+      return FALSE;
+    }
   text = mr_spf_lookup_record (domain, &temporary, &problem, check->cancellable);
   if (text == NULL)
     {
-      check->depth--;
-      if (problem == NULL)
-        return MR_SPF_NONE;
-      return stop (check, temporary ? MR_SPF_TEMPERROR : MR_SPF_PERMERROR, g_steal_pointer (&problem));
+      *result = problem == NULL ? MR_SPF_NONE
+                : stop (check, temporary ? MR_SPF_TEMPERROR : MR_SPF_PERMERROR, g_steal_pointer (&problem));
+      return FALSE;
     }
   if (check->depth == 1 && check->record == NULL)
     check->record = g_strdup (text);
-  if (!parse_record (text, &record, &problem))
+  if (!parse_record (text, record, &problem))
     {
-      g_autofree char *said = g_strdup_printf (_("the SPF record of %s has an error: %s"), domain, problem);
-
-      check->depth--;
-      return stop (check, MR_SPF_PERMERROR, g_steal_pointer (&said));
+      *result = stop (check, MR_SPF_PERMERROR,
+                      g_strdup_printf (_("the SPF record of %s has an error: %s"), domain, problem));
+      return FALSE;
     }
+  return TRUE;
+}
+
+static MrSpfResult
+evaluate (Check      *check,
+          const char *domain)
+{
+  g_autofree char *problem = NULL;
+  g_auto(Record) record = { NULL };
+  MrSpfResult result = MR_SPF_NEUTRAL;
+
+  if (!read_record (check, domain, &record, &result))
+    return result;
   for (guint i = 0; i < record.terms->len; i++)
     {
       Term *term = g_ptr_array_index (record.terms, i);
-      MrSpfResult result = MR_SPF_NEUTRAL;
       int matched = match_term (check, term, domain, &result);
 
       if (matched < 0)
-        {
-          check->depth--;
-          return result;
-        }
+        return result;
       if (matched > 0)
         {
-          check->depth--;
-          if (check->matched == NULL || check->depth == 0)
+          /* What decided is said as the first domain's record has it. */
+          if (check->matched == NULL || check->depth == 1)
             {
               g_free (check->matched);
               check->matched = g_strdup (term->text);
@@ -787,29 +817,28 @@ check_host (Check      *check,
   if (record.redirect != NULL)
     {
       g_autofree char *target = mr_spf_expand (record.redirect, check->ip, domain, check->sender, check->helo, &problem);
-      MrSpfResult result;
 
       if (!count_lookup (check))
-        {
-          check->depth--;
-          return stop (check, MR_SPF_PERMERROR,
-                       g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
-                                   "receivers stop there and treat it as an error")));
-        }
+        return MR_SPF_PERMERROR;
       if (target == NULL || !fit_domain (target))
-        {
-          check->depth--;
-          return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("“redirect=%s” does not name a domain"), record.redirect));
-        }
+        return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("“redirect=%s” does not name a domain"), record.redirect));
       result = check_host (check, target);
-      check->depth--;
-      if (result == MR_SPF_NONE)
-        return stop (check, MR_SPF_PERMERROR,
-                     g_strdup_printf (_("the record redirects to %s, which has no SPF record"), target));
-      return result;
+      return result == MR_SPF_NONE ? no_record_there (check, NULL, target, TRUE) : result;
     }
-  check->depth--;
   return MR_SPF_NEUTRAL;
+}
+
+/* One level of includes deeper for the evaluation. */
+static MrSpfResult
+check_host (Check      *check,
+            const char *domain)
+{
+  MrSpfResult result;
+
+  check->depth++;
+  result = evaluate (check, domain);
+  check->depth--;
+  return result;
 }
 
 MrSpfVerdict *
@@ -860,42 +889,32 @@ same_domain (const char *a,
   return la == lb && g_ascii_strncasecmp (a, b, la) == 0;
 }
 
+static MrSpfResult find_include (Check *check, const char *domain, const char *wanted);
+
 /* Walks the includes and the redirect as an evaluation would reach them, counting the lookups. */
 static MrSpfResult
-find_include (Check      *check,
-              const char *domain,
-              const char *wanted)
+walk_includes (Check      *check,
+               const char *domain,
+               const char *wanted)
 {
-  g_autofree char *text = NULL;
   g_autofree char *problem = NULL;
   g_auto(Record) record = { NULL };
-  gboolean temporary;
+  MrSpfResult result = MR_SPF_NONE;
   gboolean ended = FALSE;
 
-  if (++check->depth > MAX_DEPTH)
-    return stop (check, MR_SPF_PERMERROR, g_strdup (_("the record includes itself")));
-  text = mr_spf_lookup_record (domain, &temporary, &problem, check->cancellable);
-  if (text == NULL)
-    return problem ? stop (check, temporary ? MR_SPF_TEMPERROR : MR_SPF_PERMERROR, g_steal_pointer (&problem))
-                   : MR_SPF_NONE;
-  if (check->depth == 1)
-    check->record = g_strdup (text);
-  if (!parse_record (text, &record, &problem))
-    return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("the SPF record of %s has an error: %s"), domain, problem));
+  if (!read_record (check, domain, &record, &result))
+    return result;
   for (guint i = 0; i < record.terms->len && !ended; i++)
     {
       Term *term = g_ptr_array_index (record.terms, i);
       g_autofree char *target = NULL;
-      MrSpfResult inner;
 
       if (term->mechanism == M_ALL)
         ended = TRUE;
       if (term->mechanism == M_ALL || term->mechanism == M_IP4 || term->mechanism == M_IP6)
         continue;
       if (!count_lookup (check))
-        return stop (check, MR_SPF_PERMERROR,
-                     g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
-                                 "receivers stop there and treat it as an error")));
+        return MR_SPF_PERMERROR;
       if (term->mechanism != M_INCLUDE)
         continue;
       target = mr_spf_expand (term->spec, NULL, domain, check->sender, NULL, &problem);
@@ -907,23 +926,18 @@ find_include (Check      *check,
           check->matched = g_strdup (term->text);
           return MR_SPF_PASS;
         }
-      inner = find_include (check, target, wanted);
-      check->depth--;
-      if (inner == MR_SPF_PASS || inner == MR_SPF_PERMERROR || inner == MR_SPF_TEMPERROR)
-        return inner;
-      if (inner == MR_SPF_NONE)
-        return stop (check, MR_SPF_PERMERROR,
-                     g_strdup_printf (_("“%s” includes %s, which has no SPF record"), term->text, target));
+      result = find_include (check, target, wanted);
+      if (result == MR_SPF_PASS || result == MR_SPF_PERMERROR || result == MR_SPF_TEMPERROR)
+        return result;
+      if (result == MR_SPF_NONE)
+        return no_record_there (check, term->text, target, FALSE);
     }
   if (!ended && record.redirect != NULL)
     {
       g_autofree char *target = mr_spf_expand (record.redirect, NULL, domain, check->sender, NULL, &problem);
-      MrSpfResult inner;
 
       if (!count_lookup (check))
-        return stop (check, MR_SPF_PERMERROR,
-                     g_strdup (_("the record needs more than 10 DNS lookups (include, a, mx, ptr, exists, redirect); "
-                                 "receivers stop there and treat it as an error")));
+        return MR_SPF_PERMERROR;
       if (target == NULL || !fit_domain (target))
         return stop (check, MR_SPF_PERMERROR, g_strdup_printf (_("“redirect=%s” does not name a domain"), record.redirect));
       if (same_domain (target, wanted))
@@ -932,13 +946,23 @@ find_include (Check      *check,
           check->matched = g_strconcat ("redirect=", record.redirect, NULL);
           return MR_SPF_PASS;
         }
-      inner = find_include (check, target, wanted);
-      check->depth--;
-      return inner == MR_SPF_NONE ? stop (check, MR_SPF_PERMERROR,
-                                          g_strdup_printf (_("the record redirects to %s, which has no SPF record"), target))
-                                  : inner;
+      result = find_include (check, target, wanted);
+      return result == MR_SPF_NONE ? no_record_there (check, NULL, target, TRUE) : result;
     }
   return MR_SPF_FAIL;
+}
+
+static MrSpfResult
+find_include (Check      *check,
+              const char *domain,
+              const char *wanted)
+{
+  MrSpfResult result;
+
+  check->depth++;
+  result = walk_includes (check, domain, wanted);
+  check->depth--;
+  return result;
 }
 
 MrSpfVerdict *
