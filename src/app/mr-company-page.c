@@ -27,7 +27,7 @@ struct _MrCompanyPage
   GHashTable          *domain_reports; /* domain → MrDomainReport, from the last Check Again */
   GCancellable        *domain_cancellable;
   GtkWidget           *check_domains_button;
-  gboolean             checking_domains;
+  guint                checking_domains;  /* Check Again's domains not back yet */
   GPtrArray           *lock_rows;    /* AdwActionRow */
   GtkWidget           *domain_error_label;
 
@@ -341,65 +341,25 @@ on_domain_verify (MrDomainRow   *row,
     }
 }
 
-/* Check Again: every domain's SPF, DKIM, DMARC and MX, for the way the settings send. */
-typedef struct {
-  GPtrArray  *domains;       /* char* */
-  char       *spf_include;
-  char       *server;
-  GStrv       selectors;
-  GHashTable *reports;       /* filled in the thread */
-} DomainCheck;
-
+/* Check Again: every domain's SPF, DKIM, DMARC and MX, for the way the settings send; the rows
+ * again once every one is back. */
 static void
-domain_check_free (DomainCheck *check)
-{
-  g_ptr_array_unref (check->domains);
-  g_free (check->spf_include);
-  g_free (check->server);
-  g_strfreev (check->selectors);
-  g_hash_table_unref (check->reports);
-  g_free (check);
-}
-
-static void
-check_domains_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  DomainCheck *check = task_data;
-  MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors };
-
-  for (guint i = 0; i < check->domains->len && !g_cancellable_is_cancelled (cancellable); i++)
-    {
-      const char *domain = g_ptr_array_index (check->domains, i);
-
-      g_hash_table_insert (check->reports, g_strdup (domain), mr_domain_check (domain, &options, cancellable));
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_domains_checked (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_domain_checked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   g_autoptr(MrCompanyPage) self = user_data;
-  DomainCheck *check = g_task_get_task_data (G_TASK (result));
-  GHashTableIter iter;
-  gpointer key, value;
+  MrDomainReport *report = mr_domain_check_finish (result, NULL);
 
-  self->checking_domains = FALSE;
-  if (!g_task_propagate_boolean (G_TASK (result), NULL) || self->form == NULL)
-    return;
-  g_hash_table_iter_init (&iter, check->reports);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+  if (self->form == NULL)
     {
-      g_hash_table_insert (self->domain_reports, g_strdup (key), value);
-      g_hash_table_iter_steal (&iter);
-      g_free (key);
+      mr_domain_report_free (report);
+      return;
     }
-  rebuild_lists (self);
+  if (report != NULL)
+    g_hash_table_insert (self->domain_reports, g_strdup (report->domain), report);
+  if (--self->checking_domains == 0)
+    rebuild_lists (self);
 }
 
 void
@@ -407,37 +367,28 @@ mr_company_page_check_domains (MrCompanyPage *self)
 {
   MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
   g_autoptr(GPtrArray) domains = mr_company_domains_in (edited);
-  g_autoptr(GTask) task = NULL;
-  DomainCheck *check;
-  const char *provider = mr_settings_file_get_string (edited, "smtp.provider");
-  const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
+  g_autofree char *spf_include = NULL;
+  g_autofree char *server = NULL;
+  g_auto(GStrv) selectors = NULL;
+  MrDomainCheckOptions options;
 
-  if (self->checking_domains || domains->len == 0)
+  if (self->checking_domains > 0 || domains->len == 0)
     return;
-  check = g_new0 (DomainCheck, 1);
-  check->domains = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < domains->len; i++)
-    g_ptr_array_add (check->domains, g_strdup (((MrCompanyDomain *) g_ptr_array_index (domains, i))->domain));
-  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
-    {
-      check->spf_include = g_strdup (mr_preset_get_spf_include (preset));
-      check->selectors = g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
-    }
-  else
-    check->server = g_strdup (mr_settings_file_get_string (edited, "smtp.host"));
-  check->reports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mr_domain_report_free);
-  self->checking_domains = TRUE;
+  mr_domain_check_options_for_provider (mr_settings_file_get_string (edited, "smtp.provider"),
+                                        mr_settings_file_get_string (edited, "smtp.host"),
+                                        &spf_include, &server, &selectors);
+  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  self->checking_domains = domains->len;
   gtk_widget_set_sensitive (self->check_domains_button, FALSE);
-  task = g_task_new (NULL, self->domain_cancellable, on_domains_checked, g_object_ref (self));
-  g_task_set_source_tag (task, mr_company_page_check_domains);
-  g_task_set_task_data (task, check, (GDestroyNotify) domain_check_free);
-  g_task_run_in_thread (task, check_domains_thread);
+  for (guint i = 0; i < domains->len; i++)
+    mr_domain_check_async (((MrCompanyDomain *) g_ptr_array_index (domains, i))->domain, &options,
+                           self->domain_cancellable, on_domain_checked, g_object_ref (self));
 }
 
 gboolean
 mr_company_page_get_checking_domains (MrCompanyPage *self)
 {
-  return self->checking_domains;
+  return self->checking_domains > 0;
 }
 
 

@@ -141,6 +141,30 @@ mr_finding_row_new (const MrFinding *finding)
   return row;
 }
 
+GPtrArray *
+mr_finding_rows_new (const MrDomainReport *report)
+{
+  GPtrArray *rows = g_ptr_array_new ();
+
+  for (guint i = 0; i < report->findings->len; i++)
+    {
+      MrFinding *finding = g_ptr_array_index (report->findings, i);
+
+      g_ptr_array_add (rows, mr_finding_row_new (finding));
+      if (finding->record_value != NULL)
+        {
+          g_autofree char *title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
+          g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), finding->record_name);
+          GtkWidget *row = mr_record_row_new (title, finding->record_value, label);
+
+          g_object_set_data_full (G_OBJECT (row), "check", g_strdup (finding->check), g_free);
+          g_object_set_data_full (G_OBJECT (row), "record", g_strdup (finding->record_value), g_free);
+          g_ptr_array_add (rows, row);
+        }
+    }
+  return rows;
+}
+
 static void
 on_remove_clicked (MrDomainRow *self)
 {
@@ -229,18 +253,18 @@ mr_domain_row_new (const MrCompanyDomain *domain,
       adw_expander_row_add_row (ADW_EXPANDER_ROW (self), self->proof_row);
     }
 
-  for (guint i = 0; report != NULL && i < report->findings->len; i++)
+  if (report != NULL)
     {
-      MrFinding *finding = g_ptr_array_index (report->findings, i);
-      GtkWidget *row = mr_finding_row_new (finding);
+      g_autoptr(GPtrArray) rows = mr_finding_rows_new (report);
 
-      adw_expander_row_add_row (ADW_EXPANDER_ROW (self), row);
-      if (finding->record_value != NULL)
+      for (guint i = 0; i < rows->len; i++)
         {
-          g_autofree char *record_title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
+          GtkWidget *row = g_ptr_array_index (rows, i);
+          const char *check = g_object_get_data (G_OBJECT (row), "check");
 
-          adw_expander_row_add_row (ADW_EXPANDER_ROW (self), record_row (self, finding->check, record_title,
-                                                                         finding->record_value));
+          if (check != NULL)
+            g_hash_table_insert (self->records, g_strdup (check), g_strdup (g_object_get_data (G_OBJECT (row), "record")));
+          adw_expander_row_add_row (ADW_EXPANDER_ROW (self), row);
         }
     }
   return GTK_WIDGET (self);

@@ -39,4 +39,8 @@ GtkWidget  *mr_record_row_new          (const char            *title,
                                         const char            *text,
                                         const char            *copy_label);
 
+/* The rows of a report's findings: each finding, and the record it asks for with Copy (the record's
+ * row carries the finding's check and the record as object data "check" and "record"). */
+GPtrArray  *mr_finding_rows_new        (const MrDomainReport  *report);
+
 G_END_DECLS

@@ -1157,21 +1157,14 @@ show_deliverability (MrMailshotsPage *self)
     gtk_list_box_remove (self->deliverability_list, g_ptr_array_index (self->deliverability_rows, i));
   g_ptr_array_set_size (self->deliverability_rows, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->deliverability_group), self->deliverability != NULL);
-  for (guint i = 0; self->deliverability != NULL && i < self->deliverability->findings->len; i++)
+  if (self->deliverability != NULL)
     {
-      MrFinding *finding = g_ptr_array_index (self->deliverability->findings, i);
-      GtkWidget *row = mr_finding_row_new (finding);
+      g_autoptr(GPtrArray) rows = mr_finding_rows_new (self->deliverability);
 
-      gtk_list_box_append (self->deliverability_list, row);
-      g_ptr_array_add (self->deliverability_rows, row);
-      if (finding->record_value != NULL)
+      for (guint i = 0; i < rows->len; i++)
         {
-          g_autofree char *title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
-          g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), finding->record_name);
-
-          row = mr_record_row_new (title, finding->record_value, label);
-          gtk_list_box_append (self->deliverability_list, row);
-          g_ptr_array_add (self->deliverability_rows, row);
+          gtk_list_box_append (self->deliverability_list, g_ptr_array_index (rows, i));
+          g_ptr_array_add (self->deliverability_rows, g_ptr_array_index (rows, i));
         }
     }
   gtk_switch_set_active (self->send_anyway_switch, FALSE);

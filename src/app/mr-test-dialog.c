@@ -335,62 +335,25 @@ show_failure (MrTestDialog *self,
 
 /* ---- The From domain: will receivers trust it? (advice for a single mail) ------------------------ */
 
-typedef struct {
-  char  *domain;
-  char  *spf_include;
-  char  *server;
-  GStrv  selectors;
-} DomainJob;
-
-static void
-domain_job_free (DomainJob *job)
-{
-  g_free (job->domain);
-  g_free (job->spf_include);
-  g_free (job->server);
-  g_strfreev (job->selectors);
-  g_free (job);
-}
-
-static void
-domain_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  DomainJob *job = task_data;
-  MrDomainCheckOptions options = { job->spf_include, job->server, (const char * const *) job->selectors };
-
-  g_task_return_pointer (task, mr_domain_check (job->domain, &options, cancellable), (GDestroyNotify) mr_domain_report_free);
-}
-
 static void
 on_domain_checked (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr(MrTestDialog) self = user_data;
-  g_autoptr(MrDomainReport) report = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr(MrDomainReport) report = mr_domain_check_finish (result, NULL);
 
   if (report == NULL || self->domain_group == NULL)
     return;
-  for (guint i = 0; i < report->findings->len; i++)
-    {
-      MrFinding *finding = g_ptr_array_index (report->findings, i);
-      GtkWidget *row = mr_finding_row_new (finding);
+  {
+    g_autoptr(GPtrArray) rows = mr_finding_rows_new (report);
 
-      adw_preferences_group_add (self->domain_group, row);
-      g_ptr_array_add (self->domain_rows, row);
-      if (finding->record_value != NULL)
-        {
-          g_autofree char *title = g_strdup_printf (_("TXT record at %s"), finding->record_name);
-          g_autofree char *label = g_strdup_printf (_("Copy the record for %s"), finding->record_name);
-
-          row = mr_record_row_new (title, finding->record_value, label);
-          adw_preferences_group_add (self->domain_group, row);
-          g_ptr_array_add (self->domain_rows, row);
-        }
-    }
+    for (guint i = 0; i < rows->len; i++)
+      {
+        adw_preferences_group_add (self->domain_group, g_ptr_array_index (rows, i));
+        g_ptr_array_add (self->domain_rows, g_ptr_array_index (rows, i));
+      }
+  }
   gtk_widget_set_visible (GTK_WIDGET (self->domain_group), TRUE);
 }
 
@@ -398,20 +361,18 @@ static void
 check_from_domain (MrTestDialog *self)
 {
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  g_autoptr(GTask) task = NULL;
-  DomainJob *job;
+  g_autofree char *spf_include = NULL;
+  g_autofree char *server = NULL;
+  g_auto(GStrv) selectors = NULL;
+  MrDomainCheckOptions options;
   const char *at;
 
   if (!mr_settings_fill_sender (self->settings, self->app, sender, NULL) || sender->from_address == NULL ||
       (at = strrchr (sender->from_address, '@')) == NULL)
     return;
-  job = g_new0 (DomainJob, 1);
-  job->domain = g_strdup (at + 1);
-  mr_domain_check_options_for (self->settings, self->app, &job->spf_include, &job->server, &job->selectors);
-  task = g_task_new (NULL, self->domain_cancellable, on_domain_checked, g_object_ref (self));
-  g_task_set_source_tag (task, check_from_domain);
-  g_task_set_task_data (task, job, (GDestroyNotify) domain_job_free);
-  g_task_run_in_thread (task, domain_thread);
+  mr_domain_check_options_for (self->settings, self->app, &spf_include, &server, &selectors);
+  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  mr_domain_check_async (at + 1, &options, self->domain_cancellable, on_domain_checked, g_object_ref (self));
 }
 
 static void

@@ -640,14 +640,12 @@ mr_domain_report_to_json (const MrDomainReport *report)
 }
 
 void
-mr_domain_check_options_for (MrSettings  *settings,
-                             const char  *app,
-                             char       **spf_include,
-                             char       **server,
-                             GStrv       *selectors)
+mr_domain_check_options_for_provider (const char  *provider,
+                                      const char  *host,
+                                      char       **spf_include,
+                                      char       **server,
+                                      GStrv       *selectors)
 {
-  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
-  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
   const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
 
   *spf_include = *server = NULL;
@@ -658,7 +656,20 @@ mr_domain_check_options_for (MrSettings  *settings,
       *selectors = g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
     }
   else if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
-    *server = g_steal_pointer (&host);
+    *server = g_strdup (host);
+}
+
+void
+mr_domain_check_options_for (MrSettings  *settings,
+                             const char  *app,
+                             char       **spf_include,
+                             char       **server,
+                             GStrv       *selectors)
+{
+  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
+  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+
+  mr_domain_check_options_for_provider (provider, host, spf_include, server, selectors);
 }
 
 MrDomainReport *
@@ -714,4 +725,63 @@ mr_domain_report_add_bulk_rules (MrDomainReport *report,
                                        "This mailshot goes to %u people: Gmail and Yahoo ask senders of 5,000 mails a day "
                                        "or more for one-click unsubscribe. Set the unsubscribe page in Company Settings, "
                                        "Mailshots.", recipients), recipients), NULL);
+}
+
+/* ---- In a thread ------------------------------------------------------------------------------ */
+
+typedef struct {
+  char  *domain;
+  char  *spf_include;
+  char  *server;
+  GStrv  selectors;
+} AsyncCheck;
+
+static void
+async_check_free (AsyncCheck *check)
+{
+  g_free (check->domain);
+  g_free (check->spf_include);
+  g_free (check->server);
+  g_strfreev (check->selectors);
+  g_free (check);
+}
+
+static void
+check_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  AsyncCheck *check = task_data;
+  MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors };
+
+  g_task_return_pointer (task, mr_domain_check (check->domain, &options, cancellable),
+                         (GDestroyNotify) mr_domain_report_free);
+}
+
+void
+mr_domain_check_async (const char                 *domain,
+                       const MrDomainCheckOptions *options,
+                       GCancellable               *cancellable,
+                       GAsyncReadyCallback         callback,
+                       gpointer                    user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  AsyncCheck *check = g_new0 (AsyncCheck, 1);
+
+  check->domain = g_strdup (domain);
+  check->spf_include = g_strdup (options ? options->spf_include : NULL);
+  check->server = g_strdup (options ? options->server : NULL);
+  check->selectors = g_strdupv (options ? (char **) options->dkim_selectors : NULL);
+  g_task_set_source_tag (task, mr_domain_check_async);
+  g_task_set_task_data (task, check, (GDestroyNotify) async_check_free);
+  g_task_run_in_thread (task, check_thread);
+}
+
+MrDomainReport *
+mr_domain_check_finish (GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_domain_check_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -58,6 +58,15 @@ const char     *mr_finding_level_to_string   (MrFindingLevel             level);
 MrDomainReport *mr_domain_check              (const char                *domain,
                                               const MrDomainCheckOptions *options,
                                               GCancellable              *cancellable);
+/* The same in a thread: @options (copied) may go when this returns. The report is
+ * mr_domain_check_finish()'s; G_IO_ERROR_CANCELLED when @cancellable was. */
+void            mr_domain_check_async        (const char                *domain,
+                                              const MrDomainCheckOptions *options,
+                                              GCancellable              *cancellable,
+                                              GAsyncReadyCallback        callback,
+                                              gpointer                   user_data);
+MrDomainReport *mr_domain_check_finish       (GAsyncResult              *result,
+                                              GError                   **error);
 /* The worst level of the report's findings (UNKNOWN counted worse than FAIL only when nothing
  * failed: a failure found is a failure whatever could not be checked). */
 MrFindingLevel  mr_domain_report_get_level   (const MrDomainReport      *report);
@@ -78,6 +87,12 @@ MrDomainReport *mr_domain_check_for_sending  (MrSettings                *setting
                                               const char                *app,
                                               const char                *from_address,
                                               GCancellable              *cancellable);
+/* The same from a provider preset's id and a server's name (a settings page's edit, say). */
+void            mr_domain_check_options_for_provider (const char          *provider,
+                                              const char                *host,
+                                              char                     **spf_include,
+                                              char                     **server,
+                                              GStrv                     *selectors);
 /* Its options, as strings the caller frees: for a check run in another thread. */
 void            mr_domain_check_options_for  (MrSettings                *settings,
                                               const char                *app,
