@@ -87,16 +87,6 @@ static void load_templates (MrComposePage *self);
 
 /* ---- Small helpers ---------------------------------------------------------------------------- */
 
-static char *
-buffer_text (GtkTextView *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 static void
 set_buffer_text (GtkTextView *view,
                  const char  *text)
@@ -366,7 +356,7 @@ show_derived_text (MrComposePage *self)
 
   if (own_text (self))
     return;
-  html = buffer_text (self->html_view);
+  html = mr_text_view_get_all (self->html_view);
   text = mr_html_to_text (html);
   self->deriving = TRUE;
   set_buffer_text (self->text_view, text);
@@ -390,8 +380,8 @@ on_own_text_changed (MrComposePage *self)
 static void
 settle_own_text (MrComposePage *self)
 {
-  g_autofree char *text = buffer_text (self->text_view);
-  g_autofree char *html = buffer_text (self->html_view);
+  g_autofree char *text = mr_text_view_get_all (self->text_view);
+  g_autofree char *html = mr_text_view_get_all (self->html_view);
 
   gtk_switch_set_active (self->own_text_switch, *text != '\0' || *html == '\0');
   on_own_text_changed (self);
@@ -402,8 +392,8 @@ template_from_fields (MrComposePage *self)
 {
   MrTemplate *current = selected_template (self);
   MrTemplate *template_ = current ? mr_template_copy (current) : mr_template_new ();
-  g_autofree char *text = buffer_text (self->text_view);
-  g_autofree char *html = buffer_text (self->html_view);
+  g_autofree char *text = mr_text_view_get_all (self->text_view);
+  g_autofree char *html = mr_text_view_get_all (self->html_view);
 
   if (current == NULL)
     template_->name = g_strdup (_("Blank message"));
@@ -537,8 +527,8 @@ save_draft (gpointer user_data)
   MrComposePage *self = user_data;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = buffer_text (self->text_view);
-  g_autofree char *html = buffer_text (self->html_view);
+  g_autofree char *text = mr_text_view_get_all (self->text_view);
+  g_autofree char *html = mr_text_view_get_all (self->html_view);
   g_autofree char *path = draft_path ();
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *json = NULL;
@@ -1415,7 +1405,7 @@ editing_formatted (MrComposePage *self)
 static void
 on_editor_changed (MrComposePage *self)
 {
-  g_autofree char *source = buffer_text (self->html_view);
+  g_autofree char *source = mr_text_view_get_all (self->html_view);
 
   if (self->syncing || !editing_formatted (self) || g_str_equal (mr_editor_get_html (MR_EDITOR (self->editor)), source))
     return;
@@ -1432,7 +1422,7 @@ on_source_changed (MrComposePage *self)
 
   if (self->syncing || !editing_formatted (self))
     return;
-  html = buffer_text (self->html_view);
+  html = mr_text_view_get_all (self->html_view);
   self->syncing = TRUE;
   mr_editor_set_html (MR_EDITOR (self->editor), html);
   self->syncing = FALSE;

@@ -25,6 +25,15 @@ void        mr_edit_window_build          (AdwWindow    *window,
 void        mr_edit_window_show_error     (MrEditWindow *parts,
                                            const char   *message);
 
+/* A text box for such a window: a wrapping GtkTextView (*@view) holding @text, named @label for
+ * screen readers, in a scrolled card. */
+GtkWidget  *mr_edit_window_text_box       (GtkWidget   **view,
+                                           const char   *text,
+                                           const char   *label,
+                                           gboolean      monospace);
+/* All the text of @view. */
+char       *mr_text_view_get_all          (GtkTextView  *view);
+
 /* Whether one of one's own templates is named @name. */
 gboolean    mr_is_own_template            (const char   *name);
 /* An AdwMessageDialog over @parent with "cancel" and "save" responses and the name typed in it,

@@ -143,12 +143,8 @@ mr_signature_row_get_edited (MrSignatureRow *self)
     return g_strdup (mr_editor_get_html (MR_EDITOR (self->editor)));
 #endif
   {
-    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->editor));
-    GtkTextIter start, end;
-    g_autofree char *text = NULL;
+    g_autofree char *text = mr_text_view_get_all (GTK_TEXT_VIEW (self->editor));
 
-    gtk_text_buffer_get_bounds (buffer, &start, &end);
-    text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
     return mr_signature_from_text (text);
   }
 }
@@ -205,20 +201,12 @@ make_editor (MrSignatureRow *self)
   gtk_widget_set_vexpand (editor, TRUE);
   return editor;
 #else
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *view = gtk_text_view_new ();
   g_autofree char *text = self->html ? mr_html_to_text (self->html) : g_strdup ("");
+  GtkWidget *box = mr_edit_window_text_box (&self->editor, g_strchomp (text),
+                                            adw_preferences_row_get_title (ADW_PREFERENCES_ROW (self)), FALSE);
 
-  self->editor = view;
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), g_strchomp (text), -1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  adw_preferences_row_get_title (ADW_PREFERENCES_ROW (self)), -1);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-  return scrolled;
+  gtk_widget_set_vexpand (box, TRUE);
+  return box;
 #endif
 }
 

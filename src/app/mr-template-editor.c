@@ -29,16 +29,6 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (MrTemplateEditor, mr_template_editor, ADW_TYPE_WINDOW)
 
-static char *
-view_text (GtkWidget *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 MrTemplate *
 mr_template_editor_get_edited (MrTemplateEditor *self)
 {
@@ -54,12 +44,12 @@ mr_template_editor_get_edited (MrTemplateEditor *self)
         edited->html = g_strdup (mr_editor_get_html (MR_EDITOR (self->editor)));
       else
 #endif
-        edited->html = view_text (self->editor);
+        edited->html = mr_text_view_get_all (GTK_TEXT_VIEW (self->editor));
     }
   if (self->text_view != NULL)
     {
       g_free (edited->text);
-      edited->text = view_text (self->text_view);
+      edited->text = mr_text_view_get_all (GTK_TEXT_VIEW (self->text_view));
     }
   edited->signature = gtk_switch_get_active (GTK_SWITCH (self->signature_switch));
   return edited;
@@ -175,30 +165,6 @@ on_editor_changed (MrTemplateEditor *self)
 #endif
 
 static GtkWidget *
-text_box (GtkWidget  **view_out,
-          const char  *text,
-          const char  *label,
-          gboolean     monospace)
-{
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *view = gtk_text_view_new ();
-
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_monospace (GTK_TEXT_VIEW (view), monospace);
-  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 12);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text ? text : "", -1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 100);
-  gtk_widget_add_css_class (scrolled, "card");
-  *view_out = view;
-  return scrolled;
-}
-
-static GtkWidget *
 heading (const char *text)
 {
   GtkWidget *label = gtk_label_new (text);
@@ -297,7 +263,7 @@ mr_template_editor_new (GtkWindow          *parent,
       gtk_widget_set_sensitive (self->parts.save_button, FALSE);
       gtk_widget_set_sensitive (self->save_as_button, FALSE);
 #else
-      body = text_box (&self->editor, template_->html, _("HTML body"), TRUE);
+      body = mr_edit_window_text_box (&self->editor, template_->html, _("HTML body"), TRUE);
       mr_source_highlight_attach (GTK_TEXT_VIEW (self->editor));
 #endif
       gtk_box_append (GTK_BOX (content), heading (_("Message")));
@@ -306,7 +272,7 @@ mr_template_editor_new (GtkWindow          *parent,
     }
   if (template_->text != NULL)
     {
-      GtkWidget *body = text_box (&self->text_view, template_->text, _("Text body"), FALSE);
+      GtkWidget *body = mr_edit_window_text_box (&self->text_view, template_->text, _("Text body"), FALSE);
 
       /* Alone, it is the message; beside the formatted one, its plain-text part written by hand. */
       gtk_box_append (GTK_BOX (content), heading (template_->html ? _("Plain text, as written") : _("Message")));
