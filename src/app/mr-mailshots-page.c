@@ -65,6 +65,9 @@ struct _MrMailshotsPage
   GtkSwitch         *send_anyway_switch;
   MrDomainReport    *deliverability;
   GPtrArray         *deliverability_rows;
+  GCancellable      *deliverability_cancellable;  /* while the From domain's DNS is asked */
+  guint              deliverability_sendable;
+  gboolean           deliverability_unsubscribe;
   AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *sheet_row;
@@ -161,7 +164,7 @@ set_busy (MrMailshotsPage *self,
 gboolean
 mr_mailshots_page_get_busy (MrMailshotsPage *self)
 {
-  return self->busy > 0 || self->refreshing;
+  return self->busy > 0 || self->refreshing || self->deliverability_cancellable != NULL;
 }
 
 const MrProofReport *
@@ -225,7 +228,6 @@ typedef struct {
   char              *find;           /* the preview: the row with this address */
   char              *to;
   guint              count;
-  MrDomainReport    *deliverability;  /* the proof-reader's thread: the From domain's DNS */
 } Choice;
 
 static void
@@ -241,7 +243,6 @@ choice_free (Choice *choice)
   g_clear_pointer (&choice->left_out, g_hash_table_unref);
   g_free (choice->to);
   g_free (choice->find);
-  g_clear_pointer (&choice->deliverability, mr_domain_report_free);
   g_free (choice);
 }
 
@@ -1147,6 +1148,8 @@ show_report (MrMailshotsPage *self)
 
 static void show_start (MrMailshotsPage *self);
 
+static void check_deliverability (MrMailshotsPage *self);
+
 /* The From domain's findings under the report; Start waits for Send Anyway when SPF or DMARC fail. */
 static void
 show_deliverability (MrMailshotsPage *self)
@@ -1172,6 +1175,64 @@ show_deliverability (MrMailshotsPage *self)
 }
 
 static void
+on_deliverability_checked (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(MrMailshotsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  MrDomainReport *report = mr_domain_check_finish (result, &error);
+
+  if (report == NULL)
+    return;   /* cancelled: another check, or the page is going */
+  g_clear_object (&self->deliverability_cancellable);
+  mr_domain_report_add_bulk_rules (report, self->deliverability_sendable, self->deliverability_unsubscribe);
+  g_clear_pointer (&self->deliverability, mr_domain_report_free);
+  self->deliverability = report;
+  show_deliverability (self);
+  if (g_strcmp0 (mr_mailshots_page_get_step (self), "start") == 0)
+    show_start (self);
+}
+
+/* Will it arrive? The From domain's DNS as the bulk-sender rules look at it, asked in a thread
+ * once the report is shown: the check step does not wait for DNS. */
+static void
+check_deliverability (MrMailshotsPage *self)
+{
+  MrTemplate *template_ = selected_template (self);
+  const char *app = template_ ? template_->app : NULL;
+  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autofree char *spf_include = NULL;
+  g_autofree char *server = NULL;
+  g_auto(GStrv) selectors = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *mailto = NULL;
+  MrDomainCheckOptions options;
+  const char *from, *at;
+
+  if (self->deliverability_cancellable != NULL)
+    g_cancellable_cancel (self->deliverability_cancellable);
+  g_clear_object (&self->deliverability_cancellable);
+  g_clear_pointer (&self->deliverability, mr_domain_report_free);
+  show_deliverability (self);
+  if (template_ == NULL)
+    return;
+  mr_settings_fill_sender (self->settings, app, sender, NULL);
+  from = template_->from_address ? template_->from_address : sender->from_address;
+  if (from == NULL || (at = strrchr (from, '@')) == NULL)
+    return;
+  url = mr_settings_dup_effective_string (self->settings, app, "mailshot.unsubscribe_url");
+  mailto = mr_settings_dup_effective_string (self->settings, app, "mailshot.unsubscribe_mailto");
+  self->deliverability_sendable = self->report ? self->report->sendable : 0;
+  self->deliverability_unsubscribe = *url != '\0' || *mailto != '\0';
+  mr_domain_check_options_for (self->settings, app, &spf_include, &server, &selectors);
+  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  self->deliverability_cancellable = g_cancellable_new ();
+  mr_domain_check_async (at + 1, &options, self->deliverability_cancellable, on_deliverability_checked,
+                         g_object_ref (self));
+}
+
+static void
 on_send_anyway_toggled (MrMailshotsPage *self)
 {
   if (g_strcmp0 (mr_mailshots_page_get_step (self), "start") == 0)
@@ -1190,34 +1251,9 @@ proofread_thread (GTask        *task,
                                              &error);
 
   if (report == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  /* Will it arrive? The From domain as the bulk-sender rules look at it. */
-  {
-    g_autoptr(MrSettings) settings = load_settings (NULL);
-    g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-    const char *app = choice->template_->app;
-
-    if (settings != NULL)
-      {
-        mr_settings_fill_sender (settings, app, sender, NULL);
-        if (choice->template_->from_address != NULL || sender->from_address != NULL)
-          choice->deliverability = mr_domain_check_for_sending (settings, app,
-                                                                choice->template_->from_address ? choice->template_->from_address
-                                                                                                : sender->from_address,
-                                                                cancellable);
-        if (choice->deliverability != NULL)
-          {
-            g_autofree char *url = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_url");
-            g_autofree char *mailto = mr_settings_dup_effective_string (settings, app, "mailshot.unsubscribe_mailto");
-
-            mr_domain_report_add_bulk_rules (choice->deliverability, report->sendable, *url != '\0' || *mailto != '\0');
-          }
-      }
-  }
-  g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, (GDestroyNotify) mr_proof_report_free);
 }
 
 static void
@@ -1240,10 +1276,8 @@ proofread_done (GObject      *source,
   g_clear_pointer (&self->report, mr_proof_report_free);
   g_clear_pointer (&self->error_rows, g_hash_table_unref);
   self->report = report;
-  g_clear_pointer (&self->deliverability, mr_domain_report_free);
-  self->deliverability = g_steal_pointer (&((Choice *) g_task_get_task_data (G_TASK (result)))->deliverability);
   show_report (self);
-  show_deliverability (self);
+  check_deliverability (self);
   show_step (self, "check");
 }
 
@@ -1585,7 +1619,13 @@ show_start (MrMailshotsPage *self)
   else
     g_string_append_printf (text, " %s", _("Closing Mailroom stops it between two mails; it goes on when Mailroom opens again."));
   /* SPF or DMARC failing: mailshots are refused or spam-foldered; only an explicit Send Anyway. */
-  if (self->deliverability != NULL && mr_domain_report_blocks_bulk (self->deliverability) &&
+  if (self->deliverability_cancellable != NULL)
+    {
+      g_string_append_printf (text, "\n\n%s", _("Still checking the From domain’s DNS…"));
+      gtk_widget_set_tooltip_text (self->start_button, _("The From domain’s DNS is still being checked"));
+      sendable = 0;
+    }
+  else if (self->deliverability != NULL && mr_domain_report_blocks_bulk (self->deliverability) &&
       !gtk_switch_get_active (self->send_anyway_switch))
     {
       g_string_append_printf (text, "\n\n%s", _("The From domain fails SPF or DMARC (see the check), so receivers may "
@@ -2598,6 +2638,9 @@ mr_mailshots_page_dispose (GObject *object)
   g_clear_handle_id (&self->due_source, g_source_remove);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->templates, g_ptr_array_unref);
+  if (self->deliverability_cancellable != NULL)
+    g_cancellable_cancel (self->deliverability_cancellable);
+  g_clear_object (&self->deliverability_cancellable);
   g_clear_pointer (&self->deliverability, mr_domain_report_free);
   g_clear_pointer (&self->deliverability_rows, g_ptr_array_unref);
   g_clear_pointer (&self->recipients_path, g_free);
