@@ -245,13 +245,27 @@ on_compose_sent (MrWindow *self)
 
 static void on_welcome_done (MrWindow *self, const char *page, const char *message);
 
+/* Takes @page out of the stack, and the window's focus with it: GTK 4.8 leaves the focus on the
+ * widget it was on (a password row's text, say), which then calls into its freed row when the
+ * window closes. */
+static void
+remove_page (MrWindow  *self,
+             GtkWidget *page)
+{
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
+
+  if (focus != NULL && (focus == page || gtk_widget_is_ancestor (focus, page)))
+    gtk_window_set_focus (GTK_WINDOW (self), NULL);
+  g_signal_handlers_disconnect_by_data (page, self);
+  gtk_stack_remove (self->stack, page);
+}
+
 static void
 remove_welcome (MrWindow *self)
 {
   if (self->welcome_page == NULL)
     return;
-  g_signal_handlers_disconnect_by_data (self->welcome_page, self);
-  gtk_stack_remove (self->stack, GTK_WIDGET (self->welcome_page));
+  remove_page (self, GTK_WIDGET (self->welcome_page));
   self->welcome_page = NULL;
 }
 
@@ -260,35 +274,18 @@ remove_settings_pages (MrWindow *self)
 {
   remove_welcome (self);
   if (self->compose_page != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->compose_page, self);
-      gtk_stack_remove (self->stack, GTK_WIDGET (self->compose_page));
-      self->compose_page = NULL;
-    }
+    remove_page (self, GTK_WIDGET (g_steal_pointer (&self->compose_page)));
   if (self->sent_page != NULL)
-    {
-      gtk_stack_remove (self->stack, GTK_WIDGET (self->sent_page));
-      self->sent_page = NULL;
-    }
+    remove_page (self, GTK_WIDGET (g_steal_pointer (&self->sent_page)));
   if (self->mailshots_page != NULL)
     {
       mr_mailshots_page_stop (self->mailshots_page);
-      g_signal_handlers_disconnect_by_data (self->mailshots_page, self);
-      gtk_stack_remove (self->stack, GTK_WIDGET (self->mailshots_page));
-      self->mailshots_page = NULL;
+      remove_page (self, GTK_WIDGET (g_steal_pointer (&self->mailshots_page)));
     }
   if (self->company_page != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->company_page, self);
-      gtk_stack_remove (self->stack, GTK_WIDGET (self->company_page));
-      self->company_page = NULL;
-    }
+    remove_page (self, GTK_WIDGET (g_steal_pointer (&self->company_page)));
   if (self->user_page != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->user_page, self);
-      gtk_stack_remove (self->stack, GTK_WIDGET (self->user_page));
-      self->user_page = NULL;
-    }
+    remove_page (self, GTK_WIDGET (g_steal_pointer (&self->user_page)));
 }
 
 /* The welcome saved what it found (or the person chose to enter it): the pages read it again, and
