@@ -201,6 +201,21 @@ MrTestServer *
 mr_test_server_start (const char *script,
                       ...)
 {
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list list;
+
+  va_start (list, script);
+  for (const char *arg = va_arg (list, const char *); arg != NULL; arg = va_arg (list, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (list);
+  g_ptr_array_add (args, NULL);
+  return mr_test_server_start_argv (script, (const char * const *) args->pdata);
+}
+
+MrTestServer *
+mr_test_server_start_argv (const char         *script,
+                           const char * const *args)
+{
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -208,7 +223,6 @@ mr_test_server_start (const char *script,
   g_autofree char *line = NULL;
   MrTestServer *server = g_new0 (MrTestServer, 1);
   gboolean fault = g_str_equal (script, "fault-server.py");
-  va_list args;
 
   server->dir = g_dir_make_tmp ("mailroom-server-XXXXXX", &error);
   g_assert_no_error (error);
@@ -220,10 +234,8 @@ mr_test_server_start (const char *script,
   g_ptr_array_add (argv, g_build_filename (dir, script, NULL));
   g_ptr_array_add (argv, g_strdup (fault ? "--log" : "--maildir"));
   g_ptr_array_add (argv, g_strdup (fault ? server->log : server->maildir));
-  va_start (args, script);
-  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
-  va_end (args);
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
 
   {

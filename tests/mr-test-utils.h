@@ -107,6 +107,9 @@ typedef struct {
 /* @script: "smtp-server.py" or "fault-server.py"; @args end with NULL. --maildir or --log are added. */
 MrTestServer *mr_test_server_start         (const char    *script,
                                             ...) G_GNUC_NULL_TERMINATED;
+/* The same with the arguments in a NULL-terminated array. */
+MrTestServer *mr_test_server_start_argv    (const char    *script,
+                                            const char * const *args);
 void          mr_test_server_stop          (MrTestServer  *server);
 guint         mr_test_server_count_messages (MrTestServer *server);
 /* What Python's email package makes of message N (check-message.py's report). */

@@ -1,12 +1,16 @@
 /* test-domains.c: will mail from a domain arrive? SPF, DKIM, DMARC and MX as a receiver sees them
  *
- * DNS is the tests' own resolver (mr_test_dns_add()); DKIM keys are made here with GnuTLS.
+ * DNS is the tests' own resolver (mr_test_dns_add()), except in the dns and cli-dns tests: there
+ * the questions go over the wire to tests/servers/dns-server.py ($MAILROOM_DNS_SERVER), as they
+ * go to the system's name servers, with TTLs, and the command line is asked too. DKIM keys are
+ * made here with GnuTLS.
  */
 
 #include "config.h"
 
 #include <string.h>
 
+#include "mr-dns.h"
 #include "mr-domain-check.h"
 #include "mr-domain-proof.h"
 #include "mr-settings.h"
@@ -51,6 +55,66 @@ add_records (void)
     mr_test_dns_add ("FAIL", "selector1._domainkey.slow.example", NULL);
   }
   g_once_init_leave (&once, 1);
+}
+
+
+/* ---- Over the wire ------------------------------------------------------------------------- */
+
+/* The questions the DNS server was asked, a line each ("TXT name", "MX name tcp", "BAD why"). */
+static char *
+dns_queries (MrTestServer *server)
+{
+  g_autofree char *path = g_build_filename (server->maildir, "queries", NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text != NULL ? text : g_strdup ("");
+}
+
+static guint
+times_asked (MrTestServer *server,
+             const char   *question)
+{
+  g_autofree char *queries = dns_queries (server);
+  g_autofree char *lines = g_strconcat ("\n", queries, NULL);
+  g_autofree char *line = g_strconcat ("\n", question, "\n", NULL);
+
+  return mr_test_count (lines, line);
+}
+
+/* The DNS server of the tests with the records given (dns-server.py's arguments, NULL-ended),
+ * asked from here on by this process and the command lines it runs: one try of one second. */
+static MrTestServer *
+start_dns (const char *first,
+           ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *address = NULL;
+  MrTestServer *server;
+  va_list list;
+
+  va_start (list, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (list, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (list);
+  g_ptr_array_add (args, NULL);
+  server = mr_test_server_start_argv ("dns-server.py", (const char * const *) args->pdata);
+  address = g_strdup_printf ("127.0.0.1:%u", server->port);
+  g_setenv ("MAILROOM_DNS_SERVER", address, TRUE);
+  g_setenv ("RES_OPTIONS", "timeout:1 attempts:1", TRUE);
+  return server;
+}
+
+static void
+stop_dns (MrTestServer *server)
+{
+  g_autofree char *queries = dns_queries (server);
+
+  g_unsetenv ("MAILROOM_DNS_SERVER");
+  g_unsetenv ("RES_OPTIONS");
+  /* Every question was one a DNS server takes. */
+  g_assert_null (strstr (queries, "BAD"));
+  mr_test_server_stop (server);
 }
 
 static const MrFinding *
@@ -400,6 +464,253 @@ test_proof (MrTestDirs    *dirs,
   }
 }
 
+/* The kept answer's expiry for @key ("TXT example.test") in the cache file, or 0. */
+static gint64
+kept_until (MrTestDirs *dirs,
+            const char *key)
+{
+  g_autofree char *path = g_build_filename (dirs->cache_home, "mailroom", "dns.json", NULL);
+  g_autofree char *text = mr_test_read_file (path);
+  g_autoptr(JsonNode) root = json_from_string (text, NULL);
+  JsonObject *entry;
+
+  if (root == NULL || !json_object_has_member (json_node_get_object (root), key))
+    return 0;
+  entry = json_object_get_object_member (json_node_get_object (root), key);
+  return json_object_get_int_member (entry, "expires");
+}
+
+static gint64
+now_seconds (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Answers over the wire, kept for their TTL: found ones for the records' least TTL, "nothing
+ * there" for the SOA's minimum, failures not at all; "forget" and a bad cache file ask again. */
+static void
+test_dns_kept (MrTestDirs    *dirs,
+               gconstpointer  data)
+{
+  g_autofree char *spf_long = g_strnfill (600, 'x');
+  g_autofree char *long_record = g_strconcat ("v=spf1 ", spf_long, NULL);
+  g_autofree char *cache_path = g_build_filename (dirs->cache_home, "mailroom", "dns.json", NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  GList *addresses = NULL;
+  MrTestServer *dns;
+  gint64 started = now_seconds (), until;
+
+  dns = start_dns ("--soa", "example.test", "3600", "60",
+                   "--record", "TXT", "example.test", "300", "v=spf1 include:spf.example.net -all",
+                   "--record", "TXT", "example.test", "900", "google-site-verification=abc",
+                   "--record", "TXT", "_dmarc.example.test", "300", "v=DMARC1; p=reject",
+                   "--record", "TXT", "long.example.test", "300", long_record,
+                   "--record", "MX", "example.test", "300", "20 backup.example.test",
+                   "--record", "MX", "example.test", "300", "10 mx.example.test",
+                   "--record", "CNAME", "www.example.test", "300", "web.example.test",
+                   "--record", "A", "web.example.test", "120", "192.0.2.10",
+                   "--record", "AAAA", "web.example.test", "120", "2001:db8::10",
+                   "--record", "TXT", "other.test", "300", "v=spf1 -all",
+                   "--servfail", "broken.example.test",
+                   "--silent", "slow.example.test",
+                   NULL);
+
+  /* Found: both records, kept for the least TTL; the second question is not asked. */
+  g_assert_cmpint (mr_dns_lookup_txt ("example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (records, 0), ==, "v=spf1 include:spf.example.net -all");
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpint (mr_dns_lookup_txt ("Example.TEST.", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT example.test"), ==, 1);
+  until = kept_until (dirs, "TXT example.test");
+  g_assert_cmpint (until, >=, started + 300);
+  g_assert_cmpint (until, <=, now_seconds () + 300);
+
+  /* A record longer than a UDP answer: truncated, asked again over TCP, its strings joined. */
+  g_assert_cmpint (mr_dns_lookup_txt ("long.example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpstr (g_ptr_array_index (records, 0), ==, long_record);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT long.example.test tcp"), ==, 1);
+
+  /* MX most preferred first; an alias followed to its addresses, both families. */
+  g_assert_cmpint (mr_dns_lookup_mx ("example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (records, 0), ==, "mx.example.test");
+  g_assert_cmpstr (g_ptr_array_index (records, 1), ==, "backup.example.test");
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpint (mr_dns_lookup_addresses ("www.example.test", G_SOCKET_FAMILY_INVALID, &addresses, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (g_list_length (addresses), ==, 2);
+  g_resolver_free_addresses (addresses);
+  g_assert_cmpint (mr_dns_lookup_addresses ("www.example.test", G_SOCKET_FAMILY_IPV4, &addresses, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (g_list_length (addresses), ==, 1);
+  g_resolver_free_addresses (addresses);
+  g_assert_cmpuint (times_asked (dns, "A www.example.test"), ==, 1);
+  g_assert_cmpint (kept_until (dirs, "A www.example.test"), <=, now_seconds () + 120);
+
+  /* Nothing there (no such name, no such record): kept for the SOA's minimum, not its TTL. */
+  g_assert_cmpint (mr_dns_lookup_txt ("_dmarc.nowhere.example.test", &records, NULL), ==, MR_DNS_NOTHING);
+  g_assert_cmpuint (records->len, ==, 0);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpint (mr_dns_lookup_txt ("_dmarc.nowhere.example.test", &records, NULL), ==, MR_DNS_NOTHING);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT _dmarc.nowhere.example.test"), ==, 1);
+  until = kept_until (dirs, "TXT _dmarc.nowhere.example.test");
+  g_assert_cmpint (until, >=, started + 60);
+  g_assert_cmpint (until, <=, now_seconds () + 60);
+  g_assert_cmpint (mr_dns_lookup_mx ("_dmarc.example.test", &records, NULL), ==, MR_DNS_NOTHING);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  /* A server that will not say, and one that does not answer: failures, never kept. */
+  for (guint i = 0; i < 2; i++)
+    {
+      gint64 asked = g_get_monotonic_time ();
+
+      g_assert_cmpint (mr_dns_lookup_txt ("broken.example.test", &records, NULL), ==, MR_DNS_FAILED);
+      g_clear_pointer (&records, g_ptr_array_unref);
+      g_assert_cmpint (mr_dns_lookup_txt ("slow.example.test", &records, NULL), ==, MR_DNS_FAILED);
+      g_clear_pointer (&records, g_ptr_array_unref);
+      /* RES_OPTIONS: one try of a second, not glibc's 2 × 5 s. */
+      g_assert_cmpint (g_get_monotonic_time () - asked, <, 4 * G_USEC_PER_SEC);
+    }
+  g_assert_cmpuint (times_asked (dns, "TXT broken.example.test"), ==, 2);
+  g_assert_cmpuint (times_asked (dns, "TXT slow.example.test"), ==, 2);
+  g_assert_cmpint (kept_until (dirs, "TXT broken.example.test"), ==, 0);
+
+  /* An expired answer is asked again. */
+  {
+    g_autofree char *text = NULL;
+    g_autofree char *expires = NULL;
+    g_autoptr(GString) edited = NULL;
+
+    g_assert_cmpint (mr_dns_lookup_txt ("other.test", &records, NULL), ==, MR_DNS_FOUND);
+    g_clear_pointer (&records, g_ptr_array_unref);
+    text = mr_test_read_file (cache_path);
+    expires = g_strdup_printf ("%" G_GINT64_FORMAT, kept_until (dirs, "TXT other.test"));
+    edited = g_string_new (text);
+    g_assert_cmpuint (g_string_replace (edited, expires, "1", 1), ==, 1);
+    g_assert_true (g_file_set_contents (cache_path, edited->str, -1, NULL));
+    g_assert_cmpint (mr_dns_lookup_txt ("other.test", &records, NULL), ==, MR_DNS_FOUND);
+    g_clear_pointer (&records, g_ptr_array_unref);
+    g_assert_cmpuint (times_asked (dns, "TXT other.test"), ==, 2);
+  }
+
+  /* Forgetting a domain asks again for it and the names under it, not for others. */
+  mr_dns_forget ("EXAMPLE.test");
+  g_assert_cmpint (kept_until (dirs, "TXT example.test"), ==, 0);
+  g_assert_cmpint (kept_until (dirs, "TXT _dmarc.nowhere.example.test"), ==, 0);
+  g_assert_cmpint (kept_until (dirs, "TXT other.test"), >, now_seconds ());
+  g_assert_cmpint (mr_dns_lookup_txt ("example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT example.test"), ==, 2);
+
+  /* A cache file that is not one is left aside: asked again, and written anew. */
+  g_assert_true (g_file_set_contents (cache_path, "{\"TXT example.test\": {\"expires\": \"soon\", \"records\": [1]}, \"x\": [", -1, NULL));
+  g_assert_cmpint (mr_dns_lookup_txt ("example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT example.test"), ==, 3);
+  g_assert_cmpint (kept_until (dirs, "TXT example.test"), >, now_seconds ());
+  g_assert_true (g_file_set_contents (cache_path, "{\"TXT example.test\": {\"expires\": 99999999999, \"records\": [1, 2]}}", -1, NULL));
+  g_assert_cmpint (mr_dns_lookup_txt ("example.test", &records, NULL), ==, MR_DNS_FOUND);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_assert_cmpuint (times_asked (dns, "TXT example.test"), ==, 4);
+
+  stop_dns (dns);
+}
+
+/* check-domain and company domain verify from the command line, against a DNS server: exit 0 when
+ * all passes, 65 for a failing record, 69 when the DNS cannot be asked; --fresh asks again. */
+static void
+test_cli_dns (MrTestDirs    *dirs,
+              gconstpointer  data)
+{
+  g_autofree char *key = mr_test_dkim_record (2048);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *token_record = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  MrTestServer *dns;
+
+  dns = start_dns ("--soa", "example.test", "3600", "300",
+                   "--record", "TXT", "good.example.test", "300", "v=spf1 include:spf.provider.test -all",
+                   "--record", "TXT", "spf.provider.test", "300", "v=spf1 ip4:203.0.113.0/24 -all",
+                   "--record", "TXT", "s1._domainkey.good.example.test", "300", key,
+                   "--record", "TXT", "_dmarc.good.example.test", "300", "v=DMARC1; p=reject",
+                   "--record", "MX", "good.example.test", "300", "10 mx.good.example.test",
+                   "--record", "TXT", "bad.example.test", "300", "v=spf1 ip4:192.0.2.1 -all",
+                   "--record", "MX", "bad.example.test", "300", "10 mx.bad.example.test",
+                   "--servfail", "down.example.test",
+                   "--servfail", "_dmarc.down.example.test",
+                   "--servfail", "s1._domainkey.down.example.test",
+                   NULL);
+
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "good.example.test", "--include", "spf.provider.test",
+                                    "--selector", "s1", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "good.example.test: pass"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The provider's include is not in the record, and there is no DMARC: the records to publish. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "check-domain", "bad.example.test", "--include",
+                                    "spf.provider.test", NULL), ==, 65);
+  json = json_from_string (out, NULL);
+  g_assert_nonnull (json);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "level"), ==, "fail");
+  g_assert_nonnull (strstr (out, "v=spf1 ip4:192.0.2.1 include:spf.provider.test -all"));
+  g_assert_nonnull (strstr (out, "_dmarc.bad.example.test"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&json, json_node_unref);
+
+  /* A DNS that will not say: could not check. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "down.example.test", "--include", "spf.provider.test",
+                                    "--selector", "s1", NULL), ==, 69);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The second check of a domain takes the answers kept; --fresh asks again. */
+  g_assert_cmpuint (times_asked (dns, "TXT good.example.test"), ==, 1);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "good.example.test", "--include", "spf.provider.test",
+                                    "--selector", "s1", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpuint (times_asked (dns, "TXT good.example.test"), ==, 1);
+  g_assert_cmpuint (times_asked (dns, "TXT _dmarc.good.example.test"), ==, 1);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "good.example.test", "--include", "spf.provider.test",
+                                    "--selector", "s1", "--fresh", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpuint (times_asked (dns, "TXT good.example.test"), ==, 2);
+  g_assert_cmpuint (times_asked (dns, "TXT _dmarc.good.example.test"), ==, 2);
+  g_assert_cmpuint (times_asked (dns, "TXT s1._domainkey.good.example.test"), ==, 2);
+  g_assert_cmpuint (times_asked (dns, "TXT bad.example.test"), ==, 1);   /* another domain's are kept */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "log", "--fresh", NULL), ==, 64);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A domain proved from the command line: added (its absence kept for the SOA minimum), then
+   * published and verified, which asks again whatever was kept. */
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "company", "domain", "add", "new.example.test", NULL), ==, 0);
+  json = json_from_string (out, NULL);
+  token_record = g_strdup (json_object_get_string_member (json_object_get_object_member (json_node_get_object (json), "record"), "value"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "domain", "verify", "new.example.test", NULL), ==, 65);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  stop_dns (dns);
+  dns = start_dns ("--record", "TXT", "new.example.test", "300", token_record, NULL);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "company", "domain", "verify", "new.example.test", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "company", "domain", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"proved\""));
+  stop_dns (dns);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -413,5 +724,7 @@ main (int    argc,
   g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
   g_test_add ("/domains/proof", MrTestDirs, NULL, mr_test_dirs_setup, test_proof, mr_test_dirs_teardown);
+  g_test_add ("/domains/cli-dns", MrTestDirs, NULL, mr_test_dirs_setup, test_cli_dns, mr_test_dirs_teardown);
+  g_test_add ("/dns/kept", MrTestDirs, NULL, mr_test_dirs_setup, test_dns_kept, mr_test_dirs_teardown);
   return g_test_run ();
 }

@@ -377,7 +377,8 @@ mr_company_page_check_domains (MrCompanyPage *self)
   mr_domain_check_options_for_provider (mr_settings_file_get_string (edited, "smtp.provider"),
                                         mr_settings_file_get_string (edited, "smtp.host"),
                                         &spf_include, &server, &selectors);
-  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  /* Check Again, after a record was published perhaps: the DNS is asked, not the answers kept. */
+  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors, TRUE };
   self->checking_domains = domains->len;
   gtk_widget_set_sensitive (self->check_domains_button, FALSE);
   for (guint i = 0; i < domains->len; i++)

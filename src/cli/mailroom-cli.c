@@ -38,6 +38,7 @@ typedef struct {
   gboolean    use_stdin;
   gboolean    clear;
   gboolean    verbose;
+  gboolean    fresh;
   char       *app;
   char       *to;
   char       *data_file;
@@ -185,7 +186,7 @@ static const char help_text[] =
      "              (FILE: addresses, or the unsubscribe tokens of mailshots sent from here, one a line)\n"
      "  mailroom-cli log [--json] [--since YYYY-MM-DD] [--to ADDRESS] [--status accepted|failed|queued]\n"
      "  mailroom-cli log --addresses PREFIX [--json]\n"
-     "  mailroom-cli check-domain DOMAIN [--include SPF-DOMAIN | --server HOST] [--selector NAME]... [--json] [--verbose]\n"
+     "  mailroom-cli check-domain DOMAIN [--include SPF-DOMAIN | --server HOST] [--selector NAME]... [--fresh] [--json] [--verbose]\n"
      "  mailroom-cli exchange check [--app NAME] [--json] [--verbose]\n"
      "  mailroom-cli exchange discover ADDRESS [--allow-host HOST] [--json] [--verbose]\n"
      "  mailroom-cli exchange password [--stdin] | exchange password --clear\n"
@@ -637,6 +638,9 @@ cmd_check_domain (Invocation *inv,
     return usage_error (inv, _("“check-domain” takes one domain, for example example.com"));
   if (strchr (domain, '@') != NULL)
     domain = strrchr (domain, '@') + 1;
+  /* The answers kept are for their TTL; --fresh asks again (a record just published). */
+  if (inv->fresh)
+    mr_domain_forget_answers (domain);
   for (guint i = 0; i < inv->selector_list->len; i++)
     g_ptr_array_add (selectors, g_strdup (g_ptr_array_index (inv->selector_list, i)));
   /* Nothing named: the way this computer sends, when it is set up. */
@@ -2837,6 +2841,8 @@ run (Invocation *inv,
         inv->clear = TRUE;
       else if (g_str_equal (arg, "--verbose") || g_str_equal (arg, "-v"))
         inv->verbose = TRUE;
+      else if (g_str_equal (arg, "--fresh"))
+        inv->fresh = TRUE;
       else if (g_str_equal (arg, "--mime"))
         inv->mime = TRUE;
       else if (g_str_equal (arg, "--skip-invalid"))
@@ -3001,8 +3007,8 @@ run (Invocation *inv,
   if ((inv->data_file != NULL || inv->vars->len > 0) && g_strcmp0 (group, "render") != 0 && g_strcmp0 (group, "send") != 0)
     return usage_error (inv, _("--data and --var belong to “render” and “send”"));
 
-  if ((inv->spf_include || inv->server || inv->selector_list->len > 0) && g_strcmp0 (group, "check-domain") != 0)
-    return usage_error (inv, _("--include, --server and --selector belong to “check-domain”"));
+  if ((inv->spf_include || inv->server || inv->selector_list->len > 0 || inv->fresh) && g_strcmp0 (group, "check-domain") != 0)
+    return usage_error (inv, _("--include, --server, --selector and --fresh belong to “check-domain”"));
   /* Any domain, with or without settings. */
   if (g_str_equal (group, "check-domain"))
     return cmd_check_domain (inv, command);

@@ -1,8 +1,18 @@
-/* mr-dns.h: the DNS questions the deliverability checks ask, through GResolver
+/* mr-dns.h: the DNS questions the deliverability checks ask, and their answers kept for their TTL
  *
- * g_resolver_get_default() answers (tests install their own). An answer is found records,
- * nothing (no such name, or no record of the type: the same to SPF and DMARC), or a failure
- * (a timeout, a server that would not say): "could not check", never "not there".
+ * With the system's resolver, TXT, MX, A and AAAA questions go to the name servers of
+ * /etc/resolv.conf through libresolv (GLib's own resolver asks the same way but drops the TTL),
+ * or to $MAILROOM_DNS_SERVER ("ADDRESS" or "ADDRESS:PORT", IPv4) when it is set; glibc's
+ * $RES_OPTIONS ("timeout:1 attempts:1") applies. Each answer, found or not, is kept in
+ * $XDG_CACHE_HOME/mailroom/dns.json for its TTL (a "no such record" for its zone's SOA minimum,
+ * RFC 2308), so that a check repeated in a mailshot, Check Server and the Company page asks the
+ * network once. A failure (a timeout, a server that would not say) is never kept.
+ *
+ * When another resolver is the default (g_resolver_set_default(): tests install their own), it is
+ * asked instead, and nothing is kept: it gives no TTL.
+ *
+ * An answer is found records, nothing (no such name, or no record of the type: the same to SPF
+ * and DMARC), or a failure: "could not check", never "not there".
  */
 #pragma once
 
@@ -29,5 +39,10 @@ MrDnsAnswer mr_dns_lookup_addresses (const char     *name,
 MrDnsAnswer mr_dns_lookup_mx        (const char     *name,
                                      GPtrArray     **out,
                                      GCancellable   *cancellable);
+
+/* Forgets the kept answers for @domain and every name under it (_dmarc.@domain,
+ * selector._domainkey.@domain): the next questions go to the network. For "Check Again" after a
+ * record was published, and a proof's check. */
+void        mr_dns_forget           (const char     *domain);
 
 G_END_DECLS

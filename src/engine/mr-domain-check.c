@@ -546,6 +546,17 @@ check_mx (MrDomainReport *report,
 
 /* ---- The report ------------------------------------------------------------------------------- */
 
+void
+mr_domain_forget_answers (const char *domain)
+{
+  g_autofree char *lower = g_ascii_strdown (domain, -1);
+  g_autofree char *organisation = organisational_domain (lower);
+  g_autofree char *dmarc = g_strconcat ("_dmarc.", organisation, NULL);
+
+  mr_dns_forget (lower);
+  mr_dns_forget (dmarc);
+}
+
 MrDomainReport *
 mr_domain_check (const char                 *domain,
                  const MrDomainCheckOptions *options,
@@ -556,6 +567,8 @@ mr_domain_check (const char                 *domain,
 
   report->domain = g_ascii_strdown (domain, -1);
   report->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
+  if (options != NULL && options->fresh)
+    mr_domain_forget_answers (report->domain);
   check_spf (report, options, &spf_passes, &spf_judged, cancellable);
   check_dkim (report, options, &dkim_found, cancellable);
   check_dmarc (report, spf_passes, spf_judged, dkim_found, cancellable);
@@ -734,6 +747,7 @@ typedef struct {
   char  *spf_include;
   char  *server;
   GStrv  selectors;
+  gboolean fresh;
 } AsyncCheck;
 
 static void
@@ -753,7 +767,8 @@ check_thread (GTask        *task,
               GCancellable *cancellable)
 {
   AsyncCheck *check = task_data;
-  MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors };
+  MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors,
+                                   check->fresh };
 
   g_task_return_pointer (task, mr_domain_check (check->domain, &options, cancellable),
                          (GDestroyNotify) mr_domain_report_free);
@@ -773,6 +788,7 @@ mr_domain_check_async (const char                 *domain,
   check->spf_include = g_strdup (options ? options->spf_include : NULL);
   check->server = g_strdup (options ? options->server : NULL);
   check->selectors = g_strdupv (options ? (char **) options->dkim_selectors : NULL);
+  check->fresh = options ? options->fresh : FALSE;
   g_task_set_source_tag (task, mr_domain_check_async);
   g_task_set_task_data (task, check, (GDestroyNotify) async_check_free);
   g_task_run_in_thread (task, check_thread);

@@ -1,7 +1,7 @@
 /* mr-domain-check.h: will mail from a domain arrive? SPF, DKIM, DMARC and MX, judged in words
  *
  * What Gmail, Yahoo and Outlook.com have asked of bulk senders since 2024 and 2025, checked
- * against the DNS (GResolver: tests give their own) for the way Mailroom actually sends:
+ * against the DNS (mr-dns.h) for the way Mailroom actually sends:
  *
  * - SPF (mr-spf.h): for a provider, whether the record includes the provider's SPF domain; for
  *   another server, whether each of its addresses passes. Two records, a syntax error, "+all"
@@ -13,7 +13,8 @@
  *   From domain as Mailroom sends (the envelope sender is the From address).
  * - MX: the domain receives mail, so that replies and bounces have somewhere to go.
  *
- * A lookup that times out is "could not check" (MR_FINDING_UNKNOWN), never a failure.
+ * A lookup that times out is "could not check" (MR_FINDING_UNKNOWN), never a failure. Answers are
+ * kept for their TTL (mr-dns.h) unless the options ask for fresh ones.
  */
 #pragma once
 
@@ -47,6 +48,7 @@ typedef struct {
   const char         *spf_include;     /* the provider's SPF domain, or NULL */
   const char         *server;          /* else the host Mailroom sends through, or NULL */
   const char * const *dkim_selectors;  /* the provider's, or those named; NULL: none known */
+  gboolean            fresh;           /* ask the DNS again, not the answers kept (mr-dns.h) */
 } MrDomainCheckOptions;
 
 typedef struct {
@@ -69,6 +71,9 @@ MrDomainReport *mr_domain_check_finish       (GAsyncResult              *result,
                                               GError                   **error);
 /* The worst level of the report's findings (UNKNOWN counted worse than FAIL only when nothing
  * failed: a failure found is a failure whatever could not be checked). */
+/* Forgets the DNS answers kept for @domain (mr_dns_forget()) and its organisational domain's DMARC
+ * record: the next check asks again. What options->fresh does. */
+void            mr_domain_forget_answers     (const char                *domain);
 MrFindingLevel  mr_domain_report_get_level   (const MrDomainReport      *report);
 /* The report as JSON: {"domain", "level", "findings": [{"check", "level", "code", "words",
  * "detail", "record": {"name", "type", "value"} | null}]}. */

@@ -214,6 +214,8 @@ mr_company_domain_find_proof (const MrCompanyDomain  *domain,
   g_autoptr(GPtrArray) records = NULL;
   gboolean found = FALSE, other_token = FALSE;
 
+  /* The record was published just now, perhaps: not the answer kept from before. */
+  mr_dns_forget (domain->domain);
   if (mr_dns_lookup_txt (domain->domain, &records, cancellable) == MR_DNS_FAILED)
     {
       g_set_error (error, MR_DOMAIN_ERROR, MR_DOMAIN_ERROR_UNREACHABLE,
