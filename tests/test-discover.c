@@ -65,7 +65,10 @@ test_presets_by_domain (void)
   g_assert_cmpstr (gmail->security, ==, "starttls");
   g_assert_cmpstr (gmail->username, ==, "ann@googlemail.com");
   g_assert_cmpuint (gmail->steps->len, ==, 1);
-  g_assert_cmpstr (outlook->provider, ==, "office365");
+  /* Outlook.com's own addresses are the personal service, not an Office 365 tenant. */
+  g_assert_cmpstr (outlook->provider, ==, "outlook");
+  g_assert_cmpstr (outlook->host, ==, "smtp-mail.outlook.com");
+  g_assert_cmpstr (outlook->auth, ==, "oauth2");
   g_assert_cmpstr (tenant->provider, ==, "office365");
   g_assert_cmpstr (tenant->host, ==, "smtp.office365.com");
 }
@@ -93,7 +96,7 @@ test_mx (void)
     g_assert_cmpstr (google->provider, ==, "gmail");
     g_assert_nonnull (strstr (google->found_by, "aspmx.l.google.com"));
     g_assert_cmpstr (zoho->provider, ==, "zoho");
-    g_assert_cmpstr (ses->provider, ==, "other");
+    g_assert_cmpstr (ses->provider, ==, "ses");
     g_assert_cmpstr (ses->provider_name, ==, "Amazon SES (eu-west-1)");
     g_assert_cmpstr (ses->host, ==, "email-smtp.eu-west-1.amazonaws.com");
     g_assert_cmpuint (ses->port, ==, 587);

@@ -222,6 +222,71 @@ test_partly (void)
   }
 }
 
+/* The options each preset gives: Brevo's own return address (SPF is Brevo's, DMARC aligns through
+ * DKIM), selectors without an SPF include, Amazon SES, and a provider's own domain (gmail.com through
+ * Gmail), which is not the customer's to fix. */
+static void
+test_providers (void)
+{
+  g_autofree char *key = mr_test_dkim_record (2048);
+
+  add_records ();
+  mr_test_dns_add ("TXT", "brevo1._domainkey.relay.example", key);
+  mr_test_dns_add ("TXT", "_dmarc.relay.example", "v=DMARC1; p=quarantine");
+  mr_test_dns_add ("MX", "relay.example", "10 mx.relay.example");
+  mr_test_dns_add ("TXT", "_dmarc.unsigned.example", "v=DMARC1; p=reject");
+  mr_test_dns_add ("MX", "unsigned.example", "10 mx.unsigned.example");
+  {
+    g_auto(MrDomainCheckOptions) options = { 0 };
+    g_autoptr(MrDomainReport) report = NULL;
+
+    mr_domain_check_options_init_for_provider (&options, "brevo", "smtp-relay.brevo.com", "relay.example");
+    g_assert_null (options.spf_include);
+    g_assert_null (options.server);
+    g_assert_cmpstr (options.return_path_owner, ==, "Brevo");
+    g_assert_cmpstr (options.dkim_selectors[0], ==, "brevo1");
+    report = mr_domain_check ("relay.example", &options, NULL);
+    mr_assert_cmpstr_free (codes (report), ==, "spf-provider-return-path:info dkim-pass:pass dmarc-pass:pass mx-present:pass");
+    g_assert_nonnull (strstr (finding (report, "spf-provider-return-path")->words, "DKIM"));
+    g_assert_false (mr_domain_report_blocks_bulk (report));
+  }
+  {
+    g_auto(MrDomainCheckOptions) options = { 0 };
+    g_autoptr(MrDomainReport) report = NULL;
+
+    /* No DKIM key: with Brevo's return address, nothing aligns. */
+    mr_domain_check_options_init_for_provider (&options, "brevo", "smtp-relay.brevo.com", "unsigned.example");
+    report = mr_domain_check ("unsigned.example", &options, NULL);
+    g_assert_nonnull (finding (report, "dkim-missing"));
+    g_assert_nonnull (finding (report, "dmarc-not-aligned"));
+    g_assert_true (mr_domain_report_blocks_bulk (report));
+  }
+  {
+    g_auto(MrDomainCheckOptions) options = { 0 };
+
+    mr_domain_check_options_init_for_provider (&options, "ses", "email-smtp.eu-west-1.amazonaws.com", "relay.example");
+    g_assert_cmpstr (options.return_path_owner, ==, "Amazon SES");
+    g_assert_null (options.server);
+    g_assert_null (options.dkim_selectors);   /* the admin names SES's */
+  }
+  {
+    g_auto(MrDomainCheckOptions) options = { 0 };
+
+    mr_domain_check_options_init_for_provider (&options, "gmail", "smtp.gmail.com", "gmail.com");
+    g_assert_null (options.spf_include);
+    g_assert_null (options.dkim_selectors);
+    g_assert_null (options.return_path_owner);
+    g_assert_cmpstr (options.server, ==, "smtp.gmail.com");
+    mr_domain_check_options_clear (&options);
+    mr_domain_check_options_init_for_provider (&options, "gmail", "smtp.gmail.com", "workspace.example");
+    g_assert_cmpstr (options.spf_include, ==, "_spf.google.com");
+    g_assert_cmpstr (options.dkim_selectors[0], ==, "google");
+    mr_domain_check_options_clear (&options);
+    mr_domain_check_options_init_for_provider (&options, "other", "localhost", "workspace.example");
+    g_assert_null (options.server);
+  }
+}
+
 /* A server of one's own: its addresses against the record. */
 static void
 test_server (void)
@@ -720,6 +785,7 @@ main (int    argc,
   g_test_add_func ("/domains/bad", test_bad);
   g_test_add_func ("/domains/partly", test_partly);
   g_test_add_func ("/domains/server", test_server);
+  g_test_add_func ("/domains/providers", test_providers);
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
   g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);

@@ -410,6 +410,84 @@ test_presets (MrTestDirs    *dirs,
   mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
                    "example-com.mail.protection.outlook.com");
 
+  /* Amazon SES: a server per region, the default one first; a region chosen stays when the
+   * provider is chosen again. */
+  {
+    const MrPreset *ses = mr_preset_lookup ("ses");
+    const char * const *regions = mr_preset_get_region_ids (ses);
+
+    g_assert_nonnull (regions);
+    g_assert_true (g_strv_contains (regions, "eu-west-1"));
+    g_assert_cmpstr (mr_preset_get_region_host (ses, "eu-west-1"), ==, "email-smtp.eu-west-1.amazonaws.com");
+    g_assert_cmpstr (mr_preset_get_region_name (ses, "eu-west-1"), ==, "Europe (Ireland)");
+    g_assert_cmpstr (mr_preset_find_region (ses, "EMAIL-SMTP.us-west-2.amazonaws.com"), ==, "us-west-2");
+    g_assert_null (mr_preset_find_region (ses, "smtp.example.com"));
+    g_assert_null (mr_preset_get_region_host (ses, "mars-north-1"));
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "ses");
+    mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
+                           "email-smtp.eu-central-1.amazonaws.com");
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "email-smtp.eu-west-1.amazonaws.com");
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "gmail");
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "ses");
+    mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
+                           "email-smtp.eu-central-1.amazonaws.com");
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.host", "email-smtp.eu-west-1.amazonaws.com");
+    mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "ses");
+    mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==,
+                           "email-smtp.eu-west-1.amazonaws.com");
+    g_assert_cmpuint (mr_preset_get_port_for_security (ses, "tls"), ==, 465);
+    g_assert_true (mr_preset_has_own_return_path (ses));
+    /* Mailgun's regions name their servers. */
+    g_assert_cmpstr (mr_preset_get_region_host (mr_preset_lookup ("mailgun"), "eu"), ==, "smtp.eu.mailgun.org");
+    g_assert_cmpstr (mr_preset_get_host (mr_preset_lookup ("mailgun")), ==, "smtp.eu.mailgun.org");
+  }
+  /* SendGrid's login is "apikey" for everyone; the password is the API key. */
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "sendgrid");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "apikey");
+  mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "smtp.sendgrid.net");
+
+  /* Every preset a server can be reached with: a host (or one made from the sender's domain), a
+   * port for its security, a login form; its address domains and mail exchangers its own. */
+  {
+    guint n;
+    const MrPreset * const *all = mr_presets_get_all (&n);
+    const char *expected[] = { "office365", "gmail", "zoho", "outlook", "yahoo", "icloud", "fastmail", "ionos", "strato",
+                               "gmx", "webde", "mailbox", "ses", "sendgrid", "mailgun", "brevo" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      g_assert_nonnull (mr_preset_lookup (expected[i]));
+    for (guint i = 0; i < n; i++)
+      {
+        const MrPreset *preset = all[i];
+        const char *id = mr_preset_get_id (preset);
+
+        /* The settings take each preset (src/engine/mr-keys.c lists them). */
+        g_test_message ("preset %s", id);
+        mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", id);
+        if (g_str_equal (id, "other"))
+          continue;
+        g_assert_true (mr_preset_get_host (preset) != NULL || mr_preset_derives_host (preset));
+        g_assert_cmpuint (mr_preset_get_port (preset), >, 0);
+        g_assert_true (g_strv_contains ((const char *[]) { "none", "starttls", "tls", NULL }, mr_preset_get_security (preset)));
+        g_assert_nonnull (mr_preset_get_auth_methods (preset));
+        if (mr_preset_get_port_for_security (preset, mr_preset_get_security (preset)) != 0)
+          g_assert_cmpuint (mr_preset_get_port_for_security (preset, mr_preset_get_security (preset)), ==,
+                            mr_preset_get_port (preset));
+      }
+  }
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_domain ("hotmail.de")), ==, "outlook");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_domain ("contoso.onmicrosoft.com")), ==, "office365");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_domain ("web.de")), ==, "webde");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_domain ("me.com")), ==, "icloud");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("mx01.mail.icloud.com.")), ==, "icloud");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("in1-smtp.messagingengine.com")), ==, "fastmail");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("mx00.ionos.de")), ==, "ionos");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("smtpin.rzone.de")), ==, "strato");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("hotmail-com.olc.protection.outlook.com")), ==, "outlook");
+  g_assert_cmpstr (mr_preset_get_id (mr_preset_lookup_by_mx ("contoso-com.mail.protection.outlook.com")), ==, "office365");
+  g_assert_cmpstr (mr_preset_get_spf_include (mr_preset_lookup ("fastmail")), ==, "spf.messagingengine.com");
+  g_assert_cmpstr (mr_preset_get_dkim_selectors (mr_preset_lookup ("mailbox"))[3], ==, "MBO0004");
+
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "local");
   mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "delivery.mode"), ==, "local-smtp");
   mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.host"), ==, "localhost");

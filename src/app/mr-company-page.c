@@ -367,18 +367,14 @@ mr_company_page_check_domains (MrCompanyPage *self)
 {
   MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
   g_autoptr(GPtrArray) domains = mr_company_domains_in (edited);
-  g_autofree char *spf_include = NULL;
-  g_autofree char *server = NULL;
-  g_auto(GStrv) selectors = NULL;
-  MrDomainCheckOptions options;
+  g_auto(MrDomainCheckOptions) options = { 0 };
 
   if (self->checking_domains > 0 || domains->len == 0)
     return;
-  mr_domain_check_options_for_provider (mr_settings_file_get_string (edited, "smtp.provider"),
-                                        mr_settings_file_get_string (edited, "smtp.host"),
-                                        &spf_include, &server, &selectors);
+  mr_domain_check_options_init_for_provider (&options, mr_settings_file_get_string (edited, "smtp.provider"),
+                                             mr_settings_file_get_string (edited, "smtp.host"), NULL);
   /* Check Again, after a record was published perhaps: the DNS is asked, not the answers kept. */
-  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors, TRUE };
+  options.fresh = TRUE;
   self->checking_domains = domains->len;
   gtk_widget_set_sensitive (self->check_domains_button, FALSE);
   for (guint i = 0; i < domains->len; i++)

@@ -1202,12 +1202,9 @@ check_deliverability (MrMailshotsPage *self)
   MrTemplate *template_ = selected_template (self);
   const char *app = template_ ? template_->app : NULL;
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  g_autofree char *spf_include = NULL;
-  g_autofree char *server = NULL;
-  g_auto(GStrv) selectors = NULL;
   g_autofree char *url = NULL;
   g_autofree char *mailto = NULL;
-  MrDomainCheckOptions options;
+  g_auto(MrDomainCheckOptions) options = { 0 };
   const char *from, *at;
 
   if (self->deliverability_cancellable != NULL)
@@ -1225,8 +1222,7 @@ check_deliverability (MrMailshotsPage *self)
   mailto = mr_settings_dup_effective_string (self->settings, app, "mailshot.unsubscribe_mailto");
   self->deliverability_sendable = self->report ? self->report->sendable : 0;
   self->deliverability_unsubscribe = *url != '\0' || *mailto != '\0';
-  mr_domain_check_options_for (self->settings, app, &spf_include, &server, &selectors);
-  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  mr_domain_check_options_init_for (&options, self->settings, app, at + 1);
   self->deliverability_cancellable = g_cancellable_new ();
   mr_domain_check_async (at + 1, &options, self->deliverability_cancellable, on_deliverability_checked,
                          g_object_ref (self));

@@ -361,17 +361,13 @@ static void
 check_from_domain (MrTestDialog *self)
 {
   g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  g_autofree char *spf_include = NULL;
-  g_autofree char *server = NULL;
-  g_auto(GStrv) selectors = NULL;
-  MrDomainCheckOptions options;
+  g_auto(MrDomainCheckOptions) options = { 0 };
   const char *at;
 
   if (!mr_settings_fill_sender (self->settings, self->app, sender, NULL) || sender->from_address == NULL ||
       (at = strrchr (sender->from_address, '@')) == NULL)
     return;
-  mr_domain_check_options_for (self->settings, self->app, &spf_include, &server, &selectors);
-  options = (MrDomainCheckOptions) { spf_include, server, (const char * const *) selectors };
+  mr_domain_check_options_init_for (&options, self->settings, self->app, at + 1);
   mr_domain_check_async (at + 1, &options, self->domain_cancellable, on_domain_checked, g_object_ref (self));
 }
 

@@ -143,15 +143,16 @@ try_mx (MrDiscovery  *discovery,
                                                  mr_preset_get_name (preset), host);
           found = TRUE;
         }
-      else if ((region = ses_region (host)) != NULL)
+      else if ((region = ses_region (host)) != NULL && (preset = mr_preset_lookup ("ses")) != NULL)
         {
-          discovery->provider = g_strdup ("other");
+          const char *region_host = mr_preset_get_region_host (preset, region);
+
+          take_preset (discovery, preset, domain);
+          g_free (discovery->provider_name);
           discovery->provider_name = g_strdup_printf (_("Amazon SES (%s)"), region);
-          discovery->host = g_strdup_printf ("email-smtp.%s.amazonaws.com", region);
-          discovery->port = 587;
-          discovery->security = g_strdup ("starttls");
-          discovery->auth = g_strdup ("password");
-          discovery->help_url = g_strdup ("https://docs.aws.amazon.com/ses/latest/dg/smtp-credentials.html");
+          g_free (discovery->host);
+          discovery->host = region_host != NULL ? g_strdup (region_host)
+                                                : g_strdup_printf ("email-smtp.%s.amazonaws.com", region);
           discovery->found_by = g_strdup_printf (_("The mail of %s goes to Amazon SES (its mail exchanger is %s)"),
                                                  domain, host);
           found = TRUE;

@@ -122,7 +122,8 @@ check_spf (MrDomainReport             *report,
 
   *spf_passes = FALSE;
   /* Whether it was judged for the way Mailroom sends, so that DMARC alignment can be told. */
-  *spf_judged = options != NULL && (options->spf_include != NULL || options->server != NULL);
+  *spf_judged = options != NULL && (options->spf_include != NULL || options->server != NULL ||
+                                     options->return_path_owner != NULL);
   if (record == NULL && problem != NULL)
     {
       if (temporary)
@@ -138,6 +139,18 @@ check_spf (MrDomainReport             *report,
                             "for nothing, and some mark the mail as spam for it. End it with “~all” instead."),
                           domain, domain),
          g_strdup (record));
+
+  /* The provider's own envelope sender (Brevo, Amazon SES): receivers check SPF against its
+   * domain, and DMARC can only align through DKIM. */
+  if (options != NULL && options->return_path_owner != NULL)
+    {
+      add (report, "spf", MR_FINDING_INFO, "spf-provider-return-path",
+           g_strdup_printf (_("%s sends your mail with its own return address, so receivers check SPF against %s’s "
+                              "domain, not %s: your SPF record does not decide, and DMARC relies on DKIM."),
+                            options->return_path_owner, options->return_path_owner, domain),
+           g_strdup (record));
+      return;
+    }
 
   if (options != NULL && options->spf_include != NULL)
     {
@@ -653,36 +666,49 @@ mr_domain_report_to_json (const MrDomainReport *report)
 }
 
 void
-mr_domain_check_options_for_provider (const char  *provider,
-                                      const char  *host,
-                                      char       **spf_include,
-                                      char       **server,
-                                      GStrv       *selectors)
+mr_domain_check_options_init_for_provider (MrDomainCheckOptions *options,
+                                           const char           *provider,
+                                           const char           *host,
+                                           const char           *from_domain)
 {
   const MrPreset *preset = provider ? mr_preset_lookup (provider) : NULL;
 
-  *spf_include = *server = NULL;
-  *selectors = NULL;
-  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
+  memset (options, 0, sizeof *options);
+  /* The provider's own addresses (gmail.com through Gmail): its records are its own business. */
+  if (preset != NULL && from_domain != NULL && mr_preset_lookup_by_domain (from_domain) == preset)
+    preset = NULL;
+  else if (preset != NULL)
     {
-      *spf_include = g_strdup (mr_preset_get_spf_include (preset));
-      *selectors = g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
+      options->spf_include = g_strdup (mr_preset_get_spf_include (preset));
+      options->dkim_selectors = (const char * const *) g_strdupv ((char **) mr_preset_get_dkim_selectors (preset));
+      if (mr_preset_has_own_return_path (preset))
+        options->return_path_owner = g_strdup (mr_preset_get_name (preset));
     }
-  else if (host != NULL && *host != '\0' && g_ascii_strcasecmp (host, "localhost") != 0)
-    *server = g_strdup (host);
+  if (options->spf_include == NULL && options->return_path_owner == NULL && host != NULL && *host != '\0' &&
+      g_ascii_strcasecmp (host, "localhost") != 0)
+    options->server = g_strdup (host);
 }
 
 void
-mr_domain_check_options_for (MrSettings  *settings,
-                             const char  *app,
-                             char       **spf_include,
-                             char       **server,
-                             GStrv       *selectors)
+mr_domain_check_options_init_for (MrDomainCheckOptions *options,
+                                  MrSettings           *settings,
+                                  const char           *app,
+                                  const char           *from_domain)
 {
   g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
   g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
 
-  mr_domain_check_options_for_provider (provider, host, spf_include, server, selectors);
+  mr_domain_check_options_init_for_provider (options, provider, host, from_domain);
+}
+
+void
+mr_domain_check_options_clear (MrDomainCheckOptions *options)
+{
+  g_free ((char *) options->spf_include);
+  g_free ((char *) options->server);
+  g_strfreev ((char **) options->dkim_selectors);
+  g_free ((char *) options->return_path_owner);
+  memset (options, 0, sizeof *options);
 }
 
 MrDomainReport *
@@ -692,16 +718,11 @@ mr_domain_check_for_sending (MrSettings   *settings,
                              GCancellable *cancellable)
 {
   const char *at = strrchr (from_address, '@');
-  g_autofree char *spf_include = NULL;
-  g_autofree char *server = NULL;
-  g_auto(GStrv) selectors = NULL;
-  MrDomainCheckOptions options;
+  const char *domain = at ? at + 1 : from_address;
+  g_auto(MrDomainCheckOptions) options = { 0 };
 
-  mr_domain_check_options_for (settings, app, &spf_include, &server, &selectors);
-  options.spf_include = spf_include;
-  options.server = server;
-  options.dkim_selectors = (const char * const *) selectors;
-  return mr_domain_check (at ? at + 1 : from_address, &options, cancellable);
+  mr_domain_check_options_init_for (&options, settings, app, domain);
+  return mr_domain_check (domain, &options, cancellable);
 }
 
 gboolean
@@ -748,6 +769,7 @@ typedef struct {
   char  *server;
   GStrv  selectors;
   gboolean fresh;
+  char  *return_path_owner;
 } AsyncCheck;
 
 static void
@@ -757,6 +779,7 @@ async_check_free (AsyncCheck *check)
   g_free (check->spf_include);
   g_free (check->server);
   g_strfreev (check->selectors);
+  g_free (check->return_path_owner);
   g_free (check);
 }
 
@@ -768,7 +791,7 @@ check_thread (GTask        *task,
 {
   AsyncCheck *check = task_data;
   MrDomainCheckOptions options = { check->spf_include, check->server, (const char * const *) check->selectors,
-                                   check->fresh };
+                                   check->fresh, check->return_path_owner };
 
   g_task_return_pointer (task, mr_domain_check (check->domain, &options, cancellable),
                          (GDestroyNotify) mr_domain_report_free);
@@ -789,6 +812,7 @@ mr_domain_check_async (const char                 *domain,
   check->server = g_strdup (options ? options->server : NULL);
   check->selectors = g_strdupv (options ? (char **) options->dkim_selectors : NULL);
   check->fresh = options ? options->fresh : FALSE;
+  check->return_path_owner = g_strdup (options ? options->return_path_owner : NULL);
   g_task_set_source_tag (task, mr_domain_check_async);
   g_task_set_task_data (task, check, (GDestroyNotify) async_check_free);
   g_task_run_in_thread (task, check_thread);

@@ -49,6 +49,8 @@ typedef struct {
   const char         *server;          /* else the host Mailroom sends through, or NULL */
   const char * const *dkim_selectors;  /* the provider's, or those named; NULL: none known */
   gboolean            fresh;           /* ask the DNS again, not the answers kept (mr-dns.h) */
+  const char         *return_path_owner; /* the provider whose envelope sender the mail has (Brevo),
+                                          * so SPF is theirs and DMARC aligns through DKIM; or NULL */
 } MrDomainCheckOptions;
 
 typedef struct {
@@ -92,18 +94,22 @@ MrDomainReport *mr_domain_check_for_sending  (MrSettings                *setting
                                               const char                *app,
                                               const char                *from_address,
                                               GCancellable              *cancellable);
-/* The same from a provider preset's id and a server's name (a settings page's edit, say). */
-void            mr_domain_check_options_for_provider (const char          *provider,
-                                              const char                *host,
-                                              char                     **spf_include,
-                                              char                     **server,
-                                              GStrv                     *selectors);
-/* Its options, as strings the caller frees: for a check run in another thread. */
-void            mr_domain_check_options_for  (MrSettings                *settings,
-                                              const char                *app,
-                                              char                     **spf_include,
-                                              char                     **server,
-                                              GStrv                     *selectors);
+/* The options for the way @provider (a preset's id) and @host send, for mail from @from_domain (or
+ * NULL): the provider's SPF domain and DKIM selectors, or the server's addresses; none of it for
+ * the provider's own domains (gmail.com through Gmail), which it looks after itself. The strings
+ * are the options' own: mr_domain_check_options_clear() frees them. */
+void            mr_domain_check_options_init_for_provider (MrDomainCheckOptions *options,
+                                                           const char           *provider,
+                                                           const char           *host,
+                                                           const char           *from_domain);
+/* The same for the way the settings send for @app. */
+void            mr_domain_check_options_init_for (MrDomainCheckOptions *options,
+                                                  MrSettings           *settings,
+                                                  const char           *app,
+                                                  const char           *from_domain);
+void            mr_domain_check_options_clear (MrDomainCheckOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MrDomainCheckOptions, mr_domain_check_options_clear)
+
 /* For a mailshot to @recipients people: the bulk-sender rule Mailroom can check beside DNS, one-click
  * unsubscribe (RFC 8058, written when mailshot.unsubscribe_url or _mailto is set), asked of those
  * who send 5,000 mails or more a day. */

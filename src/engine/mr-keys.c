@@ -9,7 +9,10 @@
 
 G_DEFINE_QUARK (mr-settings-error-quark, mr_settings_error)
 
-static const char * const providers[] = { "office365", "office365-relay", "gmail", "zoho", "other", "local", NULL };
+/* The ids of presets.json, in its order (tests/test-settings.c checks they agree). */
+static const char * const providers[] = { "office365", "office365-relay", "gmail", "zoho", "outlook", "yahoo", "icloud",
+                                          "fastmail", "ionos", "strato", "gmx", "webde", "mailbox", "ses", "sendgrid",
+                                          "mailgun", "brevo", "other", "local", NULL };
 static const char * const securities[] = { "none", "starttls", "tls", NULL };
 static const char * const auths[] = { "none", "password", "ntlm", "oauth2", NULL };
 static const char * const credentials[] = { "company", "per-user", NULL };

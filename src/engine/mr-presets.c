@@ -32,11 +32,18 @@ struct _MrPreset
   char    *help_url;    /* the provider's own page of settings */
   char    *spf_include; /* the SPF domain a customer's record includes ("spf.protection.outlook.com") */
   GStrv    dkim_selectors; /* the selectors the provider signs a customer's domain with */
+  char    *username;    /* a login the provider fixes (SendGrid's "apikey"), or NULL */
+  gboolean own_return_path; /* the envelope sender is the provider's domain (Brevo, Amazon SES) */
+  GStrv    region_ids;  /* a server per region (Amazon SES, Mailgun), or NULL */
+  GStrv    region_names;
+  GStrv    region_hosts;
+  char    *default_region;
 };
 
 /* Names in presets.json, listed here so that xgettext finds them. */
 static const char *translatable_names[] G_GNUC_UNUSED = {
   N_("Office 365"), N_("Office 365 relay"), N_("Gmail"), N_("Zoho Mail"), N_("Other"), N_("This computer"),
+  N_("United States"), N_("European Union"),
 };
 
 static GPtrArray *presets;
@@ -58,6 +65,47 @@ dup_string_array (JsonObject *object,
   result = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return result;
+}
+
+/* "regions": [{"id", "name", "host"}], a host missing made from "host_template" with the id for its "%s";
+ * "default_region" the one chosen first, whose host is the preset's. */
+static void
+read_regions (MrPreset   *preset,
+              JsonObject *object)
+{
+  const char *template = json_object_get_string_member_with_default (object, "host_template", NULL);
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) hosts = g_strv_builder_new ();
+  JsonArray *regions;
+
+  if (!json_object_has_member (object, "regions"))
+    return;
+  regions = json_object_get_array_member (object, "regions");
+  for (guint i = 0; i < json_array_get_length (regions); i++)
+    {
+      JsonObject *region = json_array_get_object_element (regions, i);
+      const char *id = json_object_get_string_member (region, "id");
+      const char *host = json_object_get_string_member_with_default (region, "host", NULL);
+      g_autoptr(GString) made = NULL;
+
+      if (host == NULL && template != NULL)
+        {
+          made = g_string_new (template);
+          g_string_replace (made, "%s", id, 1);
+        }
+
+      g_strv_builder_add (ids, id);
+      g_strv_builder_add (names, json_object_get_string_member_with_default (region, "name", id));
+      g_strv_builder_add (hosts, host != NULL ? host : made != NULL ? made->str : "");
+    }
+  preset->region_ids = g_strv_builder_end (ids);
+  preset->region_names = g_strv_builder_end (names);
+  preset->region_hosts = g_strv_builder_end (hosts);
+  preset->default_region = g_strdup (json_object_get_string_member_with_default (object, "default_region",
+                                                                                 preset->region_ids[0]));
+  if (preset->host == NULL)
+    preset->host = g_strdup (mr_preset_get_region_host (preset, preset->default_region));
 }
 
 static GPtrArray *
@@ -111,6 +159,10 @@ loaded:
       preset->help_url = g_strdup (json_object_get_string_member_with_default (object, "help_url", NULL));
       preset->spf_include = g_strdup (json_object_get_string_member_with_default (object, "spf_include", NULL));
       preset->dkim_selectors = dup_string_array (object, "dkim_selectors");
+      preset->username = g_strdup (json_object_get_string_member_with_default (object, "username", NULL));
+      preset->own_return_path = g_strcmp0 (json_object_get_string_member_with_default (object, "return_path", NULL),
+                                           "provider") == 0;
+      read_regions (preset, object);
       if (json_object_has_member (object, "ports"))
         {
           JsonObject *ports = json_object_get_object_member (object, "ports");
@@ -212,6 +264,62 @@ const char * const *
 mr_preset_get_dkim_selectors (const MrPreset *preset)
 {
   return (const char * const *) preset->dkim_selectors;
+}
+
+const char *
+mr_preset_get_username (const MrPreset *preset)
+{
+  return preset->username;
+}
+
+gboolean
+mr_preset_has_own_return_path (const MrPreset *preset)
+{
+  return preset->own_return_path;
+}
+
+const char * const *
+mr_preset_get_region_ids (const MrPreset *preset)
+{
+  return (const char * const *) preset->region_ids;
+}
+
+static gint
+region_index (const MrPreset *preset,
+              const char     *region)
+{
+  for (guint i = 0; preset->region_ids != NULL && region != NULL && preset->region_ids[i] != NULL; i++)
+    if (g_ascii_strcasecmp (preset->region_ids[i], region) == 0)
+      return (gint) i;
+  return -1;
+}
+
+const char *
+mr_preset_get_region_name (const MrPreset *preset,
+                           const char     *region)
+{
+  gint i = region_index (preset, region);
+
+  return i < 0 ? NULL : _(preset->region_names[i]);
+}
+
+const char *
+mr_preset_get_region_host (const MrPreset *preset,
+                           const char     *region)
+{
+  gint i = region_index (preset, region);
+
+  return i < 0 ? NULL : preset->region_hosts[i];
+}
+
+const char *
+mr_preset_find_region (const MrPreset *preset,
+                       const char     *host)
+{
+  for (guint i = 0; preset->region_hosts != NULL && host != NULL && preset->region_hosts[i] != NULL; i++)
+    if (g_ascii_strcasecmp (preset->region_hosts[i], host) == 0)
+      return preset->region_ids[i];
+  return NULL;
 }
 
 const char *
@@ -355,7 +463,15 @@ mr_preset_apply (const MrPreset  *preset,
   if (!set_string (edited, app, "smtp.provider", preset->id, error))
     return FALSE;
 
-  if (preset->host != NULL && !set_string (edited, app, "smtp.host", preset->host, error))
+  /* A region's server stays when the provider is chosen again; else the default region's. */
+  {
+    g_autofree char *host_key = app_key (app, "smtp.host");
+
+    if (preset->host != NULL && mr_preset_find_region (preset, mr_settings_file_get_string (edited, host_key)) == NULL &&
+        !set_string (edited, app, "smtp.host", preset->host, error))
+      return FALSE;
+  }
+  if (preset->username != NULL && !set_string (edited, app, "smtp.username", preset->username, error))
     return FALSE;
   derived = mr_preset_derive_host (preset, mr_address_get_domain (from));
   if (derived != NULL && !set_string (edited, app, "smtp.host", derived, error))

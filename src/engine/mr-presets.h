@@ -25,6 +25,22 @@ const char             *mr_preset_get_help_url      (const MrPreset  *preset);
 const char             *mr_preset_get_spf_include   (const MrPreset  *preset);
 const char * const     *mr_preset_get_dkim_selectors (const MrPreset *preset);
 
+/* A login the provider fixes for everyone (SendGrid: "apikey", the password being the API key). */
+const char             *mr_preset_get_username      (const MrPreset  *preset);
+/* Whether mail goes out with the provider's own envelope sender (Brevo; Amazon SES without a custom
+ * MAIL FROM domain): SPF is then the provider's, and DMARC aligns through DKIM alone. */
+gboolean                mr_preset_has_own_return_path (const MrPreset *preset);
+/* A server per region (Amazon SES: email-smtp.REGION.amazonaws.com; Mailgun: US or EU): the
+ * regions' ids, NULL-terminated (NULL without regions); a region's name (translated) and host; the
+ * region whose server @host is, or NULL. The preset's host is its default region's. */
+const char * const     *mr_preset_get_region_ids    (const MrPreset  *preset);
+const char             *mr_preset_get_region_name   (const MrPreset  *preset,
+                                                     const char      *region);
+const char             *mr_preset_get_region_host   (const MrPreset  *preset,
+                                                     const char      *region);
+const char             *mr_preset_find_region       (const MrPreset  *preset,
+                                                     const char      *host);
+
 const char             *mr_preset_get_id            (const MrPreset  *preset);
 const char             *mr_preset_get_name          (const MrPreset  *preset);   /* translated */
 const char             *mr_preset_get_host          (const MrPreset  *preset);   /* NULL: none, or derived */
