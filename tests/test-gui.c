@@ -577,6 +577,69 @@ test_relay_and_plaintext (MrTestDirs    *dirs,
   close_window (window);
 }
 
+/* Amazon SES and Mailgun: a Region row under Provider picks the server; a server typed by hand
+ * leaves no region chosen; another provider hides the row. What each provider asks of the DNS. */
+static void
+test_company_regions (MrTestDirs    *dirs,
+                      gconstpointer  data)
+{
+  MrWindow *window = open_window ();
+  MrCompanyPage *page = mr_window_get_company_page (window);
+  GtkWidget *provider = child (page, MR_TYPE_COMPANY_PAGE, "provider_row");
+  GtkWidget *region = child (page, MR_TYPE_COMPANY_PAGE, "region_row");
+  GtkWidget *host = child (page, MR_TYPE_COMPANY_PAGE, "host_row");
+  GtkWidget *dns = child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_row");
+  const MrPreset *ses = mr_preset_lookup ("ses");
+  const char * const *regions = mr_preset_get_region_ids (ses);
+  guint ireland = 0;
+  g_autofree char *saved = NULL;
+
+  while (!g_str_equal (regions[ireland], "eu-west-1"))
+    ireland++;
+  g_assert_false (gtk_widget_get_visible (region));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("ses"));
+  spin (20);
+  g_assert_true (gtk_widget_get_visible (region));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "email-smtp.eu-central-1.amazonaws.com");
+  g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (ADW_COMBO_ROW (region))), ==,
+                   "Europe (Frankfurt)");
+  /* SES sends with its own return address: DKIM is what the domain needs, nothing to copy for SPF. */
+  g_assert_true (gtk_widget_get_visible (dns));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (dns)), "own return address"));
+  g_assert_false (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_copy")));
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (region), ireland);
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "email-smtp.eu-west-1.amazonaws.com");
+  screenshot (window, "company-region.png");
+  save_and_wait (window);
+  saved = mr_test_read_file (dirs->company_path);
+  g_assert_nonnull (strstr (saved, "\"smtp.provider\" : \"ses\""));
+  g_assert_nonnull (strstr (saved, "\"smtp.host\" : \"email-smtp.eu-west-1.amazonaws.com\""));
+
+  /* A server of one's own: no region is it. */
+  gtk_editable_set_text (GTK_EDITABLE (host), "smtp.relay.example");
+  spin (20);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (region)), ==, GTK_INVALID_LIST_POSITION);
+
+  /* Mailgun's two regions; Fastmail has none, and the SPF term to copy. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("mailgun"));
+  spin (20);
+  g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (ADW_COMBO_ROW (region))), ==, 2);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "smtp.eu.mailgun.org");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (region), 0);
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "smtp.mailgun.org");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (provider), preset_index ("fastmail"));
+  spin (20);
+  g_assert_false (gtk_widget_get_visible (region));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "smtp.fastmail.com");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (dns)), "include:spf.messagingengine.com"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (dns)), "fm1, fm2, fm3"));
+  g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_copy")));
+  close_window (window);
+}
+
 static void
 test_read_only_company (MrTestDirs    *dirs,
                         gconstpointer  data)
@@ -4971,6 +5034,7 @@ main (int    argc,
   ADD ("/gui/company/fill-and-save", test_company_page_fill_and_save);
   ADD ("/gui/company/validation", test_company_page_validation);
   ADD ("/gui/company/relay-and-plaintext", test_relay_and_plaintext);
+  ADD ("/gui/company/regions", test_company_regions);
   ADD ("/gui/company/read-only", test_read_only_company);
   ADD ("/gui/company/corrupt-file", test_corrupt_company_file);
   ADD ("/gui/user", test_user_page);

@@ -36,7 +36,11 @@ struct _MrCompanyPage
   AdwPreferencesGroup *managed_group;
   AdwActionRow        *managed_row;
   AdwComboRow         *provider_row;
+  AdwComboRow         *region_row;
+  const MrPreset      *region_preset;   /* whose regions region_row lists */
+  gboolean             syncing_region;
   AdwActionRow        *provider_dns_row;
+  GtkWidget           *provider_dns_copy;
   AdwEntryRow         *host_row;
   AdwEntryRow         *port_row;
   AdwComboRow         *security_row;
@@ -410,6 +414,57 @@ on_provider_dns_copy (MrCompanyPage *self)
     return;
   term = g_strconcat ("include:", mr_preset_get_spf_include (preset), NULL);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), term);
+}
+
+/* ---- Regions (Amazon SES, Mailgun) ------------------------------------------------------------ */
+
+/* A region chosen: its server is the host. */
+static void
+on_region_selected (MrCompanyPage *self)
+{
+  g_autofree char *provider = edited_string (self, "smtp.provider");
+  const MrPreset *preset = mr_preset_lookup (provider);
+  guint selected = adw_combo_row_get_selected (self->region_row);
+  const char * const *regions = preset ? mr_preset_get_region_ids (preset) : NULL;
+  g_autoptr(JsonNode) host = NULL;
+
+  if (self->syncing_region || regions == NULL || preset != self->region_preset || selected == GTK_INVALID_LIST_POSITION ||
+      selected >= g_strv_length ((char **) regions))
+    return;
+  host = json_node_init_string (json_node_alloc (), mr_preset_get_region_host (preset, regions[selected]));
+  mr_settings_form_set_value (self->form, "smtp.host", host);
+}
+
+/* The region row for @preset's regions, on the one whose server @host is (none: a server of the
+ * admin's own typing); hidden for a provider without regions. */
+static void
+update_regions (MrCompanyPage  *self,
+                const MrPreset *preset,
+                const char     *host)
+{
+  const char * const *regions = preset ? mr_preset_get_region_ids (preset) : NULL;
+  const char *region;
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->region_row), regions != NULL);
+  if (regions == NULL)
+    return;
+  self->syncing_region = TRUE;
+  if (self->region_preset != preset)
+    {
+      g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+
+      for (guint i = 0; regions[i] != NULL; i++)
+        gtk_string_list_append (names, mr_preset_get_region_name (preset, regions[i]));
+      adw_combo_row_set_model (self->region_row, G_LIST_MODEL (names));
+      self->region_preset = preset;
+    }
+  region = mr_preset_find_region (preset, host);
+  for (guint i = 0; region != NULL && regions[i] != NULL; i++)
+    if (g_str_equal (regions[i], region))
+      position = i;
+  adw_combo_row_set_selected (self->region_row, position);
+  self->syncing_region = FALSE;
 }
 
 /* ---- Locks ------------------------------------------------------------------------------------ */
@@ -921,6 +976,40 @@ update_pace_placeholders (MrCompanyPage  *self,
   mr_settings_form_set_placeholder (self->form, "mailshot.connections", connections);
 }
 
+/* What @preset asks of the company's DNS, in words, with the SPF term to copy. */
+static void
+update_provider_dns (MrCompanyPage  *self,
+                     const MrPreset *preset)
+{
+  const char *include = preset ? mr_preset_get_spf_include (preset) : NULL;
+  const char * const *selectors = preset ? mr_preset_get_dkim_selectors (preset) : NULL;
+  gboolean own_return_path = preset != NULL && mr_preset_has_own_return_path (preset);
+  g_autofree char *joined = selectors ? g_strjoinv (", ", (char **) selectors) : NULL;
+  g_autofree char *subtitle = NULL;
+  const char *name = preset ? mr_preset_get_name (preset) : NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->provider_dns_row), include != NULL || joined != NULL || own_return_path);
+  gtk_widget_set_visible (self->provider_dns_copy, include != NULL && !own_return_path);
+  if (own_return_path && joined != NULL)
+    subtitle = g_strdup_printf (_("%s sends with its own return address, so your SPF record need not name it. Turn DKIM on "
+                                  "at %s (selectors %s): your domain’s DMARC passes through DKIM alone. Verified domains "
+                                  "below says whether your DNS has it."), name, name, joined);
+  else if (own_return_path)
+    subtitle = g_strdup_printf (_("%s sends with its own return address, so your SPF record need not name it. Turn DKIM on "
+                                  "at %s and publish the records it gives: your domain’s DMARC passes through DKIM "
+                                  "alone."), name, name);
+  else if (include != NULL && joined != NULL)
+    subtitle = g_strdup_printf (_("include:%s, so that %s may send as your domain; and DKIM turned on at %s (selectors "
+                                  "%s). Verified domains below says whether your DNS has them."), include, name, name, joined);
+  else if (include != NULL)
+    subtitle = g_strdup_printf (_("include:%s, so that %s may send as your domain"), include, name);
+  else if (joined != NULL)
+    subtitle = g_strdup_printf (_("DKIM turned on at %s (selectors %s). Verified domains below says whether your DNS has "
+                                  "it."), name, joined);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (self->provider_dns_row, subtitle);
+}
+
 static void
 update_state (MrCompanyPage *self)
 {
@@ -936,21 +1025,8 @@ update_state (MrCompanyPage *self)
   gboolean remote = g_strcmp0 (delivery, "sendmail") != 0;
 
   /* What the provider asks of the company's domain: its SPF term, and the DKIM selectors it signs with. */
-  gtk_widget_set_visible (GTK_WIDGET (self->provider_dns_row), preset != NULL && mr_preset_get_spf_include (preset) != NULL);
-  if (preset != NULL && mr_preset_get_spf_include (preset) != NULL)
-    {
-      const char * const *selectors = mr_preset_get_dkim_selectors (preset);
-      g_autofree char *joined = selectors ? g_strjoinv (", ", (char **) selectors) : NULL;
-      g_autofree char *subtitle = joined ? g_strdup_printf (_("include:%s, so that %s may send as your domain; and DKIM "
-                                                              "turned on at %s (selectors %s). Verified domains below "
-                                                              "says whether your DNS has them."),
-                                                            mr_preset_get_spf_include (preset), mr_preset_get_name (preset),
-                                                            mr_preset_get_name (preset), joined)
-                                         : g_strdup_printf (_("include:%s, so that %s may send as your domain"),
-                                                            mr_preset_get_spf_include (preset), mr_preset_get_name (preset));
-
-      adw_action_row_set_subtitle (self->provider_dns_row, subtitle);
-    }
+  update_regions (self, preset, mr_settings_file_get_string (mr_settings_form_get_edited (self->form), "smtp.host"));
+  update_provider_dns (self, preset);
 
   /* A preset's locks bind the admin too: the relay has no login. */
   for (guint i = 0; i < 2; i++)
@@ -1228,6 +1304,9 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_row);
   gtk_widget_class_bind_template_callback (widget_class, on_provider_dns_copy);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, region_row);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_copy);
+  gtk_widget_class_bind_template_callback (widget_class, on_region_selected);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, host_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, port_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, security_row);
