@@ -226,7 +226,8 @@ test_partly (void)
  * DKIM), selectors without an SPF include, Amazon SES, and a provider's own domain (gmail.com through
  * Gmail), which is not the customer's to fix. */
 static void
-test_providers (void)
+test_providers (MrTestDirs    *dirs,
+                gconstpointer  data)
 {
   g_autofree char *key = mr_test_dkim_record (2048);
 
@@ -268,6 +269,26 @@ test_providers (void)
     g_assert_cmpstr (options.return_path_owner, ==, "Amazon SES");
     g_assert_null (options.server);
     g_assert_null (options.dkim_selectors);   /* the admin names SES's */
+  }
+  /* Amazon SES signs with the Easy DKIM tokens the admin names in the settings. */
+  {
+    g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
+    g_auto(MrDomainCheckOptions) options = { 0 };
+    g_autoptr(MrDomainReport) report = NULL;
+    g_autoptr(GError) error = NULL;
+
+    mr_test_dns_add ("TXT", "tok4711._domainkey.ses.example", key);
+    mr_test_dns_add ("TXT", "_dmarc.ses.example", "v=DMARC1; p=reject");
+    mr_test_dns_add ("MX", "ses.example", "10 inbound-smtp.eu-west-1.amazonaws.com");
+    g_assert_true (mr_settings_load (settings, &error));
+    g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "smtp.provider", "ses", NULL, &error));
+    g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "domains.dkim_selectors",
+                                               "[\"tok4711._domainkey.ses.example\"]", NULL, &error));
+    g_assert_no_error (error);
+    mr_domain_check_options_init_for (&options, settings, NULL, "ses.example");
+    g_assert_cmpstr (options.dkim_selectors[0], ==, "tok4711");
+    report = mr_domain_check_for_sending (settings, NULL, "news@ses.example", NULL);
+    mr_assert_cmpstr_free (codes (report), ==, "spf-provider-return-path:info dkim-pass:pass dmarc-pass:pass mx-present:pass");
   }
   {
     g_auto(MrDomainCheckOptions) options = { 0 };
@@ -785,7 +806,7 @@ main (int    argc,
   g_test_add_func ("/domains/bad", test_bad);
   g_test_add_func ("/domains/partly", test_partly);
   g_test_add_func ("/domains/server", test_server);
-  g_test_add_func ("/domains/providers", test_providers);
+  g_test_add ("/domains/providers", MrTestDirs, NULL, mr_test_dirs_setup, test_providers, mr_test_dirs_teardown);
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
   g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);

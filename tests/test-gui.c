@@ -589,6 +589,7 @@ test_company_regions (MrTestDirs    *dirs,
   GtkWidget *region = child (page, MR_TYPE_COMPANY_PAGE, "region_row");
   GtkWidget *host = child (page, MR_TYPE_COMPANY_PAGE, "host_row");
   GtkWidget *dns = child (page, MR_TYPE_COMPANY_PAGE, "provider_dns_row");
+  GtkWidget *selectors = child (page, MR_TYPE_COMPANY_PAGE, "selectors_row");
   const MrPreset *ses = mr_preset_lookup ("ses");
   const char * const *regions = mr_preset_get_region_ids (ses);
   guint ireland = 0;
@@ -611,11 +612,28 @@ test_company_regions (MrTestDirs    *dirs,
   adw_combo_row_set_selected (ADW_COMBO_ROW (region), ireland);
   spin (20);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host)), ==, "email-smtp.eu-west-1.amazonaws.com");
+
+  /* SES's Easy DKIM selectors, as its console gives the records; one that is no selector is said in a
+   * toast and changes nothing. */
+  gtk_editable_set_text (GTK_EDITABLE (selectors), "abc123._domainkey.example.com, def456");
+  g_signal_emit_by_name (selectors, "apply");
+  spin (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (selectors)), ==, "abc123, def456");
+  gtk_editable_set_text (GTK_EDITABLE (selectors), "not a selector!");
+  g_signal_emit_by_name (selectors, "apply");
+  spin (20);
+  g_assert_true (gtk_widget_has_css_class (selectors, "error"));
+  gtk_editable_set_text (GTK_EDITABLE (selectors), "abc123, def456");
+  g_signal_emit_by_name (selectors, "apply");
+  spin (20);
+  g_assert_false (gtk_widget_has_css_class (selectors, "error"));
   screenshot (window, "company-region.png");
   save_and_wait (window);
   saved = mr_test_read_file (dirs->company_path);
   g_assert_nonnull (strstr (saved, "\"smtp.provider\" : \"ses\""));
   g_assert_nonnull (strstr (saved, "\"smtp.host\" : \"email-smtp.eu-west-1.amazonaws.com\""));
+  g_assert_nonnull (strstr (saved, "\"abc123\""));
+  g_assert_nonnull (strstr (saved, "\"def456\""));
 
   /* A server of one's own: no region is it. */
   gtk_editable_set_text (GTK_EDITABLE (host), "smtp.relay.example");

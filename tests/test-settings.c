@@ -441,6 +441,25 @@ test_presets (MrTestDirs    *dirs,
     g_assert_cmpstr (mr_preset_get_region_host (mr_preset_lookup ("mailgun"), "eu"), ==, "smtp.eu.mailgun.org");
     g_assert_cmpstr (mr_preset_get_host (mr_preset_lookup ("mailgun")), ==, "smtp.eu.mailgun.org");
   }
+  /* DKIM selectors the admin names: the name before ._domainkey, as a provider's page gives it. */
+  mr_test_set_ok (settings, MR_SCOPE_COMPANY, "domains.dkim_selectors",
+                  "[\"abc123._domainkey.example.com\", \"s1\", \"em-2024.mail\", \"s1\"]");
+  {
+    g_auto(GStrv) selectors = mr_settings_dup_effective_strv (settings, NULL, "domains.dkim_selectors");
+    g_autofree char *joined = g_strjoinv (" ", selectors);
+
+    g_assert_cmpstr (joined, ==, "abc123 s1 em-2024.mail");
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *bad[] = { "[\"bad selector\"]", "[\"-x\"]", "[\"a..b\"]" };
+
+      g_assert_false (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "domains.dkim_selectors", bad[i], NULL, &error));
+      mr_assert_error_kind (error, "invalid-value");
+      g_assert_nonnull (strstr (error->message, "DKIM selector"));
+      g_clear_error (&error);
+    }
+
   /* SendGrid's login is "apikey" for everyone; the password is the API key. */
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", "sendgrid");
   mr_assert_cmpstr_free (mr_settings_dup_effective_string (settings, NULL, "smtp.username"), ==, "apikey");

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "mr-company-page.h"
+#include "mr-json.h"
+#include "mr-keys.h"
 #include "mr-domain-row.h"
 #include "mr-presets.h"
 #include "mr-exchange.h"
@@ -41,6 +43,7 @@ struct _MrCompanyPage
   gboolean             syncing_region;
   AdwActionRow        *provider_dns_row;
   GtkWidget           *provider_dns_copy;
+  AdwEntryRow         *selectors_row;
   AdwEntryRow         *host_row;
   AdwEntryRow         *port_row;
   AdwComboRow         *security_row;
@@ -377,6 +380,11 @@ mr_company_page_check_domains (MrCompanyPage *self)
     return;
   mr_domain_check_options_init_for_provider (&options, mr_settings_file_get_string (edited, "smtp.provider"),
                                              mr_settings_file_get_string (edited, "smtp.host"), NULL);
+  {
+    g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (edited, "domains.dkim_selectors"));
+
+    mr_domain_check_options_add_selectors (&options, (const char * const *) named);
+  }
   /* Check Again, after a record was published perhaps: the DNS is asked, not the answers kept. */
   options.fresh = TRUE;
   self->checking_domains = domains->len;
@@ -414,6 +422,61 @@ on_provider_dns_copy (MrCompanyPage *self)
     return;
   term = g_strconcat ("include:", mr_preset_get_spf_include (preset), NULL);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), term);
+}
+
+/* ---- DKIM selectors the admin names ----------------------------------------------------------- */
+
+static void
+toast (MrCompanyPage *self,
+       const char    *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+}
+
+/* The selectors in the edited settings, as the row shows them: "s1, s2". */
+static void
+show_selectors (MrCompanyPage *self)
+{
+  g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (mr_settings_form_get_edited (self->form),
+                                                              "domains.dkim_selectors"));
+  g_autofree char *text = g_strjoinv (", ", named);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->selectors_row), text);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->selectors_row), "error");
+}
+
+/* Apply: the selectors typed (commas or spaces between them) go into the edited settings; one that
+ * is not a selector is said in a toast, and nothing changes. */
+static void
+on_selectors_apply (MrCompanyPage *self)
+{
+  g_auto(GStrv) words = g_regex_split_simple ("[\\s,;]+", gtk_editable_get_text (GTK_EDITABLE (self->selectors_row)), 0, 0);
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonNode) typed = NULL;
+  g_autoptr(JsonNode) normal = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      json_array_add_string_element (array, words[i]);
+  typed = json_node_init_array (json_node_alloc (), array);
+  normal = mr_key_normalize (mr_key_lookup ("domains.dkim_selectors"), typed, &error);
+  if (normal == NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->selectors_row), "error");
+      toast (self, error->message);
+      return;
+    }
+  if (json_array_get_length (json_node_get_array (normal)) == 0)
+    mr_settings_form_unset_value (self->form, "domains.dkim_selectors");
+  else
+    mr_settings_form_set_value (self->form, "domains.dkim_selectors", normal);
+  show_selectors (self);
+  update_state (self);
 }
 
 /* ---- Regions (Amazon SES, Mailgun) ------------------------------------------------------------ */
@@ -1150,6 +1213,7 @@ reload (MrCompanyPage *self)
                                                               "administrator gave you, then save"));
   mr_settings_form_set_editable (self->form, self->editable);
   mr_settings_form_reload (self->form);
+  show_selectors (self);
   rebuild_lists (self);
   update_state (self);
   mr_password_field_clear (self->password);
@@ -1307,6 +1371,8 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, region_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_copy);
   gtk_widget_class_bind_template_callback (widget_class, on_region_selected);
+  gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, selectors_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_selectors_apply);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, host_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, port_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, security_row);

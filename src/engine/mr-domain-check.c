@@ -697,8 +697,28 @@ mr_domain_check_options_init_for (MrDomainCheckOptions *options,
 {
   g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
   g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  g_auto(GStrv) named = mr_settings_dup_effective_strv (settings, app, "domains.dkim_selectors");
 
   mr_domain_check_options_init_for_provider (options, provider, host, from_domain);
+  mr_domain_check_options_add_selectors (options, (const char * const *) named);
+}
+
+void
+mr_domain_check_options_add_selectors (MrDomainCheckOptions *options,
+                                       const char * const   *selectors)
+{
+  g_autoptr(GStrvBuilder) all = NULL;
+
+  if (selectors == NULL || selectors[0] == NULL)
+    return;
+  all = g_strv_builder_new ();
+  if (options->dkim_selectors != NULL)
+    g_strv_builder_addv (all, (const char **) options->dkim_selectors);
+  for (guint i = 0; selectors[i] != NULL; i++)
+    if (options->dkim_selectors == NULL || !g_strv_contains (options->dkim_selectors, selectors[i]))
+      g_strv_builder_add (all, selectors[i]);
+  g_strfreev ((char **) options->dkim_selectors);
+  options->dkim_selectors = (const char * const *) g_strv_builder_end (all);
 }
 
 void

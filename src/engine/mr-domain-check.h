@@ -102,11 +102,15 @@ void            mr_domain_check_options_init_for_provider (MrDomainCheckOptions 
                                                            const char           *provider,
                                                            const char           *host,
                                                            const char           *from_domain);
-/* The same for the way the settings send for @app. */
+/* The same for the way the settings send for @app, with the DKIM selectors the admin named
+ * (domains.dkim_selectors). */
 void            mr_domain_check_options_init_for (MrDomainCheckOptions *options,
                                                   MrSettings           *settings,
                                                   const char           *app,
                                                   const char           *from_domain);
+/* Adds the selectors the admin named (domains.dkim_selectors) to the options' own. */
+void            mr_domain_check_options_add_selectors (MrDomainCheckOptions *options,
+                                                       const char * const   *selectors);
 void            mr_domain_check_options_clear (MrDomainCheckOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MrDomainCheckOptions, mr_domain_check_options_clear)
 

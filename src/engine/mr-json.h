@@ -30,6 +30,9 @@ JsonNode *mr_json_parse_bytes   (GBytes      *bytes,
                                  GError     **error);
 JsonNode *mr_json_parse_file    (const char  *path,
                                  GError     **error);
+/* The strings of @node, an array of strings (anything else in it left out), NULL-terminated; an
+ * empty vector for NULL or a node that is no array. */
+GStrv     mr_json_dup_strv      (JsonNode    *node);
 /* Whether @data nests arrays and objects at most @max_depth deep (strings are skipped, escapes
  * and all). The error names the line where the limit is passed. */
 gboolean  mr_json_check_depth   (const char  *data,

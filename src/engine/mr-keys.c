@@ -81,6 +81,7 @@ static const MrKeyInfo keys[] = {
   { "domains.verified",          MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAINS },
   { "domains.pending",           MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAIN_ENTRIES },
   { "domains.proved",            MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_DOMAIN_ENTRIES },
+  { "domains.dkim_selectors",    MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_SELECTORS },
   { "locks",                     MR_KEY_TYPE_STRING_LIST, "[]",      MR_LAYER_COMPANY, FALSE, MR_CHECK_KEYS },
   { "user.name",                 MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_TEXT },
   { "user.email",                MR_KEY_TYPE_STRING,  "\"\"",        MR_LAYER_USER,    FALSE, MR_CHECK_ADDRESS },
@@ -486,6 +487,7 @@ check_string (const MrKeyInfo  *key,
     case MR_CHECK_TEXT:
     case MR_CHECK_DOMAINS:
     case MR_CHECK_DOMAIN_ENTRIES:
+    case MR_CHECK_SELECTORS:
     case MR_CHECK_KEYS:
     default:
       if (strlen (text) > 1000)
@@ -556,6 +558,30 @@ normalize_list (const MrKeyInfo  *key,
           }
           g_free (item);
           item = g_steal_pointer (&lower);
+        }
+      else if (key->check == MR_CHECK_SELECTORS)
+        {
+          /* The selector alone: "s1" of "s1._domainkey.example.com", as a provider's page gives it. */
+          char *cut = strstr (item, "._domainkey");
+          g_auto(GStrv) labels = NULL;
+
+          if (cut != NULL)
+            *cut = '\0';
+          g_strstrip (item);
+          labels = g_strsplit (item, ".", -1);
+          for (guint l = 0; *item == '\0' || labels[l] != NULL; l++)
+            {
+              gboolean ok = *item != '\0' && *labels[l] != '\0' && strlen (labels[l]) <= 63 && labels[l][0] != '-';
+
+              for (const char *c = ok ? labels[l] : ""; *c != '\0'; c++)
+                ok = ok && (g_ascii_isalnum (*c) || *c == '-' || *c == '_');
+              if (!ok)
+                {
+                  invalid (error, _("“%s” is not a DKIM selector: that is the name before “._domainkey”, in letters, "
+                                    "digits and hyphens"), json_node_get_string (element));
+                  return NULL;
+                }
+            }
         }
       else if (key->check == MR_CHECK_KEYS)
         {

@@ -40,6 +40,7 @@ typedef enum {
   MR_CHECK_FINGERPRINT,   /* SHA-256, 64 hex digits, colons allowed, or empty */
   MR_CHECK_DOMAINS,       /* list of domain names */
   MR_CHECK_DOMAIN_ENTRIES, /* list of "DOMAIN TOKEN" or "DOMAIN YYYY-MM-DD" */
+  MR_CHECK_SELECTORS,     /* list of DKIM selectors (the labels before ._domainkey) */
   MR_CHECK_KEYS,          /* list of lockable key names */
   MR_CHECK_HTTPS_URL,     /* an https:// URL or empty */
   MR_CHECK_HTTPS_SERVICE, /* the same, for a service Mailroom logs in to */

@@ -375,6 +375,14 @@ mr_settings_dup_effective_string (MrSettings *self,
   return g_strdup (json_node_get_string (mr_settings_get_effective (self, app, base_key, NULL)));
 }
 
+GStrv
+mr_settings_dup_effective_strv (MrSettings *self,
+                                const char *app,
+                                const char *base_key)
+{
+  return mr_json_dup_strv (mr_settings_get_effective (self, app, base_key, NULL));
+}
+
 gint64
 mr_settings_get_effective_int (MrSettings *self,
                                const char *app,

@@ -75,6 +75,10 @@ JsonNode        *mr_settings_get_effective     (MrSettings       *self,
 char            *mr_settings_dup_effective_string (MrSettings    *self,
                                                 const char       *app,
                                                 const char       *base_key);
+/* A list key's strings, NULL-terminated (empty when the list is). */
+GStrv            mr_settings_dup_effective_strv (MrSettings      *self,
+                                                const char       *app,
+                                                const char       *base_key);
 gint64           mr_settings_get_effective_int (MrSettings       *self,
                                                 const char       *app,
                                                 const char       *base_key);
