@@ -797,6 +797,31 @@ test_cli_dns (MrTestDirs    *dirs,
   stop_dns (dns);
 }
 
+/* Whether the pace fits the provider's daily limit: over it a warning (never a block), else the
+ * days the job takes; the finding follows the pace as it changes. */
+static void
+test_pace (void)
+{
+  g_autoptr(MrDomainReport) report = check_domain ("good.example", "spf.provider.example", NULL);
+
+  g_ptr_array_set_size (report->findings, 0);   /* the pace alone */
+  mr_domain_report_set_pace (report, 1200, 2500, 2000, "Gmail");
+  mr_assert_cmpstr_free (codes (report), ==, "pace-over-limit:warning");
+  g_assert_nonnull (strstr (finding (report, "pace-over-limit")->words, "Gmail takes about 2000"));
+  g_assert_false (mr_domain_report_blocks_bulk (report));
+  mr_domain_report_set_pace (report, 1200, 0, 2000, "Gmail");
+  g_assert_nonnull (strstr (finding (report, "pace-over-limit")->words, "without a daily limit"));
+  mr_domain_report_set_pace (report, 4500, 2000, 2000, "Gmail");
+  mr_assert_cmpstr_free (codes (report), ==, "pace-days:info");
+  g_assert_nonnull (strstr (finding (report, "pace-days")->words, "take 3 days"));
+  mr_domain_report_set_pace (report, 1200, 2000, 2000, "Gmail");
+  mr_assert_cmpstr_free (codes (report), ==, "pace-fits:pass");
+  mr_domain_report_set_pace (report, 1200, 300, 0, NULL);   /* the admin's own limit, the provider's unknown */
+  mr_assert_cmpstr_free (codes (report), ==, "pace-days:info");
+  mr_domain_report_set_pace (report, 1200, 0, 0, NULL);     /* nothing known: nothing said */
+  mr_assert_cmpstr_free (codes (report), ==, "");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -809,6 +834,7 @@ main (int    argc,
   g_test_add ("/domains/providers", MrTestDirs, NULL, mr_test_dirs_setup, test_providers, mr_test_dirs_teardown);
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
   g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
+  g_test_add_func ("/domains/pace", test_pace);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
   g_test_add ("/domains/proof", MrTestDirs, NULL, mr_test_dirs_setup, test_proof, mr_test_dirs_teardown);
   g_test_add ("/domains/cli-dns", MrTestDirs, NULL, mr_test_dirs_setup, test_cli_dns, mr_test_dirs_teardown);

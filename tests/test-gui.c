@@ -1319,10 +1319,11 @@ test_mailshot_deliverability (MrTestDirs    *dirs,
   g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
   g_autofree char *company = g_strdup_printf ("{\"schema_version\": 1, \"settings\": {\"smtp.host\": \"127.0.0.1\", "
                                               "\"smtp.port\": %u, \"smtp.security\": \"none\", \"smtp.auth\": \"none\", "
+                                              "\"smtp.provider\": \"gmail\", \"smtp.username\": \"news@gmail.com\", "
                                               "\"sender.from_address\": \"news@example.org\"}}", server->port);
   MrMailshotsPage *page;
   MrWindow *window;
-  GtkWidget *group, *start;
+  GtkWidget *group, *start, *pace;
 
   g_mkdir_with_parents (dirs->company_templates, 0755);
   mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"News\", \"subject\": \"News\", \"text\": \"Hello {{name}}\"}");
@@ -1344,7 +1345,22 @@ test_mailshot_deliverability (MrTestDirs    *dirs,
   g_assert_nonnull (find_widget (group, is_row_titled, "SPF: fails"));
   g_assert_nonnull (find_widget (group, is_row_titled, "TXT record at _dmarc.example.org"));
   g_assert_true (gtk_widget_get_visible (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_list")));
+  /* The pace against the provider's daily limit (a personal Gmail account's 500), following the
+   * Mails a day field: over it a warning, which does not hold Start back. */
+  g_assert_nonnull (find_widget (group, is_row_titled, "Daily limit: passes"));
+  gtk_switch_set_active (GTK_SWITCH (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_switch")), TRUE);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_day_spin")), 1000);
+  spin (20);
+  pace = find_widget (group, is_row_titled, "Daily limit: warning");
+  g_assert_nonnull (pace);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (pace)), "Gmail takes about 500 mails a day"));
+  g_assert_null (find_widget (group, is_row_titled, "Daily limit: passes"));
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_switch"))));
+  gtk_switch_set_active (GTK_SWITCH (child (page, MR_TYPE_MAILSHOTS_PAGE, "send_anyway_switch")), FALSE);
   screenshot (window, "mailshot-deliverability.png");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (page, MR_TYPE_MAILSHOTS_PAGE, "per_day_spin")), 500);
+  spin (20);
+  g_assert_nonnull (find_widget (group, is_row_titled, "Daily limit: passes"));
 
   /* Start waits for Send Anyway, and says why. */
   mr_mailshots_page_next (page);

@@ -1560,22 +1560,29 @@ test_pace_defaults (MrTestDirs    *dirs,
                     gconstpointer  data)
 {
   guint minute, day, connections;
-  struct { const char *settings; guint minute, day, connections; } cases[] = {
-    { "\"smtp.provider\": \"office365\"", 30, 10000, 3 },
-    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@gmail.com\"", 60, 500, 1 },
-    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@firm.example\"", 60, 2000, 1 },
-    { "\"smtp.provider\": \"other\"", 0, 0, 1 },
-    { "\"smtp.provider\": \"office365\", \"mailshot.per_day\": 5000, \"mailshot.per_minute\": 0", 0, 5000, 3 },
+  struct { const char *settings; guint minute, day, connections, limit; } cases[] = {
+    { "\"smtp.provider\": \"office365\"", 30, 10000, 3, 10000 },
+    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@gmail.com\"", 60, 500, 1, 500 },
+    { "\"smtp.provider\": \"gmail\", \"smtp.username\": \"someone@firm.example\"", 60, 2000, 1, 2000 },
+    { "\"smtp.provider\": \"other\"", 0, 0, 1, 0 },
+    { "\"smtp.provider\": \"office365\", \"mailshot.per_day\": 5000, \"mailshot.per_minute\": 0", 0, 5000, 3, 10000 },
+    { "\"smtp.provider\": \"brevo\"", 60, 300, 1, 300 },
+    { "\"smtp.provider\": \"gmail\", \"mailshot.per_day\": 0", 60, 0, 1, 2000 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(MrSettings) settings = settings_with (dirs, 25, cases[i].settings);
 
+      g_autofree char *provider = NULL;
+
       mr_mailshot_get_default_pace (settings, NULL, NULL, &minute, &day, &connections);
       g_assert_cmpuint (minute, ==, cases[i].minute);
       g_assert_cmpuint (day, ==, cases[i].day);
       g_assert_cmpuint (connections, ==, cases[i].connections);
+      /* The provider's own limit, whatever the admin set. */
+      g_assert_cmpuint (mr_mailshot_get_provider_daily_limit (settings, NULL, NULL, &provider), ==, cases[i].limit);
+      g_assert_true ((provider != NULL) == (cases[i].limit > 0));
     }
 }
 

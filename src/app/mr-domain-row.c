@@ -70,7 +70,8 @@ static const char *
 check_name (const char *check)
 {
   return g_str_equal (check, "spf") ? "SPF" : g_str_equal (check, "dkim") ? "DKIM" : g_str_equal (check, "dmarc") ? "DMARC"
-         : g_str_equal (check, "mx") ? _("Receiving mail (MX)") : g_str_equal (check, "bulk") ? _("Unsubscribe") : check;
+         : g_str_equal (check, "mx") ? _("Receiving mail (MX)") : g_str_equal (check, "bulk") ? _("Unsubscribe")
+         : g_str_equal (check, "pace") ? _("Daily limit") : check;
 }
 
 static const char *

@@ -68,6 +68,8 @@ struct _MrMailshotsPage
   GCancellable      *deliverability_cancellable;  /* while the From domain's DNS is asked */
   guint              deliverability_sendable;
   gboolean           deliverability_unsubscribe;
+  guint              deliverability_limit;      /* the provider's mails a day from one account; 0: not known */
+  char              *deliverability_provider;
   AdwComboRow       *via_row;
   AdwActionRow      *recipients_row;
   AdwComboRow       *sheet_row;
@@ -1170,8 +1172,28 @@ show_deliverability (MrMailshotsPage *self)
           g_ptr_array_add (self->deliverability_rows, g_ptr_array_index (rows, i));
         }
     }
-  gtk_switch_set_active (self->send_anyway_switch, FALSE);
   gtk_widget_set_visible (self->send_anyway_list, blocks);
+}
+
+/* Whether the pace chosen fits the provider's daily limit: a finding that follows the Mails a day
+ * field. */
+static void
+update_pace_finding (MrMailshotsPage *self)
+{
+  if (self->deliverability == NULL)
+    return;
+  mr_domain_report_set_pace (self->deliverability, self->deliverability_sendable,
+                             gtk_spin_button_get_value_as_int (self->per_day_spin), self->deliverability_limit,
+                             self->deliverability_provider);
+}
+
+static void
+on_per_day_changed (MrMailshotsPage *self)
+{
+  if (self->deliverability == NULL)
+    return;
+  update_pace_finding (self);
+  show_deliverability (self);
 }
 
 static void
@@ -1189,6 +1211,8 @@ on_deliverability_checked (GObject      *source,
   mr_domain_report_add_bulk_rules (report, self->deliverability_sendable, self->deliverability_unsubscribe);
   g_clear_pointer (&self->deliverability, mr_domain_report_free);
   self->deliverability = report;
+  update_pace_finding (self);
+  gtk_switch_set_active (self->send_anyway_switch, FALSE);   /* a new verdict: asked again */
   show_deliverability (self);
   if (g_strcmp0 (mr_mailshots_page_get_step (self), "start") == 0)
     show_start (self);
@@ -1222,6 +1246,10 @@ check_deliverability (MrMailshotsPage *self)
   mailto = mr_settings_dup_effective_string (self->settings, app, "mailshot.unsubscribe_mailto");
   self->deliverability_sendable = self->report ? self->report->sendable : 0;
   self->deliverability_unsubscribe = *url != '\0' || *mailto != '\0';
+  g_clear_pointer (&self->deliverability_provider, g_free);
+  self->deliverability_limit = mr_mailshot_get_provider_daily_limit (self->settings, app,
+                                                                     mr_route_for_row (adw_combo_row_get_selected (self->via_row)),
+                                                                     &self->deliverability_provider);
   mr_domain_check_options_init_for (&options, self->settings, app, at + 1);
   self->deliverability_cancellable = g_cancellable_new ();
   mr_domain_check_async (at + 1, &options, self->deliverability_cancellable, on_deliverability_checked,
@@ -2637,6 +2665,7 @@ mr_mailshots_page_dispose (GObject *object)
   if (self->deliverability_cancellable != NULL)
     g_cancellable_cancel (self->deliverability_cancellable);
   g_clear_object (&self->deliverability_cancellable);
+  g_clear_pointer (&self->deliverability_provider, g_free);
   g_clear_pointer (&self->deliverability, mr_domain_report_free);
   g_clear_pointer (&self->deliverability_rows, g_ptr_array_unref);
   g_clear_pointer (&self->recipients_path, g_free);
@@ -2696,6 +2725,7 @@ mr_mailshots_page_class_init (MrMailshotsPageClass *klass)
   BIND (once_switch);
   BIND (per_minute_spin);
   BIND (per_day_spin);
+  gtk_widget_class_bind_template_callback (widget_class, on_per_day_changed);
   BIND (connections_spin);
   BIND (start_row);
   BIND (start_clear_button);

@@ -781,6 +781,46 @@ mr_domain_report_add_bulk_rules (MrDomainReport *report,
                                        "Mailshots.", recipients), recipients), NULL);
 }
 
+void
+mr_domain_report_set_pace (MrDomainReport *report,
+                           guint           recipients,
+                           guint           per_day,
+                           guint           provider_limit,
+                           const char     *provider)
+{
+  for (guint i = report->findings->len; i > 0; i--)
+    if (g_str_equal (((MrFinding *) g_ptr_array_index (report->findings, i - 1))->check, "pace"))
+      g_ptr_array_remove_index (report->findings, i - 1);
+  if (recipients == 0 || (per_day == 0 && provider_limit == 0))
+    return;
+  if (provider_limit > 0 && (per_day == 0 || per_day > provider_limit))
+    {
+      g_autofree char *pace = per_day == 0 ? g_strdup (_("without a daily limit"))
+                                            : g_strdup_printf (_("at %u a day"), per_day);
+
+      add (report, "pace", MR_FINDING_WARNING, "pace-over-limit",
+           g_strdup_printf (_("This mailshot is set to go %s, but %s takes about %u mails a day from one account: past "
+                              "that it refuses mail or blocks the account. Set Mails a day to %u or less."),
+                            pace, provider, provider_limit, provider_limit), NULL);
+      return;
+    }
+  if (recipients > per_day)
+    {
+      guint days = (recipients + per_day - 1) / per_day;
+
+      add (report, "pace", MR_FINDING_INFO, "pace-days",
+           g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "At %u a day, the %u mails take %u day: the rest wait for the "
+                                         "next day’s quota, and nobody gets one twice.",
+                                         "At %u a day, the %u mails take %u days: the rest wait for the next day’s quota, "
+                                         "and nobody gets one twice.", days), per_day, recipients, days), NULL);
+      return;
+    }
+  add (report, "pace", MR_FINDING_PASS, "pace-fits",
+       g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "At %u a day, the %u mail goes out within the day’s quota.",
+                                     "At %u a day, all %u mails go out within the day’s quota.", recipients),
+                        per_day, recipients), NULL);
+}
+
 /* ---- In a thread ------------------------------------------------------------------------------ */
 
 typedef struct {

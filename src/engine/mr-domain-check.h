@@ -124,6 +124,15 @@ void            mr_domain_report_add_bulk_rules (MrDomainReport         *report,
 /* Whether the report is one a mailshot should not go out with unless asked to: SPF or DMARC
  * fails (a missing DMARC record included: the bulk-sender rules require one). */
 gboolean        mr_domain_report_blocks_bulk (const MrDomainReport      *report);
+/* Whether a job to @recipients at @per_day a day (0: no limit) fits the provider's daily limit
+ * (@provider_limit from one account, 0: not known, @provider its name): a warning when the pace
+ * passes it, else how many days the job takes. Replaces the report's earlier "pace" finding, so
+ * that it follows the pace as the person changes it. Never blocks. */
+void            mr_domain_report_set_pace    (MrDomainReport            *report,
+                                              guint                      recipients,
+                                              guint                      per_day,
+                                              guint                      provider_limit,
+                                              const char                *provider);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrDomainReport, mr_domain_report_free)
 

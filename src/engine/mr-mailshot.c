@@ -256,28 +256,24 @@ mr_mailshot_journal_free (MrMailshotJournal *self)
 
 /* ---- Pace ------------------------------------------------------------------------------------- */
 
-void
-mr_mailshot_get_default_pace (MrSettings *settings,
-                              const char *app,
-                              const char *route,
-                              guint      *per_minute,
-                              guint      *per_day,
-                              guint      *connections)
+/* The preset whose limits a job of @app through @route meets, and the account it sends as: through
+ * Exchange the mailbox's limits apply, not the SMTP provider's: Exchange Online's are Office 365's
+ * (Graph, or EWS at outlook.office365.com); an Exchange Server's are its admin's. */
+static const MrPreset *
+pace_preset (MrSettings  *settings,
+             const char  *app,
+             const char  *route,
+             char       **account)
 {
   g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
   g_autofree char *resolved = mr_mailshot_resolve_route (settings, app, route);
-  g_autofree char *account = mr_settings_dup_effective_string (settings, app, "smtp.username");
-  gint64 minute = mr_settings_get_effective_int (settings, app, "mailshot.per_minute");
-  gint64 day = mr_settings_get_effective_int (settings, app, "mailshot.per_day");
-  gint64 connect = mr_settings_get_effective_int (settings, app, "mailshot.connections");
 
-  if (account == NULL || *account == '\0')
+  *account = mr_settings_dup_effective_string (settings, app, "smtp.username");
+  if (*account == NULL || **account == '\0')
     {
-      g_free (account);
-      account = mr_settings_dup_effective_string (settings, app, "sender.from_address");
+      g_free (*account);
+      *account = mr_settings_dup_effective_string (settings, app, "sender.from_address");
     }
-  /* Through Exchange the mailbox's limits apply, not the SMTP provider's: Exchange Online's are
-   * Office 365's (Graph, or EWS at outlook.office365.com); an Exchange Server's are its admin's. */
   if (g_str_equal (resolved, "exchange"))
     {
       g_autofree char *transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
@@ -287,13 +283,46 @@ mr_mailshot_get_default_pace (MrSettings *settings,
       provider = g_strdup (g_str_equal (transport, "graph") || strstr (ews_url, "outlook.office365.com") != NULL
                              ? "office365" : "other");
     }
-  mr_preset_get_mailshot_pace (mr_preset_lookup (provider), account, per_minute, per_day, connections);
+  return mr_preset_lookup (provider);
+}
+
+void
+mr_mailshot_get_default_pace (MrSettings *settings,
+                              const char *app,
+                              const char *route,
+                              guint      *per_minute,
+                              guint      *per_day,
+                              guint      *connections)
+{
+  g_autofree char *account = NULL;
+  const MrPreset *preset = pace_preset (settings, app, route, &account);
+  gint64 minute = mr_settings_get_effective_int (settings, app, "mailshot.per_minute");
+  gint64 day = mr_settings_get_effective_int (settings, app, "mailshot.per_day");
+  gint64 connect = mr_settings_get_effective_int (settings, app, "mailshot.connections");
+
+  mr_preset_get_mailshot_pace (preset, account, per_minute, per_day, connections);
   if (minute >= 0)
     *per_minute = (guint) minute;
   if (day >= 0)
     *per_day = (guint) day;
   if (connect > 0)
     *connections = (guint) connect;
+}
+
+guint
+mr_mailshot_get_provider_daily_limit (MrSettings  *settings,
+                                      const char  *app,
+                                      const char  *route,
+                                      char       **provider_name)
+{
+  g_autofree char *account = NULL;
+  const MrPreset *preset = pace_preset (settings, app, route, &account);
+  guint per_minute, per_day, connections;
+
+  mr_preset_get_mailshot_pace (preset, account, &per_minute, &per_day, &connections);
+  if (provider_name != NULL)
+    *provider_name = preset != NULL && per_day > 0 ? g_strdup (mr_preset_get_name (preset)) : NULL;
+  return per_day;
 }
 
 gint64

@@ -107,6 +107,14 @@ void               mr_mailshot_get_default_pace (MrSettings     *settings,
                                                  guint          *per_day,
                                                  guint          *connections);
 
+/* The number of mails a day the provider of @app through @route takes from one account, as its
+ * preset publishes it (Gmail 2,000, a personal Gmail account 500), and its name; 0 (and NULL) when
+ * not known. */
+guint              mr_mailshot_get_provider_daily_limit (MrSettings  *settings,
+                                                         const char  *app,
+                                                         const char  *route,
+                                                         char       **provider_name);
+
 /* The transport a job of @app goes through for @route ("smtp", "exchange", "auto" or NULL). */
 char              *mr_mailshot_resolve_route (MrSettings     *settings,
                                              const char     *app,
