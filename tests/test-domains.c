@@ -222,6 +222,50 @@ test_partly (void)
   }
 }
 
+/* DMARC alignment, relaxed and strict: a subdomain without its own DKIM key, its organisational
+ * domain signing; SPF that does not pass for it. Relaxed (the default) aligns through the
+ * organisation's signature; adkim=s does not, and says what to do. */
+static void
+test_alignment (void)
+{
+  g_autofree char *key = mr_test_dkim_record (2048);
+
+  add_records ();
+  mr_test_dns_add ("TXT", "selector1._domainkey.relaxed.example", key);
+  mr_test_dns_add ("TXT", "_dmarc.relaxed.example", "v=DMARC1; p=reject");
+  mr_test_dns_add ("MX", "news.relaxed.example", "10 mx.relaxed.example");
+  mr_test_dns_add ("TXT", "selector1._domainkey.strict.example", key);
+  mr_test_dns_add ("TXT", "_dmarc.strict.example", "v=DMARC1; p=reject; adkim=s; aspf=s");
+  mr_test_dns_add ("MX", "news.strict.example", "10 mx.strict.example");
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("news.relaxed.example", "spf.provider.example", NULL);
+
+    mr_assert_cmpstr_free (codes (report), ==,
+                           "spf-missing:fail dkim-organisation-key:info dmarc-pass:pass mx-present:pass");
+    g_assert_nonnull (strstr (finding (report, "dkim-organisation-key")->words, "relaxed.example"));
+  }
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("news.strict.example", "spf.provider.example", NULL);
+    const MrFinding *aligned;
+
+    mr_assert_cmpstr_free (codes (report), ==,
+                           "spf-missing:fail dkim-organisation-key:info dmarc-pass:pass dmarc-not-aligned:fail mx-present:pass");
+    aligned = finding (report, "dmarc-not-aligned");
+    g_assert_nonnull (strstr (aligned->words, "adkim=s"));
+    g_assert_nonnull (strstr (aligned->words, "news.strict.example"));
+    g_assert_true (mr_domain_report_blocks_bulk (report));
+  }
+  /* With SPF passing for the subdomain itself, strict SPF alignment holds: the envelope sender is the
+   * From address. */
+  mr_test_dns_add ("TXT", "news.strict.example", "v=spf1 include:spf.provider.example -all");
+  mr_dns_forget ("news.strict.example");
+  {
+    g_autoptr(MrDomainReport) report = check_domain ("news.strict.example", "spf.provider.example", NULL);
+
+    mr_assert_cmpstr_free (codes (report), ==, "spf-pass:pass dkim-organisation-key:info dmarc-pass:pass mx-present:pass");
+  }
+}
+
 /* The options each preset gives: Brevo's own return address (SPF is Brevo's, DMARC aligns through
  * DKIM), selectors without an SPF include, Amazon SES, and a provider's own domain (gmail.com through
  * Gmail), which is not the customer's to fix. */
@@ -835,6 +879,7 @@ main (int    argc,
   g_test_add_func ("/domains/open-and-unreachable", test_open_and_unreachable);
   g_test_add_func ("/domains/bulk-rules", test_bulk_rules);
   g_test_add_func ("/domains/pace", test_pace);
+  g_test_add_func ("/domains/alignment", test_alignment);
   g_test_add ("/domains/cli", MrTestDirs, NULL, mr_test_dirs_setup, test_cli, mr_test_dirs_teardown);
   g_test_add ("/domains/proof", MrTestDirs, NULL, mr_test_dirs_setup, test_proof, mr_test_dirs_teardown);
   g_test_add ("/domains/cli-dns", MrTestDirs, NULL, mr_test_dirs_setup, test_cli_dns, mr_test_dirs_teardown);

@@ -323,10 +323,38 @@ rsa_bits (const char *base64)
   return bits;
 }
 
+static char *organisational_domain (const char *domain);
+
+/* The first of @selectors with a key at @domain, or NULL. */
+static const char *
+selector_with_key (const char         *domain,
+                   const char * const *selectors,
+                   GCancellable       *cancellable)
+{
+  for (guint i = 0; selectors[i] != NULL; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s._domainkey.%s", selectors[i], domain);
+      g_autoptr(GPtrArray) records = NULL;
+
+      mr_dns_lookup_txt (name, &records, cancellable);
+      for (guint r = 0; r < records->len; r++)
+        {
+          g_autofree char *key = tag_value (g_ptr_array_index (records, r), "p");
+
+          if (key != NULL && *key != '\0')
+            return selectors[i];
+        }
+    }
+  return NULL;
+}
+
+/* @dkim_found: a key at the domain itself (the provider signs as it: aligned in either mode);
+ * @dkim_relaxed: only at its organisational domain (aligned unless DMARC asks for strict). */
 static void
 check_dkim (MrDomainReport             *report,
             const MrDomainCheckOptions *options,
             gboolean                   *dkim_found,
+            gboolean                   *dkim_relaxed,
             GCancellable               *cancellable)
 {
   const char *domain = report->domain;
@@ -334,7 +362,7 @@ check_dkim (MrDomainReport             *report,
   gboolean unknown = FALSE;
   gboolean any_key = FALSE;   /* a record with a key, good or not: said on its own */
 
-  *dkim_found = FALSE;
+  *dkim_found = *dkim_relaxed = FALSE;
   if (options == NULL || options->dkim_selectors == NULL || options->dkim_selectors[0] == NULL)
     {
       add (report, "dkim", MR_FINDING_INFO, "dkim-selectors-unknown",
@@ -405,10 +433,26 @@ check_dkim (MrDomainReport             *report,
     add (report, "dkim", MR_FINDING_UNKNOWN, "dns-unreachable",
          g_strdup_printf (_("The DKIM keys of %s could not be checked: a lookup timed out."), domain), NULL);
   else if (!any_key && missing->len > 0)
-    add (report, "dkim", MR_FINDING_FAIL, "dkim-missing",
-         g_strdup_printf (_("%s publishes no DKIM key where your provider signs (%s). Turn DKIM on in your provider’s "
-                            "admin centre and publish the records it gives."), domain, missing->str),
-         NULL);
+    {
+      g_autofree char *organisation = organisational_domain (domain);
+      const char *selector = organisation != NULL && g_ascii_strcasecmp (organisation, domain) != 0
+                               ? selector_with_key (organisation, options->dkim_selectors, cancellable) : NULL;
+
+      if (selector != NULL)
+        {
+          *dkim_relaxed = TRUE;
+          add (report, "dkim", MR_FINDING_INFO, "dkim-organisation-key",
+               g_strdup_printf (_("%s publishes no DKIM key of its own, but %s does (selector %s): your provider signs "
+                                  "its mail as %s, which DMARC accepts unless it asks for strict alignment."),
+                                domain, organisation, selector, organisation),
+               NULL);
+        }
+      else
+        add (report, "dkim", MR_FINDING_FAIL, "dkim-missing",
+             g_strdup_printf (_("%s publishes no DKIM key where your provider signs (%s). Turn DKIM on in your provider’s "
+                                "admin centre and publish the records it gives."), domain, missing->str),
+             NULL);
+    }
 }
 
 /* ---- DMARC ------------------------------------------------------------------------------------ */
@@ -455,6 +499,7 @@ check_dmarc (MrDomainReport *report,
              gboolean        spf_passes,
              gboolean        spf_judged,
              gboolean        dkim_found,
+             gboolean        dkim_relaxed,
              GCancellable   *cancellable)
 {
   const char *domain = report->domain;
@@ -524,13 +569,28 @@ check_dmarc (MrDomainReport *report,
       add (report, "dmarc", MR_FINDING_PASS, "dmarc-pass", g_steal_pointer (&words), g_strdup (record));
     }
 
-  /* Mailroom's envelope sender is the From address, so SPF aligns when it passes; DKIM when the
-   * provider signs as the domain. */
-  if (spf_judged && !spf_passes && !dkim_found)
-    add (report, "dmarc", MR_FINDING_FAIL, "dmarc-not-aligned",
-         g_strdup_printf (_("Mail from %s would fail DMARC: neither SPF nor DKIM passes for it as Mailroom sends. Fix "
-                            "SPF or DKIM above."), domain),
-         NULL);
+  /* Mailroom's envelope sender is the From address, so SPF aligns when it passes, strict (aspf=s)
+   * or relaxed; DKIM when the provider signs as the domain, or as its organisational domain when
+   * DMARC does not ask for strict alignment (adkim=s). */
+  {
+    g_autofree char *adkim = tag_value (record, "adkim");
+    gboolean strict = adkim != NULL && g_ascii_strcasecmp (adkim, "s") == 0;
+    gboolean dkim_aligns = dkim_found || (dkim_relaxed && !strict);
+    g_autofree char *organisation = organisational_domain (domain);
+
+    if (spf_judged && !spf_passes && !dkim_aligns && dkim_relaxed)
+      add (report, "dmarc", MR_FINDING_FAIL, "dmarc-not-aligned",
+           g_strdup_printf (_("Mail from %s would fail DMARC: the DMARC record of %s asks for strict DKIM alignment "
+                              "(adkim=s), but your provider signs as %s, and SPF does not pass. Publish the DKIM records "
+                              "at %s as well, or relax the record to adkim=r."),
+                            domain, found_at, organisation, domain),
+           g_strdup (record));
+    else if (spf_judged && !spf_passes && !dkim_aligns)
+      add (report, "dmarc", MR_FINDING_FAIL, "dmarc-not-aligned",
+           g_strdup_printf (_("Mail from %s would fail DMARC: neither SPF nor DKIM passes for it as Mailroom sends. Fix "
+                              "SPF or DKIM above."), domain),
+           NULL);
+  }
 }
 
 /* ---- MX --------------------------------------------------------------------------------------- */
@@ -576,15 +636,15 @@ mr_domain_check (const char                 *domain,
                  GCancellable               *cancellable)
 {
   MrDomainReport *report = g_new0 (MrDomainReport, 1);
-  gboolean spf_passes, spf_judged, dkim_found;
+  gboolean spf_passes, spf_judged, dkim_found, dkim_relaxed;
 
   report->domain = g_ascii_strdown (domain, -1);
   report->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
   if (options != NULL && options->fresh)
     mr_domain_forget_answers (report->domain);
   check_spf (report, options, &spf_passes, &spf_judged, cancellable);
-  check_dkim (report, options, &dkim_found, cancellable);
-  check_dmarc (report, spf_passes, spf_judged, dkim_found, cancellable);
+  check_dkim (report, options, &dkim_found, &dkim_relaxed, cancellable);
+  check_dmarc (report, spf_passes, spf_judged, dkim_found, dkim_relaxed, cancellable);
   check_mx (report, cancellable);
   return report;
 }
