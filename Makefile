@@ -35,7 +35,7 @@ test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
 	MAILROOM_SETUP_OPTIONS="$(SANITIZE_OPTIONS)" build-aux/run-tests.sh $(SANITIZE_BUILD) sanitize
 
 # libFuzzer (clang): each target runs for FUZZ_SECONDS; what it finds is kept in tests/fuzz/crashes/.
-FUZZ_TARGETS = $(foreach t,recipients mustache settings ews oauth smtp autoconfig html,tests/fuzz/fuzz-$(t))
+FUZZ_TARGETS = $(foreach t,recipients mustache settings ews oauth smtp autoconfig html spf dns,tests/fuzz/fuzz-$(t))
 
 $(FUZZ_BUILD)/build.ninja: | deps
 	build-aux/install-deps.sh build-aux/packages-fuzz.txt

@@ -229,7 +229,13 @@ record_text (ns_msg *message,
               return (g_string_free (joined, TRUE), NULL);
             g_string_append_len (joined, (const char *) rdata + at + 1, rdata[at]);
           }
-        return g_string_free (joined, FALSE);
+        /* Bytes are what a record holds: kept as text (a NUL ends it, what is not UTF-8 is marked),
+         * so that SPF sees what is not ASCII and the cache file stays JSON. */
+        {
+          g_autofree char *bytes = g_string_free (joined, FALSE);
+
+          return g_utf8_make_valid (bytes, -1);
+        }
       }
     case ns_t_mx:
       if (length < 3 || dn_expand (ns_msg_base (*message), ns_msg_end (*message), rdata + 2, host, sizeof host) < 0)
@@ -245,34 +251,28 @@ record_text (ns_msg *message,
     }
 }
 
-/* Asks the name servers for the records of @type at @name, into @out, with the TTL to keep the
- * answer for. */
 static MrDnsAnswer
-ask_name_servers (int          type,
-                  const char  *name,
-                  GPtrArray   *out,
-                  guint32     *ttl)
+unreadable (GPtrArray *out,
+            guint32   *ttl)
 {
-  struct __res_state state;
-  unsigned char query[NS_PACKETSZ];
-  g_autofree unsigned char *answer = g_malloc (LARGEST_ANSWER);
-  int query_length, answer_length, rcode;
+  g_ptr_array_set_size (out, 0);
+  *ttl = 0;
+  return MR_DNS_FAILED;
+}
+
+MrDnsAnswer
+mr_dns_parse_answer (const guint8 *message_bytes,
+                     gsize         length,
+                     int           type,
+                     GPtrArray    *out,
+                     guint32      *ttl)
+{
   ns_msg message;
+  int rcode;
 
   *ttl = 0;
-  memset (&state, 0, sizeof state);
-  if (res_ninit (&state) != 0)
-    return MR_DNS_FAILED;
-  if (!use_server_from_environment (&state))
-    {
-      res_nclose (&state);
-      return MR_DNS_FAILED;
-    }
-  query_length = res_nmkquery (&state, ns_o_query, name, ns_c_in, type, NULL, 0, NULL, query, sizeof query);
-  answer_length = query_length < 0 ? -1 : res_nsend (&state, query, query_length, answer, LARGEST_ANSWER);
-  res_nclose (&state);
-  if (answer_length < 0 || ns_initparse (answer, answer_length, &message) < 0)
-    return MR_DNS_FAILED;   /* no answer in time, or none that can be read */
+  if (length > LARGEST_ANSWER || ns_initparse (message_bytes, (int) length, &message) < 0)
+    return MR_DNS_FAILED;   /* no answer that can be read */
   rcode = ns_msg_getflag (message, ns_f_rcode);
   if (rcode == ns_r_nxdomain)
     {
@@ -289,11 +289,11 @@ ask_name_servers (int          type,
       char *text;
 
       if (ns_parserr (&message, ns_s_an, i, &rr) < 0)
-        return MR_DNS_FAILED;
+        return unreadable (out, ttl);
       if ((int) ns_rr_type (rr) != type || ns_rr_class (rr) != ns_c_in)
         continue;   /* the CNAMEs on the way */
       if ((text = record_text (&message, &rr, type)) == NULL)
-        return MR_DNS_FAILED;
+        return unreadable (out, ttl);
       g_ptr_array_add (out, text);
       *ttl = MIN (*ttl, ns_rr_ttl (rr));
     }
@@ -303,6 +303,36 @@ ask_name_servers (int          type,
       return MR_DNS_NOTHING;
     }
   return MR_DNS_FOUND;
+}
+
+/* Asks the name servers for the records of @type at @name, into @out, with the TTL to keep the
+ * answer for. */
+static MrDnsAnswer
+ask_name_servers (int          type,
+                  const char  *name,
+                  GPtrArray   *out,
+                  guint32     *ttl)
+{
+  struct __res_state state;
+  unsigned char query[NS_PACKETSZ];
+  g_autofree unsigned char *answer = g_malloc (LARGEST_ANSWER);
+  int query_length, answer_length;
+
+  *ttl = 0;
+  memset (&state, 0, sizeof state);
+  if (res_ninit (&state) != 0)
+    return MR_DNS_FAILED;
+  if (!use_server_from_environment (&state))
+    {
+      res_nclose (&state);
+      return MR_DNS_FAILED;
+    }
+  query_length = res_nmkquery (&state, ns_o_query, name, ns_c_in, type, NULL, 0, NULL, query, sizeof query);
+  answer_length = query_length < 0 ? -1 : res_nsend (&state, query, query_length, answer, LARGEST_ANSWER);
+  res_nclose (&state);
+  if (answer_length < 0)
+    return MR_DNS_FAILED;   /* no answer in time */
+  return mr_dns_parse_answer (answer, (gsize) answer_length, type, out, ttl);
 }
 
 /* The records of @type at @name as text (record_text()), kept or asked for. */

@@ -40,6 +40,16 @@ MrDnsAnswer mr_dns_lookup_mx        (const char     *name,
                                      GPtrArray     **out,
                                      GCancellable   *cancellable);
 
+/* A name server's reply to a question of @type (ns_t_txt, ns_t_mx, ns_t_a, ns_t_aaaa): the records
+ * of that type as text into @out (an MX as "PREFERENCE HOST"), and the seconds the answer may be
+ * kept (a "no such record" for its SOA's minimum; 0: not to keep). A reply that cannot be read is
+ * MR_DNS_FAILED with nothing in @out. For the lookups and the fuzzer (tests/fuzz/fuzz-dns.c). */
+MrDnsAnswer mr_dns_parse_answer     (const guint8   *message,
+                                     gsize           length,
+                                     int             type,
+                                     GPtrArray      *out,
+                                     guint32        *ttl);
+
 /* Forgets the kept answers for @domain and every name under it (_dmarc.@domain,
  * selector._domainkey.@domain): the next questions go to the network. For "Check Again" after a
  * record was published, and a proof's check. */

@@ -12,7 +12,7 @@ export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export G_DEBUG=fatal-criticals G_SLICE=always-malloc
 status=0
-for target in recipients mustache settings ews oauth smtp autoconfig html spf; do
+for target in recipients mustache settings ews oauth smtp autoconfig html spf dns; do
   program="$build/tests/fuzz/fuzz-$target"
   work="$build/fuzz-corpus/$target"
   crashes="$top/tests/fuzz/crashes/$target"
