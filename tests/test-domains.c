@@ -795,6 +795,34 @@ test_cli_dns (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&json, json_node_unref);
 
+  /* The same verdicts as the window's: the engine asked here, in this process, over the same DNS. */
+  {
+    const char *selectors[] = { "s1", NULL };
+    MrDomainCheckOptions options = { "spf.provider.test", NULL, selectors, FALSE };
+    g_autoptr(MrDomainReport) report = mr_domain_check ("bad.example.test", &options, NULL);
+    g_autofree char *cli_codes = NULL;
+    g_autoptr(GString) codes_seen = g_string_new (NULL);
+    JsonArray *findings;
+
+    g_assert_cmpint (mr_test_run_cli (&out, &err, "--json", "check-domain", "bad.example.test", "--include",
+                                      "spf.provider.test", "--selector", "s1", NULL), ==, 65);
+    json = json_from_string (out, NULL);
+    findings = json_object_get_array_member (json_node_get_object (json), "findings");
+    for (guint i = 0; i < json_array_get_length (findings); i++)
+      {
+        JsonObject *found = json_array_get_object_element (findings, i);
+
+        g_string_append_printf (codes_seen, "%s%s:%s", codes_seen->len ? " " : "", json_object_get_string_member (found, "code"),
+                                json_object_get_string_member (found, "level"));
+      }
+    cli_codes = codes (report);
+    g_assert_cmpstr (codes_seen->str, ==, cli_codes);
+    g_assert_cmpstr (cli_codes, ==, "spf-provider-missing:fail dkim-missing:fail dmarc-missing:fail mx-present:pass");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_clear_pointer (&json, json_node_unref);
+  }
+
   /* A DNS that will not say: could not check. */
   g_assert_cmpint (mr_test_run_cli (&out, &err, "check-domain", "down.example.test", "--include", "spf.provider.test",
                                     "--selector", "s1", NULL), ==, 69);

@@ -1584,6 +1584,27 @@ test_pace_defaults (MrTestDirs    *dirs,
       g_assert_cmpuint (mr_mailshot_get_provider_daily_limit (settings, NULL, NULL, &provider), ==, cases[i].limit);
       g_assert_true ((provider != NULL) == (cases[i].limit > 0));
     }
+
+  /* Whose servers send, by route: the SMTP provider's; Exchange Online's are Office 365's; an
+   * Exchange Server is its own host. */
+  {
+    g_autoptr(MrSettings) settings = settings_with (dirs, 25, "\"smtp.provider\": \"gmail\", "
+                                                    "\"exchange.transport\": \"graph\"");
+    g_autoptr(MrSettings) server = settings_with (dirs, 25, "\"smtp.provider\": \"gmail\", "
+                                                  "\"exchange.transport\": \"ews\", "
+                                                  "\"exchange.ews_url\": \"https://mail.firm.example/EWS/Exchange.asmx\"");
+    g_autofree char *host = NULL;
+
+    mr_assert_cmpstr_free (mr_mailshot_route_provider (settings, NULL, "smtp", &host), ==, "gmail");
+    g_assert_cmpstr (host, ==, "127.0.0.1");
+    g_clear_pointer (&host, g_free);
+    mr_assert_cmpstr_free (mr_mailshot_route_provider (settings, NULL, "exchange", &host), ==, "office365");
+    g_assert_null (host);
+    mr_assert_cmpstr_free (mr_mailshot_route_provider (server, NULL, "exchange", &host), ==, "other");
+    g_assert_cmpstr (host, ==, "mail.firm.example");
+    g_clear_pointer (&host, g_free);
+    g_assert_cmpuint (mr_mailshot_get_provider_daily_limit (settings, NULL, "exchange", NULL), ==, 10000);
+  }
 }
 
 /* Handed to this machine's MTA: "queued-locally", not "accepted". */

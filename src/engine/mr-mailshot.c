@@ -256,32 +256,53 @@ mr_mailshot_journal_free (MrMailshotJournal *self)
 
 /* ---- Pace ------------------------------------------------------------------------------------- */
 
-/* The preset whose limits a job of @app through @route meets, and the account it sends as: through
- * Exchange the mailbox's limits apply, not the SMTP provider's: Exchange Online's are Office 365's
- * (Graph, or EWS at outlook.office365.com); an Exchange Server's are its admin's. */
+char *
+mr_mailshot_route_provider (MrSettings  *settings,
+                            const char  *app,
+                            const char  *route,
+                            char       **host)
+{
+  g_autofree char *resolved = mr_mailshot_resolve_route (settings, app, route);
+  g_autofree char *transport = NULL;
+  g_autofree char *ews_url = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  if (!g_str_equal (resolved, "exchange"))
+    {
+      if (host != NULL)
+        *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+      return mr_settings_dup_effective_string (settings, app, "smtp.provider");
+    }
+  /* Through Exchange the mailbox's server sends: Exchange Online's is Office 365 (Graph, or EWS at
+   * outlook.office365.com); an Exchange Server is its admin's own. */
+  transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
+  ews_url = mr_settings_dup_effective_string (settings, app, "exchange.ews_url");
+  if (g_str_equal (transport, "graph") || strstr (ews_url, "outlook.office365.com") != NULL)
+    {
+      if (host != NULL)
+        *host = NULL;
+      return g_strdup ("office365");
+    }
+  uri = *ews_url != '\0' ? g_uri_parse (ews_url, G_URI_FLAGS_NONE, NULL) : NULL;
+  if (host != NULL)
+    *host = g_strdup (uri != NULL ? g_uri_get_host (uri) : NULL);
+  return g_strdup ("other");
+}
+
+/* The preset whose limits a job of @app through @route meets, and the account it sends as. */
 static const MrPreset *
 pace_preset (MrSettings  *settings,
              const char  *app,
              const char  *route,
              char       **account)
 {
-  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
-  g_autofree char *resolved = mr_mailshot_resolve_route (settings, app, route);
+  g_autofree char *provider = mr_mailshot_route_provider (settings, app, route, NULL);
 
   *account = mr_settings_dup_effective_string (settings, app, "smtp.username");
   if (*account == NULL || **account == '\0')
     {
       g_free (*account);
       *account = mr_settings_dup_effective_string (settings, app, "sender.from_address");
-    }
-  if (g_str_equal (resolved, "exchange"))
-    {
-      g_autofree char *transport = mr_settings_dup_effective_string (settings, app, "exchange.transport");
-      g_autofree char *ews_url = mr_settings_dup_effective_string (settings, app, "exchange.ews_url");
-
-      g_free (provider);
-      provider = g_strdup (g_str_equal (transport, "graph") || strstr (ews_url, "outlook.office365.com") != NULL
-                             ? "office365" : "other");
     }
   return mr_preset_lookup (provider);
 }

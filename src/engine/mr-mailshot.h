@@ -115,6 +115,14 @@ guint              mr_mailshot_get_provider_daily_limit (MrSettings  *settings,
                                                          const char  *route,
                                                          char       **provider_name);
 
+/* The provider preset (its id) a job of @app through @route sends with, and in @host (optional)
+ * the server: the SMTP settings'; through Exchange Online "office365" with no host, through an
+ * Exchange Server "other" with its EWS host. For the pace and for the From domain's checks. */
+char              *mr_mailshot_route_provider (MrSettings  *settings,
+                                              const char  *app,
+                                              const char  *route,
+                                              char       **host);
+
 /* The transport a job of @app goes through for @route ("smtp", "exchange", "auto" or NULL). */
 char              *mr_mailshot_resolve_route (MrSettings     *settings,
                                              const char     *app,
