@@ -181,34 +181,34 @@ void mr_mailshots_open_sent (MrMailshotsPage *self,
 /* A fresh copy of the settings for a worker thread: the window may save new ones meanwhile. */
 MrSettings *mr_mailshots_load_settings (GError **error);
 void mr_mailshots_notice (MrMailshotsPage *self,
-     const char      *message);
+                          const char      *message);
 void mr_mailshots_set_busy (MrMailshotsPage *self,
-     gboolean         busy);
+                            gboolean         busy);
 
 /* mr-mailshots-setup.c */
 void mr_mailshots_choose_path (MrMailshotsPage       *self,
-     GtkFileChooserNative  *chooser,
-     PathChosenFunc         chosen);
+                               GtkFileChooserNative  *chooser,
+                               PathChosenFunc         chosen);
 MrTemplate *mr_mailshots_selected_template (MrMailshotsPage *self);
 /* What the first step still lacks, in words, or NULL when it is complete. */
 const char *mr_mailshots_setup_problem (MrMailshotsPage *self);
 void mr_mailshots_show_step (MrMailshotsPage *self,
-     const char      *step);
+                             const char      *step);
 /* Next goes only where it can: until the step is complete it is off, and the step says why. */
 void mr_mailshots_update_next (MrMailshotsPage *self);
 void mr_mailshots_update_step_controls (MrMailshotsPage *self);
 /* A task of the wizard: runs in a thread with a Choice and reports to the page. */
 GTask *mr_mailshots_wizard_task (MrMailshotsPage     *self,
-       gpointer             source_tag,
-       GAsyncReadyCallback  callback);
+                                 gpointer             source_tag,
+                                 GAsyncReadyCallback  callback);
 
 /* mr-mailshots-check.c */
 void mr_mailshots_check_recipients (MrMailshotsPage *self);
 char *mr_mailshots_format_duration (gint64 seconds);
 void mr_mailshots_load_preview (MrMailshotsPage *self,
-     guint            row,
-     int              direction,
-     const char      *find);
+                                guint            row,
+                                int              direction,
+                                const char      *find);
 void mr_mailshots_show_start (MrMailshotsPage *self);
 
 /* mr-mailshots-jobs.c */
@@ -216,19 +216,18 @@ gboolean mr_mailshots_on_refresh_timer (gpointer user_data);
 void mr_mailshots_refresh (MrMailshotsPage *self);
 void mr_mailshots_refresh_free (Refresh *data);
 void mr_mailshots_refresh_thread (GTask        *task,
-     gpointer      source_object,
-     gpointer      task_data,
-     GCancellable *cancellable);
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable);
 void mr_mailshots_refreshed (GObject      *source,
-     GAsyncResult *result,
-     gpointer      user_data);
+                             GAsyncResult *result,
+                             gpointer      user_data);
 /* Jobs whose time has come, when the window opens and every minute: cut off when it last closed,
  * scheduled, or with retries due. Paused and finished jobs are left alone. */
 void mr_mailshots_resume_due_jobs (MrMailshotsPage *self,
-     GPtrArray       *jobs);
+                                   GPtrArray       *jobs);
 void mr_mailshots_run_job (MrMailshotsPage *self,
-     gint64           job);
+                           gint64           job);
 void mr_mailshots_update_rows (MrMailshotsPage *self);
-
 
 G_END_DECLS

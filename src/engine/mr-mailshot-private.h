@@ -1,6 +1,9 @@
-/* mr-mailshot-private.h: what the parts of a mailshot share (mr-mailshot.c: the journal, the pace,
- * creating a job, its status; mr-mailshot-run.c: running it; mr-mailshot-samples.c: the dry run, the
- * preview and the samples). Not for use outside them.
+/* mr-mailshot-private.h: what the parts of a mailshot share. Not for use outside them.
+ *
+ * mr-mailshot.c: the journal, the pace, creating a job, its settings, state, lease and status;
+ * mr-mailshot-mail.c: a row as the mail it becomes; mr-mailshot-run.c: running a job (the workers,
+ * the committer, the outcomes); mr-mailshot-record.c: the job's mails in the sent log and the day's
+ * quota; mr-mailshot-samples.c: the dry run, the preview and the samples.
  */
 #pragma once
 
@@ -9,6 +12,7 @@
 #include "mr-mailshot.h"
 #include "mr-message.h"
 #include "mr-delivery.h"
+#include "mr-sent-log.h"
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -84,10 +88,6 @@ char *mr_mailshot_row_data (const char * const *columns,
  * says nothing about the address it stands for. */
 char *mr_mailshot_new_token (void);
 
-/* Whether some process (this one too) holds the job's lease; a "running" job without one was cut off. */
-gboolean mr_mailshot_lease_is_held (MrMailshotJournal *self,
-                                    gint64             job);
-
 void mr_mailshot_job_config_clear (JobConfig *config);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobConfig, mr_mailshot_job_config_clear)
 void mr_mailshot_todo_clear (Todo *todo);
@@ -115,5 +115,39 @@ MrOutgoing *mr_mailshot_row_outgoing (JsonParser       *parser,
                                       Todo             *todo,
                                       MrRendered      **rendered_out,
                                       GError          **error);
+
+/* Mails sent in the last 24 hours by this application profile, all jobs; and when the oldest
+ * @over of them leave the window (the quota frees). */
+guint mr_mailshot_sent_in_last_day (MrMailshotJournal *self,
+                                    const char        *app,
+                                    guint              over,
+                                    gint64            *frees_at);
+
+/* The sent log is a record beside the journal: when it cannot be written (a full disk), the mails
+ * still go, and the next run records them. */
+void mr_mailshot_sync_sent_log (MrMailshotJournal *self,
+                                GMutex            *db_lock,
+                                MrSentLog         *log,
+                                gint64             job,
+                                MrMailshotStatus  *status,
+                                MrTemplate        *template_,
+                                MrDelivery        *delivery,
+                                const char        *route);
+
+gboolean mr_mailshot_read_job_config (MrMailshotJournal  *self,
+                                      gint64              job,
+                                      JobConfig          *config,
+                                      GError            **error);
+
+/* The job's state alone: read before every mail, so it must not count the recipients. */
+char *mr_mailshot_job_state (MrMailshotJournal  *self,
+                             gint64              job,
+                             GError            **error);
+
+/* The lease: an exclusive lock (an open file description lock) on a file beside the journal,
+ * released when the process ends, however it ends. */
+int mr_mailshot_take_lease (MrMailshotJournal  *self,
+                            gint64              job,
+                            GError            **error);
 
 G_END_DECLS

@@ -30,122 +30,6 @@
 
 /* ---- Running ---------------------------------------------------------------------------------- */
 
-void
-mr_mailshot_job_config_clear (JobConfig *config)
-{
-  g_clear_pointer (&config->name_column, g_free);
-  g_clear_pointer (&config->attachment_column, g_free);
-  g_clear_pointer (&config->attachments_dir, g_free);
-  g_clear_pointer (&config->unsubscribe_url, g_free);
-  g_clear_pointer (&config->unsubscribe_mailto, g_free);
-}
-
-
-static gboolean
-read_job_config (MrMailshotJournal  *self,
-                 gint64              job,
-                 JobConfig          *config,
-                 GError            **error)
-{
-  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT attachment_column, attachments_dir, unsubscribe_url, "
-                                                 "unsubscribe_mailto, copy_each, copy_sent, name_column FROM jobs WHERE id = ?",
-                                                 error);
-  gboolean found;
-
-  if (statement == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (statement, 1, job);
-  found = sqlite3_step (statement) == SQLITE_ROW;
-  if (found)
-    {
-      config->attachment_column = mr_mailshot_column_text (statement, 0);
-      config->attachments_dir = mr_mailshot_column_text (statement, 1);
-      config->unsubscribe_url = mr_mailshot_column_text (statement, 2);
-      config->unsubscribe_mailto = mr_mailshot_column_text (statement, 3);
-      config->copy_each = sqlite3_column_int (statement, 4) != 0;
-      config->copy_sent = sqlite3_column_int (statement, 5) != 0;
-      config->name_column = mr_mailshot_column_text (statement, 6);
-    }
-  else
-    mr_mailshot_journal_failed (self, "read", error);
-  sqlite3_finalize (statement);
-  return found;
-}
-
-/* The job's state alone: read before every mail, so it must not count the recipients. */
-static char *
-job_state (MrMailshotJournal  *self,
-           gint64              job,
-           GError            **error)
-{
-  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT state FROM jobs WHERE id = ?", error);
-  char *state = NULL;
-
-  if (statement == NULL)
-    return NULL;
-  sqlite3_bind_int64 (statement, 1, job);
-  if (sqlite3_step (statement) == SQLITE_ROW)
-    state = mr_mailshot_column_text (statement, 0);
-  else
-    mr_mailshot_journal_failed (self, "read", error);
-  sqlite3_finalize (statement);
-  return state;
-}
-
-static char *
-lease_path (MrMailshotJournal *self,
-            gint64             job)
-{
-  return g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", self->path, job);
-}
-
-/* The lease: an exclusive lock (an open file description lock) on a file beside the journal,
- * released when the process ends, however it ends. */
-static int
-take_lease (MrMailshotJournal  *self,
-            gint64              job,
-            GError            **error)
-{
-  g_autofree char *path = lease_path (self, job);
-  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  struct flock whole_file_write = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-  if (fd < 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_JOURNAL, _("Cannot create %s: %s"), path,
-                   g_strerror (saved_errno));
-      return -1;
-    }
-  if (fcntl (fd, F_OFD_SETLK, &whole_file_write) != 0)
-    {
-      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
-      close (fd);
-      g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY,
-                   _("Mailshot %s is being sent by another Mailroom; watch it with “mailroom-cli mailshot status”"), number);
-      return -1;
-    }
-  return fd;
-}
-
-/* Whether some process (this one too) holds the job's lease; a "running" job without one was cut off. */
-gboolean
-mr_mailshot_lease_is_held (MrMailshotJournal *self,
-                           gint64             job)
-{
-  g_autofree char *path = lease_path (self, job);
-  int fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
-  struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-  gboolean held;
-
-  if (fd < 0)
-    return FALSE;
-  /* Asks without taking it: a lock taken here, even for an instant, could turn a runner away. */
-  held = fcntl (fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
-  close (fd);
-  return held;
-}
-
 /* Waits until @until (monotonic µs), or until cancelled. */
 static gboolean
 pace (gint64        until,
@@ -199,138 +83,6 @@ mr_mailshot_failure_scope (const GError *error)
       g_error_matches (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG))
     return FAILURE_PERMANENT;
   return FAILURE_STOPS_JOB;
-}
-
-void
-mr_mailshot_todo_clear (Todo *todo)
-{
-  g_clear_pointer (&todo->address, g_free);
-  g_clear_pointer (&todo->data, g_free);
-  g_clear_pointer (&todo->message_id, g_free);
-  g_clear_pointer (&todo->token, g_free);
-}
-
-
-/* "<https://…?token=T>, <mailto:…?subject=unsubscribe%20T>" (RFC 2369), the URL first. */
-static char *
-list_unsubscribe (const JobConfig *config,
-                  const char      *token)
-{
-  g_autoptr(GString) value = g_string_new (NULL);
-
-  if (config->unsubscribe_url != NULL)
-    {
-      g_autoptr(GString) url = g_string_new (config->unsubscribe_url);
-
-      if (g_string_replace (url, "{token}", token, 0) == 0)
-        g_string_append_printf (url, "%stoken=%s", strchr (url->str, '?') ? "&" : "?", token);
-      g_string_append_printf (value, "<%s>", url->str);
-    }
-  if (config->unsubscribe_mailto != NULL)
-    g_string_append_printf (value, "%s<mailto:%s?subject=unsubscribe%%20%s>", value->len ? ", " : "",
-                            config->unsubscribe_mailto, token);
-  return g_string_free (g_steal_pointer (&value), FALSE);
-}
-
-/* What a mailshot adds to a row's mail: its own attachment, found again inside the folder, and its
- * unsubscribe headers. Errors: those of mr_proof_resolve_attachment(). */
-static gboolean
-add_row_extras (const JobConfig  *config,
-                const Todo       *todo,
-                JsonNode         *data,
-                MrOutgoing       *outgoing,
-                GError          **error)
-{
-  if (config->name_column != NULL)
-    {
-      const char *name = json_object_get_string_member_with_default (json_node_get_object (data), config->name_column, "");
-      outgoing->to_name = *name ? g_strdup (name) : NULL;
-    }
-  if (config->attachment_column != NULL)
-    {
-      JsonObject *row = json_node_get_object (data);
-      const char *name = json_object_get_string_member_with_default (row, config->attachment_column, "");
-
-      if (*name != '\0')
-        {
-          g_autofree char *path = mr_proof_resolve_attachment (config->attachments_dir, name, error);
-
-          if (path == NULL)
-            return FALSE;
-          mr_outgoing_add_attachment (outgoing, path, NULL, NULL);
-        }
-    }
-  if (todo->token != NULL && (config->unsubscribe_url != NULL || config->unsubscribe_mailto != NULL))
-    {
-      outgoing->list_unsubscribe = list_unsubscribe (config, todo->token);
-      outgoing->list_unsubscribe_post = config->unsubscribe_url != NULL;
-    }
-  return TRUE;
-}
-
-/* A row's mail as the job sends it, not yet built: rendered, addressed, with its own attachment and
- * unsubscribe headers. */
-MrOutgoing *
-mr_mailshot_row_outgoing (JsonParser       *parser,
-                          MrTemplate       *template_,
-                          MrDelivery       *delivery,
-                          const JobConfig  *config,
-                          Todo             *todo,
-                          MrRendered      **rendered_out,
-                          GError          **error)
-{
-  /* A worker parses every row with one parser: making one each time cost as much as the parse. */
-  g_autoptr(JsonNode) data = parser == NULL ? json_from_string (todo->data, error)
-                             : json_parser_load_from_data (parser, todo->data, -1, error) ? json_parser_steal_root (parser)
-                             : NULL;
-  g_autoptr(MrRendered) rendered = NULL;
-  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
-
-  if (data == NULL)
-    return NULL;
-  /* The sender first: {{sender.name}} is theirs (the template's own From, set below, comes first). */
-  mr_delivery_fill_sender (delivery, outgoing);
-  rendered = mr_template_render_as (template_, data, outgoing, config->size_limit, error);
-  if (rendered == NULL)
-    return NULL;
-  g_ptr_array_add (outgoing->to, g_strdup (todo->address));
-  if (!mr_template_fill_outgoing (template_, rendered, outgoing, error))
-    return NULL;
-  /* One mail per recipient; the company's copy address gets one copy of the job, unless the admin
-   * chose one of each (mailshot.copy_each). */
-  if (!config->copy_each)
-    g_ptr_array_set_size (outgoing->copy_to, 0);
-  outgoing->message_id = g_strdup (todo->message_id);
-  if (!add_row_extras (config, todo, data, outgoing, error))
-    return NULL;
-  if (rendered_out != NULL)
-    *rendered_out = g_steal_pointer (&rendered);
-  return g_steal_pointer (&outgoing);
-}
-
-/* @builder and @parser: a worker's own, or NULL for one message alone. */
-GBytes *
-mr_mailshot_build_message (MrMessageBuilder *builder,
-                           JsonParser       *parser,
-                           MrTemplate       *template_,
-                           MrDelivery       *delivery,
-                           const JobConfig  *config,
-                           Todo             *todo,
-                           MrSmtpEnvelope  **envelope,
-                           MrRendered      **rendered_out,
-                           GError          **error)
-{
-  g_autoptr(MrRendered) rendered = NULL;
-  g_autoptr(MrOutgoing) outgoing = mr_mailshot_row_outgoing (parser, template_, delivery, config, todo, &rendered, error);
-  GBytes *message;
-
-  if (outgoing == NULL)
-    return NULL;
-  *envelope = mr_outgoing_get_envelope (outgoing);
-  message = builder ? mr_message_builder_build (builder, outgoing, NULL, error) : mr_outgoing_build (outgoing, NULL, error);
-  if (message != NULL && rendered_out != NULL)
-    *rendered_out = g_steal_pointer (&rendered);
-  return message;
 }
 
 /* A recipient's outcome, written in the same transaction as the claim of the next one. */
@@ -474,9 +226,6 @@ set_outcome (Outcome    *outcome,
 /* Final mails recorded in the sent log at a time, while a job runs. */
 #define SENT_LOG_BATCH 500
 
-static void sync_sent_log (MrMailshotJournal *self, GMutex *db_lock, MrSentLog *log, gint64 job,
-                           MrMailshotStatus *status, MrTemplate *template_, MrDelivery *delivery,
-                           const char *route);
 
 /* A worker's request: write its last outcome, and give it the next recipient. */
 typedef struct {
@@ -562,7 +311,7 @@ commit_claims (Run       *run,
       goto failed;
   if (wanted > 0)
     {
-      g_autofree char *state = job_state (journal, run->job, &result->error);
+      g_autofree char *state = mr_mailshot_job_state (journal, run->job, &result->error);
 
       if (state == NULL)
         goto failed;
@@ -884,7 +633,7 @@ run_worker (gpointer data)
       if (stopped)
         {
           if (log_now)
-            sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
+            mr_mailshot_sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
                            run->delivery, run->route_label);
           break;
         }
@@ -1017,7 +766,7 @@ run_worker (gpointer data)
 
     log:
       if (log_now)
-        sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
+        mr_mailshot_sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
                        run->delivery, run->route_label);
     }
 
@@ -1027,165 +776,6 @@ run_worker (gpointer data)
   if (client != NULL)
     mr_smtp_client_quit_sync (client, NULL, NULL);
   return NULL;
-}
-
-/* Mails sent in the last 24 hours by this application profile, all jobs; and when the oldest
- * @over of them leave the window (the quota frees). */
-static guint
-sent_in_last_day (MrMailshotJournal *self,
-                  const char        *app,
-                  guint              over,
-                  gint64            *frees_at)
-{
-  gint64 since = g_get_real_time () / G_USEC_PER_SEC - 24 * 60 * 60;
-  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT COUNT (*) FROM recipients JOIN jobs ON jobs.id = recipients.job "
-                                                 "WHERE sent_at > ? AND jobs.app IS ?", NULL);
-  guint count = 0;
-
-  if (statement == NULL)
-    return 0;
-  sqlite3_bind_int64 (statement, 1, since);
-  mr_mailshot_bind_text (statement, 2, app);
-  if (sqlite3_step (statement) == SQLITE_ROW)
-    count = sqlite3_column_int (statement, 0);
-  sqlite3_finalize (statement);
-  if (frees_at != NULL && count >= over)
-    {
-      statement = mr_mailshot_prepare (self, "SELECT sent_at FROM recipients JOIN jobs ON jobs.id = recipients.job "
-                                       "WHERE sent_at > ? AND jobs.app IS ? ORDER BY sent_at LIMIT 1 OFFSET ?", NULL);
-      if (statement == NULL)
-        return count;
-      sqlite3_bind_int64 (statement, 1, since);
-      mr_mailshot_bind_text (statement, 2, app);
-      sqlite3_bind_int64 (statement, 3, count - over);
-      *frees_at = sqlite3_step (statement) == SQLITE_ROW ? sqlite3_column_int64 (statement, 0) + 24 * 60 * 60 + 1
-                                                         : since + 2 * 24 * 60 * 60;
-      sqlite3_finalize (statement);
-    }
-  return count;
-}
-
-/* Final mails not yet in the sent log, a batch at a time: each mail of a mailshot is there too,
- * linked to its job. Run at the start and the end of each run, so that mails settled before a crash
- * are recorded by the next run; a Message-ID already in the log is not recorded twice. */
-static gboolean
-record_in_sent_log (MrMailshotJournal  *self,
-                    GMutex             *db_lock,
-                    MrSentLog          *log,
-                    gint64              job,
-                    MrMailshotStatus   *status,
-                    MrTemplate         *template_,
-                    MrDelivery         *delivery,
-                    const char         *route,
-                    GError            **error)
-{
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  const char *from_address;
-
-  mr_delivery_fill_sender (delivery, sender);
-  from_address = template_->from_address ? template_->from_address : sender->from_address;
-  for (;;)
-    {
-      sqlite3_stmt *statement;
-      g_autoptr(GArray) mails = g_array_new (FALSE, TRUE, sizeof (MrSentMailshotMail));
-      g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
-      gboolean ok = TRUE;
-
-      /* The journal only under the run's lock (when there is one): the sent log is written without
-       * it, so that the workers go on meanwhile. */
-      if (db_lock != NULL)
-        g_mutex_lock (db_lock);
-      statement = mr_mailshot_prepare (self, "SELECT row, address, data, message_id, state, reply, sent_at, attempts, subject "
-                                       "FROM recipients WHERE job = ? AND logged = 0 AND state IN "
-                                       "('accepted', 'queued-locally', 'failed-permanent') LIMIT 500", error);
-      if (statement == NULL)
-        {
-          if (db_lock != NULL)
-            g_mutex_unlock (db_lock);
-          return FALSE;
-        }
-      sqlite3_bind_int64 (statement, 1, job);
-      while (sqlite3_step (statement) == SQLITE_ROW)
-        {
-          MrSentMailshotMail mail = { NULL };
-          const char *state = (const char *) sqlite3_column_text (statement, 4);
-          gint64 row = sqlite3_column_int64 (statement, 0);
-          char *subject = mr_mailshot_column_text (statement, 8);
-
-          /* The subject as sent; rendered again only for mails recorded before it was kept. */
-          if (subject == NULL)
-            {
-              g_autoptr(JsonNode) data = json_from_string ((const char *) sqlite3_column_text (statement, 2), NULL);
-              g_autoptr(MrRendered) rendered = data ? mr_template_render (template_, data, NULL) : NULL;
-
-              subject = g_strdup (rendered ? rendered->subject : "");
-            }
-#define KEEP(text) (g_ptr_array_add (strings, (text)), (const char *) g_ptr_array_index (strings, strings->len - 1))
-          mail.recipient = KEEP (mr_mailshot_column_text (statement, 1));
-          mail.message_id = KEEP (mr_mailshot_column_text (statement, 3));
-          mail.reply = KEEP (mr_mailshot_column_text (statement, 5));
-          mail.subject = KEEP (subject);
-#undef KEEP
-          mail.from_address = from_address;
-          mail.app = status->app;
-          mail.template_name = status->template_name;
-          mail.route = route;
-          mail.state = g_str_equal (state, "failed-permanent") ? MR_SENT_STATE_FAILED : MR_SENT_STATE_ACCEPTED;
-          mail.time = sqlite3_column_int64 (statement, 6);
-          mail.attempts = sqlite3_column_int (statement, 7);
-          g_array_append_val (mails, mail);
-          g_array_append_val (rows, row);
-        }
-      sqlite3_finalize (statement);
-      statement = NULL;
-      if (db_lock != NULL)
-        g_mutex_unlock (db_lock);
-      if (mails->len == 0)
-        return TRUE;
-      if (!mr_sent_log_add_mailshot_mails (log, job, (MrSentMailshotMail *) mails->data, mails->len, error))
-        return FALSE;
-      if (db_lock != NULL)
-        g_mutex_lock (db_lock);
-      ok = mr_mailshot_exec (self, "BEGIN IMMEDIATE", error) &&
-           (statement = mr_mailshot_prepare (self, "UPDATE recipients SET logged = 1 WHERE job = ? AND row = ?", error)) != NULL;
-      for (guint i = 0; i < rows->len && ok; i++)
-        {
-          sqlite3_reset (statement);
-          sqlite3_bind_int64 (statement, 1, job);
-          sqlite3_bind_int64 (statement, 2, g_array_index (rows, gint64, i));
-          ok = sqlite3_step (statement) == SQLITE_DONE || mr_mailshot_journal_failed (self, "write", error);
-        }
-      sqlite3_finalize (statement);
-      if (!ok || !mr_mailshot_exec (self, "COMMIT", error))
-        {
-          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-          ok = FALSE;
-        }
-      if (db_lock != NULL)
-        g_mutex_unlock (db_lock);
-      /* While the job runs, one batch at a time: the workers keep adding more. */
-      if (!ok || db_lock != NULL)
-        return ok;
-    }
-}
-
-/* The sent log is a record beside the journal: when it cannot be written (a full disk), the mails
- * still go, and the next run records them. */
-static void
-sync_sent_log (MrMailshotJournal *self,
-               GMutex            *db_lock,
-               MrSentLog         *log,
-               gint64             job,
-               MrMailshotStatus  *status,
-               MrTemplate        *template_,
-               MrDelivery        *delivery,
-               const char        *route)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (log != NULL && !record_in_sent_log (self, db_lock, log, job, status, template_, delivery, route, &error))
-    g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
 }
 
 /* Recipients still to send (not those to try again later). */
@@ -1233,7 +823,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   status = mr_mailshot_get_status (self, job, error);
   if (status == NULL)
     return FALSE;
-  lease = take_lease (self, job, error);
+  lease = mr_mailshot_take_lease (self, job, error);
   if (lease < 0)
     return FALSE;
   g_clear_pointer (&status, mr_mailshot_status_free);
@@ -1290,7 +880,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       g_propagate_error (error, setup_error);
       goto out;
     }
-  if (!read_job_config (self, job, &config, error))
+  if (!mr_mailshot_read_job_config (self, job, &config, error))
     goto out;
   config.size_limit = mr_delivery_get_known_size_limit (settings, status->app);
   /* Holding the lease, any "sending" row was cut off by a crash: it goes first, again. */
@@ -1303,7 +893,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   sent_log = mr_outbox_open_log (settings, NULL, &log_error);
   if (sent_log == NULL)
     g_message ("Mailshot mails are not in the sent log yet: %s", log_error->message);
-  sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
+  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
 
   run.journal = self;
   run.sent_log = sent_log;
@@ -1348,7 +938,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.total = status->total;
   run.done = status->total - status->pending - status->failed_temporary;
   run.per_day = status->per_day;
-  run.sent_today = status->per_day > 0 ? sent_in_last_day (self, status->app, 0, NULL) : 0;
+  run.sent_today = status->per_day > 0 ? mr_mailshot_sent_in_last_day (self, status->app, 0, NULL) : 0;
 
   committer = g_thread_new ("mailshot-journal", run_committer, &run);
   /* sendmail is one program per mail, and MrDelivery keeps one result: one worker. */
@@ -1362,7 +952,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_cond_signal (&run.claims_waiting);
   g_mutex_unlock (&run.lock);
   g_thread_join (committer);
-  sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
+  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
 
 finish:
   sqlite3_finalize (run.outcome_statement);
@@ -1405,7 +995,7 @@ finish:
       g_autoptr(GDateTime) when = NULL;
       g_autofree char *time = NULL;
 
-      sent_in_last_day (self, status->app, run.per_day, &frees_at);
+      mr_mailshot_sent_in_last_day (self, status->app, run.per_day, &frees_at);
       when = g_date_time_new_from_unix_local (frees_at);
       time = g_date_time_format (when, "%x %X");
       reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The day’s limit of %u mail is reached; it goes on at %s",

@@ -579,6 +579,123 @@ rollback:
   return 0;
 }
 
+/* ---- A job's settings, its state, its lease --------------------------------------------------- */
+
+void
+mr_mailshot_job_config_clear (JobConfig *config)
+{
+  g_clear_pointer (&config->name_column, g_free);
+  g_clear_pointer (&config->attachment_column, g_free);
+  g_clear_pointer (&config->attachments_dir, g_free);
+  g_clear_pointer (&config->unsubscribe_url, g_free);
+  g_clear_pointer (&config->unsubscribe_mailto, g_free);
+}
+
+gboolean
+mr_mailshot_read_job_config (MrMailshotJournal  *self,
+                             gint64              job,
+                             JobConfig          *config,
+                             GError            **error)
+{
+  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT attachment_column, attachments_dir, unsubscribe_url, "
+                                                 "unsubscribe_mailto, copy_each, copy_sent, name_column FROM jobs WHERE id = ?",
+                                                 error);
+  gboolean found;
+
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, job);
+  found = sqlite3_step (statement) == SQLITE_ROW;
+  if (found)
+    {
+      config->attachment_column = mr_mailshot_column_text (statement, 0);
+      config->attachments_dir = mr_mailshot_column_text (statement, 1);
+      config->unsubscribe_url = mr_mailshot_column_text (statement, 2);
+      config->unsubscribe_mailto = mr_mailshot_column_text (statement, 3);
+      config->copy_each = sqlite3_column_int (statement, 4) != 0;
+      config->copy_sent = sqlite3_column_int (statement, 5) != 0;
+      config->name_column = mr_mailshot_column_text (statement, 6);
+    }
+  else
+    mr_mailshot_journal_failed (self, "read", error);
+  sqlite3_finalize (statement);
+  return found;
+}
+
+/* The job's state alone: read before every mail, so it must not count the recipients. */
+char *
+mr_mailshot_job_state (MrMailshotJournal  *self,
+                       gint64              job,
+                       GError            **error)
+{
+  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT state FROM jobs WHERE id = ?", error);
+  char *state = NULL;
+
+  if (statement == NULL)
+    return NULL;
+  sqlite3_bind_int64 (statement, 1, job);
+  if (sqlite3_step (statement) == SQLITE_ROW)
+    state = mr_mailshot_column_text (statement, 0);
+  else
+    mr_mailshot_journal_failed (self, "read", error);
+  sqlite3_finalize (statement);
+  return state;
+}
+
+static char *
+lease_path (MrMailshotJournal *self,
+            gint64             job)
+{
+  return g_strdup_printf ("%s.job-%" G_GINT64_FORMAT ".lock", self->path, job);
+}
+
+/* The lease: an exclusive lock (an open file description lock) on a file beside the journal,
+ * released when the process ends, however it ends. */
+int
+mr_mailshot_take_lease (MrMailshotJournal  *self,
+                        gint64              job,
+                        GError            **error)
+{
+  g_autofree char *path = lease_path (self, job);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  struct flock whole_file_write = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_JOURNAL, _("Cannot create %s: %s"), path,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+  if (fcntl (fd, F_OFD_SETLK, &whole_file_write) != 0)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, job);
+      close (fd);
+      g_set_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_BUSY,
+                   _("Mailshot %s is being sent by another Mailroom; watch it with “mailroom-cli mailshot status”"), number);
+      return -1;
+    }
+  return fd;
+}
+
+/* Whether some process (this one too) holds the job's lease; a "running" job without one was cut off. */
+static gboolean
+lease_is_held (MrMailshotJournal *self,
+               gint64             job)
+{
+  g_autofree char *path = lease_path (self, job);
+  int fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
+  struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  gboolean held;
+
+  if (fd < 0)
+    return FALSE;
+  /* Asks without taking it: a lock taken here, even for an instant, could turn a runner away. */
+  held = fcntl (fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  close (fd);
+  return held;
+}
+
 /* ---- Status ----------------------------------------------------------------------------------- */
 
 void
@@ -644,7 +761,7 @@ read_status (MrMailshotJournal *self,
   status->per_day = sqlite3_column_int (statement, 17);
   status->connections = sqlite3_column_int (statement, 18);
   status->route = mr_mailshot_column_text (statement, 19);
-  status->running = g_str_equal (status->state, "running") && mr_mailshot_lease_is_held (self, status->id);
+  status->running = g_str_equal (status->state, "running") && lease_is_held (self, status->id);
   return status;
 }
 
