@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mr-company-page.h"
+#include "mr-company-page-private.h"
 #include "mr-json.h"
 #include "mr-keys.h"
 #include "mr-domain-row.h"
@@ -16,93 +17,6 @@
 #include "mr-signature-row.h"
 #include "mr-test-dialog.h"
 
-struct _MrCompanyPage
-{
-  AdwBin               parent_instance;
-
-  MrSettings          *settings;
-  MrSettingsForm      *form;
-  MrPasswordField     *password;
-  gboolean             editable;
-  GPtrArray           *app_rows;     /* AdwExpanderRow */
-  GPtrArray           *domain_rows;  /* MrDomainRow */
-  GHashTable          *domain_reports; /* domain → MrDomainReport, from the last Check Again */
-  GCancellable        *domain_cancellable;
-  GtkWidget           *check_domains_button;
-  guint                checking_domains;  /* Check Again's domains not back yet */
-  GPtrArray           *lock_rows;    /* AdwActionRow */
-  GtkWidget           *domain_error_label;
-
-  /* Template widgets */
-  AdwPreferencesGroup *sender_group;
-  AdwPreferencesGroup *managed_group;
-  AdwActionRow        *managed_row;
-  AdwComboRow         *provider_row;
-  AdwComboRow         *region_row;
-  const MrPreset      *region_preset;   /* whose regions region_row lists */
-  gboolean             syncing_region;
-  AdwActionRow        *provider_dns_row;
-  GtkWidget           *provider_dns_copy;
-  AdwEntryRow         *selectors_row;
-  AdwEntryRow         *host_row;
-  AdwEntryRow         *port_row;
-  AdwComboRow         *security_row;
-  AdwEntryRow         *trust_file_row;
-  AdwEntryRow         *fingerprint_row;
-  AdwComboRow         *auth_row;
-  AdwComboRow         *credentials_row;
-  AdwEntryRow         *username_row;
-  AdwPasswordEntryRow *password_row;
-  AdwActionRow        *keyring_row;
-  GtkWidget           *forget_button;
-  AdwActionRow        *per_user_row;
-  AdwActionRow        *plaintext_row;
-  GtkSwitch           *plaintext_switch;
-  AdwActionRow        *plaintext_warning_row;
-  AdwEntryRow         *from_name_row;
-  AdwEntryRow         *from_address_row;
-  AdwActionRow        *verify_domain_row;
-  GtkButton           *verify_domain_button;
-  AdwEntryRow         *reply_to_row;
-  AdwEntryRow         *copy_to_row;
-  AdwActionRow        *mailshot_minute_row;
-  AdwActionRow        *mailshot_day_row;
-  GtkSpinButton       *mailshot_minute_spin;
-  GtkSpinButton       *mailshot_day_spin;
-  GtkSpinButton       *mailshot_connections_spin;
-  AdwActionRow        *mailshot_connections_row;
-  AdwComboRow         *exchange_transport_row;
-  AdwActionRow        *exchange_guide_row;
-  GtkImage            *exchange_guide_icon;
-  AdwEntryRow         *exchange_url_row;
-  GtkWidget           *exchange_find_button;
-  GCancellable        *find_cancellable;
-  AdwActionRow        *exchange_autodiscover_row;
-  GtkSwitch           *exchange_autodiscover_switch;
-  AdwComboRow         *exchange_auth_row;
-  AdwEntryRow         *exchange_client_id_row;
-  AdwEntryRow         *exchange_tenant_row;
-  AdwComboRow         *exchange_preferred_row;
-  AdwActionRow        *exchange_fallback_row;
-  AdwPreferencesGroup *exchange_group;
-  GtkSwitch           *exchange_fallback_switch;
-  AdwActionRow        *copy_each_row;
-  GtkSwitch           *copy_each_switch;
-  AdwEntryRow         *unsubscribe_url_row;
-  AdwEntryRow         *unsubscribe_mailto_row;
-  AdwActionRow        *send_as_user_row;
-  GtkSwitch           *send_as_user_switch;
-  AdwComboRow         *delivery_row;
-  AdwEntryRow         *sendmail_path_row;
-  AdwPreferencesGroup *apps_group;
-  GtkWidget           *add_app_button;
-  AdwPreferencesGroup *domains_group;
-  AdwEntryRow         *add_domain_row;
-  AdwExpanderRow      *locks_row;
-  AdwActionRow        *try_row;
-  GtkWidget           *check_button;
-  GtkWidget           *test_button;
-};
 
 G_DEFINE_FINAL_TYPE (MrCompanyPage, mr_company_page, ADW_TYPE_BIN)
 
@@ -122,9 +36,6 @@ static const char * const exchange_transport_values[] = { "ews", "graph", NULL }
 static const char * const exchange_auth_values[] = { "ntlm", "basic", "negotiate", "oauth2", NULL };
 static const char * const exchange_preferred_values[] = { "smtp", "exchange", NULL };
 
-static void update_state (MrCompanyPage *self);
-static char *edited_string (MrCompanyPage *self, const char *key);
-static void rebuild_lists (MrCompanyPage *self);
 static void reload (MrCompanyPage *self);
 
 /* ---- Trying the settings ---------------------------------------------------------------------- */
@@ -166,326 +77,13 @@ on_app_test_clicked (GtkButton     *button,
   open_test (self, g_object_get_data (G_OBJECT (button), "app"), MR_TEST_SEND_EMAIL);
 }
 
-/* ---- Verified domains ------------------------------------------------------------------------- */
-
-static GStrv
-current_list (MrCompanyPage *self,
-              const char    *key)
-{
-  JsonNode *node = mr_settings_file_get (mr_settings_form_get_edited (self->form), key);
-  GStrvBuilder *builder = g_strv_builder_new ();
-  GStrv result;
-
-  if (node != NULL)
-    {
-      JsonArray *array = json_node_get_array (node);
-      for (guint i = 0; i < json_array_get_length (array); i++)
-        g_strv_builder_add (builder, json_array_get_string_element (array, i));
-    }
-  result = g_strv_builder_end (builder);
-  g_strv_builder_unref (builder);
-  return result;
-}
-
-static void
-set_list (MrCompanyPage      *self,
-          const char         *key,
-          const char * const *items)
-{
-  g_autoptr(JsonArray) array = json_array_new ();
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-
-  for (guint i = 0; items[i] != NULL; i++)
-    json_array_add_string_element (array, items[i]);
-  json_node_set_array (node, array);
-  mr_settings_form_set_value (self->form, key, node);
-}
-
-static void
-add_domain (MrCompanyPage *self,
-            const char    *domain)
-{
-  g_auto(GStrv) domains = current_list (self, "domains.verified");
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_autofree char *lower = g_utf8_strdown (domain, -1);
-  g_auto(GStrv) result = NULL;
-
-  if (g_strv_contains ((const char * const *) domains, lower))
-    return;
-  g_strv_builder_addv (builder, (const char **) domains);
-  g_strv_builder_add (builder, lower);
-  result = g_strv_builder_end (builder);
-  set_list (self, "domains.verified", (const char * const *) result);
-  rebuild_lists (self);
-  update_state (self);
-}
-
-static gboolean
-check_new_domain (MrCompanyPage *self)
-{
-  g_autoptr(GError) error = NULL;
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->add_domain_row));
-  gboolean ok = *text == '\0' || mr_validate_domain (text, &error);
-
-  if (ok)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->add_domain_row), "error");
-  else
-    gtk_widget_add_css_class (GTK_WIDGET (self->add_domain_row), "error");
-  gtk_label_set_text (GTK_LABEL (self->domain_error_label), error ? error->message : "");
-  gtk_widget_set_visible (self->domain_error_label, error != NULL);
-  return ok && *text != '\0';
-}
-
-static void
-on_add_domain_changed (MrCompanyPage *self)
-{
-  check_new_domain (self);
-}
-
-/* A domain typed in waits for its proof: the record to publish is in its row. */
-static void
-on_add_domain_apply (MrCompanyPage *self)
-{
-  g_autoptr(MrCompanyDomain) domain = NULL;
-
-  if (!check_new_domain (self))
-    return;
-  domain = mr_company_domain_add_to (mr_settings_form_get_edited (self->form),
-                                     gtk_editable_get_text (GTK_EDITABLE (self->add_domain_row)), NULL);
-  gtk_editable_set_text (GTK_EDITABLE (self->add_domain_row), "");
-  mr_settings_form_changed (self->form);
-  rebuild_lists (self);
-  update_state (self);
-  /* Its row open, the record in sight. */
-  for (guint i = 0; domain != NULL && i < self->domain_rows->len; i++)
-    if (g_str_equal (mr_domain_row_get_domain (g_ptr_array_index (self->domain_rows, i)), domain->domain))
-      adw_expander_row_set_expanded (g_ptr_array_index (self->domain_rows, i), TRUE);
-}
-
-static void
-on_domain_remove (MrDomainRow   *row,
-                  const char    *domain,
-                  MrCompanyPage *self)
-{
-  g_autofree char *name = g_strdup (domain);
-
-  mr_company_domain_remove_from (mr_settings_form_get_edited (self->form), name, NULL);
-  g_hash_table_remove (self->domain_reports, name);
-  mr_settings_form_changed (self->form);
-  rebuild_lists (self);
-  update_state (self);
-}
-
-/* Verify: the DNS asked in a thread; found, the domain is proved in the page's edit (Save keeps it). */
-static void
-find_proof_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (mr_company_domain_find_proof (task_data, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-on_proof_found (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(MrCompanyPage) self = user_data;
-  MrCompanyDomain *domain = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->form == NULL)
-        return;
-      for (guint i = 0; i < self->domain_rows->len; i++)
-        if (g_str_equal (mr_domain_row_get_domain (g_ptr_array_index (self->domain_rows, i)), domain->domain))
-          mr_domain_row_set_problem (g_ptr_array_index (self->domain_rows, i), error->message);
-      return;
-    }
-  if (self->form == NULL)
-    return;
-  mr_company_domain_mark_proved (mr_settings_form_get_edited (self->form), domain->domain, NULL);
-  mr_settings_form_changed (self->form);
-  rebuild_lists (self);
-  update_state (self);
-  {
-    GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-    g_autofree char *said = g_strdup_printf (_("%s is proved: save to keep it"), domain->domain);
-    g_autofree char *escaped = g_markup_escape_text (said, -1);
-
-    if (overlay != NULL)
-      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
-  }
-}
-
-static void
-on_domain_verify (MrDomainRow   *row,
-                  const char    *name,
-                  MrCompanyPage *self)
-{
-  g_autoptr(GPtrArray) domains = mr_company_domains_in (mr_settings_form_get_edited (self->form));
-  g_autoptr(GTask) task = NULL;
-
-  for (guint i = 0; i < domains->len; i++)
-    {
-      MrCompanyDomain *domain = g_ptr_array_index (domains, i);
-
-      if (!g_str_equal (domain->domain, name))
-        continue;
-      task = g_task_new (NULL, self->domain_cancellable, on_proof_found, g_object_ref (self));
-      g_task_set_source_tag (task, on_domain_verify);
-      g_task_set_task_data (task, g_ptr_array_steal_index (domains, i), (GDestroyNotify) mr_company_domain_free);
-      g_task_run_in_thread (task, find_proof_thread);
-      mr_domain_row_set_problem (row, _("Looking for the record…"));
-      return;
-    }
-}
-
-/* Check Again: every domain's SPF, DKIM, DMARC and MX, for the way the settings send; the rows
- * again once every one is back. */
-static void
-on_domain_checked (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(MrCompanyPage) self = user_data;
-  MrDomainReport *report = mr_domain_check_finish (result, NULL);
-
-  if (self->form == NULL)
-    {
-      mr_domain_report_free (report);
-      return;
-    }
-  if (report != NULL)
-    g_hash_table_insert (self->domain_reports, g_strdup (report->domain), report);
-  if (--self->checking_domains == 0)
-    rebuild_lists (self);
-}
-
-void
-mr_company_page_check_domains (MrCompanyPage *self)
-{
-  MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
-  g_autoptr(GPtrArray) domains = mr_company_domains_in (edited);
-  g_auto(MrDomainCheckOptions) options = { 0 };
-
-  if (self->checking_domains > 0 || domains->len == 0)
-    return;
-  mr_domain_check_options_init_for_provider (&options, mr_settings_file_get_string (edited, "smtp.provider"),
-                                             mr_settings_file_get_string (edited, "smtp.host"), NULL);
-  {
-    g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (edited, "domains.dkim_selectors"));
-
-    mr_domain_check_options_add_selectors (&options, (const char * const *) named);
-  }
-  /* Check Again, after a record was published perhaps: the DNS is asked, not the answers kept. */
-  options.fresh = TRUE;
-  self->checking_domains = domains->len;
-  gtk_widget_set_sensitive (self->check_domains_button, FALSE);
-  for (guint i = 0; i < domains->len; i++)
-    mr_domain_check_async (((MrCompanyDomain *) g_ptr_array_index (domains, i))->domain, &options,
-                           self->domain_cancellable, on_domain_checked, g_object_ref (self));
-}
-
-gboolean
-mr_company_page_get_checking_domains (MrCompanyPage *self)
-{
-  return self->checking_domains > 0;
-}
-
-
-static void
-on_verify_domain_clicked (MrCompanyPage *self)
-{
-  const char *from = gtk_editable_get_text (GTK_EDITABLE (self->from_address_row));
-  const char *domain = mr_address_get_domain (from);
-
-  if (domain != NULL)
-    add_domain (self, domain);
-}
-
-static void
-on_provider_dns_copy (MrCompanyPage *self)
-{
-  g_autofree char *provider = edited_string (self, "smtp.provider");
-  const MrPreset *preset = mr_preset_lookup (provider);
-  g_autofree char *term = NULL;
-
-  if (preset == NULL || mr_preset_get_spf_include (preset) == NULL)
-    return;
-  term = g_strconcat ("include:", mr_preset_get_spf_include (preset), NULL);
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), term);
-}
-
-/* ---- DKIM selectors the admin names ----------------------------------------------------------- */
-
-static void
-toast (MrCompanyPage *self,
-       const char    *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-  g_autofree char *escaped = g_markup_escape_text (text, -1);
-
-  if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
-}
-
-/* The selectors in the edited settings, as the row shows them: "s1, s2". */
-static void
-show_selectors (MrCompanyPage *self)
-{
-  g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (mr_settings_form_get_edited (self->form),
-                                                              "domains.dkim_selectors"));
-  g_autofree char *text = g_strjoinv (", ", named);
-
-  gtk_editable_set_text (GTK_EDITABLE (self->selectors_row), text);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->selectors_row), "error");
-}
-
-/* Apply: the selectors typed (commas or spaces between them) go into the edited settings; one that
- * is not a selector is said in a toast, and nothing changes. */
-static void
-on_selectors_apply (MrCompanyPage *self)
-{
-  g_auto(GStrv) words = g_regex_split_simple ("[\\s,;]+", gtk_editable_get_text (GTK_EDITABLE (self->selectors_row)), 0, 0);
-  g_autoptr(JsonArray) array = json_array_new ();
-  g_autoptr(JsonNode) typed = NULL;
-  g_autoptr(JsonNode) normal = NULL;
-  g_autoptr(GError) error = NULL;
-
-  for (guint i = 0; words[i] != NULL; i++)
-    if (*words[i] != '\0')
-      json_array_add_string_element (array, words[i]);
-  typed = json_node_init_array (json_node_alloc (), array);
-  normal = mr_key_normalize (mr_key_lookup ("domains.dkim_selectors"), typed, &error);
-  if (normal == NULL)
-    {
-      gtk_widget_add_css_class (GTK_WIDGET (self->selectors_row), "error");
-      toast (self, error->message);
-      return;
-    }
-  if (json_array_get_length (json_node_get_array (normal)) == 0)
-    mr_settings_form_unset_value (self->form, "domains.dkim_selectors");
-  else
-    mr_settings_form_set_value (self->form, "domains.dkim_selectors", normal);
-  show_selectors (self);
-  update_state (self);
-}
-
 /* ---- Regions (Amazon SES, Mailgun) ------------------------------------------------------------ */
 
 /* A region chosen: its server is the host. */
 static void
 on_region_selected (MrCompanyPage *self)
 {
-  g_autofree char *provider = edited_string (self, "smtp.provider");
+  g_autofree char *provider = mr_company_page_edited_string (self, "smtp.provider");
   const MrPreset *preset = mr_preset_lookup (provider);
   guint selected = adw_combo_row_get_selected (self->region_row);
   const char * const *regions = preset ? mr_preset_get_region_ids (preset) : NULL;
@@ -549,8 +147,8 @@ on_lock_toggled (GtkSwitch     *toggle,
         g_strv_builder_add (builder, g_object_get_data (G_OBJECT (row), "key"));
     }
   result = g_strv_builder_end (builder);
-  set_list (self, "locks", (const char * const *) result);
-  update_state (self);
+  mr_company_page_set_list (self, "locks", (const char * const *) result);
+  mr_company_page_update_state (self);
 }
 
 /* ---- Application profiles --------------------------------------------------------------------- */
@@ -565,7 +163,7 @@ on_remove_app_clicked (GtkButton     *button,
 
   mr_settings_form_remove_prefix (self->form, prefix);
   mr_settings_file_unset (mr_settings_form_get_edited (self->form), key, NULL);
-  rebuild_lists (self);
+  mr_company_page_rebuild_lists (self);
   mr_settings_form_changed (self->form);
 }
 
@@ -654,7 +252,7 @@ on_add_app_response (AdwMessageDialog *dialog,
   if (!g_str_equal (response, "add") ||
       !mr_settings_file_add_app (mr_settings_form_get_edited (self->form), name, NULL))
     return;
-  rebuild_lists (self);
+  mr_company_page_rebuild_lists (self);
   mr_settings_form_changed (self->form);
 }
 
@@ -702,12 +300,12 @@ clear_rows (GPtrArray *rows)
   g_ptr_array_set_size (rows, 0);
 }
 
-static void
-rebuild_lists (MrCompanyPage *self)
+void
+mr_company_page_rebuild_lists (MrCompanyPage *self)
 {
   MrSettingsFile *edited = mr_settings_form_get_edited (self->form);
   g_auto(GStrv) apps = mr_settings_file_list_apps (edited);
-  g_auto(GStrv) locks = current_list (self, "locks");
+  g_auto(GStrv) locks = mr_company_page_current_list (self, "locks");
   GtkWidget *domain_list = gtk_widget_get_parent (GTK_WIDGET (self->add_domain_row));
   const MrKeyInfo *keys;
   guint n_keys;
@@ -734,8 +332,8 @@ rebuild_lists (MrCompanyPage *self)
         MrCompanyDomain *domain = g_ptr_array_index (company_domains, i);
         GtkWidget *row = mr_domain_row_new (domain, g_hash_table_lookup (self->domain_reports, domain->domain), self->editable);
 
-        g_signal_connect (row, "remove", G_CALLBACK (on_domain_remove), self);
-        g_signal_connect (row, "verify", G_CALLBACK (on_domain_verify), self);
+        g_signal_connect (row, "remove", G_CALLBACK (mr_company_page_on_domain_remove), self);
+        g_signal_connect (row, "verify", G_CALLBACK (mr_company_page_on_domain_verify), self);
         gtk_list_box_insert (GTK_LIST_BOX (domain_list), row,
                              gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (self->add_domain_row)));
         g_ptr_array_add (self->domain_rows, row);
@@ -787,9 +385,9 @@ rebuild_lists (MrCompanyPage *self)
 
 /* ---- State that follows the values ------------------------------------------------------------ */
 
-static char *
-edited_string (MrCompanyPage *self,
-               const char    *key)
+char *
+mr_company_page_edited_string (MrCompanyPage *self,
+                               const char    *key)
 {
   JsonNode *node = mr_settings_file_get (mr_settings_form_get_edited (self->form), key);
   g_autoptr(JsonNode) fallback = NULL;
@@ -799,9 +397,9 @@ edited_string (MrCompanyPage *self,
   return g_strdup (json_node_get_string (node));
 }
 
-static gboolean
-edited_boolean (MrCompanyPage *self,
-                const char    *key)
+gboolean
+mr_company_page_edited_boolean (MrCompanyPage *self,
+                                const char    *key)
 {
   JsonNode *node = mr_settings_file_get (mr_settings_form_get_edited (self->form), key);
   g_autoptr(JsonNode) fallback = NULL;
@@ -811,211 +409,14 @@ edited_boolean (MrCompanyPage *self,
   return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
 }
 
-/* ---- Finding the EWS address (autodiscover) --------------------------------------------------- */
-
-typedef struct {
-  MrExchange *exchange;
-  char       *address;
-  char       *allowed_host;
-  char       *url;
-  char       *unconfirmed;
-} FindJob;
-
-static void
-find_job_free (FindJob *job)
-{
-  g_clear_object (&job->exchange);
-  g_free (job->address);
-  g_free (job->allowed_host);
-  g_free (job->url);
-  g_free (job->unconfirmed);
-  g_free (job);
-}
-
-static void
-find_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  FindJob *job = task_data;
-  GError *error = NULL;
-
-  job->url = mr_exchange_discover_sync (job->exchange, job->address, job->allowed_host, &job->unconfirmed, cancellable,
-                                        &error);
-  if (job->url != NULL)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void start_find (MrCompanyPage *self,
-                        const char    *allowed_host);
-
-static void
-on_redirect_answer (AdwMessageDialog *dialog,
-                    const char       *response,
-                    MrCompanyPage    *self)
-{
-  if (g_str_equal (response, "allow"))
-    start_find (self, g_object_get_data (G_OBJECT (dialog), "host"));
-}
-
-static void
-show_find_message (MrCompanyPage *self,
-                   const char    *heading,
-                   const char    *body)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-on_found (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(MrCompanyPage) self = user_data;
-  FindJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      if (self->exchange_find_button == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
-      if (g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_REDIRECT_UNCONFIRMED) && job->unconfirmed != NULL)
-        {
-          /* Out of the domain: the person decides whether their password may go there. */
-          GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                      _("Send Your Login Elsewhere?"), error->message);
-
-          adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
-                                            "allow", _("_Allow"), NULL);
-          adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow", ADW_RESPONSE_DESTRUCTIVE);
-          adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-          g_object_set_data_full (G_OBJECT (dialog), "host", g_strdup (job->unconfirmed), g_free);
-          g_signal_connect_object (dialog, "response", G_CALLBACK (on_redirect_answer), self, 0);
-          gtk_window_present (GTK_WINDOW (dialog));
-          return;
-        }
-      show_find_message (self, _("No Exchange Server Found"), error->message);
-      return;
-    }
-  if (self->exchange_find_button == NULL)
-    return;
-  gtk_widget_set_sensitive (self->exchange_find_button, self->editable);
-  {
-    g_autoptr(JsonNode) value = json_node_init_string (json_node_alloc (), job->url);
-    mr_settings_form_set_value (self->form, "exchange.ews_url", value);
-  }
-}
-
-static void
-start_find (MrCompanyPage *self,
-            const char    *allowed_host)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *email = mr_settings_dup_effective_string (self->settings, NULL, "user.email");
-  g_autofree char *from = mr_settings_dup_effective_string (self->settings, NULL, "sender.from_address");
-  FindJob *job;
-  MrExchange *exchange = mr_exchange_new_for_setup (self->settings, NULL, &error);
-
-  if (exchange == NULL)
-    {
-      show_find_message (self, _("No Exchange Server Found"), error->message);
-      return;
-    }
-  job = g_new0 (FindJob, 1);
-  job->exchange = exchange;
-  job->address = g_strdup (*email ? email : from);
-  job->allowed_host = g_strdup (allowed_host);
-  gtk_widget_set_sensitive (self->exchange_find_button, FALSE);
-  g_cancellable_cancel (self->find_cancellable);
-  g_clear_object (&self->find_cancellable);
-  self->find_cancellable = g_cancellable_new ();
-  task = g_task_new (NULL, self->find_cancellable, on_found, g_object_ref (self));
-  g_task_set_source_tag (task, start_find);
-  g_task_set_task_data (task, job, (GDestroyNotify) find_job_free);
-  g_task_run_in_thread (task, find_thread);
-}
-
-static void
-on_exchange_find_clicked (MrCompanyPage *self)
-{
-  start_find (self, NULL);
-}
-
-/* Which Exchange door fits, with Microsoft's dates where they matter. */
-static void
-update_exchange_guide (MrCompanyPage *self)
-{
-  g_autofree char *transport = edited_string (self, "exchange.transport");
-  g_autofree char *ews_url = edited_string (self, "exchange.ews_url");
-  g_autofree char *exchange_auth = edited_string (self, "exchange.auth");
-  g_autofree char *provider = edited_string (self, "smtp.provider");
-  g_autofree char *smtp_auth = edited_string (self, "smtp.auth");
-  gboolean graph = g_strcmp0 (transport, "graph") == 0;
-  gboolean online_ews = !graph && ews_url != NULL &&
-                        (strstr (ews_url, "outlook.office365.com") != NULL || strstr (ews_url, "outlook.office.com") != NULL);
-  gboolean basic_smtp_at_office365 = g_strcmp0 (provider, "office365") == 0 && g_strcmp0 (smtp_auth, "password") == 0;
-  const char *guide;
-  gboolean warn = online_ews || basic_smtp_at_office365;
-
-  if (online_ews)
-    guide = _("This EWS address is Exchange Online. Microsoft turned EWS off there by default on 1 October 2026 "
-              "(only allow-listed apps) and shuts it down on 1 April 2027: choose Exchange Online (Microsoft Graph).");
-  else if (basic_smtp_at_office365)
-    guide = _("Office 365 turns off password (Basic) login for SMTP by default at the end of December 2026. Choose "
-              "OAuth2 for SMTP, or send through Exchange Online (Microsoft Graph) with each person’s sign-in.");
-  else if (graph)
-    guide = _("Register Mailroom in Microsoft Entra ID: a public client that allows the device-code flow, with the "
-              "delegated permission Mail.Send. Enter its client ID below; each person then signs in once in My "
-              "Settings.");
-  else
-    guide = _("For Exchange Server in your own network, which keeps EWS. Enter its EWS address, or let autodiscover "
-              "find it; each person stores their Exchange password in My Settings.");
-  adw_action_row_set_subtitle (self->exchange_guide_row, guide);
-  gtk_image_set_from_icon_name (self->exchange_guide_icon, warn ? "dialog-warning-symbolic" : "dialog-information-symbolic");
-  if (warn)
-    gtk_widget_add_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->exchange_guide_row), "warning");
-
-  /* Until Exchange is set up it is not used, and says so; falling back to it could not work. */
-  {
-    g_autofree char *client_id = edited_string (self, "exchange.client_id");
-    gboolean set_up = (ews_url != NULL && *ews_url != '\0') || edited_boolean (self, "exchange.autodiscover") ||
-                      (graph && client_id != NULL && *client_id != '\0');
-
-    adw_preferences_group_set_description (self->exchange_group,
-                                           set_up ? _("Sending through Microsoft Exchange instead of SMTP, or when SMTP "
-                                                      "cannot send.")
-                                                  : _("Not used: mail goes through SMTP. To send through Microsoft "
-                                                      "Exchange, fill in what it needs below."));
-    gtk_widget_set_sensitive (GTK_WIDGET (self->exchange_fallback_row), set_up);
-    adw_action_row_set_subtitle (self->exchange_fallback_row,
-                                 set_up ? _("Server unreachable, login refused, not set up. Never when a recipient is "
-                                            "refused.")
-                                        : _("Off until Exchange is set up: there is nothing to fall back to."));
-  }
-
-  gtk_widget_set_visible (GTK_WIDGET (self->exchange_url_row), !graph);
-  gtk_widget_set_visible (GTK_WIDGET (self->exchange_autodiscover_row), !graph);
-  gtk_widget_set_visible (GTK_WIDGET (self->exchange_auth_row), !graph);
-  gtk_widget_set_visible (GTK_WIDGET (self->exchange_client_id_row), graph || g_strcmp0 (exchange_auth, "oauth2") == 0);
-  gtk_widget_set_visible (GTK_WIDGET (self->exchange_tenant_row), graph || g_strcmp0 (exchange_auth, "oauth2") == 0);
-}
+/* ---- What the page shows for the values ------------------------------------------------------- */
 
 /* Empty pace fields mean the provider's limits: the placeholders say which ("30, Office 365’s"). */
 static void
 update_pace_placeholders (MrCompanyPage  *self,
                           const MrPreset *preset)
 {
-  g_autofree char *account = edited_string (self, "smtp.username");
+  g_autofree char *account = mr_company_page_edited_string (self, "smtp.username");
   g_autofree char *minute = NULL;
   g_autofree char *day = NULL;
   g_autofree char *connections = NULL;
@@ -1024,7 +425,7 @@ update_pace_placeholders (MrCompanyPage  *self,
   if (account == NULL || *account == '\0')
     {
       g_free (account);
-      account = edited_string (self, "sender.from_address");
+      account = mr_company_page_edited_string (self, "sender.from_address");
     }
   mr_preset_get_mailshot_pace (preset, account, &per_minute, &per_day, &n_connections);
   if (preset != NULL && g_strcmp0 (mr_preset_get_id (preset), "other") != 0)
@@ -1073,13 +474,13 @@ update_provider_dns (MrCompanyPage  *self,
     adw_action_row_set_subtitle (self->provider_dns_row, subtitle);
 }
 
-static void
-update_state (MrCompanyPage *self)
+void
+mr_company_page_update_state (MrCompanyPage *self)
 {
-  g_autofree char *provider = edited_string (self, "smtp.provider");
-  g_autofree char *auth = edited_string (self, "smtp.auth");
-  g_autofree char *credentials = edited_string (self, "smtp.credentials");
-  g_autofree char *delivery = edited_string (self, "delivery.mode");
+  g_autofree char *provider = mr_company_page_edited_string (self, "smtp.provider");
+  g_autofree char *auth = mr_company_page_edited_string (self, "smtp.auth");
+  g_autofree char *credentials = mr_company_page_edited_string (self, "smtp.credentials");
+  g_autofree char *delivery = mr_company_page_edited_string (self, "delivery.mode");
   const MrPreset *preset = mr_preset_lookup (provider);
   const char * const *warnings = mr_settings_form_get_warnings (self->form);
   const GError *check_error = mr_settings_form_get_check_error (self->form);
@@ -1112,7 +513,7 @@ update_state (MrCompanyPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->plaintext_row), needs_login && remote);
   gtk_widget_set_visible (GTK_WIDGET (self->sendmail_path_row), !remote);
 
-  update_exchange_guide (self);
+  mr_company_page_update_exchange_guide (self);
   update_pace_placeholders (self, preset);
 
   gtk_widget_set_visible (GTK_WIDGET (self->plaintext_warning_row), warnings != NULL && warnings[0] != NULL);
@@ -1152,7 +553,7 @@ on_value_changed (MrSettingsForm *form,
                   MrCompanyPage  *self)
 {
   MrSettingsFile *edited = mr_settings_form_get_edited (form);
-  g_autofree char *provider = edited_string (self, "smtp.provider");
+  g_autofree char *provider = mr_company_page_edited_string (self, "smtp.provider");
   const MrPreset *preset = mr_preset_lookup (provider);
 
   if (g_str_equal (key, "smtp.provider") && preset != NULL)
@@ -1162,7 +563,7 @@ on_value_changed (MrSettingsForm *form,
     }
   else if (g_str_equal (key, "smtp.security") && preset != NULL)
     {
-      g_autofree char *security = edited_string (self, "smtp.security");
+      g_autofree char *security = mr_company_page_edited_string (self, "smtp.security");
       guint16 port = mr_preset_get_port_for_security (preset, security);
 
       if (port != 0)
@@ -1173,7 +574,7 @@ on_value_changed (MrSettingsForm *form,
     }
   else if (g_str_equal (key, "sender.from_address") && preset != NULL && mr_preset_derives_host (preset))
     {
-      g_autofree char *from = edited_string (self, "sender.from_address");
+      g_autofree char *from = mr_company_page_edited_string (self, "sender.from_address");
       g_autofree char *host = mr_preset_derive_host (preset, mr_address_get_domain (from));
 
       if (host != NULL)
@@ -1183,7 +584,7 @@ on_value_changed (MrSettingsForm *form,
         }
     }
 
-  update_state (self);
+  mr_company_page_update_state (self);
 }
 
 /* ---- Loading and saving ----------------------------------------------------------------------- */
@@ -1213,9 +614,9 @@ reload (MrCompanyPage *self)
                                                               "administrator gave you, then save"));
   mr_settings_form_set_editable (self->form, self->editable);
   mr_settings_form_reload (self->form);
-  show_selectors (self);
-  rebuild_lists (self);
-  update_state (self);
+  mr_company_page_show_selectors (self);
+  mr_company_page_rebuild_lists (self);
+  mr_company_page_update_state (self);
   mr_password_field_clear (self->password);
   mr_password_field_refresh (self->password);
 }
@@ -1247,12 +648,12 @@ mr_company_page_save_async (MrCompanyPage       *self,
     {
       if (!mr_settings_form_commit (self->form, &error))
         {
-          update_state (self);
+          mr_company_page_update_state (self);
           g_task_return_error (task, error);
           return;
         }
-      rebuild_lists (self);
-      update_state (self);
+      mr_company_page_rebuild_lists (self);
+      mr_company_page_update_state (self);
     }
 
   mr_password_field_store_for_task (self->password, task);
@@ -1297,7 +698,7 @@ on_password_changed (MrCompanyPage *self)
 static void
 on_dirty_changed (MrCompanyPage *self)
 {
-  update_state (self);
+  mr_company_page_update_state (self);
   on_password_changed (self);
 }
 
@@ -1367,12 +768,10 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, managed_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_row);
-  gtk_widget_class_bind_template_callback (widget_class, on_provider_dns_copy);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, region_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, provider_dns_copy);
   gtk_widget_class_bind_template_callback (widget_class, on_region_selected);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, selectors_row);
-  gtk_widget_class_bind_template_callback (widget_class, on_selectors_apply);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, host_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, port_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, security_row);
@@ -1406,7 +805,6 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_guide_icon);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_url_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_find_button);
-  gtk_widget_class_bind_template_callback (widget_class, on_exchange_find_clicked);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_row);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_autodiscover_switch);
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, exchange_auth_row);
@@ -1434,10 +832,9 @@ mr_company_page_class_init (MrCompanyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MrCompanyPage, test_button);
   gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_test_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_verify_domain_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_add_app_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_add_domain_apply);
-  gtk_widget_class_bind_template_callback (widget_class, on_add_domain_changed);
+  mr_company_page_domains_class_init (widget_class);
+  mr_company_page_exchange_class_init (widget_class);
 }
 
 static void
@@ -1475,6 +872,7 @@ mr_company_page_init (MrCompanyPage *self)
   adw_preferences_group_add (self->domains_group, self->domain_error_label);
 
   g_signal_connect_swapped (self->password_row, "changed", G_CALLBACK (on_password_changed), self);
+
 }
 
 MrCompanyPage *
