@@ -363,6 +363,14 @@ find_message_dialog (void)
   return find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
+#if HAVE_WEBKIT
+static gboolean
+message_dialog_open (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+#endif
+
 /* ---- Tests ------------------------------------------------------------------------------------ */
 
 static void
@@ -2619,6 +2627,29 @@ block_is_heading (gpointer dropdown)
 
 /* Runs @script in the editor's page, as typing or selecting would, and waits for the page to say
  * what changed. */
+typedef struct {
+  MrEditor *editor;
+  guint     sync;
+} EditorSync;
+
+static gboolean
+editor_synced (gpointer data)
+{
+  EditorSync *sync = data;
+
+  return mr_editor_is_synced (sync->editor, sync->sync);
+}
+
+/* Until the editor has the page's HTML and formatting as they are after what was asked before: a
+ * round trip, not a pause that a loaded machine outlasts. */
+static void
+editor_wait (MrEditor *editor)
+{
+  EditorSync sync = { editor, mr_editor_sync (editor) };
+
+  wait_for (editor_synced, &sync, "the editor to catch up");
+}
+
 static void
 editor_do (MrEditor   *editor,
            const char *script)
@@ -2626,7 +2657,7 @@ editor_do (MrEditor   *editor,
   g_autofree char *wrapped = g_strdup_printf ("(function () { %s; return 1; })()", script);
 
   g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)), wrapped), ==, 1);
-  spin (50);
+  editor_wait (editor);
 }
 
 static void
@@ -2638,7 +2669,7 @@ editor_format (MrEditor   *editor,
   g_signal_emit_by_name (mr_editor_get_tool (editor, command), "clicked");
   wait_for (editor_html_changed, &wait, command);
   g_free (wait.html);
-  spin (50);
+  editor_wait (editor);
 }
 
 static void
@@ -2705,10 +2736,10 @@ test_editor (MrTestDirs    *dirs,
                      "document.execCommand('insertParagraph'); document.execCommand('formatBlock', false, 'p');"
                      "document.execCommand('insertText', false, 'Dear ')");
   mr_editor_insert_field (editor, "first_name");
-  spin (50);
+  editor_wait (editor);
   editor_do (editor, "document.execCommand('insertText', false, ', see you in ')");
   mr_editor_insert_field (editor, "city");
-  spin (50);
+  editor_wait (editor);
   g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
                                  "document.querySelectorAll('span.mr-field[contenteditable=false]').length"), ==, 2);
   g_test_message ("html: %s", mr_editor_get_html (editor));
@@ -2742,7 +2773,7 @@ test_editor (MrTestDirs    *dirs,
                      "const t = getSelection().anchorNode; const r = document.createRange(); r.selectNodeContents(t);"
                      "getSelection().removeAllRanges(); getSelection().addRange(r)");
   g_signal_emit_by_name (mr_editor_get_tool (editor, "link"), "clicked");
-  spin (100);
+  wait_for (message_dialog_open, NULL, "the link dialog");
   dialog = GTK_WIDGET (find_message_dialog ());
   g_assert_nonnull (dialog);
   gtk_editable_set_text (GTK_EDITABLE (g_object_get_data (G_OBJECT (dialog), "entry")), "not a link");
@@ -2752,7 +2783,7 @@ test_editor (MrTestDirs    *dirs,
   screenshot_window (GTK_WINDOW (dialog), "editor-link.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "add");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  spin (200);
+  editor_wait (editor);
   g_assert_nonnull (strstr (mr_editor_get_html (editor), "<a href=\"https://example.com/fair\">Programme</a>"));
   g_assert_false (mr_editor_add_link (editor, "javascript:alert(1)", &error));
   g_assert_error (error, MR_HTML_ERROR, MR_HTML_ERROR_LINK);
@@ -2774,7 +2805,7 @@ test_editor (MrTestDirs    *dirs,
     editor_do (editor, "const r = document.createRange(); r.selectNodeContents(document.body); r.collapse(false);"
                        "getSelection().removeAllRanges(); getSelection().addRange(r)");
     g_assert_true (mr_editor_insert_image (editor, logo, NULL));
-    spin (200);
+    editor_wait (editor);
     g_assert_nonnull (strstr (mr_editor_get_html (editor), "<img src=\"data:image/png;base64,"));
     g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
                                    "document.images.length === 1 && document.images[0].naturalWidth === 1 ? 1 : 0"), ==, 1);
@@ -2785,7 +2816,7 @@ test_editor (MrTestDirs    *dirs,
                      "getSelection().removeAllRanges(); getSelection().addRange(r)");
   mr_editor_paste (editor, "<div class=\"post\" onclick=\"steal()\"><p>Pasted <i>words</i></p><script>alert(1)</script>"
                            "<span style=\"display:none\">hidden</span><img src=\"https://tracker.example/p.gif\"></div>", NULL);
-  spin (200);
+  editor_wait (editor);
   g_test_message ("html: %s", mr_editor_get_html (editor));
   g_assert_nonnull (strstr (mr_editor_get_html (editor), "Pasted <i>words</i>"));
   g_assert_null (strstr (mr_editor_get_html (editor), "script"));
@@ -2799,7 +2830,7 @@ test_editor (MrTestDirs    *dirs,
                                  "document.querySelectorAll('img[src^=\"cid:mailroom-remote-\"]').length"), ==, 1);
   screenshot_window (GTK_WINDOW (window), "editor.png");
   mr_editor_leave_out_pictures (editor);
-  spin (100);
+  editor_wait (editor);
   g_assert_cmpuint (mr_editor_get_n_remote_pictures (editor), ==, 0);
   g_assert_cmpint (evaluate_int (WEBKIT_WEB_VIEW (mr_editor_get_web_view (editor)),
                                  "document.querySelectorAll('img[src^=\"cid:mailroom-remote-\"]').length"), ==, 0);
@@ -3629,6 +3660,7 @@ test_compose_editor (MrTestDirs    *dirs,
   g_assert_true (gtk_widget_get_visible (child (compose, MR_TYPE_COMPOSE_PAGE, "html_view")));
   gtk_text_buffer_set_text (source, "<h2>Our thanks</h2><p>Dear {{name}},</p><p><b>thank you.</b></p>", -1);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child (compose, MR_TYPE_COMPOSE_PAGE, "source_button")), FALSE);
+  editor_wait (editor);
   {
     EditorHas has = { editor, "<h2>Our thanks</h2>" };
 

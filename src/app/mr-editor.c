@@ -69,6 +69,8 @@ struct _MrEditor
   GHashTable    *active;         /* tool name → the state under the caret */
   char          *html;           /* as the page last said */
   char          *pending;        /* given before the page was ready */
+  guint          sync_asked;     /* mr_editor_sync()'s last number, and the last the page sent back */
+  guint          sync_seen;
   gboolean       loaded;
   gboolean       updating;       /* the toolbar follows the page: its signals do nothing */
 
@@ -159,6 +161,22 @@ mr_editor_set_html (MrEditor   *self,
       return;
     }
   run_with_string (self, "setHTML", cleaned);
+}
+
+guint
+mr_editor_sync (MrEditor *self)
+{
+  g_autofree char *script = g_strdup_printf ("mailroom.sync(%u)", ++self->sync_asked);
+
+  run (self, script);
+  return self->sync_asked;
+}
+
+gboolean
+mr_editor_is_synced (MrEditor *self,
+                     guint     sync)
+{
+  return self->sync_seen >= sync;
 }
 
 const char *
@@ -561,6 +579,8 @@ on_message (WebKitUserContentManager *manager,
     }
   if (json_object_has_member (message, "state") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (message, "state")))
     follow_state (self, json_object_get_object_member (message, "state"));
+  if (json_object_has_member (message, "sync"))
+    self->sync_seen = MAX (self->sync_seen, (guint) json_object_get_int_member_with_default (message, "sync", 0));
   if (json_object_has_member (message, "paste"))
     {
       JsonNode *html = json_object_get_member (message, "paste");

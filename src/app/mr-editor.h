@@ -31,6 +31,12 @@ void        mr_editor_set_html         (MrEditor           *self,
 const char *mr_editor_get_html         (MrEditor           *self);
 /* Whether the page is ready and the HTML given has reached it. */
 gboolean    mr_editor_is_ready         (MrEditor           *self);
+/* Asks the page for its HTML and formatting as they are now, after everything asked of it before;
+ * mr_editor_is_synced() says when they are in. For whoever reads the editor right after changing
+ * it. */
+guint       mr_editor_sync             (MrEditor           *self);
+gboolean    mr_editor_is_synced        (MrEditor           *self,
+                                        guint               sync);
 
 /* The fields Insert Field lists (the template's, the list's columns); NULL: none. */
 void        mr_editor_set_fields       (MrEditor           *self,

@@ -134,6 +134,11 @@
       changed();
     },
     html: serialize,
+    // A round trip: the html and the state as they are now, then the number back (mr_editor_sync()).
+    sync(n) {
+      changed();
+      post({ sync: n });
+    },
     command(name, argument) {
       body.focus();
       document.execCommand(name, false, argument === undefined ? null : argument);
