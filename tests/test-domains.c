@@ -329,7 +329,7 @@ test_providers (MrTestDirs    *dirs,
     g_assert_true (mr_settings_set_and_commit (settings, MR_SCOPE_COMPANY, "domains.dkim_selectors",
                                                "[\"tok4711._domainkey.ses.example\"]", NULL, &error));
     g_assert_no_error (error);
-    mr_domain_check_options_init_for (&options, settings, NULL, "ses.example");
+    mr_domain_check_options_init_for (&options, settings, NULL, "smtp", "ses.example");
     g_assert_cmpstr (options.dkim_selectors[0], ==, "tok4711");
     report = mr_domain_check_for_sending (settings, NULL, "news@ses.example", NULL);
     mr_assert_cmpstr_free (codes (report), ==, "spf-provider-return-path:info dkim-pass:pass dmarc-pass:pass mx-present:pass");

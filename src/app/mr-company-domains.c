@@ -18,23 +18,23 @@
 
 /* ---- Verified domains ------------------------------------------------------------------------- */
 
+/* A toast on the window: what was done, or why not. */
+static void
+toast (MrCompanyPage *self,
+       const char    *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+}
+
 GStrv
 mr_company_page_current_list (MrCompanyPage *self,
                               const char    *key)
 {
-  JsonNode *node = mr_settings_file_get (mr_settings_form_get_edited (self->form), key);
-  GStrvBuilder *builder = g_strv_builder_new ();
-  GStrv result;
-
-  if (node != NULL)
-    {
-      JsonArray *array = json_node_get_array (node);
-      for (guint i = 0; i < json_array_get_length (array); i++)
-        g_strv_builder_add (builder, json_array_get_string_element (array, i));
-    }
-  result = g_strv_builder_end (builder);
-  g_strv_builder_unref (builder);
-  return result;
+  return mr_json_dup_strv (mr_settings_file_get (mr_settings_form_get_edited (self->form), key));
 }
 
 void
@@ -166,12 +166,9 @@ on_proof_found (GObject      *source,
   mr_company_page_rebuild_lists (self);
   mr_company_page_update_state (self);
   {
-    GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
     g_autofree char *said = g_strdup_printf (_("%s is proved: save to keep it"), domain->domain);
-    g_autofree char *escaped = g_markup_escape_text (said, -1);
 
-    if (overlay != NULL)
-      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+    toast (self, said);
   }
 }
 
@@ -231,7 +228,7 @@ mr_company_page_check_domains (MrCompanyPage *self)
   mr_domain_check_options_init_for_provider (&options, mr_settings_file_get_string (edited, "smtp.provider"),
                                              mr_settings_file_get_string (edited, "smtp.host"), NULL);
   {
-    g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (edited, "domains.dkim_selectors"));
+    g_auto(GStrv) named = mr_company_page_current_list (self, "domains.dkim_selectors");
 
     mr_domain_check_options_add_selectors (&options, (const char * const *) named);
   }
@@ -276,23 +273,11 @@ on_provider_dns_copy (MrCompanyPage *self)
 
 /* ---- DKIM selectors the admin names ----------------------------------------------------------- */
 
-static void
-toast (MrCompanyPage *self,
-       const char    *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-  g_autofree char *escaped = g_markup_escape_text (text, -1);
-
-  if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
-}
-
 /* The selectors in the edited settings, as the row shows them: "s1, s2". */
 void
 mr_company_page_show_selectors (MrCompanyPage *self)
 {
-  g_auto(GStrv) named = mr_json_dup_strv (mr_settings_file_get (mr_settings_form_get_edited (self->form),
-                                                              "domains.dkim_selectors"));
+  g_auto(GStrv) named = mr_company_page_current_list (self, "domains.dkim_selectors");
   g_autofree char *text = g_strjoinv (", ", named);
 
   gtk_editable_set_text (GTK_EDITABLE (self->selectors_row), text);

@@ -326,16 +326,8 @@ check_deliverability (MrMailshotsPage *self)
                                                                      mr_route_for_row (adw_combo_row_get_selected (self->via_row)),
                                                                      &self->deliverability_provider);
   /* Against the route chosen: through Exchange Online, Office 365's records. */
-  {
-    g_autofree char *host = NULL;
-    g_autofree char *provider = mr_mailshot_route_provider (self->settings, app,
-                                                            mr_route_for_row (adw_combo_row_get_selected (self->via_row)),
-                                                            &host);
-    g_auto(GStrv) named = mr_settings_dup_effective_strv (self->settings, app, "domains.dkim_selectors");
-
-    mr_domain_check_options_init_for_provider (&options, provider, host, at + 1);
-    mr_domain_check_options_add_selectors (&options, (const char * const *) named);
-  }
+  mr_domain_check_options_init_for (&options, self->settings, app,
+                                    mr_route_for_row (adw_combo_row_get_selected (self->via_row)), at + 1);
   self->deliverability_cancellable = g_cancellable_new ();
   mr_domain_check_async (at + 1, &options, self->deliverability_cancellable, on_deliverability_checked,
                          g_object_ref (self));

@@ -367,7 +367,7 @@ check_from_domain (MrTestDialog *self)
   if (!mr_settings_fill_sender (self->settings, self->app, sender, NULL) || sender->from_address == NULL ||
       (at = strrchr (sender->from_address, '@')) == NULL)
     return;
-  mr_domain_check_options_init_for (&options, self->settings, self->app, at + 1);
+  mr_domain_check_options_init_for (&options, self->settings, self->app, "smtp", at + 1);
   mr_domain_check_async (at + 1, &options, self->domain_cancellable, on_domain_checked, g_object_ref (self));
 }
 

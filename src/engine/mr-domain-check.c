@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mr-dns.h"
+#include "mr-mailshot.h"
 #include "mr-domain-check.h"
 #include "mr-presets.h"
 #include "mr-settings.h"
@@ -753,10 +754,11 @@ void
 mr_domain_check_options_init_for (MrDomainCheckOptions *options,
                                   MrSettings           *settings,
                                   const char           *app,
+                                  const char           *route,
                                   const char           *from_domain)
 {
-  g_autofree char *provider = mr_settings_dup_effective_string (settings, app, "smtp.provider");
-  g_autofree char *host = mr_settings_dup_effective_string (settings, app, "smtp.host");
+  g_autofree char *host = NULL;
+  g_autofree char *provider = mr_mailshot_route_provider (settings, app, route, &host);
   g_auto(GStrv) named = mr_settings_dup_effective_strv (settings, app, "domains.dkim_selectors");
 
   mr_domain_check_options_init_for_provider (options, provider, host, from_domain);
@@ -801,7 +803,7 @@ mr_domain_check_for_sending (MrSettings   *settings,
   const char *domain = at ? at + 1 : from_address;
   g_auto(MrDomainCheckOptions) options = { 0 };
 
-  mr_domain_check_options_init_for (&options, settings, app, domain);
+  mr_domain_check_options_init_for (&options, settings, app, "smtp", domain);
   return mr_domain_check (domain, &options, cancellable);
 }
 

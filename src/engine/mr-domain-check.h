@@ -102,11 +102,13 @@ void            mr_domain_check_options_init_for_provider (MrDomainCheckOptions 
                                                            const char           *provider,
                                                            const char           *host,
                                                            const char           *from_domain);
-/* The same for the way the settings send for @app, with the DKIM selectors the admin named
- * (domains.dkim_selectors). */
+/* The same for the way the settings send for @app through @route ("smtp", "exchange" or "auto",
+ * as for mr_mailshot_resolve_route(): through Exchange Online, Office 365's records), with the
+ * DKIM selectors the admin named (domains.dkim_selectors). */
 void            mr_domain_check_options_init_for (MrDomainCheckOptions *options,
                                                   MrSettings           *settings,
                                                   const char           *app,
+                                                  const char           *route,
                                                   const char           *from_domain);
 /* Adds the selectors the admin named (domains.dkim_selectors) to the options' own. */
 void            mr_domain_check_options_add_selectors (MrDomainCheckOptions *options,
