@@ -13,6 +13,7 @@
 #include "mr-oauth.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
+#include "mr-transport.h"
 
 #define CLIENT_ID "11111111-2222-3333-4444-555555555555"
 
@@ -237,7 +238,7 @@ test_ews_wrong_password (Fixture       *fixture,
   g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
   g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_AUTH_FAILED);
   mr_assert_error_kind (error, "auth-failed");
-  g_assert_true (mr_route_error_allows_fallback (error));
+  g_assert_true (mr_transport_failure_allows_fallback (mr_transport_error_get_failure (error)));
   g_assert_nonnull (strstr (error->message, "CORP\\alice"));
 }
 
@@ -314,7 +315,7 @@ test_ews_errors (Fixture       *fixture,
     g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
     g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY);
     g_assert_cmpuint (mr_exchange_get_retry_after (exchange), ==, 120);
-    g_assert_false (mr_route_error_allows_fallback (error));
+    g_assert_false (mr_transport_failure_allows_fallback (mr_transport_error_get_failure (error)));
     g_clear_error (&error);
   }
 }
@@ -803,7 +804,7 @@ test_graph_errors (Fixture       *fixture,
 
     g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
     g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_RECIPIENT_REFUSED);
-    g_assert_false (mr_route_error_allows_fallback (error));
+    g_assert_false (mr_transport_failure_allows_fallback (mr_transport_error_get_failure (error)));
     /* Read from error.code, not from the words. */
     g_assert_null (strstr (error->message, "Words that may change"));
     g_clear_error (&error);
@@ -842,7 +843,7 @@ test_graph_errors (Fixture       *fixture,
 
     g_assert_false (mr_exchange_send_sync (exchange, envelope, message, NULL, &error));
     g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED);
-    g_assert_true (mr_route_error_allows_fallback (error));
+    g_assert_true (mr_transport_failure_allows_fallback (mr_transport_error_get_failure (error)));
     g_clear_error (&error);
   }
 }

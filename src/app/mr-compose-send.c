@@ -154,7 +154,7 @@ update_from_row (MrComposePage *self)
     from = template_->from_name ? g_strdup_printf ("%s <%s>", template_->from_name, template_->from_address)
                                 : g_strdup (template_->from_address);
   else
-    from = mr_delivery_describe_sender (self->settings, template_ ? template_->app : NULL, &error);
+    from = mr_sender_describe_for (self->settings, template_ ? template_->app : NULL, &error);
   adw_action_row_set_subtitle (self->from_row, from ? from : _("Not set yet"));
 }
 

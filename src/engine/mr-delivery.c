@@ -8,6 +8,7 @@
 #include "mr-delivery.h"
 #include "mr-exchange.h"
 #include "mr-oauth.h"
+#include "mr-sender.h"
 
 struct _MrDelivery
 {
@@ -21,10 +22,7 @@ struct _MrDelivery
   char             *route;
   gboolean          sendmail;
   char             *sendmail_path;
-  char             *from_name;
-  char             *from_address;
-  char             *reply_to;
-  char             *copy_to;
+  MrSender         *sender;
 
   GMutex            lock;
   MrSmtpClient     *client;
@@ -47,10 +45,7 @@ mr_delivery_finalize (GObject *object)
   mr_secret_free (self->password);
   g_free (self->route);
   g_free (self->sendmail_path);
-  g_free (self->from_name);
-  g_free (self->from_address);
-  g_free (self->reply_to);
-  g_free (self->copy_to);
+  g_clear_object (&self->sender);
   g_clear_object (&self->client);
   g_string_free (self->sendmail_log, TRUE);
   mr_smtp_send_result_free (self->result);
@@ -73,26 +68,6 @@ mr_delivery_init (MrDelivery *self)
   self->sendmail_log = g_string_new (NULL);
 }
 
-static void
-fill_sender (MrOutgoing *outgoing,
-             const char *from_name,
-             const char *from_address,
-             const char *reply_to,
-             const char *copy_to)
-{
-  /* A From the caller set (a template's own) stays; mr_outbox_send_sync() has checked its domain. */
-  if (outgoing->from_address == NULL)
-    {
-      g_free (outgoing->from_name);
-      outgoing->from_name = *from_name ? g_strdup (from_name) : NULL;
-      outgoing->from_address = g_strdup (from_address);
-    }
-  g_free (outgoing->reply_to);
-  outgoing->reply_to = *reply_to ? g_strdup (reply_to) : NULL;
-  if (*copy_to != '\0')
-    g_ptr_array_add (outgoing->copy_to, g_strdup (copy_to));
-}
-
 static int
 choice_index (const char  *value,
               const char **choices)
@@ -101,82 +76,6 @@ choice_index (const char  *value,
     if (g_strcmp0 (value, choices[i]) == 0)
       return i;
   return 0;
-}
-
-/* The sender: the company's, or the person's own with send_as_user. */
-static gboolean
-resolve_sender (MrSettings  *settings,
-                const char  *app,
-                char       **from_name,
-                char       **from_address,
-                char       **reply_to,
-                char       **copy_to,
-                GError     **error)
-{
-  if (mr_settings_get_effective_boolean (settings, app, "sender.send_as_user"))
-    {
-      *from_address = mr_settings_dup_effective_string (settings, app, "user.email");
-      *from_name = mr_settings_dup_effective_string (settings, app, "user.name");
-      if (**from_address == '\0')
-        {
-          g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                               _("user.email: the company sends as each person’s own address, and yours is not set: "
-                                 "enter it in My Settings"));
-          return FALSE;
-        }
-    }
-  else
-    {
-      *from_address = mr_settings_dup_effective_string (settings, app, "sender.from_address");
-      *from_name = mr_settings_dup_effective_string (settings, app, "sender.from_name");
-    }
-  if (**from_address == '\0')
-    {
-      g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                           _("No From address yet: the settings need the address mail is sent from "
-                             "(the From address in Company Settings or My Settings)"));
-      return FALSE;
-    }
-  if (!mr_settings_domain_is_verified (settings, mr_address_get_domain (*from_address)))
-    {
-      g_set_error (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
-                   _("sender.from_address: %s is not one of the company’s verified domains, so Mailroom does not send "
-                     "from %s"), mr_address_get_domain (*from_address), *from_address);
-      return FALSE;
-    }
-  *reply_to = mr_settings_dup_effective_string (settings, app, "sender.reply_to");
-  *copy_to = mr_settings_dup_effective_string (settings, app, "sender.copy_to");
-  return TRUE;
-}
-
-gboolean
-mr_settings_fill_sender (MrSettings  *settings,
-                         const char  *app,
-                         MrOutgoing  *outgoing,
-                         GError     **error)
-{
-  g_autofree char *from_name = NULL;
-  g_autofree char *from_address = NULL;
-  g_autofree char *reply_to = NULL;
-  g_autofree char *copy_to = NULL;
-
-  if (!resolve_sender (settings, app, &from_name, &from_address, &reply_to, &copy_to, error))
-    return FALSE;
-  fill_sender (outgoing, from_name, from_address, reply_to, copy_to);
-  return TRUE;
-}
-
-static MrDelivery *delivery_new (MrSettings  *settings,
-                                 const char  *app,
-                                 gboolean     require_server,
-                                 GError     **error);
-
-MrDelivery *
-mr_delivery_new (MrSettings  *settings,
-                 const char  *app,
-                 GError     **error)
-{
-  return delivery_new (settings, app, TRUE, error);
 }
 
 MrDeliveryReadiness
@@ -202,34 +101,10 @@ mr_delivery_check_ready (MrSettings *settings,
   return MR_DELIVERY_READY;
 }
 
-char *
-mr_delivery_describe_sender (MrSettings  *settings,
-                             const char  *app,
-                             GError     **error)
-{
-  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
-
-  /* As a mail of the profile gets it. */
-  if (!mr_settings_fill_sender (settings, app, outgoing, error))
-    return NULL;
-  if (outgoing->from_name == NULL || *outgoing->from_name == '\0')
-    return g_strdup (outgoing->from_address);
-  return g_strdup_printf ("%s <%s>", outgoing->from_name, outgoing->from_address);
-}
-
 MrDelivery *
-mr_delivery_new_sender_only (MrSettings  *settings,
-                             const char  *app,
-                             GError     **error)
-{
-  return delivery_new (settings, app, FALSE, error);
-}
-
-static MrDelivery *
-delivery_new (MrSettings  *settings,
-              const char  *app,
-              gboolean     require_server,
-              GError     **error)
+mr_delivery_new (MrSettings  *settings,
+                 const char  *app,
+                 GError     **error)
 {
   static const char *securities[] = { "none", "starttls", "tls", NULL };
   static const char *auths[] = { "none", "password", "ntlm", "oauth2", NULL };
@@ -264,15 +139,14 @@ delivery_new (MrSettings  *settings,
       config->host = g_strdup ("localhost");
     }
 
-  if (!resolve_sender (settings, app, &self->from_name, &self->from_address, &self->reply_to, &self->copy_to, error))
+  self->sender = mr_sender_new (settings, app, error);
+  if (self->sender == NULL)
     return NULL;
 
   if (self->sendmail)
     self->route = g_strdup_printf (_("the sendmail program %s"), self->sendmail_path);
   else
     {
-      if (*config->host == '\0' && !require_server)
-        return g_steal_pointer (&self);
       if (*config->host == '\0')
         {
           g_set_error_literal (error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
@@ -581,12 +455,8 @@ build_test_message (MrDelivery      *self,
   g_autofree char *when = mr_format_body_date (now);
   GBytes *bytes;
 
-  outgoing->from_name = g_strdup (self->from_name);
-  outgoing->from_address = g_strdup (self->from_address);
-  outgoing->reply_to = *self->reply_to ? g_strdup (self->reply_to) : NULL;
+  mr_sender_fill (self->sender, outgoing);
   g_ptr_array_add (outgoing->to, g_strdup (to));
-  if (*self->copy_to != '\0')
-    g_ptr_array_add (outgoing->copy_to, g_strdup (self->copy_to));
   outgoing->subject = g_strdup (_("Mailroom test message"));
   outgoing->text_body = g_strdup_printf (_("This is a test message from Mailroom, sent on %s through %s.\n\n"
                                            "If you can read it, sending mail with these settings works.\n"),
@@ -674,11 +544,10 @@ run_sendmail (MrDelivery            *self,
   return TRUE;
 }
 
-void
-mr_delivery_fill_sender (MrDelivery *self,
-                         MrOutgoing *outgoing)
+MrSender *
+mr_delivery_get_sender (MrDelivery *self)
 {
-  fill_sender (outgoing, self->from_name, self->from_address, self->reply_to, self->copy_to);
+  return self->sender;
 }
 
 gboolean

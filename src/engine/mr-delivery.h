@@ -11,6 +11,7 @@
 
 #include "mr-message.h"
 #include "mr-oauth.h"
+#include "mr-sender.h"
 #include "mr-settings.h"
 #include "mr-smtp-client.h"
 
@@ -22,12 +23,6 @@ G_DECLARE_FINAL_TYPE (MrDelivery, mr_delivery, MR, DELIVERY, GObject)
 
 /* Errors: MR_SETTINGS_ERROR_INVALID_VALUE when the settings cannot send (no server, no From). */
 MrDelivery             *mr_delivery_new               (MrSettings          *settings,
-                                                       const char          *app,
-                                                       GError             **error);
-
-/* The same for what is not sent by SMTP (Exchange): From, Reply-To and the copy address, and the
- * SMTP server when one is set. */
-MrDelivery             *mr_delivery_new_sender_only   (MrSettings          *settings,
                                                        const char          *app,
                                                        GError             **error);
 
@@ -45,13 +40,6 @@ MrDeliveryReadiness     mr_delivery_check_ready       (MrSettings          *sett
                                                        const char          *app,
                                                        const char          *route,
                                                        const char          *template_from);
-
-/* Who mail of @app's profile is from, as its From header will show it ("Example Office
- * <office@example.com>", or the person's own with sender.send_as_user), for a person to see before
- * sending. Errors: those of mr_delivery_new(): no From address yet, a domain not verified. */
-char                   *mr_delivery_describe_sender   (MrSettings          *settings,
-                                                       const char          *app,
-                                                       GError             **error);
 
 /* The largest message the server of @app's profile took, as it announced (SIZE) when Mailroom last
  * connected to it; 0 when not known or not announced, or in sendmail mode. */
@@ -89,16 +77,8 @@ gboolean                mr_delivery_send_test_sync    (MrDelivery          *self
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
-/* Sets From, Reply-To and the copy address of @outgoing from the settings of @app, whichever
- * transport sends it. Errors: MR_SETTINGS_ERROR_INVALID_VALUE (no From address, an unverified domain). */
-gboolean                mr_settings_fill_sender       (MrSettings          *settings,
-                                                       const char          *app,
-                                                       MrOutgoing          *outgoing,
-                                                       GError             **error);
-
-/* Sets From, Reply-To and the copy address of @outgoing from the effective settings. */
-void                    mr_delivery_fill_sender       (MrDelivery          *self,
-                                                       MrOutgoing          *outgoing);
+/* Who the mail of this profile is from. */
+MrSender               *mr_delivery_get_sender        (MrDelivery          *self);
 
 /* A connection to the server, greeted, secured and logged in, for sending many messages on it
  * (mailshots); the caller quits it. Errors: those of mr_smtp_client_connect_sync() and the keyring's.

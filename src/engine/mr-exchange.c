@@ -102,51 +102,6 @@ mr_exchange_init (MrExchange *self)
   self->transcript = g_string_new (NULL);
 }
 
-/* ---- Which failures another transport may cure ------------------------------------------------ */
-
-gboolean
-mr_route_error_allows_fallback (const GError *error)
-{
-  if (error == NULL)
-    return FALSE;
-  if (error->domain == MR_SECRETS_ERROR || error->domain == MR_SETTINGS_ERROR)
-    return TRUE;
-  if (error->domain == MR_EXCHANGE_ERROR)
-    switch ((MrExchangeError) error->code)
-      {
-      case MR_EXCHANGE_ERROR_RECIPIENT_REFUSED:
-      case MR_EXCHANGE_ERROR_TOO_BIG:
-      case MR_EXCHANGE_ERROR_BUSY:
-      case MR_EXCHANGE_ERROR_REJECTED:
-        return FALSE;
-      default:
-        return TRUE;
-      }
-  if (error->domain == MR_SMTP_ERROR)
-    switch ((MrSmtpErrorCode) error->code)
-      {
-      case MR_SMTP_ERROR_RESOLVE:
-      case MR_SMTP_ERROR_CONNECT:
-      case MR_SMTP_ERROR_TIMEOUT:
-      case MR_SMTP_ERROR_TLS_UNTRUSTED:
-      case MR_SMTP_ERROR_TLS_FAILED:
-      case MR_SMTP_ERROR_STARTTLS_MISSING:
-      case MR_SMTP_ERROR_AUTH_UNAVAILABLE:
-      case MR_SMTP_ERROR_AUTH_INSECURE:
-      case MR_SMTP_ERROR_AUTH_FAILED:
-      case MR_SMTP_ERROR_PASSWORD_MISSING:
-      case MR_SMTP_ERROR_SENDMAIL:
-        return TRUE;
-      case MR_SMTP_ERROR_REJECTED:
-        /* A policy refusal of the sender or the session (5.7.x at MAIL FROM, say 5.7.139 "SMTP AUTH
-         * disabled"), never a refused recipient. */
-        return mr_smtp_error_is_sender_policy (error);
-      default:
-        return FALSE;
-      }
-  return FALSE;
-}
-
 /* ---- Settings --------------------------------------------------------------------------------- */
 
 static gboolean

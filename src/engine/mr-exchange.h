@@ -51,11 +51,6 @@ typedef enum {
 
 GQuark mr_exchange_error_quark (void);
 
-/* Whether @error means this transport cannot send at all now (unreachable, TLS, login, sign-in,
- * set-up, a policy refusal of the sender), so that another transport may be tried; never for a
- * refused recipient or a message too big. Works for SMTP errors too. */
-gboolean mr_route_error_allows_fallback (const GError *error);
-
 /* Whether the settings of @app send through Exchange at all: an EWS URL, exchange.autodiscover, or
  * Graph with a client ID. Errors: MR_EXCHANGE_ERROR_NOT_SET_UP, saying what the admin sets. */
 gboolean mr_exchange_is_set_up (MrSettings  *settings,

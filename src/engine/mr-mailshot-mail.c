@@ -94,7 +94,7 @@ add_row_extras (const JobConfig  *config,
 MrOutgoing *
 mr_mailshot_row_outgoing (JsonParser       *parser,
                           MrTemplate       *template_,
-                          MrDelivery       *delivery,
+                          MrSender         *sender,
                           const JobConfig  *config,
                           Todo             *todo,
                           MrRendered      **rendered_out,
@@ -110,7 +110,7 @@ mr_mailshot_row_outgoing (JsonParser       *parser,
   if (data == NULL)
     return NULL;
   /* The sender first: {{sender.name}} is theirs (the template's own From, set below, comes first). */
-  mr_delivery_fill_sender (delivery, outgoing);
+  mr_sender_fill (sender, outgoing);
   rendered = mr_template_render_as (template_, data, outgoing, config->size_limit, error);
   if (rendered == NULL)
     return NULL;
@@ -134,7 +134,7 @@ GBytes *
 mr_mailshot_build_message (MrMessageBuilder *builder,
                            JsonParser       *parser,
                            MrTemplate       *template_,
-                           MrDelivery       *delivery,
+                           MrSender         *sender,
                            const JobConfig  *config,
                            Todo             *todo,
                            MrSmtpEnvelope  **envelope,
@@ -142,7 +142,7 @@ mr_mailshot_build_message (MrMessageBuilder *builder,
                            GError          **error)
 {
   g_autoptr(MrRendered) rendered = NULL;
-  g_autoptr(MrOutgoing) outgoing = mr_mailshot_row_outgoing (parser, template_, delivery, config, todo, &rendered, error);
+  g_autoptr(MrOutgoing) outgoing = mr_mailshot_row_outgoing (parser, template_, sender, config, todo, &rendered, error);
   GBytes *message;
 
   if (outgoing == NULL)

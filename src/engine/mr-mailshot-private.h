@@ -11,7 +11,8 @@
 
 #include "mr-mailshot.h"
 #include "mr-message.h"
-#include "mr-delivery.h"
+#include "mr-router.h"
+#include "mr-sender.h"
 #include "mr-sent-log.h"
 #include <json-glib/json-glib.h>
 
@@ -99,7 +100,7 @@ FailureScope mr_mailshot_failure_scope (const GError *error);
 GBytes *mr_mailshot_build_message (MrMessageBuilder *builder,
                                    JsonParser       *parser,
                                    MrTemplate       *template_,
-                                   MrDelivery       *delivery,
+                                   MrSender         *sender,
                                    const JobConfig  *config,
                                    Todo             *todo,
                                    MrSmtpEnvelope  **envelope,
@@ -110,7 +111,7 @@ GBytes *mr_mailshot_build_message (MrMessageBuilder *builder,
  * unsubscribe headers. */
 MrOutgoing *mr_mailshot_row_outgoing (JsonParser       *parser,
                                       MrTemplate       *template_,
-                                      MrDelivery       *delivery,
+                                      MrSender         *sender,
                                       const JobConfig  *config,
                                       Todo             *todo,
                                       MrRendered      **rendered_out,
@@ -131,7 +132,7 @@ void mr_mailshot_sync_sent_log (MrMailshotJournal *self,
                                 gint64             job,
                                 MrMailshotStatus  *status,
                                 MrTemplate        *template_,
-                                MrDelivery        *delivery,
+                                MrSender          *sender,
                                 const char        *route);
 
 gboolean mr_mailshot_read_job_config (MrMailshotJournal  *self,

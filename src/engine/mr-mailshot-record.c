@@ -68,15 +68,12 @@ record_in_sent_log (MrMailshotJournal  *self,
                     gint64              job,
                     MrMailshotStatus   *status,
                     MrTemplate         *template_,
-                    MrDelivery         *delivery,
+                    MrSender           *sender,
                     const char         *route,
                     GError            **error)
 {
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-  const char *from_address;
+  const char *from_address = template_->from_address ? template_->from_address : mr_sender_get_address (sender);
 
-  mr_delivery_fill_sender (delivery, sender);
-  from_address = template_->from_address ? template_->from_address : sender->from_address;
   for (;;)
     {
       sqlite3_stmt *statement;
@@ -172,11 +169,11 @@ mr_mailshot_sync_sent_log (MrMailshotJournal *self,
                            gint64             job,
                            MrMailshotStatus  *status,
                            MrTemplate        *template_,
-                           MrDelivery        *delivery,
+                           MrSender          *sender,
                            const char        *route)
 {
   g_autoptr(GError) error = NULL;
 
-  if (log != NULL && !record_in_sent_log (self, db_lock, log, job, status, template_, delivery, route, &error))
+  if (log != NULL && !record_in_sent_log (self, db_lock, log, job, status, template_, sender, route, &error))
     g_message ("Mailshot mails are not in the sent log yet: %s", error->message);
 }

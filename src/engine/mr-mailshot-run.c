@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "mr-keys.h"
-#include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-mailshot-private.h"
 #include "mr-sqlite.h"
@@ -50,39 +49,18 @@ pace (gint64        until,
 FailureScope
 mr_mailshot_failure_scope (const GError *error)
 {
-  if (error->domain == MR_SMTP_ERROR)
-    switch (error->code)
-      {
-      case MR_SMTP_ERROR_TEMPORARY:
-      case MR_SMTP_ERROR_TIMEOUT:
-      case MR_SMTP_ERROR_CONNECTION_LOST:
-        return FAILURE_TEMPORARY;
-      case MR_SMTP_ERROR_REJECTED:
-      case MR_SMTP_ERROR_TOO_BIG:
-      case MR_SMTP_ERROR_INVALID_MESSAGE:
-        return FAILURE_PERMANENT;
-      default:
-        return FAILURE_STOPS_JOB;
-      }
-  if (error->domain == MR_EXCHANGE_ERROR)
-    switch (error->code)
-      {
-      case MR_EXCHANGE_ERROR_BUSY:
-        return FAILURE_TEMPORARY;
-      case MR_EXCHANGE_ERROR_RECIPIENT_REFUSED:
-      case MR_EXCHANGE_ERROR_TOO_BIG:
-      case MR_EXCHANGE_ERROR_REJECTED:
-        return FAILURE_PERMANENT;
-      default:
-        /* Login, sign-in, unreachable, Send As denied: no mail of the job would go. */
-        return FAILURE_STOPS_JOB;
-      }
+  MrTransportFailure failure;
+
   /* A header that would break, an attachment gone from its folder, a row whose values make the
    * mail too big: this row's data. */
   if (error->domain == MR_SETTINGS_ERROR || error->domain == G_FILE_ERROR ||
       g_error_matches (error, MR_TEMPLATE_ERROR, MR_TEMPLATE_ERROR_TOO_BIG))
     return FAILURE_PERMANENT;
-  return FAILURE_STOPS_JOB;
+  /* Login, sign-in, unreachable, not set up: no mail of the job would go. */
+  failure = mr_transport_error_get_failure (error);
+  if (mr_transport_failure_stops_all (failure))
+    return FAILURE_STOPS_JOB;
+  return mr_transport_failure_is_temporary (failure) ? FAILURE_TEMPORARY : FAILURE_PERMANENT;
 }
 
 /* A recipient's outcome, written in the same transaction as the claim of the next one. */
@@ -100,7 +78,7 @@ typedef struct {
   MrMailshotJournal      *journal;
   gint64                  job;
   MrTemplate             *template_;
-  MrDelivery             *delivery;
+  MrSender               *sender;
   JobConfig              *config;
   GCancellable           *cancellable;
   MrMailshotProgressFunc  progress;
@@ -110,7 +88,7 @@ typedef struct {
   MrSettings             *settings;
   MrSentLog              *sent_log;         /* NULL when it cannot be opened: the next run records the mails */
   MrMailshotStatus       *status;
-  GPtrArray              *exchanges;        /* MrExchange, one a worker, when the job goes through Exchange */
+  GPtrArray              *transports;       /* MrTransport (the job's route), one a worker */
   char                   *route_label;      /* for the sent log: the SMTP server, or "EWS at …" */
   gint                    next_worker;
 
@@ -481,14 +459,12 @@ report_progress (Run *run)
 /* The company's copy address gets one mail of the job, over the connection that sent the first. */
 static void
 send_job_copy (Run            *run,
-               MrSmtpClient   *client,
-               MrExchange     *exchange,
+               MrTransport    *transport,
                MrSmtpEnvelope *envelope,
                GBytes         *message)
 {
   g_autoptr(MrSmtpEnvelope) copy = NULL;
-  g_autoptr(MrSmtpSendResult) copied = NULL;
-  gboolean exchange_copied = FALSE;
+  g_autoptr(MrTransportResult) copied = NULL;
 
   g_mutex_lock (&run->lock);
   if (run->copy_to == NULL || run->config->copy_each || run->config->copy_sent || run->copying)
@@ -501,15 +477,11 @@ send_job_copy (Run            *run,
 
   copy = mr_smtp_envelope_new (envelope->from);
   mr_smtp_envelope_add_recipient (copy, run->copy_to);
-  if (exchange != NULL)
-    exchange_copied = mr_exchange_send_sync (exchange, copy, message, NULL, NULL);
-  else if (client != NULL)
-    copied = mr_smtp_client_send_sync (client, copy, message, NULL, NULL);
+  copied = mr_transport_send_sync (transport, copy, message, NULL, NULL);
 
   g_mutex_lock (&run->lock);
   run->copying = FALSE;
-  if (exchange_copied || copied != NULL ||
-      (exchange == NULL && client == NULL && mr_delivery_send_sync (run->delivery, copy, message, NULL, NULL)))
+  if (copied != NULL)
     {
       g_mutex_lock (&run->db_lock);
       run->config->copy_sent = mr_mailshot_run_statement (run->journal, "UPDATE jobs SET copy_sent = 1 WHERE id = ?", NULL, "i",
@@ -526,8 +498,7 @@ note_failure (Run          *run,
               guint         row,
               const GError *error)
 {
-  g_autofree char *reply = g_strdup_printf ("%u %s", mr_smtp_error_get_reply_code (error),
-                                            mr_smtp_error_get_enhanced_code (error) ? mr_smtp_error_get_enhanced_code (error) : "");
+  g_autofree char *reply = mr_transport_error_dup_kind (error);
 
   if (run->streak_rows->len == 0 || g_strcmp0 (reply, run->streak_reply) != 0)
     {
@@ -590,10 +561,8 @@ static gpointer
 run_worker (gpointer data)
 {
   Run *run = data;
-  g_autoptr(MrSmtpClient) client = NULL;
-  MrExchange *exchange = run->exchanges != NULL
-    ? g_ptr_array_index (run->exchanges, (guint) g_atomic_int_add (&run->next_worker, 1) % run->exchanges->len) : NULL;
-  gboolean sendmail = exchange == NULL && mr_delivery_uses_sendmail (run->delivery);
+  MrTransport *transport = g_ptr_array_index (run->transports,
+                                              (guint) g_atomic_int_add (&run->next_worker, 1) % run->transports->len);
   g_autoptr(MrMessageBuilder) builder = mr_message_builder_new ();
   g_autoptr(JsonParser) parser = json_parser_new ();
   Outcome outcome = { FALSE };
@@ -610,10 +579,10 @@ run_worker (gpointer data)
     {
       Slot *slot = &slots[head];
       Slot *other = &slots[(head + 1) % n_slots];
-      g_autoptr(MrSmtpSendResult) result = NULL;
+      g_autoptr(MrTransportResult) result = NULL;
       g_autoptr(GError) send_error = NULL;
       g_autofree char *reason = NULL;
-      gboolean sent = FALSE, log_now = FALSE, stopped;
+      gboolean sent = FALSE, tried = FALSE, log_now = FALSE, stopped;
       gint64 send_at = 0;
       FailureScope scope;
 
@@ -634,17 +603,17 @@ run_worker (gpointer data)
         {
           if (log_now)
             mr_mailshot_sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
-                           run->delivery, run->route_label);
+                           run->sender, run->route_label);
           break;
         }
 
       if (slot->message == NULL)
-        slot->message = mr_mailshot_build_message (builder, parser, run->template_, run->delivery, run->config, &slot->todo, &slot->envelope,
+        slot->message = mr_mailshot_build_message (builder, parser, run->template_, run->sender, run->config, &slot->todo, &slot->envelope,
                                                    &slot->rendered, &send_error);
       /* Connected before the wait, so that the pace is the spacing of the mails as the server gets
        * them, not of the attempts. */
-      if (slot->message != NULL && !sendmail && exchange == NULL && client == NULL)
-        client = mr_delivery_connect_sync (run->delivery, run->cancellable, &send_error);
+      if (slot->message != NULL)
+        mr_transport_open_sync (transport, run->cancellable, &send_error);
 
       /* The last outcome in the journal before the next mail goes; then this mail's turn in the
        * pace, taken now rather than at the claim, as a server that asks to slow down changes it. */
@@ -669,23 +638,16 @@ run_worker (gpointer data)
        * took it would be marked to send again (the timeouts bound the wait). */
       if (slot->message != NULL && send_error == NULL)
         {
-          if (exchange != NULL)
-            sent = mr_exchange_send_sync (exchange, slot->envelope, slot->message, NULL, &send_error);
-          else if (sendmail)
-            sent = mr_delivery_send_sync (run->delivery, slot->envelope, slot->message, NULL, &send_error);
-          else
-            {
-              result = mr_smtp_client_send_sync (client, slot->envelope, slot->message, NULL, &send_error);
-              sent = result != NULL;
-            }
+          result = mr_transport_send_sync (transport, slot->envelope, slot->message, NULL, &send_error);
+          sent = result != NULL;
+          tried = TRUE;
         }
 
       if (sent)
         {
-          set_outcome (&outcome, slot->todo.row, run->accepted_state,
-                       exchange ? mr_exchange_get_reply (exchange) : result ? result->final_reply : NULL, 0);
+          set_outcome (&outcome, slot->todo.row, run->accepted_state, result->reply, 0);
           outcome.subject = g_strdup (slot->rendered->subject);
-          send_job_copy (run, client, exchange, slot->envelope, slot->message);
+          send_job_copy (run, transport, slot->envelope, slot->message);
           g_mutex_lock (&run->lock);
           /* The pace counts from when the server took the mail: arrivals are at least an
            * interval apart, however long each mail took. */
@@ -710,10 +672,6 @@ run_worker (gpointer data)
               g_mutex_unlock (&run->lock);
               break;
             }
-          /* A broken connection is not used again; one that is still up is (the next mail begins
-           * with RSET), and is closed with QUIT at the end. */
-          if (client != NULL && !mr_smtp_client_is_connected (client))
-            g_clear_object (&client);
           if (scope == FAILURE_STOPS_JOB)
             {
               set_outcome (&outcome, slot->todo.row, "pending", reason, 0);
@@ -733,7 +691,7 @@ run_worker (gpointer data)
           set_outcome (&outcome, slot->todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent",
                        reason, g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
           outcome.subject = slot->rendered ? g_strdup (slot->rendered->subject) : NULL;
-          if (send_error->domain == MR_SMTP_ERROR && note_failure (run, slot->todo.row, send_error))
+          if (tried && note_failure (run, slot->todo.row, send_error))
             {
               report_progress (run);
               write_outcome (run, &outcome, NULL);
@@ -742,18 +700,14 @@ run_worker (gpointer data)
               g_mutex_unlock (&run->lock);
               break;
             }
-          /* 4.7.x, or Exchange busy: the server asks to slow down (a rate limit): the whole job does. */
-          if (scope == FAILURE_TEMPORARY &&
-              ((send_error->domain == MR_SMTP_ERROR &&
-                g_str_has_prefix (mr_smtp_error_get_enhanced_code (send_error) ? mr_smtp_error_get_enhanced_code (send_error)
-                                                                              : "", "4.7.")) ||
-               g_error_matches (send_error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_BUSY)))
+          /* 4.7.x, or Exchange busy: the server asks to slow down (a rate limit): the whole job does,
+           * for at least as long as the service asked. */
+          if (mr_transport_error_get_failure (send_error) == MR_TRANSPORT_FAILURE_SLOW_DOWN)
             {
               run->interval = MAX (run->interval * 2, G_USEC_PER_SEC);
               run->next_send = g_get_monotonic_time () + run->interval;
-              if (exchange != NULL)
-                run->next_send = MAX (run->next_send, g_get_monotonic_time () +
-                                                      (gint64) mr_exchange_get_retry_after (exchange) * G_USEC_PER_SEC);
+              run->next_send = MAX (run->next_send, g_get_monotonic_time () +
+                                                    (gint64) mr_transport_get_retry_after (transport) * G_USEC_PER_SEC);
             }
           report_progress (run);
         }
@@ -767,14 +721,13 @@ run_worker (gpointer data)
     log:
       if (log_now)
         mr_mailshot_sync_sent_log (run->journal, &run->db_lock, run->sent_log, run->job, run->status, run->template_,
-                       run->delivery, run->route_label);
+                       run->sender, run->route_label);
     }
 
   g_mutex_lock (&run->lock);
   write_outcome (run, &outcome, NULL);
   g_mutex_unlock (&run->lock);
-  if (client != NULL)
-    mr_smtp_client_quit_sync (client, NULL, NULL);
+  mr_transport_close (transport);
   return NULL;
 }
 
@@ -806,8 +759,8 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
 {
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
-  g_autoptr(GPtrArray) exchanges = NULL;
+  g_autoptr(MrSender) sender = NULL;
+  g_autoptr(GPtrArray) transports = NULL;
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   GThread *committer;
   g_autoptr(MrSentLog) sent_log = NULL;
@@ -844,36 +797,37 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   /* Its pictures made inline parts once, not decoded and hashed again for every mail. */
   if (template_ != NULL && !mr_template_embed_images (template_, &setup_error))
     g_clear_pointer (&template_, mr_template_free);
-  if (template_ != NULL && g_strcmp0 (status->route, "exchange") == 0)
+  /* The job's route, one transport a worker (each its own connection), made here: they read the
+   * settings. */
+  if (template_ != NULL)
     {
-      /* Exchange sends; the SMTP settings give only the sender. One MrExchange a worker. */
-      delivery = mr_delivery_new_sender_only (settings, status->app, &setup_error);
-      exchanges = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint i = 0; delivery != NULL && i < MAX (status->connections, 1); i++)
+      transports = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < MAX (status->connections, 1); i++)
         {
-          MrExchange *exchange = mr_exchange_new (settings, status->app, &setup_error);
+          MrRouter *router = mr_router_new (settings, status->app, status->route, NULL, &setup_error);
 
-          if (exchange == NULL)
+          if (router == NULL || !mr_router_check (router, &setup_error))
             {
-              g_clear_object (&delivery);
+              g_clear_object (&router);
+              g_clear_pointer (&transports, g_ptr_array_unref);
               break;
             }
-          g_ptr_array_add (exchanges, exchange);
+          g_ptr_array_add (transports, router);
         }
     }
-  else
-    delivery = template_ ? mr_delivery_new (settings, status->app, &setup_error) : NULL;
-  if (delivery != NULL && template_->from_address != NULL &&
+  if (transports != NULL)
+    sender = mr_sender_new (settings, status->app, &setup_error);
+  if (sender != NULL && template_->from_address != NULL &&
       !mr_settings_domain_is_verified (settings, mr_address_get_domain (template_->from_address)))
     {
       g_set_error (&setup_error, MR_SETTINGS_ERROR, MR_SETTINGS_ERROR_INVALID_VALUE,
                    _("The template sends from %s, which is not in one of the company’s verified domains; "
                      "the admin adds the domain to domains.verified first"), template_->from_address);
-      g_clear_object (&delivery);
+      g_clear_object (&sender);
     }
   /* The template gone or changed for the worse, settings that cannot send: no mail could go.
    * The job pauses and says why, rather than being tried again and again. */
-  if (delivery == NULL)
+  if (sender == NULL)
     {
       mr_mailshot_run_statement (self, "UPDATE jobs SET state = 'paused', reason = ? WHERE id = ?", NULL, "si",
                                  setup_error->message, job);
@@ -882,37 +836,32 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
     }
   if (!mr_mailshot_read_job_config (self, job, &config, error))
     goto out;
-  config.size_limit = mr_delivery_get_known_size_limit (settings, status->app);
+  config.size_limit = mr_transport_get_size_limit (g_ptr_array_index (transports, 0));
   /* Holding the lease, any "sending" row was cut off by a crash: it goes first, again. */
   if (!mr_mailshot_run_statement (self, "UPDATE recipients SET state = 'pending' WHERE job = ? AND state = 'sending'", error, "i", job) ||
                                   !mr_mailshot_run_statement (self, "UPDATE jobs SET state = 'running', reason = NULL, not_before = 0 WHERE id = ?", error, "i", job))
     goto out;
-  run.route_label = exchanges != NULL ? g_strdup (mr_exchange_get_route (g_ptr_array_index (exchanges, 0)))
-                                       : g_strdup (mr_delivery_get_route (delivery));
+  run.route_label = g_strdup (mr_transport_get_label (g_ptr_array_index (transports, 0)));
   /* Opened once for the run: opening checks its schema and purges old entries. */
   sent_log = mr_outbox_open_log (settings, NULL, &log_error);
   if (sent_log == NULL)
     g_message ("Mailshot mails are not in the sent log yet: %s", log_error->message);
-  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
+  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, sender, run.route_label);
 
   run.journal = self;
   run.sent_log = sent_log;
   run.job = job;
   run.template_ = template_;
-  run.delivery = delivery;
+  run.sender = sender;
   run.config = &config;
   run.cancellable = cancellable;
   run.progress = progress;
   run.user_data = user_data;
   mode = mr_settings_dup_effective_string (settings, status->app, "delivery.mode");
-  run.accepted_state = g_strcmp0 (mode, "remote") == 0 || exchanges != NULL ? "accepted" : "queued-locally";
-  run.exchanges = exchanges;
-  {
-    g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
-
-    mr_delivery_fill_sender (delivery, sender);
-    run.copy_to = sender->copy_to->len > 0 ? g_strdup (g_ptr_array_index (sender->copy_to, 0)) : NULL;
-  }
+  run.accepted_state = g_strcmp0 (mode, "remote") == 0 || g_strcmp0 (status->route, "exchange") == 0 ? "accepted"
+                                                                                                    : "queued-locally";
+  run.transports = transports;
+  run.copy_to = g_strdup (mr_sender_get_copy_to (sender));
   run.settings = settings;
   run.status = status;
   g_mutex_init (&run.lock);
@@ -941,8 +890,8 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.sent_today = status->per_day > 0 ? mr_mailshot_sent_in_last_day (self, status->app, 0, NULL) : 0;
 
   committer = g_thread_new ("mailshot-journal", run_committer, &run);
-  /* sendmail is one program per mail, and MrDelivery keeps one result: one worker. */
-  for (guint i = 1; i < status->connections && (exchanges != NULL || !mr_delivery_uses_sendmail (delivery)); i++)
+  /* sendmail is one program per mail: one worker. */
+  for (guint i = 1; i < transports->len && g_strcmp0 (mr_transport_get_name (g_ptr_array_index (transports, 0)), "sendmail") != 0; i++)
     g_ptr_array_add (threads, g_thread_new ("mailshot-connection", run_worker, &run));
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
@@ -952,7 +901,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   g_cond_signal (&run.claims_waiting);
   g_mutex_unlock (&run.lock);
   g_thread_join (committer);
-  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, delivery, run.route_label);
+  mr_mailshot_sync_sent_log (self, NULL, sent_log, job, status, template_, sender, run.route_label);
 
 finish:
   sqlite3_finalize (run.outcome_statement);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "mr-keys.h"
-#include "mr-exchange.h"
 #include "mr-mailshot.h"
 #include "mr-mailshot-private.h"
 #include "mr-sqlite.h"
@@ -41,7 +40,8 @@ typedef gboolean (*RowVisitor) (Visit      *visit,
 struct _Visit
 {
   MrTemplate         *template_;
-  MrDelivery         *delivery;
+  MrSender           *sender;
+  MrTransport        *transport;          /* the job's route: the samples go through it */
   JobConfig           config;
   const char * const *columns;
   const char         *from_address;
@@ -81,11 +81,12 @@ visit_rows (MrSettings               *settings,
             GError                  **error)
 {
   g_autoptr(MrRecipientReader) reader = NULL;
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
   g_autoptr(MrProofReport) report = NULL;
+  g_autoptr(MrRouter) router = NULL;
+  g_autoptr(MrSender) sender = NULL;
   g_autofree char *url = NULL;
   g_autofree char *mailto = NULL;
-  Visit visit = { template_, NULL, { 0 }, NULL, NULL, visitor, data, FALSE };
+  Visit visit = { template_, NULL, NULL, { 0 }, NULL, NULL, visitor, data, FALSE };
 
   g_autofree char *route = NULL;
 
@@ -95,13 +96,17 @@ visit_rows (MrSettings               *settings,
   if (reader == NULL)
     return FALSE;
   route = mr_mailshot_resolve_route (settings, options->app, options->route);
-  visit.delivery = g_str_equal (route, "exchange") ? mr_delivery_new_sender_only (settings, options->app, error)
-                                                   : mr_delivery_new (settings, options->app, error);
-  if (visit.delivery == NULL)
+  /* As the job would: the settings must be able to send. */
+  router = mr_router_new (settings, options->app, route, NULL, error);
+  if (router == NULL || !mr_router_check (router, error))
     return FALSE;
-  mr_delivery_fill_sender (visit.delivery, sender);
+  sender = mr_sender_new (settings, options->app, error);
+  if (sender == NULL)
+    return FALSE;
+  visit.sender = sender;
+  visit.transport = MR_TRANSPORT (router);
   visit.columns = mr_recipient_reader_get_columns (reader);
-  visit.from_address = template_->from_address ? template_->from_address : sender->from_address;
+  visit.from_address = template_->from_address ? template_->from_address : mr_sender_get_address (sender);
   visit.config.attachment_column = g_strdup (options->proof.attachment_column);
   visit.config.name_column = g_strdup (options->proof.name_column);
   visit.config.attachments_dir = g_strdup (options->proof.attachments_dir);
@@ -110,10 +115,10 @@ visit_rows (MrSettings               *settings,
   visit.config.unsubscribe_url = *url ? g_strdup (url) : NULL;
   visit.config.unsubscribe_mailto = *mailto ? g_strdup (mailto) : NULL;
   visit.config.copy_each = mr_settings_get_effective_boolean (settings, options->app, "mailshot.copy_each");
-  visit.config.size_limit = mr_delivery_get_known_size_limit (settings, options->app);
+  visit.config.size_limit = mr_transport_get_size_limit (visit.transport);
   report = mr_proofread_full (template_, recipients, &options->proof, visit_row, &visit, error);
+  mr_transport_close (visit.transport);
   mr_mailshot_job_config_clear (&visit.config);
-  g_object_unref (visit.delivery);
   return report != NULL;
 }
 
@@ -137,7 +142,7 @@ write_row (Visit      *visit,
 
   if (problem != NULL)
     return TRUE;
-  message = mr_mailshot_build_message (NULL, NULL, visit->template_, visit->delivery, &visit->config, todo, &envelope, NULL, &dry->error);
+  message = mr_mailshot_build_message (NULL, NULL, visit->template_, visit->sender, &visit->config, todo, &envelope, NULL, &dry->error);
   /* A row whose own values make no mail (a line break in the subject, say) fails that row in a real
    * run, and the job goes on: so does the dry run, which names it. */
   if (message == NULL && mr_mailshot_failure_scope (dry->error) == FAILURE_PERMANENT)
@@ -229,12 +234,12 @@ typedef struct {
 static void
 mark_missing (MrMailshotPreview *preview,
               MrTemplate        *template_,
-              MrDelivery        *delivery,
+              MrSender          *sender,
               const char        *data,
               GPtrArray         *missing)
 {
   g_autoptr(JsonNode) root = json_from_string (data, NULL);
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
   g_autoptr(MrRendered) marked = NULL;
   g_autoptr(GPtrArray) variables = mr_template_list_variables (template_, NULL);
   JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
@@ -263,8 +268,8 @@ mark_missing (MrMailshotPreview *preview,
 
       json_object_set_string_member (object, name, shown);
     }
-  mr_delivery_fill_sender (delivery, sender);
-  marked = mr_template_render_as (template_, root, sender, 0, NULL);
+  mr_sender_fill (sender, outgoing);
+  marked = mr_template_render_as (template_, root, outgoing, 0, NULL);
   if (marked == NULL)
     return;
   preview->marked_subject = g_strdup (marked->subject);
@@ -298,7 +303,7 @@ preview_row (Visit      *visit,
       g_set_error_literal (&wanted->error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_NOT_FOUND, problem);
       return FALSE;
     }
-  message = mr_mailshot_build_message (NULL, NULL, visit->template_, visit->delivery, &visit->config, todo, &envelope, &rendered, &wanted->error);
+  message = mr_mailshot_build_message (NULL, NULL, visit->template_, visit->sender, &visit->config, todo, &envelope, &rendered, &wanted->error);
   /* A row the proof-reader rejected may not make a message at all: its problem says why. */
   if (message == NULL && problem != NULL)
     {
@@ -319,7 +324,7 @@ preview_row (Visit      *visit,
   wanted->preview->text = g_strdup (rendered->text);
   wanted->preview->html = g_strdup (rendered->html);
   wanted->preview->message = message;
-  mark_missing (wanted->preview, visit->template_, visit->delivery, todo->data, rendered->missing);
+  mark_missing (wanted->preview, visit->template_, visit->sender, todo->data, rendered->missing);
   return FALSE;
 }
 
@@ -417,10 +422,8 @@ typedef struct {
   gint          sent;
   MrSentLog    *log;           /* samples are sends too: recorded like any mail */
   const char   *app;
-  MrSmtpClient *client;
   GCancellable *cancellable;
   GError       *error;
-  MrExchange   *exchange;      /* when the mailshot goes through Exchange */
 } Samples;
 
 static gboolean
@@ -432,10 +435,9 @@ send_sample (Visit      *visit,
   g_autoptr(GBytes) message = NULL;
   g_autoptr(MrSmtpEnvelope) to_self = NULL;
   g_autoptr(MrOutgoing) outgoing = NULL;
-  g_autoptr(MrSmtpSendResult) result = NULL;
+  g_autoptr(MrTransportResult) result = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *message_id = NULL;
-  gboolean sent;
 
   if (samples->row != 0 && todo->row != samples->row)
     return TRUE;
@@ -448,7 +450,7 @@ send_sample (Visit      *visit,
   if (problem != NULL)
     return TRUE;
   /* The row's mail, to the sender alone: To, the subject and the Message-ID differ, and no copy. */
-  outgoing = mr_mailshot_row_outgoing (NULL, visit->template_, visit->delivery, &visit->config, todo, NULL, &samples->error);
+  outgoing = mr_mailshot_row_outgoing (NULL, visit->template_, visit->sender, &visit->config, todo, NULL, &samples->error);
   if (outgoing == NULL)
     return FALSE;
   g_free (g_ptr_array_index (outgoing->to, 0));
@@ -464,29 +466,14 @@ send_sample (Visit      *visit,
   message = mr_outgoing_build (outgoing, &message_id, &samples->error);
   if (message == NULL)
     return FALSE;
-  if (samples->exchange != NULL)
-    sent = mr_exchange_send_sync (samples->exchange, to_self, message, samples->cancellable, &samples->error);
-  else if (mr_delivery_uses_sendmail (visit->delivery))
-    sent = mr_delivery_send_sync (visit->delivery, to_self, message, samples->cancellable, &samples->error);
-  else
-    {
-      if (samples->client == NULL)
-        samples->client = mr_delivery_connect_sync (visit->delivery, samples->cancellable, &samples->error);
-      result = samples->client ? mr_smtp_client_send_sync (samples->client, to_self, message, samples->cancellable,
-                                                           &samples->error)
-                               : NULL;
-      sent = result != NULL;
-    }
-  if (!sent)
+  result = mr_transport_send_sync (visit->transport, to_self, message, samples->cancellable, &samples->error);
+  if (result == NULL)
     return FALSE;
   if (samples->log != NULL)
     {
       MrSentMailshotMail mail = { message_id, samples->to, outgoing->from_address, outgoing->subject, samples->app,
                                   visit->template_->name,
-                                  samples->exchange ? mr_exchange_get_route (samples->exchange)
-                                                    : mr_delivery_get_route (visit->delivery),
-                                  samples->exchange ? mr_exchange_get_reply (samples->exchange)
-                                                    : result ? result->final_reply : NULL, MR_SENT_STATE_ACCEPTED, 1,
+                                  mr_transport_get_label (visit->transport), result->reply, MR_SENT_STATE_ACCEPTED, 1,
                                   g_get_real_time () / G_USEC_PER_SEC };
       g_autoptr(GError) log_error = NULL;
 
@@ -507,34 +494,19 @@ send_samples (MrSettings               *settings,
               GCancellable             *cancellable,
               GError                  **error)
 {
-  Samples samples = { to, count, row, 0, NULL, options ? options->app : NULL, NULL, cancellable, NULL, NULL };
+  Samples samples = { to, count, row, 0, NULL, options ? options->app : NULL, cancellable, NULL };
   g_autoptr(MrSentLog) log = NULL;
-  g_autoptr(MrExchange) exchange = NULL;
-  g_autofree char *route = NULL;
   gboolean read;
 
   if (!mr_validate_address (to, error))
     return -1;
   if (count == 0)
     return 0;
-  route = mr_mailshot_resolve_route (settings, samples.app, options ? options->route : NULL);
-  if (g_str_equal (route, "exchange"))
-    {
-      exchange = mr_exchange_new (settings, samples.app, error);
-      if (exchange == NULL)
-        return -1;
-      samples.exchange = exchange;
-    }
   log = mr_outbox_open_log (settings, NULL, error);
   if (log == NULL)
     return -1;
   samples.log = log;
   read = visit_rows (settings, template_, recipients, options, send_sample, &samples, error);
-  if (samples.client != NULL)
-    {
-      mr_smtp_client_quit_sync (samples.client, NULL, NULL);
-      g_object_unref (samples.client);
-    }
   if (!read)
     {
       g_clear_error (&samples.error);

@@ -451,7 +451,8 @@ mr_mailshot_resolve_route (MrSettings *settings,
                            const char *app,
                            const char *route)
 {
-  if (g_strcmp0 (route, "smtp") == 0 || g_strcmp0 (route, "exchange") == 0)
+  /* smtp, exchange, or a transport of its own (mr_router_register_transport()). */
+  if (route != NULL && !g_str_equal (route, "auto") && mr_router_has_route (route))
     return g_strdup (route);
   /* "auto": the preferred transport, when it is set up. */
   {
@@ -474,8 +475,8 @@ mr_mailshot_create (MrMailshotJournal        *self,
 {
   g_autoptr(MrRecipientReader) reader = NULL;
   g_autoptr(MrProofReport) report = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrRouter) router = NULL;
+  g_autoptr(MrSender) sender = NULL;
   g_autofree char *absolute = NULL;
   g_autofree char *attachments_dir = NULL;
   g_autofree char *unsubscribe_url = NULL;
@@ -493,20 +494,13 @@ mr_mailshot_create (MrMailshotJournal        *self,
     return 0;
   route = mr_mailshot_resolve_route (settings, app, options->route);
   /* The settings must be able to send, and the Message-IDs are in the sender's domain. */
-  if (g_str_equal (route, "exchange"))
-    {
-      g_autoptr(MrExchange) exchange = mr_exchange_new (settings, app, error);
-
-      if (exchange == NULL)
-        return 0;
-      delivery = mr_delivery_new_sender_only (settings, app, error);
-    }
-  else
-    delivery = mr_delivery_new (settings, app, error);
-  if (delivery == NULL)
+  router = mr_router_new (settings, app, route, NULL, error);
+  if (router == NULL || !mr_router_check (router, error))
     return 0;
-  mr_delivery_fill_sender (delivery, sender);
-  create.from_address = template_->from_address ? template_->from_address : sender->from_address;
+  sender = mr_sender_new (settings, app, error);
+  if (sender == NULL)
+    return 0;
+  create.from_address = template_->from_address ? template_->from_address : mr_sender_get_address (sender);
   create.columns = mr_recipient_reader_get_columns (reader);
   absolute = g_canonicalize_filename (recipients, NULL);
   if (options->proof.attachments_dir != NULL)

@@ -7,6 +7,7 @@
 
 #include "mr-exchange.h"
 #include "mr-outbox.h"
+#include "mr-router.h"
 #include "mr-smtp-error.h"
 
 G_DEFINE_QUARK (mr-delivery-error-quark, mr_delivery_error)
@@ -40,70 +41,15 @@ mr_outbox_next_attempt (gint64 created,
   return now + delay;
 }
 
-/* Failures worth another try: the server said "later", or could not be reached at all. */
-static gboolean
-is_worth_retrying (const GError *error)
-{
-  if (error->domain == MR_EXCHANGE_ERROR)
-    return error->code == MR_EXCHANGE_ERROR_BUSY || error->code == MR_EXCHANGE_ERROR_UNREACHABLE;
-  if (error->domain != MR_SMTP_ERROR)
-    return FALSE;
-  return mr_smtp_error_get_class (error) == MR_SMTP_FAILURE_TRANSIENT ||
-         error->code == MR_SMTP_ERROR_CONNECT || error->code == MR_SMTP_ERROR_RESOLVE;
-}
-
-/* The transports a route tries, in order: "auto" is the company's preferred one, then the other when
- * exchange.fallback allows it. */
-static GPtrArray *
-route_transports (MrSettings *settings,
-                  const char *app,
-                  const char *route)
-{
-  GPtrArray *transports = g_ptr_array_new_with_free_func (g_free);
-
-  if (g_strcmp0 (route, "auto") == 0)
-    {
-      g_autofree char *preferred = mr_settings_dup_effective_string (settings, app, "exchange.preferred");
-
-      g_ptr_array_add (transports, g_strdup (preferred));
-      if (mr_settings_get_effective_boolean (settings, app, "exchange.fallback"))
-        g_ptr_array_add (transports, g_strdup (g_str_equal (preferred, "smtp") ? "exchange" : "smtp"));
-      /* Exchange that is not set up is no part of "auto". */
-      for (guint i = transports->len; i-- > 0;)
-        if (transports->len > 1 && g_str_equal (g_ptr_array_index (transports, i), "exchange") &&
-            !mr_exchange_is_set_up (settings, app, NULL))
-          g_ptr_array_remove_index (transports, i);
-    }
-  else
-    g_ptr_array_add (transports, g_strdup (g_strcmp0 (route, "exchange") == 0 ? "exchange" : "smtp"));
-  return transports;
-}
-
 /* Where a logged route ("smtp", "sendmail", "ews", "graph") sends from again. */
 static const char *
 route_of_entry (const MrSentEntry *entry)
 {
-  return g_strcmp0 (entry->route, "ews") == 0 || g_strcmp0 (entry->route, "graph") == 0 ? "exchange" : "smtp";
-}
-
-/* What one transport did with the message. */
-typedef struct {
-  char     *route;        /* as logged: smtp, sendmail, ews, graph */
-  char     *server;
-  char     *reply;
-  GStrv     refused;      /* "address: reply", refused for good */
-  GStrv     deferred;     /* "address: reply", refused for now */
-  guint     retry_after;  /* seconds the service asked for */
-} TransportResult;
-
-static void
-transport_result_clear (TransportResult *result)
-{
-  g_free (result->route);
-  g_free (result->server);
-  g_free (result->reply);
-  g_strfreev (result->refused);
-  g_strfreev (result->deferred);
+  if (g_strcmp0 (entry->route, "ews") == 0 || g_strcmp0 (entry->route, "graph") == 0)
+    return "exchange";
+  if (g_strcmp0 (entry->route, "sendmail") == 0 || !mr_router_has_route (entry->route))
+    return "smtp";
+  return entry->route;
 }
 
 static GStrv
@@ -117,63 +63,6 @@ strv_of (GPtrArray *array)
   strv = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return strv;
-}
-
-static gboolean
-send_with (const char           *transport,
-           MrSettings           *settings,
-           const char           *app,
-           const char           *password,
-           const MrSmtpEnvelope *envelope,
-           GBytes               *message,
-           TransportResult      *result,
-           GCancellable         *cancellable,
-           GError              **error)
-{
-  if (g_str_equal (transport, "exchange"))
-    {
-      g_autoptr(MrExchange) exchange = mr_exchange_new (settings, app, error);
-      gboolean sent;
-
-      result->route = g_strdup ("ews");
-      if (exchange == NULL)
-        return FALSE;
-      g_free (result->route);
-      result->route = g_strdup (mr_exchange_get_transport (exchange));
-      sent = mr_exchange_send_sync (exchange, envelope, message, cancellable, error);
-      result->server = g_strdup (mr_exchange_get_route (exchange));
-      result->reply = g_strdup (mr_exchange_get_reply (exchange));
-      result->retry_after = mr_exchange_get_retry_after (exchange);
-      result->refused = g_new0 (char *, 1);
-      result->deferred = g_new0 (char *, 1);
-      return sent;
-    }
-  else
-    {
-      g_autoptr(MrDelivery) delivery = mr_delivery_new (settings, app, error);
-      const MrSmtpConfig *config;
-
-      result->route = g_strdup ("smtp");
-      if (delivery == NULL)
-        return FALSE;
-      if (password != NULL)
-        mr_delivery_set_password (delivery, password);
-      config = mr_delivery_get_config (delivery);
-      g_free (result->route);
-      result->route = g_strdup (mr_delivery_uses_sendmail (delivery) ? "sendmail" : "smtp");
-      result->server = mr_delivery_uses_sendmail (delivery) ? g_strdup ("sendmail")
-                                                            : g_strdup_printf ("%s:%u", config->host, config->port);
-      if (!mr_delivery_send_sync (delivery, envelope, message, cancellable, error))
-        return FALSE;
-      {
-        const MrSmtpSendResult *sent = mr_delivery_get_result (delivery);
-
-        result->refused = strv_of (sent->refused);
-        result->deferred = strv_of (sent->deferred);
-        result->reply = g_strdup (sent->final_reply);
-      }
-      return TRUE;
-    }
 }
 
 /* Each recipient's outcome after an attempt: those of @envelope from this attempt (@sent: the
@@ -227,20 +116,20 @@ outcomes_take (Outcomes             *outcomes,
                const MrSmtpEnvelope *envelope,
                const MrSentEntry    *before,
                gboolean              sent,
-               const TransportResult *result,
+               const MrTransportResult *result,
                const char           *outcome,
                const char           *reply)
 {
   g_autoptr(GHashTable) said = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GStrv lists[2] = { sent ? result->refused : NULL, sent ? result->deferred : NULL };
+  GPtrArray *lists[2] = { sent ? result->refused : NULL, sent ? result->deferred : NULL };
 
   outcomes->recipients = g_array_new (FALSE, TRUE, sizeof (MrSentRecipient));
   for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
-    for (guint i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
+    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
       {
         char *address, *why;
 
-        mr_smtp_split_refusal (lists[l][i], &address, &why);
+        mr_smtp_split_refusal (g_ptr_array_index (lists[l], i), &address, &why);
         outcomes_add (outcomes, address, l == 0 ? "refused" : "temporary", why);
         g_hash_table_add (said, address);
         g_free (why);
@@ -279,6 +168,28 @@ settled_state (const Outcomes *outcomes)
  * in the outbox alone: the same message, same Message-ID, with the outbox's back-off. Each try is
  * its own line in the log, with each recipient's outcome. @before: the entry as it was (a retry),
  * or NULL. */
+/* A try that could not send at all, recorded before the next transport of the route takes over. */
+typedef struct {
+  MrSentLog *log;
+  gint64     id;
+  gboolean   log_failed;
+} Fallback;
+
+static gboolean
+record_fallback (MrRouter          *router,
+                 const MrRouterTry *try,
+                 gpointer           user_data,
+                 GError           **error)
+{
+  Fallback *fallback = user_data;
+  g_autofree char *reply = mr_transport_error_describe_reply (try->error);
+
+  /* Still on its way. */
+  fallback->log_failed = !mr_sent_log_record_attempt (fallback->log, fallback->id, try->name, try->server, "fell-back",
+                                                      reply, MR_SENT_STATE_SENDING, 0, error);
+  return !fallback->log_failed;
+}
+
 static MrSendReport *
 attempt (MrSentLog            *log,
          MrSettings           *settings,
@@ -295,114 +206,103 @@ attempt (MrSentLog            *log,
          GCancellable         *cancellable,
          GError              **error)
 {
-  g_autoptr(GPtrArray) transports = route_transports (settings, app, route);
+  g_autoptr(MrRouter) router = mr_router_new (settings, app, route, password, error);
+  g_autoptr(MrSendReport) report = g_new0 (MrSendReport, 1);
+  g_autoptr(MrTransportResult) result = NULL;
+  g_autoptr(GError) send_error = NULL;
+  g_autoptr(GError) log_error = NULL;
+  Fallback fallback = { log, id, FALSE };
+  Outcomes outcomes = { NULL };
+  gint64 now, next = 0;
+  const char *outcome;
 
-  for (guint t = 0; t < transports->len; t++)
+  if (router == NULL)
+    return NULL;
+  mr_router_set_fallback_func (router, record_fallback, &fallback);
+  result = mr_transport_send_sync (MR_TRANSPORT (router), envelope, message, cancellable, &send_error);
+  mr_transport_close (MR_TRANSPORT (router));
+  if (fallback.log_failed)
     {
-      g_autoptr(MrSendReport) report = g_new0 (MrSendReport, 1);
-      g_autoptr(GError) send_error = NULL;
-      g_autoptr(GError) log_error = NULL;
-      TransportResult result = { 0 };
-      Outcomes outcomes = { NULL };
-      gboolean last = t + 1 == transports->len;
-      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-      gint64 next = 0;
-      const char *outcome;
-      gboolean sent = send_with (g_ptr_array_index (transports, t), settings, app, password, envelope, message,
-                                 &result, cancellable, &send_error);
+      g_propagate_error (error, g_steal_pointer (&send_error));
+      return NULL;
+    }
 
-      report->id = id;
-      report->message_id = g_strdup (message_id);
-      report->route = g_strdup (result.route);
-      if (sent)
+  now = g_get_real_time () / G_USEC_PER_SEC;
+  report->id = id;
+  report->message_id = g_strdup (message_id);
+  report->route = g_strdup (mr_transport_get_name (MR_TRANSPORT (router)));
+  if (result != NULL)
+    {
+      outcomes_take (&outcomes, envelope, before, TRUE, result, NULL, NULL);
+      report->refused = strv_of (result->refused);
+      report->deferred = strv_of (result->deferred);
+      report->reply = g_strdup (result->reply);
+      if (outcomes.waiting > 0)
+        next = mr_outbox_next_attempt (created, attempts_before + 1, now);
+      if (next != 0)
         {
-          outcomes_take (&outcomes, envelope, before, TRUE, &result, NULL, NULL);
-          report->refused = g_steal_pointer (&result.refused);
-          report->deferred = g_steal_pointer (&result.deferred);
-          report->reply = g_strdup (result.reply);
-          if (outcomes.waiting > 0)
-            next = mr_outbox_next_attempt (created, attempts_before + 1, now);
-          if (next != 0)
-            {
-              report->state = MR_SENT_STATE_QUEUED;
-              outcome = "partly-deferred";
-            }
-          else
-            {
-              /* Past the outbox's two days, a recipient still refused for now is given up. */
-              for (guint i = 0; i < outcomes.recipients->len; i++)
-                {
-                  MrSentRecipient *recipient = &g_array_index (outcomes.recipients, MrSentRecipient, i);
-
-                  if (g_str_equal (recipient->outcome, "temporary"))
-                    {
-                      g_free (recipient->outcome);
-                      recipient->outcome = g_strdup ("refused");
-                      outcomes.waiting--;
-                      outcomes.refused++;
-                    }
-                }
-              report->state = settled_state (&outcomes);
-              outcome = outcomes.refused > 0 ? "partly-refused" : "accepted";
-            }
-        }
-      else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          /* Cancelled by the person: it may go later, from the outbox. */
           report->state = MR_SENT_STATE_QUEUED;
-          next = now;
-          outcome = "cancelled";
-          report->reply = g_strdup (send_error->message);
-        }
-      else if (!last && mr_route_error_allows_fallback (send_error))
-        {
-          g_autofree char *reply = send_error->domain == MR_SMTP_ERROR ? mr_smtp_error_describe_reply (send_error)
-                                                                       : g_strdup (send_error->message);
-
-          /* Still on its way: the next transport of the route takes over. */
-          if (!mr_sent_log_record_attempt (log, id, result.route, result.server, "fell-back", reply,
-                                           MR_SENT_STATE_SENDING, 0, error))
-            {
-              transport_result_clear (&result);
-              return NULL;
-            }
-          transport_result_clear (&result);
-          continue;
+          outcome = "partly-deferred";
         }
       else
         {
-          report->reply = send_error->domain == MR_SMTP_ERROR ? mr_smtp_error_describe_reply (send_error)
-                                                              : g_strdup (send_error->message);
-          next = is_worth_retrying (send_error) ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
-          if (next != 0 && result.retry_after > 0)
-            next = MAX (next, now + result.retry_after);
-          outcomes_take (&outcomes, envelope, before, FALSE, &result, next != 0 ? "temporary" : "refused",
-                         report->reply);
-          /* Refused for good after others were taken on an earlier try: partly accepted. */
-          report->state = next != 0 ? MR_SENT_STATE_QUEUED : settled_state (&outcomes);
-          outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
-        }
-      report->failure = g_steal_pointer (&send_error);
+          /* Past the outbox's two days, a recipient still refused for now is given up. */
+          for (guint i = 0; i < outcomes.recipients->len; i++)
+            {
+              MrSentRecipient *recipient = &g_array_index (outcomes.recipients, MrSentRecipient, i);
 
-      if (!mr_sent_log_record_attempt_for (log, id, result.route, result.server, outcome, report->reply, report->state,
-                                           next, outcomes.recipients ? (MrSentRecipient *) (void *) outcomes.recipients->data : NULL,
-                                           outcomes.recipients ? outcomes.recipients->len : 0, &log_error))
-        {
-          transport_result_clear (&result);
-          outcomes_clear (&outcomes);
-          /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
-          if (report->state == MR_SENT_STATE_ACCEPTED)
-            g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
-                         _("The server accepted the mail, but the sent log could not record it: %s"), log_error->message);
-          else
-            g_propagate_error (error, g_steal_pointer (&log_error));
-          return NULL;
+              if (g_str_equal (recipient->outcome, "temporary"))
+                {
+                  g_free (recipient->outcome);
+                  recipient->outcome = g_strdup ("refused");
+                  outcomes.waiting--;
+                  outcomes.refused++;
+                }
+            }
+          report->state = settled_state (&outcomes);
+          outcome = outcomes.refused > 0 ? "partly-refused" : "accepted";
         }
-      transport_result_clear (&result);
-      outcomes_clear (&outcomes);
-      return g_steal_pointer (&report);
     }
-  g_assert_not_reached ();
+  else if (g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Cancelled by the person: it may go later, from the outbox. */
+      report->state = MR_SENT_STATE_QUEUED;
+      next = now;
+      outcome = "cancelled";
+      report->reply = g_strdup (send_error->message);
+    }
+  else
+    {
+      guint retry_after = mr_transport_get_retry_after (MR_TRANSPORT (router));
+
+      report->reply = mr_transport_error_describe_reply (send_error);
+      next = mr_transport_failure_is_temporary (mr_transport_error_get_failure (send_error))
+             ? mr_outbox_next_attempt (created, attempts_before + 1, now) : 0;
+      if (next != 0 && retry_after > 0)
+        next = MAX (next, now + retry_after);
+      outcomes_take (&outcomes, envelope, before, FALSE, NULL, next != 0 ? "temporary" : "refused", report->reply);
+      /* Refused for good after others were taken on an earlier try: partly accepted. */
+      report->state = next != 0 ? MR_SENT_STATE_QUEUED : settled_state (&outcomes);
+      outcome = report->state == MR_SENT_STATE_QUEUED ? "temporary" : "failed";
+    }
+  report->failure = g_steal_pointer (&send_error);
+
+  if (!mr_sent_log_record_attempt_for (log, id, report->route, mr_transport_get_server (MR_TRANSPORT (router)), outcome,
+                                       report->reply, report->state, next,
+                                       outcomes.recipients ? (MrSentRecipient *) (void *) outcomes.recipients->data : NULL,
+                                       outcomes.recipients ? outcomes.recipients->len : 0, &log_error))
+    {
+      outcomes_clear (&outcomes);
+      /* The mail went (or not) but the record did not: say both, and do not claim it is logged. */
+      if (report->state == MR_SENT_STATE_ACCEPTED)
+        g_set_error (error, MR_SENT_LOG_ERROR, MR_SENT_LOG_ERROR_WRITE,
+                     _("The server accepted the mail, but the sent log could not record it: %s"), log_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&log_error));
+      return NULL;
+    }
+  outcomes_clear (&outcomes);
+  return g_steal_pointer (&report);
 }
 
 MrSendReport *
@@ -500,7 +400,7 @@ mr_outbox_send_sync (MrSettings     *settings,
   g_autofree char *user = mr_settings_dup_effective_string (settings, NULL, "user.email");
   gint64 id;
 
-  if (route != NULL && !g_str_equal (route, "smtp") && !g_str_equal (route, "exchange") && !g_str_equal (route, "auto"))
+  if (route != NULL && !mr_router_has_route (route))
     {
       g_set_error (error, MR_DELIVERY_ERROR, MR_DELIVERY_ERROR_ROUTE_UNAVAILABLE,
                    _("There is no route “%s”: choose smtp, exchange or auto"), route);
