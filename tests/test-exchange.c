@@ -1052,6 +1052,15 @@ test_smtp_xoauth2 (Fixture       *fixture,
     g_assert_cmpstr (mr_smtp_client_get_server_info (mr_delivery_get_client (delivery))->auth_mechanism, ==, "XOAUTH2");
     transcript = mr_delivery_dup_transcript (delivery);
     g_assert_null (strstr (transcript, "tok-smtp-send"));
+
+    /* Connecting again (a mailshot's next connection) uses the token its source keeps: no refresh. */
+    {
+      guint refreshes = count_requests (fixture, "/contoso.example/oauth2/v2.0/token");
+
+      g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (count_requests (fixture, "/contoso.example/oauth2/v2.0/token"), ==, refreshes);
+    }
   }
 
   /* Gmail: Google's browser sign-in, scope https://mail.google.com/. */

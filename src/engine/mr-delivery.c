@@ -9,6 +9,7 @@
 #include "mr-exchange.h"
 #include "mr-oauth.h"
 #include "mr-sender.h"
+#include "mr-token-source.h"
 
 struct _MrDelivery
 {
@@ -16,8 +17,7 @@ struct _MrDelivery
 
   MrSmtpConfig     *config;
   MrSecretAccount  *account;          /* where the password lives; NULL without a login */
-  MrOAuthConfig    *oauth;            /* XOAUTH2: whose sign-in gives the access token */
-  char             *oauth_trust_file;
+  MrTokenSource    *tokens;           /* XOAUTH2: whose sign-in gives the access token */
   char             *password;         /* given by the caller when the keyring has none */
   char             *route;
   gboolean          sendmail;
@@ -40,8 +40,7 @@ mr_delivery_finalize (GObject *object)
 
   mr_smtp_config_free (self->config);
   mr_secret_account_free (self->account);
-  mr_oauth_config_free (self->oauth);
-  g_free (self->oauth_trust_file);
+  g_clear_object (&self->tokens);
   mr_secret_free (self->password);
   g_free (self->route);
   g_free (self->sendmail_path);
@@ -173,8 +172,9 @@ mr_delivery_new (MrSettings  *settings,
                             g_str_has_suffix (config->host, "googlemail.com");
           g_autofree char *oauth_trust = mr_settings_dup_effective_string (settings, app, "exchange.trust_file");
 
-          self->oauth = mr_oauth_config_new_for_settings (settings, app, google ? "google" : "microsoft");
-          self->oauth_trust_file = *oauth_trust ? g_steal_pointer (&oauth_trust) : NULL;
+          g_autoptr(MrOAuthConfig) oauth = mr_oauth_config_new_for_settings (settings, app, google ? "google" : "microsoft");
+
+          self->tokens = mr_token_source_new (oauth, *oauth_trust ? oauth_trust : NULL);
         }
     }
   return g_steal_pointer (&self);
@@ -191,19 +191,13 @@ mr_delivery_set_password (MrDelivery *self,
 const MrOAuthConfig *
 mr_delivery_get_oauth_config (MrDelivery *self)
 {
-  return self->oauth;
+  return self->tokens ? mr_token_source_get_config (self->tokens) : NULL;
 }
 
 SoupSession *
 mr_delivery_new_oauth_session (MrDelivery *self)
 {
-  SoupSession *session = soup_session_new ();
-  g_autoptr(GTlsDatabase) database = self->oauth_trust_file ? g_tls_file_database_new (self->oauth_trust_file, NULL)
-                                                            : NULL;
-
-  if (database != NULL)
-    soup_session_set_tls_database (session, database);
-  return session;
+  return self->tokens ? g_object_ref (mr_token_source_get_session (self->tokens)) : soup_session_new ();
 }
 
 const char *
@@ -276,15 +270,14 @@ find_secret (MrDelivery    *self,
 
   /* XOAUTH2: a fresh access token from the person's sign-in. A token stored by hand in place of a
    * password still works, for servers Mailroom cannot sign in to. */
-  if (self->oauth != NULL)
+  if (self->tokens != NULL)
     {
       g_autoptr(GError) sign_in_error = NULL;
-      g_autoptr(SoupSession) session = mr_delivery_new_oauth_session (self);
-      const char *scope = g_strcmp0 (self->oauth->provider, "google") == 0 ? MR_OAUTH_SCOPE_GOOGLE_MAIL
-                                                                             : MR_OAUTH_SCOPE_SMTP_SEND;
+      const char *scope = g_strcmp0 (mr_token_source_get_config (self->tokens)->provider, "google") == 0
+                          ? MR_OAUTH_SCOPE_GOOGLE_MAIL : MR_OAUTH_SCOPE_SMTP_SEND;
       char *token;
 
-      token = mr_oauth_get_access_token_sync (session, self->oauth, scope, NULL, cancellable, &sign_in_error);
+      token = mr_token_source_dup_token_sync (self->tokens, scope, cancellable, &sign_in_error);
       if (token != NULL)
         {
           config->secret = token;

@@ -9,18 +9,17 @@
 #include "mr-ews.h"
 #include "mr-exchange.h"
 #include "mr-json.h"
-#include "mr-exchange-private.h"
+#include "mr-http.h"
 #include "mr-message.h"
 #include "mr-smtp-error.h"
+#include "mr-token-source.h"
 
-G_DEFINE_QUARK (mr-exchange-error-quark, mr_exchange_error)
 
 /* Graph refuses requests over 4 MB (attachments beyond that need an upload session). */
 #define GRAPH_REQUEST_LIMIT (4 * 1024 * 1024)
 /* Busy answers shorter than this are waited out here; longer ones go back to the outbox. */
 #define LONGEST_WAIT_MS 10000
 #define BUSY_TRIES 3
-#define LARGEST_ANSWER (16 * 1024 * 1024)
 
 struct _MrExchange
 {
@@ -39,7 +38,7 @@ struct _MrExchange
   GTlsDatabase    *tls_database;
   guint            timeout_s;
   char            *graph_endpoint;
-  MrOAuthConfig   *oauth;
+  MrTokenSource   *tokens;           /* OAuth2: whose sign-in, and its access tokens */
   char            *route;
   char            *warning;
 
@@ -49,9 +48,6 @@ struct _MrExchange
   char            *reply;
   guint            retry_after;
   /* The last access token, kept for the requests of its lifetime (a mailshot's mails). */
-  char            *access_token;
-  const char      *access_scope;
-  gint64           access_expires;
   /* Autodiscover's host rules, for the authenticate handler. */
   char            *trusted_domain;
   char            *allowed_host;
@@ -75,14 +71,13 @@ mr_exchange_finalize (GObject *object)
   g_free (self->trust_file);
   g_clear_object (&self->tls_database);
   g_free (self->graph_endpoint);
-  mr_oauth_config_free (self->oauth);
+  g_clear_object (&self->tokens);
   g_free (self->route);
   g_free (self->warning);
   g_clear_object (&self->session);
   g_mutex_clear (&self->lock);
   g_string_free (self->transcript, TRUE);
   g_free (self->reply);
-  mr_secret_free (self->access_token);
   g_free (self->trusted_domain);
   g_free (self->allowed_host);
 
@@ -202,7 +197,11 @@ exchange_new (MrSettings  *settings,
       return NULL;
     }
 
-  self->oauth = mr_oauth_config_new_for_settings (settings, app, "microsoft");
+  {
+    g_autoptr(MrOAuthConfig) oauth = mr_oauth_config_new_for_settings (settings, app, "microsoft");
+
+    self->tokens = mr_token_source_new (oauth, self->trust_file);
+  }
 
   if (g_strcmp0 (self->transport, "graph") == 0)
     {
@@ -278,7 +277,7 @@ mr_exchange_get_reply (MrExchange *self)
 const MrOAuthConfig *
 mr_exchange_get_oauth_config (MrExchange *self)
 {
-  return self->oauth;
+  return mr_token_source_get_config (self->tokens);
 }
 
 char *
@@ -321,101 +320,6 @@ set_reply (MrExchange *self,
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------------- */
-
-gboolean
-mr_exchange_wait (guint         ms,
-                  GCancellable *cancellable)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        return FALSE;
-      g_usleep (MIN (50000, until - g_get_monotonic_time () > 0 ? until - g_get_monotonic_time () : 0));
-    }
-  return !g_cancellable_is_cancelled (cancellable);
-}
-
-void
-mr_exchange_translate_transport_error (GError      *error,
-                                       const char  *url,
-                                       GError     **out)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  const char *host = uri ? g_uri_get_host (uri) : url;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_propagate_error (out, error);
-  else if (error->domain == G_TLS_ERROR)
-    {
-      g_set_error (out, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_TLS_UNTRUSTED,
-                   _("The certificate of %s is not trusted (%s). Mailroom does not send a password to a server it "
-                     "cannot verify; the admin can name the company’s own CA in exchange.trust_file"),
-                   host, error->message);
-      g_error_free (error);
-    }
-  else if (error->domain == G_RESOLVER_ERROR)
-    {
-      g_set_error (out, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_UNREACHABLE,
-                   _("The name %s was not found (%s). Check the address and the network"), host, error->message);
-      g_error_free (error);
-    }
-  else
-    {
-      g_set_error (out, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_UNREACHABLE,
-                   _("Could not reach %s: %s"), host, error->message);
-      g_error_free (error);
-    }
-}
-
-GBytes *
-mr_exchange_send_and_read (SoupSession   *session,
-                           SoupMessage   *message,
-                           GString       *transcript,
-                           GCancellable  *cancellable,
-                           GError       **error)
-{
-  g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) sink = NULL;
-  g_autofree char *url = g_uri_to_string (soup_message_get_uri (message));
-  GError *local_error = NULL;
-
-  stream = soup_session_send (session, message, cancellable, &local_error);
-  if (stream == NULL)
-    {
-      mr_exchange_translate_transport_error (local_error, url, error);
-      return NULL;
-    }
-  sink = g_memory_output_stream_new_resizable ();
-  /* Read in pieces so that a server cannot make Mailroom hold an endless answer. */
-  for (;;)
-    {
-      char buffer[16384];
-      gssize got = g_input_stream_read (stream, buffer, sizeof buffer, cancellable, &local_error);
-
-      if (got < 0)
-        {
-          mr_exchange_translate_transport_error (local_error, url, error);
-          return NULL;
-        }
-      if (got == 0)
-        break;
-      if (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (sink)) + (gsize) got > LARGEST_ANSWER)
-        {
-          g_set_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PROTOCOL,
-                       _("The answer of %s is larger than 16 MB: this is not an Exchange server"), url);
-          return NULL;
-        }
-      g_output_stream_write_all (sink, buffer, (gsize) got, NULL, NULL, NULL);
-    }
-  g_output_stream_close (sink, NULL, NULL);
-  g_input_stream_close (stream, NULL, NULL);
-  if (transcript != NULL)
-    g_string_append_printf (transcript, "%s %s → %u %s\n", soup_message_get_method (message), url,
-                            soup_message_get_status (message), soup_message_get_reason_phrase (message));
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (sink));
-}
 
 /* libsoup 3.2 sends an empty body when it repeats a request for NTLM's handshake: set it again. */
 static void
@@ -569,22 +473,11 @@ add_bearer (MrExchange    *self,
             GError       **error)
 {
   g_autoptr(MrSecret) header = NULL;
+  g_autoptr(MrSecret) token = mr_token_source_dup_token_sync (self->tokens, scope, cancellable, error);
 
-  /* A refresh for each request would rotate the refresh token once a mail: keep the access token
-   * until two minutes before it expires. */
-  if (self->access_token == NULL || g_strcmp0 (self->access_scope, scope) != 0 ||
-      self->access_expires - 120 < g_get_real_time () / G_USEC_PER_SEC)
-    {
-      char *token = mr_oauth_get_access_token_sync (self->session, self->oauth, scope, &self->access_expires, cancellable,
-                                                    error);
-
-      if (token == NULL)
-        return FALSE;
-      mr_secret_free (self->access_token);
-      self->access_token = token;
-      self->access_scope = scope;
-    }
-  header = g_strdup_printf ("Bearer %s", self->access_token);
+  if (token == NULL)
+    return FALSE;
+  header = g_strdup_printf ("Bearer %s", token);
   soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", header);
   note (self, "authorization: Bearer (token hidden)");
   return TRUE;
@@ -677,14 +570,14 @@ ews_call (MrExchange    *self,
         return NULL;
       g_signal_connect (message, "authenticate", G_CALLBACK (on_authenticate), self);
       self->password_refused = FALSE;
-      answer = mr_exchange_send_and_read (self->session, message, lines, cancellable, error);
+      answer = mr_http_send_and_read (self->session, message, lines, cancellable, error);
       note (self, "%s", g_strchomp (lines->str));
       if (answer == NULL)
         return NULL;
       status = soup_message_get_status (message);
       if (status == SOUP_STATUS_UNAUTHORIZED)
         {
-          g_clear_pointer (&self->access_token, mr_secret_free);
+          mr_token_source_forget (self->tokens);
           set_unauthorized_error (self, message, error);
           return NULL;
         }
@@ -720,7 +613,7 @@ ews_call (MrExchange    *self,
           response->back_off_ms <= LONGEST_WAIT_MS)
         {
           note (self, "waiting %" G_GINT64_FORMAT " ms, as the server asked", response->back_off_ms);
-          if (!mr_exchange_wait ((guint) response->back_off_ms, cancellable))
+          if (!mr_http_wait ((guint) response->back_off_ms, cancellable))
             {
               g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
               return NULL;
@@ -944,7 +837,7 @@ graph_request (MrExchange    *self,
         soup_message_headers_replace (soup_message_get_request_headers (message), "Content-Range", content_range);
       if (authorize && !add_bearer (self, message, MR_OAUTH_SCOPE_GRAPH_SEND, cancellable, error))
         return FALSE;
-      answer = mr_exchange_send_and_read (self->session, message, lines, cancellable, error);
+      answer = mr_http_send_and_read (self->session, message, lines, cancellable, error);
       note (self, "%s", g_strchomp (lines->str));
       if (answer == NULL)
         return FALSE;
@@ -970,7 +863,7 @@ graph_request (MrExchange    *self,
           self->retry_after * 1000 <= LONGEST_WAIT_MS)
         {
           note (self, "waiting %u s, as the service asked", self->retry_after);
-          if (!mr_exchange_wait (MAX (self->retry_after, 1) * 1000, cancellable))
+          if (!mr_http_wait (MAX (self->retry_after, 1) * 1000, cancellable))
             {
               g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
               return FALSE;
@@ -979,7 +872,7 @@ graph_request (MrExchange    *self,
         }
       /* A token refused (revoked, say) is not offered again. */
       if (status == SOUP_STATUS_UNAUTHORIZED)
-        g_clear_pointer (&self->access_token, mr_secret_free);
+        mr_token_source_forget (self->tokens);
       set_graph_error (self, message, answer, error);
       return FALSE;
     }
@@ -1405,7 +1298,7 @@ discover_at (MrExchange    *self,
       soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
       set_body (message, "text/xml; charset=utf-8", request);
       g_signal_connect (message, "authenticate", G_CALLBACK (on_authenticate), self);
-      answer = mr_exchange_send_and_read (self->session, message, lines, cancellable, &step_error);
+      answer = mr_http_send_and_read (self->session, message, lines, cancellable, &step_error);
       if (lines->len > 0)
         note (self, "%s", g_strchomp (lines->str));
       if (answer == NULL)

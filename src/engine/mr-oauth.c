@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "mr-json.h"
-#include "mr-exchange.h"
-#include "mr-exchange-private.h"
+#include "mr-exchange-error.h"
+#include "mr-http.h"
 #include "mr-oauth.h"
 
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
@@ -189,7 +189,7 @@ post_form (SoupSession   *session,
                    _("exchange.authority: “%s” is not a web address"), url);
       return NULL;
     }
-  body = mr_exchange_send_and_read (session, message, NULL, cancellable, error);
+  body = mr_http_send_and_read (session, message, NULL, cancellable, error);
   if (body == NULL)
     return NULL;
   *status = soup_message_get_status (message);
@@ -373,7 +373,7 @@ mr_oauth_device_poll_sync (SoupSession          *session,
       const char *failure;
       guint status = 0;
 
-      if (!mr_exchange_wait (code->interval_ms, cancellable))
+      if (!mr_http_wait (code->interval_ms, cancellable))
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sign-in was cancelled"));
           return NULL;
