@@ -4,8 +4,8 @@ set -eu
 top=$1
 cli=$2
 status=0
-keys=$(sed -n 's/^  { "\([a-z_.]*\)",.*/\1/p' "$top/src/engine/mr-keys.c")
-[ -n "$keys" ] || { echo "No keys found in src/engine/mr-keys.c"; exit 1; }
+keys=$(sed -n 's/^  { "\([a-z_.]*\)",.*/\1/p' "$top/src/engine/settings/mr-keys.c")
+[ -n "$keys" ] || { echo "No keys found in src/engine/settings/mr-keys.c"; exit 1; }
 for key in $keys; do
   grep -q "| \`$key\` |" "$top/docs/settings.md" || { echo "docs/settings.md does not list $key"; status=1; }
 done

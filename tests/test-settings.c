@@ -480,7 +480,7 @@ test_presets (MrTestDirs    *dirs,
         const MrPreset *preset = all[i];
         const char *id = mr_preset_get_id (preset);
 
-        /* The settings take each preset (src/engine/mr-keys.c lists them). */
+        /* The settings take each preset (src/engine/settings/mr-keys.c lists them). */
         g_test_message ("preset %s", id);
         mr_test_set_ok (settings, MR_SCOPE_COMPANY, "smtp.provider", id);
         if (g_str_equal (id, "other"))
