@@ -281,7 +281,7 @@ def case_keyboard():
     home = Home()
     # Gmail as the presets know it, but at the test server, without a login (the keyboard path, not
     # the login, is what this case is about; /gui/welcome-to-test-email has the login).
-    with open(os.path.join(TOP, "src", "engine", "presets.json")) as f:
+    with open(os.path.join(TOP, "src", "engine", "settings", "presets.json")) as f:
         presets = json.load(f)
     for provider in presets["providers"]:
         if provider["id"] == "gmail":

@@ -4453,7 +4453,7 @@ static void
 use_presets_with_office365_at (MrTestDirs *dirs,
                                guint16     port)
 {
-  g_autofree char *source = g_build_filename (g_getenv ("MAILROOM_TOP_SRCDIR"), "src", "engine", "presets.json", NULL);
+  g_autofree char *source = g_build_filename (g_getenv ("MAILROOM_TOP_SRCDIR"), "src", "engine", "settings", "presets.json", NULL);
   g_autofree char *path = g_build_filename (dirs->root, "presets.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();

@@ -7,10 +7,10 @@
 
 #include "mr-key-labels.h"
 #include "mr-a11y.h"
-#include "mr-delivery.h"
+#include "mr-router.h"
+#include "mr-sender.h"
 #include "mr-domain-check.h"
 #include "mr-domain-row.h"
-#include "mr-exchange.h"
 #include "mr-test-dialog.h"
 
 struct _MrTestDialog
@@ -21,8 +21,8 @@ struct _MrTestDialog
   char                *app;
   MrTestKind           kind;
   gboolean             can_pin;
-  MrDelivery          *delivery;
-  MrExchange          *exchange;
+  MrTransport         *transport;        /* the route being checked or sent through */
+  MrTransportResult   *sent;             /* what the server said to the test message */
   GCancellable        *cancellable;
   gboolean             succeeded;
   char                *pin_candidate;
@@ -223,8 +223,7 @@ static void
 show_transcript (MrTestDialog *self,
                  gboolean      failed)
 {
-  g_autofree char *transcript = self->exchange ? mr_exchange_dup_transcript (self->exchange)
-                                : self->delivery ? mr_delivery_dup_transcript (self->delivery) : g_strdup ("");
+  g_autofree char *transcript = self->transport ? mr_transport_dup_transcript (self->transport) : g_strdup ("");
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->transcript_view);
   int line = failed ? failing_line (transcript) : -1;
 
@@ -305,7 +304,7 @@ static void
 show_failure (MrTestDialog *self,
               const GError *error)
 {
-  MrSmtpClient *client = self->delivery ? mr_delivery_get_client (self->delivery) : NULL;
+  const MrCertificateInfo *certificate = self->transport ? mr_transport_get_certificate (self->transport) : NULL;
 
   clear_result (self);
   set_outcome_style (self, "error");
@@ -319,13 +318,12 @@ show_failure (MrTestDialog *self,
     gtk_label_set_text (self->result_description, words);
   }
   /* The certificate matters when it was the problem. */
-  if (client != NULL && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) ||
-                         g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_FAILED)))
-    show_certificate (self, mr_smtp_client_get_certificate (client));
-  if (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) && client != NULL &&
-      mr_smtp_client_get_certificate (client) != NULL)
+  if (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) ||
+      g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_FAILED))
+    show_certificate (self, certificate);
+  if (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_TLS_UNTRUSTED) && certificate != NULL)
     {
-      self->pin_candidate = g_strdup (mr_smtp_client_get_certificate (client)->sha256);
+      self->pin_candidate = g_strdup (certificate->sha256);
       gtk_widget_set_visible (self->pin_button, self->can_pin);
     }
   show_transcript (self, TRUE);
@@ -381,11 +379,14 @@ on_finished (GObject      *source,
   gboolean ok;
 
   if (self->kind == MR_TEST_SEND_EMAIL)
-    ok = mr_delivery_send_test_finish (MR_DELIVERY (source), result, &error);
-  else if (self->kind == MR_TEST_CHECK_EXCHANGE)
-    ok = mr_exchange_check_finish (MR_EXCHANGE (source), result, &error);
+    {
+      g_clear_pointer (&self->sent, mr_transport_result_free);
+      self->sent = mr_transport_send_finish (MR_TRANSPORT (source), result, &error);
+      mr_transport_close (MR_TRANSPORT (source));
+      ok = self->sent != NULL;
+    }
   else
-    ok = mr_delivery_check_finish (MR_DELIVERY (source), result, &error);
+    ok = mr_transport_check_finish (MR_TRANSPORT (source), result, &error);
 
   if (self->stack == NULL)  /* closed meanwhile */
     return;
@@ -403,10 +404,7 @@ on_finished (GObject      *source,
     }
 
   /* No password to be had from the keyring: ask for it, once, and keep it nowhere. */
-  if (!ok && (g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
-              g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING) ||
-              g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
-              g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)) &&
+  if (!ok && mr_transport_error_needs_password (error) &&
       !gtk_widget_get_visible (GTK_WIDGET (self->password_row)))
     {
       g_autofree char *words = mr_key_words (error->message);
@@ -431,9 +429,9 @@ on_finished (GObject      *source,
   gtk_image_set_from_icon_name (self->result_icon, "emblem-ok-symbolic");
   if (self->kind == MR_TEST_CHECK_EXCHANGE)
     {
-      const char *warning = mr_exchange_get_warning (self->exchange);
+      const char *warning = mr_transport_get_warning (self->transport);
       g_autofree char *description = g_strdup_printf (_("Mailroom logged in to %s and read Sent Items. Nothing was "
-                                                        "sent.%s%s"), mr_exchange_get_route (self->exchange),
+                                                        "sent.%s%s"), mr_transport_get_label (self->transport),
                                                       warning ? "\n\n" : "", warning ? warning : "");
 
       gtk_label_set_text (self->result_title, _("Exchange Works"));
@@ -441,26 +439,24 @@ on_finished (GObject      *source,
     }
   else if (self->kind == MR_TEST_SEND_EMAIL)
     {
-      const MrSmtpSendResult *sent = mr_delivery_get_result (self->delivery);
+      const MrTransportResult *sent = self->sent;
       g_autofree char *description = g_strdup_printf (_("Sent to %s through %s.%s%s"),
                                                       gtk_editable_get_text (GTK_EDITABLE (self->recipient_row)),
-                                                      mr_delivery_get_route (self->delivery),
-                                                      sent && sent->final_reply ? _("\nThe server said: ") : "",
-                                                      sent && sent->final_reply ? sent->final_reply : "");
+                                                      mr_transport_get_label (self->transport),
+                                                      sent && sent->reply ? _("\nThe server said: ") : "",
+                                                      sent && sent->reply ? sent->reply : "");
       gtk_label_set_text (self->result_title, _("Test Email Sent"));
       gtk_label_set_text (self->result_description, description);
     }
   else
     {
       g_autofree char *description = g_strdup_printf (_("Mailroom connected to %s and logged in. Nothing was sent."),
-                                                      mr_delivery_get_route (self->delivery));
+                                                      mr_transport_get_label (self->transport));
       gtk_label_set_text (self->result_title, _("The Server Works"));
       gtk_label_set_text (self->result_description, description);
-      if (mr_delivery_get_client (self->delivery) != NULL)
-        {
-          show_server (self, mr_smtp_client_get_server_info (mr_delivery_get_client (self->delivery)));
-          show_certificate (self, mr_smtp_client_get_certificate (mr_delivery_get_client (self->delivery)));
-        }
+      if (mr_transport_get_server_info (self->transport) != NULL)
+        show_server (self, mr_transport_get_server_info (self->transport));
+      show_certificate (self, mr_transport_get_certificate (self->transport));
     }
   show_transcript (self, FALSE);
   set_state (self, "result");
@@ -475,49 +471,48 @@ start (MrTestDialog *self)
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
   g_autofree char *description = NULL;
 
-  g_clear_object (&self->delivery);
-  g_clear_object (&self->exchange);
-  if (self->kind == MR_TEST_CHECK_EXCHANGE)
-    {
-      self->exchange = mr_exchange_new (self->settings, self->app, &error);
-      if (self->exchange == NULL)
-        {
-          show_failure (self, error);
-          return;
-        }
-      if (gtk_widget_get_visible (GTK_WIDGET (self->password_row)) && *password != '\0')
-        mr_exchange_set_password (self->exchange, password);
-      description = g_strdup_printf (_("Connecting to %s…"), mr_exchange_get_route (self->exchange));
-      adw_status_page_set_title (self->busy_page, _("Checking Exchange"));
-      adw_status_page_set_description (self->busy_page, description);
-      set_state (self, "busy");
-      g_clear_object (&self->cancellable);
-      self->cancellable = g_cancellable_new ();
-      mr_exchange_check_async (self->exchange, self->cancellable, on_finished, g_object_ref (self));
-      return;
-    }
-  self->delivery = mr_delivery_new (self->settings, self->app, &error);
-  if (self->delivery == NULL)
+  g_clear_object (&self->transport);
+  /* Check Exchange goes through Exchange; Check Server and Send Test Email through the SMTP server
+   * (or the sendmail program) of the settings. */
+  self->transport = MR_TRANSPORT (mr_router_new (self->settings, self->app,
+                                                 self->kind == MR_TEST_CHECK_EXCHANGE ? "exchange" : "smtp",
+                                                 gtk_widget_get_visible (GTK_WIDGET (self->password_row)) &&
+                                                 *password != '\0' ? password : NULL, &error));
+  if (self->transport == NULL || !mr_router_check (MR_ROUTER (self->transport), &error))
     {
       show_failure (self, error);
       return;
     }
-  if (gtk_widget_get_visible (GTK_WIDGET (self->password_row)) && *password != '\0')
-    mr_delivery_set_password (self->delivery, password);
 
+  if (self->kind == MR_TEST_CHECK_EXCHANGE)
+    adw_status_page_set_title (self->busy_page, _("Checking Exchange"));
+  else
+    adw_status_page_set_title (self->busy_page, self->kind == MR_TEST_SEND_EMAIL ? _("Sending") : _("Checking the Server"));
   description = g_strdup_printf (self->kind == MR_TEST_SEND_EMAIL ? _("Sending through %s…") : _("Connecting to %s…"),
-                                 mr_delivery_get_route (self->delivery));
-  adw_status_page_set_title (self->busy_page, self->kind == MR_TEST_SEND_EMAIL ? _("Sending") : _("Checking the Server"));
+                                 mr_transport_get_label (self->transport));
   adw_status_page_set_description (self->busy_page, description);
   set_state (self, "busy");
 
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   if (self->kind == MR_TEST_SEND_EMAIL)
-    mr_delivery_send_test_async (self->delivery, gtk_editable_get_text (GTK_EDITABLE (self->recipient_row)),
-                                 self->cancellable, on_finished, g_object_ref (self));
+    {
+      g_autoptr(MrSender) sender = mr_sender_new (self->settings, self->app, &error);
+      g_autoptr(MrSmtpEnvelope) envelope = NULL;
+      g_autoptr(GBytes) message = NULL;
+
+      if (sender != NULL)
+        message = mr_sender_build_test_message (sender, gtk_editable_get_text (GTK_EDITABLE (self->recipient_row)),
+                                                mr_transport_get_label (self->transport), &envelope, NULL, &error);
+      if (message == NULL)
+        {
+          show_failure (self, error);
+          return;
+        }
+      mr_transport_send_async (self->transport, envelope, message, self->cancellable, on_finished, g_object_ref (self));
+    }
   else
-    mr_delivery_check_async (self->delivery, self->cancellable, on_finished, g_object_ref (self));
+    mr_transport_check_async (self->transport, self->cancellable, on_finished, g_object_ref (self));
 }
 
 static void
@@ -593,8 +588,8 @@ mr_test_dialog_dispose (GObject *object)
   g_cancellable_cancel (self->domain_cancellable);
   g_clear_object (&self->domain_cancellable);
   g_clear_pointer (&self->domain_rows, g_ptr_array_unref);
-  g_clear_object (&self->delivery);
-  g_clear_object (&self->exchange);
+  g_clear_object (&self->transport);
+  g_clear_pointer (&self->sent, mr_transport_result_free);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->app, g_free);
   g_clear_pointer (&self->pin_candidate, g_free);

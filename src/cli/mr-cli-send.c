@@ -13,7 +13,8 @@
 
 #include "mr-discover.h"
 #include "mr-json.h"
-#include "mr-delivery.h"
+#include "mr-router.h"
+#include "mr-sender.h"
 #include "mr-error.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
@@ -62,13 +63,12 @@ add_certificate (JsonBuilder             *builder,
 }
 
 static void
-print_server_info (MrDelivery *delivery)
+print_server_info (MrTransport *transport)
 {
-  MrSmtpClient *client = mr_delivery_get_client (delivery);
-  const MrSmtpServerInfo *info = client ? mr_smtp_client_get_server_info (client) : NULL;
-  const MrCertificateInfo *certificate = client ? mr_smtp_client_get_certificate (client) : NULL;
+  const MrSmtpServerInfo *info = mr_transport_get_server_info (transport);
+  const MrCertificateInfo *certificate = mr_transport_get_certificate (transport);
 
-  g_print (_("Server: %s\n"), mr_delivery_get_route (delivery));
+  g_print (_("Server: %s\n"), mr_transport_get_label (transport));
   if (info == NULL)
     return;
   if (info->greeting != NULL)
@@ -106,21 +106,24 @@ print_server_info (MrDelivery *delivery)
 }
 
 static void
-print_server_json (MrDelivery *delivery)
+print_server_json (MrTransport *transport)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  MrSmtpClient *client = mr_delivery_get_client (delivery);
-  const MrSmtpServerInfo *info = client ? mr_smtp_client_get_server_info (client) : NULL;
-  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
+  const MrSmtpServerInfo *info = mr_transport_get_server_info (transport);
+  const char *server = mr_transport_get_server (transport);
+  const char *colon = server ? strrchr (server, ':') : NULL;
 
   json_builder_begin_object (builder);
-  mr_cli_add_string (builder, "route", mr_delivery_get_route (delivery));
-  if (!mr_delivery_uses_sendmail (delivery))
+  mr_cli_add_string (builder, "route", mr_transport_get_label (transport));
+  /* An SMTP server's host:port; the sendmail program has none. */
+  if (g_strcmp0 (mr_transport_get_name (transport), "smtp") == 0 && colon != NULL)
     {
-      mr_cli_add_string (builder, "host", config->host);
+      g_autofree char *host = g_strndup (server, (gsize) (colon - server));
+
+      mr_cli_add_string (builder, "host", host);
       json_builder_set_member_name (builder, "port");
-      json_builder_add_int_value (builder, config->port);
+      json_builder_add_int_value (builder, g_ascii_strtoll (colon + 1, NULL, 10));
     }
   if (info != NULL)
     {
@@ -135,7 +138,7 @@ print_server_json (MrDelivery *delivery)
         }
       else
         json_builder_add_null_value (builder);
-      add_certificate (builder, mr_smtp_client_get_certificate (client));
+      add_certificate (builder, mr_transport_get_certificate (transport));
       mr_cli_add_strv (builder, "extensions", (const char * const *) info->extensions);
       mr_cli_add_strv (builder, "auth_mechanisms", (const char * const *) info->auth_mechanisms);
       json_builder_set_member_name (builder, "size_limit");
@@ -159,78 +162,120 @@ print_server_json (MrDelivery *delivery)
 }
 
 static void
-print_transcript (Invocation *inv,
-                  MrDelivery *delivery)
+print_transcript (Invocation  *inv,
+                  MrTransport *transport)
 {
   g_autofree char *transcript = NULL;
 
-  if (!inv->verbose)
+  if (!inv->verbose || transport == NULL)
     return;
-  transcript = mr_delivery_dup_transcript (delivery);
+  transcript = mr_transport_dup_transcript (transport);
   g_printerr ("%s", transcript);
 }
 
-/* The keyring has no password, or there is no keyring: ask on the terminal, and store nothing. */
-static gboolean
+/* The SMTP route of the settings, with a password the person typed when the keyring had none. */
+static MrTransport *
+smtp_route (Invocation  *inv,
+            const char  *password,
+            GError     **error)
+{
+  g_autoptr(MrRouter) router = mr_router_new (inv->settings, inv->app, "smtp", password, error);
+
+  if (router == NULL || !mr_router_check (router, error))
+    return NULL;
+  return MR_TRANSPORT (g_steal_pointer (&router));
+}
+
+/* The keyring has no password, or there is no keyring: ask on the terminal, and store nothing.
+ * Returns the route again, with the password, or NULL when none was given. */
+static MrTransport *
 ask_password_instead (Invocation   *inv,
-                      MrDelivery   *delivery,
+                      MrTransport  *transport,
                       const GError *error)
 {
   g_autoptr(MrSecret) password = NULL;
   g_autofree char *prompt = NULL;
-  const MrSmtpConfig *config = mr_delivery_get_config (delivery);
 
-  if (inv->json || !(g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
-                     g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
-                     g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED)))
-    return FALSE;
-  prompt = g_strdup_printf (_("%s\nPassword for %s on %s (used once, not stored): "), error->message,
-                            config->username, config->host);
+  if (inv->json || !mr_transport_error_needs_password (error))
+    return NULL;
+  prompt = g_strdup_printf (_("%s\nPassword for the login at %s (used once, not stored): "), error->message,
+                            mr_transport_get_label (transport));
   password = mr_cli_read_password (prompt);
   if (password == NULL || *password == '\0')
-    return FALSE;
-  mr_delivery_set_password (delivery, password);
-  return TRUE;
+    return NULL;
+  return smtp_route (inv, password, NULL);
 }
 
 int
 cmd_check (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrTransport) transport = NULL;
   gboolean ok;
 
   if (inv->args->len != 0)
     return mr_cli_usage_error (inv, _("“check” takes no arguments"));
 
-  delivery = mr_delivery_new (inv->settings, inv->app, &error);
-  if (delivery == NULL)
+  transport = smtp_route (inv, NULL, &error);
+  if (transport == NULL)
     return mr_cli_fail (inv, error);
 
-  ok = mr_delivery_check_sync (delivery, NULL, &error);
-  if (!ok && ask_password_instead (inv, delivery, error))
+  ok = mr_transport_check_sync (transport, NULL, &error);
+  if (!ok)
     {
-      g_clear_error (&error);
-      ok = mr_delivery_check_sync (delivery, NULL, &error);
+      MrTransport *again = ask_password_instead (inv, transport, error);
+
+      if (again != NULL)
+        {
+          g_clear_error (&error);
+          g_object_unref (transport);
+          transport = again;
+          ok = mr_transport_check_sync (transport, NULL, &error);
+        }
     }
-  print_transcript (inv, delivery);
+  print_transcript (inv, transport);
   if (!ok)
     return mr_cli_fail (inv, error);
 
   if (inv->json)
-    print_server_json (delivery);
+    print_server_json (transport);
   else
-    print_server_info (delivery);
+    print_server_info (transport);
   return MR_EXIT_OK;
+}
+
+/* The test message through @transport; NULL with @error when it did not go. */
+static MrTransportResult *
+send_test_message (Invocation      *inv,
+                   MrTransport     *transport,
+                   MrSmtpEnvelope **envelope,
+                   char           **message_id,
+                   GError         **error)
+{
+  g_autoptr(MrSender) sender = mr_sender_new (inv->settings, inv->app, error);
+  g_autoptr(GBytes) message = NULL;
+  MrTransportResult *result;
+
+  g_clear_pointer (envelope, mr_smtp_envelope_free);
+  g_clear_pointer (message_id, g_free);
+  if (sender != NULL)
+    message = mr_sender_build_test_message (sender, inv->to, mr_transport_get_label (transport), envelope, message_id,
+                                            error);
+  if (message == NULL)
+    return NULL;
+  result = mr_transport_send_sync (transport, *envelope, message, NULL, error);
+  mr_transport_close (transport);
+  return result;
 }
 
 int
 cmd_test_email (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
-  const MrSmtpSendResult *result;
-  gboolean ok;
+  g_autoptr(MrTransport) transport = NULL;
+  g_autoptr(MrTransportResult) result = NULL;
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autofree char *message_id = NULL;
 
   if (inv->args->len != 0)
     return mr_cli_usage_error (inv, _("“test-email” takes no arguments besides --to ADDRESS"));
@@ -242,31 +287,51 @@ cmd_test_email (Invocation *inv)
       return mr_cli_fail (inv, error);
     }
 
-  delivery = mr_delivery_new (inv->settings, inv->app, &error);
-  if (delivery == NULL)
+  transport = smtp_route (inv, NULL, &error);
+  if (transport == NULL)
     return mr_cli_fail (inv, error);
 
-  ok = mr_delivery_send_test_sync (delivery, inv->to, NULL, &error);
-  if (!ok && ask_password_instead (inv, delivery, error))
+  result = send_test_message (inv, transport, &envelope, &message_id, &error);
+  if (result == NULL)
     {
-      g_clear_error (&error);
-      ok = mr_delivery_send_test_sync (delivery, inv->to, NULL, &error);
+      MrTransport *again = ask_password_instead (inv, transport, error);
+
+      if (again != NULL)
+        {
+          g_clear_error (&error);
+          g_object_unref (transport);
+          transport = again;
+          result = send_test_message (inv, transport, &envelope, &message_id, &error);
+        }
     }
-  print_transcript (inv, delivery);
-  if (!ok)
+  print_transcript (inv, transport);
+  if (result == NULL)
     return mr_cli_fail (inv, error);
 
-  result = mr_delivery_get_result (delivery);
   if (inv->json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
+      g_autoptr(GPtrArray) accepted = g_ptr_array_new ();
 
+      /* Every recipient of the envelope the server did not refuse. */
+      for (guint i = 0; i < envelope->recipients->len; i++)
+        {
+          const char *address = g_ptr_array_index (envelope->recipients, i);
+          gboolean said = FALSE;
+
+          for (guint r = 0; r < result->refused->len && !said; r++)
+            said = g_str_has_prefix (g_ptr_array_index (result->refused, r), address);
+          for (guint r = 0; r < result->deferred->len && !said; r++)
+            said = g_str_has_prefix (g_ptr_array_index (result->deferred, r), address);
+          if (!said)
+            g_ptr_array_add (accepted, (gpointer) address);
+        }
       json_builder_begin_object (builder);
-      mr_cli_add_string (builder, "route", mr_delivery_get_route (delivery));
-      mr_cli_add_string (builder, "message_id", mr_delivery_get_message_id (delivery));
-      mr_cli_add_string_array (builder, "accepted", result->accepted);
-      mr_cli_add_string (builder, "reply", result->final_reply);
+      mr_cli_add_string (builder, "route", mr_transport_get_label (transport));
+      mr_cli_add_string (builder, "message_id", message_id);
+      mr_cli_add_string_array (builder, "accepted", accepted);
+      mr_cli_add_string (builder, "reply", result->reply);
       mr_cli_add_string_array (builder, "refused", result->refused);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
@@ -274,9 +339,9 @@ cmd_test_email (Invocation *inv)
     }
   else
     {
-      g_print (_("Sent a test message to %s through %s.\n"), inv->to, mr_delivery_get_route (delivery));
-      if (result->final_reply != NULL)
-        g_print (_("The server said: %s\n"), result->final_reply);
+      g_print (_("Sent a test message to %s through %s.\n"), inv->to, mr_transport_get_label (transport));
+      if (result->reply != NULL)
+        g_print (_("The server said: %s\n"), result->reply);
       for (guint i = 0; i < result->refused->len; i++)
         g_print (_("Refused: %s\n"), (const char *) g_ptr_array_index (result->refused, i));
     }

@@ -134,6 +134,31 @@ mr_sender_fill (MrSender   *self,
     g_ptr_array_add (outgoing->copy_to, g_strdup (self->copy_to));
 }
 
+GBytes *
+mr_sender_build_test_message (MrSender        *self,
+                              const char      *to,
+                              const char      *through,
+                              MrSmtpEnvelope **envelope,
+                              char           **message_id,
+                              GError         **error)
+{
+  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = mr_format_body_date (now);
+  GBytes *bytes;
+
+  mr_sender_fill (self, outgoing);
+  g_ptr_array_add (outgoing->to, g_strdup (to));
+  outgoing->subject = g_strdup (_("Mailroom test message"));
+  outgoing->text_body = g_strdup_printf (_("This is a test message from Mailroom, sent on %s through %s.\n\n"
+                                           "If you can read it, sending mail with these settings works.\n"),
+                                         when, through);
+  bytes = mr_outgoing_build (outgoing, message_id, error);
+  if (bytes != NULL)
+    *envelope = mr_outgoing_get_envelope (outgoing);
+  return bytes;
+}
+
 gboolean
 mr_settings_fill_sender (MrSettings  *settings,
                          const char  *app,

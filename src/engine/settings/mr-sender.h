@@ -37,6 +37,15 @@ char       *mr_sender_describe        (MrSender    *self);
 void        mr_sender_fill            (MrSender    *self,
                                        MrOutgoing  *outgoing);
 
+/* The short message "Send Test Email" and `mailroom-cli test-email` send to @to, saying when and
+ * @through what it went. NULL with @error when it cannot be built. */
+GBytes     *mr_sender_build_test_message (MrSender        *self,
+                                          const char      *to,
+                                          const char      *through,
+                                          MrSmtpEnvelope **envelope,
+                                          char           **message_id,
+                                          GError         **error);
+
 /* The same from the settings of @app in one call. Errors: those of mr_sender_new(). */
 gboolean    mr_settings_fill_sender   (MrSettings  *settings,
                                        const char  *app,

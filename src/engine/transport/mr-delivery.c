@@ -437,31 +437,6 @@ mr_delivery_check_sync (MrDelivery    *self,
   return mr_smtp_client_quit_sync (client, cancellable, error);
 }
 
-static GBytes *
-build_test_message (MrDelivery      *self,
-                    const char      *to,
-                    MrSmtpEnvelope **envelope,
-                    GError         **error)
-{
-  g_autoptr(MrOutgoing) outgoing = mr_outgoing_new ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *when = mr_format_body_date (now);
-  GBytes *bytes;
-
-  mr_sender_fill (self->sender, outgoing);
-  g_ptr_array_add (outgoing->to, g_strdup (to));
-  outgoing->subject = g_strdup (_("Mailroom test message"));
-  outgoing->text_body = g_strdup_printf (_("This is a test message from Mailroom, sent on %s through %s.\n\n"
-                                           "If you can read it, sending mail with these settings works.\n"),
-                                         when, self->route);
-
-  g_clear_pointer (&self->message_id, g_free);
-  bytes = mr_outgoing_build (outgoing, &self->message_id, error);
-  if (bytes != NULL)
-    *envelope = mr_outgoing_get_envelope (outgoing);
-  return bytes;
-}
-
 /* sendmail -i -f FROM -- RCPT…: the envelope on the command line, never -t (which would lose Bcc). */
 static gboolean
 run_sendmail (MrDelivery            *self,
@@ -571,87 +546,12 @@ mr_delivery_send_test_sync (MrDelivery    *self,
                             GError       **error)
 {
   g_autoptr(MrSmtpEnvelope) envelope = NULL;
-  g_autoptr(GBytes) message = build_test_message (self, to, &envelope, error);
+  g_autoptr(GBytes) message = NULL;
+
+  g_clear_pointer (&self->message_id, g_free);
+  message = mr_sender_build_test_message (self->sender, to, self->route, &envelope, &self->message_id, error);
 
   if (message == NULL)
     return FALSE;
   return mr_delivery_send_sync (self, envelope, message, cancellable, error);
-}
-
-/* ---- Asynchronous versions -------------------------------------------------------------------- */
-
-static void
-check_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (mr_delivery_check_sync (source_object, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-send_test_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (mr_delivery_send_test_sync (source_object, task_data, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-mr_delivery_check_async (MrDelivery          *self,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, mr_delivery_check_async);
-  g_task_run_in_thread (task, check_thread);
-}
-
-gboolean
-mr_delivery_check_finish (MrDelivery    *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_delivery_check_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-mr_delivery_send_test_async (MrDelivery          *self,
-                             const char          *to,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, mr_delivery_send_test_async);
-  g_task_set_task_data (task, g_strdup (to), g_free);
-  g_task_run_in_thread (task, send_test_thread);
-}
-
-gboolean
-mr_delivery_send_test_finish (MrDelivery    *self,
-                              GAsyncResult  *result,
-                              GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_delivery_send_test_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
 }

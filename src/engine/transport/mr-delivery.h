@@ -1,11 +1,13 @@
-/* mr-delivery.h: sending for a person and an application, from the effective settings
+/* mr-delivery.h: the SMTP server (or the sendmail program) of a person's and an application's settings
  *
- * This is what "Send test email", "Check server", `mailroom-cli test-email` and `check` call. It
- * turns the settings into an SMTP configuration (or the sendmail program), finds the password in the
- * keyring, and reports what happened with a redacted transcript, also when it failed.
+ * What MrSmtpTransport and MrSendmailTransport are made of: it turns the settings into an SMTP
+ * configuration (or the sendmail program), finds the password or the sign-in's token in the keyring,
+ * connects, and keeps a redacted transcript, also when it failed. Callers send through MrTransport
+ * (MrRouter); what is left here for them is the readiness of the settings and the size limit a
+ * server announced.
  *
- * Call order: mr_delivery_new() on the calling thread (it reads the settings there) →
- * mr_delivery_check_async() or mr_delivery_send_test_async() → _finish() → mr_delivery_get_*().
+ * Call order: mr_delivery_new() on the calling thread (it reads the settings there) → the rest in a
+ * worker thread → mr_delivery_get_*().
  */
 #pragma once
 
@@ -51,27 +53,12 @@ void                    mr_delivery_set_password      (MrDelivery          *self
                                                        const char          *password);
 
 /* Connects, sets up TLS and logs in without sending anything, then says goodbye. */
-void                    mr_delivery_check_async       (MrDelivery          *self,
-                                                       GCancellable        *cancellable,
-                                                       GAsyncReadyCallback  callback,
-                                                       gpointer             user_data);
-gboolean                mr_delivery_check_finish      (MrDelivery          *self,
-                                                       GAsyncResult        *result,
-                                                       GError             **error);
 gboolean                mr_delivery_check_sync        (MrDelivery          *self,
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
 /* Sends a short test message to @to. Errors: those of MrSmtpClient, the keyring's, and
  * MR_SMTP_ERROR_SENDMAIL in sendmail mode. */
-void                    mr_delivery_send_test_async   (MrDelivery          *self,
-                                                       const char          *to,
-                                                       GCancellable        *cancellable,
-                                                       GAsyncReadyCallback  callback,
-                                                       gpointer             user_data);
-gboolean                mr_delivery_send_test_finish  (MrDelivery          *self,
-                                                       GAsyncResult        *result,
-                                                       GError             **error);
 gboolean                mr_delivery_send_test_sync    (MrDelivery          *self,
                                                        const char          *to,
                                                        GCancellable        *cancellable,

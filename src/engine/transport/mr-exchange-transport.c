@@ -9,6 +9,7 @@ struct _MrExchangeTransport
   GObject     parent_instance;
 
   MrExchange *exchange;
+  gboolean    checked;   /* logged in once: a session has nothing else to open */
 };
 
 static void mr_exchange_transport_iface_init (MrTransportInterface *iface);
@@ -58,6 +59,31 @@ exchange_dup_transcript (MrTransport *transport)
   return mr_exchange_dup_transcript (MR_EXCHANGE_TRANSPORT (transport)->exchange);
 }
 
+static const char *
+exchange_get_warning (MrTransport *transport)
+{
+  return mr_exchange_get_warning (MR_EXCHANGE_TRANSPORT (transport)->exchange);
+}
+
+/* Logs in and reads Sent Items (EWS) or the mailbox (Graph), once a session. */
+static gboolean
+exchange_open (MrTransport   *transport,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  MrExchangeTransport *self = MR_EXCHANGE_TRANSPORT (transport);
+
+  if (!self->checked)
+    self->checked = mr_exchange_check_sync (self->exchange, cancellable, error);
+  return self->checked;
+}
+
+static void
+exchange_close (MrTransport *transport)
+{
+  MR_EXCHANGE_TRANSPORT (transport)->checked = FALSE;
+}
+
 static MrTransportResult *
 exchange_send (MrTransport          *transport,
                const MrSmtpEnvelope *envelope,
@@ -83,7 +109,10 @@ mr_exchange_transport_iface_init (MrTransportInterface *iface)
   iface->get_label = exchange_get_label;
   iface->get_retry_after = exchange_get_retry_after;
   iface->dup_transcript = exchange_dup_transcript;
+  iface->get_warning = exchange_get_warning;
+  iface->open = exchange_open;
   iface->send = exchange_send;
+  iface->close = exchange_close;
 }
 
 MrTransport *
@@ -97,6 +126,9 @@ mr_exchange_transport_new (MrSettings  *settings,
 
   if (exchange == NULL)
     return NULL;
+  /* One the person typed when the keyring had none: for this login only, kept nowhere. */
+  if (password != NULL)
+    mr_exchange_set_password (exchange, password);
   self = g_object_new (MR_TYPE_EXCHANGE_TRANSPORT, NULL);
   self->exchange = exchange;
   return MR_TRANSPORT (self);

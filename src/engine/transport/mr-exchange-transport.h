@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 #define MR_TYPE_EXCHANGE_TRANSPORT (mr_exchange_transport_get_type ())
 G_DECLARE_FINAL_TYPE (MrExchangeTransport, mr_exchange_transport, MR, EXCHANGE_TRANSPORT, GObject)
 
-/* @password is not used (Exchange's password is the keyring's). Errors: those of mr_exchange_new(). */
+/* @password: one the person typed when the keyring had none, or NULL. Errors: those of mr_exchange_new(). */
 MrTransport *mr_exchange_transport_new (MrSettings  *settings,
                                         const char  *app,
                                         const char  *password,

@@ -324,6 +324,30 @@ router_dup_transcript (MrTransport *transport)
   return slot->transport ? mr_transport_dup_transcript (slot->transport) : g_strdup ("");
 }
 
+static const char *
+router_get_warning (MrTransport *transport)
+{
+  Slot *slot = last_slot (MR_ROUTER (transport));
+
+  return slot->transport ? mr_transport_get_warning (slot->transport) : NULL;
+}
+
+static const MrCertificateInfo *
+router_get_certificate (MrTransport *transport)
+{
+  Slot *slot = last_slot (MR_ROUTER (transport));
+
+  return slot->transport ? mr_transport_get_certificate (slot->transport) : NULL;
+}
+
+static const MrSmtpServerInfo *
+router_get_server_info (MrTransport *transport)
+{
+  Slot *slot = last_slot (MR_ROUTER (transport));
+
+  return slot->transport ? mr_transport_get_server_info (slot->transport) : NULL;
+}
+
 static gboolean
 router_open (MrTransport   *transport,
              GCancellable  *cancellable,
@@ -367,6 +391,9 @@ mr_router_iface_init (MrTransportInterface *iface)
   iface->get_size_limit = router_get_size_limit;
   iface->get_retry_after = router_get_retry_after;
   iface->dup_transcript = router_dup_transcript;
+  iface->get_warning = router_get_warning;
+  iface->get_certificate = router_get_certificate;
+  iface->get_server_info = router_get_server_info;
   iface->open = router_open;
   iface->send = router_send;
   iface->close = router_close;

@@ -91,6 +91,22 @@ smtp_dup_transcript (MrTransport *transport)
   return mr_delivery_dup_transcript (MR_SMTP_TRANSPORT (transport)->delivery);
 }
 
+static const MrCertificateInfo *
+smtp_get_certificate (MrTransport *transport)
+{
+  MrSmtpClient *client = mr_delivery_get_client (MR_SMTP_TRANSPORT (transport)->delivery);
+
+  return client ? mr_smtp_client_get_certificate (client) : NULL;
+}
+
+static const MrSmtpServerInfo *
+smtp_get_server_info (MrTransport *transport)
+{
+  MrSmtpClient *client = mr_delivery_get_client (MR_SMTP_TRANSPORT (transport)->delivery);
+
+  return client ? mr_smtp_client_get_server_info (client) : NULL;
+}
+
 static gboolean
 smtp_open (MrTransport   *transport,
            GCancellable  *cancellable,
@@ -146,6 +162,8 @@ mr_smtp_transport_iface_init (MrTransportInterface *iface)
   iface->get_server = smtp_get_server;
   iface->get_size_limit = smtp_get_size_limit;
   iface->dup_transcript = smtp_dup_transcript;
+  iface->get_certificate = smtp_get_certificate;
+  iface->get_server_info = smtp_get_server_info;
   iface->open = smtp_open;
   iface->send = smtp_send;
   iface->close = smtp_close;
@@ -158,6 +176,7 @@ struct _MrSendmailTransport
   GObject     parent_instance;
 
   MrDelivery *delivery;
+  gboolean    checked;
 };
 
 static void mr_sendmail_transport_iface_init (MrTransportInterface *iface);
@@ -207,6 +226,25 @@ sendmail_dup_transcript (MrTransport *transport)
   return mr_delivery_dup_transcript (MR_SENDMAIL_TRANSPORT (transport)->delivery);
 }
 
+/* The program is there to be run: nothing else can be known before a mail goes. */
+static gboolean
+sendmail_open (MrTransport   *transport,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  MrSendmailTransport *self = MR_SENDMAIL_TRANSPORT (transport);
+
+  if (!self->checked)
+    self->checked = mr_delivery_check_sync (self->delivery, cancellable, error);
+  return self->checked;
+}
+
+static void
+sendmail_close (MrTransport *transport)
+{
+  MR_SENDMAIL_TRANSPORT (transport)->checked = FALSE;
+}
+
 static MrTransportResult *
 sendmail_send (MrTransport          *transport,
                const MrSmtpEnvelope *envelope,
@@ -232,7 +270,9 @@ mr_sendmail_transport_iface_init (MrTransportInterface *iface)
   iface->get_label = sendmail_get_label;
   iface->get_server = sendmail_get_server;
   iface->dup_transcript = sendmail_dup_transcript;
+  iface->open = sendmail_open;
   iface->send = sendmail_send;
+  iface->close = sendmail_close;
 }
 
 /* ---- From the settings ------------------------------------------------------------------------ */

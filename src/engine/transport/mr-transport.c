@@ -162,6 +162,15 @@ mr_transport_failure_stops_all (MrTransportFailure failure)
     }
 }
 
+gboolean
+mr_transport_error_needs_password (const GError *error)
+{
+  return g_error_matches (error, MR_SMTP_ERROR, MR_SMTP_ERROR_PASSWORD_MISSING) ||
+         g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING) ||
+         g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_UNAVAILABLE) ||
+         g_error_matches (error, MR_SECRETS_ERROR, MR_SECRETS_ERROR_LOCKED);
+}
+
 char *
 mr_transport_error_describe_reply (const GError *error)
 {
@@ -258,6 +267,36 @@ mr_transport_dup_transcript (MrTransport *self)
   return iface->dup_transcript ? iface->dup_transcript (self) : g_strdup ("");
 }
 
+const char *
+mr_transport_get_warning (MrTransport *self)
+{
+  MrTransportInterface *iface;
+
+  g_return_val_if_fail (MR_IS_TRANSPORT (self), NULL);
+  iface = MR_TRANSPORT_GET_IFACE (self);
+  return iface->get_warning ? iface->get_warning (self) : NULL;
+}
+
+const MrCertificateInfo *
+mr_transport_get_certificate (MrTransport *self)
+{
+  MrTransportInterface *iface;
+
+  g_return_val_if_fail (MR_IS_TRANSPORT (self), NULL);
+  iface = MR_TRANSPORT_GET_IFACE (self);
+  return iface->get_certificate ? iface->get_certificate (self) : NULL;
+}
+
+const MrSmtpServerInfo *
+mr_transport_get_server_info (MrTransport *self)
+{
+  MrTransportInterface *iface;
+
+  g_return_val_if_fail (MR_IS_TRANSPORT (self), NULL);
+  iface = MR_TRANSPORT_GET_IFACE (self);
+  return iface->get_server_info ? iface->get_server_info (self) : NULL;
+}
+
 gboolean
 mr_transport_open_sync (MrTransport   *self,
                         GCancellable  *cancellable,
@@ -298,7 +337,54 @@ mr_transport_close (MrTransport *self)
     iface->close (self);
 }
 
+gboolean
+mr_transport_check_sync (MrTransport   *self,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  if (!mr_transport_open_sync (self, cancellable, error))
+    return FALSE;
+  mr_transport_close (self);
+  return TRUE;
+}
+
 /* ---- Asynchronous versions -------------------------------------------------------------------- */
+
+static void
+check_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (mr_transport_check_sync (source_object, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+mr_transport_check_async (MrTransport         *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mr_transport_check_async);
+  g_task_run_in_thread (task, check_thread);
+}
+
+gboolean
+mr_transport_check_finish (MrTransport   *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_transport_check_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
 
 typedef struct {
   MrSmtpEnvelope *envelope;

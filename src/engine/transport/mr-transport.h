@@ -52,6 +52,9 @@ gboolean           mr_transport_failure_allows_fallback  (MrTransportFailure  fa
 gboolean           mr_transport_failure_is_temporary     (MrTransportFailure  failure);
 /* Whether every message would fail the same way now (a mailshot pauses rather than failing its rows). */
 gboolean           mr_transport_failure_stops_all        (MrTransportFailure  failure);
+/* Whether the login failed only for want of a password the keyring would have given (none stored,
+ * no keyring, a locked one): the caller may ask the person for it, once, and keep it nowhere. */
+gboolean           mr_transport_error_needs_password     (const GError       *error);
 /* The reply as a log records it ("550 5.1.1 No such user"), or the error's message. */
 char              *mr_transport_error_describe_reply     (const GError       *error);
 /* Failures that are "the same" for a run of them: the reply code and enhanced code, or the domain and
@@ -83,6 +86,9 @@ struct _MrTransportInterface
   guint64            (*get_size_limit)  (MrTransport          *self);
   guint              (*get_retry_after) (MrTransport          *self);
   char              *(*dup_transcript)  (MrTransport          *self);
+  const char        *(*get_warning)     (MrTransport          *self);
+  const MrCertificateInfo *(*get_certificate) (MrTransport    *self);
+  const MrSmtpServerInfo  *(*get_server_info) (MrTransport    *self);
   gboolean           (*open)            (MrTransport          *self,
                                          GCancellable         *cancellable,
                                          GError              **error);
@@ -107,6 +113,15 @@ guint64            mr_transport_get_size_limit  (MrTransport          *self);
 guint              mr_transport_get_retry_after (MrTransport          *self);
 /* What was said, without secrets. */
 char              *mr_transport_dup_transcript  (MrTransport          *self);
+/* A translated warning about this set-up that does not stop it (EWS at Exchange Online), or NULL. */
+const char        *mr_transport_get_warning     (MrTransport          *self);
+/* The certificate the server showed in the last session (also when it was not trusted: the person
+ * may pin it), or NULL. */
+const MrCertificateInfo *mr_transport_get_certificate (MrTransport    *self);
+/* What an SMTP server said of itself in the last session (its greeting, encryption, capabilities,
+ * login): the details of Check Server and `mailroom-cli check`; NULL for transports that are not
+ * SMTP or before a session. */
+const MrSmtpServerInfo  *mr_transport_get_server_info (MrTransport    *self);
 
 /* In a worker thread: connects, secures and logs in, so that the first message does not wait for
  * it. Sending opens on demand too. */
@@ -123,7 +138,20 @@ MrTransportResult *mr_transport_send_sync       (MrTransport          *self,
 /* Ends the session politely (QUIT); the transport may be opened again. */
 void               mr_transport_close           (MrTransport          *self);
 
+/* Opens and closes a session: connects, secures and logs in without sending anything (Check Server,
+ * Check Exchange, `mailroom-cli check`). */
+gboolean           mr_transport_check_sync      (MrTransport          *self,
+                                                 GCancellable         *cancellable,
+                                                 GError              **error);
+
 /* The same from the main loop, the work in a thread. */
+void               mr_transport_check_async     (MrTransport          *self,
+                                                 GCancellable         *cancellable,
+                                                 GAsyncReadyCallback   callback,
+                                                 gpointer              user_data);
+gboolean           mr_transport_check_finish    (MrTransport          *self,
+                                                 GAsyncResult         *result,
+                                                 GError              **error);
 void               mr_transport_open_async      (MrTransport          *self,
                                                  GCancellable         *cancellable,
                                                  GAsyncReadyCallback   callback,
