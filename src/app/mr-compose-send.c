@@ -11,6 +11,7 @@
 #include "mr-address-completion.h"
 #include "mr-compose-page.h"
 #include "mr-compose-page-private.h"
+#include "mr-router.h"
 #include "mr-edit-window.h"
 #include "mr-editor.h"
 #include "mr-message-view.h"
@@ -274,7 +275,7 @@ mr_compose_page_on_send_clicked (MrComposePage *self)
   g_autoptr(MrTemplate) used = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(MrSettings) snapshot = NULL;
-  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrRouter) smtp = NULL;
   MrTemplate *current = mr_compose_page_selected_template (self);
   MrOutgoing *outgoing;
   SendJob *job;
@@ -314,7 +315,7 @@ mr_compose_page_on_send_clicked (MrComposePage *self)
       mr_compose_page_set_status (self, error->message);
       return;
     }
-  delivery = mr_delivery_new (snapshot, current ? current->app : NULL, NULL);
+  smtp = mr_router_new (snapshot, current ? current->app : NULL, "smtp", NULL, NULL);
 
   job = g_new0 (SendJob, 1);
   job->settings = g_steal_pointer (&snapshot);
@@ -330,7 +331,8 @@ mr_compose_page_on_send_clicked (MrComposePage *self)
   else if (g_str_equal (route, "auto"))
     status = g_strdup (_("Sending…"));
   else
-    status = g_strdup_printf (_("Sending via SMTP to %s…"), delivery ? mr_delivery_get_route (delivery) : _("the server"));
+    status = g_strdup_printf (_("Sending via SMTP to %s…"), smtp && mr_router_check (smtp, NULL)
+                                                            ? mr_transport_get_label (MR_TRANSPORT (smtp)) : _("the server"));
   mr_compose_page_set_status (self, status);
   set_busy (self, TRUE);
 

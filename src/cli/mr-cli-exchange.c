@@ -32,44 +32,31 @@
 
 /* ---- exchange --------------------------------------------------------------------------------- */
 
-static void
-print_exchange_transcript (Invocation *inv,
-                           MrExchange *exchange)
-{
-  g_autofree char *transcript = NULL;
-
-  if (!inv->verbose)
-    return;
-  transcript = mr_exchange_dup_transcript (exchange);
-  g_printerr ("%s", transcript);
-}
-
 static int
 cmd_exchange_check (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MrExchange) exchange = mr_exchange_new (inv->settings, inv->app, &error);
+  g_autoptr(MrTransport) transport = mr_cli_route (inv, "exchange", NULL, &error);
   gboolean ok;
 
-  if (exchange == NULL)
+  if (transport == NULL)
     return mr_cli_fail (inv, error);
-  if (mr_exchange_get_warning (exchange) != NULL && !inv->json)
-    g_printerr (_("mailroom-cli: warning: %s\n"), mr_exchange_get_warning (exchange));
-  ok = mr_exchange_check_sync (exchange, NULL, &error);
-  if (!ok && !inv->json && g_error_matches (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_PASSWORD_MISSING))
+  if (mr_transport_get_warning (transport) != NULL && !inv->json)
+    g_printerr (_("mailroom-cli: warning: %s\n"), mr_transport_get_warning (transport));
+  ok = mr_transport_check_sync (transport, NULL, &error);
+  if (!ok)
     {
-      g_autofree char *prompt = g_strdup_printf (_("%s\nPassword for %s (used once, not stored): "), error->message,
-                                                 mr_exchange_get_account (exchange)->user);
-      g_autoptr(MrSecret) password = mr_cli_read_password (prompt);
+      MrTransport *again = mr_cli_route_with_password (inv, "exchange", transport, error);
 
-      if (password != NULL && *password != '\0')
+      if (again != NULL)
         {
-          mr_exchange_set_password (exchange, password);
           g_clear_error (&error);
-          ok = mr_exchange_check_sync (exchange, NULL, &error);
+          g_object_unref (transport);
+          transport = again;
+          ok = mr_transport_check_sync (transport, NULL, &error);
         }
     }
-  print_exchange_transcript (inv, exchange);
+  mr_cli_print_transcript (inv, transport);
   if (!ok)
     return mr_cli_fail (inv, error);
   if (inv->json)
@@ -78,18 +65,18 @@ cmd_exchange_check (Invocation *inv)
       g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      mr_cli_add_string (builder, "transport", mr_exchange_get_transport (exchange));
-      mr_cli_add_string (builder, "route", mr_exchange_get_route (exchange));
-      mr_cli_add_string (builder, "reply", mr_exchange_get_reply (exchange));
-      mr_cli_add_string (builder, "warning", mr_exchange_get_warning (exchange));
+      mr_cli_add_string (builder, "transport", mr_transport_get_name (transport));
+      mr_cli_add_string (builder, "route", mr_transport_get_label (transport));
+      mr_cli_add_string (builder, "reply", mr_transport_get_reply (transport));
+      mr_cli_add_string (builder, "warning", mr_transport_get_warning (transport));
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       mr_cli_print_json (root);
     }
   else
     {
-      g_print (_("Exchange: %s\n"), mr_exchange_get_route (exchange));
-      g_print (_("Login: accepted (%s)\n"), mr_exchange_get_reply (exchange));
+      g_print (_("Exchange: %s\n"), mr_transport_get_label (transport));
+      g_print (_("Login: accepted (%s)\n"), mr_transport_get_reply (transport));
     }
   return MR_EXIT_OK;
 }
@@ -136,7 +123,12 @@ cmd_exchange_discover (Invocation *inv)
           url = mr_exchange_discover_sync (exchange, address, unconfirmed, NULL, NULL, &error);
         }
     }
-  print_exchange_transcript (inv, exchange);
+  if (inv->verbose)
+    {
+      g_autofree char *transcript = mr_exchange_dup_transcript (exchange);
+
+      g_printerr ("%s", transcript);
+    }
   if (url == NULL)
     return mr_cli_fail (inv, error);
   if (inv->json)

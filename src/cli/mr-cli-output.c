@@ -125,6 +125,50 @@ mr_cli_read_password (const char *prompt)
   return password;
 }
 
+MrTransport *
+mr_cli_route (Invocation  *inv,
+              const char  *route,
+              const char  *password,
+              GError     **error)
+{
+  g_autoptr(MrRouter) router = mr_router_new (inv->settings, inv->app, route, password, error);
+
+  if (router == NULL || !mr_router_check (router, error))
+    return NULL;
+  return MR_TRANSPORT (g_steal_pointer (&router));
+}
+
+MrTransport *
+mr_cli_route_with_password (Invocation   *inv,
+                            const char   *route,
+                            MrTransport  *transport,
+                            const GError *error)
+{
+  g_autoptr(MrSecret) password = NULL;
+  g_autofree char *prompt = NULL;
+
+  if (inv->json || !mr_transport_error_needs_password (error))
+    return NULL;
+  prompt = g_strdup_printf (_("%s\nPassword for the login at %s (used once, not stored): "), error->message,
+                            mr_transport_get_label (transport));
+  password = mr_cli_read_password (prompt);
+  if (password == NULL || *password == '\0')
+    return NULL;
+  return mr_cli_route (inv, route, password, NULL);
+}
+
+void
+mr_cli_print_transcript (Invocation  *inv,
+                         MrTransport *transport)
+{
+  g_autofree char *transcript = NULL;
+
+  if (!inv->verbose || transport == NULL)
+    return;
+  transcript = mr_transport_dup_transcript (transport);
+  g_printerr ("%s", transcript);
+}
+
 void
 mr_cli_add_string (JsonBuilder *builder,
                    const char  *name,

@@ -161,51 +161,6 @@ print_server_json (MrTransport *transport)
   mr_cli_print_json (root);
 }
 
-static void
-print_transcript (Invocation  *inv,
-                  MrTransport *transport)
-{
-  g_autofree char *transcript = NULL;
-
-  if (!inv->verbose || transport == NULL)
-    return;
-  transcript = mr_transport_dup_transcript (transport);
-  g_printerr ("%s", transcript);
-}
-
-/* The SMTP route of the settings, with a password the person typed when the keyring had none. */
-static MrTransport *
-smtp_route (Invocation  *inv,
-            const char  *password,
-            GError     **error)
-{
-  g_autoptr(MrRouter) router = mr_router_new (inv->settings, inv->app, "smtp", password, error);
-
-  if (router == NULL || !mr_router_check (router, error))
-    return NULL;
-  return MR_TRANSPORT (g_steal_pointer (&router));
-}
-
-/* The keyring has no password, or there is no keyring: ask on the terminal, and store nothing.
- * Returns the route again, with the password, or NULL when none was given. */
-static MrTransport *
-ask_password_instead (Invocation   *inv,
-                      MrTransport  *transport,
-                      const GError *error)
-{
-  g_autoptr(MrSecret) password = NULL;
-  g_autofree char *prompt = NULL;
-
-  if (inv->json || !mr_transport_error_needs_password (error))
-    return NULL;
-  prompt = g_strdup_printf (_("%s\nPassword for the login at %s (used once, not stored): "), error->message,
-                            mr_transport_get_label (transport));
-  password = mr_cli_read_password (prompt);
-  if (password == NULL || *password == '\0')
-    return NULL;
-  return smtp_route (inv, password, NULL);
-}
-
 int
 cmd_check (Invocation *inv)
 {
@@ -216,14 +171,14 @@ cmd_check (Invocation *inv)
   if (inv->args->len != 0)
     return mr_cli_usage_error (inv, _("“check” takes no arguments"));
 
-  transport = smtp_route (inv, NULL, &error);
+  transport = mr_cli_route (inv, "smtp", NULL, &error);
   if (transport == NULL)
     return mr_cli_fail (inv, error);
 
   ok = mr_transport_check_sync (transport, NULL, &error);
   if (!ok)
     {
-      MrTransport *again = ask_password_instead (inv, transport, error);
+      MrTransport *again = mr_cli_route_with_password (inv, "smtp", transport, error);
 
       if (again != NULL)
         {
@@ -233,7 +188,7 @@ cmd_check (Invocation *inv)
           ok = mr_transport_check_sync (transport, NULL, &error);
         }
     }
-  print_transcript (inv, transport);
+  mr_cli_print_transcript (inv, transport);
   if (!ok)
     return mr_cli_fail (inv, error);
 
@@ -287,14 +242,14 @@ cmd_test_email (Invocation *inv)
       return mr_cli_fail (inv, error);
     }
 
-  transport = smtp_route (inv, NULL, &error);
+  transport = mr_cli_route (inv, "smtp", NULL, &error);
   if (transport == NULL)
     return mr_cli_fail (inv, error);
 
   result = send_test_message (inv, transport, &envelope, &message_id, &error);
   if (result == NULL)
     {
-      MrTransport *again = ask_password_instead (inv, transport, error);
+      MrTransport *again = mr_cli_route_with_password (inv, "smtp", transport, error);
 
       if (again != NULL)
         {
@@ -304,7 +259,7 @@ cmd_test_email (Invocation *inv)
           result = send_test_message (inv, transport, &envelope, &message_id, &error);
         }
     }
-  print_transcript (inv, transport);
+  mr_cli_print_transcript (inv, transport);
   if (result == NULL)
     return mr_cli_fail (inv, error);
 

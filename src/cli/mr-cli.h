@@ -11,6 +11,7 @@
 
 #include "mr-delivery.h"
 #include "mr-outbox.h"
+#include "mr-router.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
 
@@ -87,6 +88,22 @@ void mr_cli_add_string_array (JsonBuilder     *builder,
 MrSecret *mr_cli_read_password_stdin (void);
 /* Asks for a password on the terminal with echo off; NULL when there is no terminal. */
 MrSecret *mr_cli_read_password (const char *prompt);
+
+/* The transport of @route ("smtp", "exchange") for the invocation's settings and application, as
+ * the router makes it; NULL with why when it cannot be made. @password: one the person typed. */
+MrTransport *mr_cli_route               (Invocation            *inv,
+                                         const char            *route,
+                                         const char            *password,
+                                         GError               **error);
+/* After a failure for want of a password the keyring would have given: asks for it on the
+ * terminal (not with --json) and returns the route again with it, or NULL. */
+MrTransport *mr_cli_route_with_password (Invocation            *inv,
+                                         const char            *route,
+                                         MrTransport           *transport,
+                                         const GError          *error);
+/* With --verbose: what was said, without secrets, on standard error. */
+void         mr_cli_print_transcript    (Invocation            *inv,
+                                         MrTransport           *transport);
 
 /* The sent log, with what is older than log.retention_days removed: it holds personal data. */
 MrSentLog *mr_cli_open_log             (Invocation            *inv,

@@ -65,6 +65,12 @@ exchange_get_warning (MrTransport *transport)
   return mr_exchange_get_warning (MR_EXCHANGE_TRANSPORT (transport)->exchange);
 }
 
+static const char *
+exchange_get_reply (MrTransport *transport)
+{
+  return mr_exchange_get_reply (MR_EXCHANGE_TRANSPORT (transport)->exchange);
+}
+
 /* Logs in and reads Sent Items (EWS) or the mailbox (Graph), once a session. */
 static gboolean
 exchange_open (MrTransport   *transport,
@@ -110,6 +116,7 @@ mr_exchange_transport_iface_init (MrTransportInterface *iface)
   iface->get_retry_after = exchange_get_retry_after;
   iface->dup_transcript = exchange_dup_transcript;
   iface->get_warning = exchange_get_warning;
+  iface->get_reply = exchange_get_reply;
   iface->open = exchange_open;
   iface->send = exchange_send;
   iface->close = exchange_close;

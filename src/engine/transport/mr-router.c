@@ -332,6 +332,14 @@ router_get_warning (MrTransport *transport)
   return slot->transport ? mr_transport_get_warning (slot->transport) : NULL;
 }
 
+static const char *
+router_get_reply (MrTransport *transport)
+{
+  Slot *slot = last_slot (MR_ROUTER (transport));
+
+  return slot->transport ? mr_transport_get_reply (slot->transport) : NULL;
+}
+
 static const MrCertificateInfo *
 router_get_certificate (MrTransport *transport)
 {
@@ -392,6 +400,7 @@ mr_router_iface_init (MrTransportInterface *iface)
   iface->get_retry_after = router_get_retry_after;
   iface->dup_transcript = router_dup_transcript;
   iface->get_warning = router_get_warning;
+  iface->get_reply = router_get_reply;
   iface->get_certificate = router_get_certificate;
   iface->get_server_info = router_get_server_info;
   iface->open = router_open;

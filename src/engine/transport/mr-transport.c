@@ -268,6 +268,16 @@ mr_transport_dup_transcript (MrTransport *self)
 }
 
 const char *
+mr_transport_get_reply (MrTransport *self)
+{
+  MrTransportInterface *iface;
+
+  g_return_val_if_fail (MR_IS_TRANSPORT (self), NULL);
+  iface = MR_TRANSPORT_GET_IFACE (self);
+  return iface->get_reply ? iface->get_reply (self) : NULL;
+}
+
+const char *
 mr_transport_get_warning (MrTransport *self)
 {
   MrTransportInterface *iface;

@@ -87,6 +87,7 @@ struct _MrTransportInterface
   guint              (*get_retry_after) (MrTransport          *self);
   char              *(*dup_transcript)  (MrTransport          *self);
   const char        *(*get_warning)     (MrTransport          *self);
+  const char        *(*get_reply)       (MrTransport          *self);
   const MrCertificateInfo *(*get_certificate) (MrTransport    *self);
   const MrSmtpServerInfo  *(*get_server_info) (MrTransport    *self);
   gboolean           (*open)            (MrTransport          *self,
@@ -113,6 +114,8 @@ guint64            mr_transport_get_size_limit  (MrTransport          *self);
 guint              mr_transport_get_retry_after (MrTransport          *self);
 /* What was said, without secrets. */
 char              *mr_transport_dup_transcript  (MrTransport          *self);
+/* The service's word on the last request of a session (Exchange: "NoError"), or NULL. */
+const char        *mr_transport_get_reply       (MrTransport          *self);
 /* A translated warning about this set-up that does not stop it (EWS at Exchange Online), or NULL. */
 const char        *mr_transport_get_warning     (MrTransport          *self);
 /* The certificate the server showed in the last session (also when it was not trusted: the person
