@@ -36,27 +36,9 @@ static int
 cmd_exchange_check (Invocation *inv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MrTransport) transport = mr_cli_route (inv, "exchange", NULL, &error);
-  gboolean ok;
+  g_autoptr(MrTransport) transport = NULL;
+  gboolean ok = mr_cli_check_route (inv, "exchange", &transport, &error);
 
-  if (transport == NULL)
-    return mr_cli_fail (inv, error);
-  if (mr_transport_get_warning (transport) != NULL && !inv->json)
-    g_printerr (_("mailroom-cli: warning: %s\n"), mr_transport_get_warning (transport));
-  ok = mr_transport_check_sync (transport, NULL, &error);
-  if (!ok)
-    {
-      MrTransport *again = mr_cli_route_with_password (inv, "exchange", transport, error);
-
-      if (again != NULL)
-        {
-          g_clear_error (&error);
-          g_object_unref (transport);
-          transport = again;
-          ok = mr_transport_check_sync (transport, NULL, &error);
-        }
-    }
-  mr_cli_print_transcript (inv, transport);
   if (!ok)
     return mr_cli_fail (inv, error);
   if (inv->json)

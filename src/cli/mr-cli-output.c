@@ -157,6 +157,39 @@ mr_cli_route_with_password (Invocation   *inv,
   return mr_cli_route (inv, route, password, NULL);
 }
 
+gboolean
+mr_cli_check_route (Invocation   *inv,
+                    const char   *route,
+                    MrTransport **transport,
+                    GError      **error)
+{
+  GError *local_error = NULL;
+  gboolean ok;
+
+  *transport = mr_cli_route (inv, route, NULL, error);
+  if (*transport == NULL)
+    return FALSE;
+  if (mr_transport_get_warning (*transport) != NULL && !inv->json)
+    g_printerr (_("mailroom-cli: warning: %s\n"), mr_transport_get_warning (*transport));
+  ok = mr_transport_check_sync (*transport, NULL, &local_error);
+  if (!ok)
+    {
+      MrTransport *again = mr_cli_route_with_password (inv, route, *transport, local_error);
+
+      if (again != NULL)
+        {
+          g_clear_error (&local_error);
+          g_object_unref (*transport);
+          *transport = again;
+          ok = mr_transport_check_sync (*transport, NULL, &local_error);
+        }
+    }
+  mr_cli_print_transcript (inv, *transport);
+  if (!ok)
+    g_propagate_error (error, local_error);
+  return ok;
+}
+
 void
 mr_cli_print_transcript (Invocation  *inv,
                          MrTransport *transport)

@@ -171,24 +171,7 @@ cmd_check (Invocation *inv)
   if (inv->args->len != 0)
     return mr_cli_usage_error (inv, _("“check” takes no arguments"));
 
-  transport = mr_cli_route (inv, "smtp", NULL, &error);
-  if (transport == NULL)
-    return mr_cli_fail (inv, error);
-
-  ok = mr_transport_check_sync (transport, NULL, &error);
-  if (!ok)
-    {
-      MrTransport *again = mr_cli_route_with_password (inv, "smtp", transport, error);
-
-      if (again != NULL)
-        {
-          g_clear_error (&error);
-          g_object_unref (transport);
-          transport = again;
-          ok = mr_transport_check_sync (transport, NULL, &error);
-        }
-    }
-  mr_cli_print_transcript (inv, transport);
+  ok = mr_cli_check_route (inv, "smtp", &transport, &error);
   if (!ok)
     return mr_cli_fail (inv, error);
 

@@ -101,6 +101,13 @@ MrTransport *mr_cli_route_with_password (Invocation            *inv,
                                          const char            *route,
                                          MrTransport           *transport,
                                          const GError          *error);
+/* Opens and closes a session on @route (nothing sent), asking once for a password the keyring did
+ * not have, and prints the transcript with --verbose. @transport: the route as checked (NULL when it
+ * could not be made). A warning about the set-up goes to standard error first. */
+gboolean     mr_cli_check_route         (Invocation            *inv,
+                                         const char            *route,
+                                         MrTransport          **transport,
+                                         GError               **error);
 /* With --verbose: what was said, without secrets, on standard error. */
 void         mr_cli_print_transcript    (Invocation            *inv,
                                          MrTransport           *transport);

@@ -1211,45 +1211,6 @@ mr_exchange_check_sync (MrExchange    *self,
   }
 }
 
-static void
-check_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (mr_exchange_check_sync (source_object, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-mr_exchange_check_async (MrExchange          *self,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, mr_exchange_check_async);
-  /* The session belongs to the thread that made it: a new one for this worker. */
-  g_clear_object (&self->session);
-  g_task_run_in_thread (task, check_thread);
-}
-
-gboolean
-mr_exchange_check_finish (MrExchange    *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_exchange_check_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 /* ---- Autodiscover ----------------------------------------------------------------------------- */
 
 typedef enum { STEP_FOUND, STEP_NEXT_CANDIDATE, STEP_FAILED } StepResult;

@@ -65,15 +65,6 @@ gboolean      mr_exchange_check_sync         (MrExchange           *self,
                                               GCancellable         *cancellable,
                                               GError              **error);
 
-/* The same in a worker thread, for the GUI. */
-void          mr_exchange_check_async        (MrExchange           *self,
-                                              GCancellable         *cancellable,
-                                              GAsyncReadyCallback   callback,
-                                              gpointer              user_data);
-gboolean      mr_exchange_check_finish       (MrExchange           *self,
-                                              GAsyncResult         *result,
-                                              GError              **error);
-
 /* Finds the EWS URL for @address by POX autodiscover: https://DOMAIN/autodiscover/autodiscover.xml,
  * https://autodiscover.DOMAIN/…, then the SRV record _autodiscover._tcp.DOMAIN; following
  * redirectAddr, redirectUrl and HTTP redirects. The password goes only to https hosts in the
