@@ -13,320 +13,14 @@
 #include "mr-cell-format.h"
 #include "mr-recipients.h"
 #include "mr-spreadsheet.h"
+#include "mr-string-store.h"
 
 /* libgsf 1.14.50 (Debian 12) declares no cleanup functions. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GsfInput, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GsfInfile, g_object_unref)
 
 #define ODS_MIMETYPE "application/vnd.oasis.opendocument.spreadsheet"
-#define MAX_CELL     (1024 * 1024)          /* kept of a cell's text; past it the rest is dropped */
-#define STRINGS_IN_MEMORY (4 * 1024 * 1024) /* shared strings past this go to a temporary file */
 #define MAX_MERGES   100000
-
-/* ---- Shared strings: in memory, then in a temporary file ---------------------------------------- */
-
-/* Past STRINGS_IN_MEMORY the strings and their offsets go to two unlinked files, written and read
- * through a buffer each: the sheet mostly refers to them in order, so a lookup is one read for
- * thousands. */
-#define SPILL_BLOCK (64 * 1024)
-
-/* The last blocks read of a file, the least recently used given up first: the sheet refers to the
- * strings mostly in order, with a few (the repeated ones) again and again. */
-#define CACHE_BLOCKS 8
-
-typedef struct {
-  int      fd;
-  char    *data[CACHE_BLOCKS];
-  guint64  block[CACHE_BLOCKS];
-  gsize    length[CACHE_BLOCKS];
-  guint64  used[CACHE_BLOCKS];
-  guint64  clock;
-} BlockCache;
-
-typedef struct {
-  GString *text;        /* the strings, one after the other */
-  GArray  *offsets;     /* guint64: where each starts; one more at the end */
-  int      text_fd;     /* past STRINGS_IN_MEMORY: both moved to unlinked files */
-  int      offsets_fd;
-  GString *text_out;    /* written to the files in blocks */
-  GString *offsets_out;
-  guint64  text_length;
-  guint64  count;
-  char    *scratch;     /* the last string looked up */
-  BlockCache text_cache;
-  BlockCache offsets_cache;
-} StringStore;
-
-static void
-store_init (StringStore *store)
-{
-  guint64 zero = 0;
-
-  store->text = g_string_new (NULL);
-  store->offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
-  store->text_fd = store->offsets_fd = -1;
-  g_array_append_val (store->offsets, zero);
-}
-
-static void
-store_clear (StringStore *store)
-{
-  if (store->text != NULL)
-    g_string_free (store->text, TRUE);
-  if (store->offsets != NULL)
-    g_array_unref (store->offsets);
-  if (store->text_out != NULL)
-    g_string_free (store->text_out, TRUE);
-  if (store->offsets_out != NULL)
-    g_string_free (store->offsets_out, TRUE);
-  if (store->text_fd >= 0)
-    close (store->text_fd);
-  if (store->offsets_fd >= 0)
-    close (store->offsets_fd);
-  g_free (store->scratch);
-  for (guint i = 0; i < CACHE_BLOCKS; i++)
-    {
-      g_free (store->text_cache.data[i]);
-      g_free (store->offsets_cache.data[i]);
-    }
-  memset (store, 0, sizeof *store);
-  store->text_fd = store->offsets_fd = -1;
-}
-
-static int
-open_unlinked (GError **error)
-{
-  g_autofree char *name = NULL;
-  int fd = g_file_open_tmp ("mailroom-strings-XXXXXX", &name, error);
-
-  if (fd >= 0)
-    g_unlink (name);
-  return fd;
-}
-
-static gboolean
-write_all (int           fd,
-           const void   *data,
-           gsize         length,
-           GError      **error)
-{
-  const char *p = data;
-
-  while (length > 0)
-    {
-      gssize n = write (fd, p, length);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          int saved = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("The spreadsheet’s texts could not be set aside in a temporary file: %s"),
-                       g_strerror (saved));
-          return FALSE;
-        }
-      p += n;
-      length -= n;
-    }
-  return TRUE;
-}
-
-/* Appends to a file through its buffer; @flush writes what is buffered. */
-static gboolean
-buffered_write (int          fd,
-                GString     *buffer,
-                const void  *data,
-                gsize        length,
-                gboolean     flush,
-                GError     **error)
-{
-  g_string_append_len (buffer, data, length);
-  if (buffer->len < SPILL_BLOCK && !flush)
-    return TRUE;
-  if (!write_all (fd, buffer->str, buffer->len, error))
-    return FALSE;
-  g_string_truncate (buffer, 0);
-  return TRUE;
-}
-
-/* The shared strings kept in memory before the rest goes to a file: 4 MB, or what
- * MAILROOM_STRINGS_IN_MEMORY says (bytes; for the tests, which read smaller files the same way). */
-static gsize
-strings_in_memory (void)
-{
-  static gsize limit;
-
-  if (g_once_init_enter (&limit))
-    {
-      const char *set = g_getenv ("MAILROOM_STRINGS_IN_MEMORY");
-      guint64 value = STRINGS_IN_MEMORY;
-
-      if (set != NULL && !g_ascii_string_to_unsigned (set, 10, 1024, G_MAXSIZE, &value, NULL))
-        value = STRINGS_IN_MEMORY;
-      g_once_init_leave (&limit, (gsize) value);
-    }
-  return limit;
-}
-
-static gboolean
-store_add (StringStore  *store,
-           const char   *text,
-           gsize         length,
-           GError      **error)
-{
-  guint64 end;
-
-  if (store->text_fd < 0 && store->text->len + length + store->offsets->len * sizeof (guint64) > strings_in_memory ())
-    {
-      /* Too many for memory: what there is goes to the files, and what comes after too. */
-      store->text_fd = open_unlinked (error);
-      if (store->text_fd < 0)
-        return FALSE;
-      store->offsets_fd = open_unlinked (error);
-      if (store->offsets_fd < 0)
-        return FALSE;
-      if (!write_all (store->text_fd, store->text->str, store->text->len, error) ||
-          !write_all (store->offsets_fd, store->offsets->data, store->offsets->len * sizeof (guint64), error))
-        return FALSE;
-      store->text_length = store->text->len;
-      g_string_free (store->text, TRUE);
-      store->text = NULL;
-      g_array_unref (store->offsets);
-      store->offsets = NULL;
-      store->text_out = g_string_sized_new (SPILL_BLOCK + 4096);
-      store->offsets_out = g_string_sized_new (SPILL_BLOCK + 4096);
-    }
-  store->count++;
-  if (store->text_fd < 0)
-    {
-      g_string_append_len (store->text, text, length);
-      end = store->text->len;
-      g_array_append_val (store->offsets, end);
-      return TRUE;
-    }
-  store->text_length += length;
-  end = store->text_length;
-  return buffered_write (store->text_fd, store->text_out, text, length, FALSE, error) &&
-         buffered_write (store->offsets_fd, store->offsets_out, &end, sizeof end, FALSE, error);
-}
-
-/* Once every string is in: what is buffered goes to the files. */
-static gboolean
-store_finish (StringStore  *store,
-              GError      **error)
-{
-  if (store->text_fd < 0)
-    return TRUE;
-  return buffered_write (store->text_fd, store->text_out, NULL, 0, TRUE, error) &&
-         buffered_write (store->offsets_fd, store->offsets_out, NULL, 0, TRUE, error);
-}
-
-/* Reads up to @length bytes at @offset; returns how many, or -1. */
-static gssize
-read_at (int     fd,
-         void   *buffer,
-         gsize   length,
-         guint64 offset)
-{
-  char *p = buffer;
-  gsize done = 0;
-
-  while (done < length)
-    {
-      gssize n = pread (fd, p + done, length - done, offset + done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        break;
-      done += n;
-    }
-  return done;
-}
-
-/* @length bytes at @offset of the cache's file into @out; FALSE past its end or at an error. */
-static gboolean
-cache_read (BlockCache *cache,
-            guint64     offset,
-            gsize       length,
-            char       *out)
-{
-  while (length > 0)
-    {
-      guint64 block = offset / SPILL_BLOCK;
-      guint slot = CACHE_BLOCKS, oldest = 0;
-      gsize within, n;
-
-      for (guint i = 0; i < CACHE_BLOCKS; i++)
-        {
-          if (cache->data[i] != NULL && cache->block[i] == block)
-            slot = i;
-          if (cache->used[i] < cache->used[oldest])
-            oldest = i;
-        }
-      if (slot == CACHE_BLOCKS)
-        {
-          gssize got;
-
-          slot = oldest;
-          if (cache->data[slot] == NULL)
-            cache->data[slot] = g_malloc (SPILL_BLOCK);
-          got = read_at (cache->fd, cache->data[slot], SPILL_BLOCK, block * SPILL_BLOCK);
-          if (got < 0)
-            {
-              g_clear_pointer (&cache->data[slot], g_free);
-              return FALSE;
-            }
-          cache->block[slot] = block;
-          cache->length[slot] = got;
-        }
-      cache->used[slot] = ++cache->clock;
-      within = offset - block * SPILL_BLOCK;
-      if (within >= cache->length[slot])
-        return FALSE;
-      n = MIN (length, cache->length[slot] - within);
-      memcpy (out, cache->data[slot] + within, n);
-      out += n;
-      offset += n;
-      length -= n;
-    }
-  return TRUE;
-}
-
-/* String @index, or NULL when there is none. Valid until the next lookup. */
-static const char *
-store_get (StringStore *store,
-           guint64      index)
-{
-  guint64 start, end;
-
-  if (index >= store->count)
-    return NULL;
-  if (store->text_fd < 0)
-    {
-      start = g_array_index (store->offsets, guint64, index);
-      end = g_array_index (store->offsets, guint64, index + 1);
-      g_free (store->scratch);
-      store->scratch = g_strndup (store->text->str + start, end - start);
-      return store->scratch;
-    }
-  store->text_cache.fd = store->text_fd;
-  store->offsets_cache.fd = store->offsets_fd;
-  if (!cache_read (&store->offsets_cache, index * sizeof (guint64), sizeof start, (char *) &start) ||
-      !cache_read (&store->offsets_cache, (index + 1) * sizeof (guint64), sizeof end, (char *) &end) ||
-      end < start || end - start > MAX_CELL)
-    return NULL;
-  g_free (store->scratch);
-  store->scratch = g_malloc (end - start + 1);
-  if (!cache_read (&store->text_cache, start, end - start, store->scratch))
-    return NULL;
-  store->scratch[end - start] = '\0';
-  return store->scratch;
-}
 
 /* ---- XML from the container -------------------------------------------------------------------- */
 
@@ -420,8 +114,8 @@ append_text (GString          *out,
   const char *text = (const char *) xmlTextReaderConstValue (reader);
   gsize length = text ? strlen (text) : 0;
 
-  if (out->len + length > MAX_CELL)
-    length = out->len < MAX_CELL ? MAX_CELL - out->len : 0;
+  if (out->len + length > MR_SPREADSHEET_MAX_CELL)
+    length = out->len < MR_SPREADSHEET_MAX_CELL ? MR_SPREADSHEET_MAX_CELL - out->len : 0;
   g_string_append_len (out, text, length);
 }
 
@@ -449,7 +143,7 @@ struct _MrSpreadsheet
   guint             hidden_rows;
 
   /* Office Open XML */
-  StringStore       strings;
+  MrStringStore       strings;
   GArray           *formats;      /* char* per cell style: the number format code */
   gboolean          date1904;
   GArray           *merges;       /* Merge: each merge's first row */
@@ -850,7 +544,7 @@ read_shared_strings (MrSpreadsheet  *self,
           if (is_element (reader, "si"))
             {
               g_string_truncate (text, 0);
-              if (empty && !store_add (&self->strings, "", 0, error))
+              if (empty && !mr_string_store_add (&self->strings, "", 0, error))
                 break;
             }
           else if (is_element (reader, "rPh") && !empty)
@@ -862,7 +556,7 @@ read_shared_strings (MrSpreadsheet  *self,
         {
           if (is_element (reader, "si"))
             {
-              if (!store_add (&self->strings, text->str, text->len, error))
+              if (!mr_string_store_add (&self->strings, text->str, text->len, error))
                 break;
             }
           else if (is_element (reader, "rPh") && skip_depth > 0)
@@ -886,7 +580,7 @@ read_shared_strings (MrSpreadsheet  *self,
       return set_damaged (error, path, detail);
     }
   close_part (reader, &source);
-  return store_finish (&self->strings, error);
+  return mr_string_store_finish (&self->strings, error);
 }
 
 /* "AB12" → column 27 (0-based), row 12. Returns FALSE for a reference that is not one. */
@@ -1161,7 +855,7 @@ mr_spreadsheet_open (const char  *path,
   GError *local_error = NULL;
   Kind kind;
 
-  store_init (&self->strings);
+  mr_string_store_init (&self->strings);
   self->cells = g_ptr_array_new_with_free_func (g_free);
   self->spans = g_array_new (FALSE, TRUE, sizeof (guint));
   self->zip = open_container (path, &kind, error);
@@ -1206,7 +900,7 @@ mr_spreadsheet_free (MrSpreadsheet *self)
   g_clear_pointer (&self->spans, g_array_unref);
   g_clear_pointer (&self->formats, g_array_unref);
   g_clear_pointer (&self->merges, g_array_unref);
-  store_clear (&self->strings);
+  mr_string_store_clear (&self->strings);
   g_free (self);
 }
 
@@ -1299,7 +993,7 @@ xlsx_cell_text (MrSpreadsheet *self,
     {
       char *end = NULL;
       guint64 index = g_ascii_strtoull (value, &end, 10);
-      const char *text = end != value ? store_get (&self->strings, index) : NULL;
+      const char *text = end != value ? mr_string_store_get (&self->strings, index) : NULL;
 
       if (text == NULL && *value != '\0')
         *bad_string = TRUE;
@@ -1523,7 +1217,7 @@ next_row_ods (MrSpreadsheet  *self,
               g_autofree char *count = attribute (self->reader, "c");
               guint n = count ? (guint) CLAMP (g_ascii_strtoull (count, NULL, 10), 1, 1000) : 1;
 
-              for (guint i = 0; i < n && text->len < MAX_CELL; i++)
+              for (guint i = 0; i < n && text->len < MR_SPREADSHEET_MAX_CELL; i++)
                 g_string_append_c (text, ' ');
             }
           else if (text_depth > 0 && is_element (self->reader, "tab"))
