@@ -1,4 +1,9 @@
-/* mr-recipients.c: a streaming reader for recipient lists saved by spreadsheets */
+/* mr-recipients.c: a streaming reader for recipient lists saved by spreadsheets
+ *
+ * Over 1,000 lines, and kept whole: CSV (its encodings, separators and quoting), JSON and the rows of
+ * a spreadsheet (mr-spreadsheet.c) all become one stream of records with one header, one set of
+ * limits and one way of saying what is wrong with a row.
+ */
 
 #include "config.h"
 

@@ -1,4 +1,9 @@
-/* mr-spreadsheet.c: the rows of one sheet of an .xlsx or .ods file (see mr-spreadsheet.h) */
+/* mr-spreadsheet.c: the rows of one sheet of an .xlsx or .ods file (see mr-spreadsheet.h)
+ *
+ * Over 1,000 lines, and kept whole: Office Open XML and OpenDocument share the zip container, the
+ * streaming XML reader, the row and cell stream, merged header cells and hidden rows. The shared
+ * strings are in mr-string-store.c, the number and date formats in mr-cell-format.c.
+ */
 
 #include "config.h"
 

@@ -1,4 +1,9 @@
-/* mr-message.c: outgoing messages, built with GMime */
+/* mr-message.c: outgoing messages, built with GMime
+ *
+ * Over 1,000 lines, and kept whole: the MIME parts, the text part made from the HTML, pictures given
+ * as data: URIs made inline parts, and a built message read back as a mail program shows it are one
+ * model of a message, kept beside the GMime calls that write and read it.
+ */
 
 #include "config.h"
 

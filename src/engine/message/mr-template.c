@@ -1,4 +1,9 @@
-/* mr-template.c: mail templates, stored as JSON */
+/* mr-template.c: mail templates, stored as JSON
+ *
+ * Over 1,000 lines, and kept whole: reading (with its checks and the HTML cleaner), writing (atomic,
+ * with the company's and the person's folders) and rendering (Mustache, signatures, pictures) are
+ * the one MrTemplate and its rules, in the order a template lives.
+ */
 
 #include "config.h"
 

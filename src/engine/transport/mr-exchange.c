@@ -1,4 +1,10 @@
-/* mr-exchange.c: EWS and Microsoft Graph over libsoup, and what their failures mean to a person */
+/* mr-exchange.c: EWS and Microsoft Graph over libsoup, and what their failures mean to a person
+ *
+ * Over 1,000 lines, and kept whole: EWS, Graph and autodiscover share one session, one login (NTLM,
+ * Basic, Negotiate, or OAuth2 tokens from MrTokenSource), the waits a busy service asks for and one
+ * reading of failures into words. What is not Exchange's is elsewhere: HTTP in mr-http.c, the
+ * EWS XML in mr-ews.c, the sign-in in mr-oauth.c, the transport in mr-exchange-transport.c.
+ */
 
 #include "config.h"
 
