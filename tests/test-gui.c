@@ -1977,12 +1977,31 @@ compose_body_height (MrComposePage *compose)
          (editor != NULL ? gtk_widget_get_height (editor) : 0);
 }
 
-static int expected_width;
+static int expected_width, expected_height;
 
 static gboolean
 window_has_expected_width (gpointer window)
 {
   return ABS (gtk_widget_get_width (GTK_WIDGET (window)) - expected_width) <= 24;
+}
+
+/* Width and height, less the frame's shadow: a loaded X server takes its time to resize. */
+static gboolean
+window_has_expected_size (gpointer window)
+{
+  return window_has_expected_width (window) && ABS (gtk_widget_get_height (GTK_WIDGET (window)) - expected_height) <= 24;
+}
+
+static void
+resize_and_wait (GtkWindow *window,
+                 int        width,
+                 int        height)
+{
+  expected_width = width;
+  expected_height = height;
+  gtk_window_set_default_size (window, width, height);
+  wait_for (window_has_expected_size, window, "the window to take its size");
+  spin (50);
 }
 
 static void
@@ -2042,20 +2061,17 @@ test_sizes (MrTestDirs    *dirs,
     }
   /* The body grows with the window: once the fields fit, the text and the formatted message take
    * the rest of the height (600 more pixels of window, at least 400 more of body). */
-  gtk_window_set_default_size (GTK_WINDOW (window), 1366, 1400);
   mr_window_show_page (window, "compose");
-  spin (300);
+  resize_and_wait (GTK_WINDOW (window), 1366, 1400);
   {
     int at_1400 = compose_body_height (mr_window_get_compose_page (window));
 
     screenshot (window, "size-1366x1400-compose.png");
-    gtk_window_set_default_size (GTK_WINDOW (window), 1366, 2000);
-    spin (300);
+    resize_and_wait (GTK_WINDOW (window), 1366, 2000);
     g_test_message ("body: %d px at 1366×2000, %d px at 1366×1400, %d px at 1366×768, %d px at 1024×600",
                     compose_body_height (mr_window_get_compose_page (window)), at_1400, body_height[0], body_height[1]);
     g_assert_cmpint (compose_body_height (mr_window_get_compose_page (window)), >, at_1400 + 400);
-    gtk_window_set_default_size (GTK_WINDOW (window), 1366, 1400);
-    spin (300);
+    resize_and_wait (GTK_WINDOW (window), 1366, 1400);
   }
   /* Compose shows who the mail will be from, before it goes. */
   g_assert_cmpstr (mr_compose_page_get_from (mr_window_get_compose_page (window)), ==,
