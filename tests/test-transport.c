@@ -448,6 +448,18 @@ got_result (GObject      *source,
 }
 
 static void
+got_one (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  MrTransportResult **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = mr_transport_send_one_finish (MR_TRANSPORT (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
 got_failure (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
@@ -481,6 +493,16 @@ test_async (MrTestDirs    *dirs,
   g_assert_true (g_str_has_prefix (g_ptr_array_index (memory.messages, 0), "office@example.com -> ann@example.org\n"));
   g_assert_false (g_hash_table_contains (memory.threads, g_thread_self ()));
 
+  /* One message on its own: sent, and the session ended, in the thread. */
+  g_clear_pointer (&result, mr_transport_result_free);
+  g_assert_cmpuint (memory.closed, ==, 0);
+  mr_transport_send_one_async (MR_TRANSPORT (router), envelope, message, NULL, got_one, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (memory.closed, ==, 1);
+  g_assert_cmpuint (memory.messages->len, ==, 2);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (memory.messages, 1), "office@example.com -> bob@example.org\n"));
+
   /* Cancelled before it goes: nothing sent, and the failure says so. */
   g_cancellable_cancel (cancellable);
   mr_transport_send_async (MR_TRANSPORT (router), envelope, message, cancellable, got_failure, &error);
@@ -488,7 +510,7 @@ test_async (MrTestDirs    *dirs,
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpint (mr_transport_error_get_failure (error), ==, MR_TRANSPORT_FAILURE_CANCELLED);
   g_clear_error (&error);
-  g_assert_cmpuint (memory.messages->len, ==, 1);
+  g_assert_cmpuint (memory.messages->len, ==, 2);
 }
 
 int

@@ -381,8 +381,7 @@ on_finished (GObject      *source,
   if (self->kind == MR_TEST_SEND_EMAIL)
     {
       g_clear_pointer (&self->sent, mr_transport_result_free);
-      self->sent = mr_transport_send_finish (MR_TRANSPORT (source), result, &error);
-      mr_transport_close (MR_TRANSPORT (source));
+      self->sent = mr_transport_send_one_finish (MR_TRANSPORT (source), result, &error);
       ok = self->sent != NULL;
     }
   else
@@ -509,7 +508,8 @@ start (MrTestDialog *self)
           show_failure (self, error);
           return;
         }
-      mr_transport_send_async (self->transport, envelope, message, self->cancellable, on_finished, g_object_ref (self));
+      mr_transport_send_one_async (self->transport, envelope, message, self->cancellable, on_finished,
+                                   g_object_ref (self));
     }
   else
     mr_transport_check_async (self->transport, self->cancellable, on_finished, g_object_ref (self));

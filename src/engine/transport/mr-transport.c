@@ -399,6 +399,7 @@ mr_transport_check_finish (MrTransport   *self,
 typedef struct {
   MrSmtpEnvelope *envelope;
   GBytes         *message;
+  gboolean        close_after;
 } SendData;
 
 static void
@@ -455,19 +456,23 @@ send_thread (GTask        *task,
   GError *error = NULL;
   MrTransportResult *result = mr_transport_send_sync (source_object, data->envelope, data->message, cancellable, &error);
 
+  if (data->close_after)
+    mr_transport_close (source_object);
   if (result != NULL)
     g_task_return_pointer (task, result, (GDestroyNotify) mr_transport_result_free);
   else
     g_task_return_error (task, error);
 }
 
-void
-mr_transport_send_async (MrTransport          *self,
-                         const MrSmtpEnvelope *envelope,
-                         GBytes               *message,
-                         GCancellable         *cancellable,
-                         GAsyncReadyCallback   callback,
-                         gpointer              user_data)
+static void
+send_in_thread (MrTransport          *self,
+                const MrSmtpEnvelope *envelope,
+                GBytes               *message,
+                gboolean              close_after,
+                gpointer              source_tag,
+                GCancellable         *cancellable,
+                GAsyncReadyCallback   callback,
+                gpointer              user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   SendData *data = g_new0 (SendData, 1);
@@ -478,9 +483,42 @@ mr_transport_send_async (MrTransport          *self,
   data->envelope->dsn_notify = g_strdup (envelope->dsn_notify);
   data->envelope->dsn_envid = g_strdup (envelope->dsn_envid);
   data->message = g_bytes_ref (message);
-  g_task_set_source_tag (task, mr_transport_send_async);
+  data->close_after = close_after;
+  g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   g_task_run_in_thread (task, send_thread);
+}
+
+void
+mr_transport_send_async (MrTransport          *self,
+                         const MrSmtpEnvelope *envelope,
+                         GBytes               *message,
+                         GCancellable         *cancellable,
+                         GAsyncReadyCallback   callback,
+                         gpointer              user_data)
+{
+  send_in_thread (self, envelope, message, FALSE, mr_transport_send_async, cancellable, callback, user_data);
+}
+
+void
+mr_transport_send_one_async (MrTransport          *self,
+                             const MrSmtpEnvelope *envelope,
+                             GBytes               *message,
+                             GCancellable         *cancellable,
+                             GAsyncReadyCallback   callback,
+                             gpointer              user_data)
+{
+  send_in_thread (self, envelope, message, TRUE, mr_transport_send_one_async, cancellable, callback, user_data);
+}
+
+MrTransportResult *
+mr_transport_send_one_finish (MrTransport   *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_transport_send_one_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 MrTransportResult *

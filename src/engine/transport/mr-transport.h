@@ -171,5 +171,16 @@ void               mr_transport_send_async      (MrTransport          *self,
 MrTransportResult *mr_transport_send_finish     (MrTransport          *self,
                                                  GAsyncResult         *result,
                                                  GError              **error);
+/* One message on its own (a test): sends it and ends the session, both in the thread, so that the
+ * main loop never waits for the server's goodbye. */
+void               mr_transport_send_one_async  (MrTransport          *self,
+                                                 const MrSmtpEnvelope *envelope,
+                                                 GBytes               *message,
+                                                 GCancellable         *cancellable,
+                                                 GAsyncReadyCallback   callback,
+                                                 gpointer              user_data);
+MrTransportResult *mr_transport_send_one_finish (MrTransport          *self,
+                                                 GAsyncResult         *result,
+                                                 GError              **error);
 
 G_END_DECLS
