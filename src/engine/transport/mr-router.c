@@ -164,12 +164,15 @@ mr_router_new (MrSettings  *settings,
     {
       g_autofree char *preferred = mr_settings_dup_effective_string (settings, app, "exchange.preferred");
       const char *other = g_str_equal (preferred, "exchange") ? "smtp" : "exchange";
+      const char *first = g_str_equal (preferred, "exchange") ? "exchange" : "smtp";
 
-      add_slot (self, find_entry (g_str_equal (preferred, "exchange") ? "exchange" : "smtp"), settings, app, password);
+      /* A password the person typed is the SMTP login's (the one the outbox and the CLI ask for):
+       * on the route "auto" it never goes to Exchange. */
+      add_slot (self, find_entry (first), settings, app, g_str_equal (first, "smtp") ? password : NULL);
       /* The other one, when the company allows it; Exchange only once it is set up. */
       if (mr_settings_get_effective_boolean (settings, app, "exchange.fallback") &&
           (!g_str_equal (other, "exchange") || mr_exchange_is_set_up (settings, app, NULL)))
-        add_slot (self, find_entry (other), settings, app, password);
+        add_slot (self, find_entry (other), settings, app, g_str_equal (other, "smtp") ? password : NULL);
     }
   else
     {
