@@ -26,6 +26,7 @@ static struct {
   GHashTable *threads;       /* the threads that sent */
   guint       opened, closed, made;
   guint       fail_next;     /* this many sends fail with @failure */
+  guint       fail_open;     /* this many opens fail with @failure */
   MrTransportFailure failure;
   char       *refuse;        /* this recipient is refused while the others are taken */
 } memory;
@@ -76,6 +77,13 @@ memory_open (MrTransport   *transport,
   if (!self->open)
     {
       g_mutex_lock (&memory.lock);
+      if (memory.fail_open > 0 && error != NULL)
+        {
+          memory.fail_open--;
+          g_mutex_unlock (&memory.lock);
+          g_set_error (error, MR_TRANSPORT_ERROR, memory.failure, "The memory does not answer");
+          return FALSE;
+        }
       memory.opened++;
       g_mutex_unlock (&memory.lock);
     }
@@ -113,6 +121,7 @@ memory_send (MrTransport          *transport,
       else
         {
           g_string_append_printf (seen, "%s%s", taken++ ? "," : " ", address);
+          g_ptr_array_add (result->accepted, g_strdup (address));
         }
     }
   if (taken == 0)
@@ -172,7 +181,7 @@ memory_reset (void)
   g_mutex_lock (&memory.lock);
   g_ptr_array_set_size (memory.messages, 0);
   g_hash_table_remove_all (memory.threads);
-  memory.opened = memory.closed = memory.made = memory.fail_next = 0;
+  memory.opened = memory.closed = memory.made = memory.fail_next = memory.fail_open = 0;
   g_clear_pointer (&memory.refuse, g_free);
   g_mutex_unlock (&memory.lock);
 }
@@ -433,6 +442,49 @@ test_mailshot (MrTestDirs    *dirs,
   g_assert_cmpuint (g_hash_table_size (memory.threads), ==, 3);
 }
 
+/* A transport that cannot open a session, mail after mail, for a reason that is not the rows': after
+ * ten in a row the job pauses, and those ten wait for the resume, rather than the whole list failing
+ * one by one. */
+static void
+test_mailshot_open_failures (MrTestDirs    *dirs,
+                             gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = settings_from ();
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name\n");
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  memory_reset ();
+  memory.fail_open = 1000;
+  memory.failure = MR_TRANSPORT_FAILURE_TIMEOUT;
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
+                                     " \"text\": \"Dear {{name}}, see you.\"}");
+  template_ = mr_template_load (template_path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 15; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
+  mr_test_write_file (list, rows->str);
+  options.route = "memory";
+  options.connections = 1;
+  options.per_minute = 0;
+  options.per_day = 0;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
+  g_assert_nonnull (strstr (error->message, "10 mails in a row"));
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpstr (status->state, ==, "paused");
+  g_assert_cmpuint (status->pending, ==, 15);
+  g_assert_cmpuint (memory.messages->len, ==, 0);
+}
+
 /* ---- From the main loop ----------------------------------------------------------------------- */
 
 /* The result of mr_transport_send_async() or of mr_transport_send_one_async(), by the call's tag. */
@@ -482,6 +534,8 @@ test_async (MrTestDirs    *dirs,
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (result->reply, ==, "250 kept in memory");
+  g_assert_cmpuint (result->accepted->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (result->accepted, 0), ==, "ann@example.org");
   g_assert_true (g_str_has_prefix (g_ptr_array_index (memory.messages, 0), "office@example.com -> ann@example.org\n"));
   g_assert_false (g_hash_table_contains (memory.threads, g_thread_self ()));
 
@@ -521,6 +575,7 @@ main (int    argc,
   ADD ("/transport/routes", test_routes);
   ADD ("/transport/outbox", test_outbox);
   ADD ("/transport/mailshot", test_mailshot);
+  ADD ("/transport/mailshot-open-failures", test_mailshot_open_failures);
   ADD ("/transport/async", test_async);
   return g_test_run ();
 }

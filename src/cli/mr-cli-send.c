@@ -184,24 +184,23 @@ cmd_check (Invocation *inv)
 
 /* The test message through @transport; NULL with @error when it did not go. */
 static MrTransportResult *
-send_test_message (Invocation      *inv,
-                   MrTransport     *transport,
-                   MrSmtpEnvelope **envelope,
-                   char           **message_id,
-                   GError         **error)
+send_test_message (Invocation   *inv,
+                   MrTransport  *transport,
+                   char        **message_id,
+                   GError      **error)
 {
   g_autoptr(MrSender) sender = mr_sender_new (inv->settings, inv->app, error);
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
   g_autoptr(GBytes) message = NULL;
   MrTransportResult *result;
 
-  g_clear_pointer (envelope, mr_smtp_envelope_free);
   g_clear_pointer (message_id, g_free);
   if (sender != NULL)
-    message = mr_sender_build_test_message (sender, inv->to, mr_transport_get_label (transport), envelope, message_id,
+    message = mr_sender_build_test_message (sender, inv->to, mr_transport_get_label (transport), &envelope, message_id,
                                             error);
   if (message == NULL)
     return NULL;
-  result = mr_transport_send_sync (transport, *envelope, message, NULL, error);
+  result = mr_transport_send_sync (transport, envelope, message, NULL, error);
   mr_transport_close (transport);
   return result;
 }
@@ -212,7 +211,6 @@ cmd_test_email (Invocation *inv)
   g_autoptr(GError) error = NULL;
   g_autoptr(MrTransport) transport = NULL;
   g_autoptr(MrTransportResult) result = NULL;
-  g_autoptr(MrSmtpEnvelope) envelope = NULL;
   g_autofree char *message_id = NULL;
 
   if (inv->args->len != 0)
@@ -229,7 +227,7 @@ cmd_test_email (Invocation *inv)
   if (transport == NULL)
     return mr_cli_fail (inv, error);
 
-  result = send_test_message (inv, transport, &envelope, &message_id, &error);
+  result = send_test_message (inv, transport, &message_id, &error);
   if (result == NULL)
     {
       MrTransport *again = mr_cli_route_with_password (inv, "smtp", transport, error);
@@ -239,7 +237,7 @@ cmd_test_email (Invocation *inv)
           g_clear_error (&error);
           g_object_unref (transport);
           transport = again;
-          result = send_test_message (inv, transport, &envelope, &message_id, &error);
+          result = send_test_message (inv, transport, &message_id, &error);
         }
     }
   mr_cli_print_transcript (inv, transport);
@@ -250,25 +248,10 @@ cmd_test_email (Invocation *inv)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
-      g_autoptr(GPtrArray) accepted = g_ptr_array_new ();
-
-      /* Every recipient of the envelope the server did not refuse. */
-      for (guint i = 0; i < envelope->recipients->len; i++)
-        {
-          const char *address = g_ptr_array_index (envelope->recipients, i);
-          gboolean said = FALSE;
-
-          for (guint r = 0; r < result->refused->len && !said; r++)
-            said = g_str_has_prefix (g_ptr_array_index (result->refused, r), address);
-          for (guint r = 0; r < result->deferred->len && !said; r++)
-            said = g_str_has_prefix (g_ptr_array_index (result->deferred, r), address);
-          if (!said)
-            g_ptr_array_add (accepted, (gpointer) address);
-        }
       json_builder_begin_object (builder);
       mr_cli_add_string (builder, "route", mr_transport_get_label (transport));
       mr_cli_add_string (builder, "message_id", message_id);
-      mr_cli_add_string_array (builder, "accepted", accepted);
+      mr_cli_add_string_array (builder, "accepted", result->accepted);
       mr_cli_add_string (builder, "reply", result->reply);
       mr_cli_add_string_array (builder, "refused", result->refused);
       json_builder_end_object (builder);

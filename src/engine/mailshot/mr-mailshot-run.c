@@ -582,7 +582,7 @@ run_worker (gpointer data)
       g_autoptr(MrTransportResult) result = NULL;
       g_autoptr(GError) send_error = NULL;
       g_autofree char *reason = NULL;
-      gboolean sent = FALSE, tried = FALSE, log_now = FALSE, stopped;
+      gboolean sent = FALSE, log_now = FALSE, stopped;
       gint64 send_at = 0;
       FailureScope scope;
 
@@ -640,7 +640,6 @@ run_worker (gpointer data)
         {
           result = mr_transport_send_sync (transport, slot->envelope, slot->message, NULL, &send_error);
           sent = result != NULL;
-          tried = TRUE;
         }
 
       if (sent)
@@ -691,7 +690,8 @@ run_worker (gpointer data)
           set_outcome (&outcome, slot->todo.row, scope == FAILURE_TEMPORARY ? "failed-temporary" : "failed-permanent",
                        reason, g_get_real_time () / G_USEC_PER_SEC + RETRY_SECONDS);
           outcome.subject = slot->rendered ? g_strdup (slot->rendered->subject) : NULL;
-          if (tried && note_failure (run, slot->todo.row, send_error))
+          /* The transport's failures in a row (connecting or sending), not a row's own data. */
+          if (slot->message != NULL && note_failure (run, slot->todo.row, send_error))
             {
               report_progress (run);
               write_outcome (run, &outcome, NULL);

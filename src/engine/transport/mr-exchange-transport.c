@@ -103,7 +103,7 @@ exchange_send (MrTransport          *transport,
   /* Exchange takes a message for every recipient or refuses it. */
   if (!mr_exchange_send_sync (exchange, envelope, message, cancellable, error))
     return NULL;
-  result = mr_transport_result_new ();
+  result = mr_transport_result_new_all_accepted (envelope);
   result->reply = g_strdup (mr_exchange_get_reply (exchange));
   return result;
 }

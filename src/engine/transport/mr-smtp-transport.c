@@ -10,14 +10,16 @@ result_of (MrSmtpSendResult *sent)
 {
   MrTransportResult *result = g_new0 (MrTransportResult, 1);
 
+  result->accepted = g_steal_pointer (&sent->accepted);
   result->refused = g_steal_pointer (&sent->refused);
   result->deferred = g_steal_pointer (&sent->deferred);
   result->reply = g_steal_pointer (&sent->final_reply);
+  if (result->accepted == NULL)
+    result->accepted = g_ptr_array_new_with_free_func (g_free);
   if (result->refused == NULL)
     result->refused = g_ptr_array_new_with_free_func (g_free);
   if (result->deferred == NULL)
     result->deferred = g_ptr_array_new_with_free_func (g_free);
-  g_clear_pointer (&sent->accepted, g_ptr_array_unref);
   g_free (sent);
   return result;
 }
@@ -258,7 +260,7 @@ sendmail_send (MrTransport          *transport,
   if (!mr_delivery_send_sync (self->delivery, envelope, message, cancellable, error))
     return NULL;
   /* The program takes the message for every recipient or for none. */
-  result = mr_transport_result_new ();
+  result = mr_transport_result_new_all_accepted (envelope);
   result->reply = g_strdup (mr_delivery_get_result (self->delivery)->final_reply);
   return result;
 }

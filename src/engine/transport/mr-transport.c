@@ -195,8 +195,19 @@ mr_transport_result_new (void)
 {
   MrTransportResult *result = g_new0 (MrTransportResult, 1);
 
+  result->accepted = g_ptr_array_new_with_free_func (g_free);
   result->refused = g_ptr_array_new_with_free_func (g_free);
   result->deferred = g_ptr_array_new_with_free_func (g_free);
+  return result;
+}
+
+MrTransportResult *
+mr_transport_result_new_all_accepted (const MrSmtpEnvelope *envelope)
+{
+  MrTransportResult *result = mr_transport_result_new ();
+
+  for (guint i = 0; i < envelope->recipients->len; i++)
+    g_ptr_array_add (result->accepted, g_strdup (g_ptr_array_index (envelope->recipients, i)));
   return result;
 }
 
@@ -205,6 +216,7 @@ mr_transport_result_free (MrTransportResult *result)
 {
   if (result == NULL)
     return;
+  g_ptr_array_unref (result->accepted);
   g_ptr_array_unref (result->refused);
   g_ptr_array_unref (result->deferred);
   g_free (result->reply);

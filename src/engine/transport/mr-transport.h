@@ -63,12 +63,15 @@ char              *mr_transport_error_dup_kind           (const GError       *er
 
 /* What a transport did with a message it sent: which recipients it took, and its last word. */
 typedef struct {
+  GPtrArray  *accepted;   /* char* addresses the server took the message for */
   GPtrArray  *refused;    /* char* "address: 550 5.1.1 …": refused for good while others were taken */
   GPtrArray  *deferred;   /* char* "address: 450 4.2.1 …": refused for now */
   char       *reply;      /* the server's reply to the message ("250 2.0.0 queued as …", "202 Accepted") */
 } MrTransportResult;
 
 MrTransportResult *mr_transport_result_new   (void);
+/* A transport that takes a message for all its recipients or for none: every one accepted. */
+MrTransportResult *mr_transport_result_new_all_accepted (const MrSmtpEnvelope *envelope);
 void               mr_transport_result_free  (MrTransportResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTransportResult, mr_transport_result_free)
 
