@@ -300,7 +300,7 @@ check_deliverability (MrMailshotsPage *self)
 {
   MrTemplate *template_ = mr_mailshots_selected_template (self);
   const char *app = template_ ? template_->app : NULL;
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrSender) sender = NULL;
   g_autofree char *url = NULL;
   g_autofree char *mailto = NULL;
   g_auto(MrDomainCheckOptions) options = { 0 };
@@ -313,8 +313,8 @@ check_deliverability (MrMailshotsPage *self)
   show_deliverability (self);
   if (template_ == NULL)
     return;
-  mr_settings_fill_sender (self->settings, app, sender, NULL);
-  from = template_->from_address ? template_->from_address : sender->from_address;
+  sender = mr_sender_new (self->settings, app, NULL);
+  from = template_->from_address ? template_->from_address : sender ? mr_sender_get_address (sender) : NULL;
   if (from == NULL || (at = strrchr (from, '@')) == NULL)
     return;
   url = mr_settings_dup_effective_string (self->settings, app, "mailshot.unsubscribe_url");

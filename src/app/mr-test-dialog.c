@@ -358,12 +358,11 @@ on_domain_checked (GObject      *source,
 static void
 check_from_domain (MrTestDialog *self)
 {
-  g_autoptr(MrOutgoing) sender = mr_outgoing_new ();
+  g_autoptr(MrSender) sender = mr_sender_new (self->settings, self->app, NULL);
   g_auto(MrDomainCheckOptions) options = { 0 };
   const char *at;
 
-  if (!mr_settings_fill_sender (self->settings, self->app, sender, NULL) || sender->from_address == NULL ||
-      (at = strrchr (sender->from_address, '@')) == NULL)
+  if (sender == NULL || (at = strrchr (mr_sender_get_address (sender), '@')) == NULL)
     return;
   mr_domain_check_options_init_for (&options, self->settings, self->app, "smtp", at + 1);
   mr_domain_check_async (at + 1, &options, self->domain_cancellable, on_domain_checked, g_object_ref (self));
