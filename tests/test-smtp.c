@@ -1235,6 +1235,98 @@ test_plain_without_login (void)
   g_assert_false (mr_smtp_client_get_server_info (client)->tls);
 }
 
+/* A gated send: the gate runs once, when the server has the envelope and is ready for the message,
+ * before the message goes; a gate that says no leaves the server without the message; a send that fails before never
+ * asks it. */
+typedef struct {
+  MrSmtpClient *client;
+  gsize         from;      /* the transcript up to this send */
+  guint         calls;
+  gboolean      verdict;
+} GateCheck;
+
+static void
+gate_check_start (GateCheck *check)
+{
+  g_autofree char *transcript = mr_smtp_client_dup_transcript (check->client);
+
+  check->from = strlen (transcript);
+}
+
+static gboolean
+check_gate (gpointer data)
+{
+  GateCheck *check = data;
+  g_autofree char *all = mr_smtp_client_dup_transcript (check->client);
+  const char *transcript = all + check->from;
+
+  check->calls++;
+  /* DATA was answered, and the message not yet sent, nor its end. */
+  g_assert_nonnull (strstr (transcript, "S: 354"));
+  g_assert_null (strstr (transcript, "C: <message:"));
+  g_assert_null (strstr (transcript, "C: .\n"));
+  g_assert_null (strstr (transcript, "OK queued"));
+  return check->verdict;
+}
+
+static guint
+count_ends (MrTestServer *server)
+{
+  g_autofree char *log = mr_test_server_read_log (server);
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint ends = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    ends += g_str_equal (g_strchomp (lines[i]), "<end of data>");
+  return ends;
+}
+
+static void
+test_gated_send (void)
+{
+  for (guint pipelining = 0; pipelining < 2; pipelining++)
+    {
+      g_autoptr(MrTestServer) server = mr_test_server_start ("fault-server.py", "--scenario", "normal", "--rcpt-perm", "nobody",
+                                                             pipelining ? NULL : "--no-pipelining", NULL);
+      g_autoptr(MrSmtpConfig) config = plain_config (server->port);
+      g_autoptr(MrSmtpClient) client = mr_smtp_client_new (config);
+      g_autoptr(MrSmtpEnvelope) envelope = envelope_to ("ann@example.org", NULL);
+      g_autoptr(MrSmtpEnvelope) refused = envelope_to ("nobody@example.org", NULL);
+      g_autoptr(GBytes) message = simple_message (NULL);
+      g_autoptr(MrSmtpSendResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      GateCheck check = { client, 0, 0, TRUE };
+      guint ends;
+
+      g_assert_true (mr_smtp_client_connect_sync (client, NULL, &error));
+      gate_check_start (&check);
+      result = mr_smtp_client_send_gated_sync (client, envelope, message, check_gate, &check, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (check.calls, ==, 1);
+      g_assert_cmpuint (count_ends (server), ==, 1);
+      g_clear_pointer (&result, mr_smtp_send_result_free);
+
+      /* Refused before the message: the gate is not asked, the connection stays up. */
+      g_assert_null (mr_smtp_client_send_gated_sync (client, refused, message, check_gate, &check, NULL, &error));
+      assert_smtp_error (error, MR_SMTP_ERROR_REJECTED, NULL);
+      g_clear_error (&error);
+      g_assert_cmpuint (check.calls, ==, 1);
+      g_assert_true (mr_smtp_client_is_connected (client));
+
+      /* Held back: the connection closes before the end, and the server never gets it. (A pipelining
+       * server said 354 to the refused one, which got an empty end.) */
+      ends = count_ends (server);
+      check.verdict = FALSE;
+      gate_check_start (&check);
+      g_assert_null (mr_smtp_client_send_gated_sync (client, envelope, message, check_gate, &check, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+      g_assert_cmpuint (check.calls, ==, 2);
+      g_assert_false (mr_smtp_client_is_connected (client));
+      g_assert_cmpuint (count_ends (server), ==, ends);
+    }
+}
+
 /* A recipient's reply in words, the raw reply kept for the details. */
 static void
 test_reply_in_words (void)
@@ -1262,6 +1354,7 @@ main (int    argc,
   mr_test_init (&argc, &argv);
 
   g_test_add_func ("/smtp/reply-in-words", test_reply_in_words);
+  g_test_add_func ("/smtp/gated-send", test_gated_send);
   g_test_add_func ("/smtp/starttls-each-mechanism", test_starttls_each_mechanism);
   g_test_add_func ("/smtp/implicit-tls", test_implicit_tls_and_transcript);
   g_test_add_func ("/smtp/plain-without-login", test_plain_without_login);

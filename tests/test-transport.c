@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "mr-exchange.h"
@@ -29,6 +30,8 @@ static struct {
   guint       fail_open;     /* this many opens fail with @failure */
   MrTransportFailure failure;
   char       *refuse;        /* this recipient is refused while the others are taken */
+  char       *journal;       /* set: each transport checks there that its last mail is recorded before the next is taken */
+  guint       order_checked, order_broken;
 } memory;
 
 #define TEST_TYPE_MEMORY_TRANSPORT (test_memory_transport_get_type ())
@@ -38,6 +41,7 @@ struct _TestMemoryTransport
 {
   GObject  parent_instance;
   gboolean open;
+  char    *last_taken;   /* the recipient of the last message it took */
 };
 
 static void test_memory_transport_iface_init (MrTransportInterface *iface);
@@ -46,8 +50,16 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TestMemoryTransport, test_memory_transport, G_TYP
                                G_IMPLEMENT_INTERFACE (MR_TYPE_TRANSPORT, test_memory_transport_iface_init))
 
 static void
+test_memory_transport_finalize (GObject *object)
+{
+  g_free (TEST_MEMORY_TRANSPORT (object)->last_taken);
+  G_OBJECT_CLASS (test_memory_transport_parent_class)->finalize (object);
+}
+
+static void
 test_memory_transport_class_init (TestMemoryTransportClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = test_memory_transport_finalize;
 }
 
 static void
@@ -91,6 +103,27 @@ memory_open (MrTransport   *transport,
   return TRUE;
 }
 
+/* What a mailshot's journal says of @address now, as another process would read it: only what was
+ * committed. */
+static char *
+journal_state_of (const char *address)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
+  char *state = NULL;
+
+  if (sqlite3_open_v2 (memory.journal, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2 (db, "SELECT state FROM recipients WHERE address = ?", -1, &statement, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (statement, 1, address, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (statement) == SQLITE_ROW)
+        state = g_strdup ((const char *) sqlite3_column_text (statement, 0));
+    }
+  sqlite3_finalize (statement);
+  sqlite3_close (db);
+  return state;
+}
+
 static MrTransportResult *
 memory_send (MrTransport          *transport,
              const MrSmtpEnvelope *envelope,
@@ -98,11 +131,23 @@ memory_send (MrTransport          *transport,
              GCancellable         *cancellable,
              GError              **error)
 {
+  TestMemoryTransport *self = TEST_MEMORY_TRANSPORT (transport);
   g_autoptr(MrTransportResult) result = mr_transport_result_new ();
   g_autoptr(GString) seen = g_string_new (NULL);
   guint taken = 0;
 
   memory_open (transport, cancellable, NULL);
+  /* The mail this session took last is in the journal before this one is taken. */
+  if (memory.journal != NULL && self->last_taken != NULL)
+    {
+      g_autofree char *state = journal_state_of (self->last_taken);
+
+      g_mutex_lock (&memory.lock);
+      memory.order_checked++;
+      if (g_strcmp0 (state, "accepted") != 0)
+        memory.order_broken++;
+      g_mutex_unlock (&memory.lock);
+    }
   g_mutex_lock (&memory.lock);
   if (memory.fail_next > 0)
     {
@@ -135,8 +180,28 @@ memory_send (MrTransport          *transport,
   g_ptr_array_add (memory.messages, g_string_free (g_steal_pointer (&seen), FALSE));
   g_hash_table_add (memory.threads, g_thread_self ());
   g_mutex_unlock (&memory.lock);
+  g_free (self->last_taken);
+  self->last_taken = g_strdup (g_ptr_array_index (envelope->recipients, 0));
   result->reply = g_strdup ("250 kept in memory");
   return g_steal_pointer (&result);
+}
+
+/* As SMTP does: the message goes all but its end, the gate is asked, and only then is it taken. */
+static MrTransportResult *
+memory_send_gated (MrTransport          *transport,
+                   const MrSmtpEnvelope *envelope,
+                   GBytes               *message,
+                   MrSendGate            gate,
+                   gpointer              gate_data,
+                   GCancellable         *cancellable,
+                   GError              **error)
+{
+  if (!gate (gate_data))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Held back");
+      return NULL;
+    }
+  return memory_send (transport, envelope, message, cancellable, error);
 }
 
 static void
@@ -160,6 +225,7 @@ test_memory_transport_iface_init (MrTransportInterface *iface)
   iface->get_label = memory_get_label;
   iface->open = memory_open;
   iface->send = memory_send;
+  iface->send_gated = memory_send_gated;
   iface->close = memory_close;
 }
 
@@ -183,6 +249,8 @@ memory_reset (void)
   g_hash_table_remove_all (memory.threads);
   memory.opened = memory.closed = memory.made = memory.fail_next = memory.fail_open = 0;
   g_clear_pointer (&memory.refuse, g_free);
+  g_clear_pointer (&memory.journal, g_free);
+  memory.order_checked = memory.order_broken = 0;
   g_mutex_unlock (&memory.lock);
 }
 
@@ -442,6 +510,56 @@ test_mailshot (MrTestDirs    *dirs,
   g_assert_cmpuint (g_hash_table_size (memory.threads), ==, 3);
 }
 
+/* No transport takes a mail before the outcome of the one it took before is committed to the journal
+ * (so a crash duplicates at most one mail a connection), though the workers no longer wait for that
+ * commit before they begin the next mail: the gate holds its end. */
+static void
+test_mailshot_commit_order (MrTestDirs    *dirs,
+                            gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = settings_from ();
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name\n");
+  g_autoptr(GError) error = NULL;
+
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
+                                     " \"text\": \"Dear {{name}}, see you.\"}");
+  template_ = mr_template_load (template_path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
+  mr_test_write_file (list, rows->str);
+
+  for (guint connections = 1; connections <= 3; connections += 2)
+    {
+      g_autofree char *name = g_strdup_printf ("journal-%u.db", connections);
+      g_autofree char *path = g_build_filename (dirs->root, name, NULL);
+      g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (path, &error);
+      g_autoptr(MrMailshotStatus) status = NULL;
+      MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+      gint64 job;
+
+      g_assert_no_error (error);
+      memory_reset ();
+      memory.journal = g_strdup (path);
+      options.route = "memory";
+      options.connections = connections;
+      options.per_minute = 0;
+      options.per_day = 0;
+      job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      status = mr_mailshot_get_status (journal, job, NULL);
+      g_assert_cmpuint (status->accepted, ==, 40);
+      g_assert_cmpuint (memory.messages->len, ==, 40);
+      g_assert_cmpuint (memory.order_checked, >=, 40 - connections);
+      g_assert_cmpuint (memory.order_broken, ==, 0);
+    }
+}
+
 /* A transport that cannot open a session, mail after mail, for a reason that is not the rows': after
  * ten in a row the job pauses, and those ten wait for the resume, rather than the whole list failing
  * one by one. */
@@ -576,6 +694,7 @@ main (int    argc,
   ADD ("/transport/outbox", test_outbox);
   ADD ("/transport/mailshot", test_mailshot);
   ADD ("/transport/mailshot-open-failures", test_mailshot_open_failures);
+  ADD ("/transport/mailshot-commit-order", test_mailshot_commit_order);
   ADD ("/transport/async", test_async);
   return g_test_run ();
 }

@@ -140,11 +140,6 @@ gboolean mr_mailshot_read_job_config (MrMailshotJournal  *self,
                                       JobConfig          *config,
                                       GError            **error);
 
-/* The job's state alone: read before every mail, so it must not count the recipients. */
-char *mr_mailshot_job_state (MrMailshotJournal  *self,
-                             gint64              job,
-                             GError            **error);
-
 /* The lease: an exclusive lock (an open file description lock) on a file beside the journal,
  * released when the process ends, however it ends. */
 int mr_mailshot_take_lease (MrMailshotJournal  *self,

@@ -101,6 +101,7 @@ typedef struct {
   sqlite3_stmt           *claim_statement;
   sqlite3_stmt           *pending_statement;
   sqlite3_stmt           *retry_statement;
+  sqlite3_stmt           *state_statement;
   gint64                  interval;         /* µs between two mails */
   gint64                  base_interval;    /* the job's own pace, which a server's "slow down" lengthens for a while */
   gint64                  next_send;        /* monotonic µs */
@@ -289,10 +290,19 @@ commit_claims (Run       *run,
       goto failed;
   if (wanted > 0)
     {
-      g_autofree char *state = mr_mailshot_job_state (journal, run->job, &result->error);
+      g_autofree char *state = NULL;
 
+      /* Prepared once for the run: this is read at every commit. */
+      sqlite3_reset (run->state_statement);
+      sqlite3_bind_int64 (run->state_statement, 1, run->job);
+      if (sqlite3_step (run->state_statement) == SQLITE_ROW)
+        state = mr_mailshot_column_text (run->state_statement, 0);
+      sqlite3_reset (run->state_statement);
       if (state == NULL)
-        goto failed;
+        {
+          mr_mailshot_journal_failed (journal, "read", &result->error);
+          goto failed;
+        }
       /* Paused or cancelled from elsewhere (the window, another command): stop between two mails. */
       if (!g_str_equal (state, "running"))
         {
@@ -551,12 +561,36 @@ slots_release (Run      *run,
     }
 }
 
+/* A worker's send gate (MrSendGate): the mail goes only once the outcome of the one before it is in
+ * the journal (the claim that carried it committed) and the run has not stopped meanwhile. */
+typedef struct {
+  Run      *run;
+  Claim    *last;
+  gboolean  log_now;
+} Gate;
+
+static gboolean
+last_outcome_written (gpointer data)
+{
+  Gate *gate = data;
+  gboolean go;
+
+  g_mutex_lock (&gate->run->lock);
+  claim_wait (gate->run, gate->last, &gate->log_now);
+  go = !gate->run->stop;
+  g_mutex_unlock (&gate->run->lock);
+  return go;
+}
+
 /* One connection's loop: build, wait for the pace, send, note the outcome, claim the next.
  *
  * Without a pace a worker holds two recipients: while the committer writes the outcome of one mail
- * (and fsyncs), the worker builds the next. That mail is sent only once the outcome is in the
- * journal, so a crash can still only duplicate the mails in flight, one per connection. With a pace
- * the spacing is the point, and a worker holds one. */
+ * (and fsyncs), the worker builds the next and begins to send it: over SMTP the envelope and the
+ * whole message go, all but the final dot, which the send gate holds back until that outcome is in
+ * the journal. No server takes a mail before the last one's outcome is written, so a crash can still
+ * only duplicate the mails in flight, one per connection; but the fsync overlaps the next mail's
+ * transaction instead of coming before it. With a pace the spacing is the point, and a worker holds
+ * one. */
 static gpointer
 run_worker (gpointer data)
 {
@@ -618,8 +652,6 @@ run_worker (gpointer data)
       /* The last outcome in the journal before the next mail goes; then this mail's turn in the
        * pace, taken now rather than at the claim, as a server that asks to slow down changes it. */
       g_mutex_lock (&run->lock);
-      if (other != slot)
-        claim_wait (run, &other->claim, &log_now);
       stopped = run->stop;
       if (stopped)
         slots_release (run, slots, n_slots, &log_now);
@@ -638,9 +670,18 @@ run_worker (gpointer data)
        * took it would be marked to send again (the timeouts bound the wait). */
       if (slot->message != NULL && send_error == NULL)
         {
-          result = mr_transport_send_sync (transport, slot->envelope, slot->message, NULL, &send_error);
+          Gate gate = { run, &other->claim, FALSE };
+
+          result = mr_transport_send_gated_sync (transport, slot->envelope, slot->message, last_outcome_written, &gate,
+                                                 NULL, &send_error);
           sent = result != NULL;
+          log_now = log_now || gate.log_now;
         }
+      /* Failed before the gate, or not sent at all: the last outcome is written before this one
+       * takes its place. */
+      g_mutex_lock (&run->lock);
+      claim_wait (run, &other->claim, &log_now);
+      g_mutex_unlock (&run->lock);
 
       if (sent)
         {
@@ -879,8 +920,9 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.retry_statement = mr_mailshot_prepare (self, "SELECT row, address, data, message_id, token, sent_at FROM recipients "
                                              "WHERE job = ?1 AND state = 'failed-temporary' AND next_attempt <= ?3 "
                                              "ORDER BY row LIMIT ?2", error);
+  run.state_statement = mr_mailshot_prepare (self, "SELECT state FROM jobs WHERE id = ?", error);
   if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||
-      run.retry_statement == NULL)
+      run.retry_statement == NULL || run.state_statement == NULL)
     goto finish;
   run.interval = status->rate > 0 ? 60 * G_USEC_PER_SEC / status->rate : 0;
   run.base_interval = run.interval;
@@ -908,6 +950,7 @@ finish:
   sqlite3_finalize (run.claim_statement);
   sqlite3_finalize (run.pending_statement);
   sqlite3_finalize (run.retry_statement);
+  sqlite3_finalize (run.state_statement);
   g_ptr_array_unref (run.claims);
   g_cond_clear (&run.claims_waiting);
   g_free (run.streak_reply);
@@ -915,7 +958,7 @@ finish:
   g_mutex_clear (&run.db_lock);
   g_mutex_clear (&run.lock);
   if (run.outcome_statement == NULL || run.claim_statement == NULL || run.pending_statement == NULL ||
-      run.retry_statement == NULL)
+      run.retry_statement == NULL || run.state_statement == NULL)
     {
       g_free (run.copy_to);
       goto out;

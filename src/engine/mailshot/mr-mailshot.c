@@ -616,26 +616,6 @@ mr_mailshot_read_job_config (MrMailshotJournal  *self,
   return found;
 }
 
-/* The job's state alone: read before every mail, so it must not count the recipients. */
-char *
-mr_mailshot_job_state (MrMailshotJournal  *self,
-                       gint64              job,
-                       GError            **error)
-{
-  sqlite3_stmt *statement = mr_mailshot_prepare (self, "SELECT state FROM jobs WHERE id = ?", error);
-  char *state = NULL;
-
-  if (statement == NULL)
-    return NULL;
-  sqlite3_bind_int64 (statement, 1, job);
-  if (sqlite3_step (statement) == SQLITE_ROW)
-    state = mr_mailshot_column_text (statement, 0);
-  else
-    mr_mailshot_journal_failed (self, "read", error);
-  sqlite3_finalize (statement);
-  return state;
-}
-
 static char *
 lease_path (MrMailshotJournal *self,
             gint64             job)

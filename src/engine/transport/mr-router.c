@@ -215,12 +215,30 @@ slot_at (MrRouter *self,
   return &g_array_index (self->slots, Slot, i);
 }
 
-/* What the router works on: a transport's session (open) or a message (send). */
+/* What the router works on: a transport's session (open) or a message (send), and the caller's
+ * gate, passed once: a transport tried after another that passed it does not ask again. */
 typedef struct {
   const MrSmtpEnvelope *envelope;   /* NULL: open */
   GBytes               *message;
+  MrSendGate            gate;
+  gpointer              gate_data;
+  gboolean              gate_asked;
+  gboolean              gate_verdict;
   MrTransportResult    *result;
 } Work;
+
+static gboolean
+gate_once (gpointer data)
+{
+  Work *work = data;
+
+  if (!work->gate_asked)
+    {
+      work->gate_asked = TRUE;
+      work->gate_verdict = work->gate (work->gate_data);
+    }
+  return work->gate_verdict;
+}
 
 static gboolean
 work_on (MrRouter      *self,
@@ -248,8 +266,9 @@ work_on (MrRouter      *self,
           if (work->envelope == NULL)
             done = mr_transport_open_sync (slot->transport, cancellable, &try->error);
           else
-            done = (work->result = mr_transport_send_sync (slot->transport, work->envelope, work->message, cancellable,
-                                                           &try->error)) != NULL;
+            done = (work->result = mr_transport_send_gated_sync (slot->transport, work->envelope, work->message,
+                                                                 work->gate ? gate_once : NULL, work, cancellable,
+                                                                 &try->error)) != NULL;
           try->name = g_strdup (mr_transport_get_name (slot->transport));
           try->server = g_strdup (mr_transport_get_server (slot->transport));
           if (done)
@@ -364,9 +383,25 @@ router_open (MrTransport   *transport,
              GCancellable  *cancellable,
              GError       **error)
 {
-  Work work = { NULL, NULL, NULL };
+  Work work = { NULL };
 
   return work_on (MR_ROUTER (transport), &work, cancellable, error);
+}
+
+static MrTransportResult *
+router_send_gated (MrTransport          *transport,
+                   const MrSmtpEnvelope *envelope,
+                   GBytes               *message,
+                   MrSendGate            gate,
+                   gpointer              gate_data,
+                   GCancellable         *cancellable,
+                   GError              **error)
+{
+  Work work = { envelope, message, gate, gate_data, FALSE, FALSE, NULL };
+
+  if (!work_on (MR_ROUTER (transport), &work, cancellable, error))
+    return NULL;
+  return work.result;
 }
 
 static MrTransportResult *
@@ -376,11 +411,7 @@ router_send (MrTransport          *transport,
              GCancellable         *cancellable,
              GError              **error)
 {
-  Work work = { envelope, message, NULL };
-
-  if (!work_on (MR_ROUTER (transport), &work, cancellable, error))
-    return NULL;
-  return work.result;
+  return router_send_gated (transport, envelope, message, NULL, NULL, cancellable, error);
 }
 
 static void
@@ -408,5 +439,6 @@ mr_router_iface_init (MrTransportInterface *iface)
   iface->get_server_info = router_get_server_info;
   iface->open = router_open;
   iface->send = router_send;
+  iface->send_gated = router_send_gated;
   iface->close = router_close;
 }

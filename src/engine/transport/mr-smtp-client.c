@@ -1430,6 +1430,18 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
                           GCancellable         *cancellable,
                           GError              **error)
 {
+  return mr_smtp_client_send_gated_sync (self, envelope, message, NULL, NULL, cancellable, error);
+}
+
+MrSmtpSendResult *
+mr_smtp_client_send_gated_sync (MrSmtpClient         *self,
+                                const MrSmtpEnvelope *envelope,
+                                GBytes               *message,
+                                MrSendGate            gate,
+                                gpointer              gate_data,
+                                GCancellable         *cancellable,
+                                GError              **error)
+{
   g_autoptr(MrSmtpSendResult) result = g_new0 (MrSmtpSendResult, 1);
   g_autoptr(GByteArray) data = NULL;
   g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
@@ -1603,6 +1615,16 @@ mr_smtp_client_send_sync (MrSmtpClient         *self,
       return NULL;
     }
 
+  /* The server is ready for the message: the gate's moment. Until the message and its final dot are
+   * sent the server cannot take it, and a connection closed now leaves it nothing. (The message and
+   * its end go in one write, as without a gate.) */
+  if (gate != NULL && !gate (gate_data))
+    {
+      log_line (self, "*", "message held back: closing the connection");
+      close_connection (self);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The message was held back before it went."));
+      return NULL;
+    }
   {
     g_autofree char *shown = g_strdup_printf ("<message: %" G_GSIZE_FORMAT " bytes>", message_size);
     log_line (self, "C", shown);

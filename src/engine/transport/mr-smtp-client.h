@@ -153,6 +153,13 @@ gboolean                mr_smtp_client_quit_finish      (MrSmtpClient        *se
                                                          GAsyncResult        *result,
                                                          GError             **error);
 
+/* The last moment a message can still be held back: called once by a gated send, when the server
+ * has the envelope and is ready for the message (SMTP's 354). TRUE lets the message go; FALSE
+ * abandons it (the server never takes it) and the send fails as cancelled. A
+ * mailshot waits here for the journal to hold the last mail's outcome, so that writing it overlaps
+ * this mail's transaction without a server ever taking a mail before the last one is recorded. */
+typedef gboolean (*MrSendGate) (gpointer user_data);
+
 /* Blocking versions, for mailroom-cli and worker threads. */
 gboolean                mr_smtp_client_connect_sync     (MrSmtpClient        *self,
                                                          GCancellable        *cancellable,
@@ -160,6 +167,15 @@ gboolean                mr_smtp_client_connect_sync     (MrSmtpClient        *se
 MrSmtpSendResult       *mr_smtp_client_send_sync        (MrSmtpClient        *self,
                                                          const MrSmtpEnvelope *envelope,
                                                          GBytes              *message,
+                                                         GCancellable        *cancellable,
+                                                         GError             **error);
+/* The same, calling @gate (when not NULL) after the server's 354, before the message (see
+ * MrSendGate); not called when the transaction fails before it. */
+MrSmtpSendResult       *mr_smtp_client_send_gated_sync  (MrSmtpClient        *self,
+                                                         const MrSmtpEnvelope *envelope,
+                                                         GBytes              *message,
+                                                         MrSendGate           gate,
+                                                         gpointer             gate_data,
                                                          GCancellable        *cancellable,
                                                          GError             **error);
 gboolean                mr_smtp_client_quit_sync        (MrSmtpClient        *self,

@@ -128,22 +128,34 @@ smtp_open (MrTransport   *transport,
 }
 
 static MrTransportResult *
-smtp_send (MrTransport          *transport,
-           const MrSmtpEnvelope *envelope,
-           GBytes               *message,
-           GCancellable         *cancellable,
-           GError              **error)
+smtp_send_gated (MrTransport          *transport,
+                 const MrSmtpEnvelope *envelope,
+                 GBytes               *message,
+                 MrSendGate            gate,
+                 gpointer              gate_data,
+                 GCancellable         *cancellable,
+                 GError              **error)
 {
   MrSmtpTransport *self = MR_SMTP_TRANSPORT (transport);
   MrSmtpSendResult *sent;
 
   if (!smtp_open (transport, cancellable, error))
     return NULL;
-  sent = mr_smtp_client_send_sync (self->client, envelope, message, cancellable, error);
+  sent = mr_smtp_client_send_gated_sync (self->client, envelope, message, gate, gate_data, cancellable, error);
   /* A broken connection is not used again; one still up is (the next mail begins with RSET). */
   if (!mr_smtp_client_is_connected (self->client))
     g_clear_object (&self->client);
   return sent ? result_of (sent) : NULL;
+}
+
+static MrTransportResult *
+smtp_send (MrTransport          *transport,
+           const MrSmtpEnvelope *envelope,
+           GBytes               *message,
+           GCancellable         *cancellable,
+           GError              **error)
+{
+  return smtp_send_gated (transport, envelope, message, NULL, NULL, cancellable, error);
 }
 
 static void
@@ -168,6 +180,7 @@ mr_smtp_transport_iface_init (MrTransportInterface *iface)
   iface->get_server_info = smtp_get_server_info;
   iface->open = smtp_open;
   iface->send = smtp_send;
+  iface->send_gated = smtp_send_gated;
   iface->close = smtp_close;
 }
 

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "mr-exchange.h"
 #include "mr-secrets.h"
 #include "mr-settings.h"
@@ -346,6 +348,35 @@ mr_transport_send_sync (MrTransport          *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   return MR_TRANSPORT_GET_IFACE (self)->send (self, envelope, message, cancellable, error);
+}
+
+MrTransportResult *
+mr_transport_send_gated_sync (MrTransport          *self,
+                              const MrSmtpEnvelope *envelope,
+                              GBytes               *message,
+                              MrSendGate            gate,
+                              gpointer              gate_data,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  MrTransportInterface *iface;
+
+  g_return_val_if_fail (MR_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (envelope != NULL && message != NULL, NULL);
+  if (gate == NULL)
+    return mr_transport_send_sync (self, envelope, message, cancellable, error);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  iface = MR_TRANSPORT_GET_IFACE (self);
+  if (iface->send_gated != NULL)
+    return iface->send_gated (self, envelope, message, gate, gate_data, cancellable, error);
+  /* Nothing half-sent to hold back: the gate first, then the whole send. */
+  if (!gate (gate_data))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The message was held back before it went."));
+      return NULL;
+    }
+  return iface->send (self, envelope, message, cancellable, error);
 }
 
 void

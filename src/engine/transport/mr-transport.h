@@ -102,6 +102,15 @@ struct _MrTransportInterface
                                          GCancellable         *cancellable,
                                          GError              **error);
   void               (*close)           (MrTransport          *self);
+  /* Optional: a send that calls @gate at its last moment (see mr_transport_send_gated_sync()); a
+   * transport without it has @gate called before send. */
+  MrTransportResult *(*send_gated)      (MrTransport          *self,
+                                         const MrSmtpEnvelope *envelope,
+                                         GBytes               *message,
+                                         MrSendGate            gate,
+                                         gpointer              gate_data,
+                                         GCancellable         *cancellable,
+                                         GError              **error);
 };
 
 /* The transport as the sent log records it: "smtp", "sendmail", "ews", "graph" (a router: the one
@@ -139,6 +148,18 @@ gboolean           mr_transport_open_sync       (MrTransport          *self,
 MrTransportResult *mr_transport_send_sync       (MrTransport          *self,
                                                  const MrSmtpEnvelope *envelope,
                                                  GBytes               *message,
+                                                 GCancellable         *cancellable,
+                                                 GError              **error);
+/* The same, calling @gate once at the last moment the message can be held back (MrSendGate): SMTP
+ * has sent the envelope and the message but not its end; a transport that cannot hold a message
+ * half-sent has sent nothing yet. FALSE from @gate abandons the message, which nobody takes, and the
+ * send fails with MR_TRANSPORT_FAILURE_CANCELLED. @gate is not called when the send fails before
+ * that moment, and a router calls it once whichever of its transports sends. */
+MrTransportResult *mr_transport_send_gated_sync (MrTransport          *self,
+                                                 const MrSmtpEnvelope *envelope,
+                                                 GBytes               *message,
+                                                 MrSendGate            gate,
+                                                 gpointer              gate_data,
                                                  GCancellable         *cancellable,
                                                  GError              **error);
 /* Ends the session politely (QUIT); the transport may be opened again. */
