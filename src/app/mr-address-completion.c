@@ -5,8 +5,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "mailroom-log.h"
 #include "mr-address-completion.h"
-#include "mr-sent-log.h"
 
 #define DELAY_MS     120   /* after the last key */
 #define SUGGESTIONS  8

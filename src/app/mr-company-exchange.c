@@ -4,13 +4,12 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
-#include "mr-company-page.h"
+#include "mailroom-common.h"
+#include "mailroom-settings.h"
+#include "mailroom-transport.h"
 #include "mr-company-page-private.h"
-#include "mr-json.h"
-#include "mr-keys.h"
+#include "mr-company-page.h"
 #include "mr-domain-row.h"
-#include "mr-presets.h"
-#include "mr-exchange.h"
 #include "mr-key-labels.h"
 #include "mr-password-field.h"
 #include "mr-signature-row.h"

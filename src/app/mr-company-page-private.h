@@ -9,8 +9,8 @@
 
 #include <adwaita.h>
 
+#include "mailroom-dns.h"
 #include "mr-company-page.h"
-#include "mr-domain-check.h"
 #include "mr-domain-row.h"
 #include "mr-password-field.h"
 #include "mr-settings-form.h"

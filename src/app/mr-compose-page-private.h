@@ -8,8 +8,8 @@
 
 #include <adwaita.h>
 
+#include "mailroom-message.h"
 #include "mr-compose-page.h"
-#include "mr-template.h"
 
 G_BEGIN_DECLS
 

@@ -5,21 +5,19 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include "mr-key-labels.h"
-#include "mr-exchange.h"
-#include "mr-json.h"
+#include "mailroom-common.h"
+#include "mailroom-log.h"
+#include "mailroom-message.h"
+#include "mailroom-transport.h"
 #include "mr-address-completion.h"
-#include "mr-compose-page.h"
 #include "mr-compose-page-private.h"
-#include "mr-router.h"
+#include "mr-compose-page.h"
 #include "mr-edit-window.h"
 #include "mr-editor.h"
+#include "mr-key-labels.h"
 #include "mr-message-view.h"
 #include "mr-routes.h"
-#include "mr-signature.h"
 #include "mr-source-highlight.h"
-#include "mr-outbox.h"
-#include "mr-template.h"
 
 /* ---- Building and sending --------------------------------------------------------------------- */
 

@@ -10,8 +10,7 @@
 
 #include <adwaita.h>
 
-#include "mr-domain-check.h"
-#include "mr-domain-proof.h"
+#include "mailroom-dns.h"
 
 G_BEGIN_DECLS
 

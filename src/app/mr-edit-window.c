@@ -4,8 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "mailroom-message.h"
 #include "mr-edit-window.h"
-#include "mr-template.h"
 
 void
 mr_edit_window_build (AdwWindow    *window,

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <webkit/webkit.h>
 
+#include "mailroom-message.h"
 #include "mr-a11y.h"
 #include "mr-editor.h"
-#include "mr-html-clean.h"
-#include "mr-remote-image.h"
 #include "mr-message-view.h"
 
 #define EDITOR_SCRIPT "/io/github/mailroom/Mailroom/mr-editor.js"

@@ -5,20 +5,17 @@
 #include <glib/gi18n.h>
 
 #include <glib/gi18n.h>
-#include "mr-delivery.h"
-#include "mr-domain-check.h"
+#include "mailroom-dns.h"
+#include "mailroom-mailshot.h"
+#include "mailroom-transport.h"
 #include "mr-domain-row.h"
 #include "mr-key-labels.h"
-#include "mr-mailshots-page.h"
 #include "mr-mailshots-page-private.h"
+#include "mr-mailshots-page.h"
 #include "mr-message-view.h"
-#include "mr-smtp-error.h"
 #include "mr-routes.h"
-#include "mr-template-editor.h"
-#include "mr-recipients.h"
 #include "mr-row-model.h"
-#include "mr-spreadsheet.h"
-#include "mr-timer.h"
+#include "mr-template-editor.h"
 
 /* ---- Wizard navigation ------------------------------------------------------------------------ */
 

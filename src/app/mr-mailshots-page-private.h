@@ -9,11 +9,10 @@
 
 #include <adwaita.h>
 
+#include "mailroom-dns.h"
+#include "mailroom-mailshot.h"
 #include "mr-mailshots-page.h"
-#include "mr-domain-check.h"
-#include "mr-mailshot.h"
 #include "mr-message-view.h"
-#include "mr-proofreader.h"
 #include "mr-row-model.h"
 
 G_BEGIN_DECLS

@@ -12,8 +12,8 @@
 
 #include "mr-message-view.h"
 
-#include "mr-mailshot.h"
-#include "mr-settings.h"
+#include "mailroom-mailshot.h"
+#include "mailroom-settings.h"
 
 G_BEGIN_DECLS
 

@@ -5,8 +5,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "mr-mailshot.h"
-#include "mr-message.h"
+#include "mailroom-mailshot.h"
+#include "mailroom-message.h"
 #include "mr-message-view.h"
 
 #if HAVE_WEBKIT

@@ -4,8 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "mailroom-transport.h"
 #include "mr-a11y.h"
-#include "mr-exchange.h"
 #include "mr-password-field.h"
 
 struct _MrPasswordField

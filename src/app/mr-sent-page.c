@@ -5,10 +5,10 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "mailroom-log.h"
+#include "mailroom-transport.h"
 #include "mr-a11y.h"
-#include "mr-outbox.h"
 #include "mr-sent-page.h"
-#include "mr-smtp-error.h"
 
 struct _MrSentPage
 {

@@ -3,8 +3,8 @@
 
 #include <adwaita.h>
 
-#include "mr-sent-log.h"
-#include "mr-settings.h"
+#include "mailroom-log.h"
+#include "mailroom-settings.h"
 
 G_BEGIN_DECLS
 

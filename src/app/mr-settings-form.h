@@ -12,7 +12,7 @@
 
 #include <adwaita.h>
 
-#include "mr-settings.h"
+#include "mailroom-settings.h"
 
 G_BEGIN_DECLS
 

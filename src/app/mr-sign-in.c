@@ -4,9 +4,7 @@
 
 #include <glib/gi18n.h>
 
-#include "mr-delivery.h"
-#include "mr-exchange.h"
-#include "mr-oauth.h"
+#include "mailroom-transport.h"
 #include "mr-sign-in.h"
 
 struct _MrSignIn

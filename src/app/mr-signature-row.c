@@ -6,8 +6,8 @@
 
 #include <string.h>
 
+#include "mailroom-message.h"
 #include "mr-edit-window.h"
-#include "mr-message.h"
 #include "mr-signature-row.h"
 #if HAVE_WEBKIT
 #include "mr-editor.h"

@@ -9,7 +9,7 @@
 
 #include <adwaita.h>
 
-#include "mr-signature.h"
+#include "mailroom-message.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,7 @@
 
 #include <adwaita.h>
 
-#include "mr-template.h"
+#include "mailroom-message.h"
 
 G_BEGIN_DECLS
 

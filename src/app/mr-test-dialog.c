@@ -5,12 +5,12 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "mr-key-labels.h"
+#include "mailroom-dns.h"
+#include "mailroom-settings.h"
+#include "mailroom-transport.h"
 #include "mr-a11y.h"
-#include "mr-router.h"
-#include "mr-sender.h"
-#include "mr-domain-check.h"
 #include "mr-domain-row.h"
+#include "mr-key-labels.h"
 #include "mr-test-dialog.h"
 
 struct _MrTestDialog

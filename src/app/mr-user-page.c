@@ -4,10 +4,10 @@
 
 #include <glib/gi18n.h>
 
-#include "mr-exchange.h"
+#include "mailroom-transport.h"
 #include "mr-password-field.h"
-#include "mr-signature-row.h"
 #include "mr-sign-in.h"
+#include "mr-signature-row.h"
 #include "mr-test-dialog.h"
 #include "mr-user-page.h"
 

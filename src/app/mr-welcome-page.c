@@ -4,11 +4,9 @@
 
 #include <glib/gi18n.h>
 
-#include "mr-key-labels.h"
+#include "mailroom-settings.h"
 #include "mr-a11y.h"
-#include "mr-discover.h"
-#include "mr-keys.h"
-#include "mr-secrets.h"
+#include "mr-key-labels.h"
 #include "mr-test-dialog.h"
 #include "mr-welcome-page.h"
 

@@ -4,9 +4,9 @@
 
 #include <glib/gi18n.h>
 
-#include "mr-key-labels.h"
+#include "mailroom-log.h"
 #include "mr-app-resources.h"
-#include "mr-outbox.h"
+#include "mr-key-labels.h"
 #include "mr-welcome-page.h"
 #include "mr-window.h"
 

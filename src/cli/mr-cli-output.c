@@ -8,8 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "mr-error.h"
-#include "mr-secrets.h"
+#include "mailroom-common.h"
+#include "mailroom-settings.h"
 #include "mr-cli.h"
 
 void

@@ -11,23 +11,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "mr-discover.h"
-#include "mr-json.h"
-#include "mr-delivery.h"
-#include "mr-error.h"
-#include "mr-secrets.h"
-#include "mr-settings.h"
-#include "mr-outbox.h"
-#include "mr-exchange.h"
-#include "mr-mailshot.h"
-#include "mr-timer.h"
-#include "mr-domain-check.h"
-#include "mr-domain-proof.h"
-#include "mr-presets.h"
-#include "mr-proofreader.h"
-#include "mr-signature.h"
-#include "mr-suppression.h"
-#include "mr-template.h"
+#include "mailroom-common.h"
+#include "mailroom-dns.h"
+#include "mailroom-log.h"
+#include "mailroom-mailshot.h"
+#include "mailroom-message.h"
+#include "mailroom-settings.h"
+#include "mailroom-transport.h"
 #include "mr-cli.h"
 
 /* ---- show / get / set / unset ----------------------------------------------------------------- */

@@ -9,11 +9,9 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "mr-delivery.h"
-#include "mr-outbox.h"
-#include "mr-router.h"
-#include "mr-secrets.h"
-#include "mr-settings.h"
+#include "mailroom-log.h"
+#include "mailroom-settings.h"
+#include "mailroom-transport.h"
 
 G_BEGIN_DECLS
 
