@@ -1,5 +1,10 @@
 /* mr-mailshot-run.c: running a mailshot: the workers, one connection each, the journal's one writer
- * (the committer), the pace, the outcomes, the copy of the job */
+ * (the committer), the pace, the outcomes, the copy of the job
+ *
+ * Just over 1,000 lines, and kept whole: the workers and the committer share one Run and its two
+ * locks, and the order in which they hand each other outcomes and claims (and the send gate that
+ * holds a mail until the last outcome is written) is what keeps a crash from losing anyone or
+ * sending more than one mail a connection twice. It reads best in one place. */
 
 /* F_OFD_SETLK: the lease is an open file description lock. */
 #define _GNU_SOURCE 1
