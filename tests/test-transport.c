@@ -32,6 +32,9 @@ static struct {
   char       *refuse;        /* this recipient is refused while the others are taken */
   char       *journal;       /* set: each transport checks there that its last mail is recorded before the next is taken */
   guint       order_checked, order_broken;
+  guint       pause_at;      /* taking this many messages pauses job @pause_job in @journal, as the window would */
+  gint64      pause_job;
+  guint       held_back;     /* gates that said no */
 } memory;
 
 #define TEST_TYPE_MEMORY_TRANSPORT (test_memory_transport_get_type ())
@@ -134,7 +137,7 @@ memory_send (MrTransport          *transport,
   TestMemoryTransport *self = TEST_MEMORY_TRANSPORT (transport);
   g_autoptr(MrTransportResult) result = mr_transport_result_new ();
   g_autoptr(GString) seen = g_string_new (NULL);
-  guint taken = 0;
+  guint taken = 0, kept;
 
   memory_open (transport, cancellable, NULL);
   /* The mail this session took last is in the journal before this one is taken. */
@@ -179,9 +182,16 @@ memory_send (MrTransport          *transport,
   g_string_append_len (seen, g_bytes_get_data (message, NULL), (gssize) g_bytes_get_size (message));
   g_ptr_array_add (memory.messages, g_string_free (g_steal_pointer (&seen), FALSE));
   g_hash_table_add (memory.threads, g_thread_self ());
+  kept = memory.messages->len;
   g_mutex_unlock (&memory.lock);
   g_free (self->last_taken);
   self->last_taken = g_strdup (g_ptr_array_index (envelope->recipients, 0));
+  if (memory.pause_at > 0 && kept == memory.pause_at)
+    {
+      g_autoptr(MrMailshotJournal) other = mr_mailshot_journal_open (memory.journal, NULL);
+
+      g_assert_true (mr_mailshot_set_state (other, memory.pause_job, "paused", NULL));
+    }
   result->reply = g_strdup ("250 kept in memory");
   return g_steal_pointer (&result);
 }
@@ -198,6 +208,9 @@ memory_send_gated (MrTransport          *transport,
 {
   if (!gate (gate_data))
     {
+      g_mutex_lock (&memory.lock);
+      memory.held_back++;
+      g_mutex_unlock (&memory.lock);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Held back");
       return NULL;
     }
@@ -250,7 +263,8 @@ memory_reset (void)
   memory.opened = memory.closed = memory.made = memory.fail_next = memory.fail_open = 0;
   g_clear_pointer (&memory.refuse, g_free);
   g_clear_pointer (&memory.journal, g_free);
-  memory.order_checked = memory.order_broken = 0;
+  memory.order_checked = memory.order_broken = memory.pause_at = memory.held_back = 0;
+  memory.pause_job = 0;
   g_mutex_unlock (&memory.lock);
 }
 
@@ -560,6 +574,67 @@ test_mailshot_commit_order (MrTestDirs    *dirs,
     }
 }
 
+/* Paused from elsewhere while a mail waits at the gate: the mail is held back, not taken, and waits
+ * for the resume with the others; nobody is left "sending". */
+static void
+test_mailshot_held_back (MrTestDirs    *dirs,
+                         gconstpointer  data)
+{
+  g_autoptr(MrSettings) settings = settings_from ();
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autofree char *path = g_build_filename (dirs->root, "journal.db", NULL);
+  g_autoptr(MrMailshotJournal) journal = NULL;
+  g_autoptr(MrMailshotStatus) status = NULL;
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GString) rows = g_string_new ("email,name\n");
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
+                                     " \"text\": \"Dear {{name}}, see you.\"}");
+  template_ = mr_template_load (template_path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 20; i++)
+    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
+  mr_test_write_file (list, rows->str);
+  journal = mr_mailshot_journal_open (path, &error);
+  g_assert_no_error (error);
+  memory_reset ();
+  options.route = "memory";
+  options.connections = 1;
+  options.per_minute = 0;
+  options.per_day = 0;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Taking the fifth pauses the job: the commit of its outcome sees it, and the sixth, already
+   * begun, is held at the gate. */
+  memory.journal = g_strdup (path);
+  memory.pause_job = job;
+  memory.pause_at = 5;
+  g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
+  g_clear_error (&error);
+  g_assert_cmpuint (memory.messages->len, ==, 5);
+  g_assert_cmpuint (memory.held_back, ==, 1);
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpstr (status->state, ==, "paused");
+  g_assert_cmpuint (status->accepted, ==, 5);
+  g_assert_cmpuint (status->pending, ==, 15);
+
+  /* Resumed: the other fifteen go, each once. */
+  memory.pause_at = 0;
+  g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&status, mr_mailshot_status_free);
+  status = mr_mailshot_get_status (journal, job, NULL);
+  g_assert_cmpstr (status->state, ==, "done");
+  g_assert_cmpuint (status->accepted, ==, 20);
+  g_assert_cmpuint (memory.messages->len, ==, 20);
+}
+
 /* A transport that cannot open a session, mail after mail, for a reason that is not the rows': after
  * ten in a row the job pauses, and those ten wait for the resume, rather than the whole list failing
  * one by one. */
@@ -695,6 +770,7 @@ main (int    argc,
   ADD ("/transport/mailshot", test_mailshot);
   ADD ("/transport/mailshot-open-failures", test_mailshot_open_failures);
   ADD ("/transport/mailshot-commit-order", test_mailshot_commit_order);
+  ADD ("/transport/mailshot-held-back", test_mailshot_held_back);
   ADD ("/transport/async", test_async);
   return g_test_run ();
 }
