@@ -278,13 +278,30 @@ print_mailshot_status (Invocation             *inv,
     }
 }
 
-/* On a terminal a bar that redraws itself; otherwise a plain line each tenth, for logs. */
+typedef struct {
+  gboolean terminal;
+  guint    shown;      /* the thousandths of the job the bar shows */
+} Progress;
+
+/* On a terminal a bar that redraws itself when it moves (a thousandth of the job); otherwise a plain
+ * line each tenth, for logs. Called with the run's lock held, once a mail: it must cost nothing when
+ * there is nothing new to say. */
 static void
 print_progress (guint    done,
                 guint    total,
                 gpointer user_data)
 {
-  if (isatty (STDERR_FILENO))
+  Progress *progress = user_data;
+
+  if (progress->terminal)
+    {
+      guint shown = total ? (guint) ((guint64) done * 1000 / total) : 1000;
+
+      if (shown == progress->shown && done != total)
+        return;
+      progress->shown = shown;
+    }
+  if (progress->terminal)
     {
       char bar[31];
       guint filled = total ? done * 30 / total : 30;
@@ -306,9 +323,11 @@ run_mailshot (Invocation        *inv,
   g_autoptr(GError) error = NULL;
   g_autoptr(MrMailshotStatus) status = NULL;
   g_autoptr(JsonBuilder) builder = inv->json ? json_builder_new () : NULL;
-  gboolean ran = mr_mailshot_run_sync (journal, inv->settings, job, inv->json ? NULL : print_progress, NULL, NULL, &error);
+  Progress progress = { isatty (STDERR_FILENO), G_MAXUINT };
+  gboolean ran = mr_mailshot_run_sync (journal, inv->settings, job, inv->json ? NULL : print_progress, &progress, NULL,
+                                       &error);
 
-  if (!inv->json && isatty (STDERR_FILENO))
+  if (!inv->json && progress.terminal)
     g_printerr ("\n");
 
   if (!ran && !g_error_matches (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED))

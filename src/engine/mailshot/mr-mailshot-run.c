@@ -682,11 +682,14 @@ run_worker (gpointer data)
           sent = result != NULL;
           log_now = log_now || gate.log_now;
         }
-      /* Failed before the gate, or not sent at all: the last outcome is written before this one
-       * takes its place. */
-      g_mutex_lock (&run->lock);
-      claim_wait (run, &other->claim, &log_now);
-      g_mutex_unlock (&run->lock);
+      /* Sent, it passed the gate; failed before it, or not sent at all, the last outcome is written
+       * now, before this one takes its place. */
+      if (!sent)
+        {
+          g_mutex_lock (&run->lock);
+          claim_wait (run, &other->claim, &log_now);
+          g_mutex_unlock (&run->lock);
+        }
 
       if (sent)
         {
