@@ -1,6 +1,8 @@
 #!/bin/sh
 # `make bench`: Mailroom's SMTP client against Postfix's smtp-source, both sending the same 2 KB
-# messages to the same smtp-sink on loopback, over 1 and over 10 connections, in the same run.
+# messages to the same smtp-sink on loopback, over 1 and over 10 connections, in the same run; beside
+# them the other design for the connections (one thread, N non-blocking sessions: mr-bench-async.c),
+# with the CPU time each took a message.
 set -eu
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,17 +30,32 @@ sink=$!
 sleep 0.5
 
 now() { date +%s.%N; }
+# Prints "MESSAGES_PER_S CPU_MICROSECONDS_PER_MESSAGE" for one of the two senders.
+sender() {
+  /usr/bin/python3 - "$@" <<'PY'
+import re, resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout
+rate = float(re.search(r": (\d+) messages/s", out).group(1))
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{rate:.0f} {(used.ru_utime + used.ru_stime) / int(sys.argv[5]) * 1e6:.0f}")
+PY
+}
 echo "Sending $count messages of $size bytes to smtp-sink on 127.0.0.1:$port"
-printf '%-12s %18s %18s %8s\n' connections "smtp-source msg/s" "mailroom msg/s" ratio
+printf '%-12s %18s %24s %8s %28s\n' connections "smtp-source msg/s" "threads msg/s (CPU/msg)" ratio \
+  "one thread msg/s (CPU/msg)"
 for connections in 1 10; do
   start=$(now)
   /usr/sbin/smtp-source -d -s "$connections" -m "$count" -F "$work/message.eml" \
     -f bench@example.com -t sink@example.com 127.0.0.1:"$port"
   end=$(now)
   reference=$(echo "$count / ($end - $start)" | bc -l)
-  ours=$("$top/$build/bench/mr-bench-send" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections" |
-         sed -n 's/.*: \([0-9]*\) messages\/s$/\1/p')
-  printf '%-12s %18.0f %18.0f %8.2f\n' "$connections" "$reference" "$ours" "$(echo "$ours / $reference" | bc -l)"
+  # shellcheck disable=SC2046
+  set -- $(sender "$top/$build/bench/mr-bench-send" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
+  ours=$1 ours_cpu=$2
+  # shellcheck disable=SC2046
+  set -- $(sender "$top/$build/bench/mr-bench-async" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
+  printf '%-12s %18.0f %16.0f (%3s µs) %8.2f %20.0f (%3s µs)\n' "$connections" "$reference" "$ours" "$ours_cpu" \
+    "$(echo "$ours / $reference" | bc -l)" "$1" "$2"
 done
 
 # Mailshot: a CSV of $rows recipients merged with a template of six variables (HTML and text), through
