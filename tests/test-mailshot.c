@@ -1630,11 +1630,17 @@ test_queued_locally (MrTestDirs    *dirs,
   g_assert_cmpuint (status->accepted, ==, 0);
   g_assert_cmpstr (status->state, ==, "done");
 
-  /* The sendmail program: one run per mail, the envelope on its command line. */
+  /* The sendmail program: one run per mail, the envelope on its command line, one at a time
+   * whatever the job's connections. */
   {
     g_autofree char *script = g_build_filename (dirs->root, "fake-sendmail", NULL);
     g_autofree char *calls = g_build_filename (dirs->root, "sendmail-calls", NULL);
-    g_autofree char *contents = g_strdup_printf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > /dev/null\n", calls);
+    g_autofree char *busy = g_build_filename (dirs->root, "sendmail-busy", NULL);
+    g_autofree char *contents = g_strdup_printf ("#!/bin/sh\nmkdir '%s' 2>/dev/null || echo AT-ONCE >> '%s'\n"
+                                                 "echo \"$*\" >> '%s'\ncat > /dev/null\nsleep 0.05\nrmdir '%s'\n",
+                                                 busy, calls, calls, busy);
+    g_autofree char *eight = g_build_filename (dirs->root, "eight.csv", NULL);
+    MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
     g_autofree char *extra = g_strdup_printf ("\"delivery.mode\": \"sendmail\", \"delivery.sendmail_path\": \"%s\"", script);
     g_autofree char *log = NULL;
     g_autoptr(MrSettings) sendmail = NULL;
@@ -1642,15 +1648,21 @@ test_queued_locally (MrTestDirs    *dirs,
     mr_test_write_file (script, contents);
     g_assert_cmpint (g_chmod (script, 0755), ==, 0);
     sendmail = settings_with (dirs, server->port, extra);
-    job = mr_mailshot_create (journal, sendmail, template_, list, NULL, NULL, &error);
+    mr_test_write_file (eight, "email,name,city,date\na@example.org,A,X,1\nb@example.org,B,X,1\nc@example.org,C,X,1\n"
+                               "d@example.org,D,X,1\ne@example.org,E,X,1\nf@example.org,F,X,1\ng@example.org,G,X,1\n"
+                               "h@example.org,H,X,1\n");
+    options.connections = 4;
+    options.per_minute = 0;
+    job = mr_mailshot_create (journal, sendmail, template_, eight, &options, NULL, &error);
     g_assert_true (mr_mailshot_run_sync (journal, sendmail, job, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
     g_clear_pointer (&status, mr_mailshot_status_free);
     status = mr_mailshot_get_status (journal, job, &error);
-    g_assert_cmpuint (status->queued_locally, ==, 2);
+    g_assert_cmpuint (status->queued_locally, ==, 8);
     log = mr_test_read_file (calls);
     g_assert_nonnull (strstr (log, "-- a@example.org\n"));
     g_assert_nonnull (strstr (log, "-- b@example.org\n"));
+    g_assert_null (strstr (log, "AT-ONCE"));
   }
 }
 

@@ -853,8 +853,12 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
       transports = g_ptr_array_new_with_free_func (g_object_unref);
       for (guint i = 0; i < MAX (status->connections, 1); i++)
         {
-          MrRouter *router = mr_router_new (settings, status->app, status->route, NULL, &setup_error);
+          MrRouter *router;
 
+          /* sendmail is one program per mail: one worker. */
+          if (i == 1 && g_strcmp0 (mr_transport_get_name (g_ptr_array_index (transports, 0)), "sendmail") == 0)
+            break;
+          router = mr_router_new (settings, status->app, status->route, NULL, &setup_error);
           if (router == NULL || !mr_router_check (router, &setup_error))
             {
               g_clear_object (&router);
@@ -940,8 +944,7 @@ mr_mailshot_run_sync (MrMailshotJournal       *self,
   run.sent_today = status->per_day > 0 ? mr_mailshot_sent_in_last_day (self, status->app, 0, NULL) : 0;
 
   committer = g_thread_new ("mailshot-journal", run_committer, &run);
-  /* sendmail is one program per mail: one worker. */
-  for (guint i = 1; i < transports->len && g_strcmp0 (mr_transport_get_name (g_ptr_array_index (transports, 0)), "sendmail") != 0; i++)
+  for (guint i = 1; i < transports->len; i++)
     g_ptr_array_add (threads, g_thread_new ("mailshot-connection", run_worker, &run));
   run_worker (&run);
   for (guint i = 0; i < threads->len; i++)
