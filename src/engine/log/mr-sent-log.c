@@ -1,4 +1,8 @@
-/* mr-sent-log.c: the sent log and the outbox, in SQLite */
+/* mr-sent-log.c: the sent log and the outbox, in SQLite
+ *
+ * Just over 1,000 lines, and kept whole: the log and the outbox are one database, with one schema and
+ * its migrations, and the outbox's claims (which keep the window and a scheduler from sending one
+ * mail twice) are written in the same transactions as the log's attempts. */
 
 #include "config.h"
 
