@@ -470,37 +470,52 @@ test_outbox (MrTestDirs    *dirs,
 
 /* ---- A mailshot through it -------------------------------------------------------------------- */
 
+/* A job of @rows recipients (p0@example.org, …) through the memory route over @connections, in
+ * @journal; its template and list are written in the test's folder. */
+static gint64
+memory_job (MrTestDirs        *dirs,
+            MrSettings        *settings,
+            MrMailshotJournal *journal,
+            guint              rows,
+            guint              connections)
+{
+  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
+  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
+  g_autoptr(MrTemplate) template_ = NULL;
+  g_autoptr(GString) csv = g_string_new ("email,name\n");
+  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
+  g_autoptr(GError) error = NULL;
+  gint64 job;
+
+  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
+                                     " \"text\": \"Dear {{name}}, see you.\"}");
+  template_ = mr_template_load (template_path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows; i++)
+    g_string_append_printf (csv, "p%u@example.org,P%u\n", i, i);
+  mr_test_write_file (list, csv->str);
+  options.route = "memory";
+  options.connections = connections;
+  options.per_minute = 0;
+  options.per_day = 0;
+  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
+  g_assert_no_error (error);
+  return job;
+}
+
 static void
 test_mailshot (MrTestDirs    *dirs,
                gconstpointer  data)
 {
   g_autoptr(MrSettings) settings = settings_from ();
-  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
-  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
   g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
   g_autoptr(MrMailshotStatus) status = NULL;
-  g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(GString) rows = g_string_new ("email,name\n");
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   g_autoptr(GError) error = NULL;
   gint64 job;
 
   memory_reset ();
-  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
-                                     " \"text\": \"Dear {{name}}, see you.\"}");
-  template_ = mr_template_load (template_path, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 60; i++)
-    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
-  mr_test_write_file (list, rows->str);
-
-  options.route = "memory";
-  options.connections = 3;
-  options.per_minute = 0;
-  options.per_day = 0;
-  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
-  g_assert_no_error (error);
+  job = memory_job (dirs, settings, journal, 60, 3);
   g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   status = mr_mailshot_get_status (journal, job, NULL);
@@ -532,38 +547,20 @@ test_mailshot_commit_order (MrTestDirs    *dirs,
                             gconstpointer  data)
 {
   g_autoptr(MrSettings) settings = settings_from ();
-  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
-  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
-  g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(GString) rows = g_string_new ("email,name\n");
-  g_autoptr(GError) error = NULL;
-
-  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
-                                     " \"text\": \"Dear {{name}}, see you.\"}");
-  template_ = mr_template_load (template_path, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 40; i++)
-    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
-  mr_test_write_file (list, rows->str);
 
   for (guint connections = 1; connections <= 3; connections += 2)
     {
       g_autofree char *name = g_strdup_printf ("journal-%u.db", connections);
       g_autofree char *path = g_build_filename (dirs->root, name, NULL);
+      g_autoptr(GError) error = NULL;
       g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (path, &error);
       g_autoptr(MrMailshotStatus) status = NULL;
-      MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
       gint64 job;
 
       g_assert_no_error (error);
       memory_reset ();
       memory.journal = g_strdup (path);
-      options.route = "memory";
-      options.connections = connections;
-      options.per_minute = 0;
-      options.per_day = 0;
-      job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
-      g_assert_no_error (error);
+      job = memory_job (dirs, settings, journal, 40, connections);
       g_assert_true (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
       g_assert_no_error (error);
       status = mr_mailshot_get_status (journal, job, NULL);
@@ -581,33 +578,15 @@ test_mailshot_held_back (MrTestDirs    *dirs,
                          gconstpointer  data)
 {
   g_autoptr(MrSettings) settings = settings_from ();
-  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
-  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
   g_autofree char *path = g_build_filename (dirs->root, "journal.db", NULL);
-  g_autoptr(MrMailshotJournal) journal = NULL;
-  g_autoptr(MrMailshotStatus) status = NULL;
-  g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(GString) rows = g_string_new ("email,name\n");
-  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   g_autoptr(GError) error = NULL;
+  g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (path, &error);
+  g_autoptr(MrMailshotStatus) status = NULL;
   gint64 job;
 
-  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
-                                     " \"text\": \"Dear {{name}}, see you.\"}");
-  template_ = mr_template_load (template_path, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 20; i++)
-    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
-  mr_test_write_file (list, rows->str);
-  journal = mr_mailshot_journal_open (path, &error);
   g_assert_no_error (error);
   memory_reset ();
-  options.route = "memory";
-  options.connections = 1;
-  options.per_minute = 0;
-  options.per_day = 0;
-  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
-  g_assert_no_error (error);
+  job = memory_job (dirs, settings, journal, 20, 1);
 
   /* Taking the fifth pauses the job: the commit of its outcome sees it, and the sixth, already
    * begun, is held at the gate. */
@@ -643,32 +622,15 @@ test_mailshot_open_failures (MrTestDirs    *dirs,
                              gconstpointer  data)
 {
   g_autoptr(MrSettings) settings = settings_from ();
-  g_autofree char *template_path = g_build_filename (dirs->root, "invite.json", NULL);
-  g_autofree char *list = g_build_filename (dirs->root, "list.csv", NULL);
   g_autoptr(MrMailshotJournal) journal = mr_mailshot_journal_open (NULL, NULL);
   g_autoptr(MrMailshotStatus) status = NULL;
-  g_autoptr(MrTemplate) template_ = NULL;
-  g_autoptr(GString) rows = g_string_new ("email,name\n");
-  MrMailshotOptions options = MR_MAILSHOT_OPTIONS_INIT;
   g_autoptr(GError) error = NULL;
   gint64 job;
 
   memory_reset ();
   memory.fail_open = 1000;
   memory.failure = MR_TRANSPORT_FAILURE_TIMEOUT;
-  mr_test_write_file (template_path, "{\"schema_version\": 1, \"name\": \"Invite\", \"subject\": \"For {{name}}\","
-                                     " \"text\": \"Dear {{name}}, see you.\"}");
-  template_ = mr_template_load (template_path, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 15; i++)
-    g_string_append_printf (rows, "p%u@example.org,P%u\n", i, i);
-  mr_test_write_file (list, rows->str);
-  options.route = "memory";
-  options.connections = 1;
-  options.per_minute = 0;
-  options.per_day = 0;
-  job = mr_mailshot_create (journal, settings, template_, list, &options, NULL, &error);
-  g_assert_no_error (error);
+  job = memory_job (dirs, settings, journal, 15, 1);
   g_assert_false (mr_mailshot_run_sync (journal, settings, job, NULL, NULL, NULL, &error));
   g_assert_error (error, MR_MAILSHOT_ERROR, MR_MAILSHOT_ERROR_PAUSED);
   g_assert_nonnull (strstr (error->message, "10 mails in a row"));
