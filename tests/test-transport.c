@@ -34,6 +34,7 @@ static struct {
   guint       order_checked, order_broken;
   guint       pause_at;      /* taking this many messages pauses job @pause_job in @journal, as the window would */
   gint64      pause_job;
+  sqlite3    *blocker;       /* holds @journal's write lock from the pause until the next mail is at its gate */
   guint       held_back;     /* gates that said no */
 } memory;
 
@@ -191,6 +192,10 @@ memory_send (MrTransport          *transport,
       g_autoptr(MrMailshotJournal) other = mr_mailshot_journal_open (memory.journal, NULL);
 
       g_assert_true (mr_mailshot_set_state (other, memory.pause_job, "paused", NULL));
+      /* The commit that would see the pause waits (the journal's busy timeout) until the next mail
+       * has begun and waits at its gate: the gate, not the check before the send, must stop it. */
+      g_assert_cmpint (sqlite3_open_v2 (memory.journal, &memory.blocker, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (memory.blocker, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
     }
   result->reply = g_strdup ("250 kept in memory");
   return g_steal_pointer (&result);
@@ -206,6 +211,11 @@ memory_send_gated (MrTransport          *transport,
                    GCancellable         *cancellable,
                    GError              **error)
 {
+  if (memory.blocker != NULL)
+    {
+      sqlite3_exec (memory.blocker, "ROLLBACK", NULL, NULL, NULL);
+      sqlite3_close (g_steal_pointer (&memory.blocker));
+    }
   if (!gate (gate_data))
     {
       g_mutex_lock (&memory.lock);
