@@ -1,9 +1,10 @@
 /* mr-smtp-client.h: an SMTP client (RFC 5321) on GIO, secure by default
  *
- * Call order: mr_smtp_client_new() → mr_smtp_client_connect_async() (TCP, TLS or STARTTLS, EHLO,
- * AUTH) → mr_smtp_client_send_async() for each message (RSET between them) →
- * mr_smtp_client_quit_async(). One operation at a time. The blocking protocol runs in a worker
- * thread, so the calling main loop never waits; every call takes a GCancellable.
+ * Call order: mr_smtp_client_new() → mr_smtp_client_connect_sync() (TCP, TLS or STARTTLS, EHLO,
+ * AUTH) → mr_smtp_client_send_sync() for each message (RSET between them) →
+ * mr_smtp_client_quit_sync(). One operation at a time, blocking: callers use it from a worker
+ * thread, through MrSmtpTransport (whose _async calls run it in one); every call takes a
+ * GCancellable.
  *
  * Security: certificates are verified (system store, or smtp.tls_trust_file) and never accepted
  * silently; a pinned SHA-256 fingerprint is checked after every handshake and, when it matches,
@@ -97,6 +98,7 @@ typedef struct {
 MrSmtpEnvelope *mr_smtp_envelope_new    (const char *from);
 void            mr_smtp_envelope_add_recipient (MrSmtpEnvelope *envelope,
                                          const char     *address);
+MrSmtpEnvelope *mr_smtp_envelope_copy   (const MrSmtpEnvelope *envelope);
 void            mr_smtp_envelope_free   (MrSmtpEnvelope *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrSmtpEnvelope, mr_smtp_envelope_free)
@@ -124,35 +126,6 @@ G_DECLARE_FINAL_TYPE (MrSmtpClient, mr_smtp_client, MR, SMTP_CLIENT, GObject)
 
 MrSmtpClient           *mr_smtp_client_new              (const MrSmtpConfig  *config);
 
-void                    mr_smtp_client_connect_async    (MrSmtpClient        *self,
-                                                         GCancellable        *cancellable,
-                                                         GAsyncReadyCallback  callback,
-                                                         gpointer             user_data);
-gboolean                mr_smtp_client_connect_finish   (MrSmtpClient        *self,
-                                                         GAsyncResult        *result,
-                                                         GError             **error);
-
-/* @message: the whole message, with CRLF or LF line ends; it is dot-stuffed here.
- * Errors also: MR_SMTP_ERROR_TOO_BIG before MAIL when the server's SIZE is smaller;
- * MR_SMTP_ERROR_REJECTED / _TEMPORARY when every recipient was refused. */
-void                    mr_smtp_client_send_async       (MrSmtpClient        *self,
-                                                         const MrSmtpEnvelope *envelope,
-                                                         GBytes              *message,
-                                                         GCancellable        *cancellable,
-                                                         GAsyncReadyCallback  callback,
-                                                         gpointer             user_data);
-MrSmtpSendResult       *mr_smtp_client_send_finish      (MrSmtpClient        *self,
-                                                         GAsyncResult        *result,
-                                                         GError             **error);
-
-void                    mr_smtp_client_quit_async       (MrSmtpClient        *self,
-                                                         GCancellable        *cancellable,
-                                                         GAsyncReadyCallback  callback,
-                                                         gpointer             user_data);
-gboolean                mr_smtp_client_quit_finish      (MrSmtpClient        *self,
-                                                         GAsyncResult        *result,
-                                                         GError             **error);
-
 /* The last moment a message can still be held back: called once by a gated send, when the server
  * has the envelope and is ready for the message (SMTP's 354). TRUE lets the message go; FALSE
  * abandons it (the server never takes it) and the send fails as cancelled. A
@@ -160,7 +133,9 @@ gboolean                mr_smtp_client_quit_finish      (MrSmtpClient        *se
  * this mail's transaction without a server ever taking a mail before the last one is recorded. */
 typedef gboolean (*MrSendGate) (gpointer user_data);
 
-/* Blocking versions, for mailroom-cli and worker threads. */
+/* @message: the whole message, with CRLF or LF line ends; it is dot-stuffed here.
+ * Errors also: MR_SMTP_ERROR_TOO_BIG before MAIL when the server's SIZE is smaller;
+ * MR_SMTP_ERROR_REJECTED / _TEMPORARY when every recipient was refused. */
 gboolean                mr_smtp_client_connect_sync     (MrSmtpClient        *self,
                                                          GCancellable        *cancellable,
                                                          GError             **error);

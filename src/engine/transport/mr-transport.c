@@ -454,42 +454,6 @@ send_data_free (SendData *data)
 }
 
 static void
-open_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (mr_transport_open_sync (source_object, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-mr_transport_open_async (MrTransport         *self,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, mr_transport_open_async);
-  g_task_run_in_thread (task, open_thread);
-}
-
-gboolean
-mr_transport_open_finish (MrTransport   *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mr_transport_open_async, FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static void
 send_thread (GTask        *task,
              gpointer      source_object,
              gpointer      task_data,
@@ -520,11 +484,7 @@ send_in_thread (MrTransport          *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   SendData *data = g_new0 (SendData, 1);
 
-  data->envelope = mr_smtp_envelope_new (envelope->from);
-  for (guint i = 0; i < envelope->recipients->len; i++)
-    mr_smtp_envelope_add_recipient (data->envelope, g_ptr_array_index (envelope->recipients, i));
-  data->envelope->dsn_notify = g_strdup (envelope->dsn_notify);
-  data->envelope->dsn_envid = g_strdup (envelope->dsn_envid);
+  data->envelope = mr_smtp_envelope_copy (envelope);
   data->message = g_bytes_ref (message);
   data->close_after = close_after;
   g_task_set_source_tag (task, source_tag);

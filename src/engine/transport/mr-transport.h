@@ -179,13 +179,6 @@ void               mr_transport_check_async     (MrTransport          *self,
 gboolean           mr_transport_check_finish    (MrTransport          *self,
                                                  GAsyncResult         *result,
                                                  GError              **error);
-void               mr_transport_open_async      (MrTransport          *self,
-                                                 GCancellable         *cancellable,
-                                                 GAsyncReadyCallback   callback,
-                                                 gpointer              user_data);
-gboolean           mr_transport_open_finish     (MrTransport          *self,
-                                                 GAsyncResult         *result,
-                                                 GError              **error);
 void               mr_transport_send_async      (MrTransport          *self,
                                                  const MrSmtpEnvelope *envelope,
                                                  GBytes               *message,
