@@ -352,7 +352,7 @@ failed:
 
 /* The journal's one writer while a job runs. Each commit takes every claim that came while the
  * last one ran: one fsync for all of them, the whole point of several connections. The workers
- * meanwhile build their next mail instead of waiting for their turn to commit. */
+ * meanwhile build their next mail and begin to send it, up to the send gate. */
 static gpointer
 run_committer (gpointer data)
 {
@@ -654,8 +654,8 @@ run_worker (gpointer data)
       if (slot->message != NULL)
         mr_transport_open_sync (transport, run->cancellable, &send_error);
 
-      /* The last outcome in the journal before the next mail goes; then this mail's turn in the
-       * pace, taken now rather than at the claim, as a server that asks to slow down changes it. */
+      /* This mail's turn in the pace, taken now rather than at the claim, as a server that asks to
+       * slow down changes it. (The last outcome is waited for at the send gate.) */
       g_mutex_lock (&run->lock);
       stopped = run->stop;
       if (stopped)
