@@ -161,13 +161,6 @@ settled_state (const Outcomes *outcomes)
   return outcomes->accepted > 0 ? MR_SENT_STATE_PARTLY_ACCEPTED : MR_SENT_STATE_FAILED;
 }
 
-/* One attempt on a recorded message along its route, to the recipients of @envelope (on a retry,
- * those still waiting), and what it leaves it as. A transport that cannot send at all (unreachable,
- * TLS, login, not set up, a policy refusal of the sender) hands over to the next one of the route;
- * a refused recipient never does. A recipient refused for now (4xx) while others were taken waits
- * in the outbox alone: the same message, same Message-ID, with the outbox's back-off. Each try is
- * its own line in the log, with each recipient's outcome. @before: the entry as it was (a retry),
- * or NULL. */
 /* A try that could not send at all, recorded before the next transport of the route takes over. */
 typedef struct {
   MrSentLog *log;
@@ -190,6 +183,13 @@ record_fallback (MrRouter          *router,
   return !fallback->log_failed;
 }
 
+/* One attempt on a recorded message along its route, to the recipients of @envelope (on a retry,
+ * those still waiting), and what it leaves it as. A transport that cannot send at all (unreachable,
+ * TLS, login, not set up, a policy refusal of the sender) hands over to the next one of the route;
+ * a refused recipient never does. A recipient refused for now (4xx) while others were taken waits
+ * in the outbox alone: the same message, same Message-ID, with the outbox's back-off. Each try is
+ * its own line in the log, with each recipient's outcome. @before: the entry as it was (a retry),
+ * or NULL. */
 static MrSendReport *
 attempt (MrSentLog            *log,
          MrSettings           *settings,
