@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 #include <unistd.h>
 
+#include "mr-sender.h"
 #include "mr-test-utils.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -498,4 +499,25 @@ mr_test_set_ok (MrSettings *settings,
 
   if (!mr_settings_set_and_commit (settings, scope, key, value, NULL, &error))
     g_error ("Setting %s to %s failed: %s", key, value, error->message);
+}
+
+MrTransportResult *
+mr_test_send_test_email (MrTransport  *transport,
+                         MrSettings   *settings,
+                         const char   *to,
+                         GError      **error)
+{
+  g_autoptr(MrSender) sender = mr_sender_new (settings, NULL, error);
+  g_autoptr(MrSmtpEnvelope) envelope = NULL;
+  g_autoptr(GBytes) message = NULL;
+  MrTransportResult *result;
+
+  if (sender == NULL)
+    return NULL;
+  message = mr_sender_build_test_message (sender, to, mr_transport_get_label (transport), &envelope, NULL, error);
+  if (message == NULL)
+    return NULL;
+  result = mr_transport_send_sync (transport, envelope, message, NULL, error);
+  mr_transport_close (transport);
+  return result;
 }

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mr-settings.h"
+#include "mr-transport.h"
 
 G_BEGIN_DECLS
 
@@ -147,6 +148,13 @@ char         *mr_test_dkim_record          (unsigned int   bits);
 /* How often @needle is in @text (overlapping ones too). */
 guint         mr_test_count                (const char    *text,
                                             const char    *needle);
+
+/* Send Test Email as the window and mailroom-cli send it: the test message MrSender builds for
+ * @settings, through @transport, the session ended after it. */
+MrTransportResult *mr_test_send_test_email (MrTransport  *transport,
+                                            MrSettings   *settings,
+                                            const char   *to,
+                                            GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrTestServer, mr_test_server_stop)
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "mr-delivery.h"
+#include "mr-smtp-transport.h"
 #include "mr-error.h"
 #include "mr-ews.h"
 #include "mr-exchange.h"
@@ -1030,34 +1030,37 @@ test_smtp_xoauth2 (Fixture       *fixture,
   {
     g_autoptr(MrExchange) exchange = new_exchange (fixture, NULL);
     g_autoptr(MrOAuthTokens) tokens = NULL;
-    g_autoptr(MrDelivery) delivery = NULL;
+    g_autoptr(MrTransport) transport = NULL;
+    g_autoptr(MrTransportResult) result = NULL;
     g_autofree char *transcript = NULL;
 
     /* Not signed in: said so. */
-    delivery = mr_delivery_new (fixture->settings, NULL, &error);
+    transport = mr_smtp_transport_new_for_settings (fixture->settings, NULL, NULL, &error);
     g_assert_no_error (error);
-    g_assert_false (mr_delivery_check_sync (delivery, NULL, &error));
+    g_assert_false (mr_transport_check_sync (transport, NULL, &error));
     g_assert_error (error, MR_EXCHANGE_ERROR, MR_EXCHANGE_ERROR_SIGN_IN_REQUIRED);
     g_clear_error (&error);
-    g_clear_object (&delivery);
+    g_clear_object (&transport);
 
     tokens = mr_oauth_browser_sign_in_sync (mr_exchange_get_session (exchange), mr_exchange_get_oauth_config (exchange),
                                             MR_OAUTH_SCOPE_GRAPH_SEND, NULL, NULL, NULL, &error);
     g_assert_no_error (error);
     g_assert_true (mr_oauth_store_refresh_token_sync (mr_exchange_get_oauth_config (exchange), tokens->refresh_token,
                                                       NULL, &error));
-    delivery = mr_delivery_new (fixture->settings, NULL, &error);
-    g_assert_true (mr_delivery_send_test_sync (delivery, "bob@example.org", NULL, &error));
+    transport = mr_smtp_transport_new_for_settings (fixture->settings, NULL, NULL, &error);
     g_assert_no_error (error);
-    g_assert_cmpstr (mr_smtp_client_get_server_info (mr_delivery_get_client (delivery))->auth_mechanism, ==, "XOAUTH2");
-    transcript = mr_delivery_dup_transcript (delivery);
+    result = mr_test_send_test_email (transport, fixture->settings, "bob@example.org", &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (result);
+    g_assert_cmpstr (mr_transport_get_server_info (transport)->auth_mechanism, ==, "XOAUTH2");
+    transcript = mr_transport_dup_transcript (transport);
     g_assert_null (strstr (transcript, "tok-smtp-send"));
 
     /* Connecting again (a mailshot's next connection) uses the token its source keeps: no refresh. */
     {
       guint refreshes = count_requests (fixture, "/contoso.example/oauth2/v2.0/token");
 
-      g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+      g_assert_true (mr_transport_check_sync (transport, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (count_requests (fixture, "/contoso.example/oauth2/v2.0/token"), ==, refreshes);
     }
@@ -1071,7 +1074,8 @@ test_smtp_xoauth2 (Fixture       *fixture,
     g_autoptr(SoupSession) session = soup_session_new ();
     g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca, NULL);
     g_autoptr(MrOAuthTokens) tokens = NULL;
-    g_autoptr(MrDelivery) delivery = NULL;
+    g_autoptr(MrTransport) transport = NULL;
+    g_autoptr(MrTransportResult) result = NULL;
     g_autofree char *opened = NULL;
 
     g_assert_cmpstr (google->account, ==, "ann@gmail.example");
@@ -1083,10 +1087,11 @@ test_smtp_xoauth2 (Fixture       *fixture,
     g_assert_nonnull (strstr (opened, "access_type=offline"));
     g_assert_nonnull (strstr (opened, "login_hint=ann%40gmail.example"));
     g_assert_true (mr_oauth_store_refresh_token_sync (google, tokens->refresh_token, NULL, &error));
-    delivery = mr_delivery_new (fixture->settings, NULL, &error);
+    transport = mr_smtp_transport_new_for_settings (fixture->settings, NULL, NULL, &error);
     g_assert_no_error (error);
-    g_assert_true (mr_delivery_send_test_sync (delivery, "bob@example.org", NULL, &error));
+    result = mr_test_send_test_email (transport, fixture->settings, "bob@example.org", &error);
     g_assert_no_error (error);
+    g_assert_nonnull (result);
   }
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 2);
 }

@@ -12,6 +12,7 @@
 #include "mr-error.h"
 #include "mr-exchange.h"
 #include "mr-outbox.h"
+#include "mr-smtp-transport.h"
 #include "mr-standin.h"
 #include "mr-test-utils.h"
 
@@ -666,16 +667,16 @@ test_known_size_limit (MrTestDirs    *dirs,
 {
   g_autoptr(MrTestServer) server = mr_test_server_start ("smtp-server.py", "--mode", "plain", "--size", "5000000", NULL);
   g_autoptr(MrSettings) settings = settings_for_port (server->port);
-  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrTransport) transport = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *other_port = g_strdup_printf ("%u", mr_test_closed_port ());
   g_autofree char *server_port = g_strdup_printf ("%u", server->port);
   g_autofree char *cache = g_build_filename (dirs->cache_home, "mailroom", "servers.json", NULL);
 
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
-  delivery = mr_delivery_new (settings, NULL, &error);
+  transport = mr_smtp_transport_new_for_settings (settings, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+  g_assert_true (mr_transport_check_sync (transport, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
 
@@ -688,7 +689,7 @@ test_known_size_limit (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
   mr_test_write_file (cache, "{ not json");
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 0);
-  g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
+  g_assert_true (mr_transport_check_sync (transport, NULL, &error));
   g_assert_cmpuint (mr_delivery_get_known_size_limit (settings, NULL), ==, 5000000);
 }
 

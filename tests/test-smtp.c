@@ -13,6 +13,7 @@
 #include "mr-delivery.h"
 #include "mr-error.h"
 #include "mr-message.h"
+#include "mr-smtp-transport.h"
 #include "mr-test-utils.h"
 
 #define SERVER_PASSWORD "correct horse"
@@ -954,7 +955,8 @@ test_sendmail (MrTestDirs    *dirs,
                                                "echo \"${FAKE_SENDMAIL_SAYS:-}\" >&2\nexit ${FAKE_SENDMAIL_STATUS:-0}\n",
                                                args_file, input_file);
   g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
-  g_autoptr(MrDelivery) delivery = NULL;
+  g_autoptr(MrTransport) transport = NULL;
+  g_autoptr(MrTransportResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *args = NULL;
   g_autofree char *input = NULL;
@@ -967,11 +969,13 @@ test_sendmail (MrTestDirs    *dirs,
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.from_address", "office@example.com");
   mr_test_set_ok (settings, MR_SCOPE_COMPANY, "sender.copy_to", "archive@example.com");
 
-  delivery = mr_delivery_new (settings, NULL, &error);
+  transport = mr_smtp_transport_new_for_settings (settings, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (mr_delivery_check_sync (delivery, NULL, &error));
-  g_assert_true (mr_delivery_send_test_sync (delivery, "ann@example.org", NULL, &error));
+  g_assert_cmpstr (mr_transport_get_name (transport), ==, "sendmail");
+  g_assert_true (mr_transport_check_sync (transport, NULL, &error));
+  result = mr_test_send_test_email (transport, settings, "ann@example.org", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (result);
 
   /* The envelope on the command line, never -t. */
   args = mr_test_read_file (args_file);
@@ -987,12 +991,12 @@ test_sendmail (MrTestDirs    *dirs,
 
   /* EX_TEMPFAIL is a temporary failure; anything else says what the program said. */
   g_setenv ("FAKE_SENDMAIL_STATUS", "75", TRUE);
-  g_assert_false (mr_delivery_send_test_sync (delivery, "ann@example.org", NULL, &error));
+  g_assert_null (mr_test_send_test_email (transport, settings, "ann@example.org", &error));
   assert_smtp_error (error, MR_SMTP_ERROR_TEMPORARY, NULL);
   g_clear_error (&error);
   g_setenv ("FAKE_SENDMAIL_STATUS", "1", TRUE);
   g_setenv ("FAKE_SENDMAIL_SAYS", "mail queue full", TRUE);
-  g_assert_false (mr_delivery_send_test_sync (delivery, "ann@example.org", NULL, &error));
+  g_assert_null (mr_test_send_test_email (transport, settings, "ann@example.org", &error));
   assert_smtp_error (error, MR_SMTP_ERROR_SENDMAIL, "mail queue full");
   g_unsetenv ("FAKE_SENDMAIL_STATUS");
   g_unsetenv ("FAKE_SENDMAIL_SAYS");
@@ -1006,6 +1010,8 @@ test_delivery_from_settings (MrTestDirs    *dirs,
   g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
   g_autoptr(MrDelivery) delivery = NULL;
   g_autoptr(MrDelivery) unverified = NULL;
+  g_autoptr(MrTransport) transport = NULL;
+  g_autoptr(MrTransportResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *port = g_strdup_printf ("%u", server->port);
   g_autofree char *ca = mr_test_cert_path ("ca.pem");
@@ -1025,9 +1031,11 @@ test_delivery_from_settings (MrTestDirs    *dirs,
   delivery = mr_delivery_new (settings, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (mr_delivery_get_config (delivery)->timeout_command_ms, ==, 5000);
-  mr_delivery_set_password (delivery, SERVER_PASSWORD);
-  g_assert_true (mr_delivery_send_test_sync (delivery, "bob@example.org", NULL, &error));
+  transport = mr_smtp_transport_new_for_settings (settings, NULL, SERVER_PASSWORD, &error);
   g_assert_no_error (error);
+  result = mr_test_send_test_email (transport, settings, "bob@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
 
   /* send_as_user: the person's own address. */
   env = mr_test_server_read_envelope (server, 1);

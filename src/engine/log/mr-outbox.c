@@ -8,6 +8,7 @@
 #include "mr-exchange.h"
 #include "mr-outbox.h"
 #include "mr-router.h"
+#include "mr-sender.h"
 #include "mr-smtp-error.h"
 
 G_DEFINE_QUARK (mr-delivery-error-quark, mr_delivery_error)

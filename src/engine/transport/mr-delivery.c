@@ -22,13 +22,10 @@ struct _MrDelivery
   char             *route;
   gboolean          sendmail;
   char             *sendmail_path;
-  MrSender         *sender;
 
   GMutex            lock;
   MrSmtpClient     *client;
   GString          *sendmail_log;
-  MrSmtpSendResult *result;
-  char             *message_id;
 };
 
 G_DEFINE_FINAL_TYPE (MrDelivery, mr_delivery, G_TYPE_OBJECT)
@@ -44,11 +41,8 @@ mr_delivery_finalize (GObject *object)
   mr_secret_free (self->password);
   g_free (self->route);
   g_free (self->sendmail_path);
-  g_clear_object (&self->sender);
   g_clear_object (&self->client);
   g_string_free (self->sendmail_log, TRUE);
-  mr_smtp_send_result_free (self->result);
-  g_free (self->message_id);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (mr_delivery_parent_class)->finalize (object);
@@ -138,9 +132,13 @@ mr_delivery_new (MrSettings  *settings,
       config->host = g_strdup ("localhost");
     }
 
-  self->sender = mr_sender_new (settings, app, error);
-  if (self->sender == NULL)
-    return NULL;
+  /* A sender these settings cannot send as (not set, outside the verified domains): no route. */
+  {
+    g_autoptr(MrSender) sender = mr_sender_new (settings, app, error);
+
+    if (sender == NULL)
+      return NULL;
+  }
 
   if (self->sendmail)
     self->route = g_strdup_printf (_("the sendmail program %s"), self->sendmail_path);
@@ -210,18 +208,6 @@ MrSmtpClient *
 mr_delivery_get_client (MrDelivery *self)
 {
   return self->client;
-}
-
-const MrSmtpSendResult *
-mr_delivery_get_result (MrDelivery *self)
-{
-  return self->result;
-}
-
-const char *
-mr_delivery_get_message_id (MrDelivery *self)
-{
-  return self->message_id;
 }
 
 const MrSmtpConfig *
@@ -413,37 +399,27 @@ mr_delivery_connect_sync (MrDelivery    *self,
 }
 
 gboolean
-mr_delivery_check_sync (MrDelivery    *self,
-                        GCancellable  *cancellable,
-                        GError       **error)
+mr_delivery_check_sendmail (MrDelivery  *self,
+                            GError     **error)
 {
-  g_autoptr(MrSmtpClient) client = NULL;
-
-  if (self->sendmail)
+  g_return_val_if_fail (self->sendmail, FALSE);
+  if (!g_file_test (self->sendmail_path, G_FILE_TEST_IS_EXECUTABLE))
     {
-      if (!g_file_test (self->sendmail_path, G_FILE_TEST_IS_EXECUTABLE))
-        {
-          g_autofree char *detail = g_strdup_printf (_("%s is not an executable program."), self->sendmail_path);
-          mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, detail);
-          return FALSE;
-        }
-      g_string_append_printf (self->sendmail_log, "* %s is an executable program\n", self->sendmail_path);
-      return TRUE;
+      g_autofree char *detail = g_strdup_printf (_("%s is not an executable program."), self->sendmail_path);
+      mr_smtp_set_error (error, MR_SMTP_ERROR_SENDMAIL, 0, NULL, NULL, detail);
+      return FALSE;
     }
-
-  client = connect_client (self, cancellable, error);
-  if (client == NULL)
-    return FALSE;
-  return mr_smtp_client_quit_sync (client, cancellable, error);
+  g_string_append_printf (self->sendmail_log, "* %s is an executable program\n", self->sendmail_path);
+  return TRUE;
 }
 
 /* sendmail -i -f FROM -- RCPT…: the envelope on the command line, never -t (which would lose Bcc). */
-static gboolean
-run_sendmail (MrDelivery            *self,
-              const MrSmtpEnvelope  *envelope,
-              GBytes                *message,
-              GCancellable          *cancellable,
-              GError               **error)
+gboolean
+mr_delivery_run_sendmail_sync (MrDelivery            *self,
+                               const MrSmtpEnvelope  *envelope,
+                               GBytes                *message,
+                               GCancellable          *cancellable,
+                               GError               **error)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
@@ -503,55 +479,6 @@ run_sendmail (MrDelivery            *self,
       return FALSE;
     }
 
-  self->result = g_new0 (MrSmtpSendResult, 1);
-  self->result->accepted = g_ptr_array_new_with_free_func (g_free);
-  self->result->refused = g_ptr_array_new_with_free_func (g_free);
-  self->result->deferred = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < envelope->recipients->len; i++)
-    g_ptr_array_add (self->result->accepted, g_strdup (g_ptr_array_index (envelope->recipients, i)));
   return TRUE;
 }
 
-MrSender *
-mr_delivery_get_sender (MrDelivery *self)
-{
-  return self->sender;
-}
-
-gboolean
-mr_delivery_send_sync (MrDelivery            *self,
-                       const MrSmtpEnvelope  *envelope,
-                       GBytes                *message,
-                       GCancellable          *cancellable,
-                       GError               **error)
-{
-  g_autoptr(MrSmtpClient) client = NULL;
-
-  g_clear_pointer (&self->result, mr_smtp_send_result_free);
-  if (self->sendmail)
-    return run_sendmail (self, envelope, message, cancellable, error);
-
-  client = connect_client (self, cancellable, error);
-  if (client == NULL)
-    return FALSE;
-  self->result = mr_smtp_client_send_sync (client, envelope, message, cancellable, error);
-  mr_smtp_client_quit_sync (client, cancellable, NULL);
-  return self->result != NULL;
-}
-
-gboolean
-mr_delivery_send_test_sync (MrDelivery    *self,
-                            const char    *to,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  g_autoptr(MrSmtpEnvelope) envelope = NULL;
-  g_autoptr(GBytes) message = NULL;
-
-  g_clear_pointer (&self->message_id, g_free);
-  message = mr_sender_build_test_message (self->sender, to, self->route, &envelope, &self->message_id, error);
-
-  if (message == NULL)
-    return FALSE;
-  return mr_delivery_send_sync (self, envelope, message, cancellable, error);
-}

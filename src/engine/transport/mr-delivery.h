@@ -13,7 +13,6 @@
 
 #include "mr-message.h"
 #include "mr-oauth.h"
-#include "mr-sender.h"
 #include "mr-settings.h"
 #include "mr-smtp-client.h"
 
@@ -52,21 +51,6 @@ guint64                 mr_delivery_get_known_size_limit (MrSettings       *sett
 void                    mr_delivery_set_password      (MrDelivery          *self,
                                                        const char          *password);
 
-/* Connects, sets up TLS and logs in without sending anything, then says goodbye. */
-gboolean                mr_delivery_check_sync        (MrDelivery          *self,
-                                                       GCancellable        *cancellable,
-                                                       GError             **error);
-
-/* Sends a short test message to @to. Errors: those of MrSmtpClient, the keyring's, and
- * MR_SMTP_ERROR_SENDMAIL in sendmail mode. */
-gboolean                mr_delivery_send_test_sync    (MrDelivery          *self,
-                                                       const char          *to,
-                                                       GCancellable        *cancellable,
-                                                       GError             **error);
-
-/* Who the mail of this profile is from. */
-MrSender               *mr_delivery_get_sender        (MrDelivery          *self);
-
 /* A connection to the server, greeted, secured and logged in, for sending many messages on it
  * (mailshots); the caller quits it. Errors: those of mr_smtp_client_connect_sync() and the keyring's.
  * Not in sendmail mode (MR_SMTP_ERROR_SENDMAIL). */
@@ -74,8 +58,12 @@ MrSmtpClient           *mr_delivery_connect_sync      (MrDelivery          *self
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
-/* Sends a built message to @envelope (SMTP or sendmail, as the settings say). */
-gboolean                mr_delivery_send_sync         (MrDelivery          *self,
+/* In sendmail mode: whether the program is there to be run (MR_SMTP_ERROR_SENDMAIL if not). */
+gboolean                mr_delivery_check_sendmail    (MrDelivery          *self,
+                                                       GError             **error);
+/* In sendmail mode: runs the program for a built message, the envelope on its command line.
+ * Errors: MR_SMTP_ERROR_SENDMAIL, or MR_SMTP_ERROR_TEMPORARY for its EX_TEMPFAIL. */
+gboolean                mr_delivery_run_sendmail_sync (MrDelivery          *self,
                                                        const MrSmtpEnvelope *envelope,
                                                        GBytes              *message,
                                                        GCancellable        *cancellable,
@@ -91,8 +79,6 @@ const char             *mr_delivery_get_route         (MrDelivery          *self
 char                   *mr_delivery_dup_transcript    (MrDelivery          *self);
 /* NULL in sendmail mode. */
 MrSmtpClient           *mr_delivery_get_client        (MrDelivery          *self);
-const MrSmtpSendResult *mr_delivery_get_result        (MrDelivery          *self);
-const char             *mr_delivery_get_message_id    (MrDelivery          *self);
 const MrSmtpConfig     *mr_delivery_get_config        (MrDelivery          *self);
 gboolean                mr_delivery_uses_sendmail     (MrDelivery          *self);
 

@@ -250,7 +250,7 @@ sendmail_open (MrTransport   *transport,
   MrSendmailTransport *self = MR_SENDMAIL_TRANSPORT (transport);
 
   if (!self->checked)
-    self->checked = mr_delivery_check_sync (self->delivery, cancellable, error);
+    self->checked = mr_delivery_check_sendmail (self->delivery, error);
   return self->checked;
 }
 
@@ -268,14 +268,11 @@ sendmail_send (MrTransport          *transport,
                GError              **error)
 {
   MrSendmailTransport *self = MR_SENDMAIL_TRANSPORT (transport);
-  MrTransportResult *result;
 
-  if (!mr_delivery_send_sync (self->delivery, envelope, message, cancellable, error))
+  if (!mr_delivery_run_sendmail_sync (self->delivery, envelope, message, cancellable, error))
     return NULL;
-  /* The program takes the message for every recipient or for none. */
-  result = mr_transport_result_new_all_accepted (envelope);
-  result->reply = g_strdup (mr_delivery_get_result (self->delivery)->final_reply);
-  return result;
+  /* The program takes the message for every recipient or for none, and says nothing more. */
+  return mr_transport_result_new_all_accepted (envelope);
 }
 
 static void
