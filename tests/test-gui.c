@@ -4344,6 +4344,18 @@ run_test_dialog (MrCompanyPage *page,
   return dialog;
 }
 
+/* The result has the focus, so that a screen reader reads it first, and none of its text is
+ * selected: a new user would take selected text for something to act on. */
+static void
+assert_result_focused (MrTestDialog *dialog)
+{
+  GtkWidget *result = child (dialog, MR_TYPE_TEST_DIALOG, "result_description");
+  int start = -1, end = -1;
+
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (dialog)) == result);
+  g_assert_false (gtk_label_get_selection_bounds (GTK_LABEL (result), &start, &end));
+}
+
 /* A login no other test uses: the suite shares one keyring. */
 static const char *
 test_login (void)
@@ -4414,6 +4426,7 @@ test_send_test_email (MrTestDirs    *dirs,
   g_assert_cmpuint (mr_test_server_count_messages (server), ==, 1);
   result = child (dialog, MR_TYPE_TEST_DIALOG, "result_description");
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (result)), "ann@example.org"));
+  assert_result_focused (dialog);
   screenshot_window (GTK_WINDOW (dialog), "test-email-sent.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
 
@@ -4423,6 +4436,7 @@ test_send_test_email (MrTestDirs    *dirs,
   g_assert_false (mr_test_dialog_get_succeeded (dialog));
   result = child (dialog, MR_TYPE_TEST_DIALOG, "result_description");
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (result)), "password is wrong"));
+  assert_result_focused (dialog);
   g_assert_true (gtk_widget_get_visible (child (dialog, MR_TYPE_TEST_DIALOG, "details_expander")));
   buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (dialog, MR_TYPE_TEST_DIALOG, "transcript_view")));
   gtk_text_buffer_get_bounds (buffer, &start, &end);

@@ -278,6 +278,13 @@ set_state (MrTestDialog *self,
     gtk_spinner_start (self->spinner);
   else
     gtk_spinner_stop (self->spinner);
+  /* The result takes the focus, so that a screen reader reads it first; a selectable label selects
+   * all its text when focused, which a new user would take for something to act on. */
+  if (g_str_equal (state, "result"))
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->result_description));
+      gtk_label_select_region (self->result_description, 0, 0);
+    }
 }
 
 /* Success and failure look different, not only read differently: the icon and the heading take
