@@ -2,7 +2,10 @@
 
 #include "config.h"
 
+#include <execinfo.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include <glib/gstdio.h>
 #include <stdarg.h>
@@ -29,19 +32,119 @@ let_worker_threads_end (void)
 }
 #endif
 
+#if !defined(__SANITIZE_ADDRESS__)
+/* A crash in CI leaves no core to read: the crashing thread's name and its stack go to stderr, in
+ * the test log, before the signal ends the process as it would have. Only async-signal-safe calls
+ * here; backtrace() was called once at start-up so that it does not load libgcc now. */
+static void
+report_crash (int signal_number)
+{
+  static const char head[] = "\n*** crashed (signal ";
+  void *frames[64];
+  char name[17] = { 0 };
+  char number[4] = { (char) ('0' + signal_number / 10 % 10), (char) ('0' + signal_number % 10), ')', 0 };
+  int n = backtrace (frames, G_N_ELEMENTS (frames));
+
+  prctl (PR_GET_NAME, name, 0, 0, 0);
+  (void) !write (STDERR_FILENO, head, sizeof head - 1);
+  (void) !write (STDERR_FILENO, number, 3);
+  (void) !write (STDERR_FILENO, " in thread ", 11);
+  (void) !write (STDERR_FILENO, name, strlen (name));
+  (void) !write (STDERR_FILENO, " ***\n", 5);
+  backtrace_symbols_fd (frames, n, STDERR_FILENO);
+  raise (signal_number);   /* SA_RESETHAND: now the default action, a core where one is kept */
+}
+
+static void
+catch_crashes (void)
+{
+  static const int signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+  struct sigaction action = { 0 };
+  void *warm[1];
+
+  backtrace (warm, 1);
+  action.sa_handler = report_crash;
+  action.sa_flags = SA_RESETHAND | SA_NODEFER;
+  sigemptyset (&action.sa_mask);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    sigaction (signals[i], &action, NULL);
+}
+#endif
+
+static char *process_root;
+static MrTestDirs process_paths;
+
+/* A case's folders: the same paths for every case of the process, which the environment names. */
+static void
+case_paths (MrTestDirs *dirs)
+{
+  dirs->root = g_build_filename (process_root, "case", NULL);
+  dirs->etc = g_build_filename (dirs->root, "etc", "mailroom", NULL);
+  dirs->company_path = g_build_filename (dirs->etc, "company.json", NULL);
+  dirs->config_home = g_build_filename (dirs->root, "config", NULL);
+  dirs->user_path = g_build_filename (dirs->config_home, "mailroom", "user.json", NULL);
+  dirs->data_home = g_build_filename (dirs->root, "data", NULL);
+  dirs->cache_home = g_build_filename (dirs->root, "cache", NULL);
+  dirs->company_templates = g_build_filename (dirs->etc, "templates", NULL);
+}
+
+/* A new folder under this process's own, removed with it when the process ends (or under /tmp for
+ * a program without mr_test_init()). */
+static char *
+make_process_dir (const char *stem)
+{
+  g_autofree char *name = g_strdup_printf ("%s-XXXXXX", stem);
+  g_autoptr(GError) error = NULL;
+  char *dir;
+
+  if (process_root == NULL)
+    {
+      g_autofree char *tmp_name = g_strdup_printf ("mailroom-%s", name);
+
+      dir = g_dir_make_tmp (tmp_name, &error);
+      g_assert_no_error (error);
+      return dir;
+    }
+  dir = g_build_filename (process_root, name, NULL);
+  g_assert_nonnull (g_mkdtemp (dir));
+  return dir;
+}
+
+static void
+remove_process_root (void)
+{
+  mr_test_remove_tree (process_root);
+}
+
 void
 mr_test_init (int    *argc,
               char ***argv)
 {
 #if defined(__SANITIZE_ADDRESS__)
   atexit (let_worker_threads_end);
+#else
+  catch_crashes ();
 #endif
   setlocale (LC_ALL, "C.UTF-8");
   g_setenv ("LANGUAGE", "en", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_unsetenv ("MAILROOM_COMPANY_CONFIG");
   /* tests/isolated.sh gives the whole run its own HOME, XDG folders and keyring; the MrTestDirs
-   * fixture gives each case its own settings files. */
+   * fixture gives each case its own settings files, always at the same paths under this process's
+   * folder. The environment is set here once, before any thread: setenv() in one thread while
+   * another reads the environment (a resolver, a TLS handshake, libproxy) can read freed memory. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    process_root = g_dir_make_tmp ("mailroom-XXXXXX", &error);
+    g_assert_no_error (error);
+    atexit (remove_process_root);
+    case_paths (&process_paths);
+    g_setenv ("MAILROOM_COMPANY_CONFIG", process_paths.company_path, TRUE);
+    g_setenv ("XDG_CONFIG_HOME", process_paths.config_home, TRUE);
+    g_setenv ("XDG_DATA_HOME", process_paths.data_home, TRUE);
+    g_setenv ("XDG_CACHE_HOME", process_paths.cache_home, TRUE);
+    g_setenv ("MAILROOM_COMPANY_TEMPLATES", process_paths.company_templates, TRUE);
+  }
   g_test_init (argc, argv, NULL);
 }
 
@@ -49,25 +152,10 @@ void
 mr_test_dirs_setup (MrTestDirs    *dirs,
                     gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  dirs->root = g_dir_make_tmp ("mailroom-XXXXXX", &error);
-  g_assert_no_error (error);
-  dirs->etc = g_build_filename (dirs->root, "etc", "mailroom", NULL);
+  case_paths (dirs);
+  /* The last case's teardown removed its folder: a case never sees another's files. */
+  g_assert_false (g_file_test (dirs->root, G_FILE_TEST_EXISTS));
   g_assert_cmpint (g_mkdir_with_parents (dirs->etc, 0755), ==, 0);
-  dirs->company_path = g_build_filename (dirs->etc, "company.json", NULL);
-  dirs->config_home = g_build_filename (dirs->root, "config", NULL);
-  dirs->user_path = g_build_filename (dirs->config_home, "mailroom", "user.json", NULL);
-
-  dirs->data_home = g_build_filename (dirs->root, "data", NULL);
-  dirs->cache_home = g_build_filename (dirs->root, "cache", NULL);
-  dirs->company_templates = g_build_filename (dirs->etc, "templates", NULL);
-
-  g_setenv ("MAILROOM_COMPANY_CONFIG", dirs->company_path, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", dirs->config_home, TRUE);
-  g_setenv ("XDG_DATA_HOME", dirs->data_home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", dirs->cache_home, TRUE);
-  g_setenv ("MAILROOM_COMPANY_TEMPLATES", dirs->company_templates, TRUE);
 }
 
 void
@@ -104,8 +192,6 @@ mr_test_dirs_teardown (MrTestDirs    *dirs,
   g_free (dirs->data_home);
   g_free (dirs->cache_home);
   g_free (dirs->company_templates);
-  g_unsetenv ("MAILROOM_COMPANY_CONFIG");
-  g_unsetenv ("MAILROOM_COMPANY_TEMPLATES");
 }
 
 gboolean
@@ -225,8 +311,7 @@ mr_test_server_start_argv (const char         *script,
   MrTestServer *server = g_new0 (MrTestServer, 1);
   gboolean fault = g_str_equal (script, "fault-server.py");
 
-  server->dir = g_dir_make_tmp ("mailroom-server-XXXXXX", &error);
-  g_assert_no_error (error);
+  server->dir = make_process_dir ("server");
   server->maildir = g_build_filename (server->dir, "mail", NULL);
   server->log = g_build_filename (server->dir, "log", NULL);
   g_mkdir (server->maildir, 0700);
@@ -350,8 +435,7 @@ mr_test_certs_dir (void)
       g_autofree char *maker = g_build_filename (dir, "make-certs.py", NULL);
       int status = 0;
 
-      certs = g_dir_make_tmp ("mailroom-certs-XXXXXX", &error);
-      g_assert_no_error (error);
+      certs = make_process_dir ("certs");
       {
         const char *argv[] = { "/usr/bin/python3", maker, certs, NULL };
         g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
