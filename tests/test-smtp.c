@@ -951,9 +951,12 @@ test_sendmail (MrTestDirs    *dirs,
   g_autofree char *script = g_build_filename (dirs->root, "fake-sendmail", NULL);
   g_autofree char *args_file = g_build_filename (dirs->root, "args", NULL);
   g_autofree char *input_file = g_build_filename (dirs->root, "input", NULL);
+  g_autofree char *status_file = g_build_filename (dirs->root, "status", NULL);
+  g_autofree char *says_file = g_build_filename (dirs->root, "says", NULL);
+  /* What it answers is in files, not in the environment: setenv() is unsafe once threads run. */
   g_autofree char *contents = g_strdup_printf ("#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\ncat > '%s'\n"
-                                               "echo \"${FAKE_SENDMAIL_SAYS:-}\" >&2\nexit ${FAKE_SENDMAIL_STATUS:-0}\n",
-                                               args_file, input_file);
+                                               "cat '%s' >&2 2>/dev/null\nexit $(cat '%s' 2>/dev/null || echo 0)\n",
+                                               args_file, input_file, says_file, status_file);
   g_autoptr(MrSettings) settings = mr_settings_new (NULL, NULL);
   g_autoptr(MrTransport) transport = NULL;
   g_autoptr(MrTransportResult) result = NULL;
@@ -990,16 +993,14 @@ test_sendmail (MrTestDirs    *dirs,
   g_assert_null (strstr (input, "archive@example.com"));
 
   /* EX_TEMPFAIL is a temporary failure; anything else says what the program said. */
-  g_setenv ("FAKE_SENDMAIL_STATUS", "75", TRUE);
+  mr_test_write_file (status_file, "75\n");
   g_assert_null (mr_test_send_test_email (transport, settings, "ann@example.org", &error));
   assert_smtp_error (error, MR_SMTP_ERROR_TEMPORARY, NULL);
   g_clear_error (&error);
-  g_setenv ("FAKE_SENDMAIL_STATUS", "1", TRUE);
-  g_setenv ("FAKE_SENDMAIL_SAYS", "mail queue full", TRUE);
+  mr_test_write_file (status_file, "1\n");
+  mr_test_write_file (says_file, "mail queue full\n");
   g_assert_null (mr_test_send_test_email (transport, settings, "ann@example.org", &error));
   assert_smtp_error (error, MR_SMTP_ERROR_SENDMAIL, "mail queue full");
-  g_unsetenv ("FAKE_SENDMAIL_STATUS");
-  g_unsetenv ("FAKE_SENDMAIL_SAYS");
 }
 
 static void
