@@ -74,6 +74,27 @@ catch_crashes (void)
 static char *process_root;
 static MrTestDirs process_paths;
 
+/* The environment variables tests set and clear while threads run (see mr_test_setenv()). */
+static const char * const changed_later[] = {
+  "MAILROOM_DNS_SERVER", "RES_OPTIONS", "MAILROOM_PRESETS", "MAILROOM_FAKE_BROWSER_CA", "MAILROOM_FAKE_BROWSER_LOG",
+  "MAILROOM_FAKE_BROWSER_DELAY_MS", "FLATPAK_ID", "HOST_XDG_CONFIG_HOME",
+};
+
+void
+mr_test_setenv (const char *name,
+                const char *value)
+{
+  gboolean known = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (changed_later) && !known; i++)
+    known = g_str_equal (changed_later[i], name);
+  if (!known)
+    g_error ("%s is not in mr-test-utils.c's changed_later[]: setting it now could move the environment "
+             "while another thread reads it", name);
+  if (g_strcmp0 (g_getenv (name), value ? value : "") != 0)
+    g_setenv (name, value ? value : "", TRUE);
+}
+
 /* A case's folders: the same paths for every case of the process, which the environment names. */
 static void
 case_paths (MrTestDirs *dirs)
@@ -144,6 +165,19 @@ mr_test_init (int    *argc,
     g_setenv ("XDG_DATA_HOME", process_paths.data_home, TRUE);
     g_setenv ("XDG_CACHE_HOME", process_paths.cache_home, TRUE);
     g_setenv ("MAILROOM_COMPANY_TEMPLATES", process_paths.company_templates, TRUE);
+    /* Before the first case, too, a program may write its cache (Mesa's shaders when GTK starts). */
+    g_mkdir_with_parents (process_paths.cache_home, 0700);
+    /* Every variable a test changes later is there from now on, empty (which the engine and the
+     * test servers read as unset): mr_test_setenv() then replaces a value, which never moves the
+     * environment another thread may be reading. */
+    for (guint i = 0; i < G_N_ELEMENTS (changed_later); i++)
+      g_setenv (changed_later[i], "", FALSE);
+    /* The tests that need systemctl write a fake one here; the others find none, as in a sandbox. */
+    {
+      g_autofree char *systemctl = g_build_filename (process_paths.root, "systemctl", NULL);
+
+      g_setenv ("MAILROOM_SYSTEMCTL", systemctl, TRUE);
+    }
   }
   g_test_init (argc, argv, NULL);
 }
@@ -153,9 +187,11 @@ mr_test_dirs_setup (MrTestDirs    *dirs,
                     gconstpointer  data)
 {
   case_paths (dirs);
-  /* The last case's teardown removed its folder: a case never sees another's files. */
-  g_assert_false (g_file_test (dirs->root, G_FILE_TEST_EXISTS));
+  /* A case never sees another's files: the last case's teardown removed them, and what was written
+   * between two cases (GTK's caches, say) goes now. */
+  mr_test_remove_tree (dirs->root);
   g_assert_cmpint (g_mkdir_with_parents (dirs->etc, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (dirs->cache_home, 0700), ==, 0);
 }
 
 void
@@ -569,8 +605,8 @@ mr_test_install_fake_browser (const char *data_dir,
   mr_test_write_file (desktop_path, desktop);
   mr_test_write_file (mimeapps, "[Default Applications]\nx-scheme-handler/https=mailroom-fake-browser.desktop\n"
                                 "x-scheme-handler/http=mailroom-fake-browser.desktop\n");
-  g_setenv ("MAILROOM_FAKE_BROWSER_CA", ca, TRUE);
-  g_setenv ("MAILROOM_FAKE_BROWSER_LOG", log, TRUE);
+  mr_test_setenv ("MAILROOM_FAKE_BROWSER_CA", ca);
+  mr_test_setenv ("MAILROOM_FAKE_BROWSER_LOG", log);
 }
 
 void

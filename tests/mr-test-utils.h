@@ -30,6 +30,11 @@ typedef struct {
 
 void      mr_test_dirs_setup        (MrTestDirs    *dirs,
                                      gconstpointer  data);
+/* Sets @name to @value, or clears it (NULL), for a variable listed in mr-test-utils.c's
+ * changed_later[]: it never grows or shrinks the environment, which another thread may be reading
+ * (setenv() that adds a variable frees the array getenv() walks). */
+void      mr_test_setenv            (const char    *name,
+                                     const char    *value);
 /* Removes @path and everything under it. */
 void      mr_test_remove_tree       (const char    *path);
 void      mr_test_dirs_teardown     (MrTestDirs    *dirs,

@@ -100,8 +100,8 @@ start_dns (const char *first,
   g_ptr_array_add (args, NULL);
   server = mr_test_server_start_argv ("dns-server.py", (const char * const *) args->pdata);
   address = g_strdup_printf ("127.0.0.1:%u", server->port);
-  g_setenv ("MAILROOM_DNS_SERVER", address, TRUE);
-  g_setenv ("RES_OPTIONS", "timeout:1 attempts:1", TRUE);
+  mr_test_setenv ("MAILROOM_DNS_SERVER", address);
+  mr_test_setenv ("RES_OPTIONS", "timeout:1 attempts:1");
   return server;
 }
 
@@ -110,8 +110,8 @@ stop_dns (MrTestServer *server)
 {
   g_autofree char *queries = dns_queries (server);
 
-  g_unsetenv ("MAILROOM_DNS_SERVER");
-  g_unsetenv ("RES_OPTIONS");
+  mr_test_setenv ("MAILROOM_DNS_SERVER", NULL);
+  mr_test_setenv ("RES_OPTIONS", NULL);
   /* Every question was one a DNS server takes. */
   g_assert_null (strstr (queries, "BAD"));
   mr_test_server_stop (server);

@@ -863,7 +863,6 @@ test_mailshot_timer_row (MrTestDirs    *dirs,
 
   mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
   g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
-  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
   g_mkdir_with_parents (units, 0700);
   mr_test_write_file (timer, "[Timer]\n");
 
@@ -876,7 +875,6 @@ test_mailshot_timer_row (MrTestDirs    *dirs,
   wait_for (timer_list_hidden, timer_list, "the timer row to go");
   g_assert_false (g_file_test (timer, G_FILE_TEST_EXISTS));
   close_window (window);
-  g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
 
@@ -933,7 +931,6 @@ test_mailshot_via (MrTestDirs    *dirs,
   mr_test_write_file (list, "email,name\nann@example.org,Ann\nbob@example.org,Bob\n");
   mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
   g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
-  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
 
   window = open_window ();
   mr_window_show_page (window, "mailshots");
@@ -975,7 +972,6 @@ test_mailshot_via (MrTestDirs    *dirs,
   g_assert_cmpuint (status->rate, ==, 30);
   g_assert_cmpstr (status->state, ==, "scheduled");
   close_window (window);
-  g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
 static const char *wanted_state;
@@ -4504,7 +4500,7 @@ use_presets_with_office365_at (MrTestDirs *dirs,
     }
   json_generator_set_root (generator, json_parser_get_root (parser));
   g_assert_true (json_generator_to_file (generator, path, &error));
-  g_setenv ("MAILROOM_PRESETS", path, TRUE);
+  mr_test_setenv ("MAILROOM_PRESETS", path);
 }
 
 static gboolean
@@ -5079,13 +5075,13 @@ test_gmail_sign_in (MrTestDirs    *dirs,
   g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "Not signed in"));
 
   /* The person takes a moment in the browser, long enough to see the dialog that waits. */
-  g_setenv ("MAILROOM_FAKE_BROWSER_DELAY_MS", "1500", TRUE);
+  mr_test_setenv ("MAILROOM_FAKE_BROWSER_DELAY_MS", "1500");
   g_signal_emit_by_name (child (user, MR_TYPE_USER_PAGE, "smtp_sign_in_button"), "clicked");
   spin (50);
   g_assert_nonnull (find_message_dialog ());
   screenshot_window (GTK_WINDOW (find_message_dialog ()), "sign-in-google.png");
   wait_at_most (20, signed_in, row, "the browser sign-in");
-  g_unsetenv ("MAILROOM_FAKE_BROWSER_DELAY_MS");
+  mr_test_setenv ("MAILROOM_FAKE_BROWSER_DELAY_MS", NULL);
   g_assert_null (find_message_dialog ());
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "ann.gui@gmail.example"));
   opened = mr_test_read_file (log);

@@ -1700,7 +1700,6 @@ test_timer (MrTestDirs    *dirs,
 
   mr_test_write_file (fake, script);
   g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
-  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
 
   g_assert_false (mr_timer_is_installed ());
   g_assert_true (mr_timer_install (&error));
@@ -1724,7 +1723,6 @@ test_timer (MrTestDirs    *dirs,
   g_assert_false (mr_timer_install (&error));
   g_assert_nonnull (strstr (error->message, "Failed to connect to bus"));
   g_assert_nonnull (strstr (error->message, "next opens"));
-  g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
 /* systemd's user manager on the test's own session bus, as a Flatpak sandbox reaches it: records
@@ -1881,10 +1879,9 @@ test_timer_flatpak (MrTestDirs    *dirs,
   g_autofree char *calls = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_setenv ("FLATPAK_ID", "io.github.mailroom.Mailroom", TRUE);
-  g_setenv ("HOST_XDG_CONFIG_HOME", host_config, TRUE);
-  /* Not there in a sandbox. */
-  g_setenv ("MAILROOM_SYSTEMCTL", "/nonexistent/systemctl", TRUE);
+  mr_test_setenv ("FLATPAK_ID", "io.github.mailroom.Mailroom");
+  mr_test_setenv ("HOST_XDG_CONFIG_HOME", host_config);
+  /* Not there in a sandbox: mr_test_init() points MAILROOM_SYSTEMCTL at a file this test never writes. */
 
   g_assert_false (mr_timer_is_installed ());
   g_assert_true (mr_timer_install (&error));
@@ -1917,9 +1914,8 @@ test_timer_flatpak (MrTestDirs    *dirs,
   g_assert_nonnull (strstr (error->message, "Access to org.freedesktop.systemd1 is not allowed"));
   g_assert_nonnull (strstr (error->message, "next opens"));
 
-  g_unsetenv ("FLATPAK_ID");
-  g_unsetenv ("HOST_XDG_CONFIG_HOME");
-  g_unsetenv ("MAILROOM_SYSTEMCTL");
+  mr_test_setenv ("FLATPAK_ID", NULL);
+  mr_test_setenv ("HOST_XDG_CONFIG_HOME", NULL);
 }
 
 /* Every mail refused the same way (the server will not take this sender): after ten in a row the
@@ -2106,7 +2102,6 @@ test_cli_start_later (MrTestDirs    *dirs,
 
   mr_test_write_file (fake, "#!/bin/sh\nexit 0\n");
   g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
-  g_setenv ("MAILROOM_SYSTEMCTL", fake, TRUE);
   mr_test_write_file (list, "email,name,city,date\na@example.org,A,X,1\n");
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "--template", template_->path, "--recipients", list,
                                     "--start", "not a date", NULL), ==, 64);
@@ -2123,7 +2118,6 @@ test_cli_start_later (MrTestDirs    *dirs,
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (mr_test_run_cli (&out, &err, "mailshot", "timer", "status", NULL), ==, 0);
   g_assert_cmpstr (out, ==, "installed\n");
-  g_unsetenv ("MAILROOM_SYSTEMCTL");
 }
 
 /* An Exchange-only company: the mailshot goes through EWS, over two connections, with the SMTP

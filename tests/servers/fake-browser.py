@@ -15,8 +15,9 @@ log = os.environ.get("MAILROOM_FAKE_BROWSER_LOG")
 if log:
     with open(log, "a") as f:
         f.write(url + "\n")
-time.sleep(int(os.environ.get("MAILROOM_FAKE_BROWSER_DELAY_MS", "0")) / 1000)
-context = ssl.create_default_context(cafile=os.environ.get("MAILROOM_FAKE_BROWSER_CA"))
+# An empty variable is as if unset (the tests keep every variable they change set, see mr_test_setenv()).
+time.sleep(int(os.environ.get("MAILROOM_FAKE_BROWSER_DELAY_MS") or "0") / 1000)
+context = ssl.create_default_context(cafile=os.environ.get("MAILROOM_FAKE_BROWSER_CA") or None)
 opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
 try:
     with opener.open(url, timeout=10) as page:

@@ -142,12 +142,21 @@ mr_dns_forget (const char *domain)
 /* ---- Asking the name servers ----------------------------------------------------------------- */
 
 /* Whether the questions go to the name servers ourselves (with TTLs), not to another resolver. */
+/* $MAILROOM_DNS_SERVER, or NULL when it is unset or empty. */
+static const char *
+server_from_environment (void)
+{
+  const char *server = g_getenv ("MAILROOM_DNS_SERVER");
+
+  return server != NULL && *server != '\0' ? server : NULL;
+}
+
 static gboolean
 asks_name_servers (void)
 {
   g_autoptr(GResolver) resolver = NULL;
 
-  if (g_getenv ("MAILROOM_DNS_SERVER") != NULL)
+  if (server_from_environment () != NULL)
     return TRUE;
   resolver = g_resolver_get_default ();
   return g_str_equal (G_OBJECT_TYPE_NAME (resolver), "GThreadedResolver");
@@ -157,7 +166,7 @@ asks_name_servers (void)
 static gboolean
 use_server_from_environment (struct __res_state *state)
 {
-  const char *server = g_getenv ("MAILROOM_DNS_SERVER");
+  const char *server = server_from_environment ();
   g_autofree char *address = NULL;
   const char *colon;
   guint64 port = NS_DEFAULTPORT;
