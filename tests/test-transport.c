@@ -201,7 +201,7 @@ memory_send (MrTransport          *transport,
   return g_steal_pointer (&result);
 }
 
-/* As SMTP does: the message goes all but its end, the gate is asked, and only then is it taken. */
+/* As SMTP does: the envelope is taken, the gate is asked, and only then does the message go. */
 static MrTransportResult *
 memory_send_gated (MrTransport          *transport,
                    const MrSmtpEnvelope *envelope,

@@ -590,9 +590,9 @@ last_outcome_written (gpointer data)
 /* One connection's loop: build, wait for the pace, send, note the outcome, claim the next.
  *
  * Without a pace a worker holds two recipients: while the committer writes the outcome of one mail
- * (and fsyncs), the worker builds the next and begins to send it: over SMTP the envelope and the
- * whole message go, all but the final dot, which the send gate holds back until that outcome is in
- * the journal. No server takes a mail before the last one's outcome is written, so a crash can still
+ * (and fsyncs), the worker builds the next and begins to send it: over SMTP the envelope goes, and
+ * the message waits at the send gate (after the server's 354) until that outcome is in the journal.
+ * No server takes a mail before the last one's outcome is written, so a crash can still
  * only duplicate the mails in flight, one per connection; but the fsync overlaps the next mail's
  * transaction instead of coming before it. With a pace the spacing is the point, and a worker holds
  * one. */

@@ -151,8 +151,8 @@ MrTransportResult *mr_transport_send_sync       (MrTransport          *self,
                                                  GCancellable         *cancellable,
                                                  GError              **error);
 /* The same, calling @gate once at the last moment the message can be held back (MrSendGate): SMTP
- * has sent the envelope and the message but not its end; a transport that cannot hold a message
- * half-sent has sent nothing yet. FALSE from @gate abandons the message, which nobody takes, and the
+ * has had the envelope taken and the server's 354, and has sent nothing of the message; a transport
+ * that cannot hold a message half-sent has sent nothing yet. FALSE from @gate abandons the message, which nobody takes, and the
  * send fails with MR_TRANSPORT_FAILURE_CANCELLED. @gate is not called when the send fails before
  * that moment, and a router calls it once whichever of its transports sends. */
 MrTransportResult *mr_transport_send_gated_sync (MrTransport          *self,
