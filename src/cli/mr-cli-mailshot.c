@@ -296,16 +296,12 @@ print_progress (guint    done,
   if (progress->terminal)
     {
       guint shown = total ? (guint) ((guint64) done * 1000 / total) : 1000;
+      char bar[31];
+      guint filled = total ? done * 30 / total : 30;
 
       if (shown == progress->shown && done != total)
         return;
       progress->shown = shown;
-    }
-  if (progress->terminal)
-    {
-      char bar[31];
-      guint filled = total ? done * 30 / total : 30;
-
       memset (bar, '#', filled);
       memset (bar + filled, '.', 30 - filled);
       bar[30] = '\0';
