@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mr-smtp-client.h"
+
 typedef struct Bench Bench;
 
 typedef struct {
@@ -186,30 +188,6 @@ on_readable (GSocket      *socket,
   return G_SOURCE_CONTINUE;
 }
 
-/* CRLF line ends, dot-stuffing, the end: as MrSmtpClient prepares a message. */
-static GBytes *
-prepare (const char *message,
-         gsize       length)
-{
-  GString *out = g_string_sized_new (length + 16);
-  gsize start = 0;
-
-  while (start < length)
-    {
-      const char *newline = memchr (message + start, '\n', length - start);
-      gsize end = newline ? (gsize) (newline - message) : length;
-      gsize stop = end > start && message[end - 1] == '\r' ? end - 1 : end;
-
-      if (message[start] == '.')
-        g_string_append_c (out, '.');
-      g_string_append_len (out, message + start, stop - start);
-      g_string_append (out, "\r\n");
-      start = end + 1;
-    }
-  g_string_append (out, ".\r\n");
-  return g_string_free_to_bytes (out);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -217,6 +195,9 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GBytes) message = NULL;
+  GByteArray *prepared;
+  gboolean eight_bit;
   Bench bench = { NULL };
   Session *sessions;
   guint n, connections;
@@ -233,7 +214,15 @@ main (int    argc,
       g_printerr ("%s\n", error->message);
       return 66;
     }
-  bench.data = prepare (contents, length);
+  /* CRLF line ends, dot-stuffing, the end: MrSmtpClient's own preparation of a message. */
+  message = g_bytes_new_take (g_steal_pointer (&contents), length);
+  prepared = mr_smtp_prepare_data (message, &eight_bit, &error);
+  if (prepared == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 65;
+    }
+  bench.data = g_byte_array_free_to_bytes (prepared);
   n = (guint) atoi (argv[4]);
   connections = (guint) atoi (argv[5]);
   bench.loop = g_main_loop_new (NULL, FALSE);

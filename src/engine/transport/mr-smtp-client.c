@@ -1337,11 +1337,10 @@ is_ascii (const char *text)
   return TRUE;
 }
 
-/* CRLF line ends, dot-stuffing, and the 998-octet limit (RFC 5321 4.5.2, 4.5.3.1.6). */
-static GByteArray *
-prepare_data (GBytes  *message,
-              gboolean *eight_bit,
-              GError  **error)
+GByteArray *
+mr_smtp_prepare_data (GBytes    *message,
+                      gboolean  *eight_bit,
+                      GError   **error)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (message, &len);
@@ -1468,7 +1467,7 @@ mr_smtp_client_send_gated_sync (MrSmtpClient         *self,
       return NULL;
     }
 
-  data = prepare_data (message, &eight_bit, error);
+  data = mr_smtp_prepare_data (message, &eight_bit, error);
   if (data == NULL)
     return NULL;
   message_size = g_bytes_get_size (message);

@@ -101,6 +101,13 @@ void            mr_smtp_envelope_add_recipient (MrSmtpEnvelope *envelope,
 MrSmtpEnvelope *mr_smtp_envelope_copy   (const MrSmtpEnvelope *envelope);
 void            mr_smtp_envelope_free   (MrSmtpEnvelope *envelope);
 
+/* @message as it goes after DATA: CRLF line ends, dot-stuffed, with its end (".\r\n"); sets
+ * @eight_bit when a byte is over 127. Errors: MR_SMTP_ERROR_INVALID_MESSAGE for a line over the
+ * 998 octets mail allows (RFC 5321 4.5.2, 4.5.3.1.6). */
+GByteArray     *mr_smtp_prepare_data    (GBytes         *message,
+                                         gboolean       *eight_bit,
+                                         GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrSmtpEnvelope, mr_smtp_envelope_free)
 
 /* What happened to a message that the server took (for at least one recipient). */
