@@ -29,33 +29,37 @@ if [ "$(id -u)" -eq 0 ]; then as_user="-u nobody"; else as_user=""; fi
 sink=$!
 sleep 0.5
 
-now() { date +%s.%N; }
-# Prints "MESSAGES_PER_S CPU_MICROSECONDS_PER_MESSAGE" for one of the two senders.
-sender() {
+# Runs a command and prints "SECONDS CPU_SECONDS RATE": its elapsed time, its own CPU time (user and
+# system, which a busy shared machine changes far less than the elapsed time), and the messages/s it
+# reported itself ("…: N messages/s", as the bench programs do, timing only the sending), else 0.
+measure() {
   /usr/bin/python3 - "$@" <<'PY'
-import re, resource, subprocess, sys
-out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout
-rate = float(re.search(r": (\d+) messages/s", out).group(1))
+import re, resource, subprocess, sys, time
+start = time.monotonic()
+out = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True).stdout
+wall = time.monotonic() - start
 used = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{rate:.0f} {(used.ru_utime + used.ru_stime) / int(sys.argv[5]) * 1e6:.0f}")
+rate = re.search(r": (\d+) messages/s", out)
+print(f"{wall:.6f} {used.ru_utime + used.ru_stime:.6f} {rate.group(1) if rate else 0}")
 PY
 }
+# CPU µs a message, from measure's CPU seconds and a count.
+per_message() { echo "$1 * 1000000 / $2" | bc -l; }
 echo "Sending $count messages of $size bytes to smtp-sink on 127.0.0.1:$port"
 printf '%-12s %18s %24s %8s %28s\n' connections "smtp-source msg/s" "threads msg/s (CPU/msg)" ratio \
   "one thread msg/s (CPU/msg)"
 for connections in 1 10; do
-  start=$(now)
-  /usr/sbin/smtp-source -d -s "$connections" -m "$count" -F "$work/message.eml" \
-    -f bench@example.com -t sink@example.com 127.0.0.1:"$port"
-  end=$(now)
-  reference=$(echo "$count / ($end - $start)" | bc -l)
   # shellcheck disable=SC2046
-  set -- $(sender "$top/$build/bench/mr-bench-send" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
-  ours=$1 ours_cpu=$2
+  set -- $(measure /usr/sbin/smtp-source -d -s "$connections" -m "$count" -F "$work/message.eml" \
+             -f bench@example.com -t sink@example.com 127.0.0.1:"$port")
+  reference=$(echo "$count / $1" | bc -l)
   # shellcheck disable=SC2046
-  set -- $(sender "$top/$build/bench/mr-bench-async" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
-  printf '%-12s %18.0f %16.0f (%3s µs) %8.2f %20.0f (%3s µs)\n' "$connections" "$reference" "$ours" "$ours_cpu" \
-    "$(echo "$ours / $reference" | bc -l)" "$1" "$2"
+  set -- $(measure "$top/$build/bench/mr-bench-send" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
+  ours=$3 ours_cpu=$(per_message "$2" "$count")
+  # shellcheck disable=SC2046
+  set -- $(measure "$top/$build/bench/mr-bench-async" 127.0.0.1 "$port" "$work/message.eml" "$count" "$connections")
+  printf '%-12s %18.0f %16.0f (%3.0f µs) %8.2f %20.0f (%3.0f µs)\n' "$connections" "$reference" "$ours" "$ours_cpu" \
+    "$(echo "$ours / $reference" | bc -l)" "$3" "$(per_message "$2" "$count")"
 done
 
 # Mailshot: a CSV of $rows recipients merged with a template of six variables (HTML and text), through
@@ -89,18 +93,6 @@ body = line * ((size - len(head)) // len(line))
 body += "y" * max(0, size - len(head) - len(body) - 2) + "\r\n"
 open(sys.argv[1], "w", newline="").write(head + body)
 PY
-# Prints "SECONDS CPU_SECONDS" for a command, its output thrown away: the CPU time is the process's
-# own (user and system), which a busy shared machine changes far less than the elapsed time.
-timed() {
-  /usr/bin/python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-start = time.monotonic()
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-wall = time.monotonic() - start
-used = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{wall:.6f} {used.ru_utime + used.ru_stime:.6f}")
-PY
-}
 echo
 echo "Mailshot of $rows recipients ($msize-byte messages, six variables, HTML and text), journal on"
 printf '%-24s %26s %26s %8s\n' "" "smtp-source msg/s (CPU/msg)" "mailroom msg/s (CPU/msg)" ratio
@@ -112,14 +104,14 @@ for connections in 1 10; do
   results=""
   for pair in $(seq "$pairs"); do
     # shellcheck disable=SC2046
-    set -- $(timed /usr/sbin/smtp-source -d -s "$connections" -m "$rows" -F "$work/message.eml" -f bench@example.com \
+    set -- $(measure /usr/sbin/smtp-source -d -s "$connections" -m "$rows" -F "$work/message.eml" -f bench@example.com \
                -t sink@example.com 127.0.0.1:"$port")
-    reference=$(echo "$rows / $1" | bc -l) reference_cpu=$(echo "$2 * 1000000 / $rows" | bc -l)
+    reference=$(echo "$rows / $1" | bc -l) reference_cpu=$(per_message "$2" "$rows")
     rm -rf "$work/data"
     # shellcheck disable=SC2046
-    set -- $(timed "$top/$build/src/cli/mailroom-cli" mailshot --template "$work/invite.json" --recipients "$work/list.csv" \
+    set -- $(measure "$top/$build/src/cli/mailroom-cli" mailshot --template "$work/invite.json" --recipients "$work/list.csv" \
                --connections "$connections" --rate 0 --per-day 0)
-    ours=$(echo "$rows / $1" | bc -l) ours_cpu=$(echo "$2 * 1000000 / $rows" | bc -l)
+    ours=$(echo "$rows / $1" | bc -l) ours_cpu=$(per_message "$2" "$rows")
     results="$results$(printf '%.4f %.0f %.0f %.0f %.0f' "$(echo "$ours / $reference" | bc -l)" "$reference" "$reference_cpu" \
                        "$ours" "$ours_cpu")
 "
